@@ -1,0 +1,11 @@
+"""Celery app. With no REDIS_URL, tasks run eagerly in-process (development and tests)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("medfront")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,1 @@
+"""Settings modules: `base` (every served profile, from the environment) and `test`."""

@@ -1,0 +1,50 @@
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from notifications.choices import Channel, MessageStatus
+from portal.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
+from portal.models import Patient
+
+
+class OutboxMessage(models.Model):
+    """A message recorded in the same transaction as the change that caused it.
+
+    A periodic task (and an on-commit nudge) claims due rows with SKIP LOCKED and hands them to
+    the channel's sender; nothing is sent for a rolled-back change because the row never
+    commits. The address, context and rendered text are PII and are encrypted.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.CharField(_("event"), max_length=60, db_index=True)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_address = EncryptedCharField(_("to"), max_length=254)
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    context = EncryptedJSONField(_("context"), default=dict, blank=True)
+    subject = EncryptedCharField(_("subject"), max_length=200, blank=True)
+    body = EncryptedTextField(_("text"), blank=True)
+    status = models.CharField(
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
+    )
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=30, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["status", "due_at"], name="outbox_due_idx")]
+
+    def __str__(self):
+        return f"{self.event} via {self.channel} ({self.status})"

@@ -1,0 +1,18 @@
+from .audit import AuditEvent, AuditSeal
+from .clinics import Clinic, LegalEntity, StaffMembership
+from .consents import Consent, ConsentDocument
+from .patients import FamilyLink, Patient
+from .users import User
+
+__all__ = [
+    "AuditEvent",
+    "AuditSeal",
+    "Clinic",
+    "Consent",
+    "ConsentDocument",
+    "FamilyLink",
+    "LegalEntity",
+    "Patient",
+    "StaffMembership",
+    "User",
+]

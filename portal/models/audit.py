@@ -1,0 +1,95 @@
+import hashlib
+import json
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import AuditAction
+
+GENESIS_DIGEST = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a touch of patient data.
+
+    No foreign keys (deleting a user or patient must never cascade into the trail); values are
+    never stored, only field names. On PostgreSQL a trigger refuses UPDATE and DELETE.
+    Events are chained later, in sealed blocks (`AuditSeal`), so the write path only appends.
+    """
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_public_id = models.CharField(max_length=36, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    clinic_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=12, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_ids = models.JSONField(default=list, blank=True)
+    changed_fields = models.JSONField(default=list, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def canonical(self) -> bytes:
+        """The bytes the chain hashes: every column, in a fixed order and format."""
+        data = {
+            "id": self.pk,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_public_id": self.actor_public_id,
+            "role": self.role,
+            "clinic_id": self.clinic_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "patient_ids": list(self.patient_ids or []),
+            "changed_fields": list(self.changed_fields or []),
+            "ip_address": self.ip_address,
+            "user_agent": self.user_agent,
+            "request_id": self.request_id,
+        }
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class AuditSeal(models.Model):
+    """A sealed block of consecutive audit events, chained to the previous seal.
+
+    `digest = sha256(previous_digest + events_digest + range)`; changing, removing or inserting
+    any event in a sealed range, or any seal, breaks every later link.
+    """
+
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField(unique=True)
+    event_count = models.PositiveIntegerField()
+    events_digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["last_event_id"]
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+
+    def __str__(self):
+        return f"seal {self.first_event_id}..{self.last_event_id}"
+
+    @staticmethod
+    def compute_digest(
+        *, previous_digest: str, events_digest: str, first_id: int, last_id: int, count: int
+    ) -> str:
+        material = f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}"
+        return hashlib.sha256(material.encode()).hexdigest()

@@ -1,0 +1,166 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import FamilyRelation, IdDocumentType, LegalBasis, Sex
+from portal.crypto import blind_index
+from portal.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
+from portal.normalize import normalize_name, phone_last_digits
+
+from .base import TimeStampedModel
+from .clinics import Clinic
+
+# Blind-index kinds: each is a separate HMAC domain.
+BIDX_PHONE = "phone"
+BIDX_EMAIL = "email"
+BIDX_NAME_BIRTH = "name+birth"
+BIDX_LAST4_SURNAME = "last4+surname"
+
+
+def name_birth_index(last_name: str, first_name: str, birth_date) -> str:
+    key = f"{normalize_name(last_name)}|{normalize_name(first_name)}|{birth_date.isoformat()}"
+    return blind_index(BIDX_NAME_BIRTH, key)
+
+
+def last4_surname_index(last4: str, last_name: str) -> str:
+    return blind_index(BIDX_LAST4_SURNAME, f"{last4}|{normalize_name(last_name)}")
+
+
+class Patient(TimeStampedModel):
+    """The one profile of a person, shared by every app.
+
+    Every identifying value is encrypted at rest; search goes through the `*_bidx` blind-index
+    columns, which `save()` keeps in step with the plaintext. Phones are stored in E.164 and
+    emails normalised (see `portal.normalize`); services validate before saving.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    last_name = EncryptedCharField(_("last name"), max_length=100)
+    first_name = EncryptedCharField(_("first name"), max_length=100)
+    middle_name = EncryptedCharField(_("middle name"), max_length=100, blank=True)
+    birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    sex = EncryptedCharField(_("sex"), max_length=10, blank=True, choices=Sex.choices)
+    phone = EncryptedCharField(_("phone"), max_length=16, blank=True)
+    email = EncryptedCharField(_("email"), max_length=254, blank=True)
+    address = EncryptedTextField(_("address"), max_length=500, blank=True)
+    id_document_type = models.CharField(
+        _("ID document"), max_length=20, blank=True, choices=IdDocumentType.choices
+    )
+    id_document_number = EncryptedCharField(_("document number"), max_length=40, blank=True)
+    oms_policy = EncryptedCharField(_("OMS policy"), max_length=20, blank=True)
+    dms_policy = EncryptedCharField(_("DMS policy"), max_length=40, blank=True)
+    dms_insurer = models.CharField(_("DMS insurer"), max_length=120, blank=True)
+    snils = EncryptedCharField(_("SNILS"), max_length=14, blank=True)
+    notes = EncryptedTextField(_("notes"), max_length=2000, blank=True)
+
+    phone_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    email_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    name_birth_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    last4_surname_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    home_clinic = models.ForeignKey(
+        Clinic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    preferred_language = models.CharField(max_length=8, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    BLIND_INDEX_FIELDS = ("phone_bidx", "email_bidx", "name_birth_bidx", "last4_surname_bidx")
+    PII_FIELDS = (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "birth_date",
+        "sex",
+        "phone",
+        "email",
+        "address",
+        "id_document_number",
+        "oms_policy",
+        "dms_policy",
+        "snils",
+        "notes",
+    )
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+
+    def __str__(self):
+        return self.short_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.middle_name) if p)
+        return f"{self.last_name} {initials}".strip()
+
+    def compute_blind_indexes(self) -> dict[str, str]:
+        return {
+            "phone_bidx": blind_index(BIDX_PHONE, self.phone) if self.phone else "",
+            "email_bidx": blind_index(BIDX_EMAIL, self.email) if self.email else "",
+            "name_birth_bidx": (
+                name_birth_index(self.last_name, self.first_name, self.birth_date)
+                if self.last_name and self.first_name and self.birth_date
+                else ""
+            ),
+            "last4_surname_bidx": (
+                last4_surname_index(phone_last_digits(self.phone), self.last_name)
+                if self.phone and self.last_name
+                else ""
+            ),
+        }
+
+    def refresh_blind_indexes(self) -> None:
+        for field, value in self.compute_blind_indexes().items():
+            setattr(self, field, value)
+
+    def save(self, *args, **kwargs):
+        # Derived columns: always recomputed so they can never drift from the plaintext.
+        self.refresh_blind_indexes()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | set(self.BLIND_INDEX_FIELDS)
+        super().save(*args, **kwargs)
+
+
+class FamilyLink(TimeStampedModel):
+    """`guardian` may manage `dependant`'s visits and documents, on `legal_basis`."""
+
+    guardian = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="dependant_links")
+    dependant = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="guardian_links")
+    relation = models.CharField(_("relation"), max_length=20, choices=FamilyRelation.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=30, choices=LegalBasis.choices)
+    basis_document = EncryptedCharField(_("basis document"), max_length=200, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("family link")
+        verbose_name_plural = _("family links")
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "dependant"], name="family_link_unique"),
+            models.CheckConstraint(condition=~Q(guardian=F("dependant")), name="family_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.guardian_id} → {self.dependant_id} ({self.relation})"

@@ -1,0 +1,47 @@
+"""Navigation entries per role; templates only render what this returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal import permissions
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+
+
+# (capability or "patient", url name, label)
+NAV_ENTRIES = [
+    ("patient", "portal:home", _("My account")),
+    ("patient", "portal:family", _("Family")),
+    ("patient", "portal:consents", _("Consents")),
+    ("patient.search", "portal:patient_search", _("Patients")),
+    ("outbox.view", "notifications:outbox", _("Outbox")),
+    ("audit.view", "portal:audit_log", _("Audit")),
+]
+
+
+def navigation_for(request) -> list[NavItem]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    items = []
+    for need, url_name, label in NAV_ENTRIES:
+        allowed = (
+            permissions.is_patient(user)
+            if need == "patient"
+            else permissions.has_capability(user, need)
+        )
+        if not allowed:
+            continue
+        try:
+            items.append(NavItem(label=str(label), url=reverse(url_name)))
+        except NoReverseMatch:
+            continue
+    return items

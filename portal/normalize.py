@@ -1,0 +1,83 @@
+"""Normalisation of identifying values before they are indexed or stored.
+
+The same normalisation feeds both the stored value and the blind index, so a phone typed as
+"8 (914) 555-12-34" and "+79145551234" finds the same patient.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """Return the E.164 form of `raw` or raise ValidationError with a translated message."""
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError(_("Enter a phone number."), code="required")
+    if len(text) > 32:
+        raise ValidationError(_("The phone number is too long."), code="max_length")
+    region = region or settings.PHONE_DEFAULT_REGION
+    # Russian habit: a leading 8 is the trunk prefix of +7.
+    digits = re.sub(r"\D", "", text)
+    if region == "RU" and not text.startswith("+") and len(digits) == 11 and digits[0] == "8":
+        text = "+7" + digits[1:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a valid phone number."), code="invalid") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("Enter a valid phone number."), code="invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_mobile_phone(e164: str) -> bool:
+    number = phonenumbers.parse(e164, None)
+    kind = phonenumbers.number_type(number)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def format_phone(e164: str, *, international: bool = True) -> str:
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        if international
+        else phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def normalize_email(raw: str) -> str:
+    text = (raw or "").strip()
+    if len(text) > 254:
+        raise ValidationError(_("The email address is too long."), code="max_length")
+    validate_email(text)
+    local, _sep, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}".lower()
+
+
+def normalize_name(raw: str) -> str:
+    """Case-fold, unify ё/е and hyphen/space variants, collapse spaces."""
+    text = unicodedata.normalize("NFKC", raw or "").casefold()
+    text = text.replace("ё", "е").replace("‐", "-").replace("–", "-")
+    return _SPACES.sub(" ", text).strip()
+
+
+def phone_last_digits(e164: str, count: int = 4) -> str:
+    return re.sub(r"\D", "", e164)[-count:]

@@ -1,0 +1,206 @@
+"""The one permission layer that pages and the API share.
+
+A capability is a named action; `CAPABILITIES` says which staff roles hold it. A role held in a
+clinic grants the capability in that clinic; a network-wide membership (no clinic) grants it in
+every clinic. Patients are not a role here: what a patient may touch is themselves and their
+dependants (`patients_managed_by`). Templates may use these checks only to hide UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.choices import PATIENT_ROLE, Role
+from portal.models import Clinic, FamilyLink, Patient, StaffMembership
+
+R = Role
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # Patients (the shared profile)
+    "patient.search": frozenset(
+        {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}
+    ),
+    "patient.view_card": frozenset(
+        {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}
+    ),
+    "patient.create": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "patient.update": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # Appointments and the front desk
+    "appointment.view": frozenset(
+        {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.DIRECTOR, R.NETWORK_ADMIN}
+    ),
+    "appointment.book": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "appointment.manage": frozenset({R.REGISTRAR, R.HEAD_NURSE, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "appointment.complete": frozenset(
+        {R.DOCTOR, R.REGISTRAR, R.HEAD_NURSE, R.CLINIC_ADMIN, R.NETWORK_ADMIN}
+    ),
+    "appointment.rollback": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # Schedules, rooms, equipment, quotas
+    "schedule.view": frozenset(
+        {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.DIRECTOR, R.NETWORK_ADMIN}
+    ),
+    "schedule.manage": frozenset({R.HEAD_NURSE, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "substitution.arrange": frozenset({R.DOCTOR, R.HEAD_NURSE, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # Catalogue: prices and promotions
+    "catalogue.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # CRM and analytics
+    "crm.use": frozenset({R.MARKETER, R.NETWORK_ADMIN}),
+    "analytics.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
+    # Administration
+    "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
+    "outbox.view": frozenset({R.NETWORK_ADMIN}),
+    "network.manage": frozenset({R.NETWORK_ADMIN}),
+}
+
+# Where each role lands after sign-in, in order of precedence for users with several roles.
+HOME_ORDER = (
+    R.NETWORK_ADMIN,
+    R.DIRECTOR,
+    R.CLINIC_ADMIN,
+    R.HEAD_NURSE,
+    R.DOCTOR,
+    R.REGISTRAR,
+    R.MARKETER,
+)
+
+
+def _memberships(user) -> list[StaffMembership]:
+    """Memberships of `user`, loaded once per user object (one query per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_medfront_memberships", None)
+    if cached is None:
+        cached = list(StaffMembership.objects.filter(user=user).select_related("clinic"))
+        user._medfront_memberships = cached
+    return cached
+
+
+def forget_memberships(user) -> None:
+    user.__dict__.pop("_medfront_memberships", None)
+
+
+def staff_roles(user) -> set[str]:
+    return {m.role for m in _memberships(user)}
+
+
+def is_staff_member(user) -> bool:
+    return bool(_memberships(user))
+
+
+def is_patient(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        return user.patient is not None
+    except Patient.DoesNotExist:
+        return False
+
+
+def user_roles(user) -> set[str]:
+    roles = staff_roles(user)
+    if is_patient(user):
+        roles.add(PATIENT_ROLE)
+    return roles
+
+
+def primary_role(user) -> str | None:
+    roles = staff_roles(user)
+    for role in HOME_ORDER:
+        if role in roles:
+            return role
+    return PATIENT_ROLE if is_patient(user) else None
+
+
+def has_capability(user, capability: str, clinic: Clinic | int | None = None) -> bool:
+    """True if `user` may do `capability` — in `clinic` when given, else in at least one."""
+    allowed = CAPABILITIES[capability]
+    clinic_id = clinic.pk if isinstance(clinic, Clinic) else clinic
+    for membership in _memberships(user):
+        if membership.role not in allowed:
+            continue
+        if membership.clinic_id is None or clinic_id is None or membership.clinic_id == clinic_id:
+            return True
+    return False
+
+
+def clinic_ids_with(user, capability: str) -> set[int] | None:
+    """Clinic ids where `user` holds `capability`; None means every clinic (network-wide)."""
+    allowed = CAPABILITIES[capability]
+    ids: set[int] = set()
+    for membership in _memberships(user):
+        if membership.role in allowed:
+            if membership.clinic_id is None:
+                return None
+            ids.add(membership.clinic_id)
+    return ids
+
+
+def clinics_with(user, capability: str) -> QuerySet[Clinic]:
+    ids = clinic_ids_with(user, capability)
+    qs = Clinic.objects.filter(is_active=True)
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def require_capability(user, capability: str, clinic: Clinic | int | None = None) -> None:
+    if not has_capability(user, capability, clinic):
+        raise PermissionDenied
+
+
+def restrict_to_clinics(qs: QuerySet, user, capability: str, field: str = "clinic") -> QuerySet:
+    """Filter `qs` to rows whose `field` is a clinic where `user` holds `capability`."""
+    ids = clinic_ids_with(user, capability)
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{field}__in": ids})
+
+
+# --- Patients ----------------------------------------------------------------------------------
+
+
+def patients_managed_by(user) -> QuerySet[Patient]:
+    """The caller's own profile and the dependants they may act for (links still valid)."""
+    if not is_patient(user):
+        return Patient.objects.none()
+    me = user.patient
+    today = timezone.localdate()
+    dependant_ids = (
+        FamilyLink.objects.filter(guardian=me)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values("dependant_id")
+    )
+    return Patient.objects.filter(Q(pk=me.pk) | Q(pk__in=dependant_ids))
+
+
+def can_act_for_patient(user, patient: Patient) -> bool:
+    return patients_managed_by(user).filter(pk=patient.pk).exists()
+
+
+def get_patient_for_user(user, public_id, *, action: str = "view") -> Patient:
+    """The patient `public_id` if `user` may `action` it; 404 for unknown or foreign ones.
+
+    Patients reach themselves and their dependants. Staff reach the network-shared profile
+    through `patient.view_card` / `patient.update`; guardian object permissions
+    (`portal.view_patient`) grant single cards to users without a role.
+    """
+    try:
+        patient = Patient.objects.get(public_id=public_id, anonymised_at__isnull=True)
+    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if can_act_for_patient(user, patient):
+        return patient
+    staff_capability = "patient.update" if action == "change" else "patient.view_card"
+    if has_capability(user, staff_capability):
+        return patient
+    if action == "change" and has_capability(user, "patient.view_card"):
+        raise PermissionDenied
+    if action == "view" and user.is_authenticated and user.has_perm("portal.view_patient", patient):
+        return patient
+    raise Http404
+
+
+def roles_in(user, roles: Iterable[str]) -> bool:
+    return bool(user_roles(user) & set(roles))

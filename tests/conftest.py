@@ -1,0 +1,96 @@
+"""Personas shared by every suite (STYLE.md): patients, registrars of two clinics, a doctor,
+a director, a network admin, anonymous."""
+
+import pytest
+from django.test import Client
+
+from portal.choices import Role
+from tests.factories import (
+    ClinicFactory,
+    FamilyLinkFactory,
+    PatientFactory,
+    PatientWithLoginFactory,
+    make_staff,
+)
+
+
+@pytest.fixture
+def clinic_a(db):
+    return ClinicFactory(slug="irkutsk-centre", name="Медфронт Центр", timezone="Asia/Irkutsk")
+
+
+@pytest.fixture
+def clinic_b(db):
+    return ClinicFactory(
+        slug="moscow-arbat", name="Медфронт Арбат", city="Москва", timezone="Europe/Moscow"
+    )
+
+
+@pytest.fixture
+def patient(db):
+    """A patient with a login and one dependant child."""
+    me = PatientWithLoginFactory(last_name="Иванова", first_name="Анна", sex="female")
+    FamilyLinkFactory(guardian=me, dependant=PatientFactory(last_name="Иванов", first_name="Миша"))
+    return me
+
+
+@pytest.fixture
+def dependant(patient):
+    return patient.dependant_links.get().dependant
+
+
+@pytest.fixture
+def other_patient(db):
+    return PatientWithLoginFactory(last_name="Smith", first_name="John")
+
+
+@pytest.fixture
+def registrar_a(clinic_a):
+    return make_staff(Role.REGISTRAR, clinic_a, email="registrar-a@example.test")
+
+
+@pytest.fixture
+def registrar_b(clinic_b):
+    return make_staff(Role.REGISTRAR, clinic_b, email="registrar-b@example.test")
+
+
+@pytest.fixture
+def doctor_a(clinic_a):
+    return make_staff(Role.DOCTOR, clinic_a, email="doctor-a@example.test")
+
+
+@pytest.fixture
+def head_nurse_a(clinic_a):
+    return make_staff(Role.HEAD_NURSE, clinic_a, email="nurse-a@example.test")
+
+
+@pytest.fixture
+def clinic_admin_a(clinic_a):
+    return make_staff(Role.CLINIC_ADMIN, clinic_a, email="clinicadmin-a@example.test")
+
+
+@pytest.fixture
+def marketer(db):
+    return make_staff(Role.MARKETER, None, email="marketer@example.test")
+
+
+@pytest.fixture
+def director(db):
+    return make_staff(Role.DIRECTOR, None, email="director@example.test")
+
+
+@pytest.fixture
+def network_admin(db):
+    return make_staff(Role.NETWORK_ADMIN, None, email="netadmin@example.test")
+
+
+def client_for(user) -> Client:
+    """A test client signed in as `user` (MFA and idle checks see a fresh staff session)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return client_for
