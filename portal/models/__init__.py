@@ -1,6 +1,7 @@
 from .audit import AuditEvent, AuditSeal
 from .clinics import Clinic, LegalEntity, StaffMembership
 from .consents import Consent, ConsentDocument
+from .idempotency import IdempotencyRecord
 from .patients import FamilyLink, Patient
 from .users import User
 
@@ -11,6 +12,7 @@ __all__ = [
     "Consent",
     "ConsentDocument",
     "FamilyLink",
+    "IdempotencyRecord",
     "LegalEntity",
     "Patient",
     "StaffMembership",
