@@ -79,6 +79,10 @@ def _memberships(user) -> list[StaffMembership]:
     return cached
 
 
+def memberships_of(user) -> list[StaffMembership]:
+    return _memberships(user)
+
+
 def forget_memberships(user) -> None:
     user.__dict__.pop("_medfront_memberships", None)
 

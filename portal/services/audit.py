@@ -49,6 +49,18 @@ def audit_record(
     )
 
 
+def audit_role_and_clinic(actor) -> tuple[str, int | None]:
+    """The role an actor acts in, and their clinic when they work in exactly one."""
+    from portal import permissions
+
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return "", None
+    role = permissions.primary_role(actor) or ""
+    clinic_ids = {m.clinic_id for m in permissions.memberships_of(actor)}
+    clinic_id = clinic_ids.pop() if len(clinic_ids) == 1 else None
+    return role, clinic_id
+
+
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Bulk path (imports, demo seeding): callers build unsaved events; one INSERT."""
     return AuditEvent.objects.bulk_create(events, batch_size=1000)
