@@ -1,0 +1,124 @@
+"""Start-up configuration: secrets are validated up front, development keys are generated once,
+and the production profile passes Django's deployment checks. Each case starts a fresh Python
+process, because settings are read once per process."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_env(**overrides) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_hex(32),
+        "ALLOWED_HOSTS": "medfront.example",
+        "DATABASE_URL": "sqlite:////tmp/medfront-settings-test.sqlite3",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def manage(*args, env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("SECRET_KEY", "SECRET_KEY is not set"),
+        ("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_KEYS is not set"),
+        ("BLIND_INDEX_KEY", "BLIND_INDEX_KEY is not set"),
+    ],
+)
+def test_a_missing_secret_stops_start_up_naming_the_setting(missing, named):
+    result = manage("check", env=production_env(**{missing: None}))
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("SECRET_KEY", "short", "SECRET_KEY is too weak"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key #1"),
+        ("BLIND_INDEX_KEY", "abcd", "BLIND_INDEX_KEY must hold at least 32 bytes"),
+    ],
+)
+def test_a_malformed_secret_stops_start_up_naming_the_setting(setting, value, named):
+    result = manage("check", env=production_env(**{setting: value}))
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(secrets.token_urlsafe(60) + "\n")
+    result = manage("check", env=production_env(SECRET_KEY=None, SECRET_KEY_FILE=str(key_file)))
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_keys_are_generated_once_and_reused(tmp_path):
+    dev_file = tmp_path / "dev-secrets.json"
+    env = production_env(
+        DEBUG="1",
+        SECRET_KEY=None,
+        FIELD_ENCRYPTION_KEYS=None,
+        BLIND_INDEX_KEY=None,
+        DEV_SECRETS_FILE=str(dev_file),
+    )
+    first = manage("check", env=env)
+    assert first.returncode == 0, first.stderr
+    generated = json.loads(dev_file.read_text())
+    assert set(generated) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"}
+    assert oct(dev_file.stat().st_mode & 0o777) == "0o600"
+    second = manage("check", env=env)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(dev_file.read_text()) == generated
+
+
+def test_without_debug_no_development_keys_are_generated(tmp_path):
+    dev_file = tmp_path / "dev-secrets.json"
+    env = production_env(SECRET_KEY=None, DEV_SECRETS_FILE=str(dev_file))
+    assert manage("check", env=env).returncode != 0
+    assert not dev_file.exists()
+
+
+def test_the_production_profile_passes_the_deployment_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_served_profiles_keep_database_connections_open():
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    env = production_env(
+        DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) > 0
