@@ -208,3 +208,40 @@ def get_patient_for_user(user, public_id, *, action: str = "view") -> Patient:
 
 def roles_in(user, roles: Iterable[str]) -> bool:
     return bool(user_roles(user) & set(roles))
+
+
+CAPABILITY_DESCRIPTIONS = {
+    "patient.search": "Find patients by phone, e-mail, name + birth date, last 4 digits + surname",
+    "patient.view_card": "Open a patient card (audited)",
+    "patient.create": "Register a new patient",
+    "patient.update": "Edit a patient's profile",
+    "appointment.view": "See appointments of the clinic",
+    "appointment.book": "Book for a patient (phone, walk-in)",
+    "appointment.manage": "Confirm, check in, mark no-show, cancel, reschedule",
+    "appointment.complete": "Mark a visit completed",
+    "appointment.rollback": "Undo a wrong booking or move (red button)",
+    "schedule.view": "See schedules and the day board",
+    "schedule.manage": "Set schedules, quotas, rooms and equipment",
+    "substitution.arrange": "Arrange a substitution",
+    "catalogue.manage": "Keep prices and promotions",
+    "crm.use": "Work the CRM: leads, segments, campaigns",
+    "analytics.view": "Read KPI dashboards",
+    "audit.view": "Read the audit trail",
+    "outbox.view": "Browse the development outbox",
+    "network.manage": "Manage clinics and staff of the network",
+}
+
+
+def render_roles_table() -> str:
+    """Markdown table of capabilities × roles (✓ = within the scope of the membership)."""
+    roles = list(Role)
+    header = "| capability | " + " | ".join(r.value for r in roles) + " |"
+    rule = "|---|" + "---|" * len(roles)
+    lines = [header, rule]
+    for capability, allowed in CAPABILITIES.items():
+        cells = []
+        for role in roles:
+            cells.append("✓" if role in allowed else "")
+        description = CAPABILITY_DESCRIPTIONS[capability]
+        lines.append(f"| `{capability}` — {description} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
