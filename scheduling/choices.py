@@ -1,0 +1,108 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingMode(models.TextChoices):
+    """How a clinic takes bookings: by this engine, through an external system, or on request."""
+
+    NATIVE = "native", _("Native booking")
+    CONNECTOR = "connector", _("External system (connector)")
+    REQUEST = "request", _("Booking request")
+
+
+class RoomKind(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation room")
+    PROCEDURE = "procedure", _("Procedure room")
+    ULTRASOUND = "ultrasound", _("Ultrasound room")
+    XRAY = "xray", _("X-ray room")
+    DENTAL = "dental", _("Dental surgery")
+    LAB = "lab", _("Laboratory")
+
+
+class ExceptionKind(models.TextChoices):
+    VACATION = "vacation", _("Vacation")
+    SICK_LEAVE = "sick_leave", _("Sick leave")
+    DAY_OFF = "day_off", _("Day off")
+    EXTRA_HOURS = "extra_hours", _("Extra hours")
+
+
+ABSENCE_KINDS = (ExceptionKind.VACATION, ExceptionKind.SICK_LEAVE, ExceptionKind.DAY_OFF)
+
+
+class QuotaChannel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+    REFERRAL = "referral", _("Referral")
+
+
+class AppointmentChannel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("Walk-in")
+    WAITLIST = "waitlist", _("Waiting list")
+    CONNECTOR = "connector", _("External system")
+    ASSISTANT = "assistant", _("Assistant")
+
+
+# Which quota a booking consumes by default; walk-ins are people already at the desk.
+QUOTA_CHANNEL_OF: dict[str, str | None] = {
+    AppointmentChannel.ONLINE: QuotaChannel.ONLINE,
+    AppointmentChannel.ASSISTANT: QuotaChannel.ONLINE,
+    AppointmentChannel.WAITLIST: QuotaChannel.ONLINE,
+    AppointmentChannel.CONNECTOR: QuotaChannel.ONLINE,
+    AppointmentChannel.PHONE: QuotaChannel.PHONE,
+    AppointmentChannel.WALK_IN: None,
+}
+
+# Channels where the patient books on their own: minimum notice applies to these only.
+SELF_SERVICE_CHANNELS = frozenset(
+    {
+        AppointmentChannel.ONLINE,
+        AppointmentChannel.ASSISTANT,
+        AppointmentChannel.WAITLIST,
+        AppointmentChannel.CONNECTOR,
+    }
+)
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+
+
+S = AppointmentStatus
+# Statuses of a visit that is still ahead (counts towards the patient's limit).
+UPCOMING_STATUSES = (S.BOOKED, S.CONFIRMED, S.CHECKED_IN)
+# Statuses that keep their occupancy rows: only cancelling or rolling back frees the time.
+OCCUPYING_STATUSES = (S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED, S.NO_SHOW)
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW, S.ROLLED_BACK}),
+    S.CONFIRMED: frozenset({S.CHECKED_IN, S.CANCELLED, S.NO_SHOW, S.ROLLED_BACK}),
+    S.CHECKED_IN: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),
+    S.ROLLED_BACK: frozenset(),
+}
+
+
+class AppointmentEventKind(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("Marked no-show")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+
+
+class ResourceKind(models.TextChoices):
+    DOCTOR = "d", _("Doctor")
+    ROOM = "r", _("Room")
+    EQUIPMENT = "e", _("Equipment")

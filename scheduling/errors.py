@@ -1,0 +1,104 @@
+"""Domain errors of the booking engine.
+
+Each carries a stable machine `code`, a human translatable `message` and the HTTP status the
+API maps it to (409 for a conflict with someone else's change, 422 for a booking rule, 400 for
+malformed input). Services raise them and never change anything when they do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingError(Exception):
+    """Base of every booking-engine error."""
+
+    code = "booking_error"
+    default_message: Any = _("The booking could not be completed.")
+    http_status = 422
+
+    def __init__(self, message: Any = None, *, code: str | None = None, **params: Any) -> None:
+        self.message = message if message is not None else self.default_message
+        if code:
+            self.code = code
+        self.params = params
+        super().__init__(str(self.message))
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class InvalidInput(BookingError):
+    """Malformed or unknown input: a bad date, an unknown id, an over-long range."""
+
+    code = "invalid_input"
+    default_message = _("The request is not valid.")
+    http_status = 400
+
+
+class SlotTaken(BookingError):
+    """Someone else took the time (or the doctor, room or equipment) first."""
+
+    code = "slot_taken"
+    default_message = _("This time has just been taken. Please choose another slot.")
+    http_status = 409
+
+
+class SlotUnavailable(BookingError):
+    """The time is not a slot the schedule offers (outside hours, misaligned, in a DST gap)."""
+
+    code = "slot_unavailable"
+    default_message = _("This time is not available for booking.")
+
+
+class QuotaExceeded(BookingError):
+    code = "quota_exceeded"
+    default_message = _("No more bookings of this kind are available on this day.")
+
+
+class OutsideBookingWindow(BookingError):
+    """Too soon (minimum notice), in the past, or beyond the booking horizon."""
+
+    code = "outside_booking_window"
+    default_message = _("This time is outside the booking window.")
+
+
+class PolicyViolation(BookingError):
+    """A clinic booking policy forbids it (limits of active bookings or reschedules, deadlines)."""
+
+    code = "policy_violation"
+    default_message = _("The clinic's booking rules do not allow this.")
+
+
+class NotAllowed(BookingError):
+    """The actor may not act for this patient or this appointment."""
+
+    code = "not_allowed"
+    default_message = _("You may not do this for this patient.")
+    http_status = 403
+
+
+class InvalidTransition(BookingError):
+    """The appointment's status does not allow this change."""
+
+    code = "invalid_transition"
+    default_message = _("This appointment can no longer be changed this way.")
+    http_status = 409
+
+
+class RollbackConflict(BookingError):
+    """Rollback would need a time that has been taken since, or is no longer possible."""
+
+    code = "rollback_conflict"
+    default_message = _("The change cannot be undone: the previous time has been taken since.")
+    http_status = 409
+
+
+class HoldInvalid(BookingError):
+    """The hold is expired, belongs to someone else, or is for another slot."""
+
+    code = "hold_invalid"
+    default_message = _("The reservation has expired. Please choose the slot again.")
+    http_status = 409

@@ -1,0 +1,38 @@
+from .appointments import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentMove,
+    Hold,
+    Occupancy,
+    RollbackRecord,
+)
+from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
+from .rules import (
+    BookingPolicy,
+    Quota,
+    QuotaCounter,
+    ScheduleException,
+    ScheduleRule,
+    Substitution,
+)
+
+__all__ = [
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentMove",
+    "BookingPolicy",
+    "Doctor",
+    "Equipment",
+    "EquipmentType",
+    "Hold",
+    "Occupancy",
+    "Quota",
+    "QuotaCounter",
+    "RollbackRecord",
+    "Room",
+    "ScheduleException",
+    "ScheduleRule",
+    "Service",
+    "Specialty",
+    "Substitution",
+]

@@ -1,0 +1,251 @@
+"""Appointments, their history, holds, and the occupancy table that makes overlaps impossible."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Clinic, Patient
+from scheduling.choices import (
+    AppointmentChannel,
+    AppointmentEventKind,
+    AppointmentStatus,
+    QuotaChannel,
+    ResourceKind,
+)
+from scheduling.db import PostgresExclusionConstraint, TsTzRange
+
+from .catalogue import Doctor, Equipment, Room, Service
+
+
+class Appointment(models.Model):
+    """One visit of one patient to one doctor in one clinic.
+
+    Written only by `scheduling.services.booking`; every change appends an `AppointmentEvent`
+    (moves also an `AppointmentMove`). While it occupies time (see `OCCUPYING_STATUSES`) it has
+    `Occupancy` rows for its doctor, room and equipment, which the database keeps disjoint.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointments")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True)
+    equipment = models.ManyToManyField(Equipment, blank=True, related_name="appointments")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    buffer_minutes = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.BOOKED,
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=AppointmentChannel.choices)
+    quota_channel = models.CharField(max_length=10, choices=QuotaChannel.choices, blank=True)
+    price = models.DecimalField(_("price, ₽"), max_digits=10, decimal_places=2)
+    reschedule_count = models.PositiveSmallIntegerField(default=0)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+    late_cancel = models.BooleanField(_("late cancellation"), default=False)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        indexes = [
+            models.Index(fields=["doctor", "starts_at"]),
+            models.Index(fields=["clinic", "starts_at"]),
+            models.Index(fields=["patient", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class AppointmentEvent(models.Model):
+    """One change of an appointment: who, when, from which status to which."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=AppointmentEventKind.choices)
+    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("appointment event")
+        verbose_name_plural = _("appointment events")
+
+    def __str__(self):
+        return f"{self.kind} {self.from_status}→{self.to_status}"
+
+
+class AppointmentMove(models.Model):
+    """A reschedule: the exact previous placement, so a rollback can restore it."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="moves")
+    event = models.OneToOneField(AppointmentEvent, on_delete=models.CASCADE, related_name="move")
+    from_starts_at = models.DateTimeField()
+    from_ends_at = models.DateTimeField()
+    from_doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="+")
+    from_room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_equipment_ids = models.JSONField(default=list, blank=True)
+    from_buffer_minutes = models.PositiveSmallIntegerField(default=0)
+    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
+    to_starts_at = models.DateTimeField()
+    to_ends_at = models.DateTimeField()
+    to_doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    moved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        verbose_name = _("appointment move")
+        verbose_name_plural = _("appointment moves")
+
+    def __str__(self):
+        return f"{self.from_starts_at} → {self.to_starts_at}"
+
+
+class RollbackRecord(models.Model):
+    """A staff undo of a wrong booking or reschedule; one per undone event, for analytics."""
+
+    class Kind(models.TextChoices):
+        BOOKING = "booking", _("Booking")
+        RESCHEDULE = "reschedule", _("Reschedule")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    undone_event = models.OneToOneField(
+        AppointmentEvent, on_delete=models.CASCADE, related_name="rollback"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        verbose_name = _("rollback")
+        verbose_name_plural = _("rollbacks")
+
+    def __str__(self):
+        return f"rollback of {self.kind} {self.undone_event_id}"
+
+
+class Hold(models.Model):
+    """A slot kept for a few minutes while a patient confirms; occupies like an appointment."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, null=True, blank=True)
+    equipment_ids = models.JSONField(default=list, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    channel = models.CharField(max_length=12, choices=AppointmentChannel.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+
+    def __str__(self):
+        return f"hold {self.public_id} until {self.expires_at}"
+
+
+class Occupancy(models.Model):
+    """One resource busy over `[starts_at, ends_at)` for one appointment or one hold.
+
+    Rows exist only while the time is taken: cancelling, rolling back or releasing a hold
+    deletes them, so the exclusion constraint needs no status condition. Expired holds keep
+    their rows (a constraint cannot read the clock) until a booking transaction clears them.
+    """
+
+    resource_kind = models.CharField(max_length=1, choices=ResourceKind.choices)
+    resource_id = models.BigIntegerField()
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="occupancy"
+    )
+    hold = models.ForeignKey(
+        Hold, on_delete=models.CASCADE, null=True, blank=True, related_name="occupancy"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("occupancy")
+        verbose_name_plural = _("occupancy")
+        indexes = [
+            models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
+            models.Index(fields=["clinic", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="occupancy_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=(Q(appointment__isnull=False) & Q(hold__isnull=True))
+                | (Q(appointment__isnull=True) & Q(hold__isnull=False)),
+                name="occupancy_one_owner",
+            ),
+            PostgresExclusionConstraint(
+                name="occupancy_no_overlap",
+                expressions=[
+                    ("resource_kind", RangeOperators.EQUAL),
+                    ("resource_id", RangeOperators.EQUAL),
+                    (
+                        TsTzRange("starts_at", "ends_at", RangeBoundary()),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resource_kind}:{self.resource_id} {self.starts_at}–{self.ends_at}"

@@ -1,0 +1,238 @@
+"""When doctors work and what limits bookings: policy, schedule rules, exceptions,
+substitutions and quotas. All times of day are wall-clock times in the clinic's zone."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Clinic
+from portal.models.base import TimeStampedModel
+from scheduling.choices import BookingMode, ExceptionKind, QuotaChannel
+
+from .catalogue import Doctor, Room, Service
+
+
+class BookingPolicy(TimeStampedModel):
+    """A clinic's booking mode and rules. A clinic without a row uses the defaults."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="booking_policy")
+    mode = models.CharField(
+        _("booking mode"), max_length=12, choices=BookingMode.choices, default=BookingMode.NATIVE
+    )
+    min_notice_minutes = models.PositiveIntegerField(_("minimum notice, minutes"), default=60)
+    horizon_days = models.PositiveIntegerField(
+        _("booking horizon, days"), default=60, validators=[MinValueValidator(1)]
+    )
+    reschedule_deadline_hours = models.PositiveIntegerField(
+        _("reschedule deadline, hours before"), default=2
+    )
+    cancel_deadline_hours = models.PositiveIntegerField(
+        _("late cancellation threshold, hours before"), default=24
+    )
+    max_active_per_patient = models.PositiveIntegerField(
+        _("active bookings per patient"), default=5, validators=[MinValueValidator(1)]
+    )
+    max_reschedules = models.PositiveIntegerField(_("reschedules per appointment"), default=2)
+    rollback_window_minutes = models.PositiveIntegerField(_("rollback window, minutes"), default=15)
+    hold_ttl_minutes = models.PositiveIntegerField(
+        _("hold time, minutes"), default=10, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("booking policy")
+        verbose_name_plural = _("booking policies")
+
+    def __str__(self):
+        return f"{self.clinic}: {self.get_mode_display()}"
+
+
+def _validate_breaks(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(_("Breaks must be a list of [start, end] pairs."))
+    for pair in value:
+        try:
+            start, end = (datetime.time.fromisoformat(p) for p in pair)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(_("Each break needs a start and an end time.")) from exc
+        if start >= end:
+            raise ValidationError(_("A break must end after it starts."))
+
+
+class ScheduleRule(TimeStampedModel):
+    """A doctor's weekly working window in one clinic, with breaks, slot step and buffer.
+
+    Several rules may cover one weekday (split shifts). `buffer_minutes` is kept free after
+    each visit; `room` is the doctor's own cabinet for visits that need no special room.
+    """
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="schedule_rules")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="schedule_rules")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), validators=[MaxValueValidator(6)], help_text=_("0 = Monday")
+    )
+    start_time = models.TimeField(_("starts"))
+    end_time = models.TimeField(_("ends"))
+    breaks = models.JSONField(_("breaks"), default=list, blank=True, validators=[_validate_breaks])
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        _("slot step, minutes"), default=30, validators=[MinValueValidator(5)]
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(_("buffer after a visit"), default=0)
+    room = models.ForeignKey(Room, on_delete=models.SET_NULL, null=True, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["doctor", "weekday", "start_time"]
+        verbose_name = _("schedule rule")
+        verbose_name_plural = _("schedule rules")
+        indexes = [models.Index(fields=["doctor", "clinic", "weekday"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="schedule_rule_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="schedule_rule_weekday"),
+            models.CheckConstraint(
+                condition=Q(slot_step_minutes__gte=5), name="schedule_rule_step_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="schedule_rule_valid_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.doctor} {self.weekday} {self.start_time}-{self.end_time}"
+
+    def applies_on(self, day: datetime.date) -> bool:
+        return (
+            day.weekday() == self.weekday
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+class ScheduleException(TimeStampedModel):
+    """An absence (vacation, sick leave, day off) or extra hours of one doctor.
+
+    An absence covers whole days from `date_from` to `date_to`, or only `start_time`–`end_time`
+    on each of them; without a clinic it applies in every clinic. Extra hours add a window in
+    one clinic on each day of the range.
+    """
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="exceptions")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=ExceptionKind.choices)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    start_time = models.TimeField(_("starts"), null=True, blank=True)
+    end_time = models.TimeField(_("ends"), null=True, blank=True)
+    slot_step_minutes = models.PositiveSmallIntegerField(_("slot step, minutes"), default=30)
+    room = models.ForeignKey(Room, on_delete=models.SET_NULL, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date_from"]
+        verbose_name = _("schedule exception")
+        verbose_name_plural = _("schedule exceptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_to__gte=F("date_from")), name="schedule_exception_dates"
+            ),
+            models.CheckConstraint(
+                condition=(Q(start_time__isnull=True) & Q(end_time__isnull=True))
+                | Q(end_time__gt=F("start_time")),
+                name="schedule_exception_times",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ExceptionKind.EXTRA_HOURS)
+                | (Q(clinic__isnull=False) & Q(start_time__isnull=False)),
+                name="schedule_exception_extra_hours_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_step_minutes__gte=5), name="schedule_exception_step_min"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.doctor} {self.kind} {self.date_from}..{self.date_to}"
+
+
+class Substitution(TimeStampedModel):
+    """On `date`, in `clinic`, `substitute` works the hours of `absent_doctor`."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField(_("date"))
+    absent_doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
+    substitute = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("substitution")
+        verbose_name_plural = _("substitutions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "date", "absent_doctor"], name="substitution_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=~Q(absent_doctor=F("substitute")), name="substitution_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date}: {self.substitute} for {self.absent_doctor}"
+
+
+class Quota(TimeStampedModel):
+    """At most `limit` bookings a day through `channel` in `clinic`, for one doctor and/or
+    service (empty = any). From `release_before_hours` before a slot the limit no longer holds,
+    so capacity kept back for other channels is released."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="quotas")
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, null=True, blank=True)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=QuotaChannel.choices)
+    limit = models.PositiveIntegerField(_("bookings a day"))
+    release_before_hours = models.PositiveIntegerField(
+        _("released hours before the slot"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+
+    def __str__(self):
+        return f"{self.channel} ≤ {self.limit}/day"
+
+    def matches(self, *, doctor_id: int, service_id: int) -> bool:
+        return (self.doctor_id is None or self.doctor_id == doctor_id) and (
+            self.service_id is None or self.service_id == service_id
+        )
+
+    def is_released(self, *, start: datetime.datetime, now: datetime.datetime) -> bool:
+        if self.release_before_hours is None:
+            return False
+        return start - now <= datetime.timedelta(hours=self.release_before_hours)
+
+
+class QuotaCounter(models.Model):
+    """Bookings counted against one quota on one local day; locked FOR UPDATE when booking."""
+
+    quota = models.ForeignKey(Quota, on_delete=models.CASCADE, related_name="counters")
+    date = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("quota counter")
+        constraints = [
+            models.UniqueConstraint(fields=["quota", "date"], name="quota_counter_unique_day")
+        ]
+
+    def __str__(self):
+        return f"{self.quota_id} {self.date}: {self.used}"
