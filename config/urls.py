@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("notifications/", include("notifications.urls")),
+    path("api/", include("config.api")),
     path("admin/", admin.site.urls),
 ]
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "guardian",
     "allauth",
@@ -247,13 +248,29 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Medfront API",
-    "DESCRIPTION": "Booking, patients and clinics of a Medfront network.",
+    "DESCRIPTION": "Booking, patients and clinics of a Medfront network. Errors are RFC 9457 "
+    "problem details (application/problem+json).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN (DESIGN.md).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Idempotency-Key records live 24 h; the purge task is in portal.api.tasks.
+CELERY_IMPORTS = ["portal.api.tasks"]
+CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
+    "task": "portal.api.tasks.purge_idempotency_records",
+    "schedule": crontab(minute=17),
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Input and output serializers of the portal API (auth token, me, patients)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.choices import IdDocumentType, Sex
+
+
+class TokenInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    otp = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text=_("Send as `Authorization: Token <token>`."))
+
+
+class MembershipOutput(serializers.Serializer):
+    role = serializers.CharField()
+    clinic = serializers.UUIDField(source="clinic.public_id", allow_null=True, default=None)
+
+
+class PatientBriefOutput(serializers.Serializer):
+    """A patient as their own account shows them (no staff-only fields)."""
+
+    id = serializers.UUIDField(source="public_id")
+    last_name = serializers.CharField()
+    first_name = serializers.CharField()
+    middle_name = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+
+
+class DependantOutput(PatientBriefOutput):
+    relation = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    email = serializers.EmailField(allow_null=True)
+    display_name = serializers.CharField()
+    language = serializers.CharField(source="preferred_language")
+    roles = serializers.ListField(child=serializers.CharField())
+    memberships = MembershipOutput(many=True)
+    patient = PatientBriefOutput(allow_null=True)
+    dependants = DependantOutput(many=True)
+
+
+class PatientSearchInput(serializers.Serializer):
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text=_("Last 4 digits of the phone and the surname, e.g. `1234 Ivanov`."),
+    )
+
+
+class PatientOutput(serializers.Serializer):
+    """A patient as staff see them in search results and after creating them."""
+
+    id = serializers.UUIDField(source="public_id")
+    last_name = serializers.CharField()
+    first_name = serializers.CharField()
+    middle_name = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+    sex = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    home_clinic = serializers.UUIDField(
+        source="home_clinic.public_id", allow_null=True, default=None
+    )
+
+
+class DuplicateOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="short_name")
+    birth_date = serializers.DateField(allow_null=True)
+
+
+class PatientCreateInput(serializers.Serializer):
+    """Values are normalised and validated by `portal.services.patients.clean_patient_fields`."""
+
+    last_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(max_length=100)
+    middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    id_document_type = serializers.ChoiceField(
+        choices=IdDocumentType.choices, required=False, allow_blank=True
+    )
+    id_document_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    oms_policy = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    snils = serializers.CharField(max_length=14, required=False, allow_blank=True)
+    home_clinic = serializers.UUIDField(required=False, allow_null=True)
+    confirm_duplicates = serializers.BooleanField(
+        default=False,
+        help_text=_("Create even though profiles with the same phone, e-mail or name exist."),
+    )
+
+
+class PatientCreateOutput(PatientOutput):
+    duplicates = DuplicateOutput(many=True, help_text=_("Profiles that look like this one."))

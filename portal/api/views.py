@@ -1,0 +1,184 @@
+"""Portal API: token sign-in, the caller, and staff patient search/create.
+
+Views stay thin: parse with an input serializer → permission helper → one service or selector →
+output serializer. Errors become problem+json in `portal.api.exceptions`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import permissions
+from portal.api import serializers as s
+from portal.api.auth import api_token_obtain
+from portal.api.exceptions import Problem, problem_responses
+from portal.api.idempotency import idempotent
+from portal.models import Clinic, FamilyLink
+from portal.request_context import client_ip
+from portal.selectors.patients import patient_search
+from portal.services.patients import (
+    clean_patient_fields,
+    patient_create,
+    patient_find_duplicates,
+)
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Repeat the POST safely: the first answer is replayed for 24 hours.",
+)
+
+
+class TokenObtainView(APIView):
+    """Exchange e-mail, password and (for MFA accounts) a one-time code for an API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_token_obtain",
+        request=s.TokenInput,
+        responses={200: s.TokenOutput, **problem_responses(400, 401, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        data = s.TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = api_token_obtain(
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+            otp=data.validated_data.get("otp", "").strip(),
+            ip=client_ip(request),
+        )
+        return Response(s.TokenOutput({"token": token.key}).data)
+
+
+def _dependants_with_relation(user) -> list:
+    if not permissions.is_patient(user):
+        return []
+    today = timezone.localdate()
+    links = (
+        FamilyLink.objects.filter(guardian=user.patient, dependant__anonymised_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("dependant")
+        .order_by("id")
+    )
+    dependants = []
+    for link in links:
+        link.dependant.relation = link.relation
+        dependants.append(link.dependant)
+    return dependants
+
+
+class MeView(APIView):
+    """The caller: account, roles, clinic memberships and, for patients, their dependants."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="me", responses={200: s.MeOutput, **problem_responses(401)})
+    def get(self, request):
+        user = request.user
+        me = {
+            "public_id": user.public_id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "preferred_language": user.preferred_language,
+            "roles": sorted(permissions.user_roles(user)),
+            "memberships": permissions.memberships_of(user),
+            "patient": user.patient if permissions.is_patient(user) else None,
+            "dependants": _dependants_with_relation(user),
+        }
+        return Response(s.MeOutput(me).data)
+
+
+class PatientListCreateView(APIView):
+    """Staff: exact blind-index search (audited) and creating a profile."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="patients_search",
+        parameters=[s.PatientSearchInput],
+        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        permissions.require_capability(request.user, "patient.search")
+        data = s.PatientSearchInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        found = patient_search(user=request.user, **_blank_to_default(data.validated_data))
+        return Response(s.PatientOutput(found, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_create",
+        request=s.PatientCreateInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: s.PatientCreateOutput,
+            **problem_responses(400, 401, 403, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request):
+        permissions.require_capability(request.user, "patient.create")
+        data = s.PatientCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        confirm = values.pop("confirm_duplicates")
+        values["home_clinic"] = _home_clinic_for(request.user, values.get("home_clinic"))
+        values = {k: v for k, v in values.items() if v is not None or k == "home_clinic"}
+        duplicates = _duplicates(values)
+        if duplicates and not confirm:
+            raise Problem(
+                status_code=409,
+                slug="possible-duplicate",
+                detail=_(
+                    "Profiles with the same phone, e-mail or name and birth date exist. "
+                    "Open one of them, or send confirm_duplicates=true to create a new one."
+                ),
+                extra={"duplicates": s.DuplicateOutput(duplicates, many=True).data},
+            )
+        patient = patient_create(actor=request.user, **values)
+        patient.duplicates = duplicates
+        return Response(s.PatientCreateOutput(patient).data, status=status.HTTP_201_CREATED)
+
+
+def _blank_to_default(values: dict) -> dict:
+    return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def _home_clinic_for(user, public_id) -> Clinic | None:
+    """The requested home clinic, which must be one the caller may create patients in."""
+    allowed = permissions.clinics_with(user, "patient.create")
+    if public_id is None:
+        # A registrar working in exactly one clinic registers patients there by default.
+        only = list(allowed[:2])
+        return only[0] if len(only) == 1 else None
+    clinic = allowed.filter(public_id=public_id).first()
+    if clinic is None:
+        raise Problem(
+            status_code=400,
+            detail=_("Choose a clinic you work in."),
+            extra={"errors": {"home_clinic": [str(_("Choose a clinic you work in."))]}},
+        )
+    return clinic
+
+
+def _duplicates(values: dict) -> list:
+    # Normalise first so "8 914 ..." and "+7914..." are compared as the same phone.
+    cleaned = clean_patient_fields({k: v for k, v in values.items() if k != "home_clinic"})
+    return patient_find_duplicates(
+        phone=cleaned.get("phone", ""),
+        email=cleaned.get("email", ""),
+        last_name=cleaned.get("last_name", ""),
+        first_name=cleaned.get("first_name", ""),
+        birth_date=cleaned.get("birth_date"),
+    )
