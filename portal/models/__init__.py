@@ -1,4 +1,4 @@
-from .audit import AuditEvent, AuditSeal
+from .audit import AuditEvent, AuditSeal, MaintenanceCheckpoint
 from .clinics import Clinic, LegalEntity, StaffMembership
 from .consents import Consent, ConsentDocument
 from .idempotency import IdempotencyRecord
@@ -14,6 +14,7 @@ __all__ = [
     "FamilyLink",
     "IdempotencyRecord",
     "LegalEntity",
+    "MaintenanceCheckpoint",
     "Patient",
     "StaffMembership",
     "User",

@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import hashlib
 import json
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -65,19 +68,32 @@ class AuditEvent(models.Model):
 
 
 class AuditSeal(models.Model):
-    """A sealed block of consecutive audit events, chained to the previous seal.
+    """A sealed block of audit events, chained to the previous seal.
 
-    `digest = sha256(previous_digest + events_digest + range)`; changing, removing or inserting
-    any event in a sealed range, or any seal, breaks every later link.
+    A block covers the id range `first_event_id..last_event_id`. Ids are handed out before
+    commit, so a range may have holes: ids of rolled-back transactions and of transactions still
+    open when the block was sealed. Those are listed in `skipped_ids`; an event that commits
+    later ("late") is swept into a following block and listed in its `late_ids`.
+    `fingerprints` keeps the first 16 hex digits of each sealed event's digest, in sealed order,
+    so verification can name the changed event. `digest` covers the previous digest, the events
+    digest, the range and both id lists: changing, removing or inserting any event in a sealed
+    range, or any seal, breaks the chain from there on. Insert-only, like the events (on
+    PostgreSQL a trigger refuses UPDATE and DELETE); `previous_digest` is unique so two sealers
+    running at once can never fork the chain.
     """
 
     first_event_id = models.BigIntegerField()
     last_event_id = models.BigIntegerField(unique=True)
     event_count = models.PositiveIntegerField()
     events_digest = models.CharField(max_length=64)
-    previous_digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     sealed_at = models.DateTimeField()
+    skipped_ids = models.JSONField(default=list, blank=True)
+    late_ids = models.JSONField(default=list, blank=True)
+    fingerprints = models.TextField(blank=True)
+
+    FINGERPRINT_LENGTH = 16
 
     class Meta:
         ordering = ["last_event_id"]
@@ -89,7 +105,49 @@ class AuditSeal(models.Model):
 
     @staticmethod
     def compute_digest(
-        *, previous_digest: str, events_digest: str, first_id: int, last_id: int, count: int
+        *,
+        previous_digest: str,
+        events_digest: str,
+        first_id: int,
+        last_id: int,
+        count: int,
+        skipped_ids: Iterable[int] = (),
+        late_ids: Iterable[int] = (),
     ) -> str:
-        material = f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}"
+        skipped = ",".join(str(i) for i in sorted(skipped_ids))
+        late = ",".join(str(i) for i in sorted(late_ids))
+        material = f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}|{skipped}|{late}"
         return hashlib.sha256(material.encode()).hexdigest()
+
+    @staticmethod
+    def compute_events_digest(events: Iterable[AuditEvent]) -> str:
+        """One digest over (id, event digest) pairs, in ascending id order."""
+        hasher = hashlib.sha256()
+        for event in sorted(events, key=lambda e: e.pk):
+            hasher.update(f"{event.pk}:{event.digest()}\n".encode())
+        return hasher.hexdigest()
+
+    def sealed_ids(self) -> list[int]:
+        """Ids this block vouches for: its range without the holes, plus swept late events."""
+        skipped = set(self.skipped_ids or [])
+        in_range = (i for i in range(self.first_event_id, self.last_event_id + 1))
+        return sorted({i for i in in_range if i not in skipped} | set(self.late_ids or []))
+
+    def fingerprint_of(self, position: int) -> str:
+        size = self.FINGERPRINT_LENGTH
+        return self.fingerprints[position * size : (position + 1) * size]
+
+
+class MaintenanceCheckpoint(models.Model):
+    """Where a long maintenance job (key rotation...) stopped, so a re-run resumes there."""
+
+    name = models.CharField(max_length=200, unique=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("maintenance checkpoint")
+        verbose_name_plural = _("maintenance checkpoints")
+
+    def __str__(self):
+        return f"{self.name} @ {self.position}"
