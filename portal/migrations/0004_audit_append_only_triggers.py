@@ -42,7 +42,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION portal_audit_refuse_change();
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(CREATE_FUNCTION)
+    schema_editor.execute(CREATE_FUNCTION, params=None)
     for table in TABLES:
         schema_editor.execute(ROW_TRIGGER.format(table=table))
         schema_editor.execute(TRUNCATE_TRIGGER.format(table=table))
