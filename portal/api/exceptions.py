@@ -9,6 +9,7 @@ per-field `errors`. Apps to the right of `portal` (scheduling) register their do
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +76,8 @@ class Problem(exceptions.APIException):
 
 @dataclass(frozen=True)
 class DomainErrorMapping:
-    status: int
-    slug: str
+    status: int | None
+    slug: str | None
     title: Any = None
 
 
@@ -84,9 +85,17 @@ _DOMAIN_ERRORS: dict[type[BaseException], DomainErrorMapping] = {}
 
 
 def register_domain_error(
-    exc_class: type[BaseException], *, status_code: int, slug: str, title: Any = None
+    exc_class: type[BaseException],
+    *,
+    status_code: int | None = None,
+    slug: str | None = None,
+    title: Any = None,
 ) -> None:
-    """Map a domain exception class (and its subclasses) to a problem status and type."""
+    """Map a domain exception class (and its subclasses) to a problem status and type.
+
+    Without `status_code` / `slug` they come from the raised error's `http_status` and `code`
+    attributes, so a new subclass with its own status needs no registration of its own.
+    """
     _DOMAIN_ERRORS[exc_class] = DomainErrorMapping(status_code, slug, title)
 
 
@@ -171,11 +180,19 @@ def problem_exception_handler(exc, context) -> Response | None:
 
     mapping = _domain_mapping(exc)
     if mapping is not None:
+        code = mapping.status or int(getattr(exc, "http_status", 422))
+        slug = mapping.slug or str(getattr(exc, "code", "")).replace("_", "-") or None
+        detail = _domain_detail(exc)
+        errors = None
+        if code == 400:
+            field = (getattr(exc, "params", None) or {}).get("field") or NON_FIELD
+            errors = {str(field): [detail]}
         return problem_response(
-            mapping.status,
-            _domain_detail(exc),
-            slug=mapping.slug,
+            code,
+            detail,
+            slug=slug,
             title=mapping.title,
+            errors=errors,
             instance=instance,
             extra=getattr(exc, "problem_extra", None),
         )
@@ -228,7 +245,12 @@ def _domain_detail(exc: BaseException) -> str:
     """Domain errors carry a translated message as their first argument, or a class default."""
     message = getattr(exc, "message", None) or (exc.args[0] if exc.args else None)
     if message:
-        return force_str(message)
+        text = force_str(message)
+        params = getattr(exc, "params", None)
+        if params and "%(" in text:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                text = text % {k: force_str(v) for k, v in params.items()}
+        return text
     return force_str(getattr(type(exc), "default_message", None) or _("The request was refused."))
 
 

@@ -1,0 +1,209 @@
+"""Staff patient search (exact, audited) and create (with duplicate warnings)."""
+
+import pytest
+
+from portal.models import AuditEvent, IdempotencyRecord, Patient
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/patients/"
+
+
+@pytest.fixture
+def known(db):
+    return PatientFactory(
+        last_name="Петров", first_name="Пётр", phone="+79145551234", email="petrov@example.test"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"phone": "8 914 555-12-34"},
+        {"email": "PETROV@example.test"},
+        {"q": "1234 петров"},
+    ],
+)
+def test_a_registrar_finds_a_patient_exactly(api_as, registrar_a, known, query):
+    response = api_as(registrar_a).get(URL, query)
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()] == [str(known.public_id)]
+    assert response.json()[0]["phone"] == "+79145551234"
+
+
+def test_search_by_name_needs_the_birth_date(api_as, registrar_a, known):
+    response = api_as(registrar_a).get(URL, {"name": "Петров Пётр"})
+    assert response.status_code == 400
+    assert "birth_date" in response.json()["errors"]
+    found = api_as(registrar_a).get(
+        URL, {"name": "Петров Пётр", "birth_date": known.birth_date.isoformat()}
+    )
+    assert [p["id"] for p in found.json()] == [str(known.public_id)]
+
+
+def test_a_search_is_audited(api_as, registrar_a, known):
+    api_as(registrar_a).get(URL, {"phone": "+79145551234"})
+    event = AuditEvent.objects.get(action="search")
+    assert event.actor_id == registrar_a.pk
+    assert event.patient_ids == [str(known.public_id)]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"phone": "12"}, "phone"),
+        ({"q": "Petrov"}, "q"),
+        ({}, "non_field_errors"),
+        ({"phone": "+79145551234", "email": "a@b.c"}, "non_field_errors"),
+        ({"name": "A B", "birth_date": "31.12.1990"}, "birth_date"),
+    ],
+)
+def test_bad_searches_are_400_with_the_field(api_as, registrar_a, query, field):
+    response = api_as(registrar_a).get(URL, query)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("persona", ["patient", "marketer", "director"])
+def test_roles_without_search_get_403(request, api_as, persona):
+    user = request.getfixturevalue(persona)
+    user = getattr(user, "user", user)
+    assert api_as(user).get(URL, {"phone": "+79145551234"}).status_code == 403
+
+
+def test_anonymous_gets_401(api):
+    assert api.get(URL, {"phone": "+79145551234"}).status_code == 401
+    assert api.post(URL, {"last_name": "X", "first_name": "Y"}, format="json").status_code == 401
+
+
+NEW = {
+    "last_name": "Сидорова",
+    "first_name": "Мария",
+    "birth_date": "1990-05-01",
+    "phone": "8 (914) 777-00-11",
+    "email": "maria@example.test",
+    "sex": "female",
+}
+
+
+def test_a_registrar_creates_a_patient_in_their_clinic(api_as, registrar_a, clinic_a):
+    response = api_as(registrar_a).post(URL, NEW, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["phone"] == "+79147770011"
+    assert body["home_clinic"] == str(clinic_a.public_id)
+    assert body["duplicates"] == []
+    assert Patient.objects.get(public_id=body["id"]).created_by == registrar_a
+
+
+def test_a_likely_duplicate_is_refused_until_confirmed(api_as, registrar_a, known):
+    client = api_as(registrar_a)
+    data = {**NEW, "phone": "+79145551234"}
+    refused = client.post(URL, data, format="json")
+    assert refused.status_code == 409
+    assert [d["id"] for d in refused.json()["duplicates"]] == [str(known.public_id)]
+    assert Patient.objects.count() == 1
+    created = client.post(URL, {**data, "confirm_duplicates": True}, format="json")
+    assert created.status_code == 201
+    assert [d["id"] for d in created.json()["duplicates"]] == [str(known.public_id)]
+
+
+def test_invalid_values_are_400_per_field_and_change_nothing(api_as, registrar_a):
+    data = {**NEW, "phone": "123", "birth_date": "2999-01-01", "snils": "1"}
+    response = api_as(registrar_a).post(URL, data, format="json")
+    assert response.status_code == 400
+    assert {"phone", "birth_date", "snils"} <= set(response.json()["errors"])
+    assert not Patient.objects.exists()
+
+
+def test_a_home_clinic_elsewhere_is_refused(api_as, registrar_a, clinic_b):
+    data = {**NEW, "home_clinic": str(clinic_b.public_id)}
+    response = api_as(registrar_a).post(URL, data, format="json")
+    assert response.status_code == 400
+    assert "home_clinic" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("persona", ["doctor_a", "head_nurse_a", "marketer"])
+def test_roles_without_create_get_403(request, api_as, persona):
+    user = request.getfixturevalue(persona)
+    assert api_as(user).post(URL, NEW, format="json").status_code == 403
+    assert not Patient.objects.exists()
+
+
+def test_a_patient_cannot_create_patients(api_as, patient):
+    assert api_as(patient.user).post(URL, NEW, format="json").status_code == 403
+
+
+class TestIdempotency:
+    def test_a_replay_returns_the_first_answer_and_creates_once(self, api_as, registrar_a):
+        client = api_as(registrar_a)
+        first = client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        again = client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again["Idempotent-Replayed"] == "true"
+        assert Patient.objects.count() == 1
+
+    def test_the_same_key_with_another_body_is_422(self, api_as, registrar_a):
+        client = api_as(registrar_a)
+        client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+        other = client.post(
+            URL, {**NEW, "first_name": "Ольга"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+        )
+        assert other.status_code == 422
+        assert other.json()["type"] == "urn:medfront:problem:idempotency-key-reused"
+        assert Patient.objects.count() == 1
+
+    def test_a_replay_while_the_first_is_running_is_409(self, api_as, registrar_a):
+        from django.utils import timezone
+
+        from portal.api.idempotency import IDEMPOTENCY_TTL, request_fingerprint
+
+        IdempotencyRecord.objects.create(
+            user_id=registrar_a.pk,
+            route=URL,
+            key="k-3",
+            request_hash=request_fingerprint(NEW),
+            expires_at=timezone.now() + IDEMPOTENCY_TTL,
+        )
+        response = api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+        assert response.status_code == 409
+        assert not Patient.objects.exists()
+
+    def test_keys_are_scoped_per_user(self, api_as, registrar_a, clinic_a):
+        from portal.choices import Role
+        from tests.factories import make_staff
+
+        other = make_staff(Role.REGISTRAR, clinic_a)
+        api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+        response = api_as(other).post(
+            URL, {**NEW, "confirm_duplicates": True}, format="json", HTTP_IDEMPOTENCY_KEY="k-4"
+        )
+        assert response.status_code == 201
+        assert Patient.objects.count() == 2
+
+    def test_a_failed_request_keeps_no_record_so_the_key_can_be_retried(self, api_as, registrar_a):
+        client = api_as(registrar_a)
+        bad = client.post(URL, {**NEW, "phone": "1"}, format="json", HTTP_IDEMPOTENCY_KEY="k-5")
+        assert bad.status_code == 400
+        assert not IdempotencyRecord.objects.exists()
+        good = client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-5")
+        assert good.status_code == 201
+
+    def test_an_expired_record_is_purged_and_the_key_reusable(self, api_as, registrar_a):
+        import datetime
+
+        from django.utils import timezone
+
+        from portal.api.idempotency import idempotency_purge_expired
+
+        client = api_as(registrar_a)
+        client.post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-6")
+        IdempotencyRecord.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+        assert idempotency_purge_expired() == 1
+        assert not IdempotencyRecord.objects.exists()
+
+    def test_an_over_long_key_is_400(self, api_as, registrar_a):
+        response = api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
+        assert response.status_code == 400
+        assert not Patient.objects.exists()
