@@ -1,0 +1,206 @@
+"""Write paths of family links: a guardian account that manages dependants' profiles.
+
+Invariants kept here:
+- a link always names a relation and a legal basis from the choices, and is never to oneself;
+- a parent-of-a-minor link needs the child's date of birth, refuses an adult and, unless told
+  otherwise, ends on the day before the 18th birthday;
+- a patient may only create a new profile for a dependant; linking an existing profile is a
+  front-desk act (it needs `patient.update`), so nobody can attach a stranger's record;
+- every link and unlink writes an audit event naming both patients.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal import permissions
+from portal.choices import AuditAction, FamilyRelation, LegalBasis
+from portal.models import FamilyLink, Patient
+from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.patients import clean_patient_fields, patient_create
+
+OBJECT_TYPE = "portal.family_link"
+ADULT_AGE = 18
+BASIS_DOCUMENT_MAX = 200
+
+
+class FamilyError(Exception):
+    """A family rule was broken; `message` is a translated sentence for the user."""
+
+    default_message = _("The family link could not be changed.")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class AlreadyLinked(FamilyError):
+    default_message = _("This person is already in your family list.")
+
+
+class NotLinked(FamilyError):
+    default_message = _("This person is not in the family list.")
+
+
+def majority_date(birth_date: datetime.date) -> datetime.date:
+    """The 18th birthday (29 February births come of age on 1 March)."""
+    try:
+        return birth_date.replace(year=birth_date.year + ADULT_AGE)
+    except ValueError:
+        return datetime.date(birth_date.year + ADULT_AGE, 3, 1)
+
+
+def _clean_link(
+    *, relation, legal_basis, basis_document, valid_until, birth_date
+) -> tuple[dict, dict]:
+    errors: dict[str, list] = {}
+    cleaned: dict = {}
+    if relation not in FamilyRelation.values:
+        errors["relation"] = [_("Choose one of the listed values.")]
+    if legal_basis not in LegalBasis.values:
+        errors["legal_basis"] = [_("Choose one of the listed values.")]
+    basis_document = (basis_document or "").strip()
+    if len(basis_document) > BASIS_DOCUMENT_MAX:
+        errors["basis_document"] = [
+            _("Use at most %(limit)d characters.") % {"limit": BASIS_DOCUMENT_MAX}
+        ]
+    cleaned["basis_document"] = basis_document
+    if isinstance(valid_until, str) and valid_until.strip():
+        try:
+            valid_until = datetime.date.fromisoformat(valid_until.strip())
+        except ValueError:
+            errors["valid_until"] = [_("Enter a date as YYYY-MM-DD.")]
+            valid_until = None
+    elif not valid_until:
+        valid_until = None
+    today = timezone.localdate()
+    if valid_until is not None and valid_until < today:
+        errors["valid_until"] = [_("The end date cannot be in the past.")]
+    if legal_basis == LegalBasis.PARENT_OF_MINOR and "legal_basis" not in errors:
+        if birth_date is None:
+            errors["birth_date"] = [_("Enter the child's date of birth.")]
+        elif majority_date(birth_date) <= today:
+            errors["legal_basis"] = [
+                _("The dependant is an adult: choose guardianship, a power of attorney or consent.")
+            ]
+        elif valid_until is None:
+            valid_until = majority_date(birth_date) - datetime.timedelta(days=1)
+    cleaned["valid_until"] = valid_until
+    return cleaned, errors
+
+
+@transaction.atomic
+def family_add_dependant(
+    *,
+    actor,
+    guardian: Patient,
+    relation: str,
+    legal_basis: str,
+    basis_document: str = "",
+    valid_until: datetime.date | str | None = None,
+    dependant: Patient | None = None,
+    **profile_fields,
+) -> FamilyLink:
+    """Link a dependant to `guardian`: a new profile from `profile_fields`, or `dependant`.
+
+    Raises ValidationError naming every bad field (nothing is saved), PermissionDenied when a
+    non-staff actor tries to link an existing profile, AlreadyLinked for a repeated link.
+    """
+    if dependant is not None:
+        if profile_fields:
+            raise ValidationError({name: _("Unknown field.") for name in sorted(profile_fields)})
+        if not permissions.has_capability(actor, "patient.update"):
+            raise PermissionDenied
+        if dependant.pk == guardian.pk:
+            raise ValidationError({"__all__": [_("A person cannot be their own dependant.")]})
+        birth_date = dependant.birth_date
+        profile_errors: dict = {}
+    else:
+        try:
+            cleaned_profile = clean_patient_fields(profile_fields)
+            profile_errors = {}
+        except ValidationError as exc:
+            cleaned_profile = {}
+            profile_errors = exc.message_dict
+        birth_date = cleaned_profile.get("birth_date")
+    link_fields, link_errors = _clean_link(
+        relation=relation,
+        legal_basis=legal_basis,
+        basis_document=basis_document,
+        valid_until=valid_until,
+        birth_date=birth_date,
+    )
+    errors = {**profile_errors, **link_errors}
+    if errors:
+        raise ValidationError(errors)
+    if dependant is None:
+        if not cleaned_profile.get("home_clinic"):
+            cleaned_profile["home_clinic"] = guardian.home_clinic
+        dependant = patient_create(actor=actor, **cleaned_profile)
+    elif FamilyLink.objects.filter(guardian=guardian, dependant=dependant).exists():
+        raise AlreadyLinked
+    try:
+        with transaction.atomic():
+            link = FamilyLink.objects.create(
+                guardian=guardian,
+                dependant=dependant,
+                relation=relation,
+                legal_basis=legal_basis,
+                **link_fields,
+            )
+    except IntegrityError as exc:
+        raise AlreadyLinked from exc
+    role, clinic = audit_role_and_clinic(actor)
+    audit_record(
+        actor=actor,
+        role=role,
+        clinic=clinic,
+        action=AuditAction.CREATE,
+        object_type=OBJECT_TYPE,
+        object_id=link.pk,
+        patient_ids=[guardian.public_id, dependant.public_id],
+        changed_fields=[
+            "relation",
+            "legal_basis",
+            *(["basis_document"] if link.basis_document else []),
+            *(["valid_until"] if link.valid_until else []),
+        ],
+    )
+    return link
+
+
+@transaction.atomic
+def family_unlink(*, actor, guardian: Patient, dependant: Patient) -> None:
+    """Remove the link; both profiles stay (medical records are kept). Audited.
+
+    The guardian themselves or staff with `patient.update` may unlink.
+    """
+    is_guardian = (
+        actor is not None and guardian.user_id is not None and guardian.user_id == actor.pk
+    )
+    if not (is_guardian or permissions.has_capability(actor, "patient.update")):
+        raise PermissionDenied
+    link = (
+        FamilyLink.objects.select_for_update()
+        .filter(guardian=guardian, dependant=dependant)
+        .first()
+    )
+    if link is None:
+        raise NotLinked
+    link_id = link.pk
+    link.delete()
+    role, clinic = audit_role_and_clinic(actor)
+    audit_record(
+        actor=actor,
+        role=role,
+        clinic=clinic,
+        action=AuditAction.DELETE,
+        object_type=OBJECT_TYPE,
+        object_id=link_id,
+        patient_ids=[guardian.public_id, dependant.public_id],
+    )
