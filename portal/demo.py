@@ -30,6 +30,12 @@ class DemoContext:
     today: datetime.date
     stdout: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    # Added by the portal seeder; later seeders may read them.
+    legal_entities: dict[str, Any] = field(default_factory=dict)
+    demo_patient: Any = None
+    dependants: list[Any] = field(default_factory=list)
+    patient_count: int = 320
+    seed: int = 2026
 
     def log(self, text: str) -> None:
         self.stdout.write(text)
