@@ -12,6 +12,7 @@ from portal.api.exceptions import api_not_found
 
 v1 = [
     path("", include("portal.api.urls")),
+    path("", include("scheduling.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,102 @@
+"""Read paths the API needs beyond the engine's own selectors: the public catalogue and the
+appointments a caller may see. Every list is scoped by the caller, never by ids from the URL."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal import permissions
+from portal.models import Clinic
+from scheduling.choices import UPCOMING_STATUSES
+from scheduling.models import Appointment, Doctor, Service, Specialty
+
+
+def public_clinics() -> QuerySet[Clinic]:
+    return Clinic.objects.filter(is_active=True).order_by("city", "name")
+
+
+def public_specialties() -> QuerySet[Specialty]:
+    return Specialty.objects.order_by("name")
+
+
+def public_services(*, specialty: Specialty | None = None) -> QuerySet[Service]:
+    qs = Service.objects.filter(is_active=True).select_related("specialty").order_by("name")
+    return qs.filter(specialty=specialty) if specialty is not None else qs
+
+
+def public_doctors(
+    *, specialty: Specialty | None = None, clinic: Clinic | None = None
+) -> QuerySet[Doctor]:
+    qs = Doctor.objects.filter(is_active=True)
+    if specialty is not None:
+        qs = qs.filter(specialties=specialty)
+    if clinic is not None:
+        qs = qs.filter(clinics=clinic)
+    return (
+        qs.distinct()
+        .order_by("last_name", "first_name", "id")
+        .prefetch_related(
+            Prefetch("specialties", queryset=Specialty.objects.only("id", "public_id")),
+            Prefetch("clinics", queryset=Clinic.objects.only("id", "public_id")),
+            Prefetch(
+                "services", queryset=Service.objects.filter(is_active=True).only("id", "public_id")
+            ),
+        )
+    )
+
+
+def get_by_public_id(qs: QuerySet, public_id) -> object:
+    """One row of `qs` by public id; 404 for unknown or malformed ids."""
+    try:
+        return qs.get(public_id=uuid.UUID(str(public_id)))
+    except (qs.model.DoesNotExist, ValueError, TypeError, AttributeError) as exc:
+        raise Http404 from exc
+
+
+def _appointments() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related("patient", "doctor", "clinic", "service", "room")
+
+
+def appointments_visible_to(user) -> QuerySet[Appointment]:
+    """Patients: their own and their dependants' visits; staff: visits in their clinics."""
+    qs = _appointments()
+    conditions = Q(pk__in=[])
+    if permissions.is_patient(user):
+        conditions |= Q(patient__in=permissions.patients_managed_by(user))
+    clinic_ids = permissions.clinic_ids_with(user, "appointment.view")
+    if clinic_ids is None:
+        return qs
+    if clinic_ids:
+        conditions |= Q(clinic_id__in=clinic_ids)
+    doctor = _doctor_of(user)
+    if doctor is not None:
+        conditions |= Q(doctor=doctor)
+    return qs.filter(conditions)
+
+
+def _doctor_of(user):
+    try:
+        return user.doctor_profile
+    except Doctor.DoesNotExist:
+        return None
+
+
+def appointment_list(*, user, when: str | None = None) -> QuerySet[Appointment]:
+    qs = appointments_visible_to(user)
+    now = timezone.now()
+    if when == "upcoming":
+        return qs.filter(starts_at__gte=now, status__in=UPCOMING_STATUSES).order_by("starts_at")
+    if when == "past":
+        return qs.filter(Q(starts_at__lt=now) | ~Q(status__in=UPCOMING_STATUSES)).order_by(
+            "-starts_at"
+        )
+    return qs.order_by("-starts_at")
+
+
+def get_appointment_for_user(user, public_id) -> Appointment:
+    """The appointment if `user` may see it; 404 for unknown or someone else's."""
+    return get_by_public_id(appointments_visible_to(user), public_id)

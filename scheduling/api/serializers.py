@@ -1,0 +1,199 @@
+"""Input and output serializers of the scheduling API. Ids are public UUIDs, flat."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from scheduling.choices import AppointmentChannel, AppointmentStatus
+
+# --- Catalogue ---------------------------------------------------------------------------------
+
+
+class ClinicOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    city = serializers.CharField()
+    address = serializers.CharField()
+    timezone = serializers.CharField(help_text=_("IANA time zone; slots are computed in it."))
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    opening_hours = serializers.CharField()
+
+
+class SpecialtyOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class ServiceOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    code = serializers.SlugField()
+    name = serializers.CharField()
+    specialty = serializers.UUIDField(source="specialty.public_id")
+    duration_minutes = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    preparation = serializers.CharField()
+
+
+class _PublicIds(serializers.ListField):
+    child = serializers.UUIDField()
+
+    def to_representation(self, data):
+        return [str(item.public_id) for item in data.all()]
+
+
+class DoctorOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="full_name")
+    last_name = serializers.CharField()
+    first_name = serializers.CharField()
+    middle_name = serializers.CharField()
+    bio = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    specialties = _PublicIds()
+    clinics = _PublicIds()
+    services = _PublicIds()
+
+
+class DoctorFilterInput(serializers.Serializer):
+    specialty = serializers.UUIDField(required=False)
+    clinic = serializers.UUIDField(required=False)
+
+
+class ServiceFilterInput(serializers.Serializer):
+    specialty = serializers.UUIDField(required=False)
+
+
+# --- Slots -------------------------------------------------------------------------------------
+
+
+class SlotQueryInput(serializers.Serializer):
+    service = serializers.UUIDField()
+    doctor = serializers.UUIDField(required=False)
+    specialty = serializers.UUIDField(required=False)
+    clinic = serializers.UUIDField(required=False)
+    channel = serializers.ChoiceField(
+        choices=AppointmentChannel.choices, required=False, default=AppointmentChannel.ONLINE
+    )
+    start = serializers.DateField(
+        required=False,
+        input_formats=["iso-8601"],
+        help_text=_("First day, clinic-local (YYYY-MM-DD). Default: today."),
+    )
+    end = serializers.DateField(
+        required=False,
+        input_formats=["iso-8601"],
+        help_text=_("Last day, inclusive; at most 62 days after start. Default: start + 6 days."),
+    )
+
+
+class SlotOutput(serializers.Serializer):
+    """Schema of one slot; the view returns plain dicts of this shape (no per-slot serializer)."""
+
+    id = serializers.CharField(help_text=_("Opaque slot token."))
+    start = serializers.DateTimeField(help_text=_("ISO 8601 with the clinic's UTC offset."))
+    end = serializers.DateTimeField()
+    doctor = serializers.UUIDField()
+    clinic = serializers.UUIDField()
+    room = serializers.UUIDField(allow_null=True)
+    service = serializers.UUIDField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+# --- Holds and appointments --------------------------------------------------------------------
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry a UTC offset: a wall-clock time alone is ambiguous."""
+
+    default_error_messages = {
+        "naive": _("Give the time with its UTC offset, e.g. 2026-03-02T10:00:00+08:00."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["iso-8601"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        return super().to_internal_value(value).astimezone(datetime.UTC)
+
+    def enforce_timezone(self, value):
+        # Keep the caller's offset; DRF would otherwise make a naive value aware silently.
+        if value.tzinfo is None:
+            self.fail("naive")
+        return value
+
+
+class HoldInput(serializers.Serializer):
+    service = serializers.UUIDField()
+    doctor = serializers.UUIDField()
+    start = AwareDateTimeField()
+
+
+class HoldOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    expires_at = serializers.DateTimeField()
+
+
+class AppointmentCreateInput(serializers.Serializer):
+    service = serializers.UUIDField()
+    doctor = serializers.UUIDField()
+    start = AwareDateTimeField()
+    patient = serializers.UUIDField(
+        required=False, help_text=_("Patients: omit for yourself or name a dependant.")
+    )
+    channel = serializers.ChoiceField(choices=AppointmentChannel.choices, required=False)
+    hold = serializers.UUIDField(required=False)
+
+
+class RescheduleInput(serializers.Serializer):
+    start = AwareDateTimeField()
+    doctor = serializers.UUIDField(required=False)
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+
+
+class AppointmentListInput(serializers.Serializer):
+    when = serializers.ChoiceField(choices=["upcoming", "past"], required=False)
+
+
+def _local(value: datetime.datetime, appointment) -> str:
+    return value.astimezone(appointment.clinic.tz).isoformat()
+
+
+class AppointmentOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
+    start = serializers.SerializerMethodField()
+    end = serializers.SerializerMethodField()
+    patient = serializers.UUIDField(source="patient.public_id")
+    doctor = serializers.UUIDField(source="doctor.public_id")
+    clinic = serializers.UUIDField(source="clinic.public_id")
+    service = serializers.UUIDField(source="service.public_id")
+    room = serializers.UUIDField(source="room.public_id", allow_null=True, default=None)
+    channel = serializers.ChoiceField(choices=AppointmentChannel.choices)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    cancel_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_start(self, obj) -> datetime.datetime:
+        return _local(obj.starts_at, obj)
+
+    def get_end(self, obj) -> datetime.datetime:
+        return _local(obj.ends_at, obj)
+
+
+class CalendarFeedOutput(serializers.Serializer):
+    url = serializers.URLField(help_text=_("Secret address of your iCal feed; keep it private."))

@@ -1,0 +1,110 @@
+"""GET /api/v1/slots/: free slots of one service, unpaginated, anonymous allowed.
+
+Hot path: the engine loads a range in a fixed handful of queries and the view turns its slots
+into plain dicts (no per-slot serializer), plus one query for the rooms' public ids.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api.exceptions import Problem, problem_responses
+from scheduling.api import selectors
+from scheduling.api import serializers as s
+from scheduling.models import Doctor, Room, Service
+from scheduling.selectors.availability import MAX_RANGE_DAYS, free_slots
+
+DEFAULT_DAYS = 7
+
+
+def _range_error(message) -> Problem:
+    return Problem(
+        status_code=400,
+        slug="invalid-range",
+        detail=message,
+        extra={"errors": {"end": [str(message)]}},
+    )
+
+
+def slot_dicts(slots, *, price) -> list[dict]:
+    """The API's slot items from the engine's slots; one query maps room ids to public ids."""
+    room_ids = {slot.room_id for slot in slots if slot.room_id is not None}
+    rooms = (
+        dict(Room.objects.filter(pk__in=room_ids).values_list("id", "public_id"))
+        if room_ids
+        else {}
+    )
+    price_text = str(price)
+    return [
+        {
+            "id": slot.slot_id,
+            "start": slot.start.isoformat(),
+            "end": slot.end.isoformat(),
+            "doctor": str(slot.doctor_public_id),
+            "clinic": str(slot.clinic_public_id),
+            "room": str(rooms[slot.room_id]) if slot.room_id in rooms else None,
+            "service": str(slot.service_public_id),
+            "price": price_text,
+        }
+        for slot in slots
+    ]
+
+
+class SlotListView(APIView):
+    """Free slots of a service, optionally for one doctor, specialty, clinic or channel.
+
+    Dates are clinic-local; `end` is inclusive and at most 62 days after `start`.
+    """
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="slots_list",
+        parameters=[s.SlotQueryInput],
+        responses={200: s.SlotOutput(many=True), **problem_responses(400, 404)},
+    )
+    def get(self, request):
+        query = s.SlotQueryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        service = selectors.get_by_public_id(
+            Service.objects.filter(is_active=True), data["service"]
+        )
+        doctor = specialty = clinic = None
+        if "doctor" in data:
+            doctor = selectors.get_by_public_id(
+                Doctor.objects.filter(is_active=True), data["doctor"]
+            )
+        if "specialty" in data:
+            specialty = selectors.get_by_public_id(
+                selectors.public_specialties(), data["specialty"]
+            )
+        if "clinic" in data:
+            clinic = selectors.get_by_public_id(selectors.public_clinics(), data["clinic"])
+        start = data.get("start") or (
+            timezone.now().astimezone(clinic.tz).date() if clinic else timezone.localdate()
+        )
+        end = data.get("end") or start + datetime.timedelta(days=DEFAULT_DAYS - 1)
+        if end < start:
+            raise _range_error(_("The end date is before the start date."))
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise _range_error(
+                _("Ask for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS}
+            )
+        slots = free_slots(
+            service=service,
+            doctor=doctor,
+            specialty=specialty,
+            clinic=clinic,
+            channel=data["channel"],
+            start_date=start,
+            end_date=end,
+        )
+        return Response(slot_dicts(slots, price=service.price))
