@@ -1,0 +1,98 @@
+"""The trail every appointment change leaves, in the same transaction as the change:
+an `AppointmentEvent`, an audit row and outbox messages to the patient."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import formats, translation
+
+from notifications.services import NoAddress, outbox_enqueue
+from portal.choices import AuditAction
+from portal.services.audit import audit_record, audit_role_and_clinic
+from scheduling.choices import AppointmentEventKind
+from scheduling.models import Appointment, AppointmentEvent
+
+OBJECT_TYPE = "scheduling.appointment"
+K = AppointmentEventKind
+# Visit-day bookkeeping goes by email only; changes of the booking itself also by SMS.
+NOTIFY_CHANNELS: dict[str, tuple[str, ...]] = {
+    K.BOOKED: ("sms", "email"),
+    K.RESCHEDULED: ("sms", "email"),
+    K.CANCELLED: ("sms", "email"),
+    K.ROLLED_BACK: ("sms", "email"),
+    K.CONFIRMED: ("email",),
+    K.CHECKED_IN: ("email",),
+    K.COMPLETED: ("email",),
+    K.NO_SHOW: ("email",),
+}
+
+
+def message_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    """What message templates may show; the outbox encrypts it at rest."""
+    clinic = appointment.clinic
+    local = appointment.starts_at.astimezone(clinic.tz)
+    language = appointment.patient.preferred_language or translation.get_language() or "ru"
+    with translation.override(language):
+        start_display = formats.date_format(local, "DATETIME_FORMAT")
+    context = {
+        "appointment_id": str(appointment.public_id),
+        "clinic": clinic.name,
+        "clinic_address": clinic.address,
+        "clinic_phone": clinic.phone,
+        "doctor": appointment.doctor.full_name,
+        "service": appointment.service.name,
+        "preparation": appointment.service.preparation,
+        "start": local.isoformat(),
+        "start_display": start_display,
+    }
+    context.update(extra)
+    return context
+
+
+def record_change(
+    *,
+    appointment: Appointment,
+    kind: str,
+    from_status: str,
+    actor,
+    now: datetime.datetime,
+    changed_fields: list[str],
+    reason: str = "",
+    context: dict[str, Any] | None = None,
+) -> AppointmentEvent:
+    """Append the event, the audit row and the patient's messages for one change."""
+    event = AppointmentEvent.objects.create(
+        appointment=appointment,
+        kind=kind,
+        from_status=from_status,
+        to_status=appointment.status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        occurred_at=now,
+        reason=reason,
+    )
+    role, _clinic = audit_role_and_clinic(actor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if kind == K.BOOKED else AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=str(appointment.public_id),
+        patient_ids=[appointment.patient.public_id],
+        changed_fields=changed_fields,
+        role=role,
+        clinic=appointment.clinic_id,
+    )
+    message = message_context(appointment, **(context or {}))
+    for channel in NOTIFY_CHANNELS[kind]:
+        try:
+            outbox_enqueue(
+                event=f"appointment.{kind}",
+                channel=channel,
+                patient=appointment.patient,
+                context=message,
+                idempotency_key=f"appointment.{kind}:{event.pk}:{channel}",
+            )
+        except NoAddress:
+            continue
+    return event

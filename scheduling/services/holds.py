@@ -1,0 +1,94 @@
+"""Short holds: a slot kept for a few minutes while a patient confirms.
+
+A hold writes occupancy rows like an appointment (so nobody else can take the slot) with an
+expiry; expired holds stop counting at once in `free_slots` and are deleted by the next
+booking that needs their time, or by the periodic purge.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from portal.models import Clinic, Patient
+from scheduling.choices import AppointmentChannel
+from scheduling.errors import HoldInvalid, InvalidInput
+from scheduling.models import Doctor, Hold, Service
+from scheduling.selectors.availability import resolve_slot
+from scheduling.selectors.policy import policy_for
+from scheduling.services.booking import check_may_act_for
+from scheduling.services.occupancy import conflicts_as_slot_taken, occupancy_insert, spans_for
+
+
+@conflicts_as_slot_taken
+def hold_create(
+    *,
+    doctor: Doctor,
+    service: Service,
+    start: datetime.datetime,
+    channel: str,
+    actor,
+    patient: Patient | None = None,
+    clinic: Clinic | None = None,
+) -> Hold:
+    """Hold the slot at `start` for the clinic's `hold_ttl_minutes`.
+
+    The actor's earlier holds are released first: one person holds one slot at a time.
+    Refuses like `appointment_book` when `start` is not a free slot.
+    """
+    now = timezone.now()
+    if channel not in AppointmentChannel.values:
+        raise InvalidInput(code="invalid_channel")
+    if patient is not None:
+        check_may_act_for(actor, patient)
+    if getattr(actor, "is_authenticated", False):
+        Hold.objects.filter(created_by=actor).delete()
+    slot = resolve_slot(
+        service=service, doctor=doctor, start=start, clinic=clinic, channel=channel, now=now
+    )
+    slot_clinic = Clinic.objects.get(pk=slot.clinic_id)
+    expires_at = now + datetime.timedelta(minutes=policy_for(slot_clinic).hold_ttl_minutes)
+    hold = Hold.objects.create(
+        clinic=slot_clinic,
+        doctor=doctor,
+        service=service,
+        patient=patient,
+        room_id=slot.room_id,
+        equipment_ids=list(slot.equipment_ids),
+        starts_at=slot.start,
+        ends_at=slot.end,
+        channel=channel,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    occupancy_insert(
+        spans=spans_for(
+            doctor_id=doctor.pk,
+            room_id=slot.room_id,
+            equipment_ids=slot.equipment_ids,
+            start=slot.start,
+            end=slot.end,
+            buffer_minutes=slot.buffer_minutes,
+        ),
+        clinic_id=slot_clinic.pk,
+        now=now,
+        hold_id=hold.pk,
+        expires_at=expires_at,
+    )
+    return hold
+
+
+def hold_release(*, hold: Hold, actor) -> None:
+    """Give a held slot back before it expires (only its creator may)."""
+    if hold.created_by_id is not None and hold.created_by_id != getattr(actor, "pk", None):
+        raise HoldInvalid(code="not_your_hold")
+    Hold.objects.filter(pk=hold.pk).delete()
+
+
+def holds_purge_expired(*, now: datetime.datetime | None = None) -> int:
+    """Delete every expired hold (periodic task); returns how many."""
+    now = now or timezone.now()
+    _total, per_model = Hold.objects.filter(expires_at__lte=now).delete()
+    return per_model.get(Hold._meta.label, 0)

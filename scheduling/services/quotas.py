@@ -1,0 +1,69 @@
+"""Quota counters: taken and given back inside the booking transaction, rows locked."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import F, Q
+
+from portal.models import Clinic
+from scheduling.errors import QuotaExceeded
+from scheduling.models import Quota, QuotaCounter
+
+
+def _applicable(*, clinic: Clinic | int, doctor_id: int, service_id: int, channel: str):
+    return Quota.objects.filter(clinic=clinic, channel=channel).filter(
+        Q(doctor__isnull=True) | Q(doctor_id=doctor_id),
+        Q(service__isnull=True) | Q(service_id=service_id),
+    )
+
+
+def quota_take(
+    *,
+    clinic: Clinic,
+    doctor_id: int,
+    service_id: int,
+    channel: str | None,
+    day: datetime.date,
+    start: datetime.datetime,
+    now: datetime.datetime,
+    enforce: bool = True,
+) -> None:
+    """Count one booking against every quota that applies; refuse when one is used up.
+
+    Counter rows are created if missing and locked FOR UPDATE in id order (no deadlocks
+    between bookings of the same day). A released quota still counts but no longer limits.
+    `enforce=False` restores a count without checking (rollback of a move).
+    """
+    if not channel:
+        return
+    quotas = list(
+        _applicable(clinic=clinic, doctor_id=doctor_id, service_id=service_id, channel=channel)
+    )
+    if not quotas:
+        return
+    QuotaCounter.objects.bulk_create(
+        [QuotaCounter(quota=q, date=day, used=0) for q in quotas], ignore_conflicts=True
+    )
+    counters = list(
+        QuotaCounter.objects.select_for_update()
+        .filter(quota__in=quotas, date=day)
+        .select_related("quota")
+        .order_by("id")
+    )
+    if enforce:
+        for counter in counters:
+            quota = counter.quota
+            if counter.used >= quota.limit and not quota.is_released(start=start, now=now):
+                raise QuotaExceeded()
+    QuotaCounter.objects.filter(pk__in=[c.pk for c in counters]).update(used=F("used") + 1)
+
+
+def quota_release(
+    *, clinic: Clinic | int, doctor_id: int, service_id: int, channel: str, day: datetime.date
+) -> None:
+    """Give back one booking on every applicable quota (cancel, rollback, move away)."""
+    if not channel:
+        return
+    quotas = _applicable(clinic=clinic, doctor_id=doctor_id, service_id=service_id, channel=channel)
+    QuotaCounter.objects.filter(quota__in=quotas, date=day, used__gt=0).update(used=F("used") - 1)

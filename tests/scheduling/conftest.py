@@ -1,0 +1,51 @@
+"""Fixtures of the booking-engine suites: a frozen clock and a bookable doctor in clinic A."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import DoctorFactory, ServiceFactory, make_weekly_schedule
+
+UTC = datetime.UTC
+# Monday 1 March 2027, 08:00 in Irkutsk (UTC+8), 03:00 in Moscow (UTC+3).
+T0 = datetime.datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable `timezone.now()` for tests that need a fixed present."""
+
+    def __init__(self, now: datetime.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += datetime.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock(T0)
+    monkeypatch.setattr(timezone, "now", c)
+    return c
+
+
+@pytest.fixture
+def service(db):
+    return ServiceFactory(name="Приём терапевта первичный", duration_minutes=30)
+
+
+@pytest.fixture
+def doctor(clinic_a, service):
+    """Works 09:00–13:00 (Irkutsk) every day in clinic A, 30-minute step."""
+    doc = DoctorFactory(services=[service], clinics=[clinic_a])
+    make_weekly_schedule(doc, clinic_a)
+    return doc
+
+
+def local(clinic, y, m, d, hh, mm=0, fold=0) -> datetime.datetime:
+    return datetime.datetime(y, m, d, hh, mm, tzinfo=clinic.tz, fold=fold)
