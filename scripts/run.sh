@@ -7,7 +7,8 @@ unset DATABASE_URL REDIS_URL
 PORT=${PORT:-8000}
 # Links in messages and the seed_demo summary point at the port actually served.
 export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
-if command -v msgfmt >/dev/null 2>&1; then
+if command -v msgfmt >/dev/null 2>&1 \
+  && [ -n "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
   # Fresh catalogues from the .po files; without gettext the committed .mo files are used.
   .venv/bin/python manage.py compilemessages -i ".venv" -v0 \
     || echo "warning: compilemessages failed; using the committed catalogues" >&2
