@@ -181,7 +181,11 @@ def problem_exception_handler(exc, context) -> Response | None:
     mapping = _domain_mapping(exc)
     if mapping is not None:
         code = mapping.status or int(getattr(exc, "http_status", 422))
-        slug = mapping.slug or str(getattr(exc, "code", "")).replace("_", "-") or None
+        # The problem type names the kind (class); `code` says which rule, e.g. "min_notice".
+        slug = mapping.slug or str(getattr(type(exc), "code", "")).replace("_", "-") or None
+        extra = dict(getattr(exc, "problem_extra", None) or {})
+        if getattr(exc, "code", None):
+            extra["code"] = str(exc.code)
         detail = _domain_detail(exc)
         errors = None
         if code == 400:
@@ -194,7 +198,7 @@ def problem_exception_handler(exc, context) -> Response | None:
             title=mapping.title,
             errors=errors,
             instance=instance,
-            extra=getattr(exc, "problem_extra", None),
+            extra=extra,
         )
     if isinstance(exc, DjangoValidationError):
         errors = django_validation_errors(exc)

@@ -57,13 +57,14 @@ def get_by_public_id(qs: QuerySet, public_id) -> object:
         raise Http404 from exc
 
 
-def _appointments() -> QuerySet[Appointment]:
+def appointments_all() -> QuerySet[Appointment]:
+    """Every appointment with what the API shows; callers scope it (see below)."""
     return Appointment.objects.select_related("patient", "doctor", "clinic", "service", "room")
 
 
 def appointments_visible_to(user) -> QuerySet[Appointment]:
     """Patients: their own and their dependants' visits; staff: visits in their clinics."""
-    qs = _appointments()
+    qs = appointments_all()
     conditions = Q(pk__in=[])
     if permissions.is_patient(user):
         conditions |= Q(patient__in=permissions.patients_managed_by(user))

@@ -156,10 +156,6 @@ class RescheduleInput(serializers.Serializer):
     doctor = serializers.UUIDField(required=False)
 
 
-class CancelInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
-
-
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
 
@@ -193,6 +189,13 @@ class AppointmentOutput(serializers.Serializer):
 
     def get_end(self, obj) -> datetime.datetime:
         return _local(obj.ends_at, obj)
+
+
+class AppointmentPageOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AppointmentOutput(many=True)
 
 
 class CalendarFeedOutput(serializers.Serializer):

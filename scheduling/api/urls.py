@@ -1,5 +1,6 @@
 from django.urls import path
 
+from scheduling.api import appointments as a
 from scheduling.api import catalogue, slots
 
 urlpatterns = [
@@ -8,4 +9,18 @@ urlpatterns = [
     path("services/", catalogue.ServiceListView.as_view(), name="api-services"),
     path("doctors/", catalogue.DoctorListView.as_view(), name="api-doctors"),
     path("slots/", slots.SlotListView.as_view(), name="api-slots"),
+    path("holds/", a.HoldCreateView.as_view(), name="api-holds"),
+    path("appointments/", a.AppointmentListCreateView.as_view(), name="api-appointments"),
+    path(
+        "appointments/<str:public_id>/",
+        a.AppointmentDetailView.as_view(),
+        name="api-appointment",
+    ),
+    path("appointments/<str:public_id>/reschedule/", a.RescheduleView.as_view()),
+    path("appointments/<str:public_id>/cancel/", a.CancelView.as_view()),
+    path("appointments/<str:public_id>/confirm/", a.ConfirmView.as_view()),
+    path("appointments/<str:public_id>/check-in/", a.CheckInView.as_view()),
+    path("appointments/<str:public_id>/no-show/", a.NoShowView.as_view()),
+    path("appointments/<str:public_id>/complete/", a.CompleteView.as_view()),
+    path("appointments/<str:public_id>/rollback/", a.RollbackView.as_view()),
 ]
