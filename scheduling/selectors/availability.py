@@ -74,11 +74,21 @@ class Slot:
     clinic_public_id: uuid.UUID
     service_id: int
     service_public_id: uuid.UUID
-    start: datetime.datetime  # aware, in the clinic's zone
+    # Aware, in the clinic's zone. Compare or sort them via `.astimezone(UTC)`: Python compares
+    # datetimes of one zone by wall clock, which is wrong on the day clocks go back.
+    start: datetime.datetime
     end: datetime.datetime
     room_id: int | None
     equipment_ids: tuple[int, ...]
     buffer_minutes: int
+
+    @property
+    def start_utc(self) -> datetime.datetime:
+        return self.start.astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime.datetime:
+        return self.end.astimezone(UTC)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,7 +150,8 @@ def free_slots(
         now=now or timezone.now(),
     )
     slots = [s for c in engine.candidates() if isinstance(s := engine.evaluate(c), Slot)]
-    slots.sort(key=lambda s: (s.start, s.doctor_id, s.clinic_id))
+    # Sort by instant: same-zone aware datetimes compare by wall clock, ignoring `fold`.
+    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.doctor_id, s.clinic_id))
     return slots
 
 
@@ -168,7 +179,9 @@ def resolve_slot(
     now = now or timezone.now()
     if start <= now:
         raise OutsideBookingWindow(code="in_the_past")
-    utc_day = start.astimezone(UTC).date()
+    # Compare instants in UTC: PEP 495 makes `==` false across zones for times in a fold.
+    start = start.astimezone(UTC)
+    utc_day = start.date()
     engine = _Engine.load(
         service=service,
         doctor=doctor,

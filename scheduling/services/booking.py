@@ -149,6 +149,12 @@ def _release(appointment: Appointment) -> None:
     )
 
 
+def _as_utc(start) -> datetime.datetime:
+    if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
+        raise InvalidInput(code="naive_datetime", field="start")
+    return start.astimezone(datetime.UTC)
+
+
 def _use_hold(
     *, hold: Hold, patient: Patient, doctor: Doctor, service: Service, start, actor, now
 ) -> Hold:
@@ -160,7 +166,7 @@ def _use_hold(
         locked.expires_at <= now
         or locked.doctor_id != doctor.pk
         or locked.service_id != service.pk
-        or locked.starts_at != start
+        or locked.starts_at != _as_utc(start)
         or (locked.patient_id is not None and locked.patient_id != patient.pk)
         or (locked.created_by_id is not None and locked.created_by_id != getattr(actor, "pk", None))
     ):
@@ -234,8 +240,8 @@ def appointment_book(
         doctor_id=doctor.pk,
         service_id=service.pk,
         channel=quota_channel,
-        day=_local_day(slot.start, slot_clinic),
-        start=slot.start,
+        day=_local_day(slot.start_utc, slot_clinic),
+        start=slot.start_utc,
         now=now,
     )
     if hold is not None:
@@ -246,8 +252,8 @@ def appointment_book(
         clinic=slot_clinic,
         service=service,
         room_id=slot.room_id,
-        starts_at=slot.start,
-        ends_at=slot.end,
+        starts_at=slot.start_utc,
+        ends_at=slot.end_utc,
         buffer_minutes=slot.buffer_minutes,
         status=S.BOOKED,
         channel=channel,
@@ -306,7 +312,7 @@ def appointment_reschedule(
         if appointment.reschedule_count >= policy.max_reschedules:
             raise PolicyViolation(code="too_many_reschedules", limit=policy.max_reschedules)
     doctor = doctor or appointment.doctor
-    if doctor.pk == appointment.doctor_id and start == appointment.starts_at:
+    if doctor.pk == appointment.doctor_id and _as_utc(start) == appointment.starts_at:
         raise InvalidInput(code="same_time")
     slot = resolve_slot(
         service=appointment.service,
@@ -333,14 +339,14 @@ def appointment_reschedule(
         doctor_id=doctor.pk,
         service_id=appointment.service_id,
         channel=appointment.quota_channel,
-        day=_local_day(slot.start, appointment.clinic),
-        start=slot.start,
+        day=_local_day(slot.start_utc, appointment.clinic),
+        start=slot.start_utc,
         now=now,
     )
     from_status = appointment.status
     appointment.doctor = doctor
-    appointment.starts_at = slot.start
-    appointment.ends_at = slot.end
+    appointment.starts_at = slot.start_utc
+    appointment.ends_at = slot.end_utc
     appointment.room_id = slot.room_id
     appointment.buffer_minutes = slot.buffer_minutes
     appointment.status = S.BOOKED

@@ -1,0 +1,146 @@
+import datetime
+
+import pytest
+
+from scheduling.errors import HoldInvalid, NotAllowed, SlotTaken
+from scheduling.models import Appointment, Hold, Occupancy
+from scheduling.selectors.availability import free_slots
+from scheduling.services.booking import appointment_book
+from scheduling.services.holds import hold_create, hold_release, holds_purge_expired
+from tests.scheduling.conftest import local
+
+
+@pytest.fixture
+def tue9(clinic_a):
+    return local(clinic_a, 2027, 3, 2, 9)
+
+
+def hold(patient, doctor, service, start, actor=None):
+    return hold_create(
+        doctor=doctor,
+        service=service,
+        start=start,
+        channel="online",
+        actor=actor or patient.user,
+        patient=patient,
+    )
+
+
+def test_a_hold_keeps_the_slot_from_others_until_it_expires(
+    clock, doctor, service, patient, other_patient, tue9
+):
+    held = hold(patient, doctor, service, tue9)
+    assert held.expires_at == clock.now + datetime.timedelta(minutes=10)
+    day = tue9.date()
+    assert tue9 not in {
+        s.start for s in free_slots(service=service, doctor=doctor, start_date=day, end_date=day)
+    }
+    with pytest.raises(SlotTaken):
+        appointment_book(
+            patient=other_patient,
+            doctor=doctor,
+            service=service,
+            start=tue9,
+            channel="online",
+            actor=other_patient.user,
+        )
+    clock.advance(minutes=11)
+    assert tue9 in {
+        s.start for s in free_slots(service=service, doctor=doctor, start_date=day, end_date=day)
+    }
+    # The expired hold is cleared inside the booking transaction.
+    appointment_book(
+        patient=other_patient,
+        doctor=doctor,
+        service=service,
+        start=tue9,
+        channel="online",
+        actor=other_patient.user,
+    )
+    assert not Hold.objects.exists()
+
+
+def test_the_holder_books_through_the_hold(clock, doctor, service, patient, tue9):
+    held = hold(patient, doctor, service, tue9)
+    appointment = appointment_book(
+        patient=patient,
+        doctor=doctor,
+        service=service,
+        start=tue9,
+        channel="online",
+        actor=patient.user,
+        hold=held,
+    )
+    assert not Hold.objects.exists()
+    assert Occupancy.objects.filter(appointment=appointment).count() == 1
+
+
+def test_a_hold_is_personal_and_for_one_slot(clock, doctor, service, patient, other_patient, tue9):
+    held = hold(patient, doctor, service, tue9)
+    with pytest.raises(HoldInvalid):
+        appointment_book(
+            patient=other_patient,
+            doctor=doctor,
+            service=service,
+            start=tue9,
+            channel="online",
+            actor=other_patient.user,
+            hold=held,
+        )
+    with pytest.raises(HoldInvalid):
+        appointment_book(
+            patient=patient,
+            doctor=doctor,
+            service=service,
+            start=tue9 + datetime.timedelta(hours=1),
+            channel="online",
+            actor=patient.user,
+            hold=held,
+        )
+    clock.advance(minutes=30)
+    with pytest.raises(HoldInvalid):
+        appointment_book(
+            patient=patient,
+            doctor=doctor,
+            service=service,
+            start=tue9,
+            channel="online",
+            actor=patient.user,
+            hold=held,
+        )
+    held.delete()
+    with pytest.raises(HoldInvalid):
+        appointment_book(
+            patient=patient,
+            doctor=doctor,
+            service=service,
+            start=tue9,
+            channel="online",
+            actor=patient.user,
+            hold=held,
+        )
+    assert not Appointment.objects.exists()
+
+
+def test_a_new_hold_replaces_the_actors_previous_one(clock, doctor, service, patient, tue9):
+    hold(patient, doctor, service, tue9)
+    second = hold(patient, doctor, service, tue9 + datetime.timedelta(hours=1))
+    assert list(Hold.objects.all()) == [second]
+
+
+def test_holds_for_strangers_are_refused(clock, doctor, service, patient, other_patient, tue9):
+    with pytest.raises(NotAllowed):
+        hold(other_patient, doctor, service, tue9, actor=patient.user)
+    with pytest.raises(HoldInvalid):
+        hold_release(hold=hold(patient, doctor, service, tue9), actor=other_patient.user)
+
+
+def test_release_and_purge(clock, doctor, service, patient, other_patient, tue9):
+    mine = hold(patient, doctor, service, tue9)
+    hold_release(hold=mine, actor=patient.user)
+    assert not Occupancy.objects.exists()
+    hold(other_patient, doctor, service, tue9)
+    assert holds_purge_expired() == 0
+    clock.advance(minutes=10)
+    assert holds_purge_expired() == 1
+    assert not Occupancy.objects.exists()
