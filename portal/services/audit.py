@@ -6,12 +6,24 @@ The write path only appends one row: chaining happens later, in sealed blocks
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import request_context
-from portal.models import AuditEvent
+from portal.models import AuditEvent, AuditSeal
+from portal.models.audit import GENESIS_DIGEST
+
+logger = logging.getLogger(__name__)
+
+# How many recent seals are searched for holes whose events committed late. At one seal a
+# minute this gives a transaction about this many minutes to commit before its audit event is
+# reported as an unexplained extra row in a sealed range.
+LATE_SWEEP_SEALS = 60
 
 
 def audit_record(
@@ -64,3 +76,92 @@ def audit_role_and_clinic(actor) -> tuple[str, int | None]:
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Bulk path (imports, demo seeding): callers build unsaved events; one INSERT."""
     return AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def audit_seal_pending(
+    *, now: datetime.datetime | None = None, max_events: int = 5000
+) -> AuditSeal | None:
+    """Seal the unsealed events older than `AUDIT_SEAL_GRACE` into one block; None if none.
+
+    Invariants:
+    - Blocks tile the id space: a block starts right after the previous block's last id (the
+      first block at the oldest event), so every id belongs to exactly one range.
+    - Only a prefix (in id order) of events all older than the grace period is sealed: ids are
+      allocated before commit, so a young event may still have older uncommitted neighbours.
+    - Holes in the range (rolled back, or still uncommitted) are recorded in `skipped_ids`; a hole
+      that later fills ("late" commit) is swept into the next block's `late_ids`.
+    - Only INSERTs: the write path and the append-only triggers are untouched; a concurrent
+      sealer loses on the unique `previous_digest` and this call returns None.
+    """
+    now = now or timezone.now()
+    cutoff = now - settings.AUDIT_SEAL_GRACE
+    previous = AuditSeal.objects.order_by("-last_event_id").first()
+    after_id = previous.last_event_id if previous else 0
+    candidates = AuditEvent.objects.filter(pk__gt=after_id).order_by("pk")[:max_events]
+    block: list[AuditEvent] = []
+    for event in candidates:
+        if event.occurred_at > cutoff:
+            break
+        block.append(event)
+    if not block:
+        return None
+    first_id = after_id + 1 if previous else block[0].pk
+    last_id = block[-1].pk
+    present = {event.pk for event in block}
+    skipped = [i for i in range(first_id, last_id + 1) if i not in present]
+    late = _late_events(room=max_events - len(block))
+    sealed = sorted([*block, *late], key=lambda e: e.pk)
+    events_digest = AuditSeal.compute_events_digest(sealed)
+    previous_digest = previous.digest if previous else GENESIS_DIGEST
+    late_ids = [event.pk for event in late]
+    seal = AuditSeal(
+        first_event_id=first_id,
+        last_event_id=last_id,
+        event_count=len(sealed),
+        events_digest=events_digest,
+        previous_digest=previous_digest,
+        skipped_ids=skipped,
+        late_ids=late_ids,
+        fingerprints="".join(event.digest()[: AuditSeal.FINGERPRINT_LENGTH] for event in sealed),
+        sealed_at=now,
+        digest=AuditSeal.compute_digest(
+            previous_digest=previous_digest,
+            events_digest=events_digest,
+            first_id=first_id,
+            last_id=last_id,
+            count=len(sealed),
+            skipped_ids=skipped,
+            late_ids=late_ids,
+        ),
+    )
+    try:
+        with transaction.atomic():
+            seal.save(force_insert=True)
+    except IntegrityError:
+        # Another sealer chained a block to the same predecessor first; it wins.
+        logger.info("audit seal skipped: a concurrent sealer extended the chain first")
+        return None
+    return seal
+
+
+def _late_events(*, room: int) -> list[AuditEvent]:
+    """Events that filled holes of recent seals after those were sealed, not yet swept."""
+    if room <= 0:
+        return []
+    recent = AuditSeal.objects.order_by("-last_event_id").values_list("skipped_ids", "late_ids")[
+        :LATE_SWEEP_SEALS
+    ]
+    holes: set[int] = set()
+    swept: set[int] = set()
+    for skipped_ids, late_ids in recent:
+        holes.update(skipped_ids or [])
+        swept.update(late_ids or [])
+    pending = sorted(holes - swept)
+    found: list[AuditEvent] = []
+    # Chunked so a block with many holes never exceeds SQLite's bound-parameter limit.
+    for start in range(0, len(pending), 500):
+        chunk = pending[start : start + 500]
+        found.extend(AuditEvent.objects.filter(pk__in=chunk).order_by("pk"))
+        if len(found) >= room:
+            break
+    return found[:room]
