@@ -303,17 +303,23 @@ def test_postgres_refuses_update_and_delete_of_seals_but_sealing_works():
 def test_postgres_refuses_truncate_of_audit_tables():
     _events(1)
     for table in ("portal_auditevent", "portal_auditseal"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                # Tests opt in to TRUNCATE for flushing (tests/conftest.py); opt out here.
-                cursor.execute("SET LOCAL medfront.audit_truncate = ''")
-                cursor.execute(f"TRUNCATE {table}")
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            # Tests opt in to TRUNCATE for flushing (tests/conftest.py); opt out here.
+            cursor.execute("SET LOCAL medfront.audit_truncate = ''")
+            cursor.execute(f"TRUNCATE {table}")
     assert AuditEvent.objects.count() == 1
 
 
 @postgres_only
 def test_postgres_refuses_raw_sql_update_too():
     event = _events(1)[0]
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE portal_auditevent SET role = 'x' WHERE id = %s", [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE portal_auditevent SET role = 'x' WHERE id = %s", [event.pk])
