@@ -1,0 +1,182 @@
+"""The pure parts of the benchmark: percentiles, phase summaries, the result files and table.
+
+Nothing here touches the network, the database or Django, so it is unit-tested directly
+(`tests/bench/test_bench_tools.py`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+# The targets of the booking-engine issue. They are reported next to the figures and never
+# asserted anywhere: a slow machine must not fail a build.
+TARGETS = {
+    "free_slots_p95_ratio": ("<=", 40.0),
+    "booking_throughput_ratio": (">=", 0.5),
+}
+# Correctness invariants: these make `make bench` exit non-zero.
+HARD_INVARIANTS = ("race_overlaps", "race_5xx")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between closest ranks.
+
+    The same definition as numpy's default ("linear"): p0 is the minimum, p100 the maximum.
+    """
+    if not values:
+        raise ValueError("percentile of an empty sequence")
+    if not 0 <= q <= 100:
+        raise ValueError("q must lie in [0, 100]")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    if low == high:
+        return float(ordered[low])
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(
+    latencies_s: Sequence[float], statuses: Iterable[int], duration_s: float, clients: int
+) -> dict:
+    """One phase's figures: request count, status classes, rate, p50/p95/p99/max in ms."""
+    statuses = list(statuses)
+    ok = sum(1 for s in statuses if 200 <= s < 300)
+    summary = {
+        "requests": len(statuses),
+        "ok": ok,
+        "status_4xx": sum(1 for s in statuses if 400 <= s < 500),
+        "status_5xx": sum(1 for s in statuses if s >= 500),
+        "errors": sum(1 for s in statuses if s <= 0),
+        "clients": clients,
+        "duration_s": round(duration_s, 3),
+        "rps": round(len(statuses) / duration_s, 1) if duration_s > 0 else 0.0,
+        "ok_rps": round(ok / duration_s, 1) if duration_s > 0 else 0.0,
+    }
+    if latencies_s:
+        ms = [value * 1000 for value in latencies_s]
+        summary.update(
+            p50_ms=round(percentile(ms, 50), 3),
+            p95_ms=round(percentile(ms, 95), 3),
+            p99_ms=round(percentile(ms, 99), 3),
+            max_ms=round(max(ms), 3),
+        )
+    return summary
+
+
+def ratio(numerator: float | None, denominator: float | None, digits: int = 3) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return round(numerator / denominator, digits)
+
+
+def target_verdicts(results: dict) -> dict[str, str]:
+    """'met', 'missed' or 'not measured' for every target key."""
+    verdicts = {}
+    for key, (op, bound) in TARGETS.items():
+        value = results.get(key)
+        if value is None:
+            verdicts[key] = "not measured"
+        elif (op == "<=" and value <= bound) or (op == ">=" and value >= bound):
+            verdicts[key] = "met"
+        else:
+            verdicts[key] = "missed"
+    return verdicts
+
+
+def invariant_failures(results: dict) -> list[str]:
+    """Names of hard invariants that failed or could not be measured."""
+    failures = []
+    for key in HARD_INVARIANTS:
+        value = results.get(key)
+        if value is None or value > 0:
+            failures.append(key)
+    return failures
+
+
+def write_results(
+    results: dict, directory: Path, *, now: datetime.datetime | None = None
+) -> tuple[Path, Path]:
+    """Write `<UTC timestamp>.json` and `latest.json` in `directory`; return both paths.
+
+    Each file is written to a temporary name first and renamed, so a reader (or an interrupted
+    run) never sees half a file.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    stamp = now.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    directory.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    paths = (directory / f"{stamp}.json", directory / "latest.json")
+    for path in paths:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return paths
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def format_table(results: dict) -> str:
+    """A Markdown table of the headline figures, their targets and verdicts."""
+    verdicts = target_verdicts(results)
+    phases = results.get("phases", {})
+
+    def phase(name: str, key: str):
+        return phases.get(name, {}).get(key)
+
+    rows = [
+        ("free_slots_p95_ratio", results.get("free_slots_p95_ratio"), "≤ 40"),
+        (
+            "  free-slot p50 / p95, ms",
+            _pair(phase("free_slots", "p50_ms"), phase("free_slots", "p95_ms")),
+            "",
+        ),
+        (
+            "  trivial view p50 / p95, ms",
+            _pair(phase("trivial", "p50_ms"), phase("trivial", "p95_ms")),
+            "",
+        ),
+        ("  slots in the free-slot answer", results.get("free_slots_count"), ""),
+        ("booking_throughput_ratio", results.get("booking_throughput_ratio"), "≥ 0.5"),
+        ("  bookings/s (201 only)", phase("booking", "ok_rps"), ""),
+        ("  minimal insert req/s", phase("insert", "ok_rps"), ""),
+        ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),
+        ("  pgbench -N TPS", results.get("pgbench_tps"), ""),
+        ("race_booked (of 10 slots)", results.get("race_booked"), "≤ 10"),
+        ("race_overlaps", results.get("race_overlaps"), "= 0"),
+        ("race_5xx", results.get("race_5xx"), "= 0"),
+        ("queries_per_booking", results.get("queries_per_booking"), "fixed"),
+        ("queries_per_free_slots", results.get("queries_per_free_slots"), "fixed"),
+    ]
+    lines = ["| figure | value | target | verdict |", "|---|---|---|---|"]
+    for name, value, target in rows:
+        key = name.strip()
+        if key in verdicts:
+            verdict = verdicts[key]
+        elif key in HARD_INVARIANTS:
+            verdict = "ok" if value == 0 else "FAILED"
+        elif key.startswith("queries_per_"):
+            verdict = "fixed" if results.get(f"{key}_fixed") else "VARIES"
+        else:
+            verdict = ""
+        lines.append(f"| {name} | {_fmt(value)} | {target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def _pair(first, second) -> str | None:
+    if first is None or second is None:
+        return None
+    return f"{_fmt(first)} / {_fmt(second)}"

@@ -1,0 +1,397 @@
+"""`make bench`: the booking engine against its baselines, served as in production.
+
+Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
+
+1. Recreate the PostgreSQL database named by `BENCH_DATABASE_URL` (its name must contain
+   "bench"), migrate it with `bench.settings`, seed the bench network in two sizes and count
+   the queries of one free-slot request and one booking at each size, in-process.
+2. Start gunicorn (`config.wsgi`, DEBUG off, persistent connections, 2 × cores workers) on a
+   free loopback port and drive it with one load generator (`bench.loadgen`):
+   trivial view and free-slot latency, minimal insert and booking throughput, a booking race.
+3. Run `pgbench -N` against the same server with the same clients and duration.
+4. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
+   drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
+   (overlapping bookings, a 5xx in the race, query counts that grow with the data); speed
+   targets are reported, never asserted.
+
+Environment: `BENCH_SECONDS` (per phase, default 12), `BENCH_DATABASE_URL`,
+`BENCH_LATENCY_CLIENTS` (default 1), `BENCH_WORKERS` (default 2 × cores), `BENCH_KEEP_DB`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import loadgen, report, scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
+# pgbench runs with as many clients as the booking phase.
+PGBENCH_CLIENTS = scenario.BOOKING_CLIENTS
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# --- configuration and environment -------------------------------------------------------------
+
+
+class Config:
+    def __init__(self, env: dict[str, str]):
+        self.seconds = float(env.get("BENCH_SECONDS", "12"))
+        if not 1 <= self.seconds <= 600:
+            raise SystemExit("BENCH_SECONDS must lie between 1 and 600.")
+        self.database_url = env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+        parts = urlsplit(self.database_url)
+        self.database_name = parts.path.lstrip("/")
+        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit("BENCH_DATABASE_URL must point at a local PostgreSQL (127.0.0.1).")
+        if "bench" not in self.database_name or not re.fullmatch(r"\w+", self.database_name):
+            # The runner drops this database: refuse anything that is not obviously ours.
+            raise SystemExit("BENCH_DATABASE_URL must name a database containing 'bench'.")
+        self.maintenance_url = urlunsplit(parts._replace(path="/postgres"))
+        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        self.workers = int(env.get("BENCH_WORKERS", str(2 * self.cores)))
+        self.latency_clients = int(env.get("BENCH_LATENCY_CLIENTS", "1"))
+        self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
+
+
+def bench_environment(cfg: Config) -> dict[str, str]:
+    """The environment of this process and of gunicorn: one throw-away secret set per run."""
+    from cryptography.fernet import Fernet
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "DEBUG")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        BENCH_DATABASE_URL=cfg.database_url,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        BLIND_INDEX_KEY=secrets.token_hex(32),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+def recreate_database(cfg: Config) -> None:
+    import psycopg
+
+    for maintenance in (cfg.maintenance_url, cfg.maintenance_url.rsplit("/", 1)[0] + "/test"):
+        try:
+            conn = psycopg.connect(maintenance, autocommit=True, connect_timeout=10)
+            break
+        except psycopg.OperationalError:
+            conn = None
+    if conn is None:
+        raise RuntimeError("cannot reach PostgreSQL's maintenance database")
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg.database_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{cfg.database_name}"')
+
+
+def drop_database(cfg: Config) -> None:
+    import psycopg
+
+    with psycopg.connect(cfg.maintenance_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg.database_name}" WITH (FORCE)')
+
+
+# --- gunicorn ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn in its own process group, so stopping it stops every worker it forked."""
+
+    def __init__(self, cfg: Config, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={cfg.workers}",
+            # gthread keeps HTTP/1.1 connections alive (the sync worker closes each one); one
+            # thread per worker keeps the sync worker's one-request-at-a-time model.
+            "--worker-class=gthread",
+            "--threads=1",
+            "--keep-alive=30",
+            "--backlog=512",
+            "--timeout=60",
+            "--graceful-timeout=5",
+            "--log-level=warning",
+            f"--error-logfile={log_path}",
+        ]
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited ({self.process.returncode}); see {self.log_path}"
+                )
+            sample = loadgen.Connection(self.port, timeout=5).send(
+                loadgen.Request("GET", "/bench/trivial")
+            )
+            if sample.status == 200:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer within a minute")
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        pgid = os.getpgid(self.process.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+# --- in-process parts (Django set up against the bench database) -------------------------------
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def overlap_counts() -> dict[str, int]:
+    """Overlapping active occupancy, counted by the database over everything booked."""
+    from django.db import connection
+
+    from scheduling.choices import OCCUPYING_STATUSES
+    from scheduling.models import Appointment, Occupancy
+
+    occupancy = Occupancy._meta.db_table
+    appointment = Appointment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM {occupancy} a JOIN {occupancy} b
+              ON a.resource_kind = b.resource_kind AND a.resource_id = b.resource_id
+             AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
+            """  # noqa: S608 - table names come from model metadata
+        )
+        occupancy_overlaps = cursor.fetchone()[0]
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM {appointment} a JOIN {appointment} b
+              ON a.doctor_id = b.doctor_id AND a.id < b.id
+             AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
+             WHERE a.status = ANY(%s) AND b.status = ANY(%s)
+            """,  # noqa: S608 - table names come from model metadata
+            [list(OCCUPYING_STATUSES), list(OCCUPYING_STATUSES)],
+        )
+        appointment_overlaps = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {appointment}")  # noqa: S608
+        appointments = cursor.fetchone()[0]
+    return {
+        "occupancy_overlaps": occupancy_overlaps,
+        "appointment_overlaps": appointment_overlaps,
+        "appointments_total": appointments,
+    }
+
+
+# --- phases ------------------------------------------------------------------------------------
+
+
+def run_pgbench(cfg: Config, seconds: float) -> dict:
+    init = subprocess.run(
+        ["pgbench", "-i", "-s", "1", "-q", cfg.database_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if init.returncode != 0:
+        raise RuntimeError(f"pgbench -i failed: {init.stderr[-500:]}")
+    command = [
+        "pgbench",
+        "-N",
+        f"-c{PGBENCH_CLIENTS}",
+        f"-j{max(1, cfg.cores)}",
+        f"-T{int(seconds)}",
+        cfg.database_url,
+    ]
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 120, check=False
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {run.stderr[-500:]}")
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout)
+    if not match:
+        raise RuntimeError(f"no TPS in pgbench output: {run.stdout[-500:]}")
+    return {
+        "tps": round(float(match.group(1)), 1),
+        "clients": PGBENCH_CLIENTS,
+        "duration_s": int(seconds),
+        "command": f"pgbench -N -c{PGBENCH_CLIENTS} -j{max(1, cfg.cores)} -T{int(seconds)}",
+    }
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}{'+dirty' if dirty else ''}"
+
+
+def main() -> int:
+    cfg = Config(dict(os.environ))
+    env = bench_environment(cfg)
+    os.environ.update(env)
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+
+    started = datetime.datetime.now(datetime.UTC)
+    results: dict = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "machine": {
+            "cores": cfg.cores,
+            "python": sys.version.split()[0],
+            "platform": sys.platform,
+        },
+        "server": {"gunicorn_workers": cfg.workers, "worker_class": "gthread", "threads": 1},
+        "phase_seconds": cfg.seconds,
+        "phases": {},
+    }
+    server = None
+    failure = None
+    try:
+        log(f"recreating database {cfg.database_name}")
+        recreate_database(cfg)
+        setup_django()
+        migrate()
+        log("seeding the bench network and counting queries")
+        state = scenario.seed_and_count(cfg, results)
+        handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
+        os.close(handle)
+        server = Server(cfg, env, Path(log_name))
+        server.wait_ready()
+        results["server"]["command"] = " ".join(
+            part for part in server.command[2:] if not part.startswith("--error-logfile")
+        )
+        log(f"gunicorn up on 127.0.0.1:{server.port} with {cfg.workers} workers")
+        scenario.drive(cfg, server.port, results, state)
+        log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
+        results["pgbench"] = run_pgbench(cfg, cfg.seconds)
+        results["pgbench_tps"] = results["pgbench"]["tps"]
+        scenario.race(cfg, server.port, results, state)
+        results.update(overlap_counts())
+        results["race_overlaps"] = results["occupancy_overlaps"] + results["appointment_overlaps"]
+        scenario.ratios(results)
+    except Exception:
+        failure = traceback.format_exc()
+        log("the benchmark stopped on an error:\n" + failure)
+    finally:
+        if server is not None:
+            server.stop()
+            log_text = server.log_path.read_text()[-4000:] if server.log_path.exists() else ""
+            if log_text.strip():
+                results["server"]["error_log_tail"] = log_text
+            server.log_path.unlink(missing_ok=True)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 - Django may not be set up yet
+            pass
+        if not cfg.keep_db:
+            try:
+                drop_database(cfg)
+            except Exception as exc:  # noqa: BLE001
+                log(f"could not drop {cfg.database_name}: {exc}")
+
+    finished = datetime.datetime.now(datetime.UTC)
+    results["finished_at"] = finished.isoformat(timespec="seconds")
+    results["wall_seconds"] = round((finished - started).total_seconds(), 1)
+    results["targets"] = {key: f"{op} {bound}" for key, (op, bound) in report.TARGETS.items()}
+    results["verdicts"] = report.target_verdicts(results)
+    failures = report.invariant_failures(results)
+    for key in ("queries_per_booking_fixed", "queries_per_free_slots_fixed"):
+        if results.get(key) is False:
+            failures.append(key)
+    if failure:
+        results["error"] = failure
+        failures.append("error")
+    results["invariant_failures"] = failures
+
+    if failure:
+        # Keep the last good latest.json; the failed run is still recorded under its stamp.
+        path = RESULTS_DIR / f"{finished.strftime('%Y%m%dT%H%M%SZ')}.json"
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        paths = (path,)
+    else:
+        paths = report.write_results(results, RESULTS_DIR, now=finished)
+    print()
+    print(report.format_table(results))
+    print()
+    for path in paths:
+        log(f"wrote {path.relative_to(ROOT)}")
+    if failures:
+        log("FAILED: " + ", ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

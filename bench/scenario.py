@@ -1,0 +1,407 @@
+"""What the benchmark does to Medfront: seeding, query counts, the load phases and the race.
+
+`bench.run` owns the process plumbing (database, gunicorn, pgbench, result files); this module
+owns the product-specific parts and talks to the product only through its HTTP API (in-process
+through Django's test client for seeding and query counts, over the loopback under load).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from bench import loadgen, report
+from bench.loadgen import json_request, repeat
+
+SPECIALTY = "therapist"
+SLOT_DAYS = 30
+BOOKING_CLIENTS = 8
+RACE_CLIENTS = 64
+RACE_SLOTS = 10
+# The booking phase draws from this many days of slots (the default horizon is 60 days).
+BOOKING_SLOT_DAYS = 56
+# Share of each new clinic's next 30 days booked before anything is measured.
+EXISTING_BOOKED_SHARE = 0.12
+PATIENTS_PER_BOOKING_CLIENT = 8
+WARMUP_SECONDS = 2.0
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def slots_path(*, service, specialty, start: datetime.date, days: int) -> str:
+    query = urlencode(
+        {
+            "service": str(service.public_id),
+            "specialty": str(specialty.public_id),
+            "start": start.isoformat(),
+            "end": (start + datetime.timedelta(days=days - 1)).isoformat(),
+        }
+    )
+    return f"/api/v1/slots/?{query}"
+
+
+def booking_body(slot: dict) -> dict:
+    """POST /api/v1/appointments/ for one slot of the free-slot answer (patient: the caller)."""
+    return {"service": slot["service"], "doctor": slot["doctor"], "start": slot["start"]}
+
+
+# --- seeding and query counts (in-process) ------------------------------------------------------
+
+
+def _api_client(token: str | None = None):
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Token {token}") if token else Client()
+
+
+def _book_existing(network, clinics, *, today, rng: random.Random) -> int:
+    """Book a share of the given clinics' next 30 days through the API, as patients would."""
+    clinic_ids = {str(clinic.public_id) for clinic in clinics}
+    anonymous = _api_client()
+    patients = itertools.cycle(network.patients[-40:])
+    clients = {}
+    booked = 0
+    for slug, specialty in network.specialties.items():
+        path = slots_path(
+            service=network.services[slug], specialty=specialty, start=today, days=SLOT_DAYS
+        )
+        response = anonymous.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"seeding: free slots answered {response.status_code}")
+        slots = [slot for slot in response.json() if slot["clinic"] in clinic_ids]
+        for slot in rng.sample(slots, int(len(slots) * EXISTING_BOOKED_SHARE)):
+            patient = next(patients)
+            client = clients.setdefault(patient.token, _api_client(patient.token))
+            response = client.post(
+                "/api/v1/appointments/", data=booking_body(slot), content_type="application/json"
+            )
+            if response.status_code != 201:
+                raise RuntimeError(
+                    f"seeding: booking answered {response.status_code}: {response.content[:300]}"
+                )
+            booked += 1
+    return booked
+
+
+def _count_queries(network, *, today) -> dict:
+    """Queries of the measured free-slot request and of one booking, through the full API."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    anonymous = _api_client()
+    patient = network.patients[0]
+    client = _api_client(patient.token)
+    path = slots_path(
+        service=network.services[SPECIALTY],
+        specialty=network.specialties[SPECIALTY],
+        start=today,
+        days=SLOT_DAYS,
+    )
+    counts: dict[str, list[int]] = {"free_slots": [], "booking": []}
+    # The first round fills per-process caches (content types, translations): not counted.
+    for attempt in range(3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = anonymous.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"free slots answered {response.status_code}")
+        if attempt:
+            counts["free_slots"].append(len(ctx.captured_queries))
+        slots = response.json()
+        slot = slots[len(slots) // 2]
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(
+                "/api/v1/appointments/", data=booking_body(slot), content_type="application/json"
+            )
+        if response.status_code != 201:
+            raise RuntimeError(f"booking answered {response.status_code}: {response.content[:300]}")
+        if attempt:
+            counts["booking"].append(len(ctx.captured_queries))
+    return {
+        "free_slots": counts["free_slots"],
+        "booking": counts["booking"],
+        "slots_in_answer": len(slots),
+    }
+
+
+@dataclass
+class State:
+    network: object
+    today: datetime.date
+
+
+def seed_and_count(cfg, results: dict) -> State:
+    """Seed the network in two sizes, counting queries at each, into `results`."""
+    from django.utils import timezone
+
+    from bench import seed
+    from scheduling.models import Appointment, Doctor, ScheduleRule
+
+    rng = random.Random(2026)
+    today = timezone.localdate()
+    network = seed.Network()
+    started = time.perf_counter()
+    patients = BOOKING_CLIENTS * PATIENTS_PER_BOOKING_CLIENT + RACE_CLIENTS + 72
+    sizes = {}
+    seed.seed_catalogue(network)
+    seed.seed_patients(network, count=patients, prefix="bench-patient-", rng=rng)
+    for label, first, count in (("small", 0, 2), ("large", 2, 2)):
+        seed.seed_clinics(network, first=first, count=count, today=today)
+        booked = _book_existing(network, network.clinics[first:], today=today, rng=rng)
+        counted = _count_queries(network, today=today)
+        sizes[label] = {
+            "clinics": len(network.clinics),
+            "doctors": Doctor.objects.count(),
+            "schedule_rules": ScheduleRule.objects.count(),
+            "appointments": Appointment.objects.count(),
+            "existing_bookings_added": booked,
+            "queries_free_slots": counted["free_slots"],
+            "queries_booking": counted["booking"],
+            "slots_in_answer": counted["slots_in_answer"],
+        }
+        log(f"seeded {label} network: {sizes[label]}")
+    seconds = round(time.perf_counter() - started, 1)
+    free_counts = sizes["small"]["queries_free_slots"] + sizes["large"]["queries_free_slots"]
+    booking_counts = sizes["small"]["queries_booking"] + sizes["large"]["queries_booking"]
+    results.update(
+        {
+            "seed_seconds": seconds,
+            "network": {
+                "zones": list(seed.ZONES),
+                "clinics": len(network.clinics),
+                "specialties": len(network.specialties),
+                "doctors": len(network.doctors),
+                "patients": len(network.patients),
+                "sizes": sizes,
+            },
+            "queries_per_free_slots": max(free_counts),
+            "queries_per_free_slots_fixed": len(set(free_counts)) == 1,
+            "queries_per_booking": max(booking_counts),
+            "queries_per_booking_fixed": len(set(booking_counts)) == 1,
+        }
+    )
+    return State(network=network, today=today)
+
+
+# --- load phases (over HTTP) -------------------------------------------------------------------
+
+
+def _fetch_json(port: int, path: str, token: str | None = None):
+    sample = loadgen.Connection(port).send(json_request("GET", path, token=token), keep_body=True)
+    if sample.status != 200:
+        raise RuntimeError(f"GET {path} answered {sample.status}")
+    return json.loads(sample.body)
+
+
+def _phase(results: dict, name: str, phase: loadgen.PhaseResult, **extra) -> dict:
+    summary = report.summarize(phase.latencies, phase.statuses, phase.duration_s, phase.clients)
+    summary.update(extra)
+    results["phases"][name] = summary
+    log(
+        f"{name}: {summary['requests']} requests, {summary['ok_rps']} ok/s, "
+        f"p50 {summary.get('p50_ms')} ms, p95 {summary.get('p95_ms')} ms, "
+        f"4xx {summary['status_4xx']}, 5xx {summary['status_5xx']}, errors {summary['errors']}"
+    )
+    return summary
+
+
+def _booking_plan(port: int, network, today) -> list[list[dict]]:
+    """Free slots of every specialty over the booking horizon, dealt to the booking clients by
+    doctor (client i books only doctors i, i+8, ...), so clients do not fight over slots."""
+    by_doctor: dict[str, list[dict]] = {}
+    for slug, specialty in network.specialties.items():
+        path = slots_path(
+            service=network.services[slug],
+            specialty=specialty,
+            start=today + datetime.timedelta(days=1),
+            days=BOOKING_SLOT_DAYS,
+        )
+        for slot in _fetch_json(port, path):
+            by_doctor.setdefault(slot["doctor"], []).append(slot)
+    doctors = sorted(by_doctor)
+    plans: list[list[dict]] = [[] for _ in range(BOOKING_CLIENTS)]
+    for index, doctor in enumerate(doctors):
+        plans[index % BOOKING_CLIENTS].append(by_doctor[doctor])
+    # Round-robin over each client's doctors, so consecutive bookings hit different doctors.
+    return [
+        [slot for group in itertools.zip_longest(*lists) for slot in group if slot is not None]
+        for lists in plans
+    ]
+
+
+def drive(cfg, port: int, results: dict, state: State) -> None:
+    network, today = state.network, state.today
+    seconds = cfg.seconds
+    booking_patients = network.patients[: BOOKING_CLIENTS * PATIENTS_PER_BOOKING_CLIENT]
+    tokens = [
+        [p.token for p in booking_patients[i::BOOKING_CLIENTS]] for i in range(BOOKING_CLIENTS)
+    ]
+    trivial = loadgen.Request("GET", "/bench/trivial")
+    free_path = slots_path(
+        service=network.services[SPECIALTY],
+        specialty=network.specialties[SPECIALTY],
+        start=today,
+        days=SLOT_DAYS,
+    )
+    free = json_request("GET", free_path)
+    probe = loadgen.Connection(port).send(free, keep_body=True)
+    free_slots = json.loads(probe.body)
+    results["free_slots_count"] = len(free_slots)
+    results["free_slots_bytes"] = len(probe.body)
+    results["free_slots_request"] = {
+        "path": "/api/v1/slots/?service=&specialty=&start=&end=",
+        "days": SLOT_DAYS,
+        "specialty": SPECIALTY,
+        "clinics": len(network.clinics),
+        "auth": "anonymous (the endpoint is public)",
+    }
+
+    def insert_requests(i: int):
+        values = itertools.count(i * 10_000_000)
+        cycle = itertools.cycle(tokens[i])
+        while True:
+            yield json_request("POST", "/bench/insert", {"value": next(values)}, token=next(cycle))
+
+    plans = _booking_plan(port, network, today)
+    results["booking_slots_available"] = sum(len(plan) for plan in plans)
+    warmup_share = 20  # slots per client spent on the warm-up
+
+    def booking_requests(i: int, slots: list[dict]):
+        cycle = itertools.cycle(tokens[i])
+        for slot in slots:
+            yield json_request(
+                "POST", "/api/v1/appointments/", booking_body(slot), token=next(cycle), tag=i
+            )
+
+    log("warm-up: every endpoint on every worker")
+    for request_for in (
+        lambda i: repeat(trivial),
+        lambda i: repeat(free),
+        insert_requests,
+        lambda i: booking_requests(i, plans[i][:warmup_share]),
+    ):
+        loadgen.run_phase(
+            port=port, clients=BOOKING_CLIENTS, duration_s=WARMUP_SECONDS, requests_for=request_for
+        )
+
+    log(f"trivial view, {cfg.latency_clients} client(s), {seconds:g} s")
+    _phase(
+        results,
+        "trivial",
+        loadgen.run_phase(
+            port=port,
+            clients=cfg.latency_clients,
+            duration_s=seconds,
+            requests_for=lambda i: repeat(trivial),
+        ),
+    )
+    log(f"free slots, {cfg.latency_clients} client(s), {seconds:g} s")
+    _phase(
+        results,
+        "free_slots",
+        loadgen.run_phase(
+            port=port,
+            clients=cfg.latency_clients,
+            duration_s=seconds,
+            requests_for=lambda i: repeat(free),
+        ),
+    )
+    log(f"minimal insert, {BOOKING_CLIENTS} clients, {seconds:g} s")
+    _phase(
+        results,
+        "insert",
+        loadgen.run_phase(
+            port=port, clients=BOOKING_CLIENTS, duration_s=seconds, requests_for=insert_requests
+        ),
+    )
+    log(f"booking, {BOOKING_CLIENTS} clients over {len(network.doctors)} doctors, {seconds:g} s")
+    booking = loadgen.run_phase(
+        port=port,
+        clients=BOOKING_CLIENTS,
+        duration_s=seconds,
+        requests_for=lambda i: booking_requests(i, plans[i][warmup_share:]),
+    )
+    statuses = Counter(booking.statuses)
+    sent = Counter(sample.tag for sample in booking.samples)
+    _phase(
+        results,
+        "booking",
+        booking,
+        status_counts={str(k): v for k, v in sorted(statuses.items())},
+        # A client that ran out of slots stops early: then the figure understates throughput.
+        clients_out_of_slots=sum(
+            1 for i in range(BOOKING_CLIENTS) if sent[i] >= len(plans[i]) - warmup_share
+        ),
+    )
+
+
+def race(cfg, port: int, results: dict, state: State) -> None:
+    """64 clients, each a different patient, try to book the same 10 free slots at once."""
+    network, today = state.network, state.today
+    rng = random.Random(64)
+    # Slots beyond the booking phase's range, so nothing has touched them yet.
+    day = today + datetime.timedelta(days=BOOKING_SLOT_DAYS + 1)
+    path = slots_path(
+        service=network.services[SPECIALTY],
+        specialty=network.specialties[SPECIALTY],
+        start=day,
+        days=3,
+    )
+    candidates = _fetch_json(port, path)
+    if len(candidates) < RACE_SLOTS:
+        raise RuntimeError(f"only {len(candidates)} free slots for the race")
+    slots = rng.sample(candidates, RACE_SLOTS)
+    start = BOOKING_CLIENTS * PATIENTS_PER_BOOKING_CLIENT
+    racers = network.patients[start : start + RACE_CLIENTS]
+    orders = [rng.sample(range(RACE_SLOTS), RACE_SLOTS) for _ in racers]
+
+    def requests_for(i: int):
+        for index in orders[i]:
+            yield json_request(
+                "POST",
+                "/api/v1/appointments/",
+                booking_body(slots[index]),
+                token=racers[i].token,
+                tag=index,
+            )
+
+    log(f"race: {len(racers)} clients × the same {RACE_SLOTS} slots")
+    phase = loadgen.run_phase(
+        port=port, clients=len(racers), duration_s=60, requests_for=requests_for
+    )
+    statuses = Counter(phase.statuses)
+    booked_per_slot = Counter(s.tag for s in phase.samples if s.status == 201)
+    _phase(
+        results,
+        "race",
+        phase,
+        status_counts={str(k): v for k, v in sorted(statuses.items())},
+        slots=RACE_SLOTS,
+        max_bookings_of_one_slot=max(booked_per_slot.values(), default=0),
+    )
+    results["race_booked"] = statuses.get(201, 0)
+    results["race_5xx"] = sum(v for k, v in statuses.items() if k >= 500)
+    results["race_transport_errors"] = statuses.get(0, 0)
+
+
+def ratios(results: dict) -> None:
+    phases = results["phases"]
+    results["free_slots_p95_ratio"] = report.ratio(
+        phases["free_slots"].get("p95_ms"), phases["trivial"].get("p95_ms"), 1
+    )
+    results["free_slots_p50_ratio"] = report.ratio(
+        phases["free_slots"].get("p50_ms"), phases["trivial"].get("p50_ms"), 1
+    )
+    results["booking_throughput_ratio"] = report.ratio(
+        phases["booking"]["ok_rps"], phases["insert"]["ok_rps"]
+    )
+    results["booking_vs_pgbench_ratio"] = report.ratio(
+        phases["booking"]["ok_rps"], results.get("pgbench_tps"), 4
+    )

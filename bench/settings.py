@@ -1,0 +1,40 @@
+"""Benchmark settings: the production profile (DEBUG off, persistent connections) plus a tiny
+bench-only app with the baseline endpoints. Used only by `bench.run` and the gunicorn it starts.
+
+The database always comes from `BENCH_DATABASE_URL`, never from `DATABASE_URL`, because the
+runner drops and recreates it. Secrets come from the environment as in production; `bench.run`
+generates a throw-away set per run and hands the same set to every gunicorn worker.
+"""
+
+import os
+import warnings
+
+BENCH_DATABASE_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
+
+os.environ["DEBUG"] = "0"
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", BENCH_DATABASE_URL_DEFAULT)
+os.environ.setdefault("CONN_MAX_AGE", "600")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# Plain HTTP on the loopback: no redirect to HTTPS, no secure-only cookies, no HSTS.
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+os.environ["SESSION_COOKIE_SECURE"] = "0"
+os.environ["CSRF_COOKIE_SECURE"] = "0"
+os.environ["SECURE_HSTS_SECONDS"] = "0"
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import CELERY_BEAT_SCHEDULE, INSTALLED_APPS  # noqa: E402, F401
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]
+ROOT_URLCONF = "bench.urls"
+
+# Production publishes Celery tasks to Redis for a worker. The benchmark runs no worker, so
+# tasks are published to an in-process memory broker that nobody consumes: the request pays
+# for the publish, as in production, and never for the sending itself.
+CELERY_BROKER_URL = os.environ.get("BENCH_CELERY_BROKER_URL", "memory://localhost/")
+CELERY_TASK_ALWAYS_EAGER = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# No password is ever checked on a timed path; fast hashing keeps seeding quick.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+# The benchmark serves no static files; WhiteNoise need not warn that none were collected.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)

@@ -1,0 +1,119 @@
+"""The pure parts of the benchmark runner: percentiles, summaries, verdicts and result files.
+
+No timing is asserted here (speed targets live in `make bench` only).
+"""
+
+import datetime
+import json
+
+import pytest
+
+from bench import report
+
+
+def test_percentile_interpolates_between_closest_ranks():
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert report.percentile(values, 50) == pytest.approx(5.5)
+    assert report.percentile(values, 95) == pytest.approx(9.55)
+    assert report.percentile(values, 0) == 1
+    assert report.percentile(values, 100) == 10
+
+
+def test_percentile_does_not_depend_on_input_order():
+    assert report.percentile([9, 1, 5, 3, 7], 50) == 5
+    assert report.percentile([9, 1, 5, 3, 7], 25) == 3
+
+
+def test_percentile_of_one_value_is_that_value():
+    assert report.percentile([0.42], 95) == pytest.approx(0.42)
+
+
+@pytest.mark.parametrize("bad", [-1, 100.5])
+def test_percentile_refuses_a_rank_outside_0_to_100(bad):
+    with pytest.raises(ValueError):
+        report.percentile([1, 2], bad)
+
+
+def test_percentile_refuses_an_empty_sample():
+    with pytest.raises(ValueError):
+        report.percentile([], 50)
+
+
+def test_summarize_counts_status_classes_and_rates():
+    summary = report.summarize(
+        [0.001, 0.002, 0.003, 0.004], [201, 201, 409, 500, 0], duration_s=2.0, clients=8
+    )
+    assert summary["requests"] == 5
+    assert summary["ok"] == 2
+    assert summary["status_4xx"] == 1
+    assert summary["status_5xx"] == 1
+    assert summary["errors"] == 1
+    assert summary["ok_rps"] == 1.0
+    assert summary["rps"] == 2.5
+    assert summary["p50_ms"] == pytest.approx(2.5)
+    assert summary["max_ms"] == pytest.approx(4.0)
+    assert summary["clients"] == 8
+
+
+def test_ratio_is_none_when_a_side_is_missing():
+    assert report.ratio(10.0, 4.0) == 2.5
+    assert report.ratio(None, 4.0) is None
+    assert report.ratio(10.0, 0) is None
+
+
+def test_verdicts_compare_each_target_in_its_direction():
+    verdicts = report.target_verdicts(
+        {"free_slots_p95_ratio": 41.0, "booking_throughput_ratio": 0.5}
+    )
+    assert verdicts == {"free_slots_p95_ratio": "missed", "booking_throughput_ratio": "met"}
+    assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
+
+
+def test_invariants_fail_on_overlaps_5xx_or_a_missing_figure():
+    assert report.invariant_failures({"race_overlaps": 0, "race_5xx": 0}) == []
+    assert report.invariant_failures({"race_overlaps": 1, "race_5xx": 0}) == ["race_overlaps"]
+    assert report.invariant_failures({"race_overlaps": 0}) == ["race_5xx"]
+
+
+def test_write_results_writes_the_stamped_file_and_latest(tmp_path):
+    now = datetime.datetime(2026, 3, 1, 12, 30, 5, tzinfo=datetime.UTC)
+    stamped, latest = report.write_results({"race_5xx": 0, "name": "бенч"}, tmp_path, now=now)
+    assert stamped.name == "20260301T123005Z.json"
+    assert latest.name == "latest.json"
+    assert json.loads(stamped.read_text()) == {"race_5xx": 0, "name": "бенч"}
+    assert latest.read_text() == stamped.read_text()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_write_results_replaces_latest_and_keeps_older_runs(tmp_path):
+    first = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
+    report.write_results({"run": 1}, tmp_path, now=first)
+    report.write_results({"run": 2}, tmp_path, now=first + datetime.timedelta(minutes=1))
+    assert json.loads((tmp_path / "latest.json").read_text()) == {"run": 2}
+    assert len(list(tmp_path.glob("2026*.json"))) == 2
+
+
+def test_write_results_refuses_a_naive_time(tmp_path):
+    with pytest.raises(ValueError):
+        report.write_results({}, tmp_path, now=datetime.datetime(2026, 3, 1))  # noqa: DTZ001
+
+
+def test_the_table_shows_figures_targets_and_verdicts():
+    table = report.format_table(
+        {
+            "free_slots_p95_ratio": 12.5,
+            "booking_throughput_ratio": 0.3,
+            "race_overlaps": 0,
+            "race_5xx": 2,
+            "queries_per_booking": 17,
+            "queries_per_booking_fixed": True,
+            "phases": {"trivial": {"p50_ms": 0.5, "p95_ms": 0.8}},
+        }
+    )
+    lines = table.splitlines()
+    assert lines[0].startswith("| figure | value | target | verdict |")
+    assert "| free_slots_p95_ratio | 12.5 | ≤ 40 | met |" in lines
+    assert "| booking_throughput_ratio | 0.3 | ≥ 0.5 | missed |" in lines
+    assert "| race_5xx | 2 | = 0 | FAILED |" in lines
+    assert "| queries_per_booking | 17 | fixed | fixed |" in lines
+    assert any("0.5 / 0.8" in line for line in lines)
