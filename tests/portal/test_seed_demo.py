@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.choices import AuditAction, FamilyRelation, LegalBasis, Role
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
 from portal.models import AuditEvent, Clinic, FamilyLink, Patient, StaffMembership, User
+from portal.validators import validate_snils
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +197,9 @@ def test_each_demo_login_signs_in_and_lands_on_a_page(seeded, key):
     assert response.wsgi_request.user.email == DEMO_LOGINS[key]
     final = response.redirect_chain[-1][0] if response.redirect_chain else ""
     assert "/accounts/" not in final
+
+
+def test_some_patients_carry_a_snils_with_a_valid_check_number(seeded):
+    numbers = [p.snils for p in Patient.objects.all() if p.snils]
+    assert numbers
+    assert all(validate_snils(number) == number for number in numbers)
