@@ -2,6 +2,8 @@
 
 import io
 import re
+import sys
+import types
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -203,3 +205,34 @@ def test_some_patients_carry_a_snils_with_a_valid_check_number(seeded):
     numbers = [p.snils for p in Patient.objects.all() if p.snils]
     assert numbers
     assert all(validate_snils(number) == number for number in numbers)
+
+
+def test_it_calls_each_app_seeder_with_the_seeded_network(monkeypatch):
+    calls = []
+
+    def fake_seed(ctx):
+        calls.append(
+            {
+                "clinics": sorted(ctx.clinics),
+                "users": sorted(ctx.users),
+                "patients": len(ctx.patients),
+                "dependants": len(ctx.dependants),
+                "demo_patient": ctx.demo_patient.user.email,
+            }
+        )
+
+    module = types.ModuleType("analytics.demo")
+    module.seed = fake_seed
+    monkeypatch.setitem(sys.modules, "analytics.demo", module)
+    with override_settings(DEBUG=True):
+        seed()
+        seed()
+    expected = {
+        "clinics": ["irkutsk-centre", "irkutsk-levoberezhny", "moscow-arbat"],
+        "users": sorted(DEMO_LOGINS),
+        "patients": PATIENTS + 3,
+        "dependants": 2,
+        "demo_patient": DEMO_LOGINS["patient"],
+    }
+    # Seeders are idempotent themselves, so they run again on the second pass.
+    assert calls == [expected, expected]
