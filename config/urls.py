@@ -10,6 +10,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("notifications/", include("notifications.urls")),
     path("api/", include("config.api")),
+    path("fhir/R4/", include("scheduling.fhir.urls")),
     path("admin/", admin.site.urls),
 ]
 
