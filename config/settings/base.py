@@ -152,6 +152,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "notifications.tasks.dispatch_due_messages", "schedule": 15.0},
     "audit-seal": {"task": "portal.tasks.seal_audit_events", "schedule": 60.0},
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
+    "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
 }
 
 # --- Auth --------------------------------------------------------------------------------------
@@ -180,17 +181,27 @@ LOGOUT_REDIRECT_URL = "portal:landing"
 
 ACCOUNT_ADAPTER = "portal.auth.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign in by e-mail or phone, with a password or a one-time code (SMS for phones). Phones live
+# only on the encrypted Patient profile (see portal.auth.adapter).
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
+ACCOUNT_FORMS = {"login": "portal.auth.forms.LoginForm"}
+# Failed sign-ins are counted per account + IP by portal.services.lockout; allauth's own
+# per-account counter would lock an account from every address at once.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_ADAPTER = "portal.auth.mfa_adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Medfront"
+# One 30-second step either side: phone clocks drift.
+MFA_TOTP_TOLERANCE = 1
 
 # Staff sessions on shared front-desk PCs end after this much inactivity.
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
