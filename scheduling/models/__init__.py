@@ -6,6 +6,7 @@ from .appointments import (
     Occupancy,
     RollbackRecord,
 )
+from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
 from .rules import (
     BookingPolicy,
@@ -21,6 +22,7 @@ __all__ = [
     "AppointmentEvent",
     "AppointmentMove",
     "BookingPolicy",
+    "CalendarFeedToken",
     "Doctor",
     "Equipment",
     "EquipmentType",
