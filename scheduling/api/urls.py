@@ -1,7 +1,7 @@
 from django.urls import path
 
 from scheduling.api import appointments as a
-from scheduling.api import catalogue, slots
+from scheduling.api import calendar, catalogue, slots
 
 urlpatterns = [
     path("clinics/", catalogue.ClinicListView.as_view(), name="api-clinics"),
@@ -15,6 +15,13 @@ urlpatterns = [
         "appointments/<str:public_id>/",
         a.AppointmentDetailView.as_view(),
         name="api-appointment",
+    ),
+    path("appointments/<str:public_id>/ics", calendar.AppointmentIcsView.as_view()),
+    path("calendar-feed/", calendar.CalendarFeedView.as_view(), name="api-calendar-feed"),
+    path(
+        "calendar-feed/<str:secret>.ics",
+        calendar.CalendarFeedIcsView.as_view(),
+        name="api-calendar-feed-ics",
     ),
     path("appointments/<str:public_id>/reschedule/", a.RescheduleView.as_view()),
     path("appointments/<str:public_id>/cancel/", a.CancelView.as_view()),

@@ -1,0 +1,44 @@
+"""The OpenAPI schema generates without warnings, validates, and its docs need no CDN."""
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(target), skip_checks=True
+    )
+    schema = yaml.safe_load(target.read_text())
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/auth/token/",
+        "/api/v1/me/",
+        "/api/v1/patients/",
+        "/api/v1/slots/",
+        "/api/v1/holds/",
+        "/api/v1/appointments/",
+        "/api/v1/appointments/{public_id}/reschedule/",
+        "/api/v1/calendar-feed/",
+    ]:
+        assert path in paths, path
+    problem = paths["/api/v1/appointments/"]["post"]["responses"]["409"]["content"]
+    assert "application/problem+json" in problem
+
+
+def test_the_schema_is_served(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Medfront API"
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_load_their_scripts_from_this_site(api, path):
+    response = api.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
