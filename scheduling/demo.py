@@ -1,0 +1,513 @@
+"""The medical side of the demo network: specialties, services with rouble prices, rooms,
+equipment, 24 doctors with schedules, a year of past visits and the weeks ahead.
+
+History is written through a bulk path (appointments, their occupancy rows, events and audit
+rows in a few INSERTs) so the database constraints still hold and the trail exists; the demo
+patient's upcoming visits go through the real booking service.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from portal.choices import AuditAction, Role
+from portal.demo import DemoContext
+from portal.models import AuditEvent, StaffMembership
+from portal.services.audit import audit_record_many
+from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind, RoomKind
+from scheduling.errors import BookingError
+from scheduling.models import (
+    Appointment,
+    AppointmentEvent,
+    BookingPolicy,
+    Doctor,
+    Equipment,
+    EquipmentType,
+    Occupancy,
+    Room,
+    ScheduleRule,
+    Service,
+    Specialty,
+)
+from scheduling.selectors.availability import free_slots
+from scheduling.services.booking import appointment_book
+
+S = AppointmentStatus
+UTC = datetime.UTC
+PAST_DAYS = 365
+AHEAD_DAYS = 56
+CLINIC_SLUGS = ("irkutsk-centre", "irkutsk-levoberezhny", "moscow-arbat")
+
+# slug, name, [(code, service name, minutes, price, room kind, equipment type)]
+CATALOGUE = [
+    (
+        "therapist",
+        "Терапевт",
+        [
+            ("therapist-first", "Приём терапевта первичный", 30, "2500", "", ""),
+            ("therapist-repeat", "Приём терапевта повторный", 30, "2000", "", ""),
+        ],
+    ),
+    (
+        "pediatrician",
+        "Педиатр",
+        [
+            ("pediatrician-first", "Приём педиатра первичный", 30, "2300", "", ""),
+            ("pediatrician-repeat", "Приём педиатра повторный", 30, "1900", "", ""),
+        ],
+    ),
+    (
+        "cardiologist",
+        "Кардиолог",
+        [
+            ("cardiologist-first", "Приём кардиолога первичный", 30, "3200", "", ""),
+            ("ecg", "ЭКГ с расшифровкой", 30, "1500", RoomKind.PROCEDURE, "ecg"),
+        ],
+    ),
+    (
+        "neurologist",
+        "Невролог",
+        [
+            ("neurologist-first", "Приём невролога первичный", 30, "3000", "", ""),
+            ("neurologist-repeat", "Приём невролога повторный", 30, "2500", "", ""),
+        ],
+    ),
+    (
+        "gastroenterologist",
+        "Гастроэнтеролог",
+        [
+            ("gastro-first", "Приём гастроэнтеролога первичный", 30, "3100", "", ""),
+        ],
+    ),
+    (
+        "endocrinologist",
+        "Эндокринолог",
+        [
+            ("endo-first", "Приём эндокринолога первичный", 30, "3100", "", ""),
+        ],
+    ),
+    (
+        "ent",
+        "Оториноларинголог (ЛОР)",
+        [
+            ("ent-first", "Приём ЛОР-врача первичный", 30, "2700", "", ""),
+        ],
+    ),
+    (
+        "ophthalmologist",
+        "Офтальмолог",
+        [
+            ("eye-first", "Приём офтальмолога с проверкой зрения", 30, "2800", "", ""),
+        ],
+    ),
+    (
+        "gynecologist",
+        "Гинеколог",
+        [
+            ("gyn-first", "Приём гинеколога первичный", 30, "3000", "", ""),
+        ],
+    ),
+    (
+        "urologist",
+        "Уролог",
+        [
+            ("uro-first", "Приём уролога первичный", 30, "3000", "", ""),
+        ],
+    ),
+    (
+        "dermatologist",
+        "Дерматолог",
+        [
+            ("derm-first", "Приём дерматолога первичный", 30, "2600", "", ""),
+        ],
+    ),
+    (
+        "ultrasound",
+        "Врач УЗИ",
+        [
+            ("us-abdomen", "УЗИ органов брюшной полости", 30, "2900", RoomKind.ULTRASOUND, "us"),
+            ("us-thyroid", "УЗИ щитовидной железы", 30, "1800", RoomKind.ULTRASOUND, "us"),
+        ],
+    ),
+]
+PREPARATION = {
+    "us-abdomen": "Натощак: не есть 6–8 часов до исследования, не пить газированные напитки.",
+    "ecg": "За час до исследования не курить и не пить кофе.",
+}
+EQUIPMENT_TYPES = {"us": "Ультразвуковой сканер", "ecg": "Электрокардиограф"}
+# Doctors per specialty; single-room specialties have one doctor per clinic.
+DOCTORS_PER_SPECIALTY = {
+    "therapist": 4,
+    "pediatrician": 3,
+    "ultrasound": 3,
+    "cardiologist": 2,
+    "neurologist": 2,
+    "gynecologist": 2,
+}
+SHIFTS = [(datetime.time(8), datetime.time(14)), (datetime.time(14), datetime.time(20))]
+
+
+def seed(ctx: DemoContext) -> None:
+    if Doctor.objects.exists():
+        ctx.log("scheduling: already seeded")
+        return
+    fake = Faker("ru_RU")
+    fake.seed_instance(ctx.rng.randint(0, 2**31))
+    clinics = {slug: ctx.clinics[slug] for slug in CLINIC_SLUGS if slug in ctx.clinics}
+    with transaction.atomic():
+        services = _catalogue()
+        rooms, equipment = _rooms_and_equipment(clinics)
+        doctors = _doctors(ctx, fake, clinics, services, rooms)
+        for clinic in clinics.values():
+            BookingPolicy.objects.get_or_create(clinic=clinic)
+        count = _history(ctx, doctors, equipment)
+    upcoming = _demo_patient_upcoming(ctx, doctors)
+    ctx.log(
+        f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
+        f"{upcoming} upcoming for the demo patient"
+    )
+
+
+def _catalogue() -> dict[str, Service]:
+    types = {
+        slug: EquipmentType.objects.create(slug=slug, name=name)
+        for slug, name in EQUIPMENT_TYPES.items()
+    }
+    services = {}
+    for slug, name, items in CATALOGUE:
+        specialty = Specialty.objects.create(slug=slug, name=name)
+        for code, title, minutes, price, room_kind, equipment in items:
+            service = Service.objects.create(
+                code=code,
+                name=title,
+                specialty=specialty,
+                duration_minutes=minutes,
+                price=Decimal(price),
+                room_kind=room_kind,
+                preparation=PREPARATION.get(code, ""),
+            )
+            if equipment:
+                service.equipment_types.add(types[equipment])
+            services[code] = service
+    return services
+
+
+def _rooms_and_equipment(clinics):
+    rooms: dict[tuple[str, str], list[Room]] = {}
+    equipment: dict[tuple[str, str], Equipment] = {}
+    types = {t.slug: t for t in EquipmentType.objects.all()}
+    for slug, clinic in clinics.items():
+        rooms[(slug, RoomKind.CONSULTATION)] = Room.objects.bulk_create(
+            [
+                Room(clinic=clinic, name=f"Кабинет {n}", kind=RoomKind.CONSULTATION)
+                for n in range(101, 121)
+            ]
+        )
+        rooms[(slug, RoomKind.ULTRASOUND)] = [
+            Room.objects.create(clinic=clinic, name="Кабинет УЗИ", kind=RoomKind.ULTRASOUND)
+        ]
+        rooms[(slug, RoomKind.PROCEDURE)] = [
+            Room.objects.create(clinic=clinic, name="Процедурный", kind=RoomKind.PROCEDURE)
+        ]
+        for type_slug, type_ in types.items():
+            equipment[(slug, type_slug)] = Equipment.objects.create(
+                clinic=clinic, type=type_, name=f"{type_.name} №1"
+            )
+    return rooms, equipment
+
+
+def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
+    doctor_user = ctx.users.get("doctor")
+    user_clinic = (
+        StaffMembership.objects.filter(user=doctor_user, role=Role.DOCTOR)
+        .values_list("clinic__slug", flat=True)
+        .first()
+        if doctor_user
+        else None
+    )
+    slugs = list(clinics)
+    valid_from = ctx.today - datetime.timedelta(days=PAST_DAYS + 7)
+    doctors: list[Doctor] = []
+    room_cursor = dict.fromkeys(slugs, 0)
+    for specialty_slug, _name, items in CATALOGUE:
+        for n in range(DOCTORS_PER_SPECIALTY.get(specialty_slug, 1)):
+            female = ctx.rng.random() < 0.6
+            doctor = Doctor.objects.create(
+                last_name=fake.last_name_female() if female else fake.last_name_male(),
+                first_name=fake.first_name_female() if female else fake.first_name_male(),
+                middle_name=fake.middle_name_female() if female else fake.middle_name_male(),
+                bio=f"Стаж {ctx.rng.randint(4, 30)} лет. Высшая квалификационная категория.",
+                languages=["ru", "en"] if ctx.rng.random() < 0.3 else ["ru"],
+                registry_id=f"{ctx.rng.randint(10**9, 10**10 - 1)}",
+            )
+            if doctor_user and specialty_slug == "therapist" and n == 0:
+                doctor.user = doctor_user
+                doctor.save(update_fields=["user"])
+            doctor.demo_specialty = specialty_slug
+            specialty = Specialty.objects.get(slug=specialty_slug)
+            doctor.specialties.add(specialty)
+            doctor.services.add(*(services[code] for code, *_rest in items))
+            needs_room = items[0][4] or (items[-1][4] if specialty_slug == "ultrasound" else "")
+            if specialty_slug in ("ultrasound",):
+                # One ultrasound room per clinic: one specialist each.
+                where = [slugs[n % len(slugs)]]
+            elif doctor.user_id and user_clinic in clinics:
+                where = [user_clinic, *[s for s in slugs if s != user_clinic][:1]]
+            else:
+                where = ctx.rng.sample(slugs, k=1 if ctx.rng.random() < 0.6 else 2)
+            doctor.clinics.add(*(clinics[s] for s in where))
+            doctor.demo_rules = []
+            for index, slug in enumerate(where):
+                if needs_room == RoomKind.ULTRASOUND:
+                    room = rooms[(slug, RoomKind.ULTRASOUND)][0]
+                else:
+                    pool = rooms[(slug, RoomKind.CONSULTATION)]
+                    room = pool[room_cursor[slug] % len(pool)]
+                    room_cursor[slug] += 1
+                shift = SHIFTS[(len(doctors) + index) % 2]
+                days = [0, 2, 4] if len(where) == 2 and index == 0 else [1, 3]
+                if len(where) == 1:
+                    days = [0, 1, 2, 3, 4] if ctx.rng.random() < 0.7 else [0, 1, 2, 3, 4, 5]
+                rules = ScheduleRule.objects.bulk_create(
+                    [
+                        ScheduleRule(
+                            doctor=doctor,
+                            clinic=clinics[slug],
+                            weekday=day,
+                            start_time=shift[0],
+                            end_time=shift[1],
+                            breaks=[["11:00", "11:30"]]
+                            if shift[0].hour == 8
+                            else [["17:00", "17:30"]],
+                            slot_step_minutes=30,
+                            buffer_minutes=0,
+                            room=room,
+                            valid_from=valid_from,
+                        )
+                        for day in days
+                    ]
+                )
+                doctor.demo_rules.extend(rules)
+            doctors.append(doctor)
+    return doctors
+
+
+def _history(ctx: DemoContext, doctors: list[Doctor], equipment) -> int:
+    """Past year and coming weeks, in bulk: slots follow each doctor's rules back to back, so
+    no two rows of one doctor, room or piece of equipment overlap."""
+    rng = ctx.rng
+    now = timezone.now()
+    patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
+    registrar = ctx.users.get("registrar")
+    clinics_by_id = {c.pk: (slug, c) for slug, c in ctx.clinics.items()}
+    # The demo patient gets a few past visits in two clinics.
+    demo_visits = dict.fromkeys(("irkutsk-centre", "moscow-arbat"), 0)
+    equipment_types = {
+        s.pk: [t.slug for t in s.equipment_types.all()]
+        for s in Service.objects.prefetch_related("equipment_types")
+    }
+    appointments: list[Appointment] = []
+    extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
+    for doctor in doctors:
+        # Only the one specialist per clinic uses the shared ultrasound room and scanner in
+        # the bulk history, so shared rooms and equipment never overlap by construction.
+        services = [
+            s
+            for s in doctor.services.all()
+            if not s.room_kind or doctor.demo_specialty == "ultrasound"
+        ]
+        for rule in doctor.demo_rules:
+            slug, clinic = clinics_by_id[rule.clinic_id]
+            tz = clinic.tz
+            for offset in range(-PAST_DAYS, AHEAD_DAYS + 1):
+                day = ctx.today + datetime.timedelta(days=offset)
+                if day.weekday() != rule.weekday or offset == 0:
+                    continue
+                density = 0.3 if offset < 0 else 0.25 * (1 - offset / (AHEAD_DAYS + 10))
+                minute = rule.start_time.hour * 60
+                end = rule.end_time.hour * 60
+                while minute + 30 <= end:
+                    start_local = datetime.datetime.combine(
+                        day, datetime.time(minute // 60, minute % 60), tzinfo=tz
+                    )
+                    minute += 30
+                    in_break = any(
+                        b[0] <= start_local.strftime("%H:%M") < b[1] for b in rule.breaks
+                    )
+                    if in_break or rng.random() > density:
+                        continue
+                    starts = start_local.astimezone(UTC)
+                    service = rng.choice(services)
+                    patient = rng.choice(patients)
+                    if (
+                        offset < -7
+                        and ctx.demo_patient is not None
+                        and demo_visits.get(slug, 9) < 3
+                        and rng.random() < 0.01
+                    ):
+                        patient = ctx.demo_patient
+                        demo_visits[slug] += 1
+                    status, kind = _outcome(rng, past=offset < 0)
+                    created = starts - datetime.timedelta(days=rng.randint(1, 20))
+                    created = min(created, now - datetime.timedelta(hours=1))
+                    a = Appointment(
+                        patient=patient,
+                        doctor=doctor,
+                        clinic=clinic,
+                        service=service,
+                        room_id=rule.room_id,
+                        starts_at=starts,
+                        ends_at=starts + datetime.timedelta(minutes=service.duration_minutes),
+                        status=status,
+                        channel=rng.choice(
+                            [AppointmentChannel.ONLINE] * 5
+                            + [AppointmentChannel.PHONE] * 4
+                            + [AppointmentChannel.WALK_IN]
+                        ),
+                        price=service.price,
+                        booked_by=registrar,
+                        created_at=created,
+                        updated_at=created,
+                    )
+                    _stamp(a, status, starts, created, rng, now)
+                    appointments.append(a)
+                    eq_ids = [equipment[(slug, t)].pk for t in equipment_types[service.pk]]
+                    extras.append((len(appointments) - 1, rule.room_id, eq_ids, kind))
+    Appointment.objects.bulk_create(appointments, batch_size=2000)
+    occupancy, events, audit = [], [], []
+    through = Appointment.equipment.through
+    links = []
+    for index, room_id, eq_ids, kind in extras:
+        a = appointments[index]
+        links.extend(through(appointment_id=a.pk, equipment_id=e) for e in eq_ids)
+        if a.status != S.CANCELLED:
+            spans = [(ResourceKind.DOCTOR, a.doctor_id), (ResourceKind.ROOM, room_id)]
+            spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
+            occupancy.extend(
+                Occupancy(
+                    resource_kind=k,
+                    resource_id=r,
+                    clinic_id=a.clinic_id,
+                    starts_at=a.starts_at,
+                    ends_at=a.ends_at,
+                    appointment_id=a.pk,
+                )
+                for k, r in spans
+            )
+        events.append(
+            AppointmentEvent(
+                appointment_id=a.pk,
+                kind="booked",
+                from_status="",
+                to_status=S.BOOKED,
+                actor=registrar,
+                occurred_at=a.created_at,
+            )
+        )
+        if kind:
+            events.append(
+                AppointmentEvent(
+                    appointment_id=a.pk,
+                    kind=kind,
+                    from_status=S.BOOKED,
+                    to_status=a.status,
+                    actor=registrar,
+                    occurred_at=a.updated_at,
+                    reason=a.cancel_reason,
+                )
+            )
+        audit.append(
+            AuditEvent(
+                occurred_at=a.created_at,
+                actor_id=registrar.pk if registrar else None,
+                actor_public_id=str(registrar.public_id) if registrar else "",
+                role=Role.REGISTRAR,
+                clinic_id=a.clinic_id,
+                action=AuditAction.CREATE,
+                object_type="scheduling.appointment",
+                object_id=str(a.public_id),
+                patient_ids=[str(a.patient.public_id)],
+                changed_fields=["clinic", "doctor", "service", "starts_at", "status"],
+            )
+        )
+    through.objects.bulk_create(links, batch_size=2000)
+    Occupancy.objects.bulk_create(occupancy, batch_size=2000)
+    AppointmentEvent.objects.bulk_create(events, batch_size=2000)
+    audit_record_many(audit)
+    return len(appointments)
+
+
+def _outcome(rng, *, past: bool) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.12:
+        return S.CANCELLED, "cancelled"
+    if not past:
+        return (S.CONFIRMED, "confirmed") if roll < 0.4 else (S.BOOKED, "")
+    if roll < 0.19:
+        return S.NO_SHOW, "no_show"
+    return S.COMPLETED, "completed"
+
+
+def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
+    if status == S.CANCELLED:
+        hours_before = rng.choice([2, 5, 30, 48, 72])
+        a.cancelled_at = min(max(created, starts - datetime.timedelta(hours=hours_before)), now)
+        a.late_cancel = hours_before < 24
+        a.cancel_reason = rng.choice(["Заболел", "Изменились планы", "Перенесу позже", ""])
+        a.updated_at = a.cancelled_at
+    elif status == S.COMPLETED:
+        a.checked_in_at = starts - datetime.timedelta(minutes=10)
+        a.completed_at = a.ends_at
+        a.updated_at = a.completed_at
+    elif status == S.NO_SHOW:
+        a.no_show_at = a.ends_at
+        a.updated_at = a.no_show_at
+    elif status == S.CONFIRMED:
+        a.confirmed_at = created
+        a.updated_at = created
+
+
+def _demo_patient_upcoming(ctx: DemoContext, doctors: list[Doctor]) -> int:
+    """Upcoming visits of the demo patient in two clinics, booked by the real service."""
+    patient = ctx.demo_patient
+    if patient is None or patient.user is None:
+        return 0
+    booked = 0
+    start = ctx.today + datetime.timedelta(days=3)
+    for slug in ("irkutsk-centre", "moscow-arbat"):
+        clinic = ctx.clinics.get(slug)
+        if clinic is None:
+            continue
+        # The first service with a free slot in this clinic, in catalogue order.
+        for code in ("therapist-first", "neurologist-first", "ent-first", "derm-first"):
+            service = Service.objects.get(code=code)
+            slots = free_slots(
+                service=service,
+                clinic=clinic,
+                start_date=start,
+                end_date=start + datetime.timedelta(days=20),
+            )
+            if not slots:
+                continue
+            slot = slots[len(slots) // 3]
+            try:
+                appointment_book(
+                    patient=patient,
+                    doctor=Doctor.objects.get(pk=slot.doctor_id),
+                    service=service,
+                    start=slot.start,
+                    channel=AppointmentChannel.ONLINE,
+                    actor=patient.user,
+                    clinic=clinic,
+                )
+            except BookingError as exc:
+                ctx.log(f"scheduling: demo booking skipped ({exc.code})")
+                continue
+            booked += 1
+            break
+    return booked
