@@ -206,6 +206,21 @@ def get_patient_for_user(user, public_id, *, action: str = "view") -> Patient:
     raise Http404
 
 
+def get_patient_for_staff(user, public_id, *, capability: str = "patient.view_card") -> Patient:
+    """The patient `public_id` for a staff workplace page that needs `capability`.
+
+    Staff without the capability get 403. Users who are not staff get 404 for a card that is
+    not theirs (so a patient learns nothing about other ids) and 403 for their own one, which
+    they see in their account pages instead. Unknown ids are 404 for everyone allowed in.
+    """
+    action = "change" if capability == "patient.update" else "view"
+    if has_capability(user, capability):
+        return get_patient_for_user(user, public_id, action=action)
+    if not is_staff_member(user):
+        get_patient_for_user(user, public_id, action="view")
+    raise PermissionDenied
+
+
 def roles_in(user, roles: Iterable[str]) -> bool:
     return bool(user_roles(user) & set(roles))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import pages
+from portal.views import pages, staff_patients
 
 app_name = "portal"
 
@@ -8,4 +8,14 @@ urlpatterns = [
     path("", pages.landing, name="landing"),
     path("home/", pages.home, name="home"),
     path("healthz", pages.healthz, name="healthz"),
+    # Staff workplace: the shared patient profile and the audit log.
+    path("staff/patients/", staff_patients.patient_search_page, name="patient_search"),
+    path("staff/patients/new/", staff_patients.patient_create_page, name="patient_create"),
+    path("staff/patients/<uuid:public_id>/", staff_patients.patient_card, name="patient_card"),
+    path(
+        "staff/patients/<uuid:public_id>/edit/",
+        staff_patients.patient_edit_page,
+        name="patient_edit",
+    ),
+    path("staff/audit/", staff_patients.audit_log, name="audit_log"),
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
-from portal.choices import AuditAction
+from portal.choices import AuditAction, ConsentPurpose
 from portal.crypto import blind_index
-from portal.models import Patient
+from portal.models import Consent, FamilyLink, Patient
 from portal.models.patients import (
     BIDX_EMAIL,
     BIDX_PHONE,
@@ -20,7 +21,9 @@ from portal.models.patients import (
     name_birth_index,
 )
 from portal.normalize import normalize_email, normalize_phone
+from portal.selectors.audit import AuditRow, audit_events_for_patient
 from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.patients import patient_find_duplicates
 
 OBJECT_TYPE = "portal.patient"
 SEARCH_LIMIT = 20
@@ -35,8 +38,9 @@ def parse_quick_query(q: str) -> tuple[str, str]:
             {"q": [_("Type the last 4 digits of the phone and the surname, e.g. 1234 Ivanov.")]}
         )
     digits = match.group(1) or match.group(4)
-    surname = match.group(2) or match.group(3)
-    return digits, surname.strip()
+    # Only the surname is indexed, and it comes first: "1234 Ivanov Ivan" means Ivanov.
+    surname = (match.group(2) or match.group(3)).split()[0]
+    return digits, surname
 
 
 def patient_search(
@@ -115,15 +119,124 @@ def _name_birth(name: str, birth_date) -> str:
 def patient_card(*, user, public_id) -> Patient:
     """A patient card for `user` (404 when unknown or not theirs); staff views are audited."""
     patient = permissions.get_patient_for_user(user, public_id, action="view")
-    if not permissions.can_act_for_patient(user, patient):
+    _audit_card_view(user, patient)
+    return patient
+
+
+def _audit_card_view(user, patient: Patient) -> None:
+    # A patient (or guardian) reading their own family's profile is not a staff access.
+    if permissions.can_act_for_patient(user, patient):
+        return
+    role, clinic = audit_role_and_clinic(user)
+    audit_record(
+        actor=user,
+        role=role,
+        clinic=clinic,
+        action=AuditAction.VIEW,
+        object_type=OBJECT_TYPE,
+        object_id=patient.public_id,
+        patient_ids=[patient.public_id],
+    )
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    purpose: str
+    label: str
+    consent: Consent | None
+
+
+@dataclass(frozen=True)
+class StaffPatientCard:
+    """Everything the staff card shows, loaded in a fixed number of queries."""
+
+    patient: Patient
+    guardian_links: list[FamilyLink]
+    dependant_links: list[FamilyLink]
+    consents: list[ConsentLine]
+    recent_audit: list[AuditRow]
+    can_edit: bool
+
+
+def staff_patient_card(*, user, public_id) -> StaffPatientCard:
+    """The staff card of `public_id` (403/404 per `get_patient_for_staff`); the view is audited.
+
+    The card's own recent audit trail is included only for holders of `audit.view`.
+    """
+    patient = permissions.get_patient_for_staff(user, public_id, capability="patient.view_card")
+    _audit_card_view(user, patient)
+    guardian_links = list(
+        FamilyLink.objects.filter(dependant=patient, guardian__anonymised_at__isnull=True)
+        .select_related("guardian")
+        .order_by("pk")
+    )
+    dependant_links = list(
+        FamilyLink.objects.filter(guardian=patient, dependant__anonymised_at__isnull=True)
+        .select_related("dependant")
+        .order_by("pk")
+    )
+    active = {
+        c.purpose: c
+        for c in Consent.objects.filter(patient=patient, withdrawn_at__isnull=True).only(
+            "purpose", "document_version", "signed_at", "signer_kind", "channel", "patient_id"
+        )
+    }
+    consents = [
+        ConsentLine(purpose, label, active.get(purpose))
+        for purpose, label in ConsentPurpose.choices
+    ]
+    return StaffPatientCard(
+        patient=patient,
+        guardian_links=guardian_links,
+        dependant_links=dependant_links,
+        consents=consents,
+        recent_audit=audit_events_for_patient(user=user, patient=patient),
+        can_edit=permissions.has_capability(user, "patient.update"),
+    )
+
+
+def patient_for_edit(*, user, public_id, record_view: bool = True) -> Patient:
+    """The patient to edit on a staff page (`patient.update`), its load audited as a view.
+
+    A re-shown form after bad input passes `record_view=False`: bad input writes no audit row.
+    """
+    patient = permissions.get_patient_for_staff(user, public_id, capability="patient.update")
+    if record_view:
+        _audit_card_view(user, patient)
+    return patient
+
+
+def patient_duplicates_for_staff(
+    *,
+    user,
+    phone: str = "",
+    email: str = "",
+    last_name: str = "",
+    first_name: str = "",
+    birth_date: datetime.date | None = None,
+) -> list[Patient]:
+    """Possible duplicates shown to staff before a new profile is created.
+
+    Showing them is a list of patients, so it is audited like a search when it finds any.
+    Values must already be normalised (`clean_patient_fields`).
+    """
+    permissions.require_capability(user, "patient.create")
+    found = patient_find_duplicates(
+        phone=phone,
+        email=email,
+        last_name=last_name,
+        first_name=first_name,
+        birth_date=birth_date,
+    )
+    if found:
         role, clinic = audit_role_and_clinic(user)
         audit_record(
             actor=user,
             role=role,
             clinic=clinic,
-            action=AuditAction.VIEW,
+            action=AuditAction.SEARCH,
             object_type=OBJECT_TYPE,
-            object_id=patient.public_id,
-            patient_ids=[patient.public_id],
+            patient_ids=[p.public_id for p in found],
+            changed_fields=["duplicates"],
         )
-    return patient
+    return found

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, IdDocumentType, Sex
 from portal.crypto import blind_index
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from portal.models.patients import BIDX_EMAIL, BIDX_PHONE, name_birth_index
 from portal.normalize import normalize_email, normalize_phone
 from portal.services.audit import audit_record, audit_role_and_clinic
@@ -75,11 +77,26 @@ def clean_patient_fields(data: dict[str, Any], *, partial: bool = False) -> dict
     return cleaned
 
 
+# Non-text fields; every other editable field takes a string.
+_NON_TEXT_FIELDS = ("birth_date", "home_clinic")
+# C0 controls (NUL among them: PostgreSQL text refuses it) and DEL; tabs and newlines are
+# allowed in free text only.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MULTILINE_FIELDS = ("address", "notes")
+
+
 def _clean_one(name: str, value: Any) -> Any:
     if value in (None, ""):
         if name in ("last_name", "first_name"):
             raise ValidationError(_("This field is required."), code="required")
-        return None if name in ("birth_date", "home_clinic") else ""
+        return None if name in _NON_TEXT_FIELDS else ""
+    if name not in _NON_TEXT_FIELDS:
+        if not isinstance(value, str):
+            raise ValidationError(_("Enter text."), code="invalid")
+        if _CONTROL_CHARS.search(value) or (
+            name not in _MULTILINE_FIELDS and ("\n" in value or "\r" in value or "\t" in value)
+        ):
+            raise ValidationError(_("Remove control characters."), code="invalid")
     if name in _MAX_LENGTHS and len(str(value)) > _MAX_LENGTHS[name]:
         raise ValidationError(
             _("Use at most %(limit)d characters."), params={"limit": _MAX_LENGTHS[name]}
@@ -94,7 +111,15 @@ def _clean_one(name: str, value: Any) -> Any:
                 value = datetime.date.fromisoformat(value)
             except ValueError as exc:
                 raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid") from exc
+        elif isinstance(value, datetime.datetime):
+            value = value.date()
+        elif not isinstance(value, datetime.date):
+            raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid")
         return validate_birth_date(value)
+    if name == "home_clinic":
+        return _clean_clinic(value)
+    if name == "preferred_language" and value not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Choose one of the listed values."), code="invalid_choice")
     if name == "sex" and value not in Sex.values:
         raise ValidationError(_("Choose one of the listed values."), code="invalid_choice")
     if name == "id_document_type" and value not in IdDocumentType.values:
@@ -106,6 +131,17 @@ def _clean_one(name: str, value: Any) -> Any:
     if name in ("last_name", "first_name", "middle_name"):
         return " ".join(str(value).split())
     return value
+
+
+def _clean_clinic(value: Any) -> Clinic:
+    """A Clinic, or the primary key of an active one."""
+    if isinstance(value, Clinic):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        clinic = Clinic.objects.filter(pk=value, is_active=True).first()
+        if clinic is not None:
+            return clinic
+    raise ValidationError(_("Choose one of the listed values."), code="invalid_choice")
 
 
 def patient_find_duplicates(
