@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from functools import cached_property
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.messages.storage import default_storage
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+
 from portal import request_context
+from portal.auth.policy import is_staff_login, mfa_missing
 
 
 class RequestContextMiddleware:
@@ -19,21 +33,127 @@ class RequestContextMiddleware:
             request_context.reset_current(token)
 
 
+# API clients get problem+json from DRF instead of a redirect to an HTML page.
+API_PREFIXES = ("/api/", "/fhir/")
+# Requests an htmx element makes on its own (polling a board) set this header so they do not
+# keep an unattended session alive; they are still signed out once it has gone idle.
+BACKGROUND_HEADER = "X-Medfront-Background"
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _redirect(request, url: str, message: str):
+    """A redirect (HX-Redirect for htmx) carrying a flash message.
+
+    These middlewares run before MessageMiddleware and answer without calling it, so the
+    message storage is created and written here.
+    """
+    response = HttpResponseClientRedirect(url) if _is_htmx(request) else HttpResponseRedirect(url)
+    storage = default_storage(request)
+    storage.add(messages.INFO, message)
+    storage.update(response)
+    return response
+
+
 class StaffIdleTimeoutMiddleware:
-    """Placeholder until the accounts work lands: passes every request through."""
+    """Signs a staff session out after `STAFF_IDLE_TIMEOUT` without a request.
+
+    Front-desk PCs are shared: an unattended session must not stay open for the next person.
+    The last activity is kept in the session (written at most every `_granularity` seconds
+    to spare session writes); patients' sessions are not touched.
+    """
+
+    SESSION_KEY = "medfront_staff_last_seen"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @staticmethod
+    def _granularity(timeout: float) -> float:
+        return min(60.0, timeout / 10)
+
     def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and is_staff_login(user):
+            now = time.time()
+            timeout = settings.STAFF_IDLE_TIMEOUT.total_seconds()
+            last_seen = request.session.get(self.SESSION_KEY)
+            if isinstance(last_seen, int | float) and now - last_seen > timeout:
+                return self._sign_out(request, timeout)
+            background = BACKGROUND_HEADER in request.headers
+            if not background and (
+                not isinstance(last_seen, int | float)
+                or now - last_seen >= self._granularity(timeout)
+            ):
+                request.session[self.SESSION_KEY] = now
         return self.get_response(request)
+
+    def _sign_out(self, request, timeout: float):
+        next_url = self._next_url(request)
+        logout(request)
+        if request.path.startswith(API_PREFIXES):
+            # Carry on anonymously: the API answers 401 unless a token authenticates.
+            return self.get_response(request)
+        minutes = max(1, round(timeout / 60))
+        message = _("You were signed out after %(minutes)d minutes without activity.") % {
+            "minutes": minutes
+        }
+        login_url = f"{reverse('account_login')}?{urlencode({'next': next_url})}"
+        return _redirect(request, login_url, message)
+
+    @staticmethod
+    def _next_url(request) -> str:
+        # For htmx the request path is a fragment; come back to the page that asked for it.
+        if _is_htmx(request):
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            if current.path and (not current.netloc or current.netloc == request.get_host()):
+                return current.path + (f"?{current.query}" if current.query else "")
+        if request.method == "GET":
+            return request.get_full_path()
+        return request.path
 
 
 class StaffMfaRequiredMiddleware:
-    """Placeholder until the accounts work lands: passes every request through."""
+    """Sends a signed-in staff member without an authenticator app to set one up.
+
+    Demo staff are exempt only while `MFA_EXEMPT_DEMO_STAFF` (true only with DEBUG). API
+    requests pass: the API asks for the TOTP code when it issues a token.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @cached_property
+    def allowed_prefixes(self) -> tuple[str, ...]:
+        # The pages needed to set MFA up (activation asks for the password again and for a
+        # verified e-mail), to leave, and the assets and endpoints every page uses.
+        return (
+            reverse("mfa_index"),
+            reverse("account_reauthenticate"),
+            reverse("account_logout"),
+            reverse("account_email"),
+            reverse("account_email_verification_sent"),
+            "/accounts/confirm-email/",
+            settings.STATIC_URL,
+            reverse("portal:healthz"),
+            "/i18n/",
+            "/jsi18n/",
+            *API_PREFIXES,
+        )
+
     def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.allowed_prefixes)
+            and mfa_missing(user)
+        ):
+            return _redirect(
+                request,
+                reverse("mfa_activate_totp"),
+                _("Your role requires two-factor authentication: set up an authenticator app."),
+            )
         return self.get_response(request)

@@ -16,7 +16,7 @@ class NavItem:
     url: str
 
 
-# (capability or "patient", url name, label)
+# (capability, "patient" or "signed_in", url name, label)
 NAV_ENTRIES = [
     ("patient", "portal:home", _("My account")),
     ("patient", "portal:family", _("Family")),
@@ -24,6 +24,7 @@ NAV_ENTRIES = [
     ("patient.search", "portal:patient_search", _("Patients")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
+    ("signed_in", "portal:security", _("Security")),
 ]
 
 
@@ -33,11 +34,12 @@ def navigation_for(request) -> list[NavItem]:
         return []
     items = []
     for need, url_name, label in NAV_ENTRIES:
-        allowed = (
-            permissions.is_patient(user)
-            if need == "patient"
-            else permissions.has_capability(user, need)
-        )
+        if need == "signed_in":
+            allowed = True
+        elif need == "patient":
+            allowed = permissions.is_patient(user)
+        else:
+            allowed = permissions.has_capability(user, need)
         if not allowed:
             continue
         try:

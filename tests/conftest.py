@@ -96,7 +96,19 @@ def network_admin(db):
 
 
 def client_for(user) -> Client:
-    """A test client signed in as `user` (MFA and idle checks see a fresh staff session)."""
+    """A test client signed in as `user` (MFA and idle checks see a fresh staff session).
+
+    Staff get an authenticator app first, as every real staff session must have one
+    (`StaffMfaRequiredMiddleware`); tests of that rule sign in with `Client.force_login`.
+    """
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from portal.models import StaffMembership
+
+    is_staff = user.is_staff or StaffMembership.objects.filter(user_id=user.pk).exists()
+    if is_staff and not Authenticator.objects.filter(user_id=user.pk, type="totp").exists():
+        TOTP.activate(user, generate_totp_secret())
     client = Client()
     client.force_login(user)
     return client

@@ -1,5 +1,199 @@
+"""Medfront's allauth adapter: phones on the encrypted profile, SMS through the outbox,
+lockout per account + IP, card claiming and onboarding after sign-in."""
+
+from __future__ import annotations
+
+import math
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.core import context
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.auth import phone_session, sms
+from portal.auth.forms import PhoneField
+from portal.auth.policy import is_staff_login
+from portal.crypto import blind_index
+from portal.models.patients import BIDX_PHONE
+from portal.normalize import normalize_email, normalize_phone
+from portal.request_context import client_ip
+from portal.services import accounts, lockout
+
+
+def needs_onboarding(user) -> bool:
+    """A signed-in non-staff login without a patient profile."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and not is_staff_login(user)
+        and accounts.own_patient(user) is None
+    )
+
+
+def _lockout_identifier(credentials: dict) -> str:
+    """The account a sign-in attempt names, in the form lookups use (never logged)."""
+    if credentials.get("email"):
+        try:
+            return normalize_email(credentials["email"])
+        except ValidationError:
+            return str(credentials["email"]).strip().lower()
+    if credentials.get("phone"):
+        try:
+            return normalize_phone(credentials["phone"])
+        except ValidationError:
+            return str(credentials["phone"]).strip()
+    return str(credentials.get("username") or "").strip().lower()
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Medfront's allauth adapter (phone login, outbox delivery, lockout hook in)."""
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "login_locked": _(
+            "Too many failed sign-in attempts for this account from your network. "
+            "Try again in %(minutes)d minutes or reset your password."
+        ),
+    }
+
+    # --- Client address and lockout -----------------------------------------------------------
+
+    def get_client_ip(self, request) -> str:
+        # The same trusted-proxy rule as the audit trail and the API lockout.
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client address")
+        return ip
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Refuse a locked account + IP pair before the password is even checked.
+
+        allauth's own per-account counter is switched off (ACCOUNT_RATE_LIMITS): it would lock
+        the account from every address, which lets anyone lock out a colleague.
+        """
+        if lockout.login_is_locked(
+            identifier=_lockout_identifier(credentials), ip=client_ip(request)
+        ):
+            minutes = max(1, math.ceil(settings.LOGIN_COOLOFF.total_seconds() / 60))
+            raise ValidationError(
+                self.error_messages["login_locked"],
+                code="login_locked",
+                params={"minutes": minutes},
+            )
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.login_succeeded(
+                identifier=_lockout_identifier(credentials), ip=client_ip(request)
+            )
+        return user
+
+    def authentication_failed(self, request, **credentials) -> None:
+        lockout.login_failed(identifier=_lockout_identifier(credentials), ip=client_ip(request))
+
+    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
+        # A completed password reset proves the mailbox: lift the lock from this address too.
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        lockout.login_succeeded(identifier=_lockout_identifier(credentials), ip=client_ip(request))
+
+    # --- Phones: only on the encrypted Patient profile ----------------------------------------
+
+    def phone_form_field(self, **kwargs):
+        return PhoneField(**kwargs)
+
+    def get_user_by_phone(self, phone: str):
+        """The one active login whose profile holds `phone` as a verified number."""
+        try:
+            e164 = normalize_phone(phone)
+        except ValidationError:
+            return None
+        users = list(
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                patient__phone_bidx=blind_index(BIDX_PHONE, e164),
+                patient__phone_verified_at__isnull=False,
+                patient__anonymised_at__isnull=True,
+            )
+            .order_by("pk")[:2]
+        )
+        return users[0] if len(users) == 1 else None
+
+    def get_phone(self, user) -> tuple[str, bool] | None:
+        patient = accounts.own_patient(user)
+        if patient is not None:
+            if not patient.phone:
+                return None
+            return patient.phone, patient.phone_verified_at is not None
+        return phone_session.recall(context.request, user=user)
+
+    def set_phone(self, user, phone: str, verified: bool) -> None:
+        if accounts.account_phone_set(user=user, phone=phone, verified=verified) is None:
+            phone_session.remember(context.request, user=user, phone=phone, verified=verified)
+
+    def set_phone_verified(self, user, phone: str) -> None:
+        patient = accounts.account_phone_verified(user=user, phone=phone)
+        if patient is None:
+            # No profile yet and no card to claim: onboarding picks the number up.
+            phone_session.remember(context.request, user=user, phone=phone, verified=True)
+        else:
+            phone_session.forget(context.request)
+
+    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        # A code to a number the login already proved is a sign-in code; any other number is
+        # being verified (sign-up, phone change).
+        current = self.get_phone(user)
+        event = (
+            sms.EVENT_LOGIN_CODE
+            if current is not None and current == (phone, True)
+            else sms.EVENT_VERIFY_PHONE
+        )
+        sms.send_auth_sms(
+            event=event,
+            phone=phone,
+            context={"code": code},
+            patient=accounts.own_patient(user),
+        )
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
+
+    def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
+        # Deliberately silent: texting any number typed into a form would let strangers run
+        # up SMS costs (SMS pumping). The page looks the same either way.
+        return None
+
+    # --- E-mail confirmation claims a card ----------------------------------------------------
+
+    def confirm_email(self, request, email_address) -> bool:
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed:
+            accounts.patient_claim_by_verified_email(
+                user=email_address.user, email=email_address.email
+            )
+        return confirmed
+
+    def post_login(self, request, user, **kwargs):
+        # Addresses can also be verified by a sign-in code (no confirm_email call), and a
+        # registrar may have created the card after the sign-up: try the claim at each sign-in.
+        if needs_onboarding(user):
+            for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+                "email", flat=True
+            ):
+                if accounts.patient_claim_by_verified_email(user=user, email=email):
+                    break
+        return super().post_login(request, user, **kwargs)
+
+    # --- Where to go after signing in --------------------------------------------------------
+
+    def get_login_redirect_url(self, request) -> str:
+        if needs_onboarding(request.user):
+            return reverse("portal:onboarding")
+        return super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request) -> str:
+        if needs_onboarding(request.user):
+            return reverse("portal:onboarding")
+        return super().get_signup_redirect_url(request)

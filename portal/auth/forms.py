@@ -1,0 +1,99 @@
+"""Form pieces of sign-in and onboarding. Values are parsed here; services validate the rest."""
+
+from __future__ import annotations
+
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import Sex
+from portal.normalize import normalize_phone
+
+
+class PhoneField(forms.CharField):
+    """A phone typed the way people type it ("8 914 555-12-34"); cleans to E.164.
+
+    allauth uses it for the sign-in, sign-up, code and phone-change forms (through the
+    adapter's `phone_form_field`), so every path stores and looks up the same normal form.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label", _("Mobile phone"))
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "tel",
+                    "placeholder": "+7 914 555-12-34",
+                }
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        return normalize_phone(value)
+
+
+class IsoDateInput(forms.DateInput):
+    """The browser's date picker; it posts ISO dates whatever the locale shows."""
+
+    input_type = "date"
+
+    def format_value(self, value):
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class OnboardingForm(forms.Form):
+    """Who the new patient is. The e-mail comes from the verified login, not from here."""
+
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        widget=forms.TextInput({"autocomplete": "family-name"}),
+    )
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        widget=forms.TextInput({"autocomplete": "given-name"}),
+    )
+    middle_name = forms.CharField(
+        label=_("Middle name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "additional-name"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), widget=IsoDateInput({"autocomplete": "bday"})
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
+    phone = PhoneField(
+        required=False,
+        help_text=_("For reminders and sign-in codes."),
+    )
+
+    def apply_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ValidationError on the fields it names."""
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, error)
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in form with a label that says what to type."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = _("E-mail or mobile phone")
+        login.widget.attrs.update(
+            {"autocomplete": "username", "placeholder": "name@example.ru / +7 914 555-12-34"}
+        )

@@ -1,0 +1,58 @@
+"""Account pages of every login: onboarding (a new patient's profile) and Security."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from portal.auth import phone_session
+from portal.auth.adapter import needs_onboarding
+from portal.auth.forms import OnboardingForm
+from portal.selectors.accounts import security_overview, verified_login_email
+from portal.services.accounts import AccountError, patient_onboard
+
+
+@login_required
+def onboarding(request):
+    """A new login without a patient card tells us who they are; staff never get here."""
+    if not needs_onboarding(request.user):
+        return redirect("portal:home")
+    remembered = phone_session.recall(request, user=request.user)
+    verified_phone = remembered[0] if remembered and remembered[1] else ""
+    if request.method == "POST":
+        form = OnboardingForm(request.POST)
+        if form.is_valid():
+            try:
+                patient_onboard(
+                    user=request.user,
+                    email=verified_login_email(user=request.user),
+                    verified_phone=verified_phone,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                form.apply_service_errors(exc)
+            except AccountError as exc:
+                messages.error(request, exc.message)
+                return redirect("portal:home")
+            else:
+                phone_session.forget(request)
+                messages.success(request, _("Your profile is ready."))
+                return redirect("portal:home")
+    else:
+        form = OnboardingForm(initial={"phone": remembered[0] if remembered else ""})
+    return render(
+        request,
+        "portal/onboarding.html",
+        {"form": form, "verified_phone": verified_phone},
+    )
+
+
+@login_required
+def security(request):
+    """Password, e-mail addresses, phone and two-factor authentication in one place."""
+    return render(
+        request, "portal/security.html", {"overview": security_overview(user=request.user)}
+    )

@@ -1,0 +1,151 @@
+"""TOTP for everyone who wants it; required for every staff role."""
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.test import override_settings
+
+from portal.auth.mfa_adapter import MFAAdapter
+from portal.choices import Role
+from portal.crypto import decrypt_text
+from tests.factories import DEMO_PASSWORD, make_staff
+from tests.portal.auth.conftest import sign_in, staff_client, verify_email
+
+pytestmark = pytest.mark.django_db
+
+ACTIVATE = "/accounts/2fa/totp/activate/"
+PAGE = "/me/security/"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def current_code(secret: str) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_staff_role_without_an_authenticator_is_sent_to_set_one_up(clinic_a, role):
+    staff = make_staff(role, clinic_a)
+    response = staff_client(staff).get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"] == ACTIVATE
+
+
+def test_a_staff_member_is_told_why(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    page = staff_client(staff).get(PAGE, follow=True)
+    assert "two-factor" in page.content.decode()
+
+
+def test_htmx_requests_get_an_hx_redirect(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    response = staff_client(staff).get(PAGE, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == ACTIVATE
+
+
+def test_admin_site_users_are_staff_too(db):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(is_staff=True)
+    assert staff_client(admin).get(PAGE)["Location"] == ACTIVATE
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/2fa/", "/accounts/logout/", "/accounts/email/", "/static/css/accounts.css"]
+)
+def test_the_pages_needed_to_set_it_up_stay_open(clinic_a, path):
+    staff = make_staff(Role.DOCTOR, clinic_a)
+    response = staff_client(staff).get(path)
+    assert response.get("Location") != ACTIVATE
+
+
+def test_the_api_is_not_redirected(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    response = staff_client(staff).get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["roles"] == ["registrar"]
+
+
+def test_patients_are_not_required_to_use_it(as_user, patient):
+    assert as_user(patient.user).get(PAGE).status_code == 200
+
+
+def test_staff_with_an_authenticator_pass(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    TOTP.activate(staff, SECRET)
+    assert staff_client(staff).get(PAGE).status_code == 200
+
+
+def test_demo_staff_are_exempt_only_with_the_setting(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a, is_demo=True)
+    client = staff_client(staff)
+    with override_settings(MFA_EXEMPT_DEMO_STAFF=True):
+        assert client.get(PAGE).status_code == 200
+    with override_settings(MFA_EXEMPT_DEMO_STAFF=False):
+        assert client.get(PAGE)["Location"] == ACTIVATE
+
+
+def test_the_exemption_does_not_cover_real_staff(clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    with override_settings(MFA_EXEMPT_DEMO_STAFF=True):
+        assert staff_client(staff).get(PAGE)["Location"] == ACTIVATE
+
+
+def test_a_staff_member_sets_up_the_app_and_then_works(client, clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a, email="desk@example.test")
+    verify_email(staff)
+    sign_in(client, staff.email)
+    assert client.get(PAGE)["Location"] == ACTIVATE
+    # allauth asks for the password again before adding an authenticator.
+    assert client.get(ACTIVATE)["Location"].startswith("/accounts/reauthenticate/")
+    reauth = client.post(f"/accounts/reauthenticate/?next={ACTIVATE}", {"password": DEMO_PASSWORD})
+    assert reauth["Location"] == ACTIVATE
+    page = client.get(ACTIVATE)
+    assert page.status_code == 200
+    assert 'class="qr"' in page.content.decode()
+    secret = client.session["mfa.totp.secret"]
+    response = client.post(ACTIVATE, {"code": current_code(secret)})
+    assert response.status_code == 302
+    authenticator = Authenticator.objects.get(user=staff, type=Authenticator.Type.TOTP)
+    # The secret is stored encrypted, and still validates codes.
+    assert authenticator.data["secret"] != secret
+    assert decrypt_text(authenticator.data["secret"]) == secret
+    assert client.get(PAGE).status_code == 200
+
+
+def test_a_wrong_activation_code_activates_nothing(client, clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a, email="desk@example.test")
+    verify_email(staff)
+    sign_in(client, staff.email)
+    client.post(f"/accounts/reauthenticate/?next={ACTIVATE}", {"password": DEMO_PASSWORD})
+    client.get(ACTIVATE)
+    response = client.post(ACTIVATE, {"code": "000000"})
+    assert response.status_code == 200
+    assert not Authenticator.objects.filter(user=staff).exists()
+
+
+def test_signing_in_with_an_authenticator_asks_for_the_code(client, clinic_a):
+    staff = make_staff(Role.REGISTRAR, clinic_a, email="desk@example.test")
+    verify_email(staff)
+    TOTP.activate(staff, SECRET)
+    response = sign_in(client, staff.email)
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.session.get("_auth_user_id") is None
+    response = client.post("/accounts/2fa/authenticate/", {"code": current_code(SECRET)})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff.pk)
+
+
+def test_a_patient_may_turn_it_on_and_off(patient):
+    TOTP.activate(patient.user, SECRET)
+    authenticator = Authenticator.objects.get(user=patient.user)
+    assert MFAAdapter().can_delete_authenticator(authenticator) is True
+
+
+def test_staff_cannot_turn_it_off(clinic_a):
+    staff = make_staff(Role.DOCTOR, clinic_a)
+    TOTP.activate(staff, SECRET)
+    authenticator = Authenticator.objects.get(user=staff)
+    assert MFAAdapter().can_delete_authenticator(authenticator) is False
