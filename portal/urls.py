@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import accounts, pages, staff_patients
+from portal.views import account_pages, accounts, pages, staff_patients
 
 app_name = "portal"
 
@@ -8,9 +8,33 @@ urlpatterns = [
     path("", pages.landing, name="landing"),
     path("home/", pages.home, name="home"),
     path("healthz", pages.healthz, name="healthz"),
+    path("language/", pages.set_language, name="set_language"),
     # Every login: a new patient's first profile, and sign-in security (password, MFA...).
     path("me/welcome/", accounts.onboarding, name="onboarding"),
     path("me/security/", accounts.security, name="security"),
+    # The patient's own account (self and dependants).
+    path("me/", account_pages.profile, name="profile"),
+    path("me/edit/", account_pages.profile_edit, name="profile_edit"),
+    path("me/family/", account_pages.family, name="family"),
+    path("me/family/add/", account_pages.family_add, name="family_add"),
+    path("me/family/<uuid:public_id>/", account_pages.dependant, name="dependant"),
+    path("me/family/<uuid:public_id>/edit/", account_pages.dependant_edit, name="dependant_edit"),
+    path(
+        "me/family/<uuid:public_id>/unlink/",
+        account_pages.dependant_unlink,
+        name="dependant_unlink",
+    ),
+    path("me/consents/", account_pages.consents, name="consents"),
+    path(
+        "me/consents/<uuid:public_id>/<slug:purpose>/",
+        account_pages.consent_sign_page,
+        name="consent_sign",
+    ),
+    path(
+        "me/consents/<uuid:public_id>/<slug:purpose>/withdraw/",
+        account_pages.consent_withdraw_view,
+        name="consent_withdraw",
+    ),
     # Staff workplace: the shared patient profile and the audit log.
     path("staff/patients/", staff_patients.patient_search_page, name="patient_search"),
     path("staff/patients/new/", staff_patients.patient_create_page, name="patient_create"),

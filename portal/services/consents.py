@@ -257,6 +257,8 @@ def consent_sign(
 ) -> Consent:
     """Sign the current text of `purpose` for `patient` and audit it.
 
+    An active consent on an older version is closed and replaced; one on the same version is
+    a ConsentAlreadyActive error.
     With `SignatureMethod.SMS_CODE` the `code` must answer `code_challenge` (from
     `consent_code_send`). Raises a ConsentError subclass and saves nothing when a rule fails.
     """
@@ -268,8 +270,30 @@ def consent_sign(
     document = current_document(purpose=purpose, language=language)
     if document is None:
         raise ConsentDocumentMissing
-    if Consent.objects.filter(patient=patient, purpose=purpose, withdrawn_at__isnull=True).exists():
-        raise ConsentAlreadyActive
+    role, clinic = audit_role_and_clinic(actor)
+    now = timezone.now()
+    active = (
+        Consent.objects.select_for_update()
+        .filter(patient=patient, purpose=purpose, withdrawn_at__isnull=True)
+        .first()
+    )
+    if active is not None:
+        if active.document_version == document.version:
+            raise ConsentAlreadyActive
+        # Signing a newer text replaces the older signature in the same transaction.
+        active.withdrawn_at = now
+        active.withdrawal_channel = channel
+        active.save(update_fields=["withdrawn_at", "withdrawal_channel", "updated_at"])
+        audit_record(
+            actor=actor,
+            role=role,
+            clinic=clinic,
+            action=AuditAction.UPDATE,
+            object_type=OBJECT_TYPE,
+            object_id=active.public_id,
+            patient_ids=[patient.public_id],
+            changed_fields=["withdrawn_at", "withdrawal_channel"],
+        )
     ctx = request_context.current()
     try:
         # A savepoint, so a concurrent signature losing the constraint race leaves the outer
@@ -285,13 +309,12 @@ def consent_sign(
                 representative=representative if signer_kind == SignerKind.REPRESENTATIVE else None,
                 channel=channel,
                 signature_method=signature_method,
-                signed_at=timezone.now(),
+                signed_at=now,
                 ip_address=ctx.ip_address,
                 user_agent=ctx.user_agent,
             )
     except IntegrityError as exc:
         raise ConsentAlreadyActive from exc
-    role, clinic = audit_role_and_clinic(actor)
     patient_ids = [patient.public_id] + ([signer.public_id] if signer.pk != patient.pk else [])
     audit_record(
         actor=actor,

@@ -338,6 +338,28 @@ def test_a_newer_text_makes_a_signed_consent_outdated(patient):
     assert has_active_consent(patient=patient, purpose=PD)
 
 
+def test_signing_a_newer_text_replaces_the_older_signature(patient):
+    old = sign_in_account(patient, purpose=PD)
+    ConsentDocument.objects.create(
+        purpose=PD,
+        version="2.0",
+        language="ru",
+        title="v2",
+        body="Новый текст",
+        published_at=timezone.now(),
+        is_required=True,
+    )
+
+    new = sign_in_account(patient, purpose=PD)
+
+    old.refresh_from_db()
+    assert old.withdrawn_at is not None
+    assert new.document_version == "2.0" and new.withdrawn_at is None
+    assert Consent.objects.filter(patient=patient, purpose=PD, withdrawn_at=None).count() == 1
+    line = next(line for line in consent_overview(patient=patient) if line.purpose == PD)
+    assert line.state == STATE_ACTIVE
+
+
 def test_a_missing_required_consent_needs_attention(patient):
     line = next(line for line in consent_overview(patient=patient) if line.purpose == PD)
     assert line.state == STATE_MISSING

@@ -1,0 +1,65 @@
+"""Locale-aware formatting for templates: phones, money (₽) and the current nav entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import formats, timezone, translation
+
+from portal.normalize import format_phone
+
+register = template.Library()
+
+
+@register.filter(name="phone")
+def phone_filter(value: str) -> str:
+    """E.164 → '+7 914 555-12-34' (international form, readable in every locale)."""
+    return format_phone(value or "")
+
+
+@register.filter(name="rub")
+def rub(value) -> str:
+    """Money in roubles per locale: '1 500 ₽' in Russian, '₽1,500' in English.
+
+    Kopecks are shown only when there are any ('1 500,50 ₽').
+    """
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    places = 0 if amount == amount.to_integral_value() else 2
+    number = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
+    if (translation.get_language() or "ru").startswith("ru"):
+        return f"{number}\u00a0₽"
+    sign, digits = ("−", number[1:]) if number.startswith("-") else ("", number)
+    return f"{sign}₽{digits}"
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, url: str) -> str:
+    """'page' when `url` is the current page or a section above it (for aria-current)."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    path = request.path
+    if path == url:
+        return "page"
+    # A section entry (e.g. /me/family/) is current on its sub-pages too; the root never is.
+    if url.count("/") > 2 and path.startswith(url):
+        return "page"
+    return ""
+
+
+@register.filter(name="age")
+def age(birth_date) -> int | str:
+    """Full years from `birth_date` to today ('' when unknown)."""
+    if not birth_date:
+        return ""
+    today = timezone.localdate()
+    years = today.year - birth_date.year
+    if (today.month, today.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
