@@ -68,6 +68,7 @@ def _claim(*, user_id: int, route: str, key: str, request_hash: str):
     raise Problem(
         status_code=409,
         slug="idempotency-in-progress",
+        title=_("Request in progress"),
         detail=_("A request with this Idempotency-Key is still being processed. Retry later."),
     )
 
@@ -121,12 +122,14 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
         raise Problem(
             status_code=422,
             slug="idempotency-key-reused",
+            title=_("Idempotency-Key reused"),
             detail=_("This Idempotency-Key was already used with a different request body."),
         )
     if record.state != IdempotencyRecord.State.DONE:
         raise Problem(
             status_code=409,
             slug="idempotency-in-progress",
+            title=_("Request in progress"),
             detail=_("A request with this Idempotency-Key is still being processed. Retry later."),
         )
     response = Response(record.response_body, status=record.response_status)

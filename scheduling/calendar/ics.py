@@ -72,10 +72,20 @@ def _calendar(name: str) -> Calendar:
     return cal
 
 
+def _add_timezones(cal: Calendar, starts: list[datetime.datetime]) -> None:
+    """VTIMEZONEs covering a year either side of the events, not every rule since 1970."""
+    if not starts:
+        return
+    year = datetime.timedelta(days=366)
+    cal.add_missing_timezones(
+        first_date=min(starts).date() - year, last_date=max(starts).date() + year
+    )
+
+
 def appointment_ics(appointment) -> bytes:
     cal = _calendar(_("Medfront visit"))
     cal.add_component(appointment_event(appointment))
-    cal.add_missing_timezones()
+    _add_timezones(cal, [appointment.starts_at])
     return cal.to_ical()
 
 
@@ -83,6 +93,7 @@ def feed_ics(appointments, *, user, is_doctor_feed_for=None) -> bytes:
     """A feed: a patient's family visits, or (for a doctor) their visits without patients."""
     cal = _calendar(_("Medfront visits"))
     own_patient_id = getattr(getattr(user, "patient", None), "pk", None)
+    appointments = list(appointments)
     for appointment in appointments:
         doctor_view = is_doctor_feed_for is not None and appointment.doctor_id == is_doctor_feed_for
         event = appointment_event(
@@ -93,5 +104,5 @@ def feed_ics(appointments, *, user, is_doctor_feed_for=None) -> bytes:
             # Doctors see their day; the patient is not named outside Medfront.
             event["summary"] = appointment.service.name
         cal.add_component(event)
-    cal.add_missing_timezones()
+    _add_timezones(cal, [a.starts_at for a in appointments])
     return cal.to_ical()
