@@ -6,8 +6,9 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    "bench"), migrate it with `bench.settings`, seed the bench network in two sizes and count
    the queries of one free-slot request and one booking at each size, in-process.
 2. Start gunicorn (`config.wsgi`, DEBUG off, persistent connections, 2 × cores workers) on a
-   free loopback port and drive it with one load generator (`bench.loadgen`):
-   trivial view and free-slot latency, minimal insert and booking throughput, a booking race.
+   free loopback port and drive it with one load generator (`bench.loadgen`): trivial view
+   against free-slot latency, minimal insert against booking throughput (each pair taking
+   turns in slices, so both see the same background load), then a booking race.
 3. Run `pgbench -N` against the same server with the same clients and duration.
 4. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
@@ -15,7 +16,8 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    targets are reported, never asserted.
 
 Environment: `BENCH_SECONDS` (per phase, default 12), `BENCH_DATABASE_URL`,
-`BENCH_LATENCY_CLIENTS` (default 1), `BENCH_WORKERS` (default 2 × cores), `BENCH_KEEP_DB`.
+`BENCH_LATENCY_CLIENTS` (default 1), `BENCH_WORKERS` (default 2 × cores), `BENCH_ROUNDS`
+(baseline and target alternate in this many slices of each phase, default 4), `BENCH_KEEP_DB`.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Config:
         self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         self.workers = int(env.get("BENCH_WORKERS", str(2 * self.cores)))
         self.latency_clients = int(env.get("BENCH_LATENCY_CLIENTS", "1"))
+        # Baseline and target take turns in this many slices of each phase.
+        self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
 
 
@@ -311,6 +315,10 @@ def main() -> int:
         },
         "server": {"gunicorn_workers": cfg.workers, "worker_class": "gthread", "threads": 1},
         "phase_seconds": cfg.seconds,
+        "alternating_rounds": cfg.rounds,
+        "latency_clients": cfg.latency_clients,
+        # Other work on the machine shows up in the tails; this says how busy it was.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "phases": {},
     }
     server = None
@@ -363,6 +371,7 @@ def main() -> int:
     finished = datetime.datetime.now(datetime.UTC)
     results["finished_at"] = finished.isoformat(timespec="seconds")
     results["wall_seconds"] = round((finished - started).total_seconds(), 1)
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = {key: f"{op} {bound}" for key, (op, bound) in report.TARGETS.items()}
     results["verdicts"] = report.target_verdicts(results)
     failures = report.invariant_failures(results)

@@ -291,55 +291,87 @@ def drive(cfg, port: int, results: dict, state: State) -> None:
             port=port, clients=BOOKING_CLIENTS, duration_s=WARMUP_SECONDS, requests_for=request_for
         )
 
-    log(f"trivial view, {cfg.latency_clients} client(s), {seconds:g} s")
-    _phase(
-        results,
-        "trivial",
-        loadgen.run_phase(
-            port=port,
-            clients=cfg.latency_clients,
-            duration_s=seconds,
-            requests_for=lambda i: repeat(trivial),
-        ),
+    rounds = cfg.rounds
+    log(
+        f"trivial view vs free slots, {cfg.latency_clients} client(s), "
+        f"{rounds} alternating rounds, {seconds:g} s each"
     )
-    log(f"free slots, {cfg.latency_clients} client(s), {seconds:g} s")
-    _phase(
-        results,
-        "free_slots",
-        loadgen.run_phase(
-            port=port,
-            clients=cfg.latency_clients,
-            duration_s=seconds,
-            requests_for=lambda i: repeat(free),
-        ),
+    latency = _alternate(
+        port,
+        seconds=seconds,
+        rounds=rounds,
+        arms={
+            "trivial": (cfg.latency_clients, lambda i: repeat(trivial)),
+            "free_slots": (cfg.latency_clients, lambda i: repeat(free)),
+        },
     )
-    log(f"minimal insert, {BOOKING_CLIENTS} clients, {seconds:g} s")
-    _phase(
-        results,
-        "insert",
-        loadgen.run_phase(
-            port=port, clients=BOOKING_CLIENTS, duration_s=seconds, requests_for=insert_requests
-        ),
+    _phase(results, "trivial", latency["trivial"], rounds=rounds)
+    _phase(results, "free_slots", latency["free_slots"], rounds=rounds)
+
+    log(
+        f"minimal insert vs booking, {BOOKING_CLIENTS} clients over {len(network.doctors)} "
+        f"doctors, {rounds} alternating rounds, {seconds:g} s each"
     )
-    log(f"booking, {BOOKING_CLIENTS} clients over {len(network.doctors)} doctors, {seconds:g} s")
-    booking = loadgen.run_phase(
-        port=port,
-        clients=BOOKING_CLIENTS,
-        duration_s=seconds,
-        requests_for=lambda i: booking_requests(i, plans[i][warmup_share:]),
+    throughput = _alternate(
+        port,
+        seconds=seconds,
+        rounds=rounds,
+        arms={
+            "insert": (BOOKING_CLIENTS, insert_requests),
+            "booking": (
+                BOOKING_CLIENTS,
+                lambda i: booking_requests(i, plans[i][warmup_share:]),
+            ),
+        },
     )
+    _phase(results, "insert", throughput["insert"], rounds=rounds)
+    booking = throughput["booking"]
     statuses = Counter(booking.statuses)
     sent = Counter(sample.tag for sample in booking.samples)
     _phase(
         results,
         "booking",
         booking,
+        rounds=rounds,
         status_counts={str(k): v for k, v in sorted(statuses.items())},
         # A client that ran out of slots stops early: then the figure understates throughput.
         clients_out_of_slots=sum(
             1 for i in range(BOOKING_CLIENTS) if sent[i] >= len(plans[i]) - warmup_share
         ),
     )
+
+
+def _alternate(port: int, *, seconds: float, rounds: int, arms: dict) -> dict:
+    """Run each arm for `seconds`, split into `rounds` slices that take turns (A B A B ...),
+    so a baseline and its target see the same background load of a shared machine.
+
+    Each client keeps one request iterator across its arm's slices.
+    """
+    iterators: dict[tuple[str, int], object] = {}
+    samples: dict[str, list] = {name: [] for name in arms}
+    durations = dict.fromkeys(arms, 0.0)
+    for _ in range(rounds):
+        for name, (clients, requests_for) in arms.items():
+
+            def persistent(i: int, name=name, requests_for=requests_for):
+                if (name, i) not in iterators:
+                    iterators[(name, i)] = requests_for(i)
+                return iterators[(name, i)]
+
+            phase = loadgen.run_phase(
+                port=port,
+                clients=clients,
+                duration_s=seconds / rounds,
+                requests_for=persistent,
+            )
+            samples[name].extend(phase.samples)
+            durations[name] += phase.duration_s
+    return {
+        name: loadgen.PhaseResult(
+            samples=samples[name], duration_s=durations[name], clients=arms[name][0]
+        )
+        for name in arms
+    }
 
 
 def race(cfg, port: int, results: dict, state: State) -> None:

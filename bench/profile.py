@@ -1,0 +1,156 @@
+"""`python -m bench.profile`: where the time of a free-slot request and of a booking goes.
+
+Seeds the same network as `make bench` into the bench database (recreated, then dropped), then
+runs the measured requests in-process through Django's test client under cProfile and prints
+the top functions by cumulative and by own time, plus the SQL of one booking. Timings here are
+for reading proportions only; the figures to report come from `make bench`.
+
+Environment: `BENCH_DATABASE_URL` as for `make bench`; `BENCH_PROFILE_REPEAT` (default 20).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+
+from bench import run, scenario
+
+
+def _stats(profile: cProfile.Profile, sort: str, limit: int = 30) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.strip_dirs().sort_stats(sort).print_stats(limit)
+    return out.getvalue()
+
+
+def main() -> int:
+    cfg = run.Config(dict(os.environ))
+    repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
+    os.environ.update(run.bench_environment(cfg))
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+    run.recreate_database(cfg)
+    try:
+        run.setup_django()
+        run.migrate()
+        state = scenario.seed_and_count(cfg, {})
+        _profile(state, repeat)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not cfg.keep_db:
+            run.drop_database(cfg)
+    return 0
+
+
+def _profile(state, repeat: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    network, today = state.network, state.today
+    anonymous = scenario._api_client()
+    path = scenario.slots_path(
+        service=network.services[scenario.SPECIALTY],
+        specialty=network.specialties[scenario.SPECIALTY],
+        start=today,
+        days=scenario.SLOT_DAYS,
+    )
+    anonymous.get(path)
+    _breakdown(network, today, anonymous, path, repeat)
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for _ in range(repeat):
+        response = anonymous.get(path)
+    profile.disable()
+    elapsed = (time.perf_counter() - started) / repeat * 1000
+    slots = response.json()
+    print(f"== free slots: {len(slots)} slots, {elapsed:.1f} ms per request (profiled)")
+    print(_stats(profile, "cumulative"))
+    print(_stats(profile, "tottime"))
+
+    patient = network.patients[1]
+    client = scenario._api_client(patient.token)
+    picks = slots[-repeat - 1 :]
+    client.post(
+        "/api/v1/appointments/",
+        data=scenario.booking_body(picks[0]),
+        content_type="application/json",
+    )
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for slot in picks[1:]:
+        response = client.post(
+            "/api/v1/appointments/",
+            data=scenario.booking_body(slot),
+            content_type="application/json",
+        )
+        if response.status_code != 201:
+            print(f"booking answered {response.status_code}: {response.content[:200]}")
+    profile.disable()
+    elapsed = (time.perf_counter() - started) / max(1, len(picks) - 1) * 1000
+    print(f"== booking: {elapsed:.1f} ms per booking (profiled)")
+    print(_stats(profile, "cumulative"))
+    print(_stats(profile, "tottime"))
+    with CaptureQueriesContext(connection) as ctx:
+        client.post(
+            "/api/v1/appointments/",
+            data=scenario.booking_body(slots[len(slots) // 3]),
+            content_type="application/json",
+        )
+    print(f"== SQL of one booking ({len(ctx.captured_queries)} queries)")
+    for number, query in enumerate(ctx.captured_queries, 1):
+        print(f"{number:3d} {query['time']}s {query['sql'][:300]}")
+
+
+def _breakdown(network, today, anonymous, path: str, repeat: int) -> None:
+    """Unprofiled wall time of the whole request and of its parts, and its SQL."""
+    import datetime
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scheduling.api.slots import slot_dicts
+    from scheduling.selectors.availability import free_slots
+
+    service = network.services[scenario.SPECIALTY]
+    specialty = network.specialties[scenario.SPECIALTY]
+    end = today + datetime.timedelta(days=scenario.SLOT_DAYS - 1)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        return min(times)
+
+    def engine():
+        return free_slots(service=service, specialty=specialty, start_date=today, end_date=end)
+
+    slots = engine()
+    dicts = slot_dicts(slots, price=service.price)
+    print(f"== free slots, best of {repeat}, unprofiled")
+    print(f"   whole request (test client)  {best(lambda: anonymous.get(path)):8.2f} ms")
+    print(f"   free_slots() selector        {best(engine):8.2f} ms")
+    dicts_ms = best(lambda: slot_dicts(slots, price=service.price))
+    print(f"   slot_dicts()                 {dicts_ms:8.2f} ms")
+    print(f"   json.dumps of the answer     {best(lambda: json.dumps(dicts)):8.2f} ms")
+    with CaptureQueriesContext(connection) as ctx:
+        anonymous.get(path)
+    total = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
+    print(f"   SQL: {len(ctx.captured_queries)} queries, {total:.2f} ms in the driver")
+    for number, query in enumerate(ctx.captured_queries, 1):
+        print(f"   {number:3d} {query['time']}s {query['sql'][:160]}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
