@@ -135,7 +135,8 @@ def family_add_dependant(
         valid_until=valid_until,
         birth_date=birth_date,
     )
-    errors = {**profile_errors, **link_errors}
+    # A field's own error (e.g. a future birth date) beats what the link rules derive from it.
+    errors = {**link_errors, **profile_errors}
     if errors:
         raise ValidationError(errors)
     if dependant is None:

@@ -31,6 +31,7 @@ from portal.forms.account import (
     apply_service_errors,
 )
 from portal.models import FamilyLink, Patient
+from portal.normalize import format_phone
 from portal.selectors.consents import consent_overview
 from portal.services.consents import (
     CodeAttemptsExceeded,
@@ -120,6 +121,7 @@ def profile(request, me: Patient):
 
 def _edit(request, me: Patient, person: Patient, *, done_url: str):
     initial = {name: getattr(person, name) for name in PROFILE_FIELDS}
+    initial["phone"] = format_phone(person.phone)  # readable; normalised again on save
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

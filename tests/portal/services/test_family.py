@@ -103,6 +103,12 @@ def test_bad_input_names_every_field_and_saves_nothing(patient):
     ) == before
 
 
+def test_a_future_birth_date_is_named_as_such(patient):
+    with pytest.raises(ValidationError) as exc:
+        add_child(patient, birth_date=timezone.localdate() + datetime.timedelta(days=1))
+    assert exc.value.message_dict["birth_date"] == ["The date of birth cannot be in the future."]
+
+
 def test_an_end_date_in_the_past_is_refused(patient):
     with pytest.raises(ValidationError) as exc:
         add_child(patient, valid_until=timezone.localdate() - datetime.timedelta(days=1))
