@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.choices import AuditAction, FamilyRelation, LegalBasis, Role
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
+from portal.management.commands import seed_demo as seed_demo_command
 from portal.models import AuditEvent, Clinic, FamilyLink, Patient, StaffMembership, User
 from portal.validators import validate_snils
 
@@ -31,7 +32,14 @@ def seed(*extra: str) -> str:
 
 
 @pytest.fixture
-def seeded():
+def portal_only(monkeypatch):
+    """The portal side alone: other apps' seeders are tested in their own suites (and the
+    whole network once below), and seeding a year of visits in every test would be slow."""
+    monkeypatch.setattr(seed_demo_command, "_app_seeders", lambda: iter(()))
+
+
+@pytest.fixture
+def seeded(portal_only):
     with override_settings(DEBUG=True):
         return seed()
 
@@ -44,7 +52,7 @@ def row_counts() -> dict[str, int]:
 
 
 @override_settings(DEBUG=False)
-def test_it_refuses_to_run_with_debug_off():
+def test_it_refuses_to_run_with_debug_off(portal_only):
     before = row_counts()
     with pytest.raises(CommandError, match="DEBUG"):
         seed()
@@ -52,7 +60,7 @@ def test_it_refuses_to_run_with_debug_off():
 
 
 @override_settings(DEBUG=False)
-def test_it_seeds_with_debug_off_when_forced():
+def test_it_seeds_with_debug_off_when_forced(portal_only):
     seed("--force")
     assert User.objects.filter(email__in=DEMO_LOGINS.values()).count() == len(DEMO_LOGINS)
 
@@ -221,9 +229,7 @@ def test_it_calls_each_app_seeder_with_the_seeded_network(monkeypatch):
             }
         )
 
-    module = types.ModuleType("analytics.demo")
-    module.seed = fake_seed
-    monkeypatch.setitem(sys.modules, "analytics.demo", module)
+    monkeypatch.setattr(seed_demo_command, "_app_seeders", lambda: iter([("analytics", fake_seed)]))
     with override_settings(DEBUG=True):
         seed()
         seed()
@@ -236,3 +242,33 @@ def test_it_calls_each_app_seeder_with_the_seeded_network(monkeypatch):
     }
     # Seeders are idempotent themselves, so they run again on the second pass.
     assert calls == [expected, expected]
+
+
+def test_it_finds_each_project_apps_demo_seeder_in_installed_apps_order(monkeypatch):
+    module = types.ModuleType("analytics.demo")
+    module.seed = lambda ctx: None
+    monkeypatch.setitem(sys.modules, "analytics.demo", module)
+    found = list(seed_demo_command._app_seeders())
+    labels = [label for label, _seed in found]
+    order = [config.label for config in apps.get_app_configs()]
+    assert labels[-1] == "analytics"
+    assert found[-1][1] is module.seed
+    assert "portal" not in labels
+    assert labels == sorted(labels, key=order.index)
+    # Only the project's own apps are asked, never third-party packages.
+    assert not {"admin", "auth", "account", "mfa", "guardian"} & set(labels)
+
+
+def test_a_second_run_of_the_whole_network_changes_nothing():
+    with override_settings(DEBUG=True):
+        seed()
+        before = row_counts()
+        with CaptureQueriesContext(connection) as queries:
+            seed()
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", q["sql"], re.IGNORECASE)
+    ]
+    assert writes == []
+    assert row_counts() == before
