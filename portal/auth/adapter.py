@@ -186,6 +186,14 @@ class AccountAdapter(DefaultAccountAdapter):
                     break
         return super().post_login(request, user, **kwargs)
 
+    def get_login_stages(self) -> list[str]:
+        return [
+            "portal.auth.stages.SignupPhoneVerificationStage"
+            if path == "allauth.account.stages.PhoneVerificationStage"
+            else path
+            for path in super().get_login_stages()
+        ]
+
     # --- Where to go after signing in --------------------------------------------------------
 
     def get_login_redirect_url(self, request) -> str:

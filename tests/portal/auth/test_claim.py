@@ -162,3 +162,36 @@ def test_a_card_created_after_sign_up_is_claimed_at_the_next_sign_in(client, log
     assert response["Location"] == "/home/"
     card.refresh_from_db()
     assert card.user == login_user
+
+
+def test_a_signed_in_login_without_a_profile_claims_the_card_by_confirming_its_phone(
+    card, login_user
+):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(login_user)
+    assert client.get("/accounts/phone/change/").status_code == 200
+    response = client.post("/accounts/phone/change/", {"phone": "+7 914 555-01-01"})
+    assert response["Location"] == "/accounts/phone/verify/"
+    code = OutboxMessage.objects.get(event="auth.verify_phone").context["code"]
+    client.post("/accounts/phone/verify/", {"code": code})
+    card.refresh_from_db()
+    assert card.user == login_user
+    assert card.phone_verified_at is not None
+    assert client.get("/me/welcome/")["Location"] == "/home/"
+
+
+def test_a_patient_confirms_a_new_phone_on_their_own_profile(patient):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(patient.user)
+    client.post("/accounts/phone/change/", {"phone": "+79145550202"})
+    message = OutboxMessage.objects.get(event="auth.verify_phone")
+    assert message.to_address == "+79145550202"
+    client.post("/accounts/phone/verify/", {"code": message.context["code"]})
+    patient.refresh_from_db()
+    assert patient.phone == "+79145550202"
+    assert patient.phone_verified_at is not None
+    assert AuditEvent.objects.filter(action="update", object_id=str(patient.public_id)).exists()

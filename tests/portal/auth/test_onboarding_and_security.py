@@ -139,3 +139,32 @@ def test_anonymous_visitors_cannot_open_security(client):
     response = client.get("/me/security/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
+    import re
+
+    from django.core import mail
+
+    from notifications.models import OutboxMessage
+    from tests.portal.auth.conftest import STRONG_PASSWORD
+
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "fresh@example.test",
+            "phone": "+79145554433",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
+    )
+    code = OutboxMessage.objects.get(event="auth.verify_phone").context["code"]
+    assert client.post("/accounts/phone/verify/", {"code": code}).status_code == 302
+    link = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[0].body).group(1)
+    assert client.post(link)["Location"] == URL
+    page = client.get(URL)
+    assert 'value="+79145554433"' in page.content.decode()
+    client.post(URL, {**VALID, "phone": "+79145554433"})
+    patient = Patient.objects.get(user__email="fresh@example.test")
+    assert patient.phone == "+79145554433"
+    assert patient.phone_verified_at is not None

@@ -104,3 +104,13 @@ def test_no_phone_is_stored_on_the_user_row(client, phone_patient):
         stored_phone = cursor.fetchone()[0]
     assert not any(PHONE in str(value) for value in row)
     assert PHONE not in stored_phone
+
+
+def test_an_unverified_phone_on_file_does_not_stop_a_password_sign_in(client):
+    patient = PatientWithLoginFactory(phone="+79145559999", phone_verified_at=None)
+    verify_email(patient.user)
+    response = sign_in(client, patient.user.email)
+    assert response.status_code == 302
+    assert response["Location"] == "/home/"
+    assert signed_in_user_id(client) == str(patient.user.pk)
+    assert not OutboxMessage.objects.exists()
