@@ -6,6 +6,10 @@ from __future__ import annotations
 import math
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import (
+    get_authentication_records,
+    record_authentication,
+)
 from allauth.account.models import EmailAddress
 from allauth.core import context
 from django.conf import settings
@@ -16,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.auth import phone_session, sms
 from portal.auth.forms import PhoneField
-from portal.auth.policy import is_staff_login
+from portal.auth.policy import is_staff_login, mfa_missing
 from portal.crypto import blind_index
 from portal.models.patients import BIDX_PHONE
 from portal.normalize import normalize_email, normalize_phone
@@ -46,6 +50,11 @@ def _lockout_identifier(credentials: dict) -> str:
         except ValidationError:
             return str(credentials["phone"]).strip()
     return str(credentials.get("username") or "").strip().lower()
+
+
+def _just_typed_password(request, user) -> bool:
+    records = get_authentication_records(request, user)
+    return bool(records) and records[-1].get("method") == "password"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -184,6 +193,10 @@ class AccountAdapter(DefaultAccountAdapter):
             ):
                 if accounts.patient_claim_by_verified_email(user=user, email=email):
                     break
+        if mfa_missing(user) and _just_typed_password(request, user):
+            # The middleware sends this staff member straight on to set up MFA, which asks for
+            # the password again; the one typed a second ago is proof enough.
+            record_authentication(request, user, method="password", reauthenticated=True)
         return super().post_login(request, user, **kwargs)
 
     def get_login_stages(self) -> list[str]:
