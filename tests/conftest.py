@@ -1,6 +1,8 @@
 """Personas shared by every suite (STYLE.md): patients, registrars of two clinics, a doctor,
 a director, a network admin, anonymous."""
 
+import datetime
+
 import pytest
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
@@ -40,8 +42,16 @@ def clinic_b(db):
 @pytest.fixture
 def patient(db):
     """A patient with a login and one dependant child."""
-    me = PatientWithLoginFactory(last_name="Иванова", first_name="Анна", sex="female")
-    FamilyLinkFactory(guardian=me, dependant=PatientFactory(last_name="Иванов", first_name="Миша"))
+    me = PatientWithLoginFactory(
+        last_name="Иванова", first_name="Анна", middle_name="Сергеевна", sex="female"
+    )
+    child = PatientFactory(
+        last_name="Иванов",
+        first_name="Миша",
+        middle_name="Петрович",
+        birth_date=datetime.date(2017, 5, 14),
+    )
+    FamilyLinkFactory(guardian=me, dependant=child)
     return me
 
 
