@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
 from portal.api.exceptions import Problem
+from portal.auth.policy import mfa_missing
 from portal.services import lockout
 
 User = get_user_model()
@@ -81,5 +82,15 @@ def api_token_obtain(*, email: str, password: str, otp: str = "", ip: str | None
             lockout.login_failed(identifier=identifier, ip=ip)
             raise _bad_credentials()
     lockout.login_succeeded(identifier=identifier, ip=ip)
+    if mfa_missing(user):
+        # Staff must have an authenticator app; a token would sidestep the page-side rule.
+        raise Problem(
+            status_code=403,
+            slug="mfa-setup-required",
+            detail=_(
+                "Staff accounts must set up two-factor authentication (Security page) "
+                "before using the API."
+            ),
+        )
     token, _created = Token.objects.get_or_create(user=user)
     return token

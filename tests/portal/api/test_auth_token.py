@@ -61,11 +61,11 @@ def test_an_inactive_user_gets_no_token(api):
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=3)
-def test_repeated_failures_lock_the_email_and_ip_pair(api, registrar_a):
+def test_repeated_failures_lock_the_email_and_ip_pair(api, patient):
     for _ in range(3):
-        bad = {"email": registrar_a.email, "password": "nope-nope-nope"}
+        bad = {"email": patient.user.email, "password": "nope-nope-nope"}
         assert api.post(URL, bad, format="json").status_code == 401
-    good = {"email": registrar_a.email, "password": DEMO_PASSWORD}
+    good = {"email": patient.user.email, "password": DEMO_PASSWORD}
     locked = api.post(URL, good, format="json")
     assert locked.status_code == 429
     assert locked.json()["type"] == "urn:medfront:problem:sign-in-locked"
@@ -106,3 +106,45 @@ def test_a_wrong_password_on_an_mfa_account_does_not_reveal_mfa(api, registrar_a
 def test_session_authentication_works_too(as_user, patient):
     response = as_user(patient.user).get("/api/v1/me/")
     assert response.status_code == 200
+
+
+def test_staff_without_an_authenticator_app_get_no_token(api, registrar_a):
+    body = {"email": registrar_a.email, "password": DEMO_PASSWORD}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "two-factor" in response.json()["detail"]
+
+
+def test_a_staff_token_stops_working_once_the_authenticator_is_removed(api, registrar_a):
+    from allauth.mfa.models import Authenticator
+    from rest_framework.authtoken.models import Token
+
+    TOTP.activate(registrar_a, SECRET)
+    body = {"email": registrar_a.email, "password": DEMO_PASSWORD, "otp": current_code()}
+    token = api.post(URL, body, format="json").json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/me/").status_code == 200
+    Authenticator.objects.filter(user=registrar_a).delete()
+    refused = client.get("/api/v1/me/")
+    assert refused.status_code == 403
+    assert Token.objects.filter(user=registrar_a).exists()
+
+
+def test_a_staff_session_without_mfa_cannot_use_the_api(registrar_a):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(registrar_a)
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("Staff accounts must set up")
+
+
+@override_settings(MFA_EXEMPT_DEMO_STAFF=True)
+def test_demo_staff_are_exempt_only_under_the_demo_setting(api, registrar_a):
+    registrar_a.is_demo = True
+    registrar_a.save(update_fields=["is_demo"])
+    body = {"email": registrar_a.email, "password": DEMO_PASSWORD}
+    assert api.post(URL, body, format="json").status_code == 200

@@ -1,0 +1,51 @@
+"""API authentication that keeps the staff MFA rule.
+
+Pages send a staff member without an authenticator app to set one up (middleware); the API
+cannot redirect, so a staff session or token without MFA is refused with 403 here, before any
+view runs. Demo staff are exempt under the same setting as on pages (DEBUG only).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from portal.auth.policy import mfa_missing
+
+MFA_SETUP_REQUIRED = _(
+    "Staff accounts must set up two-factor authentication (Security page) before using the API."
+)
+
+
+def refuse_staff_without_mfa(user) -> None:
+    if mfa_missing(user):
+        raise exceptions.PermissionDenied(MFA_SETUP_REQUIRED, code="mfa_setup_required")
+
+
+class MfaEnforcingTokenAuthentication(authentication.TokenAuthentication):
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            refuse_staff_without_mfa(result[0])
+        return result
+
+
+class MfaEnforcingSessionAuthentication(authentication.SessionAuthentication):
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            refuse_staff_without_mfa(result[0])
+        return result
+
+
+try:
+    from drf_spectacular.authentication import SessionScheme
+except ImportError:  # pragma: no cover - drf-spectacular is a hard dependency
+    SessionScheme = None
+
+if SessionScheme is not None:
+
+    class MfaEnforcingSessionScheme(SessionScheme):
+        """Documents the session authenticator like DRF's own (cookie auth)."""
+
+        target_class = "portal.api.authentication.MfaEnforcingSessionAuthentication"
