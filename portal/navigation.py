@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,7 @@ NAV_ENTRIES = [
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
     ("patient.search", "portal:patient_search", _("Patients")),
-    ("outbox.view", "notifications:outbox", _("Outbox")),
+    ("outbox.view", "notifications:outbox", _("Outbox")),  # only with DEV_OUTBOX_ENABLED
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),
 ]
@@ -34,6 +35,9 @@ def navigation_for(request) -> list[NavItem]:
         return []
     items = []
     for need, url_name, label in NAV_ENTRIES:
+        if url_name == "notifications:outbox" and not settings.DEV_OUTBOX_ENABLED:
+            # The development outbox page does not exist when real senders are configured.
+            continue
         if need == "signed_in":
             allowed = True
         elif need == "patient":

@@ -140,3 +140,10 @@ class TestOutboxPage:
     @override_settings(DEV_OUTBOX_ENABLED=False)
     def test_it_does_not_exist_when_disabled(self, as_user, network_admin):
         assert as_user(network_admin).get(self.url).status_code == 404
+
+
+@pytest.mark.parametrize(("enabled", "shown"), [(True, True), (False, False)])
+def test_the_outbox_link_appears_only_when_the_page_exists(as_user, network_admin, enabled, shown):
+    with override_settings(DEV_OUTBOX_ENABLED=enabled):
+        page = as_user(network_admin).get("/home/").content.decode()
+    assert ('href="/notifications/outbox/"' in page) is shown
