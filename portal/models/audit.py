@@ -116,7 +116,9 @@ class AuditSeal(models.Model):
     ) -> str:
         skipped = ",".join(str(i) for i in sorted(skipped_ids))
         late = ",".join(str(i) for i in sorted(late_ids))
-        material = f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}|{skipped}|{late}"
+        material = (
+            f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}|{skipped}|{late}"
+        )
         return hashlib.sha256(material.encode()).hexdigest()
 
     @staticmethod
