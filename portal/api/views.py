@@ -22,12 +22,8 @@ from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
 from portal.models import Clinic, FamilyLink
 from portal.request_context import client_ip
-from portal.selectors.patients import patient_search
-from portal.services.patients import (
-    clean_patient_fields,
-    patient_create,
-    patient_find_duplicates,
-)
+from portal.selectors.patients import patient_duplicates_for_staff, patient_search
+from portal.services.patients import clean_patient_fields, patient_create
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
@@ -135,7 +131,7 @@ class PatientListCreateView(APIView):
         confirm = values.pop("confirm_duplicates")
         values["home_clinic"] = _home_clinic_for(request.user, values.get("home_clinic"))
         values = {k: v for k, v in values.items() if v is not None or k == "home_clinic"}
-        duplicates = _duplicates(values)
+        duplicates = _duplicates(request.user, values)
         if duplicates and not confirm:
             raise Problem(
                 status_code=409,
@@ -172,10 +168,12 @@ def _home_clinic_for(user, public_id) -> Clinic | None:
     return clinic
 
 
-def _duplicates(values: dict) -> list:
+def _duplicates(user, values: dict) -> list:
     # Normalise first so "8 914 ..." and "+7914..." are compared as the same phone.
     cleaned = clean_patient_fields({k: v for k, v in values.items() if k != "home_clinic"})
-    return patient_find_duplicates(
+    # Showing possible duplicates lists patients, so it is audited like a search.
+    return patient_duplicates_for_staff(
+        user=user,
         phone=cleaned.get("phone", ""),
         email=cleaned.get("email", ""),
         last_name=cleaned.get("last_name", ""),

@@ -191,14 +191,22 @@ def patient_create(*, actor, user=None, created_by=None, **fields) -> Patient:
 
 @transaction.atomic
 def patient_update(*, actor, patient: Patient, **changes) -> Patient:
-    """Apply validated changes; audit the names of the fields that really changed."""
+    """Apply validated changes; audit the names of the fields that really changed.
+
+    Changing the phone clears its verification: codes must never go to an unproven number.
+    """
     cleaned = clean_patient_fields(changes, partial=True)
     changed = [name for name, value in cleaned.items() if getattr(patient, name) != value]
     if not changed:
         return patient
     for name in changed:
         setattr(patient, name, cleaned[name])
-    patient.save(update_fields=[*changed, "updated_at"])
+    saved = [*changed, "updated_at"]
+    if "phone" in changed and patient.phone_verified_at is not None:
+        # A new number is unverified until a code sent to it comes back (sign-in, signing).
+        patient.phone_verified_at = None
+        saved.append("phone_verified_at")
+    patient.save(update_fields=saved)
     role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,

@@ -207,3 +207,12 @@ class TestIdempotency:
         response = api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
         assert response.status_code == 400
         assert not Patient.objects.exists()
+
+
+def test_showing_possible_duplicates_is_audited(api_as, registrar_a, patient):
+    client = api_as(registrar_a)
+    body = {"last_name": "Петров", "first_name": "Пётр", "phone": patient.phone}
+    response = client.post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 409
+    event = AuditEvent.objects.filter(action="search", actor_id=registrar_a.pk).latest("id")
+    assert event.patient_ids == [str(patient.public_id)]

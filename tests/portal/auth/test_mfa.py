@@ -61,11 +61,11 @@ def test_the_pages_needed_to_set_it_up_stay_open(clinic_a, path):
     assert response.get("Location") != ACTIVATE
 
 
-def test_the_api_is_not_redirected(clinic_a):
+def test_the_api_is_not_redirected_but_refused_with_a_problem(clinic_a):
     staff = make_staff(Role.REGISTRAR, clinic_a)
     response = staff_client(staff).get("/api/v1/me/")
-    assert response.status_code == 200
-    assert response.json()["roles"] == ["registrar"]
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/problem+json")
 
 
 def test_patients_are_not_required_to_use_it(as_user, patient):
