@@ -34,7 +34,13 @@ def login_user(db):
 
 
 def sign_in(client: Client, login: str, password: str = DEMO_PASSWORD, ip: str = "127.0.0.1"):
-    return client.post("/accounts/login/", {"login": login, "password": password}, REMOTE_ADDR=ip)
+    # English pages, so assertions on messages hold whatever the default language is.
+    return client.post(
+        "/accounts/login/",
+        {"login": login, "password": password},
+        REMOTE_ADDR=ip,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
 
 def signed_in_user_id(client: Client):

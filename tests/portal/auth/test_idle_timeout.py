@@ -41,7 +41,7 @@ def test_the_sign_in_page_says_why(as_user, registrar_a):
     client = as_user(registrar_a)
     client.get(PAGE)
     last_seen(client, 45)
-    page = client.get(PAGE, follow=True)
+    page = client.get(PAGE, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "without activity" in page.content.decode()
 
 

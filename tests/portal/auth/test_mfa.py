@@ -34,7 +34,7 @@ def test_every_staff_role_without_an_authenticator_is_sent_to_set_one_up(clinic_
 
 def test_a_staff_member_is_told_why(clinic_a):
     staff = make_staff(Role.REGISTRAR, clinic_a)
-    page = staff_client(staff).get(PAGE, follow=True)
+    page = staff_client(staff).get(PAGE, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "two-factor" in page.content.decode()
 
 
