@@ -99,6 +99,23 @@ def invariant_failures(results: dict) -> list[str]:
     return failures
 
 
+def noise_warnings(results: dict) -> list[str]:
+    """Signs that other work on the machine distorted the figures (reported, never fatal)."""
+    warnings = []
+    cores = results.get("machine", {}).get("cores") or 1
+    for key in ("load_average_at_start", "load_average_at_end"):
+        load = results.get(key)
+        if load and load[0] > cores:
+            warnings.append(f"{key.replace('_', ' ')} {load[0]} exceeds {cores} cores")
+    trivial = results.get("phases", {}).get("trivial", {})
+    if trivial.get("p50_ms") and trivial.get("p95_ms", 0) > 3 * trivial["p50_ms"]:
+        warnings.append(
+            "the trivial view's p95 is over 3× its p50: its tail is other processes' noise, "
+            "so free_slots_p95_ratio reads better than it is (see free_slots_p50_ratio)"
+        )
+    return warnings
+
+
 def write_results(
     results: dict, directory: Path, *, now: datetime.datetime | None = None
 ) -> tuple[Path, Path]:
@@ -139,6 +156,7 @@ def format_table(results: dict) -> str:
 
     rows = [
         ("free_slots_p95_ratio", results.get("free_slots_p95_ratio"), "≤ 40"),
+        ("  free_slots_p50_ratio", results.get("free_slots_p50_ratio"), ""),
         (
             "  free-slot p50 / p95, ms",
             _pair(phase("free_slots", "p50_ms"), phase("free_slots", "p95_ms")),

@@ -382,6 +382,7 @@ def main() -> int:
         results["error"] = failure
         failures.append("error")
     results["invariant_failures"] = failures
+    results["noise_warnings"] = report.noise_warnings(results)
 
     if failure:
         # Keep the last good latest.json; the failed run is still recorded under its stamp.
@@ -394,6 +395,8 @@ def main() -> int:
     print()
     print(report.format_table(results))
     print()
+    for warning in results["noise_warnings"]:
+        log(f"noise: {warning}")
     for path in paths:
         log(f"wrote {path.relative_to(ROOT)}")
     if failures:
