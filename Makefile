@@ -22,4 +22,4 @@ bench: install
 	bash scripts/bench.sh
 
 messages: install
-	DEBUG=1 .venv/bin/python manage.py makemessages -l ru -l en --no-obsolete -i ".venv/*" && DEBUG=1 .venv/bin/python manage.py compilemessages -i ".venv"
+	DEBUG=1 .venv/bin/python manage.py makemessages -l ru -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "tests/*" -i "staticfiles/*" && DEBUG=1 .venv/bin/python manage.py compilemessages -i ".venv"

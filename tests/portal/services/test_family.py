@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal import permissions
 from portal.models import AuditEvent, FamilyLink, Patient
@@ -104,9 +104,12 @@ def test_bad_input_names_every_field_and_saves_nothing(patient):
 
 
 def test_a_future_birth_date_is_named_as_such(patient):
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         add_child(patient, birth_date=timezone.localdate() + datetime.timedelta(days=1))
-    assert exc.value.message_dict["birth_date"] == ["The date of birth cannot be in the future."]
+    with translation.override("en"):
+        assert exc.value.message_dict["birth_date"] == [
+            "The date of birth cannot be in the future."
+        ]
 
 
 def test_an_end_date_in_the_past_is_refused(patient):
