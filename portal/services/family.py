@@ -6,6 +6,8 @@ Invariants kept here:
   otherwise, ends on the day before the 18th birthday;
 - a patient may only create a new profile for a dependant; linking an existing profile is a
   front-desk act (it needs `patient.update`), so nobody can attach a stranger's record;
+- a guardian never gets a second new profile for a dependant already on their list (same
+  name and birth date): a repeated form post must not split one child's records in two;
 - every link and unlink writes an audit event naming both patients.
 """
 
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import permissions
 from portal.choices import AuditAction, FamilyRelation, LegalBasis
 from portal.models import FamilyLink, Patient
+from portal.models.patients import name_birth_index
 from portal.services.audit import audit_record, audit_role_and_clinic
 from portal.services.patients import clean_patient_fields, patient_create
 
@@ -140,6 +143,18 @@ def family_add_dependant(
     if errors:
         raise ValidationError(errors)
     if dependant is None:
+        # Lock the guardian so two quick posts of the same form cannot both pass the check.
+        Patient.objects.select_for_update().filter(pk=guardian.pk).first()
+        if (
+            birth_date
+            and FamilyLink.objects.filter(
+                guardian=guardian,
+                dependant__name_birth_bidx=name_birth_index(
+                    cleaned_profile["last_name"], cleaned_profile["first_name"], birth_date
+                ),
+            ).exists()
+        ):
+            raise AlreadyLinked
         if not cleaned_profile.get("home_clinic"):
             cleaned_profile["home_clinic"] = guardian.home_clinic
         dependant = patient_create(actor=actor, **cleaned_profile)

@@ -181,3 +181,26 @@ def test_someone_else_cannot_unlink(patient, dependant, other_patient, doctor_a)
         with pytest.raises(PermissionDenied):
             family_unlink(actor=outsider, guardian=patient, dependant=dependant)
     assert FamilyLink.objects.filter(guardian=patient, dependant=dependant).exists()
+
+
+def test_a_repeated_add_does_not_create_a_second_profile_for_the_same_child(patient):
+    first = add_child(patient)
+    links_before, profiles_before = FamilyLink.objects.count(), Patient.objects.count()
+
+    # The same form posted again (a double tap, a browser resend), name typed in another case.
+    with pytest.raises(AlreadyLinked):
+        add_child(patient, last_name="ИВАНОВА", first_name=" соня ")
+
+    assert FamilyLink.objects.count() == links_before
+    assert Patient.objects.count() == profiles_before
+    assert first.dependant.first_name == "Соня"
+
+
+def test_a_twin_with_another_name_is_added(patient):
+    sister = add_child(patient)
+
+    twin = add_child(patient, first_name="Аня")
+
+    assert twin.dependant.first_name == "Аня"
+    assert twin.dependant.birth_date == sister.dependant.birth_date
+    assert twin.dependant != sister.dependant
