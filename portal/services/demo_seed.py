@@ -49,6 +49,7 @@ from portal.models import (
     User,
 )
 from portal.services.audit import audit_record_many
+from portal.services.family import majority_date
 from portal.services.patients import EDITABLE_FIELDS
 from portal.services.patients import OBJECT_TYPE as PATIENT_OBJECT_TYPE
 
@@ -226,11 +227,7 @@ def _write_people(ctx: DemoContext, gen: PeopleGenerator, people: list[Person]) 
             relation=relation,
             legal_basis=basis,
             basis_document=_basis_document(rng, basis, by_key[dependant_key]),
-            valid_until=(
-                ctx.today.replace(year=ctx.today.year + 3)
-                if basis == LegalBasis.POWER_OF_ATTORNEY
-                else None
-            ),
+            valid_until=_link_end(ctx, basis, by_key[dependant_key]),
         )
         for person in people
         for dependant_key, relation, basis in person.links
@@ -271,6 +268,15 @@ def _patient_event(patient: Patient, now: datetime.datetime) -> AuditEvent:
         patient_ids=[str(patient.public_id)],
         changed_fields=sorted(filled),
     )
+
+
+def _link_end(ctx: DemoContext, basis: str, dependant: Patient) -> datetime.date | None:
+    """When a demo link ends, by the rules `family_add_dependant` keeps for real ones."""
+    if basis == LegalBasis.PARENT_OF_MINOR:
+        return majority_date(dependant.birth_date) - datetime.timedelta(days=1)
+    if basis == LegalBasis.POWER_OF_ATTORNEY:
+        return ctx.today.replace(year=ctx.today.year + 3)
+    return None
 
 
 def _link_event(link: FamilyLink, now: datetime.datetime) -> AuditEvent:

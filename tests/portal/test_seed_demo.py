@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: the demo network, its logins, and a second run that changes nothing."""
 
+import datetime
 import io
 import re
 import sys
@@ -18,6 +19,7 @@ from portal.choices import AuditAction, FamilyRelation, LegalBasis, Role
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
 from portal.management.commands import seed_demo as seed_demo_command
 from portal.models import AuditEvent, Clinic, FamilyLink, Patient, StaffMembership, User
+from portal.services.family import majority_date
 from portal.validators import validate_snils
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +126,17 @@ def test_the_demo_patient_has_a_profile_and_two_dependant_children(seeded):
         assert link.legal_basis == LegalBasis.PARENT_OF_MINOR
         assert link.dependant.birth_date > me.birth_date.replace(year=me.birth_date.year + 18)
     assert {link.dependant.sex for link in links} == {"male", "female"}
+
+
+def test_a_parents_link_to_a_minor_ends_before_the_18th_birthday_as_real_ones_do(seeded):
+    links = FamilyLink.objects.filter(legal_basis=LegalBasis.PARENT_OF_MINOR).select_related(
+        "dependant"
+    )
+    assert links
+    for link in links:
+        assert link.valid_until == majority_date(link.dependant.birth_date) - datetime.timedelta(
+            days=1
+        )
 
 
 def test_patients_are_generated_with_russian_and_english_names_and_mobile_phones(seeded):
