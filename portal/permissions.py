@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -192,7 +192,8 @@ def get_patient_for_user(user, public_id, *, action: str = "view") -> Patient:
     """
     try:
         patient = Patient.objects.get(public_id=public_id, anonymised_at__isnull=True)
-    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+    except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        # A malformed id (UUIDField raises ValidationError for a bad string) is unknown too.
         raise Http404 from exc
     if can_act_for_patient(user, patient):
         return patient
