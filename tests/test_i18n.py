@@ -186,7 +186,7 @@ def test_the_switcher_turns_the_site_english_and_back_without_prefixes(client):
 @pytest.mark.django_db
 def test_the_sign_in_page_is_russian(client):
     body = client.get(reverse("account_login")).content.decode()
-    assert "Вход по коду" in body or "Получить одноразовый код" in body
+    assert "Получить код по SMS или эл. почте" in body
     assert "Впервые у нас?" in body
 
 
@@ -211,3 +211,16 @@ def test_a_registrars_home_is_russian(as_user, registrar_a):
     body = client.get(reverse("portal:home")).content.decode()
     assert "Регистратура" in body and "Найти пациента" in body
     assert "Ваша клиника" in body
+
+
+def test_the_audit_log_names_roles_in_the_readers_language():
+    from portal.models import AuditEvent
+    from portal.selectors.audit import AuditRow
+
+    def label(role):
+        return AuditRow(AuditEvent(role=role), "", "").role_label
+
+    with translation.override("ru"):
+        assert [label("registrar"), label("patient"), label("")] == ["Регистратор", "Пациент", ""]
+    with translation.override("en"):
+        assert label("network_admin") == "Network administrator"

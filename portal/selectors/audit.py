@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from portal import permissions
+from portal.choices import PATIENT_ROLE, Role
 from portal.models import AuditEvent, AuditSeal, Clinic, User
 from portal.models.audit import GENESIS_DIGEST
 from portal.services.audit import LATE_SWEEP_SEALS
@@ -174,6 +176,14 @@ class AuditRow:
     event: AuditEvent
     actor_label: str
     clinic_label: str
+
+    @property
+    def role_label(self) -> str:
+        """The actor's role in the reader's language; events keep the raw code."""
+        role = self.event.role
+        if role == PATIENT_ROLE:
+            return gettext("Patient")
+        return Role(role).label if role in Role.values else role
 
 
 def audit_events(
