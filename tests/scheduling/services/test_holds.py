@@ -1,8 +1,9 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
-from scheduling.errors import HoldInvalid, NotAllowed, SlotTaken
+from scheduling.errors import HoldInvalid, InvalidInput, NotAllowed, SlotTaken
 from scheduling.models import Appointment, Hold, Occupancy
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
@@ -144,3 +145,40 @@ def test_release_and_purge(clock, doctor, service, patient, other_patient, tue9)
     clock.advance(minutes=10)
     assert holds_purge_expired() == 1
     assert not Occupancy.objects.exists()
+
+
+def test_a_hold_on_an_unknown_channel_is_refused(clock, doctor, service, patient, tue9):
+    with pytest.raises(InvalidInput) as err:
+        hold_create(
+            doctor=doctor,
+            service=service,
+            start=tue9,
+            channel="carrier-pigeon",
+            actor=patient.user,
+            patient=patient,
+        )
+    assert err.value.code == "invalid_channel"
+    assert not Hold.objects.exists()
+    assert not Occupancy.objects.exists()
+
+
+def test_a_hold_without_a_signed_in_actor_belongs_to_nobody(clock, doctor, service, patient, tue9):
+    """A system caller (no user) holds without releasing anyone's holds; anyone may release
+    it, and it still keeps the slot."""
+    mine = hold(patient, doctor, service, tue9)
+    anonymous = hold_create(
+        doctor=doctor,
+        service=service,
+        start=tue9 + datetime.timedelta(hours=1),
+        channel="phone",
+        actor=AnonymousUser(),
+    )
+    assert anonymous.created_by is None and anonymous.patient is None
+    assert set(Hold.objects.all()) == {mine, anonymous}
+    day = tue9.date()
+    free = {
+        s.start for s in free_slots(service=service, doctor=doctor, start_date=day, end_date=day)
+    }
+    assert tue9 + datetime.timedelta(hours=1) not in free
+    hold_release(hold=anonymous, actor=patient.user)
+    assert list(Hold.objects.all()) == [mine]
