@@ -42,3 +42,11 @@ def test_the_docs_load_their_scripts_from_this_site(api, path):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+def test_redoc_forbids_its_bundles_logo_from_the_redocly_cdn(api):
+    # The Redoc bundle hard-codes an <img> from cdn.redoc.ly; only a policy can stop it.
+    html = api.get("/api/redoc/").content.decode()
+    assert "Content-Security-Policy" in html
+    assert "img-src 'self' data: blob:" in html
