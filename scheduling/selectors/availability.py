@@ -90,16 +90,6 @@ class Slot:
     def end_utc(self) -> datetime.datetime:
         return self.end.astimezone(UTC)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "slot_id": self.slot_id,
-            "doctor": str(self.doctor_public_id),
-            "clinic": str(self.clinic_public_id),
-            "service": str(self.service_public_id),
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-        }
-
 
 def parse_date(value: datetime.date | str, *, name: str = "date") -> datetime.date:
     """A `date` from a date or an ISO string; anything else raises `InvalidInput`."""
