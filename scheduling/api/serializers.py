@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from scheduling.choices import AppointmentChannel, AppointmentStatus
+from scheduling.selectors.availability import EARLIEST_DATE, LATEST_DATE
 
 # --- Catalogue ---------------------------------------------------------------------------------
 
@@ -72,6 +73,12 @@ class ServiceFilterInput(serializers.Serializer):
 # --- Slots -------------------------------------------------------------------------------------
 
 
+def _within_calendar(value: datetime.date) -> None:
+    # Default and padded ranges are computed from these dates; the calendar's ends overflow.
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise serializers.ValidationError(_("This date is out of range."))
+
+
 class SlotQueryInput(serializers.Serializer):
     service = serializers.UUIDField()
     doctor = serializers.UUIDField(required=False)
@@ -83,11 +90,13 @@ class SlotQueryInput(serializers.Serializer):
     start = serializers.DateField(
         required=False,
         input_formats=["iso-8601"],
+        validators=[_within_calendar],
         help_text=_("First day, clinic-local (YYYY-MM-DD). Default: today."),
     )
     end = serializers.DateField(
         required=False,
         input_formats=["iso-8601"],
+        validators=[_within_calendar],
         help_text=_("Last day, inclusive; at most 62 days after start. Default: start + 6 days."),
     )
 

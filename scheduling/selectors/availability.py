@@ -60,6 +60,10 @@ from scheduling.slot_ids import make_slot_id
 
 UTC = datetime.UTC
 MAX_RANGE_DAYS = 62
+# The engine pads a range by a few days either side (time zones, buffers); the calendar's first
+# and last days cannot be padded, and no clinic books anywhere near them.
+EARLIEST_DATE = datetime.date.min + datetime.timedelta(days=7)
+LATEST_DATE = datetime.date.max - datetime.timedelta(days=7)
 _DEFAULT_POLICY = BookingPolicy()
 
 
@@ -92,15 +96,20 @@ class Slot:
 
 
 def parse_date(value: datetime.date | str, *, name: str = "date") -> datetime.date:
-    """A `date` from a date or an ISO string; anything else raises `InvalidInput`."""
+    """A `date` from a date or an ISO string, between `EARLIEST_DATE` and `LATEST_DATE`;
+    anything else raises `InvalidInput`."""
     if isinstance(value, datetime.datetime):
         raise InvalidInput(code="invalid_date", field=name)
     if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InvalidInput(code="invalid_date", field=name) from exc
+        day = value
+    else:
+        try:
+            day = datetime.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise InvalidInput(code="invalid_date", field=name) from exc
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise InvalidInput(code="invalid_date", field=name)
+    return day
 
 
 def free_slots(
@@ -164,6 +173,9 @@ def resolve_slot(
     """
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
+    if start.date() > LATEST_DATE:
+        # Checked first: converting such a start to UTC can overflow the calendar.
+        raise OutsideBookingWindow(code="beyond_horizon")
     if isinstance(start.tzinfo, zoneinfo.ZoneInfo) and not _exists(start):
         raise SlotUnavailable(code="dst_gap")
     now = now or timezone.now()

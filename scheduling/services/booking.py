@@ -38,6 +38,7 @@ from scheduling.errors import (
     InvalidInput,
     InvalidTransition,
     NotAllowed,
+    OutsideBookingWindow,
     PolicyViolation,
     RollbackConflict,
     SlotTaken,
@@ -51,7 +52,7 @@ from scheduling.models import (
     RollbackRecord,
     Service,
 )
-from scheduling.selectors.availability import resolve_slot
+from scheduling.selectors.availability import LATEST_DATE, resolve_slot
 from scheduling.selectors.policy import policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import (
@@ -152,6 +153,9 @@ def _release(appointment: Appointment) -> None:
 def _as_utc(start) -> datetime.datetime:
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
+    if start.date() > LATEST_DATE:
+        # Its UTC instant may lie past the calendar's last day (OverflowError).
+        raise OutsideBookingWindow(code="beyond_horizon")
     return start.astimezone(datetime.UTC)
 
 

@@ -43,6 +43,21 @@ def test_slot_queries_with_junk_are_4xx_problems(
         assert response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "9999-12-30"},
+        {"start": "9999-12-31", "end": "9999-12-31"},
+        {"start": "0001-01-01", "end": "0001-01-02"},
+    ],
+)
+def test_slot_queries_at_the_ends_of_the_calendar_are_400_not_500(api, service, query):
+    response = api.get("/api/v1/slots/", {"service": str(service.public_id), **query})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith(PROBLEM_CONTENT_TYPE)
+    assert set(response.json()["errors"]) == set(query)
+
+
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30)),
     lambda children: (

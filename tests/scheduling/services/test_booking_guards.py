@@ -1,11 +1,12 @@
 """Guards of the booking services against input and histories the common paths never produce."""
 
 import datetime
+import zoneinfo
 
 import pytest
 
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
-from scheduling.errors import InvalidInput, InvalidTransition
+from scheduling.errors import InvalidInput, InvalidTransition, OutsideBookingWindow
 from scheduling.models import AppointmentEvent, Occupancy, RollbackRecord
 from scheduling.services.booking import (
     appointment_book,
@@ -39,6 +40,18 @@ def test_a_move_to_a_naive_or_non_datetime_start_is_refused(appointment, registr
     appointment.refresh_from_db()
     assert appointment.reschedule_count == 0
     assert not AppointmentEvent.objects.filter(kind=K.RESCHEDULED).exists()
+
+
+def test_a_move_to_the_end_of_the_calendar_is_beyond_the_horizon_not_a_crash(
+    appointment, registrar_a
+):
+    # 23:00 in New York on the calendar's last day is a UTC instant past it.
+    start = datetime.datetime(9999, 12, 31, 23, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    with pytest.raises(OutsideBookingWindow) as err:
+        appointment_reschedule(appointment=appointment, start=start, actor=registrar_a)
+    assert err.value.code == "beyond_horizon"
+    appointment.refresh_from_db()
+    assert appointment.reschedule_count == 0
 
 
 def test_a_move_is_not_rolled_back_once_the_visit_was_cancelled_by_a_server_running_behind(
