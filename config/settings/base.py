@@ -186,6 +186,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# SMS codes are six digits: easy to type on a phone keyboard in any layout. allauth limits the
+# attempts per code (ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS) and its lifetime.
+_SMS_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_FORMAT = _SMS_CODE_FORMAT
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = _SMS_CODE_FORMAT
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True

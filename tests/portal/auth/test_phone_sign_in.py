@@ -32,6 +32,9 @@ def test_a_patient_signs_in_with_an_sms_code_from_the_outbox(client, phone_patie
     assert message.to_address == PHONE
     assert message.patient == phone_patient
     code = message.context["code"]
+    # Six digits: typed on a phone keyboard in any layout.
+    assert code.isdigit()
+    assert len(code) == 6
     assert signed_in_user_id(client) is None
 
     response = client.post("/accounts/login/code/confirm/", {"code": code})
