@@ -157,3 +157,45 @@ class StaffMfaRequiredMiddleware:
                 _("Your role requires two-factor authentication: set up an authenticator app."),
             )
         return self.get_response(request)
+
+
+class DisplayTimezoneMiddleware:
+    """Shows times in the zone the reader lives in; storage stays UTC.
+
+    A patient reads their home clinic's zone; a staff member working in one clinic reads that
+    clinic's; everyone else (network roles, several clinics, anonymous) the network's
+    `DISPLAY_TIME_ZONE`. Slots and bookings never depend on this: the engine computes in each
+    clinic's own zone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        timezone.activate(display_timezone_for(getattr(request, "user", None)))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def display_timezone_for(user) -> str:
+    from portal.models import Clinic, Patient
+    from portal.permissions import memberships_of
+
+    if user is None or not user.is_authenticated:
+        return settings.DISPLAY_TIME_ZONE
+    clinic_ids = {m.clinic_id for m in memberships_of(user)}
+    if len(clinic_ids) == 1 and None not in clinic_ids:
+        zone = Clinic.objects.filter(pk=clinic_ids.pop()).values_list("timezone", flat=True)
+        return zone.first() or settings.DISPLAY_TIME_ZONE
+    if not clinic_ids:
+        zone = (
+            Patient.objects.filter(user_id=user.pk, home_clinic__isnull=False)
+            .values_list("home_clinic__timezone", flat=True)
+            .first()
+        )
+        return zone or settings.DISPLAY_TIME_ZONE
+    return settings.DISPLAY_TIME_ZONE

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.StaffIdleTimeoutMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
+    "portal.middleware.DisplayTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -240,6 +241,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Times on pages: the reader's clinic zone, else this default (DisplayTimezoneMiddleware).
+DISPLAY_TIME_ZONE = env.str("DISPLAY_TIME_ZONE", default="Europe/Moscow")
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
 
 # --- Static ------------------------------------------------------------------------------------
