@@ -1,0 +1,69 @@
+"""Admin for the network's reference data. Patients, consents and the audit trail are not
+here on purpose: their writes go through services that validate and audit."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Clinic, ConsentDocument, LegalEntity, StaffMembership, User
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(LegalEntity)
+class LegalEntityAdmin(admin.ModelAdmin):
+    list_display = ("short_name", "inn", "kpp", "vat_mode")
+    search_fields = ("name", "short_name", "inn")
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "timezone", "legal_entity", "is_active")
+    list_filter = ("city", "is_active", "legal_entity")
+    search_fields = ("name", "slug", "city")
+    inlines = [StaffMembershipInline]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "clinic")
+    list_filter = ("role", "clinic")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Logins. Names of patients are not here: they live in the encrypted patient profile."""
+
+    ordering = ("email",)
+    list_display = ("email", "display_name", "is_active", "is_staff", "last_login")
+    list_filter = ("is_active", "is_staff", "is_demo")
+    search_fields = ("email",)
+    readonly_fields = ("public_id", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password", "public_id")}),
+        (_("Profile"), {"fields": ("display_name", "preferred_language")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    inlines = [StaffMembershipInline]
+    fk_name = "user"
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    """A published text is never edited: a change is a new version (signatures point to it)."""
+
+    list_display = ("title", "purpose", "version", "language", "published_at", "is_required")
+    list_filter = ("purpose", "language")
+    readonly_fields = ("sha256",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [field.name for field in self.model._meta.fields]
