@@ -5,4 +5,10 @@ cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.test
 .venv/bin/python manage.py check
 .venv/bin/python manage.py makemigrations --check --dry-run
+if [ "${MEDFRONT_COVERAGE:-}" = "1" ]; then
+  # Coverage gate (STYLE.md) for a full run: pytest's failure stops here with its own exit code
+  # (set -e); then scripts/coverage_check.py holds the 100% files and the floor of the total.
+  .venv/bin/pytest --cov --cov-report=term-missing "$@"
+  exec .venv/bin/python scripts/coverage_check.py
+fi
 exec .venv/bin/pytest "$@"
