@@ -17,6 +17,9 @@ from scheduling.choices import BookingMode, ExceptionKind, QuotaChannel
 
 from .catalogue import Doctor, Room, Service
 
+# Two years: enough for planned check-ups, far from the calendar's end.
+MAX_HORIZON_DAYS = 730
+
 
 class BookingPolicy(TimeStampedModel):
     """A clinic's booking mode and rules. A clinic without a row uses the defaults."""
@@ -27,7 +30,9 @@ class BookingPolicy(TimeStampedModel):
     )
     min_notice_minutes = models.PositiveIntegerField(_("minimum notice, minutes"), default=60)
     horizon_days = models.PositiveIntegerField(
-        _("booking horizon, days"), default=60, validators=[MinValueValidator(1)]
+        _("booking horizon, days"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_HORIZON_DAYS)],
     )
     reschedule_deadline_hours = models.PositiveIntegerField(
         _("reschedule deadline, hours before"), default=2
@@ -47,6 +52,13 @@ class BookingPolicy(TimeStampedModel):
     class Meta:
         verbose_name = _("booking policy")
         verbose_name_plural = _("booking policies")
+        constraints = [
+            # Slot arithmetic adds the horizon to today; an absurd value must not overflow it.
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1, horizon_days__lte=MAX_HORIZON_DAYS),
+                name="booking_policy_horizon_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.clinic}: {self.get_mode_display()}"
