@@ -119,7 +119,7 @@ def test_the_table_shows_figures_targets_and_verdicts():
     assert any("0.5 / 0.8" in line for line in lines)
 
 
-def test_noise_is_flagged_when_the_machine_was_busy_or_the_baseline_tail_is_long():
+def test_noise_is_flagged_when_the_machine_was_busy_before_or_the_baseline_tail_is_long():
     quiet = {
         "machine": {"cores": 2},
         "load_average_at_start": [0.4, 0.5, 0.6],
@@ -127,7 +127,7 @@ def test_noise_is_flagged_when_the_machine_was_busy_or_the_baseline_tail_is_long
         "phases": {"trivial": {"p50_ms": 0.5, "p95_ms": 0.9}},
     }
     assert report.noise_warnings(quiet) == []
-    busy = {**quiet, "load_average_at_end": [6.0, 3.0, 1.0]}
+    busy = {**quiet, "load_average_at_start": [6.0, 3.0, 1.0]}
     assert len(report.noise_warnings(busy)) == 1
     long_tail = {**quiet, "phases": {"trivial": {"p50_ms": 0.5, "p95_ms": 5.0}}}
     assert "p50" in report.noise_warnings(long_tail)[0]
