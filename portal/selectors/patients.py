@@ -22,7 +22,7 @@ from portal.models.patients import (
 )
 from portal.normalize import normalize_email, normalize_phone
 from portal.selectors.audit import AuditRow, audit_events_for_patient
-from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.audit import audit_record
 from portal.services.patients import patient_find_duplicates
 
 OBJECT_TYPE = "portal.patient"
@@ -64,11 +64,8 @@ def patient_search(
         .select_related("home_clinic")
         .order_by("id")[:SEARCH_LIMIT]
     )
-    role, clinic = audit_role_and_clinic(user)
     audit_record(
         actor=user,
-        role=role,
-        clinic=clinic,
         action=AuditAction.SEARCH,
         object_type=OBJECT_TYPE,
         patient_ids=[p.public_id for p in results],
@@ -127,11 +124,8 @@ def _audit_card_view(user, patient: Patient) -> None:
     # A patient (or guardian) reading their own family's profile is not a staff access.
     if permissions.can_act_for_patient(user, patient):
         return
-    role, clinic = audit_role_and_clinic(user)
     audit_record(
         actor=user,
-        role=role,
-        clinic=clinic,
         action=AuditAction.VIEW,
         object_type=OBJECT_TYPE,
         object_id=patient.public_id,
@@ -229,11 +223,8 @@ def patient_duplicates_for_staff(
         birth_date=birth_date,
     )
     if found:
-        role, clinic = audit_role_and_clinic(user)
         audit_record(
             actor=user,
-            role=role,
-            clinic=clinic,
             action=AuditAction.SEARCH,
             object_type=OBJECT_TYPE,
             patient_ids=[p.public_id for p in found],

@@ -34,14 +34,21 @@ def audit_record(
     object_id: str = "",
     patient_ids: Iterable = (),
     changed_fields: Iterable[str] = (),
-    role: str = "",
+    role: str | None = None,
     clinic=None,
 ) -> AuditEvent:
     """Append one audit event. `changed_fields` holds names only, never values.
 
+    Without `role`, the role and (for one-clinic staff) the clinic are derived from the actor's
+    memberships; an explicit `clinic` wins over the derived one.
+
     `actor` may be None for system actions; IP, user agent and request id come from the
     current request context (set by `portal.middleware.RequestContextMiddleware`).
     """
+    if role is None:
+        # Derived from the actor's memberships unless the caller states the capacity.
+        role, derived_clinic = audit_role_and_clinic(actor)
+        clinic = clinic if clinic is not None else derived_clinic
     ctx = request_context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(

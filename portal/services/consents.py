@@ -27,10 +27,11 @@ from portal.choices import (
     SignatureMethod,
     SignerKind,
 )
+from portal.errors import PortalError
 from portal.models import Consent, FamilyLink, Patient
 from portal.normalize import format_phone
 from portal.selectors.consents import current_document
-from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.audit import audit_record
 
 OBJECT_TYPE = "portal.consent"
 CODE_LENGTH = 6
@@ -39,14 +40,10 @@ CODE_RESEND_AFTER = datetime.timedelta(seconds=60)
 CODE_MAX_ATTEMPTS = 5
 
 
-class ConsentError(Exception):
+class ConsentError(PortalError):
     """A consent rule was broken; `message` is a translated sentence for the user."""
 
     default_message = _("The consent could not be changed.")
-
-    def __init__(self, message=None):
-        self.message = message or self.default_message
-        super().__init__(str(self.message))
 
 
 class ConsentAlreadyActive(ConsentError):
@@ -270,7 +267,6 @@ def consent_sign(
     document = current_document(purpose=purpose, language=language)
     if document is None:
         raise ConsentDocumentMissing
-    role, clinic = audit_role_and_clinic(actor)
     now = timezone.now()
     active = (
         Consent.objects.select_for_update()
@@ -286,8 +282,6 @@ def consent_sign(
         active.save(update_fields=["withdrawn_at", "withdrawal_channel", "updated_at"])
         audit_record(
             actor=actor,
-            role=role,
-            clinic=clinic,
             action=AuditAction.UPDATE,
             object_type=OBJECT_TYPE,
             object_id=active.public_id,
@@ -318,8 +312,6 @@ def consent_sign(
     patient_ids = [patient.public_id] + ([signer.public_id] if signer.pk != patient.pk else [])
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.CREATE,
         object_type=OBJECT_TYPE,
         object_id=consent.public_id,
@@ -348,11 +340,8 @@ def consent_withdraw(*, actor, patient: Patient, purpose: str, channel: str) -> 
     consent.withdrawn_at = timezone.now()
     consent.withdrawal_channel = channel
     consent.save(update_fields=["withdrawn_at", "withdrawal_channel", "updated_at"])
-    role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.UPDATE,
         object_type=OBJECT_TYPE,
         object_id=consent.public_id,

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
 from portal.choices import AuditAction, FamilyRelation, LegalBasis
+from portal.errors import PortalError
 from portal.models import FamilyLink, Patient
 from portal.models.patients import name_birth_index
-from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.audit import audit_record
 from portal.services.patients import clean_patient_fields, patient_create
 
 OBJECT_TYPE = "portal.family_link"
@@ -32,14 +33,10 @@ ADULT_AGE = 18
 BASIS_DOCUMENT_MAX = 200
 
 
-class FamilyError(Exception):
+class FamilyError(PortalError):
     """A family rule was broken; `message` is a translated sentence for the user."""
 
     default_message = _("The family link could not be changed.")
-
-    def __init__(self, message=None):
-        self.message = message or self.default_message
-        super().__init__(str(self.message))
 
 
 class AlreadyLinked(FamilyError):
@@ -171,11 +168,8 @@ def family_add_dependant(
             )
     except IntegrityError as exc:
         raise AlreadyLinked from exc
-    role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.CREATE,
         object_type=OBJECT_TYPE,
         object_id=link.pk,
@@ -210,11 +204,8 @@ def family_unlink(*, actor, guardian: Patient, dependant: Patient) -> None:
         raise NotLinked
     link_id = link.pk
     link.delete()
-    role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.DELETE,
         object_type=OBJECT_TYPE,
         object_id=link_id,

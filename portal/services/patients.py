@@ -17,7 +17,7 @@ from portal.crypto import blind_index
 from portal.models import Clinic, Patient
 from portal.models.patients import BIDX_EMAIL, BIDX_PHONE, name_birth_index
 from portal.normalize import normalize_email, normalize_phone
-from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.audit import audit_record
 from portal.validators import validate_birth_date, validate_oms_policy, validate_snils
 
 OBJECT_TYPE = "portal.patient"
@@ -175,11 +175,8 @@ def patient_create(*, actor, user=None, created_by=None, **fields) -> Patient:
     cleaned = clean_patient_fields(fields)
     patient = Patient(user=user, created_by=created_by or _user_or_none(actor), **cleaned)
     patient.save()
-    role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.CREATE,
         object_type=OBJECT_TYPE,
         object_id=patient.public_id,
@@ -207,11 +204,8 @@ def patient_update(*, actor, patient: Patient, **changes) -> Patient:
         patient.phone_verified_at = None
         saved.append("phone_verified_at")
     patient.save(update_fields=saved)
-    role, clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
-        role=role,
-        clinic=clinic,
         action=AuditAction.UPDATE,
         object_type=OBJECT_TYPE,
         object_id=patient.public_id,

@@ -10,7 +10,7 @@ from django.utils import formats, translation
 
 from notifications.services import NoAddress, outbox_enqueue
 from portal.choices import AuditAction
-from portal.services.audit import audit_record, audit_role_and_clinic
+from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind
 from scheduling.models import Appointment, AppointmentEvent
 
@@ -72,7 +72,6 @@ def record_change(
         occurred_at=now,
         reason=reason,
     )
-    role, _clinic = audit_role_and_clinic(actor)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE if kind == K.BOOKED else AuditAction.UPDATE,
@@ -80,7 +79,6 @@ def record_change(
         object_id=str(appointment.public_id),
         patient_ids=[appointment.patient.public_id],
         changed_fields=changed_fields,
-        role=role,
         clinic=appointment.clinic_id,
     )
     message = message_context(appointment, **(context or {}))
