@@ -76,12 +76,29 @@ def _profile(state, repeat: int) -> None:
 
     patient = network.patients[1]
     client = scenario._api_client(patient.token)
-    picks = slots[-repeat - 1 :]
+    picks = slots[-2 * repeat - 1 :]
     client.post(
         "/api/v1/appointments/",
         data=scenario.booking_body(picks[0]),
         content_type="application/json",
     )
+    timings = []
+    for slot in picks[repeat + 1 :]:
+        started = time.perf_counter()
+        response = client.post(
+            "/api/v1/appointments/",
+            data=scenario.booking_body(slot),
+            content_type="application/json",
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 201:
+            print(f"booking answered {response.status_code}: {response.content[:200]}")
+    timings.sort()
+    print(
+        f"== booking, {len(timings)} serial bookings, unprofiled: "
+        f"best {timings[0]:.1f} ms, median {timings[len(timings) // 2]:.1f} ms"
+    )
+    picks = picks[: repeat + 1]
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
