@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from portal.crypto import blind_index
 from scheduling.errors import InvalidInput
@@ -37,6 +40,38 @@ def make_slot_id(
     )
     mac = blind_index(_KIND, payload)[:_MAC_LENGTH]
     return base64.urlsafe_b64encode(f"{payload}.{mac}".encode()).decode().rstrip("=")
+
+
+class SlotIdMaker:
+    """`make_slot_id` for many slots: the key is read once and the HMAC state of each
+    (doctor, clinic, service) prefix is kept and copied, so a slot costs one digest."""
+
+    def __init__(self) -> None:
+        # Same MAC as `blind_index(_KIND, payload)`.
+        self._keyed = hmac.new(settings.BLIND_INDEX_KEY, f"{_KIND}\x1f".encode(), hashlib.sha256)
+        self._prefixes: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], tuple[str, hmac.HMAC]] = {}
+
+    def make(
+        self,
+        *,
+        doctor_public_id: uuid.UUID,
+        clinic_public_id: uuid.UUID,
+        service_public_id: uuid.UUID,
+        start: datetime.datetime,
+    ) -> str:
+        key = (doctor_public_id, clinic_public_id, service_public_id)
+        known = self._prefixes.get(key)
+        if known is None:
+            prefix = f"{doctor_public_id.hex}.{clinic_public_id.hex}.{service_public_id.hex}."
+            state = self._keyed.copy()
+            state.update(prefix.encode())
+            known = self._prefixes[key] = (prefix, state)
+        prefix, state = known
+        stamp = str(int(start.timestamp()))
+        mac = state.copy()
+        mac.update(stamp.encode())
+        payload = f"{prefix}{stamp}.{mac.hexdigest()[:_MAC_LENGTH]}"
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
 def parse_slot_id(slot_id: str) -> SlotRef:

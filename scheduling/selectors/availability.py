@@ -19,7 +19,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
@@ -56,7 +56,7 @@ from scheduling.models import (
     Specialty,
     Substitution,
 )
-from scheduling.slot_ids import make_slot_id
+from scheduling.slot_ids import SlotIdMaker
 
 UTC = datetime.UTC
 MAX_RANGE_DAYS = 62
@@ -148,10 +148,16 @@ def free_slots(
         last=last,
         now=now or timezone.now(),
     )
-    slots = [s for c in engine.candidates() if isinstance(s := engine.evaluate(c), Slot)]
-    # Sort by instant: same-zone aware datetimes compare by wall clock, ignoring `fold`.
-    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.doctor_id, s.clinic_id))
-    return slots
+    evaluate = engine.evaluate
+    found = [
+        (c.start, c.doctor_id, c.clinic_id, s)
+        for c in engine.candidates()
+        if type(s := evaluate(c)) is Slot
+    ]
+    # Sort by instant (the candidate's UTC start): same-zone aware datetimes compare by wall
+    # clock, ignoring `fold`. The sort is stable, so equal keys keep the engine's order.
+    found.sort(key=lambda row: row[:3])
+    return [row[3] for row in found]
 
 
 def resolve_slot(
@@ -201,14 +207,14 @@ def resolve_slot(
     matches = [c for c in engine.candidates() if c.start == start and c.doctor_id == doctor.pk]
     if not matches:
         raise SlotUnavailable(code="not_a_slot")
-    error: BookingError | None = None
+    refusal: _Refusal | None = None
     for candidate in matches:
         result = engine.evaluate(candidate)
-        if isinstance(result, Slot):
+        if type(result) is Slot:
             return result
-        error = error or result
-    assert error is not None  # noqa: S101 - matches is non-empty
-    raise error
+        refusal = refusal or result
+    assert refusal is not None  # noqa: S101 - matches is non-empty
+    raise refusal.error()
 
 
 # --- Internals ---------------------------------------------------------------------------------
@@ -226,6 +232,101 @@ def _credit_own_quota(appointment, quotas, counters, quota_channel) -> None:
                 counters[key] -= 1
 
 
+class _Refusal(NamedTuple):
+    """Why a candidate is not a slot; the translated domain error is built only when raised."""
+
+    error_class: type[BookingError]
+    code: str | None = None
+
+    def error(self) -> BookingError:
+        return self.error_class(code=self.code) if self.code else self.error_class()
+
+
+_NOT_NATIVE = _Refusal(SlotUnavailable, "clinic_not_native")
+_IN_THE_PAST = _Refusal(OutsideBookingWindow, "in_the_past")
+_MIN_NOTICE = _Refusal(OutsideBookingWindow, "min_notice")
+_BEYOND_HORIZON = _Refusal(OutsideBookingWindow, "beyond_horizon")
+_QUOTA_EXCEEDED = _Refusal(QuotaExceeded)
+_TAKEN = _Refusal(SlotTaken)
+_NO_ROOM = _Refusal(SlotUnavailable, "no_room")
+_ROOM_TAKEN = _Refusal(SlotTaken, "room_taken")
+_NO_EQUIPMENT = _Refusal(SlotUnavailable, "no_equipment")
+_EQUIPMENT_TAKEN = _Refusal(SlotTaken, "equipment_taken")
+
+
+class _ClinicInfo(NamedTuple):
+    """What the engine needs of a clinic and its booking policy (defaults without a row)."""
+
+    tz: zoneinfo.ZoneInfo
+    public_id: uuid.UUID
+    native: bool
+    min_notice_minutes: int
+    horizon_days: int
+
+
+_CLINIC_FIELDS = (
+    "clinic__timezone",
+    "clinic__public_id",
+    "clinic__booking_policy__mode",
+    "clinic__booking_policy__min_notice_minutes",
+    "clinic__booking_policy__horizon_days",
+)
+
+
+def _clinic_info(timezone_name, public_id, mode, min_notice, horizon) -> _ClinicInfo:
+    if mode is None:  # no policy row: the defaults (the joined columns are all NULL)
+        mode = _DEFAULT_POLICY.mode
+        min_notice = _DEFAULT_POLICY.min_notice_minutes
+        horizon = _DEFAULT_POLICY.horizon_days
+    return _ClinicInfo(
+        zoneinfo.ZoneInfo(timezone_name), public_id, mode == BookingMode.NATIVE, min_notice, horizon
+    )
+
+
+class _Rule(NamedTuple):
+    doctor_id: int
+    clinic_id: int
+    weekday: int
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+    start_time: datetime.time
+    end_time: datetime.time
+    slot_step_minutes: int
+    buffer_minutes: int
+    room_id: int | None
+    breaks: list
+
+    def applies_on(self, day: datetime.date) -> bool:
+        # Same as ScheduleRule.applies_on.
+        return (
+            day.weekday() == self.weekday
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+class _Exception(NamedTuple):
+    doctor_id: int
+    clinic_id: int | None
+    kind: str
+    date_from: datetime.date
+    date_to: datetime.date
+    start_time: datetime.time | None
+    end_time: datetime.time | None
+    slot_step_minutes: int
+    room_id: int | None
+
+
+class _Candidate(NamedTuple):
+    doctor_id: int
+    clinic_id: int
+    day: datetime.date
+    start: datetime.datetime  # UTC
+    end: datetime.datetime
+    buffer: int
+    rule_room_id: int | None
+
+
 @dataclass(frozen=True)
 class _Window:
     """A working window in wall-clock minutes of one local day."""
@@ -235,17 +336,6 @@ class _Window:
     step: int
     buffer: int
     room_id: int | None
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    doctor_id: int
-    clinic_id: int
-    day: datetime.date
-    start: datetime.datetime  # UTC
-    end: datetime.datetime
-    buffer: int
-    rule_room_id: int | None
 
 
 def _subtract(windows: list[_Window], lo: int, hi: int) -> list[_Window]:
@@ -278,6 +368,21 @@ def _exists(local: datetime.datetime) -> bool:
 
 def _is_ambiguous(local: datetime.datetime) -> bool:
     return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+def _fixed_offset(day: datetime.date, tz: zoneinfo.ZoneInfo) -> datetime.timedelta | None:
+    """The UTC offset of the whole local `day`, or None when the clocks change on it.
+
+    Offsets at the day's start and at the next day's start, each for both folds: a transition
+    on the day (or at either midnight) makes them differ.
+    """
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=tz)
+    end = start + datetime.timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+    offset = start.utcoffset()
+    for moment in (start.replace(fold=1), end, end.replace(fold=1)):
+        if moment.utcoffset() != offset:
+            return None
+    return offset
 
 
 class _Busy:
@@ -316,9 +421,9 @@ class _Engine:
     last: datetime.date
     now: datetime.datetime
     doctors: dict[int, uuid.UUID]
-    clinics: dict[int, Clinic]
-    rules: list[ScheduleRule]
-    exceptions: list[ScheduleException]
+    clinics: dict[int, _ClinicInfo]
+    rules: list[_Rule]
+    exceptions: list[_Exception]
     substitutions: list[Substitution]
     busy: _Busy
     rooms: dict[int, list[int]]  # clinic -> room ids of the required kind
@@ -326,6 +431,12 @@ class _Engine:
     equipment_types: list[int]
     quotas: dict[int, list[Quota]] = field(default_factory=dict)  # clinic -> quotas
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
+    # Caches of the checks, filled as candidates are evaluated.
+    _limits: dict[int, tuple] = field(default_factory=dict, init=False, repr=False)
+    _matching_quotas: dict[tuple[int, int], list[Quota]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _slot_ids: SlotIdMaker = field(default_factory=SlotIdMaker, init=False, repr=False)
 
     @classmethod
     def load(
@@ -380,25 +491,35 @@ class _Engine:
             )
         )
         scheduled = set(doctors) | {s.absent_doctor_id for s in substitutions}
-        rules = list(  # query 3
-            ScheduleRule.objects.filter(
+        # Plain rows, not model objects: the clinic and its policy come along as columns.
+        clinics: dict[int, _ClinicInfo] = {}
+        width = len(_Rule._fields)
+        rules = []
+        for row in (
+            ScheduleRule.objects.filter(  # query 3
                 clinic_q,
                 doctor_id__in=scheduled,
                 clinic__is_active=True,
                 valid_from__lte=last,
             )
             .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
-            .select_related("clinic", "clinic__booking_policy")
-        )
-        exceptions = list(  # query 4
-            ScheduleException.objects.filter(
+            .values_list(*_Rule._fields, *_CLINIC_FIELDS)
+        ):
+            rules.append(_Rule._make(row[:width]))
+            if row[1] not in clinics:
+                clinics[row[1]] = _clinic_info(*row[width:])
+        width = len(_Exception._fields)
+        exceptions = []
+        for row in (
+            ScheduleException.objects.filter(  # query 4
                 doctor_id__in=doctors, date_from__lte=last, date_to__gte=first
             )
             .filter(Q(clinic__isnull=True) | (clinic_q & Q(clinic__is_active=True)))
-            .select_related("clinic", "clinic__booking_policy")
-        )
-        clinics = {r.clinic_id: r.clinic for r in rules}
-        clinics.update({e.clinic_id: e.clinic for e in exceptions if e.clinic_id})
+            .values_list(*_Exception._fields, *_CLINIC_FIELDS)
+        ):
+            exceptions.append(_Exception._make(row[:width]))
+            if row[1] is not None and row[1] not in clinics:
+                clinics[row[1]] = _clinic_info(*row[width:])
         if not clinics:
             return empty
 
@@ -409,35 +530,41 @@ class _Engine:
         hi = datetime.datetime.combine(last, datetime.time(), tzinfo=UTC) + datetime.timedelta(
             days=2
         )
-        occupancy = Occupancy.objects.filter(starts_at__lt=hi, ends_at__gt=lo).filter(
-            Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=doctors)
-            | Q(
-                resource_kind__in=[ResourceKind.ROOM, ResourceKind.EQUIPMENT],
-                clinic_id__in=clinics,
-            )
-        )
+        rooms: dict[int, list[int]] = defaultdict(list)
+        if service.room_kind:
+            for room_id, clinic_id in Room.objects.filter(  # query 5
+                clinic_id__in=clinics, kind=service.room_kind, is_active=True
+            ).values_list("id", "clinic_id"):
+                rooms[clinic_id].append(room_id)
+            # Only rooms of the pool are ever checked (see `evaluate`).
+            room_ids = {r for pool in rooms.values() for r in pool}
+        else:
+            # Only the rules' own rooms are checked.
+            room_ids = {w.room_id for w in (*rules, *exceptions) if w.room_id is not None}
+        equipment_types = list(service.equipment_types.values_list("id", flat=True))  # query 6
+        equipment: dict[tuple[int, int], list[int]] = defaultdict(list)
+        if equipment_types:
+            for item_id, clinic_id, type_id in Equipment.objects.filter(  # query 7
+                clinic_id__in=clinics, type_id__in=equipment_types, is_active=True
+            ).values_list("id", "clinic_id", "type_id"):
+                equipment[(clinic_id, type_id)].append(item_id)
+        equipment_ids = [e for pool in equipment.values() for e in pool]
+
+        # Occupancy of the doctors and of the rooms and equipment this service could use only.
+        resources = Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=doctors)
+        if room_ids:
+            resources |= Q(resource_kind=ResourceKind.ROOM, resource_id__in=room_ids)
+        if equipment_ids:
+            resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=equipment_ids)
+        occupancy = Occupancy.objects.filter(resources, starts_at__lt=hi, ends_at__gt=lo)
         occupancy = occupancy.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         if ignore_hold_id is not None:
             occupancy = occupancy.exclude(hold_id=ignore_hold_id)
         if ignore_appointment is not None:
             occupancy = occupancy.exclude(appointment_id=ignore_appointment.pk)
-        busy = _Busy(  # query 5
+        busy = _Busy(  # query 8
             occupancy.values_list("resource_kind", "resource_id", "starts_at", "ends_at")
         )
-
-        rooms: dict[int, list[int]] = defaultdict(list)
-        if service.room_kind:
-            for room_id, clinic_id in Room.objects.filter(  # query 6
-                clinic_id__in=clinics, kind=service.room_kind, is_active=True
-            ).values_list("id", "clinic_id"):
-                rooms[clinic_id].append(room_id)
-        equipment_types = list(service.equipment_types.values_list("id", flat=True))  # query 7
-        equipment: dict[tuple[int, int], list[int]] = defaultdict(list)
-        if equipment_types:
-            for item_id, clinic_id, type_id in Equipment.objects.filter(  # query 8
-                clinic_id__in=clinics, type_id__in=equipment_types, is_active=True
-            ).values_list("id", "clinic_id", "type_id"):
-                equipment[(clinic_id, type_id)].append(item_id)
 
         quotas: dict[int, list[Quota]] = defaultdict(list)
         counters: dict[tuple[int, datetime.date], int] = {}
@@ -547,101 +674,129 @@ class _Engine:
     def candidates(self) -> Iterator[_Candidate]:
         """Every start the schedule allows, before occupancy, quotas and policy."""
         duration = datetime.timedelta(minutes=self.service.duration_minutes)
+        minute = datetime.timedelta(minutes=1)
         for (doctor_id, clinic_id, day), windows in self._windows().items():
             tz = self.clinics[clinic_id].tz
+            offset = _fixed_offset(day, tz)
+            if offset is None:
+                yield from self._careful_candidates(
+                    doctor_id, clinic_id, day, windows, tz, duration
+                )
+                continue
+            # No clock change on this day: every wall-clock minute is one instant.
+            midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=UTC) - offset
             for w in windows:
-                # Conservative bounds: a start in a gap begins after it, an end in a fold is
-                # its later instant, an end in a gap is its earlier one.
-                lo = _local(day, w.start, tz, 0).astimezone(UTC)
-                hi = _local(day, w.end, tz, 1).astimezone(UTC)
+                hi = midnight + w.end * minute
                 for minutes in range(w.start, w.end, w.step):
-                    local = _local(day, minutes, tz, 0)
-                    if not _exists(local):
-                        continue
-                    folds = (0, 1) if _is_ambiguous(local) else (0,)
-                    for fold in folds:
-                        start = local.replace(fold=fold).astimezone(UTC)
-                        end = start + duration
-                        if start >= lo and end <= hi:
-                            yield _Candidate(
-                                doctor_id, clinic_id, day, start, end, w.buffer, w.room_id
-                            )
+                    start = midnight + minutes * minute
+                    end = start + duration
+                    if end <= hi:
+                        yield _Candidate(doctor_id, clinic_id, day, start, end, w.buffer, w.room_id)
+
+    def _careful_candidates(self, doctor_id, clinic_id, day, windows, tz, duration):
+        """Candidates of a day with a DST transition: gaps skipped, folds give two instants."""
+        for w in windows:
+            # Conservative bounds: a start in a gap begins after it, an end in a fold is
+            # its later instant, an end in a gap is its earlier one.
+            lo = _local(day, w.start, tz, 0).astimezone(UTC)
+            hi = _local(day, w.end, tz, 1).astimezone(UTC)
+            for minutes in range(w.start, w.end, w.step):
+                local = _local(day, minutes, tz, 0)
+                if not _exists(local):
+                    continue
+                folds = (0, 1) if _is_ambiguous(local) else (0,)
+                for fold in folds:
+                    start = local.replace(fold=fold).astimezone(UTC)
+                    end = start + duration
+                    if start >= lo and end <= hi:
+                        yield _Candidate(doctor_id, clinic_id, day, start, end, w.buffer, w.room_id)
 
     # -- checks --------------------------------------------------------------------------------
 
-    def _policy(self, clinic: Clinic) -> BookingPolicy:
-        try:
-            return clinic.booking_policy
-        except BookingPolicy.DoesNotExist:
-            return _DEFAULT_POLICY
+    def _clinic_limits(
+        self, clinic_id: int
+    ) -> tuple[_ClinicInfo, datetime.datetime | None, datetime.date]:
+        """Per-clinic values of the checks, computed once per clinic: the clinic, the earliest
+        start the minimum notice allows (None when it does not apply) and the last bookable
+        local day."""
+        limits = self._limits.get(clinic_id)
+        if limits is None:
+            clinic = self.clinics[clinic_id]
+            notice = None
+            if self.channel in SELF_SERVICE_CHANNELS:
+                notice = self.now + datetime.timedelta(minutes=clinic.min_notice_minutes)
+            today = self.now.astimezone(clinic.tz).date()
+            limits = (clinic, notice, today + datetime.timedelta(days=clinic.horizon_days))
+            self._limits[clinic_id] = limits
+        return limits
 
-    def evaluate(self, c: _Candidate) -> Slot | BookingError:
+    def _quotas_of(self, clinic_id: int, doctor_id: int) -> list[Quota]:
+        key = (clinic_id, doctor_id)
+        found = self._matching_quotas.get(key)
+        if found is None:
+            found = [
+                q
+                for q in self.quotas.get(clinic_id, ())
+                if q.matches(doctor_id=doctor_id, service_id=self.service.pk)
+            ]
+            self._matching_quotas[key] = found
+        return found
+
+    def evaluate(self, c: _Candidate) -> Slot | _Refusal:
         """The slot for candidate `c`, or the first rule that refuses it."""
-        clinic = self.clinics[c.clinic_id]
-        policy = self._policy(clinic)
-        if policy.mode != BookingMode.NATIVE:
-            return SlotUnavailable(code="clinic_not_native")
+        clinic, notice, last_day = self._clinic_limits(c.clinic_id)
+        if not clinic.native:
+            return _NOT_NATIVE
         if c.start <= self.now:
-            return OutsideBookingWindow(code="in_the_past")
-        if self.channel in SELF_SERVICE_CHANNELS and c.start < self.now + datetime.timedelta(
-            minutes=policy.min_notice_minutes
-        ):
-            return OutsideBookingWindow(code="min_notice")
-        today = self.now.astimezone(clinic.tz).date()
-        if c.day > today + datetime.timedelta(days=policy.horizon_days):
-            return OutsideBookingWindow(code="beyond_horizon")
-        for quota in self.quotas.get(c.clinic_id, ()):
-            if not quota.matches(doctor_id=c.doctor_id, service_id=self.service.pk):
-                continue
+            return _IN_THE_PAST
+        if notice is not None and c.start < notice:
+            return _MIN_NOTICE
+        if c.day > last_day:
+            return _BEYOND_HORIZON
+        for quota in self._quotas_of(c.clinic_id, c.doctor_id):
             used = self.counters.get((quota.pk, c.day), 0)
             if used >= quota.limit and not quota.is_released(start=c.start, now=self.now):
-                return QuotaExceeded()
-        busy_until = c.end + datetime.timedelta(minutes=c.buffer)
-        if self.busy.overlaps(ResourceKind.DOCTOR, c.doctor_id, c.start, busy_until):
-            return SlotTaken()
+                return _QUOTA_EXCEEDED
+        overlaps = self.busy.overlaps
+        busy_until = c.end + datetime.timedelta(minutes=c.buffer) if c.buffer else c.end
+        if overlaps(ResourceKind.DOCTOR, c.doctor_id, c.start, busy_until):
+            return _TAKEN
         room_id = c.rule_room_id
         if self.service.room_kind:
             pool = self.rooms.get(c.clinic_id, [])
             if not pool:
-                return SlotUnavailable(code="no_room")
+                return _NO_ROOM
             ordered = ([room_id] if room_id in pool else []) + [r for r in pool if r != room_id]
             room_id = next(
-                (
-                    r
-                    for r in ordered
-                    if not self.busy.overlaps(ResourceKind.ROOM, r, c.start, c.end)
-                ),
+                (r for r in ordered if not overlaps(ResourceKind.ROOM, r, c.start, c.end)),
                 None,
             )
             if room_id is None:
-                return SlotTaken(code="room_taken")
-        elif room_id is not None and self.busy.overlaps(ResourceKind.ROOM, room_id, c.start, c.end):
-            return SlotTaken(code="room_taken")
+                return _ROOM_TAKEN
+        elif room_id is not None and overlaps(ResourceKind.ROOM, room_id, c.start, c.end):
+            return _ROOM_TAKEN
         equipment_ids: list[int] = []
         for type_id in self.equipment_types:
             pool = self.equipment.get((c.clinic_id, type_id), [])
             if not pool:
-                return SlotUnavailable(code="no_equipment")
+                return _NO_EQUIPMENT
             item = next(
-                (
-                    e
-                    for e in pool
-                    if not self.busy.overlaps(ResourceKind.EQUIPMENT, e, c.start, c.end)
-                ),
+                (e for e in pool if not overlaps(ResourceKind.EQUIPMENT, e, c.start, c.end)),
                 None,
             )
             if item is None:
-                return SlotTaken(code="equipment_taken")
+                return _EQUIPMENT_TAKEN
             equipment_ids.append(item)
+        doctor_public_id = self.doctors[c.doctor_id]
         return Slot(
-            slot_id=make_slot_id(
-                doctor_public_id=self.doctors[c.doctor_id],
+            slot_id=self._slot_ids.make(
+                doctor_public_id=doctor_public_id,
                 clinic_public_id=clinic.public_id,
                 service_public_id=self.service.public_id,
                 start=c.start,
             ),
             doctor_id=c.doctor_id,
-            doctor_public_id=self.doctors[c.doctor_id],
+            doctor_public_id=doctor_public_id,
             clinic_id=c.clinic_id,
             clinic_public_id=clinic.public_id,
             service_id=self.service.pk,

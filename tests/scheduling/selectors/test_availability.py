@@ -94,6 +94,25 @@ def test_extra_hours_add_a_window(clock, clinic_a, doctor, service):
     assert starts(slots, clinic_a)[-2:] == ["18:00", "18:30"]
 
 
+def test_extra_hours_in_a_clinic_without_rules_are_offered_there(
+    clock, clinic_a, clinic_b, doctor, service
+):
+    ScheduleException.objects.create(
+        doctor=doctor,
+        clinic=clinic_b,
+        kind=ExceptionKind.EXTRA_HOURS,
+        date_from=TUE,
+        date_to=TUE,
+        start_time=datetime.time(18),
+        end_time=datetime.time(19),
+    )
+    slots = free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE)
+    in_b = [s for s in slots if s.clinic_id == clinic_b.pk]
+    assert starts(in_b, clinic_b) == ["18:00", "18:30"]
+    assert in_b[0].clinic_public_id == clinic_b.public_id
+    assert len(slots) == 10
+
+
 def test_a_substitute_takes_the_absent_doctors_hours(clock, clinic_a, doctor, service):
     substitute = DoctorFactory(services=[service])
     Substitution.objects.create(

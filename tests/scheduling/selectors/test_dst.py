@@ -73,6 +73,31 @@ CASES = [
             "02:30-0500",
         ],
     ),
+    # Clocks that change at midnight: the fold ends the day, the gap starts the next one.
+    (
+        "America/Santiago",
+        datetime.date(2027, 4, 3),
+        (datetime.time(22), datetime.time(23, 59)),
+        ["22:00-0300", "22:30-0300", "23:00-0300", "23:30-0300", "23:00-0400"],
+    ),
+    (
+        "America/Santiago",
+        datetime.date(2027, 4, 4),
+        (datetime.time(22), datetime.time(23, 59)),
+        ["22:00-0400", "22:30-0400", "23:00-0400"],
+    ),
+    (
+        "America/Santiago",
+        datetime.date(2027, 9, 4),
+        (datetime.time(23), datetime.time(23, 59)),
+        ["23:00-0400"],
+    ),
+    (
+        "America/Santiago",
+        datetime.date(2027, 9, 5),
+        (datetime.time(0), datetime.time(2)),
+        ["01:00-0300", "01:30-0300"],
+    ),
 ]
 
 
