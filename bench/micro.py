@@ -10,7 +10,7 @@ Seeds the `make bench` network into a throw-away PostgreSQL database (default
 
 Run it on two commits to compare them; the figures are for comparing, `make bench` reports.
 Environment: `BENCH_DATABASE_URL` (must name a database containing "bench"),
-`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`.
+`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`, `BENCH_MICRO_PROFILE=1` (cProfile of `free_slots()`).
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ def measure(state, repeat: int) -> dict:
     anonymous.get(path)  # warm per-process caches
     out = {"slots": len(slots)}
     out["free_slots_ms"] = _best(engine, repeat)
+    if os.environ.get("BENCH_MICRO_PROFILE") == "1":
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [engine() for _ in range(repeat)])
+        pstats.Stats(profile).strip_dirs().sort_stats("tottime").print_stats(25)
     out["slot_dicts_ms"] = _best(lambda: slot_dicts(slots, price=service.price), repeat)
     out["request_ms"] = _best(lambda: anonymous.get(path), repeat)
     with CaptureQueriesContext(connection) as ctx:

@@ -42,15 +42,25 @@ def slot_dicts(slots, *, price) -> list[dict]:
         else {}
     )
     price_text = str(price)
+    # Hundreds of slots share a few doctors, clinics and rooms: stringify each id once.
+    texts: dict = {}
+
+    def text(value):
+        found = texts.get(value)
+        if found is None:
+            found = texts[value] = str(value)
+        return found
+
+    room_texts = {room_id: str(public_id) for room_id, public_id in rooms.items()}
     return [
         {
             "id": slot.slot_id,
             "start": slot.start.isoformat(),
             "end": slot.end.isoformat(),
-            "doctor": str(slot.doctor_public_id),
-            "clinic": str(slot.clinic_public_id),
-            "room": str(rooms[slot.room_id]) if slot.room_id in rooms else None,
-            "service": str(slot.service_public_id),
+            "doctor": text(slot.doctor_public_id),
+            "clinic": text(slot.clinic_public_id),
+            "room": room_texts.get(slot.room_id),
+            "service": text(slot.service_public_id),
             "price": price_text,
         }
         for slot in slots
