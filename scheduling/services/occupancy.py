@@ -68,8 +68,9 @@ def _overlapping(spans: Iterable[Span]) -> Q:
     return q
 
 
-def clear_expired_holds(*, spans: list[Span], now: datetime.datetime) -> None:
-    """Delete expired holds in the way of `spans` (the constraint cannot read the clock)."""
+def clear_expired_holds(*, spans: list[Span], now: datetime.datetime) -> bool:
+    """Delete expired holds in the way of `spans` (the constraint cannot read the clock);
+    True if there were any."""
     hold_ids = set(
         Occupancy.objects.filter(_overlapping(spans), expires_at__lte=now).values_list(
             "hold_id", flat=True
@@ -77,6 +78,19 @@ def clear_expired_holds(*, spans: list[Span], now: datetime.datetime) -> None:
     )
     if hold_ids:
         Hold.objects.filter(pk__in=hold_ids).delete()
+    return bool(hold_ids)
+
+
+def _try_insert(rows: list[Occupancy]) -> IntegrityError | None:
+    """Insert `rows` in a savepoint; the database's error if it refused them as a clash."""
+    try:
+        with transaction.atomic():
+            Occupancy.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        if is_conflict(exc):
+            return exc
+        raise
+    return None
 
 
 def occupancy_insert(
@@ -89,10 +103,15 @@ def occupancy_insert(
     expires_at: datetime.datetime | None = None,
     conflict: type[Exception] = SlotTaken,
 ) -> None:
-    """Insert the rows for `spans`; raise `conflict` if any resource is busy then."""
-    clear_expired_holds(spans=spans, now=now)
-    if connection.vendor != "postgresql":
-        # SQLite: this transaction holds the write lock, so check-then-insert is safe here.
+    """Insert the rows for `spans`; raise `conflict` if any resource is busy then.
+
+    Expired holds in the way are deleted in this transaction, and only when something is in
+    the way: on PostgreSQL when the constraint refuses the rows (then the insert is retried
+    once), elsewhere when the check before inserting finds any overlapping row.
+    """
+    # SQLite: this transaction holds the write lock, so check-then-insert is safe here.
+    if connection.vendor != "postgresql" and Occupancy.objects.filter(_overlapping(spans)).exists():
+        clear_expired_holds(spans=spans, now=now)
         live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         if Occupancy.objects.filter(_overlapping(spans)).filter(live).exists():
             raise conflict()
@@ -109,13 +128,11 @@ def occupancy_insert(
         )
         for s in spans
     ]
-    try:
-        with transaction.atomic():
-            Occupancy.objects.bulk_create(rows)
-    except IntegrityError as exc:
-        if is_conflict(exc):
-            raise conflict() from exc
-        raise
+    clash = _try_insert(rows)
+    if clash is not None and clear_expired_holds(spans=spans, now=now):
+        clash = _try_insert(rows)  # once more, now that the expired holds are gone
+    if clash is not None:
+        raise conflict() from clash
 
 
 def is_conflict(exc: BaseException) -> bool:

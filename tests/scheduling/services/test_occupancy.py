@@ -14,7 +14,7 @@ from django.db import IntegrityError, OperationalError, connection
 from psycopg import errors as pg_errors
 
 from scheduling.errors import RollbackConflict, SlotTaken
-from scheduling.models import Occupancy, Specialty
+from scheduling.models import Hold, Occupancy, Specialty
 from scheduling.services import occupancy
 from scheduling.services.booking import appointment_book
 from scheduling.services.occupancy import (
@@ -193,3 +193,77 @@ def test_an_occupancy_row_without_an_owner_is_a_plain_integrity_error(clock, boo
             now=clock.now,
         )
     assert Occupancy.objects.count() == before
+
+
+def constraint_like_postgresql(monkeypatch):
+    """Run `occupancy_insert`'s PostgreSQL path on either backend: on SQLite a stand-in for the
+    exclusion constraint refuses rows that overlap any existing row of the same resource."""
+    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="postgresql"))
+    if connection.vendor == "postgresql":
+        return
+    original = Occupancy.objects.bulk_create
+
+    def bulk_create(rows):
+        spans = [
+            occupancy.Span(r.resource_kind, r.resource_id, r.starts_at, r.ends_at) for r in rows
+        ]
+        if Occupancy.objects.filter(occupancy._overlapping(spans)).exists():
+            raise db_error(IntegrityError, pg_errors.ExclusionViolation("occupancy_no_overlap"))
+        return original(rows)
+
+    monkeypatch.setattr(Occupancy.objects, "bulk_create", bulk_create)
+
+
+def expired_hold_at(clock, appointment, *, shift):
+    start = appointment.starts_at + shift
+    held = Hold.objects.create(
+        doctor_id=appointment.doctor_id,
+        clinic_id=appointment.clinic_id,
+        service_id=appointment.service_id,
+        starts_at=start,
+        ends_at=start + 30 * MINUTE,
+        channel="online",
+        created_at=clock.now - 11 * MINUTE,
+        expires_at=clock.now - MINUTE,
+    )
+    Occupancy.objects.create(
+        resource_kind="d",
+        resource_id=appointment.doctor_id,
+        clinic_id=appointment.clinic_id,
+        starts_at=start,
+        ends_at=start + 30 * MINUTE,
+        hold=held,
+        expires_at=held.expires_at,
+    )
+    return held
+
+
+def test_an_expired_hold_in_the_way_is_cleared_when_the_constraint_refuses_and_the_rows_go_in(
+    clock, booked, monkeypatch
+):
+    constraint_like_postgresql(monkeypatch)
+    held = expired_hold_at(clock, booked, shift=60 * MINUTE)
+    occupancy_insert(
+        spans=overlapping_spans(booked, shift=60 * MINUTE),
+        clinic_id=booked.clinic_id,
+        now=clock.now,
+        appointment_id=booked.pk,
+    )
+    assert not Occupancy.objects.filter(hold_id=held.pk).exists()
+    assert Occupancy.objects.filter(appointment=booked).count() == 2
+
+
+def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booked, monkeypatch):
+    constraint_like_postgresql(monkeypatch)
+    expired_hold_at(clock, booked, shift=60 * MINUTE)
+    with pytest.raises(SlotTaken) as err:
+        occupancy_insert(
+            # One span where the expired hold is, one over the booked visit.
+            spans=overlapping_spans(booked, shift=60 * MINUTE)
+            + overlapping_spans(booked, shift=15 * MINUTE),
+            clinic_id=booked.clinic_id,
+            now=clock.now,
+            appointment_id=booked.pk,
+        )
+    assert isinstance(err.value.__cause__, IntegrityError)
+    assert Occupancy.objects.filter(appointment=booked).count() == 1
