@@ -43,18 +43,21 @@ def outbox_enqueue(
     language: str | None = None,
     due_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
+    key_is_new: bool = False,
 ) -> OutboxMessage:
     """Record a message to send once the surrounding transaction commits.
 
     Either `patient` (address taken from the profile for `channel`) or an explicit `to` is
-    needed. A repeated `idempotency_key` returns the first message instead of a second one.
+    needed. A repeated `idempotency_key` returns the first message instead of a second one;
+    `key_is_new=True` says the key cannot have been used before (it contains an id created in
+    this transaction), which skips looking for it.
     """
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
     if not address:
         raise NoAddress(f"no {channel} address for this recipient")
-    if idempotency_key:
+    if idempotency_key and not key_is_new:
         existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
             return existing

@@ -90,6 +90,7 @@ def record_change(
                 patient=appointment.patient,
                 context=message,
                 idempotency_key=f"appointment.{kind}:{event.pk}:{channel}",
+                key_is_new=True,  # the event was created just above
             )
         except NoAddress:
             continue
