@@ -216,7 +216,8 @@ class AppointmentListCreateView(APIView):
             hold=hold,
             clinic=clinic,
         )
-        return Response(_output(_reload(appointment)), status=status.HTTP_201_CREATED)
+        # The booking service returns the appointment with everything the answer shows.
+        return Response(_output(appointment), status=status.HTTP_201_CREATED)
 
 
 class AppointmentDetailView(APIView):

@@ -177,6 +177,58 @@ def resolve_slot(
     The same computation as `free_slots`, for the local day(s) around `start`. Holds and the
     appointment named by `ignore_*` do not count as occupying (the caller is replacing them).
     """
+    return _resolve(
+        service=service,
+        doctor=doctor,
+        start=start,
+        clinic=clinic,
+        channel=channel,
+        quota_channel=quota_channel,
+        now=now,
+        ignore_hold_id=ignore_hold_id,
+        ignore_appointment=ignore_appointment,
+    )[0]
+
+
+def resolve_slot_with_quotas(
+    *,
+    service: Service,
+    doctor: Doctor,
+    start: datetime.datetime,
+    clinic: Clinic | None = None,
+    channel: str = AppointmentChannel.ONLINE,
+    quota_channel: str | None = None,
+    now: datetime.datetime | None = None,
+    ignore_hold_id: int | None = None,
+) -> tuple[Slot, list[Quota]]:
+    """`resolve_slot`, and the quotas of the quota channel that apply to the slot (its clinic,
+    doctor and service): the engine has loaded them already, so a booking need not again."""
+    slot, engine = _resolve(
+        service=service,
+        doctor=doctor,
+        start=start,
+        clinic=clinic,
+        channel=channel,
+        quota_channel=quota_channel,
+        now=now,
+        ignore_hold_id=ignore_hold_id,
+        ignore_appointment=None,
+    )
+    return slot, engine._quotas_of(slot.clinic_id, slot.doctor_id)
+
+
+def _resolve(
+    *,
+    service,
+    doctor,
+    start,
+    clinic,
+    channel,
+    quota_channel,
+    now,
+    ignore_hold_id,
+    ignore_appointment,
+) -> tuple[Slot, _Engine]:
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
     if start.date() > LATEST_DATE:
@@ -211,7 +263,7 @@ def resolve_slot(
     for candidate in matches:
         result = engine.evaluate(candidate)
         if type(result) is Slot:
-            return result
+            return result, engine
         refusal = refusal or result
     assert refusal is not None  # noqa: S101 - matches is non-empty
     raise refusal.error()

@@ -46,13 +46,20 @@ from scheduling.errors import (
 from scheduling.models import (
     Appointment,
     AppointmentMove,
+    BookingPolicy,
     Doctor,
     Hold,
     Occupancy,
     RollbackRecord,
+    Room,
     Service,
 )
-from scheduling.selectors.availability import LATEST_DATE, resolve_slot
+from scheduling.selectors.availability import (
+    LATEST_DATE,
+    Slot,
+    resolve_slot,
+    resolve_slot_with_quotas,
+)
 from scheduling.selectors.policy import policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import (
@@ -78,7 +85,10 @@ def is_patient_actor(actor) -> bool:
 
 
 def check_may_act_for(actor, patient: Patient) -> None:
-    if is_patient_actor(actor) and not permissions.can_act_for_patient(actor, patient):
+    if not is_patient_actor(actor):
+        return
+    # Oneself needs no query: `patients_managed_by` always holds one's own profile.
+    if actor.patient.pk != patient.pk and not permissions.can_act_for_patient(actor, patient):
         raise NotAllowed(code="not_your_patient")
 
 
@@ -159,6 +169,24 @@ def _as_utc(start) -> datetime.datetime:
     return start.astimezone(datetime.UTC)
 
 
+def _place_of(slot: Slot) -> tuple[Clinic, BookingPolicy, Room | None]:
+    """The slot's clinic, its booking policy (defaults without a row) and its room, in one
+    query: through the room when it is in the slot's clinic (it always is when staff set up
+    schedules in the admin), else the clinic with its policy."""
+    room = None
+    if slot.room_id is not None:
+        room = Room.objects.select_related("clinic", "clinic__booking_policy").get(pk=slot.room_id)
+    if room is not None and room.clinic_id == slot.clinic_id:
+        clinic = room.clinic
+    else:
+        clinic = Clinic.objects.select_related("booking_policy").get(pk=slot.clinic_id)
+    try:
+        policy = clinic.booking_policy
+    except BookingPolicy.DoesNotExist:
+        policy = BookingPolicy(clinic=clinic)
+    return clinic, policy, room
+
+
 def _use_hold(
     *, hold: Hold, patient: Patient, doctor: Doctor, service: Service, start, actor, now
 ) -> Hold:
@@ -219,7 +247,7 @@ def appointment_book(
             actor=actor,
             now=now,
         )
-    slot = resolve_slot(
+    slot, quotas = resolve_slot_with_quotas(
         service=service,
         doctor=doctor,
         start=start,
@@ -229,8 +257,7 @@ def appointment_book(
         now=now,
         ignore_hold_id=hold.pk if hold is not None else None,
     )
-    slot_clinic = Clinic.objects.get(pk=slot.clinic_id)
-    policy = policy_for(slot_clinic)
+    slot_clinic, policy, room = _place_of(slot)
     # One booking of a patient at a time: the limit below is counted under this lock.
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
     if channel in SELF_SERVICE_CHANNELS:
@@ -247,6 +274,7 @@ def appointment_book(
         day=_local_day(slot.start_utc, slot_clinic),
         start=slot.start_utc,
         now=now,
+        quotas=quotas,
     )
     if hold is not None:
         hold.delete()
@@ -255,7 +283,7 @@ def appointment_book(
         doctor=doctor,
         clinic=slot_clinic,
         service=service,
-        room_id=slot.room_id,
+        room=room,
         starts_at=slot.start_utc,
         ends_at=slot.end_utc,
         buffer_minutes=slot.buffer_minutes,

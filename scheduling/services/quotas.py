@@ -28,18 +28,21 @@ def quota_take(
     start: datetime.datetime,
     now: datetime.datetime,
     enforce: bool = True,
+    quotas: list[Quota] | None = None,
 ) -> None:
     """Count one booking against every quota that applies; refuse when one is used up.
 
     Counter rows are created if missing and locked FOR UPDATE in id order (no deadlocks
     between bookings of the same day). A released quota still counts but no longer limits.
-    `enforce=False` restores a count without checking (rollback of a move).
+    `enforce=False` restores a count without checking (rollback of a move). `quotas`: the
+    applicable quotas when the caller has just loaded them (the booking's `resolve_slot`).
     """
     if not channel:
         return
-    quotas = list(
-        _applicable(clinic=clinic, doctor_id=doctor_id, service_id=service_id, channel=channel)
-    )
+    if quotas is None:
+        quotas = list(
+            _applicable(clinic=clinic, doctor_id=doctor_id, service_id=service_id, channel=channel)
+        )
     if not quotas:
         return
     QuotaCounter.objects.bulk_create(

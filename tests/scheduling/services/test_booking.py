@@ -347,3 +347,29 @@ def test_the_database_itself_refuses_overlapping_occupancy(clock, doctor, servic
         ends_at=row.ends_at + datetime.timedelta(minutes=30),
         appointment=appointment,
     )
+
+
+def test_a_rule_room_of_another_clinic_is_kept_and_the_visit_stays_in_the_rules_clinic(
+    clock, clinic_a, clinic_b, service, patient, tue9
+):
+    doc = DoctorFactory(services=[service])
+    elsewhere = RoomFactory(clinic=clinic_b)
+    make_weekly_schedule(doc, clinic_a, room=elsewhere)
+    appointment = book(patient, doc, service, tue9)
+    appointment.refresh_from_db()
+    assert (appointment.clinic, appointment.room) == (clinic_a, elsewhere)
+
+
+def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
+    clock, clinic_a, doctor, service, patient, tue9, django_assert_num_queries
+):
+    BookingPolicy.objects.create(clinic=clinic_a)
+    user = patient.user
+    is_patient_actor(user)  # the request has loaded the caller's roles and profile already
+    # SQLite has no exclusion constraint: one more query checks for overlaps before inserting.
+    with django_assert_num_queries(20 if connection.vendor == "postgresql" else 21):
+        appointment = book(patient, doctor, service, tue9, actor=user)
+    # The returned appointment carries what the API answer shows, without a reload.
+    assert appointment.clinic == clinic_a
+    assert appointment.room is None
+    assert OutboxMessage.objects.filter(patient=patient).count() == 2
