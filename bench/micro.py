@@ -10,7 +10,8 @@ Seeds the `make bench` network into a throw-away PostgreSQL database (default
 
 Run it on two commits to compare them; the figures are for comparing, `make bench` reports.
 Environment: `BENCH_DATABASE_URL` (must name a database containing "bench"),
-`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`, `BENCH_MICRO_PROFILE=1` (cProfile of `free_slots()`).
+`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`, `BENCH_MICRO_PROFILE=1` (cProfile of `free_slots()`), `BENCH_MICRO_SQL=1` (SQL of one
+booking).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def measure(state, repeat: int) -> dict:
     with CaptureQueriesContext(connection) as ctx:
         book(picks[1])
     out["booking_queries"] = len(ctx.captured_queries)
+    if os.environ.get("BENCH_MICRO_SQL") == "1":
+        for number, query in enumerate(ctx.captured_queries, 1):
+            print(f"{number:3d} {query['sql'][:220]}")
     times = []
     for slot in picks[2:]:
         started = time.perf_counter()
