@@ -840,7 +840,10 @@ class _Engine:
                 return _EQUIPMENT_TAKEN
             equipment_ids.append(item)
         doctor_public_id = self.doctors[c.doctor_id]
-        return Slot(
+        # The frozen dataclass's __init__ sets each field through object.__setattr__ (about 4x
+        # the cost); filling the instance dict directly makes the same object.
+        slot = object.__new__(Slot)
+        slot.__dict__.update(
             slot_id=self._slot_ids.make(
                 doctor_public_id=doctor_public_id,
                 clinic_public_id=clinic.public_id,
@@ -859,3 +862,4 @@ class _Engine:
             equipment_ids=tuple(equipment_ids),
             buffer_minutes=c.buffer,
         )
+        return slot

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 
 import pytest
@@ -5,7 +6,7 @@ import pytest
 from scheduling.choices import AppointmentChannel, BookingMode, ExceptionKind
 from scheduling.errors import InvalidInput
 from scheduling.models import BookingPolicy, Quota, QuotaCounter, ScheduleException, Substitution
-from scheduling.selectors.availability import MAX_RANGE_DAYS, free_slots
+from scheduling.selectors.availability import MAX_RANGE_DAYS, Slot, free_slots
 from scheduling.slot_ids import parse_slot_id
 from tests.factories import (
     DoctorFactory,
@@ -236,3 +237,12 @@ def test_the_query_count_does_not_grow_with_the_range(
         )
     assert len(month.captured_queries) == len(one_day.captured_queries)
     assert len(slots) == 5 * 8 * 30
+
+
+def test_the_engines_slots_equal_slots_built_the_ordinary_way(clock, doctor, service):
+    slot = free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE)[0]
+    rebuilt = Slot(**{f.name: getattr(slot, f.name) for f in dataclasses.fields(Slot)})
+    assert slot == rebuilt
+    assert hash(slot) == hash(rebuilt)
+    assert repr(slot) == repr(rebuilt)
+    assert dataclasses.asdict(slot) == dataclasses.asdict(rebuilt)
