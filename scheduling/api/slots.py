@@ -1,7 +1,7 @@
 """GET /api/v1/slots/: free slots of one service, unpaginated, anonymous allowed.
 
 Hot path: the engine loads a range in a fixed handful of queries and the view turns its slots
-into plain dicts (no per-slot serializer), plus one query for the rooms' public ids.
+into plain dicts (no per-slot serializer).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from portal.api.exceptions import Problem, problem_responses
 from scheduling.api import selectors
 from scheduling.api import serializers as s
-from scheduling.models import Doctor, Room, Service
+from scheduling.models import Doctor, Service
 from scheduling.selectors.availability import MAX_RANGE_DAYS, free_slots
 
 DEFAULT_DAYS = 7
@@ -34,13 +34,7 @@ def _range_error(message) -> Problem:
 
 
 def slot_dicts(slots, *, price) -> list[dict]:
-    """The API's slot items from the engine's slots; one query maps room ids to public ids."""
-    room_ids = {slot.room_id for slot in slots if slot.room_id is not None}
-    rooms = (
-        dict(Room.objects.filter(pk__in=room_ids).values_list("id", "public_id"))
-        if room_ids
-        else {}
-    )
+    """The API's slot items from the engine's slots (which carry their rooms' public ids)."""
     price_text = str(price)
     # Hundreds of slots share a few doctors, clinics and rooms: stringify each id once.
     texts: dict = {}
@@ -51,7 +45,6 @@ def slot_dicts(slots, *, price) -> list[dict]:
             found = texts[value] = str(value)
         return found
 
-    room_texts = {room_id: str(public_id) for room_id, public_id in rooms.items()}
     return [
         {
             "id": slot.slot_id,
@@ -59,7 +52,7 @@ def slot_dicts(slots, *, price) -> list[dict]:
             "end": slot.end.isoformat(),
             "doctor": text(slot.doctor_public_id),
             "clinic": text(slot.clinic_public_id),
-            "room": room_texts.get(slot.room_id),
+            "room": None if slot.room_public_id is None else text(slot.room_public_id),
             "service": text(slot.service_public_id),
             "price": price_text,
         }

@@ -85,6 +85,7 @@ class Slot:
     room_id: int | None
     equipment_ids: tuple[int, ...]
     buffer_minutes: int
+    room_public_id: uuid.UUID | None = None
 
     @property
     def start_utc(self) -> datetime.datetime:
@@ -483,6 +484,7 @@ class _Engine:
     equipment_types: list[int]
     quotas: dict[int, list[Quota]] = field(default_factory=dict)  # clinic -> quotas
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
+    room_public_ids: dict[int | None, uuid.UUID | None] = field(default_factory=dict)
     # Caches of the checks, filled as candidates are evaluated.
     _limits: dict[int, tuple] = field(default_factory=dict, init=False, repr=False)
     _matching_quotas: dict[tuple[int, int], list[Quota]] = field(
@@ -545,6 +547,8 @@ class _Engine:
         scheduled = set(doctors) | {s.absent_doctor_id for s in substitutions}
         # Plain rows, not model objects: the clinic and its policy come along as columns.
         clinics: dict[int, _ClinicInfo] = {}
+        # Public ids of every room a slot may name (the key None: rows without a room).
+        room_public_ids: dict[int | None, uuid.UUID | None] = {}
         width = len(_Rule._fields)
         rules = []
         for row in (
@@ -555,11 +559,13 @@ class _Engine:
                 valid_from__lte=last,
             )
             .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
-            .values_list(*_Rule._fields, *_CLINIC_FIELDS)
+            .values_list(*_Rule._fields, *_CLINIC_FIELDS, "room__public_id")
         ):
-            rules.append(_Rule._make(row[:width]))
-            if row[1] not in clinics:
-                clinics[row[1]] = _clinic_info(*row[width:])
+            rule = _Rule._make(row[:width])
+            rules.append(rule)
+            if rule.clinic_id not in clinics:
+                clinics[rule.clinic_id] = _clinic_info(*row[width:-1])
+            room_public_ids[rule.room_id] = row[-1]
         width = len(_Exception._fields)
         exceptions = []
         for row in (
@@ -567,11 +573,13 @@ class _Engine:
                 doctor_id__in=doctors, date_from__lte=last, date_to__gte=first
             )
             .filter(Q(clinic__isnull=True) | (clinic_q & Q(clinic__is_active=True)))
-            .values_list(*_Exception._fields, *_CLINIC_FIELDS)
+            .values_list(*_Exception._fields, *_CLINIC_FIELDS, "room__public_id")
         ):
-            exceptions.append(_Exception._make(row[:width]))
-            if row[1] is not None and row[1] not in clinics:
-                clinics[row[1]] = _clinic_info(*row[width:])
+            exc = _Exception._make(row[:width])
+            exceptions.append(exc)
+            if exc.clinic_id is not None and exc.clinic_id not in clinics:
+                clinics[exc.clinic_id] = _clinic_info(*row[width:-1])
+            room_public_ids[exc.room_id] = row[-1]
         if not clinics:
             return empty
 
@@ -584,10 +592,11 @@ class _Engine:
         )
         rooms: dict[int, list[int]] = defaultdict(list)
         if service.room_kind:
-            for room_id, clinic_id in Room.objects.filter(  # query 5
+            for room_id, clinic_id, public_id in Room.objects.filter(  # query 5
                 clinic_id__in=clinics, kind=service.room_kind, is_active=True
-            ).values_list("id", "clinic_id"):
+            ).values_list("id", "clinic_id", "public_id"):
                 rooms[clinic_id].append(room_id)
+                room_public_ids[room_id] = public_id
             # Only rooms of the pool are ever checked (see `evaluate`).
             room_ids = {r for pool in rooms.values() for r in pool}
         else:
@@ -656,6 +665,7 @@ class _Engine:
             equipment_types=equipment_types,
             quotas=quotas,
             counters=counters,
+            room_public_ids=room_public_ids,
         )
 
     # -- schedule ------------------------------------------------------------------------------
@@ -861,5 +871,6 @@ class _Engine:
             room_id=room_id,
             equipment_ids=tuple(equipment_ids),
             buffer_minutes=c.buffer,
+            room_public_id=self.room_public_ids.get(room_id),
         )
         return slot
