@@ -10,8 +10,8 @@ Seeds the `make bench` network into a throw-away PostgreSQL database (default
 
 Run it on two commits to compare them; the figures are for comparing, `make bench` reports.
 Environment: `BENCH_DATABASE_URL` (must name a database containing "bench"),
-`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`, `BENCH_MICRO_PROFILE=1` (cProfile of `free_slots()`), `BENCH_MICRO_SQL=1` (SQL of one
-booking).
+`BENCH_MICRO_REPEAT`, `BENCH_KEEP_DB=1`, `BENCH_MICRO_PROFILE=1` (cProfile of `free_slots()`),
+`BENCH_MICRO_SQL=1` (SQL of one booking).
 """
 
 from __future__ import annotations
