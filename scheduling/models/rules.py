@@ -121,13 +121,6 @@ class ScheduleRule(TimeStampedModel):
     def __str__(self):
         return f"{self.doctor} {self.weekday} {self.start_time}-{self.end_time}"
 
-    def applies_on(self, day: datetime.date) -> bool:
-        return (
-            day.weekday() == self.weekday
-            and self.valid_from <= day
-            and (self.valid_until is None or day <= self.valid_until)
-        )
-
 
 class ScheduleException(TimeStampedModel):
     """An absence (vacation, sick leave, day off) or extra hours of one doctor.

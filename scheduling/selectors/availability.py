@@ -350,7 +350,7 @@ class _Rule(NamedTuple):
     breaks: list
 
     def applies_on(self, day: datetime.date) -> bool:
-        # Same as ScheduleRule.applies_on.
+        # The one definition of when a weekly rule applies (rules are loaded as plain rows).
         return (
             day.weekday() == self.weekday
             and self.valid_from <= day
