@@ -267,3 +267,20 @@ def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booke
         )
     assert isinstance(err.value.__cause__, IntegrityError)
     assert Occupancy.objects.filter(appointment=booked).count() == 1
+
+
+def test_without_an_exclusion_constraint_an_expired_hold_in_the_way_is_cleared_first(
+    clock, booked, monkeypatch
+):
+    # The serialized-backend path, on either backend: the check finds the expired hold, clears
+    # it inside the transaction, finds nothing live and inserts.
+    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="sqlite"))
+    held = expired_hold_at(clock, booked, shift=60 * MINUTE)
+    occupancy_insert(
+        spans=overlapping_spans(booked, shift=60 * MINUTE),
+        clinic_id=booked.clinic_id,
+        now=clock.now,
+        appointment_id=booked.pk,
+    )
+    assert not Occupancy.objects.filter(hold_id=held.pk).exists()
+    assert Occupancy.objects.filter(appointment=booked).count() == 2
