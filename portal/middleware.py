@@ -182,16 +182,15 @@ class DisplayTimezoneMiddleware:
 
 
 def display_timezone_for(user) -> str:
-    from portal.models import Clinic, Patient
-    from portal.permissions import memberships_of
+    from portal.models import Patient
+    from portal.permissions import is_staff_member, sole_clinic
 
     if user is None or not user.is_authenticated:
         return settings.DISPLAY_TIME_ZONE
-    clinic_ids = {m.clinic_id for m in memberships_of(user)}
-    if len(clinic_ids) == 1 and None not in clinic_ids:
-        zone = Clinic.objects.filter(pk=clinic_ids.pop()).values_list("timezone", flat=True)
-        return zone.first() or settings.DISPLAY_TIME_ZONE
-    if not clinic_ids:
+    clinic = sole_clinic(user)
+    if clinic is not None:
+        return clinic.timezone
+    if not is_staff_member(user):
         zone = (
             Patient.objects.filter(user_id=user.pk, home_clinic__isnull=False)
             .values_list("home_clinic__timezone", flat=True)

@@ -83,6 +83,15 @@ def memberships_of(user) -> list[StaffMembership]:
     return _memberships(user)
 
 
+def sole_clinic(user) -> Clinic | None:
+    """The clinic `user` works in when every membership is in that one clinic, else None
+    (no memberships, several clinics, or a network-wide one). Costs no query of its own."""
+    clinics = {m.clinic_id: m.clinic for m in _memberships(user)}
+    if len(clinics) == 1:
+        return next(iter(clinics.values()))
+    return None
+
+
 def forget_memberships(user) -> None:
     user.__dict__.pop("_medfront_memberships", None)
 

@@ -75,9 +75,8 @@ def audit_role_and_clinic(actor) -> tuple[str, int | None]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return "", None
     role = permissions.primary_role(actor) or ""
-    clinic_ids = {m.clinic_id for m in permissions.memberships_of(actor)}
-    clinic_id = clinic_ids.pop() if len(clinic_ids) == 1 else None
-    return role, clinic_id
+    clinic = permissions.sole_clinic(actor)
+    return role, clinic.pk if clinic is not None else None
 
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
