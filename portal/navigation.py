@@ -23,10 +23,14 @@ NAV_ENTRIES = [
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
     ("patient.search", "portal:patient_search", _("Patients")),
-    ("outbox.view", "notifications:outbox", _("Outbox")),  # only with DEV_OUTBOX_ENABLED
+    ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),
 ]
+
+
+# Pages that exist only while a setting is on.
+NAV_SETTINGS_REQUIRED = {"notifications:outbox": "DEV_OUTBOX_ENABLED"}
 
 
 def navigation_for(request) -> list[NavItem]:
@@ -35,8 +39,8 @@ def navigation_for(request) -> list[NavItem]:
         return []
     items = []
     for need, url_name, label in NAV_ENTRIES:
-        if url_name == "notifications:outbox" and not settings.DEV_OUTBOX_ENABLED:
-            # The development outbox page does not exist when real senders are configured.
+        required_setting = NAV_SETTINGS_REQUIRED.get(url_name)
+        if required_setting and not getattr(settings, required_setting):
             continue
         if need == "signed_in":
             allowed = True
