@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
+from portal.api.authentication import MFA_SETUP_REQUIRED
 from portal.api.exceptions import Problem
 from portal.auth.policy import mfa_missing
 from portal.services import lockout
@@ -87,10 +88,7 @@ def api_token_obtain(*, email: str, password: str, otp: str = "", ip: str | None
         raise Problem(
             status_code=403,
             slug="mfa-setup-required",
-            detail=_(
-                "Staff accounts must set up two-factor authentication (Security page) "
-                "before using the API."
-            ),
+            detail=MFA_SETUP_REQUIRED,
         )
     token, _created = Token.objects.get_or_create(user=user)
     return token
