@@ -1,11 +1,17 @@
-"""Database pieces that exist only on PostgreSQL but must not break SQLite migrations."""
+"""Database pieces that exist only on PostgreSQL but must not break SQLite, and the batched
+round trips of the hot paths."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections
 from django.db.models import Func
+from django.db.models.fields import AutoFieldMixin
+from django.db.models.sql import InsertQuery
 
 
 class TsTzRange(Func):
@@ -45,3 +51,166 @@ class PostgresExclusionConstraint(ExclusionConstraint):
         if connections[using].vendor != "postgresql":
             return
         super().validate(model, instance, exclude=exclude, using=using)
+
+
+# --- Round trips on hot paths ---------------------------------------------------------------------
+#
+# The free-slot engine and the booking write path run a handful of statements per request; on a
+# busy server much of their cost is not the SQL but building it through the ORM and waiting for
+# each answer in turn. These helpers run plain parameterised statements (`%s` placeholders) and,
+# on PostgreSQL, send a whole list in one round trip: with server-side binding (the served
+# profiles, see settings) in psycopg's pipeline mode, where repeated statements are prepared
+# once per connection; with client-side binding as one multi-statement query.
+
+
+def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]:
+    """Run `statements` (pairs of SQL text and parameters) in order; the rows of each.
+
+    One round trip on PostgreSQL, one per statement elsewhere. A statement that returns no rows
+    (an INSERT without RETURNING) answers an empty list. The first failing statement raises
+    Django's error for it and the rest do not run, as if they had been sent one by one.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(statements) < 2:
+        return _one_by_one(connection, statements)
+    options = connection.settings_dict.get("OPTIONS") or {}
+    if options.get("server_side_binding"):
+        return _pipelined(connection, statements)
+    return _joined(connection, statements)
+
+
+def _one_by_one(connection, statements) -> list[list[tuple]]:
+    results = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            results.append(_rows(cursor))
+    return results
+
+
+def _pipelined(connection, statements) -> list[list[tuple]]:
+    """psycopg's pipeline mode: every statement is sent before any answer is awaited; one
+    cursor per statement holds its answer (Django's wrappers log and translate errors)."""
+    connection.ensure_connection()
+    cursors = [connection.cursor() for _ in statements]
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+        return [_rows(cursor) for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _joined(connection, statements) -> list[list[tuple]]:
+    """Client-side binding: the statements travel as one query, answering one result set each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ";\n".join(sql for sql, _params in statements),
+            [value for _sql, params in statements for value in params],
+        )
+        results = [_rows(cursor)]
+        while cursor.nextset():
+            results.append(_rows(cursor))
+        return results
+
+
+def _rows(cursor) -> list[tuple]:
+    # Not `cursor.description`: psycopg builds every column's description to answer it.
+    try:
+        return cursor.fetchall()
+    except ProgrammingError:  # psycopg: the statement produced no result (an INSERT)
+        return []
+
+
+def aware_datetimes(rows: list[tuple], columns: tuple[int, ...], *, using: str = DEFAULT_DB_ALIAS):
+    """`rows` with the given columns as aware UTC datetimes.
+
+    PostgreSQL answers `timestamptz` columns aware already; SQLite stores Django's datetimes as
+    naive UTC text, which its converters turn into naive datetimes.
+    """
+    if connections[using].vendor == "postgresql":
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for column in columns:
+            if row[column] is not None:
+                row[column] = row[column].replace(tzinfo=datetime.UTC)
+        out.append(tuple(row))
+    return out
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    """A UUID column's value: PostgreSQL answers UUIDs, SQLite 32 hex digits."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+
+def db_datetime(value: datetime.datetime | None, *, using: str = DEFAULT_DB_ALIAS):
+    """An aware datetime as a parameter of plain SQL, stored the way the ORM stores it (SQLite
+    keeps naive UTC text; a raw parameter would carry its offset and compare as another text)."""
+    if value is None:
+        return None
+    return connections[using].ops.adapt_datetimefield_value(value)
+
+
+def insert_statement(objs, *, returning_pk: bool = False, using: str = DEFAULT_DB_ALIAS):
+    """One INSERT of unsaved `objs` (all of one model, database-generated primary keys) as a
+    statement for `run_batch`, with values prepared exactly as `bulk_create` prepares them
+    (defaults, `pre_save`, encryption of encrypted fields). With `returning_pk` the statement
+    answers the new ids, in order."""
+    model = type(objs[0])
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.generated and not isinstance(f, AutoFieldMixin)
+    ]
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(using=using)
+    if returning_pk:
+        compiler.returning_fields = [model._meta.pk]
+    (statement,) = compiler.as_sql()
+    return statement[0], list(statement[1])
+
+
+def saved(obj, pk, *, using: str = DEFAULT_DB_ALIAS):
+    """`obj`, inserted by `insert_statement(..., returning_pk=True)`, marked as a saved row."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+def select_columns(model, alias: str) -> str:
+    """The column list of `model`'s concrete fields for plain SQL, in `model_from_row`'s order."""
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def model_from_row(model, row, *, using: str = DEFAULT_DB_ALIAS):
+    """A `model` instance from a row of `select_columns(model, ...)`, with the values converted
+    as the ORM converts them (UUIDs, aware datetimes, JSON, encrypted fields)."""
+    connection = connections[using]
+    table = model._meta.db_table
+    values = []
+    for field, value in zip(model._meta.concrete_fields, row, strict=True):
+        column = field.get_col(table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = converter(value, column, connection)
+        values.append(value)
+    return model.from_db(using, [field.attname for field in model._meta.concrete_fields], values)
+
+
+def lock_rows_clause(*, using: str = DEFAULT_DB_ALIAS) -> str:
+    """` FOR UPDATE` where the database locks selected rows; SQLite's writers are serialized."""
+    return " FOR UPDATE" if connections[using].features.has_select_for_update else ""
+
+
+def db_uuid(value: uuid.UUID, *, using: str = DEFAULT_DB_ALIAS):
+    """A UUID as a parameter of plain SQL, stored the way the ORM stores it (hex on SQLite)."""
+    return value if connections[using].features.has_native_uuid_field else value.hex

@@ -124,6 +124,19 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    # Server-side binding lets psycopg prepare the statements a connection repeats (planning is
+    # most of a short query's cost: ~0.2 ms of ~0.35 ms for a join by key on a 2-core machine)
+    # and lets the hot paths pipeline theirs (scheduling.db). Django leaves preparing off; a
+    # statement is prepared on its fifth run here. Behind a pooler in transaction mode that
+    # cannot keep prepared statements, set DATABASE_PREPARE_THRESHOLD=0 (never) or turn
+    # DATABASE_SERVER_SIDE_BINDING off.
+    _db["OPTIONS"].setdefault(
+        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+    )
+    _prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    _db["OPTIONS"].setdefault(
+        "prepare_threshold", _prepare_threshold if _prepare_threshold > 0 else None
+    )
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 DATABASE_IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 

@@ -1,0 +1,138 @@
+"""`scheduling.db`: batched round trips and the plain-SQL helpers of the hot paths."""
+
+import datetime
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.backends.postgresql.base import DatabaseWrapper
+from django.test.utils import CaptureQueriesContext
+
+from scheduling import db
+from scheduling.db import (
+    as_uuid,
+    aware_datetimes,
+    db_datetime,
+    insert_statement,
+    run_batch,
+    saved,
+)
+from scheduling.models import Specialty
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+
+
+def specialty(slug: str) -> Specialty:
+    return Specialty(slug=slug, name=slug.title())
+
+
+def test_a_batch_answers_each_statements_rows_in_order():
+    first, inserted, last = run_batch(
+        [
+            ("SELECT %s + 1", [1]),
+            insert_statement([specialty("cardiology"), specialty("neurology")]),
+            ("SELECT slug FROM scheduling_specialty ORDER BY slug", []),
+        ]
+    )
+    assert first == [(2,)]
+    assert inserted == []  # an INSERT without RETURNING answers no rows
+    assert last == [("cardiology",), ("neurology",)]
+
+
+def test_one_statement_alone_is_sent_as_it_is():
+    assert run_batch([("SELECT %s", ["one"])]) == [[("one",)]]
+
+
+def test_an_insert_can_answer_its_new_id_and_the_object_is_marked_saved():
+    entry = specialty("dermatology")
+    ((new_id,),) = run_batch([insert_statement([entry], returning_pk=True)])[0]
+    saved(entry, new_id)
+    assert Specialty.objects.get(pk=entry.pk).slug == "dermatology"
+    assert not entry._state.adding
+    entry.name = "Skin"
+    entry.save(update_fields=["name"])  # a saved object updates rather than inserts
+    assert Specialty.objects.get(slug="dermatology").name == "Skin"
+
+
+def test_a_failing_statement_raises_djangos_error_and_the_rest_does_not_run():
+    Specialty.objects.create(slug="taken", name="Taken")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        run_batch(
+            [
+                ("SELECT 1", []),
+                insert_statement([specialty("taken")]),
+                insert_statement([specialty("never-inserted")]),
+            ]
+        )
+    assert not Specialty.objects.filter(slug="never-inserted").exists()
+
+
+@on_postgresql
+def test_with_server_side_binding_each_pipelined_statement_is_logged():
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    with CaptureQueriesContext(connection) as ctx:
+        rows = run_batch([("SELECT %s::int", [1]), ("SELECT %s::int", [2])])
+    assert rows == [[(1,)], [(2,)]]
+    assert [q["sql"] for q in ctx.captured_queries] == ["SELECT 1::int", "SELECT 2::int"]
+
+
+@on_postgresql
+def test_with_client_side_binding_the_statements_travel_as_one_query(monkeypatch):
+    """The served profile binds on the server (pipeline mode); a deployment that turns that off
+    gets the same answers from one multi-statement query."""
+    settings_dict = {
+        **connection.settings_dict,
+        "OPTIONS": {**connection.settings_dict["OPTIONS"], "server_side_binding": False},
+    }
+    client_side = DatabaseWrapper(settings_dict, alias="client_side")
+    monkeypatch.setattr(db, "connections", {"default": client_side})
+    try:
+        with CaptureQueriesContext(client_side) as ctx:
+            rows = run_batch(
+                [("SELECT %s::int * 2", [21]), ("SELECT 'x' WHERE false", []), ("SELECT 1", [])]
+            )
+        assert rows == [[(42,)], [], [(1,)]]
+        assert len(ctx.captured_queries) == 1
+    finally:
+        client_side.close()
+
+
+def test_datetimes_as_parameters_compare_like_the_orms():
+    moment = datetime.datetime(2027, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    entry = Specialty.objects.create(slug="timed", name="Timed")
+    Specialty.objects.filter(pk=entry.pk).update(created_at=moment)
+    ((found,),) = run_batch(
+        [("SELECT slug FROM scheduling_specialty WHERE created_at = %s", [db_datetime(moment)])]
+    )[0]
+    assert found == "timed"
+    assert db_datetime(None) is None
+
+
+def test_datetime_columns_come_back_aware_in_utc():
+    moment = datetime.datetime(2027, 3, 2, 9, 0, tzinfo=datetime.UTC)
+    entry = Specialty.objects.create(slug="aware", name="Aware")
+    Specialty.objects.filter(pk=entry.pk).update(created_at=moment)
+    rows = run_batch(
+        [("SELECT slug, created_at FROM scheduling_specialty WHERE id = %s", [entry.pk])]
+    )[0]
+    ((slug, created_at),) = aware_datetimes(rows, (1,))
+    assert (slug, created_at) == ("aware", moment)
+    assert created_at.utcoffset() == datetime.timedelta(0)
+    assert aware_datetimes([(None,)], (0,)) == [(None,)]
+
+
+def test_uuid_columns_come_back_as_uuids():
+    value = uuid.uuid4()
+    assert as_uuid(value) is value
+    assert as_uuid(value.hex) == value
+    assert as_uuid(None) is None
+    entry = Specialty.objects.create(slug="uuid", name="Uuid")
+    ((public_id,),) = run_batch(
+        [("SELECT public_id FROM scheduling_specialty WHERE id = %s", [entry.pk])]
+    )[0]
+    assert as_uuid(public_id) == entry.public_id
+
+
+def test_the_default_connection_is_the_one_batches_use():
+    assert db.connections is connections
