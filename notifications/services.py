@@ -52,17 +52,45 @@ def outbox_enqueue(
     `key_is_new=True` says the key cannot have been used before (it contains an id created in
     this transaction), which skips looking for it.
     """
+    message = outbox_message(
+        event=event,
+        channel=channel,
+        context=context,
+        patient=patient,
+        to=to,
+        language=language,
+        due_at=due_at,
+        idempotency_key=idempotency_key,
+    )
+    if idempotency_key and not key_is_new:
+        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
+    message.save(force_insert=True)
+    outbox_nudge_on_commit(message)
+    return message
+
+
+def outbox_message(
+    *,
+    event: str,
+    channel: str,
+    context: dict,
+    patient: Patient | None = None,
+    to: str | None = None,
+    language: str | None = None,
+    due_at: datetime.datetime | None = None,
+    idempotency_key: str | None = None,
+) -> OutboxMessage:
+    """The unsaved message `outbox_enqueue` would record, for callers that insert a change's
+    whole trail at once; they call `outbox_nudge_on_commit` after inserting it. Raises
+    `NoAddress` like `outbox_enqueue`."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
     if not address:
         raise NoAddress(f"no {channel} address for this recipient")
-    if idempotency_key and not key_is_new:
-        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
-    now = timezone.now()
-    message = OutboxMessage.objects.create(
+    return OutboxMessage(
         event=event,
         channel=channel,
         patient=patient,
@@ -72,12 +100,20 @@ def outbox_enqueue(
         or translation.get_language()
         or settings.LANGUAGE_CODE,
         context=context,
-        due_at=due_at or now,
+        due_at=due_at or timezone.now(),
         idempotency_key=idempotency_key,
     )
-    if message.due_at <= now:
-        transaction.on_commit(_nudge_dispatcher)
-    return message
+
+
+def outbox_nudge_on_commit(message: OutboxMessage) -> None:
+    """Wake the dispatcher when the transaction commits if `message` is due already; once per
+    transaction, however many messages it records."""
+    if message.due_at > timezone.now():
+        return
+    connection = transaction.get_connection()
+    if any(func is _nudge_dispatcher for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_nudge_dispatcher)
 
 
 def _nudge_dispatcher() -> None:

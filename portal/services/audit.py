@@ -45,13 +45,40 @@ def audit_record(
     `actor` may be None for system actions; IP, user agent and request id come from the
     current request context (set by `portal.middleware.RequestContextMiddleware`).
     """
+    event = audit_event(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_ids=patient_ids,
+        changed_fields=changed_fields,
+        role=role,
+        clinic=clinic,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    patient_ids: Iterable = (),
+    changed_fields: Iterable[str] = (),
+    role: str | None = None,
+    clinic=None,
+) -> AuditEvent:
+    """The unsaved event `audit_record` would append, for callers that insert a change's whole
+    trail in one round trip (`scheduling.services.history`)."""
     if role is None:
         # Derived from the actor's memberships unless the caller states the capacity.
         role, derived_clinic = audit_role_and_clinic(actor)
         clinic = clinic if clinic is not None else derived_clinic
     ctx = request_context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         occurred_at=timezone.now(),
         actor_id=actor.pk if authenticated else None,
         actor_public_id=str(actor.public_id) if authenticated else "",

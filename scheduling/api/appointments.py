@@ -193,7 +193,7 @@ class AppointmentListCreateView(APIView):
         data = s.AppointmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        service, doctor = _service(values["service"]), _doctor(values["doctor"])
+        service, doctor = selectors.active_service_and_doctor(values["service"], values["doctor"])
         patient = patient_for_booking(request.user, values.get("patient"))
         channel = channel_for(request.user, values.get("channel"))
         hold = _hold_of(request.user, values.get("hold"))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import permissions
 from portal.models import Clinic
 from scheduling.choices import UPCOMING_STATUSES
+from scheduling.db import db_uuid, model_from_row, run_batch, select_columns
 from scheduling.models import Appointment, Doctor, Service, Specialty
 
 
@@ -55,6 +56,28 @@ def get_by_public_id(qs: QuerySet, public_id) -> object:
         return qs.get(public_id=uuid.UUID(str(public_id)))
     except (qs.model.DoesNotExist, ValueError, TypeError, AttributeError) as exc:
         raise Http404 from exc
+
+
+def active_service_and_doctor(service_id, doctor_id) -> tuple[Service, Doctor]:
+    """The active service and doctor with these public ids, read in one round trip (the
+    booking's hot path); 404 for unknown, inactive or malformed ids."""
+    try:
+        wanted = [(Service, uuid.UUID(str(service_id))), (Doctor, uuid.UUID(str(doctor_id)))]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Http404 from exc
+    services, doctors = run_batch(
+        [
+            (
+                f"SELECT {select_columns(model, 't')} FROM {model._meta.db_table} t"  # noqa: S608 - names and placeholders only
+                " WHERE t.public_id = %s AND t.is_active = %s",
+                [db_uuid(public_id), True],
+            )
+            for model, public_id in wanted
+        ]
+    )
+    if not services or not doctors:
+        raise Http404
+    return model_from_row(Service, services[0]), model_from_row(Doctor, doctors[0])
 
 
 def appointments_all() -> QuerySet[Appointment]:

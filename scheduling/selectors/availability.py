@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import json
 import uuid
 import zoneinfo
 from collections import defaultdict
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db.models import Q
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from portal.models import Clinic
@@ -34,6 +35,7 @@ from scheduling.choices import (
     ExceptionKind,
     ResourceKind,
 )
+from scheduling.db import as_uuid, aware_datetimes, run_batch
 from scheduling.errors import (
     BookingError,
     InvalidInput,
@@ -42,20 +44,8 @@ from scheduling.errors import (
     SlotTaken,
     SlotUnavailable,
 )
-from scheduling.models import (
-    BookingPolicy,
-    Doctor,
-    Equipment,
-    Occupancy,
-    Quota,
-    QuotaCounter,
-    Room,
-    ScheduleException,
-    ScheduleRule,
-    Service,
-    Specialty,
-    Substitution,
-)
+from scheduling.models import BookingPolicy, Doctor, Quota, Service, Specialty
+from scheduling.selectors.range_queries import QUOTA_FIELDS, RangeQueries
 from scheduling.slot_ids import SlotIdMaker
 
 UTC = datetime.UTC
@@ -65,6 +55,7 @@ MAX_RANGE_DAYS = 62
 EARLIEST_DATE = datetime.date.min + datetime.timedelta(days=7)
 LATEST_DATE = datetime.date.max - datetime.timedelta(days=7)
 _DEFAULT_POLICY = BookingPolicy()
+_MINUTE = datetime.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +85,21 @@ class Slot:
     @property
     def end_utc(self) -> datetime.datetime:
         return self.end.astimezone(UTC)
+
+
+class Resolution(NamedTuple):
+    """A slot resolved for booking, read in the booking's transaction.
+
+    `expired_hold_ids`: holds past their expiry whose occupancy rows are in the slot's way.
+    The engine counts them as free, the exclusion constraint does not (it cannot read the
+    clock), so the booking deletes them before taking the time. Nothing live is in the way as
+    of this read: on SQLite the transaction holds the write lock, so none can appear before the
+    booking commits; on PostgreSQL the constraint refuses one that a concurrent booking commits.
+    """
+
+    slot: Slot
+    quotas: list[Quota]
+    expired_hold_ids: list[int]
 
 
 def parse_date(value: datetime.date | str, *, name: str = "date") -> datetime.date:
@@ -201,9 +207,10 @@ def resolve_slot_with_quotas(
     quota_channel: str | None = None,
     now: datetime.datetime | None = None,
     ignore_hold_id: int | None = None,
-) -> tuple[Slot, list[Quota]]:
-    """`resolve_slot`, and the quotas of the quota channel that apply to the slot (its clinic,
-    doctor and service): the engine has loaded them already, so a booking need not again."""
+) -> Resolution:
+    """`resolve_slot`, with what the engine has loaded already that a booking needs: the
+    quotas of the quota channel that apply to the slot (its clinic, doctor and service) and
+    the expired holds in the slot's way (see `Resolution`)."""
     slot, engine = _resolve(
         service=service,
         doctor=doctor,
@@ -214,8 +221,13 @@ def resolve_slot_with_quotas(
         now=now,
         ignore_hold_id=ignore_hold_id,
         ignore_appointment=None,
+        with_expired_holds=True,
     )
-    return slot, engine._quotas_of(slot.clinic_id, slot.doctor_id)
+    return Resolution(
+        slot=slot,
+        quotas=engine._quotas_of(slot.clinic_id, slot.doctor_id),
+        expired_hold_ids=engine.expired_holds_in_the_way(slot),
+    )
 
 
 def _resolve(
@@ -229,6 +241,7 @@ def _resolve(
     now,
     ignore_hold_id,
     ignore_appointment,
+    with_expired_holds=False,
 ) -> tuple[Slot, _Engine]:
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
@@ -256,6 +269,7 @@ def _resolve(
         now=now,
         ignore_hold_id=ignore_hold_id,
         ignore_appointment=ignore_appointment,
+        with_expired_holds=with_expired_holds,
     )
     matches = [c for c in engine.candidates() if c.start == start and c.doctor_id == doctor.pk]
     if not matches:
@@ -317,22 +331,17 @@ class _ClinicInfo(NamedTuple):
     horizon_days: int
 
 
-_CLINIC_FIELDS = (
-    "clinic__timezone",
-    "clinic__public_id",
-    "clinic__booking_policy__mode",
-    "clinic__booking_policy__min_notice_minutes",
-    "clinic__booking_policy__horizon_days",
-)
-
-
 def _clinic_info(timezone_name, public_id, mode, min_notice, horizon) -> _ClinicInfo:
     if mode is None:  # no policy row: the defaults (the joined columns are all NULL)
         mode = _DEFAULT_POLICY.mode
         min_notice = _DEFAULT_POLICY.min_notice_minutes
         horizon = _DEFAULT_POLICY.horizon_days
     return _ClinicInfo(
-        zoneinfo.ZoneInfo(timezone_name), public_id, mode == BookingMode.NATIVE, min_notice, horizon
+        zoneinfo.ZoneInfo(timezone_name),
+        as_uuid(public_id),
+        mode == BookingMode.NATIVE,
+        min_notice,
+        horizon,
     )
 
 
@@ -368,6 +377,13 @@ class _Exception(NamedTuple):
     end_time: datetime.time | None
     slot_step_minutes: int
     room_id: int | None
+
+
+class _Substitution(NamedTuple):
+    absent_doctor_id: int
+    clinic_id: int
+    date: datetime.date
+    substitute_id: int
 
 
 class _Candidate(NamedTuple):
@@ -477,7 +493,7 @@ class _Engine:
     clinics: dict[int, _ClinicInfo]
     rules: list[_Rule]
     exceptions: list[_Exception]
-    substitutions: list[Substitution]
+    substitutions: list[_Substitution]
     busy: _Busy
     rooms: dict[int, list[int]]  # clinic -> room ids of the required kind
     equipment: dict[tuple[int, int], list[int]]  # (clinic, type) -> item ids
@@ -485,6 +501,8 @@ class _Engine:
     quotas: dict[int, list[Quota]] = field(default_factory=dict)  # clinic -> quotas
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
     room_public_ids: dict[int | None, uuid.UUID | None] = field(default_factory=dict)
+    # Rows of expired holds in the range (kind, resource, start, end, hold), when resolving.
+    expired_holds: list[tuple] = field(default_factory=list)
     # Caches of the checks, filled as candidates are evaluated.
     _limits: dict[int, tuple] = field(default_factory=dict, init=False, repr=False)
     _matching_quotas: dict[tuple[int, int], list[Quota]] = field(
@@ -507,144 +525,102 @@ class _Engine:
         now: datetime.datetime,
         ignore_hold_id: int | None = None,
         ignore_appointment: Any = None,
+        with_expired_holds: bool = False,
     ) -> _Engine:
         if channel not in AppointmentChannel.values:
             raise InvalidInput(code="invalid_channel")
         if quota_channel is None:
             quota_channel = QUOTA_CHANNEL_OF[channel]
-        doctor_qs = Doctor.objects.filter(is_active=True, services=service)
-        if doctor is not None:
-            doctor_qs = doctor_qs.filter(pk=doctor.pk)
-        if specialty is not None:
-            doctor_qs = doctor_qs.filter(specialties=specialty)
-        doctors = dict(doctor_qs.values_list("id", "public_id").distinct())  # query 1
-        empty = cls(
-            service=service,
-            channel=channel,
-            quota_channel=quota_channel,
+        if not service.is_active:
+            return cls._empty(service, channel, quota_channel, first, last, now)
+        params = RangeQueries(
+            service_id=service.pk,
+            doctor_id=doctor.pk if doctor is not None else None,
+            specialty_id=specialty.pk if specialty is not None else None,
+            clinic_id=clinic.pk if clinic is not None else None,
             first=first,
             last=last,
-            now=now,
-            doctors=doctors,
-            clinics={},
-            rules=[],
-            exceptions=[],
-            substitutions=[],
-            busy=_Busy([]),
-            rooms={},
-            equipment={},
-            equipment_types=[],
         )
-        if not doctors or not service.is_active:
-            return empty
-
-        clinic_q = Q(clinic=clinic) if clinic is not None else Q()
-        substitutions = list(  # query 2
-            Substitution.objects.filter(clinic_q, date__range=(first, last)).filter(
-                Q(substitute_id__in=doctors) | Q(absent_doctor_id__in=doctors)
-            )
+        # Round trip 1: who works when. Round trip 2: what is taken then (it needs the ids).
+        doctor_rows, substitution_rows, rule_rows, exception_rows, type_rows = run_batch(
+            [
+                params.doctors(),
+                params.substitutions(),
+                params.rules(),
+                params.exceptions(),
+                params.equipment_types(),
+            ]
         )
-        scheduled = set(doctors) | {s.absent_doctor_id for s in substitutions}
+        doctors = {pk: as_uuid(public_id) for pk, public_id in doctor_rows}
+        if not doctors:
+            return cls._empty(service, channel, quota_channel, first, last, now)
+        substitutions = [_Substitution._make(row) for row in substitution_rows]
         # Plain rows, not model objects: the clinic and its policy come along as columns.
         clinics: dict[int, _ClinicInfo] = {}
         # Public ids of every room a slot may name (the key None: rows without a room).
         room_public_ids: dict[int | None, uuid.UUID | None] = {}
         width = len(_Rule._fields)
         rules = []
-        for row in (
-            ScheduleRule.objects.filter(  # query 3
-                clinic_q,
-                doctor_id__in=scheduled,
-                clinic__is_active=True,
-                valid_from__lte=last,
-            )
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
-            .values_list(*_Rule._fields, *_CLINIC_FIELDS, "room__public_id")
-        ):
-            rule = _Rule._make(row[:width])
+        for row in rule_rows:
+            rule = _Rule._make(row[:width])._replace(breaks=json.loads(row[width - 1] or "[]"))
             rules.append(rule)
             if rule.clinic_id not in clinics:
                 clinics[rule.clinic_id] = _clinic_info(*row[width:-1])
-            room_public_ids[rule.room_id] = row[-1]
+            room_public_ids[rule.room_id] = as_uuid(row[-1])
         width = len(_Exception._fields)
         exceptions = []
-        for row in (
-            ScheduleException.objects.filter(  # query 4
-                doctor_id__in=doctors, date_from__lte=last, date_to__gte=first
-            )
-            .filter(Q(clinic__isnull=True) | (clinic_q & Q(clinic__is_active=True)))
-            .values_list(*_Exception._fields, *_CLINIC_FIELDS, "room__public_id")
-        ):
+        for row in exception_rows:
             exc = _Exception._make(row[:width])
             exceptions.append(exc)
             if exc.clinic_id is not None and exc.clinic_id not in clinics:
                 clinics[exc.clinic_id] = _clinic_info(*row[width:-1])
-            room_public_ids[exc.room_id] = row[-1]
+            room_public_ids[exc.room_id] = as_uuid(row[-1])
         if not clinics:
-            return empty
+            return cls._empty(service, channel, quota_channel, first, last, now, doctors)
+        equipment_types = [type_id for (type_id,) in type_rows]
 
-        # Wide enough for every zone's local days plus buffers.
-        lo = datetime.datetime.combine(first, datetime.time(), tzinfo=UTC) - datetime.timedelta(
-            days=1
-        )
-        hi = datetime.datetime.combine(last, datetime.time(), tzinfo=UTC) + datetime.timedelta(
-            days=2
-        )
+        # Only the rules' own rooms are checked, unless the service needs a room of a kind.
+        rule_room_ids = {w.room_id for w in (*rules, *exceptions) if w.room_id is not None}
+        occupancy = {
+            "doctor_ids": doctors,
+            "clinic_ids": clinics,
+            "room_kind": service.room_kind,
+            "rule_room_ids": rule_room_ids,
+            "equipment_type_ids": equipment_types,
+            "now": now,
+            "ignore_hold_id": ignore_hold_id,
+            "ignore_appointment_id": getattr(ignore_appointment, "pk", None),
+        }
+        statements = [params.occupancy(**occupancy)]
+        if with_expired_holds:
+            statements.append(params.occupancy(**occupancy, expired_holds=True))
+        if service.room_kind:
+            statements.append(params.rooms(kind=service.room_kind, clinic_ids=clinics))
+        if equipment_types:
+            statements.append(params.equipment(clinic_ids=clinics, type_ids=equipment_types))
+        if quota_channel:
+            statements += params.quotas(
+                clinic_ids=clinics, doctor_ids=doctors, channel=quota_channel
+            )
+        found = iter(run_batch(statements))
+        occupancy_rows = next(found)
+        expired_holds = next(found) if with_expired_holds else []
         rooms: dict[int, list[int]] = defaultdict(list)
         if service.room_kind:
-            for room_id, clinic_id, public_id in Room.objects.filter(  # query 5
-                clinic_id__in=clinics, kind=service.room_kind, is_active=True
-            ).values_list("id", "clinic_id", "public_id"):
+            for room_id, clinic_id, public_id in next(found):
                 rooms[clinic_id].append(room_id)
-                room_public_ids[room_id] = public_id
-            # Only rooms of the pool are ever checked (see `evaluate`).
-            room_ids = {r for pool in rooms.values() for r in pool}
-        else:
-            # Only the rules' own rooms are checked.
-            room_ids = {w.room_id for w in (*rules, *exceptions) if w.room_id is not None}
-        equipment_types = list(service.equipment_types.values_list("id", flat=True))  # query 6
+                room_public_ids[room_id] = as_uuid(public_id)
         equipment: dict[tuple[int, int], list[int]] = defaultdict(list)
         if equipment_types:
-            for item_id, clinic_id, type_id in Equipment.objects.filter(  # query 7
-                clinic_id__in=clinics, type_id__in=equipment_types, is_active=True
-            ).values_list("id", "clinic_id", "type_id"):
+            for item_id, clinic_id, type_id in next(found):
                 equipment[(clinic_id, type_id)].append(item_id)
-        equipment_ids = [e for pool in equipment.values() for e in pool]
-
-        # Occupancy of the doctors and of the rooms and equipment this service could use only.
-        resources = Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=doctors)
-        if room_ids:
-            resources |= Q(resource_kind=ResourceKind.ROOM, resource_id__in=room_ids)
-        if equipment_ids:
-            resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=equipment_ids)
-        occupancy = Occupancy.objects.filter(resources, starts_at__lt=hi, ends_at__gt=lo)
-        occupancy = occupancy.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        if ignore_hold_id is not None:
-            occupancy = occupancy.exclude(hold_id=ignore_hold_id)
-        if ignore_appointment is not None:
-            occupancy = occupancy.exclude(appointment_id=ignore_appointment.pk)
-        busy = _Busy(  # query 8
-            occupancy.values_list("resource_kind", "resource_id", "starts_at", "ends_at")
-        )
-
         quotas: dict[int, list[Quota]] = defaultdict(list)
         counters: dict[tuple[int, datetime.date], int] = {}
         if quota_channel:
-            quota_rows = list(  # query 9
-                Quota.objects.filter(clinic_id__in=clinics, channel=quota_channel)
-                .filter(Q(service__isnull=True) | Q(service=service))
-                .filter(Q(doctor__isnull=True) | Q(doctor_id__in=doctors))
-            )
-            for quota in quota_rows:
+            for row in next(found):
+                quota = Quota.from_db(DEFAULT_DB_ALIAS, QUOTA_FIELDS, row)
                 quotas[quota.clinic_id].append(quota)
-            if quota_rows:
-                counters = {  # query 10
-                    (quota_id, day): used
-                    for quota_id, day, used in QuotaCounter.objects.filter(
-                        quota__in=quota_rows,
-                        date__range=(first, last),
-                    ).values_list("quota_id", "date", "used")
-                }
+            counters = {(quota_id, day): used for quota_id, day, used in next(found)}
             if ignore_appointment is not None:
                 _credit_own_quota(ignore_appointment, quotas, counters, quota_channel)
         return cls(
@@ -659,13 +635,34 @@ class _Engine:
             rules=rules,
             exceptions=exceptions,
             substitutions=substitutions,
-            busy=busy,
+            busy=_Busy(aware_datetimes(occupancy_rows, (2, 3))),
             rooms=rooms,
             equipment=equipment,
             equipment_types=equipment_types,
             quotas=quotas,
             counters=counters,
             room_public_ids=room_public_ids,
+            expired_holds=aware_datetimes(expired_holds, (2, 3)),
+        )
+
+    @classmethod
+    def _empty(cls, service, channel, quota_channel, first, last, now, doctors=None) -> _Engine:
+        return cls(
+            service=service,
+            channel=channel,
+            quota_channel=quota_channel,
+            first=first,
+            last=last,
+            now=now,
+            doctors=doctors or {},
+            clinics={},
+            rules=[],
+            exceptions=[],
+            substitutions=[],
+            busy=_Busy([]),
+            rooms={},
+            equipment={},
+            equipment_types=[],
         )
 
     # -- schedule ------------------------------------------------------------------------------
@@ -803,6 +800,25 @@ class _Engine:
             ]
             self._matching_quotas[key] = found
         return found
+
+    def expired_holds_in_the_way(self, slot: Slot) -> list[int]:
+        """Holds past their expiry with a row overlapping what `slot` would occupy (the doctor
+        through the buffer, the room and equipment for the visit itself)."""
+        start, end = slot.start_utc, slot.end_utc
+        until = {(ResourceKind.DOCTOR, slot.doctor_id): end + slot.buffer_minutes * _MINUTE}
+        if slot.room_id is not None:
+            until[(ResourceKind.ROOM, slot.room_id)] = end
+        for item in slot.equipment_ids:
+            until[(ResourceKind.EQUIPMENT, item)] = end
+        return sorted(
+            {
+                hold_id
+                for kind, rid, held_from, held_until, hold_id in self.expired_holds
+                if (busy_until := until.get((kind, rid))) is not None
+                and held_from < busy_until
+                and held_until > start
+            }
+        )
 
     def evaluate(self, c: _Candidate) -> Slot | _Refusal:
         """The slot for candidate `c`, or the first rule that refuses it."""

@@ -27,12 +27,12 @@ from scheduling.choices import (
     ALLOWED_TRANSITIONS,
     QUOTA_CHANNEL_OF,
     SELF_SERVICE_CHANNELS,
-    UPCOMING_STATUSES,
     AppointmentChannel,
     AppointmentEventKind,
     AppointmentStatus,
     QuotaChannel,
 )
+from scheduling.db import insert_statement
 from scheduling.errors import (
     HoldInvalid,
     InvalidInput,
@@ -46,22 +46,20 @@ from scheduling.errors import (
 from scheduling.models import (
     Appointment,
     AppointmentMove,
-    BookingPolicy,
     Doctor,
     Hold,
     Occupancy,
     RollbackRecord,
-    Room,
     Service,
 )
 from scheduling.selectors.availability import (
     LATEST_DATE,
-    Slot,
     resolve_slot,
     resolve_slot_with_quotas,
 )
+from scheduling.selectors.places import place_of_booking
 from scheduling.selectors.policy import policy_for
-from scheduling.services.history import record_change
+from scheduling.services.history import change_trail, record_change
 from scheduling.services.occupancy import (
     conflicts_as_slot_taken,
     occupancy_insert,
@@ -131,8 +129,12 @@ def _occupy(
     equipment_ids,
     now: datetime.datetime,
     conflict: type[Exception] = SlotTaken,
-) -> None:
-    occupancy_insert(
+    then=(),
+    expired_holds_in_the_way=None,
+) -> list[list[tuple]]:
+    """Take the appointment's time; `then`: statements for the same round trip (their rows);
+    `expired_holds_in_the_way`: see `occupancy_insert`."""
+    return occupancy_insert(
         spans=spans_for(
             doctor_id=appointment.doctor_id,
             room_id=appointment.room_id,
@@ -145,6 +147,8 @@ def _occupy(
         now=now,
         appointment_id=appointment.pk,
         conflict=conflict,
+        then=then,
+        expired_holds_in_the_way=expired_holds_in_the_way,
     )
 
 
@@ -167,24 +171,6 @@ def _as_utc(start) -> datetime.datetime:
         # Its UTC instant may lie past the calendar's last day (OverflowError).
         raise OutsideBookingWindow(code="beyond_horizon")
     return start.astimezone(datetime.UTC)
-
-
-def _place_of(slot: Slot) -> tuple[Clinic, BookingPolicy, Room | None]:
-    """The slot's clinic, its booking policy (defaults without a row) and its room, in one
-    query: through the room when it is in the slot's clinic (it always is when staff set up
-    schedules in the admin), else the clinic with its policy."""
-    room = None
-    if slot.room_id is not None:
-        room = Room.objects.select_related("clinic", "clinic__booking_policy").get(pk=slot.room_id)
-    if room is not None and room.clinic_id == slot.clinic_id:
-        clinic = room.clinic
-    else:
-        clinic = Clinic.objects.select_related("booking_policy").get(pk=slot.clinic_id)
-    try:
-        policy = clinic.booking_policy
-    except BookingPolicy.DoesNotExist:
-        policy = BookingPolicy(clinic=clinic)
-    return clinic, policy, room
 
 
 def _use_hold(
@@ -247,7 +233,7 @@ def appointment_book(
             actor=actor,
             now=now,
         )
-    slot, quotas = resolve_slot_with_quotas(
+    slot, quotas, expired_holds = resolve_slot_with_quotas(
         service=service,
         doctor=doctor,
         start=start,
@@ -257,15 +243,9 @@ def appointment_book(
         now=now,
         ignore_hold_id=hold.pk if hold is not None else None,
     )
-    slot_clinic, policy, room = _place_of(slot)
-    # One booking of a patient at a time: the limit below is counted under this lock.
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
-    if channel in SELF_SERVICE_CHANNELS:
-        active = Appointment.objects.filter(
-            patient=patient, status__in=UPCOMING_STATUSES, starts_at__gt=now
-        ).count()
-        if active >= policy.max_active_per_patient:
-            raise PolicyViolation(code="too_many_active", limit=policy.max_active_per_patient)
+    slot_clinic, policy, room, active = place_of_booking(slot, patient=patient, now=now)
+    if channel in SELF_SERVICE_CHANNELS and active >= policy.max_active_per_patient:
+        raise PolicyViolation(code="too_many_active", limit=policy.max_active_per_patient)
     quota_take(
         clinic=slot_clinic,
         doctor_id=doctor.pk,
@@ -296,10 +276,7 @@ def appointment_book(
         created_at=now,
         updated_at=now,
     )
-    if slot.equipment_ids:
-        appointment.equipment.set(slot.equipment_ids)
-    _occupy(appointment, equipment_ids=slot.equipment_ids, now=now)
-    record_change(
+    trail = change_trail(
         appointment=appointment,
         kind=K.BOOKED,
         from_status="",
@@ -307,6 +284,20 @@ def appointment_book(
         now=now,
         changed_fields=["status", "starts_at", "doctor", "service", "clinic"],
     )
+    # The equipment links, the occupancy and the trail go in one round trip.
+    links = [
+        Appointment.equipment.through(appointment_id=appointment.pk, equipment_id=item)
+        for item in slot.equipment_ids
+    ]
+    then = [insert_statement(links)] if links else []
+    results = _occupy(
+        appointment,
+        equipment_ids=slot.equipment_ids,
+        now=now,
+        then=[*then, *trail.statements],
+        expired_holds_in_the_way=expired_holds,
+    )
+    trail.inserted(results[len(then) :])
     return appointment
 
 

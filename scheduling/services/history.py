@@ -1,17 +1,21 @@
 """The trail every appointment change leaves, in the same transaction as the change:
-an `AppointmentEvent`, an audit row and outbox messages to the patient."""
+an `AppointmentEvent`, an audit row and outbox messages to the patient, inserted in one round
+trip (with the change's own occupancy rows, when it takes time: see `appointment_book`)."""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import formats, translation
 
-from notifications.services import NoAddress, outbox_enqueue
+from notifications.models import OutboxMessage
+from notifications.services import NoAddress, outbox_message, outbox_nudge_on_commit
 from portal.choices import AuditAction
-from portal.services.audit import audit_record
+from portal.services.audit import audit_event
 from scheduling.choices import AppointmentEventKind
+from scheduling.db import insert_statement, run_batch, saved
 from scheduling.models import Appointment, AppointmentEvent
 
 OBJECT_TYPE = "scheduling.appointment"
@@ -51,6 +55,74 @@ def message_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
     return context
 
 
+@dataclass
+class Trail:
+    """The rows one change appends, built but not yet inserted: its statements go to the
+    database in one round trip, possibly with the change's own writes (`occupancy_insert`'s
+    `then`); `inserted` takes their answers back."""
+
+    event: AppointmentEvent
+    statements: list[tuple[str, list]]
+    messages: list[OutboxMessage]
+
+    def inserted(self, results: list[list[tuple]]) -> AppointmentEvent:
+        """Mark the rows as saved, given the answers of `statements`, in order."""
+        saved(self.event, results[0][0][0])
+        for message in self.messages:
+            outbox_nudge_on_commit(message)
+        return self.event
+
+
+def change_trail(
+    *,
+    appointment: Appointment,
+    kind: str,
+    from_status: str,
+    actor,
+    now: datetime.datetime,
+    changed_fields: list[str],
+    reason: str = "",
+    context: dict[str, Any] | None = None,
+) -> Trail:
+    """The event, the audit row and the patient's messages of one change, to be inserted."""
+    event = AppointmentEvent(
+        appointment=appointment,
+        kind=kind,
+        from_status=from_status,
+        to_status=appointment.status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        occurred_at=now,
+        reason=reason,
+    )
+    audit = audit_event(
+        actor=actor,
+        action=AuditAction.CREATE if kind == K.BOOKED else AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=str(appointment.public_id),
+        patient_ids=[appointment.patient.public_id],
+        changed_fields=changed_fields,
+        clinic=appointment.clinic_id,
+    )
+    message = message_context(appointment, **(context or {}))
+    messages = []
+    for channel in NOTIFY_CHANNELS[kind]:
+        try:
+            messages.append(
+                outbox_message(
+                    event=f"appointment.{kind}",
+                    channel=channel,
+                    patient=appointment.patient,
+                    context=message,
+                )
+            )
+        except NoAddress:
+            continue
+    statements = [insert_statement([event], returning_pk=True), insert_statement([audit])]
+    if messages:
+        statements.append(insert_statement(messages))
+    return Trail(event=event, statements=statements, messages=messages)
+
+
 def record_change(
     *,
     appointment: Appointment,
@@ -63,35 +135,14 @@ def record_change(
     context: dict[str, Any] | None = None,
 ) -> AppointmentEvent:
     """Append the event, the audit row and the patient's messages for one change."""
-    event = AppointmentEvent.objects.create(
+    trail = change_trail(
         appointment=appointment,
         kind=kind,
         from_status=from_status,
-        to_status=appointment.status,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        occurred_at=now,
-        reason=reason,
-    )
-    audit_record(
         actor=actor,
-        action=AuditAction.CREATE if kind == K.BOOKED else AuditAction.UPDATE,
-        object_type=OBJECT_TYPE,
-        object_id=str(appointment.public_id),
-        patient_ids=[appointment.patient.public_id],
+        now=now,
         changed_fields=changed_fields,
-        clinic=appointment.clinic_id,
+        reason=reason,
+        context=context,
     )
-    message = message_context(appointment, **(context or {}))
-    for channel in NOTIFY_CHANNELS[kind]:
-        try:
-            outbox_enqueue(
-                event=f"appointment.{kind}",
-                channel=channel,
-                patient=appointment.patient,
-                context=message,
-                idempotency_key=f"appointment.{kind}:{event.pk}:{channel}",
-                key_is_new=True,  # the event was created just above
-            )
-        except NoAddress:
-            continue
-    return event
+    return trail.inserted(run_batch(trail.statements))

@@ -1,24 +1,30 @@
 """Writing occupancy rows, the ground truth of who is busy when.
 
-On PostgreSQL an exclusion constraint refuses overlapping rows of one resource; on SQLite the
-booking transaction is serialized (BEGIN IMMEDIATE) and `occupancy_insert` checks for overlaps
-itself before inserting.
+One round trip takes a set of spans, on every backend alike: expired holds in the way are
+deleted (a constraint cannot read the clock), the live rows in the way are looked for, and the
+new rows are inserted. On PostgreSQL the exclusion constraint refuses an overlap that a
+concurrent transaction has just committed; on SQLite the booking transaction holds the write
+lock (BEGIN IMMEDIATE), so the look-up before the insert is enough. Callers may send the rest of
+their change's writes in the same round trip (`then`).
+
+The SQL here is composed of constants and `%s` placeholders only; every value is a parameter.
 """
+# ruff: noqa: S608 - see the last paragraph above: no value is ever formatted into the text.
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, OperationalError, transaction
 
 from scheduling.choices import ResourceKind
+from scheduling.db import db_datetime, insert_statement, run_batch
 from scheduling.errors import SlotTaken
-from scheduling.models import Hold, Occupancy
+from scheduling.models import Occupancy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,41 +62,15 @@ def spans_for(
     return spans
 
 
-def _overlapping(spans: Iterable[Span]) -> Q:
-    q = Q(pk__in=[])
-    for s in spans:
-        q |= Q(
-            resource_kind=s.kind,
-            resource_id=s.resource_id,
-            starts_at__lt=s.end,
-            ends_at__gt=s.start,
+def _overlapping(spans: Sequence[Span]) -> tuple[str, list]:
+    """SQL condition: an occupancy row (alias `o`) overlapping any of `spans`."""
+    parts, params = [], []
+    for span in spans:
+        parts.append(
+            "(o.resource_kind = %s AND o.resource_id = %s AND o.starts_at < %s AND o.ends_at > %s)"
         )
-    return q
-
-
-def clear_expired_holds(*, spans: list[Span], now: datetime.datetime) -> bool:
-    """Delete expired holds in the way of `spans` (the constraint cannot read the clock);
-    True if there were any."""
-    hold_ids = set(
-        Occupancy.objects.filter(_overlapping(spans), expires_at__lte=now).values_list(
-            "hold_id", flat=True
-        )
-    )
-    if hold_ids:
-        Hold.objects.filter(pk__in=hold_ids).delete()
-    return bool(hold_ids)
-
-
-def _try_insert(rows: list[Occupancy]) -> IntegrityError | None:
-    """Insert `rows` in a savepoint; the database's error if it refused them as a clash."""
-    try:
-        with transaction.atomic():
-            Occupancy.objects.bulk_create(rows)
-    except IntegrityError as exc:
-        if is_conflict(exc):
-            return exc
-        raise
-    return None
+        params += [span.kind, span.resource_id, db_datetime(span.end), db_datetime(span.start)]
+    return " OR ".join(parts), params
 
 
 def occupancy_insert(
@@ -102,19 +82,19 @@ def occupancy_insert(
     hold_id: int | None = None,
     expires_at: datetime.datetime | None = None,
     conflict: type[Exception] = SlotTaken,
-) -> None:
+    then: Sequence[tuple[str, list]] = (),
+    expired_holds_in_the_way: Sequence[int] | None = None,
+) -> list[list[tuple]]:
     """Insert the rows for `spans`; raise `conflict` if any resource is busy then.
 
-    Expired holds in the way are deleted in this transaction, and only when something is in
-    the way: on PostgreSQL when the constraint refuses the rows (then the insert is retried
-    once), elsewhere when the check before inserting finds any overlapping row.
+    Expired holds in the way are deleted in this transaction. The statements `then` run in the
+    same round trip after the insert; their rows are returned. A conflict leaves the
+    transaction to be rolled back (the callers' `conflicts_as_slot_taken` does).
+
+    `expired_holds_in_the_way`: given when the caller has read, in this transaction, that
+    nothing live is in the way and which expired holds are (`resolve_slot_with_quotas`); then
+    only those are deleted and nothing is looked up again.
     """
-    # SQLite: this transaction holds the write lock, so check-then-insert is safe here.
-    if connection.vendor != "postgresql" and Occupancy.objects.filter(_overlapping(spans)).exists():
-        clear_expired_holds(spans=spans, now=now)
-        live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        if Occupancy.objects.filter(_overlapping(spans)).filter(live).exists():
-            raise conflict()
     rows = [
         Occupancy(
             resource_kind=s.kind,
@@ -128,11 +108,51 @@ def occupancy_insert(
         )
         for s in spans
     ]
-    clash = _try_insert(rows)
-    if clash is not None and clear_expired_holds(spans=spans, now=now):
-        clash = _try_insert(rows)  # once more, now that the expired holds are gone
-    if clash is not None:
-        raise conflict() from clash
+    if expired_holds_in_the_way is not None:
+        return _insert_where_known_free(rows, expired_holds_in_the_way, conflict, then)
+    overlapping, overlap_params = _overlapping(spans)
+    expired = db_datetime(now)
+    # Holds go before their rows: the foreign key is checked at commit.
+    statements = [
+        (
+            "DELETE FROM scheduling_hold WHERE expires_at <= %s AND id IN (SELECT o.hold_id"
+            f" FROM scheduling_occupancy o WHERE o.expires_at <= %s AND ({overlapping}))",
+            [expired, expired, *overlap_params],
+        ),
+        (
+            "DELETE FROM scheduling_occupancy WHERE id IN (SELECT o.id FROM scheduling_occupancy o"
+            f" WHERE o.expires_at <= %s AND ({overlapping}))",
+            [expired, *overlap_params],
+        ),
+        (f"SELECT o.id FROM scheduling_occupancy o WHERE {overlapping}", overlap_params),
+        insert_statement(rows),
+        *then,
+    ]
+    results = _run(statements, conflict)
+    if results[2]:
+        raise conflict()
+    return results[4:]
+
+
+def _insert_where_known_free(rows, hold_ids, conflict, then) -> list[list[tuple]]:
+    statements = []
+    if hold_ids:
+        marks = ", ".join(["%s"] * len(hold_ids))
+        statements += [
+            (f"DELETE FROM scheduling_hold WHERE id IN ({marks})", list(hold_ids)),
+            (f"DELETE FROM scheduling_occupancy WHERE hold_id IN ({marks})", list(hold_ids)),
+        ]
+    statements += [insert_statement(rows), *then]
+    return _run(statements, conflict)[len(statements) - len(then) :]
+
+
+def _run(statements, conflict) -> list[list[tuple]]:
+    try:
+        return run_batch(statements)
+    except IntegrityError as exc:
+        if is_conflict(exc):
+            raise conflict() from exc
+        raise
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -147,3 +147,21 @@ def test_the_outbox_link_appears_only_when_the_page_exists(as_user, network_admi
     with override_settings(DEV_OUTBOX_ENABLED=enabled):
         page = as_user(network_admin).get("/home/").content.decode()
     assert ('href="/notifications/outbox/"' in page) is shown
+
+
+def test_several_due_messages_in_one_transaction_wake_the_dispatcher_once(
+    patient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        outbox_enqueue(event="e", channel="sms", patient=patient, context={})
+        outbox_enqueue(event="e", channel="email", patient=patient, context={})
+    assert [callback.__name__ for callback in callbacks] == ["_nudge_dispatcher"]
+
+
+def test_a_message_due_later_does_not_wake_the_dispatcher(
+    patient, django_capture_on_commit_callbacks
+):
+    later = timezone.now() + datetime.timedelta(hours=1)
+    with django_capture_on_commit_callbacks() as callbacks:
+        outbox_enqueue(event="e", channel="sms", patient=patient, context={}, due_at=later)
+    assert callbacks == []

@@ -246,3 +246,19 @@ def test_the_engines_slots_equal_slots_built_the_ordinary_way(clock, doctor, ser
     assert hash(slot) == hash(rebuilt)
     assert repr(slot) == repr(rebuilt)
     assert dataclasses.asdict(slot) == dataclasses.asdict(rebuilt)
+
+
+def test_an_inactive_service_has_no_slots_and_costs_no_query(
+    clock, doctor, service, django_assert_num_queries
+):
+    service.is_active = False
+    service.save(update_fields=["is_active"])
+    with django_assert_num_queries(0):
+        assert free_slots(service=service, start_date=TUE, end_date=TUE) == []
+
+
+def test_an_empty_id_list_matches_nothing_rather_than_breaking_the_sql():
+    from scheduling.selectors.range_queries import _in
+
+    assert _in("o.resource_id", []) == ("1 = 0", [])
+    assert _in("o.resource_id", [3, 5]) == ("o.resource_id IN (%s, %s)", [3, 5])

@@ -1,16 +1,15 @@
 """Occupancy writes and the translation of database clashes into `SlotTaken`.
 
-PostgreSQL refuses overlaps with its exclusion constraint; SQLite has none, so
-`occupancy_insert` checks first there. Both paths run on either backend here: the check path by
-telling the module it is not on PostgreSQL, the constraint path (on SQLite) by raising the error
-psycopg raises for an exclusion violation.
+PostgreSQL refuses overlaps with its exclusion constraint; SQLite has none, and there the
+look-up that `occupancy_insert` sends before its insert finds them. Where one backend never
+takes a path (a refused insert on SQLite, a look-up that answers first on PostgreSQL), the
+database's answer is given as the driver would give it.
 """
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
-from django.db import IntegrityError, OperationalError, connection
+from django.db import IntegrityError, OperationalError, transaction
 from psycopg import errors as pg_errors
 
 from scheduling.errors import RollbackConflict, SlotTaken
@@ -121,97 +120,76 @@ def test_a_service_that_succeeds_returns_its_result():
 
 
 # --- occupancy_insert ----------------------------------------------------------------------------
+#
+# One path on every backend: clear expired holds in the way, look for live rows in the way,
+# insert. PostgreSQL's exclusion constraint refuses the insert itself when something is in the
+# way; SQLite's look-up finds it. A conflict leaves the transaction to be rolled back, which the
+# services' `conflicts_as_slot_taken` does: the tests wrap the calls in `transaction.atomic()`.
+
+
+def insert(booked, clock, *, shifts, conflict=SlotTaken, then=()):
+    with transaction.atomic():
+        return occupancy_insert(
+            spans=[s for shift in shifts for s in overlapping_spans(booked, shift=shift)],
+            clinic_id=booked.clinic_id,
+            now=clock.now,
+            appointment_id=booked.pk,
+            conflict=conflict,
+            then=then,
+        )
 
 
 def test_an_overlap_is_refused_with_the_callers_error_and_nothing_is_written(clock, booked):
     before = Occupancy.objects.count()
     with pytest.raises(RollbackConflict):
-        occupancy_insert(
-            spans=overlapping_spans(booked, shift=15 * MINUTE),
-            clinic_id=booked.clinic_id,
-            now=clock.now,
-            appointment_id=booked.pk,
-            conflict=RollbackConflict,
-        )
-    assert Occupancy.objects.count() == before
-
-
-def test_without_an_exclusion_constraint_overlaps_are_checked_before_inserting(
-    clock, booked, monkeypatch
-):
-    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="sqlite"))
-    before = Occupancy.objects.count()
+        insert(booked, clock, shifts=[15 * MINUTE], conflict=RollbackConflict)
     with pytest.raises(SlotTaken):
-        occupancy_insert(
-            spans=overlapping_spans(booked, shift=-15 * MINUTE),
-            clinic_id=booked.clinic_id,
-            now=clock.now,
-            appointment_id=booked.pk,
-        )
+        insert(booked, clock, shifts=[-15 * MINUTE])
     assert Occupancy.objects.count() == before
-    # Back to back is not an overlap: the rows go in.
-    occupancy_insert(
-        spans=overlapping_spans(booked, shift=30 * MINUTE),
-        clinic_id=booked.clinic_id,
-        now=clock.now,
-        appointment_id=booked.pk,
-    )
+
+
+def test_back_to_back_is_not_an_overlap_and_the_rows_go_in(clock, booked):
+    before = Occupancy.objects.count()
+    insert(booked, clock, shifts=[30 * MINUTE])
     assert Occupancy.objects.count() == before + 1
 
 
-def test_an_exclusion_violation_from_postgresql_becomes_the_callers_error(
-    clock, booked, monkeypatch
-):
-    """On PostgreSQL the insert itself is refused; the check-first path is skipped."""
-    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="postgresql"))
-    if connection.vendor != "postgresql":
-        refused = db_error(IntegrityError, pg_errors.ExclusionViolation("occupancy_no_overlap"))
+def test_the_statements_to_run_after_answer_their_rows(clock, booked):
+    rows = insert(booked, clock, shifts=[30 * MINUTE], then=[("SELECT 41 + %s", [1])])
+    assert rows == [[(42,)]]
 
-        def bulk_create(rows):
-            raise refused
 
-        monkeypatch.setattr(Occupancy.objects, "bulk_create", bulk_create)
+def test_an_exclusion_violation_becomes_the_callers_error(clock, booked, monkeypatch):
+    """A concurrent transaction committed a clashing row after the look-up: PostgreSQL refuses
+    the insert (raised here as psycopg's error under Django's, as the driver does)."""
+
+    def refused(statements):
+        raise db_error(IntegrityError, pg_errors.ExclusionViolation("occupancy_no_overlap"))
+
+    monkeypatch.setattr(occupancy, "run_batch", refused)
     with pytest.raises(RollbackConflict) as err:
-        occupancy_insert(
-            spans=overlapping_spans(booked, shift=15 * MINUTE),
-            clinic_id=booked.clinic_id,
-            now=clock.now,
-            appointment_id=booked.pk,
-            conflict=RollbackConflict,
-        )
+        insert(booked, clock, shifts=[60 * MINUTE], conflict=RollbackConflict)
     assert isinstance(err.value.__cause__, IntegrityError)
-    assert Occupancy.objects.filter(appointment=booked).count() == 1
+
+
+def test_a_live_row_found_by_the_look_up_refuses_the_insert(clock, booked, monkeypatch):
+    """The look-up is what refuses on SQLite; on PostgreSQL the constraint answers first, so
+    the answer of a look-up that found a row is given here as the database would give it."""
+    monkeypatch.setattr(occupancy, "run_batch", lambda statements: [[], [], [(booked.pk,)], []])
+    with pytest.raises(SlotTaken):
+        insert(booked, clock, shifts=[60 * MINUTE])
 
 
 def test_an_occupancy_row_without_an_owner_is_a_plain_integrity_error(clock, booked):
     """Only clashes become `SlotTaken`; a broken row is a bug and surfaces as one."""
     before = Occupancy.objects.count()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         occupancy_insert(
             spans=overlapping_spans(booked, shift=60 * MINUTE),
             clinic_id=booked.clinic_id,
             now=clock.now,
         )
     assert Occupancy.objects.count() == before
-
-
-def constraint_like_postgresql(monkeypatch):
-    """Run `occupancy_insert`'s PostgreSQL path on either backend: on SQLite a stand-in for the
-    exclusion constraint refuses rows that overlap any existing row of the same resource."""
-    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="postgresql"))
-    if connection.vendor == "postgresql":
-        return
-    original = Occupancy.objects.bulk_create
-
-    def bulk_create(rows):
-        spans = [
-            occupancy.Span(r.resource_kind, r.resource_id, r.starts_at, r.ends_at) for r in rows
-        ]
-        if Occupancy.objects.filter(occupancy._overlapping(spans)).exists():
-            raise db_error(IntegrityError, pg_errors.ExclusionViolation("occupancy_no_overlap"))
-        return original(rows)
-
-    monkeypatch.setattr(Occupancy.objects, "bulk_create", bulk_create)
 
 
 def expired_hold_at(clock, appointment, *, shift):
@@ -238,49 +216,24 @@ def expired_hold_at(clock, appointment, *, shift):
     return held
 
 
-def test_an_expired_hold_in_the_way_is_cleared_when_the_constraint_refuses_and_the_rows_go_in(
-    clock, booked, monkeypatch
-):
-    constraint_like_postgresql(monkeypatch)
+def test_an_expired_hold_in_the_way_is_cleared_and_the_rows_go_in(clock, booked):
     held = expired_hold_at(clock, booked, shift=60 * MINUTE)
-    occupancy_insert(
-        spans=overlapping_spans(booked, shift=60 * MINUTE),
-        clinic_id=booked.clinic_id,
-        now=clock.now,
-        appointment_id=booked.pk,
-    )
+    insert(booked, clock, shifts=[60 * MINUTE])
+    assert not Hold.objects.filter(pk=held.pk).exists()
     assert not Occupancy.objects.filter(hold_id=held.pk).exists()
     assert Occupancy.objects.filter(appointment=booked).count() == 2
 
 
-def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booked, monkeypatch):
-    constraint_like_postgresql(monkeypatch)
-    expired_hold_at(clock, booked, shift=60 * MINUTE)
-    with pytest.raises(SlotTaken) as err:
-        occupancy_insert(
-            # One span where the expired hold is, one over the booked visit.
-            spans=overlapping_spans(booked, shift=60 * MINUTE)
-            + overlapping_spans(booked, shift=15 * MINUTE),
-            clinic_id=booked.clinic_id,
-            now=clock.now,
-            appointment_id=booked.pk,
-        )
-    assert isinstance(err.value.__cause__, IntegrityError)
+def test_an_expired_hold_out_of_the_way_is_left_alone(clock, booked):
+    held = expired_hold_at(clock, booked, shift=120 * MINUTE)
+    insert(booked, clock, shifts=[60 * MINUTE])
+    assert Occupancy.objects.filter(hold_id=held.pk).count() == 1
+
+
+def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booked):
+    held = expired_hold_at(clock, booked, shift=60 * MINUTE)
+    with pytest.raises(SlotTaken):
+        # One span where the expired hold is, one over the booked visit.
+        insert(booked, clock, shifts=[60 * MINUTE, 15 * MINUTE])
     assert Occupancy.objects.filter(appointment=booked).count() == 1
-
-
-def test_without_an_exclusion_constraint_an_expired_hold_in_the_way_is_cleared_first(
-    clock, booked, monkeypatch
-):
-    # The serialized-backend path, on either backend: the check finds the expired hold, clears
-    # it inside the transaction, finds nothing live and inserts.
-    monkeypatch.setattr(occupancy, "connection", SimpleNamespace(vendor="sqlite"))
-    held = expired_hold_at(clock, booked, shift=60 * MINUTE)
-    occupancy_insert(
-        spans=overlapping_spans(booked, shift=60 * MINUTE),
-        clinic_id=booked.clinic_id,
-        now=clock.now,
-        appointment_id=booked.pk,
-    )
-    assert not Occupancy.objects.filter(hold_id=held.pk).exists()
-    assert Occupancy.objects.filter(appointment=booked).count() == 2
+    assert Occupancy.objects.filter(hold_id=held.pk).count() == 1
