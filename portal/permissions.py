@@ -96,6 +96,12 @@ def forget_memberships(user) -> None:
     user.__dict__.pop("_medfront_memberships", None)
 
 
+def remember_no_memberships(user) -> None:
+    """Record that `user` holds no staff role, when the loading query has found out already
+    (API token authentication), so that `_memberships` need not ask again."""
+    user._medfront_memberships = []
+
+
 def staff_roles(user) -> set[str]:
     return {m.role for m in _memberships(user)}
 

@@ -6,8 +6,12 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.test import override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
+from portal import permissions
+from portal.api.authentication import MfaEnforcingTokenAuthentication
 from tests.factories import DEMO_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +123,6 @@ def test_staff_without_an_authenticator_app_get_no_token(api, registrar_a):
 
 def test_a_staff_token_stops_working_once_the_authenticator_is_removed(api, registrar_a):
     from allauth.mfa.models import Authenticator
-    from rest_framework.authtoken.models import Token
 
     TOTP.activate(registrar_a, SECRET)
     body = {"email": registrar_a.email, "password": DEMO_PASSWORD, "otp": current_code()}
@@ -149,3 +152,35 @@ def test_demo_staff_are_exempt_only_under_the_demo_setting(api, registrar_a):
     registrar_a.save(update_fields=["is_demo"])
     body = {"email": registrar_a.email, "password": DEMO_PASSWORD}
     assert api.post(URL, body, format="json").status_code == 200
+
+
+def test_a_token_loads_the_user_their_profile_and_whether_they_are_staff_in_one_query(
+    patient, django_assert_num_queries
+):
+
+    token = Token.objects.create(user=patient.user)
+    with django_assert_num_queries(1):
+        user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
+        assert permissions.is_patient(user)
+        assert not permissions.is_staff_member(user)
+        assert user.patient.pk == patient.pk
+
+
+def test_a_staff_members_token_still_finds_their_roles(registrar_a):
+
+    token = Token.objects.create(user=registrar_a)
+    user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
+    assert permissions.is_staff_member(user)
+    assert not permissions.is_patient(user)
+
+
+def test_an_unknown_or_inactive_users_token_is_refused(patient):
+
+    auth = MfaEnforcingTokenAuthentication()
+    with pytest.raises(AuthenticationFailed):
+        auth.authenticate_credentials("no-such-token")
+    token = Token.objects.create(user=patient.user)
+    patient.user.is_active = False
+    patient.user.save(update_fields=["is_active"])
+    with pytest.raises(AuthenticationFailed):
+        auth.authenticate_credentials(token.key)
