@@ -6,7 +6,8 @@ Seeds the `make bench` network into a throw-away PostgreSQL database (default
 
 - `free_slots()` for one specialty x 30 days x the whole network, `slot_dicts()` of its answer
   and the whole GET /api/v1/slots/ request through Django's test client, with its query count;
-- serial bookings through POST /api/v1/appointments/ (best and median), with the queries of one.
+- serial bookings through POST /api/v1/appointments/ (best and median), with the queries of one;
+- the trivial view and the minimal insert endpoint of `make bench`, and the in-process ratios.
 
 Run it on two commits to compare them; the figures are for comparing, `make bench` reports.
 Environment: `BENCH_DATABASE_URL` (must name a database containing "bench"),
@@ -97,6 +98,16 @@ def measure(state, repeat: int) -> dict:
         book(slot)
         times.append((time.perf_counter() - started) * 1000)
     out["booking_ms"] = (min(times), statistics.median(times))
+    # The two baselines of `make bench`, through the same test client: in-process proxies of
+    # its ratios (the served figures differ, but move together with these).
+    out["trivial_ms"] = _best(lambda: anonymous.get("/bench/trivial"), repeat)
+    values = iter(range(10**6))
+    out["insert_ms"] = _best(
+        lambda: client.post(
+            "/bench/insert", data={"value": next(values)}, content_type="application/json"
+        ),
+        repeat,
+    )
     return out
 
 
@@ -122,9 +133,18 @@ def main() -> int:
             run.drop_database(cfg)
     print(f"== bench.micro, best / median of {repeat}")
     print(f"   slots in answer            {out['slots']}")
-    for key in ("free_slots_ms", "slot_dicts_ms", "request_ms", "booking_ms"):
+    for key in (
+        "free_slots_ms",
+        "slot_dicts_ms",
+        "request_ms",
+        "booking_ms",
+        "trivial_ms",
+        "insert_ms",
+    ):
         best, median = out[key]
         print(f"   {key:26s} {best:8.2f} / {median:8.2f} ms")
+    print(f"   request / trivial (best)   {out['request_ms'][0] / out['trivial_ms'][0]:8.1f}")
+    print(f"   insert / booking (best)    {out['insert_ms'][0] / out['booking_ms'][0]:8.3f}")
     print(f"   queries per slot request   {out['request_queries']}")
     print(f"   queries per booking        {out['booking_queries']}")
     return 0
