@@ -28,12 +28,14 @@ def refuse_staff_without_mfa(user) -> None:
 
 class MfaEnforcingTokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
-        """DRF's check of the token, loading with the user their patient profile and whether
-        they hold any staff role: every API request asks both, now answered by one query."""
+        """DRF's check of the token, loading with the user whether they hold any staff role:
+        every API request asks (the staff MFA rule below), now answered by the same query. The
+        patient profile is not joined: loading it decrypts its fields, which most requests of
+        staff and many of patients never read."""
         model = self.get_model()
         try:
             token = (
-                model.objects.select_related("user", "user__patient")
+                model.objects.select_related("user")
                 .annotate(
                     user_is_staff=Exists(StaffMembership.objects.filter(user=OuterRef("user_id")))
                 )

@@ -154,20 +154,18 @@ def test_demo_staff_are_exempt_only_under_the_demo_setting(api, registrar_a):
     assert api.post(URL, body, format="json").status_code == 200
 
 
-def test_a_token_loads_the_user_their_profile_and_whether_they_are_staff_in_one_query(
+def test_a_token_loads_the_user_and_whether_they_are_staff_in_one_query(
     patient, django_assert_num_queries
 ):
-
     token = Token.objects.create(user=patient.user)
     with django_assert_num_queries(1):
         user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
-        assert permissions.is_patient(user)
         assert not permissions.is_staff_member(user)
-        assert user.patient.pk == patient.pk
+    assert permissions.is_patient(user)
+    assert user.patient.pk == patient.pk
 
 
 def test_a_staff_members_token_still_finds_their_roles(registrar_a):
-
     token = Token.objects.create(user=registrar_a)
     user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
     assert permissions.is_staff_member(user)
@@ -175,7 +173,6 @@ def test_a_staff_members_token_still_finds_their_roles(registrar_a):
 
 
 def test_an_unknown_or_inactive_users_token_is_refused(patient):
-
     auth = MfaEnforcingTokenAuthentication()
     with pytest.raises(AuthenticationFailed):
         auth.authenticate_credentials("no-such-token")
