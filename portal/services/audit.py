@@ -26,18 +26,9 @@ logger = logging.getLogger(__name__)
 LATE_SWEEP_SEALS = 60
 
 
-def audit_record(
-    *,
-    actor,
-    action: str,
-    object_type: str,
-    object_id: str = "",
-    patient_ids: Iterable = (),
-    changed_fields: Iterable[str] = (),
-    role: str | None = None,
-    clinic=None,
-) -> AuditEvent:
-    """Append one audit event. `changed_fields` holds names only, never values.
+def audit_record(**fields) -> AuditEvent:
+    """Append one audit event (the arguments of `audit_event`). `changed_fields` holds names
+    only, never values.
 
     Without `role`, the role and (for one-clinic staff) the clinic are derived from the actor's
     memberships; an explicit `clinic` wins over the derived one.
@@ -45,16 +36,7 @@ def audit_record(
     `actor` may be None for system actions; IP, user agent and request id come from the
     current request context (set by `portal.middleware.RequestContextMiddleware`).
     """
-    event = audit_event(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_ids=patient_ids,
-        changed_fields=changed_fields,
-        role=role,
-        clinic=clinic,
-    )
+    event = audit_event(**fields)
     event.save(force_insert=True)
     return event
 

@@ -489,15 +489,16 @@ class _Engine:
     first: datetime.date
     last: datetime.date
     now: datetime.datetime
-    doctors: dict[int, uuid.UUID]
-    clinics: dict[int, _ClinicInfo]
-    rules: list[_Rule]
-    exceptions: list[_Exception]
-    substitutions: list[_Substitution]
-    busy: _Busy
-    rooms: dict[int, list[int]]  # clinic -> room ids of the required kind
-    equipment: dict[tuple[int, int], list[int]]  # (clinic, type) -> item ids
-    equipment_types: list[int]
+    # Without the rest (an inactive service, no doctor, no schedule): no candidates at all.
+    doctors: dict[int, uuid.UUID] = field(default_factory=dict)
+    clinics: dict[int, _ClinicInfo] = field(default_factory=dict)
+    rules: list[_Rule] = field(default_factory=list)
+    exceptions: list[_Exception] = field(default_factory=list)
+    substitutions: list[_Substitution] = field(default_factory=list)
+    busy: _Busy = field(default_factory=lambda: _Busy([]))
+    rooms: dict[int, list[int]] = field(default_factory=dict)  # clinic -> room ids of the kind
+    equipment: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (clinic, type)
+    equipment_types: list[int] = field(default_factory=list)
     quotas: dict[int, list[Quota]] = field(default_factory=dict)  # clinic -> quotas
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
     room_public_ids: dict[int | None, uuid.UUID | None] = field(default_factory=dict)
@@ -531,8 +532,16 @@ class _Engine:
             raise InvalidInput(code="invalid_channel")
         if quota_channel is None:
             quota_channel = QUOTA_CHANNEL_OF[channel]
+        nothing = {
+            "service": service,
+            "channel": channel,
+            "quota_channel": quota_channel,
+            "first": first,
+            "last": last,
+            "now": now,
+        }
         if not service.is_active:
-            return cls._empty(service, channel, quota_channel, first, last, now)
+            return cls(**nothing)
         params = RangeQueries(
             service_id=service.pk,
             doctor_id=doctor.pk if doctor is not None else None,
@@ -553,7 +562,7 @@ class _Engine:
         )
         doctors = {pk: as_uuid(public_id) for pk, public_id in doctor_rows}
         if not doctors:
-            return cls._empty(service, channel, quota_channel, first, last, now)
+            return cls(**nothing)
         substitutions = [_Substitution._make(row) for row in substitution_rows]
         # Plain rows, not model objects: the clinic and its policy come along as columns.
         clinics: dict[int, _ClinicInfo] = {}
@@ -576,7 +585,7 @@ class _Engine:
                 clinics[exc.clinic_id] = _clinic_info(*row[width:-1])
             room_public_ids[exc.room_id] = as_uuid(row[-1])
         if not clinics:
-            return cls._empty(service, channel, quota_channel, first, last, now, doctors)
+            return cls(**nothing, doctors=doctors)
         equipment_types = [type_id for (type_id,) in type_rows]
 
         # Only the rules' own rooms are checked, unless the service needs a room of a kind.
@@ -643,26 +652,6 @@ class _Engine:
             counters=counters,
             room_public_ids=room_public_ids,
             expired_holds=aware_datetimes(expired_holds, (2, 3)),
-        )
-
-    @classmethod
-    def _empty(cls, service, channel, quota_channel, first, last, now, doctors=None) -> _Engine:
-        return cls(
-            service=service,
-            channel=channel,
-            quota_channel=quota_channel,
-            first=first,
-            last=last,
-            now=now,
-            doctors=doctors or {},
-            clinics={},
-            rules=[],
-            exceptions=[],
-            substitutions=[],
-            busy=_Busy([]),
-            rooms={},
-            equipment={},
-            equipment_types=[],
         )
 
     # -- schedule ------------------------------------------------------------------------------

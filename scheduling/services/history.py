@@ -123,26 +123,8 @@ def change_trail(
     return Trail(event=event, statements=statements, messages=messages)
 
 
-def record_change(
-    *,
-    appointment: Appointment,
-    kind: str,
-    from_status: str,
-    actor,
-    now: datetime.datetime,
-    changed_fields: list[str],
-    reason: str = "",
-    context: dict[str, Any] | None = None,
-) -> AppointmentEvent:
-    """Append the event, the audit row and the patient's messages for one change."""
-    trail = change_trail(
-        appointment=appointment,
-        kind=kind,
-        from_status=from_status,
-        actor=actor,
-        now=now,
-        changed_fields=changed_fields,
-        reason=reason,
-        context=context,
-    )
+def record_change(**change) -> AppointmentEvent:
+    """Append the event, the audit row and the patient's messages for one change (the
+    arguments of `change_trail`) in one round trip of their own."""
+    trail = change_trail(**change)
     return trail.inserted(run_batch(trail.statements))
