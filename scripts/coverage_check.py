@@ -5,7 +5,7 @@ for the total that only goes up. Fails (exit 1) naming each file below 100% with
 lines, or the total below FLOOR. Reads the combined `.coverage` data that pytest-cov leaves.
 
 Raise FLOOR when the total has gone up (to the new total rounded down, the lower of SQLite's
-and PostgreSQL's); never lower it. Measured when it was set: SQLite 93.90%, PostgreSQL 94.25%.
+and PostgreSQL's); never lower it. Measured when it was set: SQLite 94.11%, PostgreSQL 94.50%.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import coverage
 from coverage.exceptions import NoDataError, NoSource
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR = 93
+FLOOR = 94
 # Files that must stay at 100%; a glob takes in every module added to the package later.
 FULL_COVERAGE = [
     "scheduling/services/*.py",
