@@ -1,10 +1,11 @@
 """Free slots: the one source of bookable times.
 
 A range's rules, exceptions, substitutions, occupancy (appointments and live holds), rooms,
-equipment, quotas and counters are loaded in a fixed handful of queries, whatever the range;
-everything else is arithmetic in memory, in each clinic's own time zone. Wall-clock times that
-do not exist (a DST gap) are never slots; wall-clock times that happen twice (a DST fold) are
-two slots, one per real instant. Times are stored and compared in UTC.
+equipment, quotas and counters are loaded in a fixed handful of plain statements, whatever the
+range, sent in two round trips (`range_queries.py`); everything else is arithmetic in memory,
+in each clinic's own time zone. Wall-clock times that do not exist (a DST gap) are never
+slots; wall-clock times that happen twice (a DST fold) are two slots, one per real instant.
+Times are stored and compared in UTC.
 
 Booking services call `resolve_slot`, which runs the very same computation for one start, so
 nothing can be booked that `free_slots` would not offer.
