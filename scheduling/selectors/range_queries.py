@@ -84,6 +84,11 @@ class RangeQueries:
         return sql, params
 
     def _doctor_ids(self) -> Statement:
+        """The doctors as a list for `IN (...)`: one doctor's id as it is (if that doctor does
+        not qualify, `doctors` answers nothing and the engine uses no other answer), else the
+        subquery."""
+        if self.doctor_id is not None:
+            return "%s", [self.doctor_id]
         where, params = self._doctor_filter()
         return f"SELECT d.id FROM scheduling_doctor d WHERE {where}", params
 

@@ -262,3 +262,12 @@ def test_an_empty_id_list_matches_nothing_rather_than_breaking_the_sql():
 
     assert _in("o.resource_id", []) == ("1 = 0", [])
     assert _in("o.resource_id", [3, 5]) == ("o.resource_id IN (%s, %s)", [3, 5])
+
+
+def test_a_doctor_who_is_inactive_or_does_not_do_the_service_has_no_slots(clock, doctor, service):
+    assert free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE)
+    other_service = ServiceFactory()
+    assert free_slots(service=other_service, doctor=doctor, start_date=TUE, end_date=TUE) == []
+    doctor.is_active = False
+    doctor.save(update_fields=["is_active"])
+    assert free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE) == []
