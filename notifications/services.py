@@ -33,37 +33,19 @@ def _address_for(patient: Patient, channel: str) -> str:
     return ""
 
 
-def outbox_enqueue(
-    *,
-    event: str,
-    channel: str,
-    context: dict,
-    patient: Patient | None = None,
-    to: str | None = None,
-    language: str | None = None,
-    due_at: datetime.datetime | None = None,
-    idempotency_key: str | None = None,
-    key_is_new: bool = False,
-) -> OutboxMessage:
-    """Record a message to send once the surrounding transaction commits.
+def outbox_enqueue(*, key_is_new: bool = False, **fields) -> OutboxMessage:
+    """Record a message (the arguments of `outbox_message`) to send once the surrounding
+    transaction commits.
 
     Either `patient` (address taken from the profile for `channel`) or an explicit `to` is
     needed. A repeated `idempotency_key` returns the first message instead of a second one;
     `key_is_new=True` says the key cannot have been used before (it contains an id created in
     this transaction), which skips looking for it.
     """
-    message = outbox_message(
-        event=event,
-        channel=channel,
-        context=context,
-        patient=patient,
-        to=to,
-        language=language,
-        due_at=due_at,
-        idempotency_key=idempotency_key,
-    )
-    if idempotency_key and not key_is_new:
-        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+    message = outbox_message(**fields)
+    key = message.idempotency_key
+    if key and not key_is_new:
+        existing = OutboxMessage.objects.filter(idempotency_key=key).first()
         if existing:
             return existing
     message.save(force_insert=True)
