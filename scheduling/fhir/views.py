@@ -11,7 +11,7 @@ import datetime
 import re
 import uuid
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -310,6 +310,24 @@ def _local_date_bounds(lower, upper) -> tuple[datetime.date, datetime.date]:
     return first, last
 
 
+def _utc_superset(lower, upper) -> Q:
+    """Start times that may meet the bounds: exact for datetime bounds, a day wider either way
+    for local dates (no clinic's zone is a day away from UTC)."""
+    one = datetime.timedelta(days=1)
+    condition = Q()
+    if lower is not None:
+        value, _inclusive, is_dt = lower
+        if not is_dt:
+            value = datetime.datetime.combine(value, datetime.time(), tzinfo=datetime.UTC) - one
+        condition &= Q(starts_at__gte=value)
+    if upper is not None:
+        value, _inclusive, is_dt = upper
+        if not is_dt:
+            value = datetime.datetime.combine(value, datetime.time(), tzinfo=datetime.UTC) + 2 * one
+        condition &= Q(starts_at__lte=value)
+    return condition
+
+
 def _within(start: datetime.datetime, lower, upper) -> bool:
     for bound, is_lower in ((lower, True), (upper, False)):
         if bound is None:
@@ -441,11 +459,14 @@ class AppointmentSearchCreateView(FhirView):
         if wanted:
             qs = qs.filter(status__in=_FHIR_TO_STATUS.get(wanted.split("|")[-1], []))
         lower, upper = _parse_date_params(request.query_params.getlist("date"), "date")
-        items = [
-            r.appointment(a)
-            for a in qs[: self.max_results * 2]
-            if _within(a.starts_at.astimezone(a.clinic.tz), lower, upper)
-        ][: self.max_results]
+        items = []
+        # The database narrows to the bounds widened by a day (dates are each clinic's own);
+        # the exact test is in the clinic's zone.
+        for a in qs.filter(_utc_superset(lower, upper)).iterator(chunk_size=self.max_results):
+            if _within(a.starts_at.astimezone(a.clinic.tz), lower, upper):
+                items.append(r.appointment(a))
+                if len(items) == self.max_results:
+                    break
         return Response(r.bundle(items, self_url=self.search_url(request)))
 
     @idempotent

@@ -275,3 +275,46 @@ def test_fhir_endpoints_are_not_in_the_openapi_schema(api):
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert not any(path.startswith("/fhir") for path in schema["paths"])
+
+
+def test_appointment_search_by_date_finds_old_visits_behind_many_newer_ones(
+    api_as, patient, registrar_a, clinic_a, doctor, service
+):
+    """A busy clinic: the date bounds narrow the search in the database, so a visit long ago
+    is found however many later visits there are."""
+    first = datetime.datetime(2026, 1, 12, 9, 0, tzinfo=clinic_a.tz)
+
+    def visit(start):
+        return Appointment(
+            patient=patient,
+            doctor=doctor,
+            clinic=clinic_a,
+            service=service,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(minutes=30),
+            status="completed",
+            channel="phone",
+            price=service.price,
+            created_at=start,
+            updated_at=start,
+        )
+
+    Appointment.objects.bulk_create(
+        [visit(first)]
+        + [
+            visit(first + datetime.timedelta(days=1 + n // 10, minutes=30 * (n % 10)))
+            for n in range(450)
+        ]
+    )
+    found = entries(fhir(api_as(registrar_a).get(f"{BASE}/Appointment", {"date": "2026-01-12"})))
+    assert len(found) == 1
+    assert found[0]["start"].startswith("2026-01-12T09:00:00")
+    window = entries(
+        fhir(
+            api_as(registrar_a).get(
+                f"{BASE}/Appointment",
+                {"date": ["ge2026-01-13T09:00:00+08:00", "lt2026-01-13T10:00:00+08:00"]},
+            )
+        )
+    )
+    assert [a["start"][:19] for a in window] == ["2026-01-13T09:30:00", "2026-01-13T09:00:00"]
