@@ -103,6 +103,10 @@ class PatientListCreateView(APIView):
 
     @extend_schema(
         operation_id="patients_search",
+        description=(
+            "Exact search by one key: `phone`, `email`, `name` with `birth_date`, or `q` (the "
+            "last four digits of the phone and the surname). Anything else is 400."
+        ),
         parameters=[s.PatientSearchInput],
         responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403)},
     )
