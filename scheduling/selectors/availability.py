@@ -56,7 +56,6 @@ MAX_RANGE_DAYS = 62
 EARLIEST_DATE = datetime.date.min + datetime.timedelta(days=7)
 LATEST_DATE = datetime.date.max - datetime.timedelta(days=7)
 _DEFAULT_POLICY = BookingPolicy()
-_MINUTE = datetime.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -91,16 +90,17 @@ class Slot:
 class Resolution(NamedTuple):
     """A slot resolved for booking, read in the booking's transaction.
 
-    `expired_hold_ids`: holds past their expiry whose occupancy rows are in the slot's way.
-    The engine counts them as free, the exclusion constraint does not (it cannot read the
-    clock), so the booking deletes them before taking the time. Nothing live is in the way as
-    of this read: on SQLite the transaction holds the write lock, so none can appear before the
-    booking commits; on PostgreSQL the constraint refuses one that a concurrent booking commits.
+    `expired_holds`: the rows (kind, resource, start, end, hold) of holds past their expiry
+    that the engine read around the slot. It counts them as free, the exclusion constraint does
+    not (it cannot read the clock), so the booking deletes those in its way before taking the
+    time (`occupancy_insert`). Nothing live is in the way as of this read: on SQLite the
+    transaction holds the write lock, so none can appear before the booking commits; on
+    PostgreSQL the constraint refuses one that a concurrent booking commits.
     """
 
     slot: Slot
     quotas: list[Quota]
-    expired_hold_ids: list[int]
+    expired_holds: list[tuple]
 
 
 def parse_date(value: datetime.date | str, *, name: str = "date") -> datetime.date:
@@ -227,7 +227,7 @@ def resolve_slot_with_quotas(
     return Resolution(
         slot=slot,
         quotas=engine._quotas_of(slot.clinic_id, slot.doctor_id),
-        expired_hold_ids=engine.expired_holds_in_the_way(slot),
+        expired_holds=engine.expired_holds,
     )
 
 
@@ -790,25 +790,6 @@ class _Engine:
             ]
             self._matching_quotas[key] = found
         return found
-
-    def expired_holds_in_the_way(self, slot: Slot) -> list[int]:
-        """Holds past their expiry with a row overlapping what `slot` would occupy (the doctor
-        through the buffer, the room and equipment for the visit itself)."""
-        start, end = slot.start_utc, slot.end_utc
-        until = {(ResourceKind.DOCTOR, slot.doctor_id): end + slot.buffer_minutes * _MINUTE}
-        if slot.room_id is not None:
-            until[(ResourceKind.ROOM, slot.room_id)] = end
-        for item in slot.equipment_ids:
-            until[(ResourceKind.EQUIPMENT, item)] = end
-        return sorted(
-            {
-                hold_id
-                for kind, rid, held_from, held_until, hold_id in self.expired_holds
-                if (busy_until := until.get((kind, rid))) is not None
-                and held_from < busy_until
-                and held_until > start
-            }
-        )
 
     def evaluate(self, c: _Candidate) -> Slot | _Refusal:
         """The slot for candidate `c`, or the first rule that refuses it."""

@@ -130,10 +130,10 @@ def _occupy(
     now: datetime.datetime,
     conflict: type[Exception] = SlotTaken,
     then=(),
-    expired_holds_in_the_way=None,
+    expired_holds_read=None,
 ) -> list[list[tuple]]:
     """Take the appointment's time; `then`: statements for the same round trip (their rows);
-    `expired_holds_in_the_way`: see `occupancy_insert`."""
+    `expired_holds_read`: see `occupancy_insert`."""
     return occupancy_insert(
         spans=spans_for(
             doctor_id=appointment.doctor_id,
@@ -148,7 +148,7 @@ def _occupy(
         appointment_id=appointment.pk,
         conflict=conflict,
         then=then,
-        expired_holds_in_the_way=expired_holds_in_the_way,
+        expired_holds_read=expired_holds_read,
     )
 
 
@@ -295,7 +295,7 @@ def appointment_book(
         equipment_ids=slot.equipment_ids,
         now=now,
         then=[*then, *trail.statements],
-        expired_holds_in_the_way=expired_holds,
+        expired_holds_read=expired_holds,
     )
     trail.inserted(results[len(then) :])
     return appointment

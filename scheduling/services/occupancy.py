@@ -83,7 +83,7 @@ def occupancy_insert(
     expires_at: datetime.datetime | None = None,
     conflict: type[Exception] = SlotTaken,
     then: Sequence[tuple[str, list]] = (),
-    expired_holds_in_the_way: Sequence[int] | None = None,
+    expired_holds_read: Sequence[tuple] | None = None,
 ) -> list[list[tuple]]:
     """Insert the rows for `spans`; raise `conflict` if any resource is busy then.
 
@@ -91,9 +91,10 @@ def occupancy_insert(
     same round trip after the insert; their rows are returned. A conflict leaves the
     transaction to be rolled back (the callers' `conflicts_as_slot_taken` does).
 
-    `expired_holds_in_the_way`: given when the caller has read, in this transaction, that
-    nothing live is in the way and which expired holds are (`resolve_slot_with_quotas`); then
-    only those are deleted and nothing is looked up again.
+    `expired_holds_read`: given when the caller has read, in this transaction, that nothing
+    live is in the way, and the rows (kind, resource, start, end, hold) of expired holds around
+    (`resolve_slot_with_quotas`); then only the holds among them in the way are deleted and
+    nothing is looked up again.
     """
     rows = [
         Occupancy(
@@ -108,8 +109,21 @@ def occupancy_insert(
         )
         for s in spans
     ]
-    if expired_holds_in_the_way is not None:
-        return _insert_where_known_free(rows, expired_holds_in_the_way, conflict, then)
+    if expired_holds_read is not None:
+        in_the_way = sorted(
+            {
+                hold_id
+                for kind, resource_id, held_from, held_until, hold_id in expired_holds_read
+                if any(
+                    s.kind == kind
+                    and s.resource_id == resource_id
+                    and held_from < s.end
+                    and held_until > s.start
+                    for s in spans
+                )
+            }
+        )
+        return _insert_where_known_free(rows, in_the_way, conflict, then)
     overlapping, overlap_params = _overlapping(spans)
     expired = db_datetime(now)
     # Holds go before their rows: the foreign key is checked at commit.

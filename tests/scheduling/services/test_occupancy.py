@@ -237,3 +237,23 @@ def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booke
         insert(booked, clock, shifts=[60 * MINUTE, 15 * MINUTE])
     assert Occupancy.objects.filter(appointment=booked).count() == 1
     assert Occupancy.objects.filter(hold_id=held.pk).count() == 1
+
+
+def test_with_what_the_engine_read_only_the_expired_holds_in_the_way_are_cleared(clock, booked):
+    in_the_way = expired_hold_at(clock, booked, shift=60 * MINUTE)
+    elsewhere = expired_hold_at(clock, booked, shift=120 * MINUTE)
+    read = [
+        (o.resource_kind, o.resource_id, o.starts_at, o.ends_at, o.hold_id)
+        for o in Occupancy.objects.filter(hold__isnull=False)
+    ]
+    with transaction.atomic():
+        occupancy_insert(
+            spans=overlapping_spans(booked, shift=60 * MINUTE),
+            clinic_id=booked.clinic_id,
+            now=clock.now,
+            appointment_id=booked.pk,
+            expired_holds_read=read,
+        )
+    assert not Hold.objects.filter(pk=in_the_way.pk).exists()
+    assert Hold.objects.filter(pk=elsewhere.pk).exists()
+    assert Occupancy.objects.filter(appointment=booked).count() == 2
