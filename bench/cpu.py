@@ -106,20 +106,8 @@ def main() -> int:
     env.setdefault("BENCH_DATABASE_URL", DEFAULT_URL)
     cfg = run.Config(env)
     bookings = max(20, min(int(os.environ.get("BENCH_CPU_REQUESTS", "150")), 400))
-    os.environ.update(run.bench_environment(cfg))
-    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
-        os.environ.pop(key, None)
-    run.recreate_database(cfg)
-    try:
-        run.setup_django()
-        run.migrate()
-        measure_all(scenario.seed_and_count(cfg, {}), bookings)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not cfg.keep_db:
-            run.drop_database(cfg)
+    with run.seeded_network(cfg) as state:
+        measure_all(state, bookings)
     return 0
 
 

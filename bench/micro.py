@@ -116,21 +116,8 @@ def main() -> int:
     env.setdefault("BENCH_DATABASE_URL", DEFAULT_URL)
     cfg = run.Config(env)
     repeat = max(3, min(int(os.environ.get("BENCH_MICRO_REPEAT", "30")), 200))
-    os.environ.update(run.bench_environment(cfg))
-    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
-        os.environ.pop(key, None)
-    run.recreate_database(cfg)
-    try:
-        run.setup_django()
-        run.migrate()
-        state = scenario.seed_and_count(cfg, {})
+    with run.seeded_network(cfg) as state:
         out = measure(state, repeat)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not cfg.keep_db:
-            run.drop_database(cfg)
     print(f"== bench.micro, best / median of {repeat}")
     print(f"   slots in answer            {out['slots']}")
     for key in (

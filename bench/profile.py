@@ -30,21 +30,8 @@ def _stats(profile: cProfile.Profile, sort: str, limit: int = 30) -> str:
 def main() -> int:
     cfg = run.Config(dict(os.environ))
     repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
-    os.environ.update(run.bench_environment(cfg))
-    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
-        os.environ.pop(key, None)
-    run.recreate_database(cfg)
-    try:
-        run.setup_django()
-        run.migrate()
-        state = scenario.seed_and_count(cfg, {})
+    with run.seeded_network(cfg) as state:
         _profile(state, repeat)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not cfg.keep_db:
-            run.drop_database(cfg)
     return 0
 
 

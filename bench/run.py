@@ -22,6 +22,7 @@ Environment: `BENCH_SECONDS` (per phase, default 12), `BENCH_DATABASE_URL`,
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -192,6 +193,28 @@ class Server:
 
 
 # --- in-process parts (Django set up against the bench database) -------------------------------
+
+
+@contextlib.contextmanager
+def seeded_network(cfg: Config):
+    """For the in-process tools (`bench.micro`, `bench.profile`, `bench.cpu`): this process
+    set up as the served one, the bench database recreated, migrated and seeded as `make bench`
+    seeds it; the seeded state is yielded, and the database dropped afterwards unless
+    `BENCH_KEEP_DB=1`."""
+    os.environ.update(bench_environment(cfg))
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+    recreate_database(cfg)
+    try:
+        setup_django()
+        migrate()
+        yield scenario.seed_and_count(cfg, {})
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not cfg.keep_db:
+            drop_database(cfg)
 
 
 def setup_django() -> None:
