@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from notifications.choices import Channel, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.senders import SendError, get_sender
+from notifications.wakeup import wake_dispatcher
 from portal.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -99,9 +100,7 @@ def outbox_nudge_on_commit(message: OutboxMessage) -> None:
 
 
 def _nudge_dispatcher() -> None:
-    from notifications.tasks import dispatch_due_messages
-
-    dispatch_due_messages.delay()
+    wake_dispatcher()
 
 
 def render_message(message: OutboxMessage) -> tuple[str, str]:

@@ -343,4 +343,6 @@ LOGGING = {
 # --- Medfront ----------------------------------------------------------------------------------
 AUDIT_SEAL_GRACE = timedelta(seconds=env.int("AUDIT_SEAL_GRACE_SECONDS", default=60))
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
+# Seconds between two wake-ups of the dispatcher by one web process (notifications/wakeup.py).
+OUTBOX_WAKEUP_INTERVAL = env.float("OUTBOX_WAKEUP_INTERVAL", default=0.25)
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
