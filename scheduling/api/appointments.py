@@ -112,7 +112,7 @@ def _hold_of(user, public_id) -> Hold | None:
 
 
 def _output(appointment) -> dict:
-    return s.AppointmentOutput(appointment).data
+    return s.appointment_output(appointment)
 
 
 def _reload(appointment):
@@ -176,7 +176,7 @@ class AppointmentListCreateView(APIView):
         qs = selectors.appointment_list(user=request.user, when=query.validated_data.get("when"))
         paginator = AppointmentPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.AppointmentOutput(page, many=True).data)
+        return paginator.get_paginated_response([s.appointment_output(a) for a in page])
 
     @extend_schema(
         operation_id="appointments_create",
