@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
@@ -185,25 +186,38 @@ def saved(obj, pk, *, using: str = DEFAULT_DB_ALIAS):
     return obj
 
 
-def select_columns(model, alias: str) -> str:
-    """The column list of `model`'s concrete fields for plain SQL, in `model_from_row`'s order."""
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+def _fields_of(model, names: Sequence[str] | None):
+    """The named concrete fields in the model's own order (`Model.from_db` expects it)."""
+    if names is None:
+        return model._meta.concrete_fields
+    wanted = {model._meta.get_field(name) for name in names}
+    return [field for field in model._meta.concrete_fields if field in wanted]
 
 
-def model_from_row(model, row, *, using: str = DEFAULT_DB_ALIAS):
-    """A `model` instance from a row of `select_columns(model, ...)`, with the values converted
-    as the ORM converts them (UUIDs, aware datetimes, JSON, encrypted fields)."""
+def select_columns(model, alias: str, fields: Sequence[str] | None = None) -> str:
+    """The column list of `model`'s concrete fields (or of the named `fields`) for plain SQL,
+    in `model_from_row`'s order."""
+    return ", ".join(f'{alias}."{field.column}"' for field in _fields_of(model, fields))
+
+
+def model_from_row(
+    model, row, *, fields: Sequence[str] | None = None, using: str = DEFAULT_DB_ALIAS
+):
+    """A `model` instance from a row of `select_columns(model, ..., fields)`, with the values
+    converted as the ORM converts them (UUIDs, aware datetimes, JSON, encrypted fields). Fields
+    not selected are deferred, as with `QuerySet.only`: they load on first access."""
     connection = connections[using]
     table = model._meta.db_table
+    selected = _fields_of(model, fields)
     values = []
-    for field, value in zip(model._meta.concrete_fields, row, strict=True):
+    for field, value in zip(selected, row, strict=True):
         column = field.get_col(table)
         for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
             connection
         ):
             value = converter(value, column, connection)
         values.append(value)
-    return model.from_db(using, [field.attname for field in model._meta.concrete_fields], values)
+    return model.from_db(using, [field.attname for field in selected], values)
 
 
 def lock_rows_clause(*, using: str = DEFAULT_DB_ALIAS) -> str:

@@ -130,6 +130,7 @@ class HoldCreateView(APIView):
         responses={201: s.HoldOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
     )
     def post(self, request):
+        selectors.preload_own_profile_for_booking(request.user)
         require_booker(request.user)
         data = s.HoldInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -189,6 +190,7 @@ class AppointmentListCreateView(APIView):
     )
     @idempotent
     def post(self, request):
+        selectors.preload_own_profile_for_booking(request.user)
         require_booker(request.user)
         data = s.AppointmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -136,3 +136,24 @@ def test_uuid_columns_come_back_as_uuids():
 
 def test_the_default_connection_is_the_one_batches_use():
     assert db.connections is connections
+
+
+def test_a_row_of_some_columns_gives_an_instance_with_the_rest_deferred(patient):
+    from portal.models import Patient
+
+    fields = ("phone", "id", "public_id")  # any order: columns follow the model's
+    (rows,) = run_batch(
+        [
+            (
+                f"SELECT {db.select_columns(Patient, 't', fields)} FROM portal_patient t"  # noqa: S608
+                " WHERE t.id = %s",
+                [patient.pk],
+            )
+        ]
+    )
+    lean = db.model_from_row(Patient, rows[0], fields=fields)
+    assert (lean.pk, lean.public_id, lean.phone) == (patient.pk, patient.public_id, patient.phone)
+    assert "last_name" in lean.get_deferred_fields()
+    with CaptureQueriesContext(connection) as ctx:
+        assert lean.last_name == patient.last_name  # decrypted on its own load
+    assert len(ctx.captured_queries) == 1
