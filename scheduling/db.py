@@ -72,12 +72,53 @@ def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]
     Django's error for it and the rest do not run, as if they had been sent one by one.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql" or len(statements) < 2:
+    if connection.vendor != "postgresql":
         return _one_by_one(connection, statements)
-    options = connection.settings_dict.get("OPTIONS") or {}
-    if options.get("server_side_binding"):
-        return _pipelined(connection, statements)
-    return _joined(connection, statements)
+    merged = _merge_inserts(statements)
+    to_send = [statement for statement, _count in merged]
+    if len(to_send) < 2:
+        results = _one_by_one(connection, to_send)
+    else:
+        options = connection.settings_dict.get("OPTIONS") or {}
+        send = _pipelined if options.get("server_side_binding") else _joined
+        results = send(connection, to_send)
+    # A merged statement stands for `count` INSERTs, each of which answers no rows.
+    answers = []
+    for rows, (_statement, count) in zip(results, merged, strict=True):
+        answers.extend([rows] if count == 1 else [[] for _ in range(count)])
+    return answers
+
+
+def _is_plain_insert(sql: str) -> bool:
+    return sql.startswith("INSERT INTO ") and " RETURNING " not in sql
+
+
+def _merge_inserts(statements) -> list[tuple[tuple[str, list], int]]:
+    """PostgreSQL: consecutive INSERTs without RETURNING as one statement of data-modifying
+    CTEs (each statement has a fixed cost on both ends, whatever it writes). Such INSERTs
+    answer no rows, and if one fails the statement fails as a whole, which leaves the
+    transaction as failed as the first failing INSERT would; nothing else is merged (a DELETE
+    beside an INSERT of the same table in one statement could run after it)."""
+    merged: list[tuple[tuple[str, list], int]] = []
+    run: list[tuple[str, list]] = []
+
+    def flush():
+        if len(run) == 1:
+            merged.append((run[0], 1))
+        elif run:
+            parts = ", ".join(f"w{number} AS ({sql})" for number, (sql, _p) in enumerate(run))
+            params = [value for _sql, values in run for value in values]
+            merged.append((("WITH " + parts + " SELECT 1", params), len(run)))
+        run.clear()
+
+    for sql, params in statements:
+        if _is_plain_insert(sql):
+            run.append((sql, params))
+            continue
+        flush()
+        merged.append(((sql, params), 1))
+    flush()
+    return merged
 
 
 def _one_by_one(connection, statements) -> list[list[tuple]]:
@@ -158,16 +199,19 @@ def db_datetime(value: datetime.datetime | None, *, using: str = DEFAULT_DB_ALIA
     return connections[using].ops.adapt_datetimefield_value(value)
 
 
-def insert_statement(objs, *, returning_pk: bool = False, using: str = DEFAULT_DB_ALIAS):
-    """One INSERT of unsaved `objs` (all of one model, database-generated primary keys) as a
-    statement for `run_batch`, with values prepared exactly as `bulk_create` prepares them
-    (defaults, `pre_save`, encryption of encrypted fields). With `returning_pk` the statement
-    answers the new ids, in order."""
+def insert_statement(
+    objs, *, returning_pk: bool = False, with_pk: bool = False, using: str = DEFAULT_DB_ALIAS
+):
+    """One INSERT of unsaved `objs` (all of one model) as a statement for `run_batch`, with
+    values prepared exactly as `bulk_create` prepares them (defaults, `pre_save`, encryption
+    of encrypted fields). Primary keys come from the database, or with `with_pk` from the
+    objects (ids reserved by `reserve_ids`). With `returning_pk` the statement answers the new
+    ids, in order."""
     model = type(objs[0])
     fields = [
         f
         for f in model._meta.concrete_fields
-        if not f.generated and not isinstance(f, AutoFieldMixin)
+        if not f.generated and (with_pk or not isinstance(f, AutoFieldMixin))
     ]
     query = InsertQuery(model)
     query.insert_values(fields, objs)
@@ -176,6 +220,29 @@ def insert_statement(objs, *, returning_pk: bool = False, using: str = DEFAULT_D
         compiler.returning_fields = [model._meta.pk]
     (statement,) = compiler.as_sql()
     return statement[0], list(statement[1])
+
+
+def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    """A statement answering one row: a new primary key for each of `models` (distinct
+    models), to insert later in this transaction with `insert_statement(..., with_pk=True)`,
+    so that rows referring to it can go in the same round trip. PostgreSQL takes them from the
+    columns' sequences (never handed out twice); SQLite computes the next AUTOINCREMENT value,
+    which is safe because its writers hold the write lock from BEGIN IMMEDIATE (settings) and
+    insert before committing."""
+    connection = connections[using]
+    columns, params = [], []
+    for model in models:
+        table, column = model._meta.db_table, model._meta.pk.column
+        if connection.vendor == "postgresql":
+            columns.append("nextval(pg_get_serial_sequence(%s, %s))")
+            params += [table, column]
+        else:
+            quoted = connection.ops.quote_name
+            highest = f"SELECT MAX({quoted(column)}) FROM {quoted(table)}"  # noqa: S608 - our names
+            sequence = "SELECT seq FROM sqlite_sequence WHERE name = %s"
+            columns.append(f"MAX(COALESCE(({sequence}), 0), COALESCE(({highest}), 0)) + 1")
+            params.append(table)
+    return "SELECT " + ", ".join(columns), params
 
 
 def saved(obj, pk, *, using: str = DEFAULT_DB_ALIAS):

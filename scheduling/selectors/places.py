@@ -8,20 +8,37 @@ placeholders only; every value is a parameter.
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 from portal.models import Clinic, Patient
 from scheduling.choices import UPCOMING_STATUSES
-from scheduling.db import db_datetime, lock_rows_clause, model_from_row, run_batch, select_columns
+from scheduling.db import (
+    db_datetime,
+    lock_rows_clause,
+    model_from_row,
+    reserve_ids,
+    run_batch,
+    select_columns,
+)
 from scheduling.models import BookingPolicy, Room
 from scheduling.selectors.availability import Slot
 
 
+class Place(NamedTuple):
+    clinic: Clinic
+    policy: BookingPolicy
+    room: Room | None
+    active: int  # the patient's upcoming active appointments
+    ids: tuple[int, ...]  # reserved for `reserve_ids_for`, in order
+
+
 def place_of_booking(
-    slot: Slot, *, patient: Patient, now: datetime.datetime
-) -> tuple[Clinic, BookingPolicy, Room | None, int]:
+    slot: Slot, *, patient: Patient, now: datetime.datetime, reserve_ids_for: tuple = ()
+) -> Place:
     """The slot's clinic, its booking policy (defaults without a row) and its room, and the
     patient's upcoming active appointments, counted under a lock on the patient's row (one
-    booking of a patient at a time: call it inside the booking's transaction)."""
+    booking of a patient at a time: call it inside the booking's transaction); with new ids
+    for the models `reserve_ids_for` (`scheduling.db.reserve_ids`) in the same round trip."""
     statuses = ", ".join(["%s"] * len(UPCOMING_STATUSES))
     statements = [
         (
@@ -37,6 +54,8 @@ def place_of_booking(
             [*UPCOMING_STATUSES, db_datetime(now), patient.pk],
         ),
     ]
+    if reserve_ids_for:
+        statements.append(reserve_ids(*reserve_ids_for))
     if slot.room_id is not None:
         statements.append(
             (
@@ -44,7 +63,9 @@ def place_of_booking(
                 [slot.room_id],
             )
         )
-    places, counts, *rooms = run_batch(statements)
+    places, counts, *rest = run_batch(statements)
+    ids = tuple(rest.pop(0)[0]) if reserve_ids_for else ()
+    rooms = rest
     (row,) = places
     width = len(Clinic._meta.concrete_fields)
     clinic = model_from_row(Clinic, row[:width])
@@ -55,4 +76,4 @@ def place_of_booking(
         policy.clinic = clinic
     room = model_from_row(Room, rooms[0][0]) if rooms else None
     ((active,),) = counts
-    return clinic, policy, room, active
+    return Place(clinic, policy, room, active, ids)

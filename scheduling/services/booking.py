@@ -32,7 +32,7 @@ from scheduling.choices import (
     AppointmentStatus,
     QuotaChannel,
 )
-from scheduling.db import insert_statement
+from scheduling.db import insert_statement, saved
 from scheduling.errors import (
     HoldInvalid,
     InvalidInput,
@@ -45,6 +45,7 @@ from scheduling.errors import (
 )
 from scheduling.models import (
     Appointment,
+    AppointmentEvent,
     AppointmentMove,
     Doctor,
     Hold,
@@ -243,7 +244,11 @@ def appointment_book(
         now=now,
         ignore_hold_id=hold.pk if hold is not None else None,
     )
-    slot_clinic, policy, room, active = place_of_booking(slot, patient=patient, now=now)
+    # Ids for the appointment and its event, so that every row of the booking, which refer
+    # to both, goes to the database in the one round trip below.
+    slot_clinic, policy, room, active, (appointment_id, event_id) = place_of_booking(
+        slot, patient=patient, now=now, reserve_ids_for=(Appointment, AppointmentEvent)
+    )
     if channel in SELF_SERVICE_CHANNELS and active >= policy.max_active_per_patient:
         raise PolicyViolation(code="too_many_active", limit=policy.max_active_per_patient)
     quota_take(
@@ -258,7 +263,8 @@ def appointment_book(
     )
     if hold is not None:
         hold.delete()
-    appointment = Appointment.objects.create(
+    appointment = Appointment(
+        pk=appointment_id,
         patient=patient,
         doctor=doctor,
         clinic=slot_clinic,
@@ -283,21 +289,25 @@ def appointment_book(
         actor=actor,
         now=now,
         changed_fields=["status", "starts_at", "doctor", "service", "clinic"],
+        event_id=event_id,
     )
-    # The equipment links, the occupancy and the trail go in one round trip.
+    # The occupancy, the appointment, its equipment links and the trail go in one round trip.
     links = [
         Appointment.equipment.through(appointment_id=appointment.pk, equipment_id=item)
         for item in slot.equipment_ids
     ]
-    then = [insert_statement(links)] if links else []
+    rows = [insert_statement([appointment], with_pk=True)]
+    if links:
+        rows.append(insert_statement(links))
     results = _occupy(
         appointment,
         equipment_ids=slot.equipment_ids,
         now=now,
-        then=[*then, *trail.statements],
+        then=[*rows, *trail.statements],
         expired_holds_read=expired_holds,
     )
-    trail.inserted(results[len(then) :])
+    saved(appointment, appointment_id)
+    trail.inserted(results[len(rows) :])
     return appointment
 
 

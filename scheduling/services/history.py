@@ -66,8 +66,9 @@ class Trail:
     messages: list[OutboxMessage]
 
     def inserted(self, results: list[list[tuple]]) -> AppointmentEvent:
-        """Mark the rows as saved, given the answers of `statements`, in order."""
-        saved(self.event, results[0][0][0])
+        """Mark the rows as saved, given the answers of `statements`, in order (not read when
+        the event's id was reserved)."""
+        saved(self.event, self.event.pk if self.event.pk is not None else results[0][0][0])
         for message in self.messages:
             outbox_nudge_on_commit(message)
         return self.event
@@ -83,9 +84,12 @@ def change_trail(
     changed_fields: list[str],
     reason: str = "",
     context: dict[str, Any] | None = None,
+    event_id: int | None = None,
 ) -> Trail:
-    """The event, the audit row and the patient's messages of one change, to be inserted."""
+    """The event, the audit row and the patient's messages of one change, to be inserted;
+    `event_id`: an id reserved for the event (`scheduling.db.reserve_ids`)."""
     event = AppointmentEvent(
+        pk=event_id,
         appointment=appointment,
         kind=kind,
         from_status=from_status,
@@ -117,7 +121,10 @@ def change_trail(
             )
         except NoAddress:
             continue
-    statements = [insert_statement([event], returning_pk=True), insert_statement([audit])]
+    statements = [
+        insert_statement([event], with_pk=event_id is not None, returning_pk=event_id is None),
+        insert_statement([audit]),
+    ]
     if messages:
         statements.append(insert_statement(messages))
     return Trail(event=event, statements=statements, messages=messages)
