@@ -288,6 +288,21 @@ def _resolve(
 # --- Internals ---------------------------------------------------------------------------------
 
 
+def _live_and_expired(rows, *, with_expiry: bool, now) -> tuple[list[tuple], list[tuple]]:
+    """Occupancy rows (`RangeQueries.occupancy`) as the live spans (kind, resource, start,
+    end) and, with `with_expiry`, the expired holds' rows (the same and the hold)."""
+    if not with_expiry:
+        return aware_datetimes(rows, (2, 3)), []
+    live, expired = [], []
+    for row in aware_datetimes(rows, (2, 3, 5)):
+        expires_at = row[5]
+        if expires_at is not None and expires_at <= now:
+            expired.append(row[:5])
+        else:
+            live.append(row[:4])
+    return live, expired
+
+
 def _credit_own_quota(appointment, quotas, counters, quota_channel) -> None:
     """A moved appointment does not compete with itself for its own day's quota."""
     if appointment.quota_channel != quota_channel:
@@ -601,9 +616,7 @@ class _Engine:
             "ignore_hold_id": ignore_hold_id,
             "ignore_appointment_id": getattr(ignore_appointment, "pk", None),
         }
-        statements = [params.occupancy(**occupancy)]
-        if with_expired_holds:
-            statements.append(params.occupancy(**occupancy, expired_holds=True))
+        statements = [params.occupancy(**occupancy, with_expiry=with_expired_holds)]
         if service.room_kind:
             statements.append(params.rooms(kind=service.room_kind, clinic_ids=clinics))
         if equipment_types:
@@ -613,8 +626,9 @@ class _Engine:
                 clinic_ids=clinics, doctor_ids=doctors, channel=quota_channel
             )
         found = iter(run_batch(statements))
-        occupancy_rows = next(found)
-        expired_holds = next(found) if with_expired_holds else []
+        occupancy_rows, expired_holds = _live_and_expired(
+            next(found), with_expiry=with_expired_holds, now=now
+        )
         rooms: dict[int, list[int]] = defaultdict(list)
         if service.room_kind:
             for room_id, clinic_id, public_id in next(found):
@@ -645,14 +659,14 @@ class _Engine:
             rules=rules,
             exceptions=exceptions,
             substitutions=substitutions,
-            busy=_Busy(aware_datetimes(occupancy_rows, (2, 3))),
+            busy=_Busy(occupancy_rows),
             rooms=rooms,
             equipment=equipment,
             equipment_types=equipment_types,
             quotas=quotas,
             counters=counters,
             room_public_ids=room_public_ids,
-            expired_holds=aware_datetimes(expired_holds, (2, 3)),
+            expired_holds=expired_holds,
         )
 
     # -- schedule ------------------------------------------------------------------------------

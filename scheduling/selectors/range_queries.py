@@ -212,12 +212,13 @@ class RangeQueries:
         now: datetime.datetime,
         ignore_hold_id: int | None,
         ignore_appointment_id: int | None,
-        expired_holds: bool = False,
+        with_expiry: bool = False,
     ) -> Statement:
         """Busy spans of the doctors and of the rooms and equipment this service could use
         (appointments and unexpired holds), from a day before the range to two after it: wide
-        enough for every zone's local days plus buffers. With `expired_holds`, the rows of
-        holds past their expiry there instead, each with its hold."""
+        enough for every zone's local days plus buffers. With `with_expiry`, also the rows of
+        holds past their expiry, each row with its hold and expiry (the caller tells them
+        apart: a booking clears the expired ones in its way)."""
         doctors, params = _in("o.resource_id", doctor_ids)
         resources = f"(o.resource_kind = %s AND {doctors})"
         params = [ResourceKind.DOCTOR.value, *params]
@@ -245,20 +246,19 @@ class RangeQueries:
             params += [ResourceKind.EQUIPMENT.value, *item_params]
         lo = datetime.datetime.combine(self.first, datetime.time(), tzinfo=datetime.UTC)
         hi = datetime.datetime.combine(self.last, datetime.time(), tzinfo=datetime.UTC)
-        if expired_holds:
-            columns, live = ", o.hold_id", "o.expires_at <= %s"
-        else:
-            columns, live = "", "(o.expires_at IS NULL OR o.expires_at > %s)"
+        columns = ", o.hold_id, o.expires_at" if with_expiry else ""
         sql = (
             f"SELECT o.resource_kind, o.resource_id, o.starts_at, o.ends_at{columns}"
             f" FROM scheduling_occupancy o WHERE ({resources})"
-            f" AND o.starts_at < %s AND o.ends_at > %s AND {live}"
+            " AND o.starts_at < %s AND o.ends_at > %s"
         )
         params += [
             db_datetime(hi + datetime.timedelta(days=2)),
             db_datetime(lo - datetime.timedelta(days=1)),
-            db_datetime(now),
         ]
+        if not with_expiry:
+            sql += " AND (o.expires_at IS NULL OR o.expires_at > %s)"
+            params.append(db_datetime(now))
         if ignore_hold_id is not None:
             sql += " AND (o.hold_id IS NULL OR o.hold_id <> %s)"
             params.append(ignore_hold_id)
