@@ -622,8 +622,8 @@ class _Engine:
         if equipment_types:
             statements.append(params.equipment(clinic_ids=clinics, type_ids=equipment_types))
         if quota_channel:
-            statements += params.quotas(
-                clinic_ids=clinics, doctor_ids=doctors, channel=quota_channel
+            statements.append(
+                params.quotas(clinic_ids=clinics, doctor_ids=doctors, channel=quota_channel)
             )
         found = iter(run_batch(statements))
         occupancy_rows, expired_holds = _live_and_expired(
@@ -641,10 +641,15 @@ class _Engine:
         quotas: dict[int, list[Quota]] = defaultdict(list)
         counters: dict[tuple[int, datetime.date], int] = {}
         if quota_channel:
+            width, seen = len(QUOTA_FIELDS), set()
             for row in next(found):
-                quota = Quota.from_db(DEFAULT_DB_ALIAS, QUOTA_FIELDS, row)
-                quotas[quota.clinic_id].append(quota)
-            counters = {(quota_id, day): used for quota_id, day, used in next(found)}
+                quota_id, day, used = row[0], row[width], row[width + 1]
+                if quota_id not in seen:  # a row per counter; ordered by quota
+                    seen.add(quota_id)
+                    quota = Quota.from_db(DEFAULT_DB_ALIAS, QUOTA_FIELDS, row[:width])
+                    quotas[quota.clinic_id].append(quota)
+                if day is not None:
+                    counters[(quota_id, day)] = used
             if ignore_appointment is not None:
                 _credit_own_quota(ignore_appointment, quotas, counters, quota_channel)
         return cls(

@@ -269,9 +269,10 @@ class RangeQueries:
 
     def quotas(
         self, *, clinic_ids: Collection[int], doctor_ids: Collection[int], channel: str
-    ) -> list[Statement]:
+    ) -> Statement:
         """The channel's quotas in the clinics that may apply to the doctors and the service,
-        then their counters in the range."""
+        each with its counters in the range: a row per counter (the quota's columns, then the
+        counter's date and count), or one with NULLs for a quota without any."""
         clinics, clinic_params = _in("q.clinic_id", clinic_ids)
         doctors, doctor_params = _in("q.doctor_id", doctor_ids)
         where = (
@@ -280,12 +281,10 @@ class RangeQueries:
         )
         params = [*clinic_params, channel, self.service_id, *doctor_params]
         columns = ", ".join(f'q."{name}"' for name in QUOTA_FIELDS)
-        return [
-            (f"SELECT {columns} FROM scheduling_quota q WHERE {where} ORDER BY q.id", params),
-            (
-                "SELECT qc.quota_id, qc.date, qc.used FROM scheduling_quotacounter qc"
-                f" JOIN scheduling_quota q ON q.id = qc.quota_id WHERE {where}"
-                " AND qc.date >= %s AND qc.date <= %s",
-                [*params, self.first, self.last],
-            ),
-        ]
+        return (
+            f"SELECT {columns}, qc.date, qc.used FROM scheduling_quota q"
+            " LEFT JOIN scheduling_quotacounter qc ON qc.quota_id = q.id"
+            " AND qc.date >= %s AND qc.date <= %s"
+            f" WHERE {where} ORDER BY q.id",
+            [self.first, self.last, *params],
+        )

@@ -369,7 +369,7 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     # Statements: PostgreSQL gets them in a few round trips (the engine's two, the place with
     # the patient's lock and count and the reserved ids, the writes) and the writes, all
     # INSERTs, as one statement; SQLite runs each INSERT on its own.
-    with django_assert_num_queries(14 if connection.vendor == "postgresql" else 18):
+    with django_assert_num_queries(13 if connection.vendor == "postgresql" else 17):
         appointment = book(patient, doctor, service, tue9, actor=user)
     # The returned appointment carries what the API answer shows, without a reload.
     assert appointment.clinic == clinic_a
