@@ -47,25 +47,17 @@ def test_a_burst_of_requests_is_published_once_or_twice_not_once_each():
     assert 1 <= publish.calls <= 2
 
 
-def test_a_request_after_a_quiet_period_is_published_again():
-    publish = Recorder()
+@pytest.mark.parametrize("first_publish_fails", [False, True])
+def test_a_request_after_a_quiet_period_is_published_again(caplog, first_publish_fails):
+    publish = Recorder(fail_first=first_publish_fails)
     coalescer = Wakeup(publish, interval=0.05)
     coalescer.request()
     assert publish.wait_for(1) == 1
     time.sleep(0.2)
     coalescer.request()
     assert publish.wait_for(2) == 2
-
-
-def test_a_failed_publish_is_logged_and_the_next_request_still_publishes(caplog):
-    publish = Recorder(fail_first=True)
-    coalescer = Wakeup(publish, interval=0.05)
-    coalescer.request()
-    assert publish.wait_for(1) == 1
-    time.sleep(0.2)
-    coalescer.request()
-    assert publish.wait_for(2) == 2
-    assert "could not wake the outbox dispatcher" in caplog.text
+    # A broker that is down is logged; the thread goes on serving requests.
+    assert ("could not wake the outbox dispatcher" in caplog.text) is first_publish_fails
 
 
 def test_a_forked_process_starts_its_own_thread():

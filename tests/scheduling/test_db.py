@@ -224,3 +224,25 @@ def test_a_reserved_id_stays_above_a_deleted_highest_row():
     gone.delete()
     ((reserved,),) = run_batch([db.reserve_ids(Specialty)])[0]
     assert reserved > gone_id
+
+
+def test_merging_joins_runs_of_plain_inserts_only_and_keeps_parameter_order():
+    insert_a = ('INSERT INTO "a" ("x") VALUES (%s)', [1])
+    insert_b = ('INSERT INTO "b" ("y", "z") VALUES (%s, %s)', [2, 3])
+    returning = ('INSERT INTO "c" ("x") VALUES (%s) RETURNING "c"."id"', [4])
+    select = ("SELECT %s", [5])
+    merged = db._merge_inserts([insert_a, insert_b, select, insert_a, returning, insert_b])
+    assert merged == [
+        (
+            (
+                'WITH w0 AS (INSERT INTO "a" ("x") VALUES (%s)),'
+                ' w1 AS (INSERT INTO "b" ("y", "z") VALUES (%s, %s)) SELECT 1',
+                [1, 2, 3],
+            ),
+            2,
+        ),
+        (select, 1),
+        (insert_a, 1),  # a run of one is sent as it is
+        (returning, 1),  # answers rows: never merged
+        (insert_b, 1),
+    ]
