@@ -89,6 +89,11 @@ def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]
     return answers
 
 
+# psycopg's `_queries.MAX_CACHED_STATEMENT_LENGTH` and `MAX_CACHED_STATEMENT_PARAMS`.
+PSYCOPG_CACHED_LENGTH = 4096
+PSYCOPG_CACHED_PARAMS = 50
+
+
 def _is_plain_insert(sql: str) -> bool:
     return sql.startswith("INSERT INTO ") and " RETURNING " not in sql
 
@@ -102,6 +107,13 @@ def _merge_inserts(statements) -> list[tuple[tuple[str, list], int]]:
     merged: list[tuple[tuple[str, list], int]] = []
     run: list[tuple[str, list]] = []
 
+    def fits(sql: str, params: list) -> bool:
+        # psycopg parses a statement's placeholders once and caches the result only for texts
+        # and parameter lists within its limits; a longer merge would be parsed every time.
+        text = sum(len(text) + 12 for text, _values in run) + len(sql) + 14
+        count = sum(len(values) for _text, values in run) + len(params)
+        return text <= PSYCOPG_CACHED_LENGTH and count <= PSYCOPG_CACHED_PARAMS
+
     def flush():
         if len(run) == 1:
             merged.append((run[0], 1))
@@ -113,6 +125,8 @@ def _merge_inserts(statements) -> list[tuple[tuple[str, list], int]]:
 
     for sql, params in statements:
         if _is_plain_insert(sql):
+            if run and not fits(sql, params):
+                flush()
             run.append((sql, params))
             continue
         flush()

@@ -246,3 +246,20 @@ def test_merging_joins_runs_of_plain_inserts_only_and_keeps_parameter_order():
         (returning, 1),  # answers rows: never merged
         (insert_b, 1),
     ]
+
+
+def test_a_merge_stays_within_what_psycopg_caches_the_parsing_of():
+    from psycopg import _queries
+
+    assert (_queries.MAX_CACHED_STATEMENT_LENGTH, _queries.MAX_CACHED_STATEMENT_PARAMS) == (
+        db.PSYCOPG_CACHED_LENGTH,
+        db.PSYCOPG_CACHED_PARAMS,
+    )
+    wide = ('INSERT INTO "a" VALUES (' + ", ".join(["%s"] * 30) + ")", list(range(30)))  # noqa: S608
+    long = ('INSERT INTO "b" ("' + "x" * 3000 + '") VALUES (%s)', [1])
+    merged = db._merge_inserts([wide, wide, long, long, wide])
+    assert [count for _statement, count in merged] == [1, 2, 2]
+    for (sql, params), count in merged:
+        if count > 1:
+            assert len(sql) <= db.PSYCOPG_CACHED_LENGTH
+            assert len(params) <= db.PSYCOPG_CACHED_PARAMS
