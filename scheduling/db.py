@@ -220,20 +220,79 @@ def insert_statement(
     values prepared exactly as `bulk_create` prepares them (defaults, `pre_save`, encryption
     of encrypted fields). Primary keys come from the database, or with `with_pk` from the
     objects (ids reserved by `reserve_ids`). With `returning_pk` the statement answers the new
-    ids, in order."""
+    ids, in order.
+
+    The text depends only on the model, the number of rows and the options, so it is compiled
+    by the ORM once per connection and shape; later calls only prepare the values, the way the
+    ORM's insert compiler does (`_InsertShape`)."""
+    connection = connections[using]
     model = type(objs[0])
-    fields = [
+    key = (model, len(objs), returning_pk, with_pk)
+    cache = connection.__dict__.setdefault("_medfront_insert_shapes", {})
+    shape = cache.get(key)
+    if shape is None:
+        shape = cache[key] = _InsertShape.of(model, len(objs), returning_pk, with_pk, connection)
+    if shape.fields is not None:
+        statement = shape.statement(objs, connection)
+        if statement is not None:
+            return statement
+    return _compiled_insert(objs, returning_pk=returning_pk, with_pk=with_pk, using=using)
+
+
+def _insert_fields(model, with_pk: bool) -> list:
+    return [
         f
         for f in model._meta.concrete_fields
         if not f.generated and (with_pk or not isinstance(f, AutoFieldMixin))
     ]
+
+
+def _compiled_insert(objs, *, returning_pk: bool, with_pk: bool, using: str):
+    """The ORM's own compilation of the INSERT (`bulk_create`'s)."""
+    model = type(objs[0])
     query = InsertQuery(model)
-    query.insert_values(fields, objs)
+    query.insert_values(_insert_fields(model, with_pk), objs)
     compiler = query.get_compiler(using=using)
     if returning_pk:
         compiler.returning_fields = [model._meta.pk]
     (statement,) = compiler.as_sql()
     return statement[0], list(statement[1])
+
+
+class _InsertShape:
+    """An INSERT's text for one model, row count and options, compiled by the ORM from
+    placeholder objects, and how its parameters are laid out: row after row, or on PostgreSQL,
+    for several rows, one array per column (the ORM's UNNEST form). `fields` is None when the
+    ORM would not use one plain placeholder per value (a field with its own placeholder), and
+    `statement` answers None for values it must compile itself (expressions)."""
+
+    def __init__(self, sql: str, fields, per_column: bool):
+        self.sql, self.fields, self.per_column = sql, fields, per_column
+
+    @classmethod
+    def of(cls, model, rows: int, returning_pk: bool, with_pk: bool, connection):
+        fields = _insert_fields(model, with_pk)
+        if any(hasattr(field, "get_placeholder") for field in fields):
+            return cls("", None, False)
+        blanks = [model() for _ in range(rows)]
+        sql, _params = _compiled_insert(
+            blanks, returning_pk=returning_pk, with_pk=with_pk, using=connection.alias
+        )
+        return cls(sql, fields, rows > 1 and "UNNEST(" in sql)
+
+    def statement(self, objs, connection):
+        rows = []
+        for obj in objs:
+            values = []
+            for field in self.fields:
+                value = field.pre_save(obj, True)
+                if hasattr(value, "resolve_expression"):
+                    return None
+                values.append(field.get_db_prep_save(value, connection=connection))
+            rows.append(values)
+        if self.per_column:
+            return self.sql, [list(column) for column in zip(*rows, strict=True)]
+        return self.sql, [value for values in rows for value in values]
 
 
 def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
@@ -288,17 +347,36 @@ def model_from_row(
     converted as the ORM converts them (UUIDs, aware datetimes, JSON, encrypted fields). Fields
     not selected are deferred, as with `QuerySet.only`: they load on first access."""
     connection = connections[using]
-    table = model._meta.db_table
-    selected = _fields_of(model, fields)
-    values = []
-    for field, value in zip(selected, row, strict=True):
-        column = field.get_col(table)
-        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        ):
+    attnames, converting = _row_converters(connection, model, fields)
+    values = list(row)
+    if len(values) != len(attnames):
+        raise ValueError(f"{len(values)} values for {len(attnames)} fields of {model.__name__}")
+    for index, column, converters in converting:
+        value = values[index]
+        for converter in converters:
             value = converter(value, column, connection)
-        values.append(value)
-    return model.from_db(using, [field.attname for field in selected], values)
+        values[index] = value
+    return model.from_db(using, attnames, values)
+
+
+def _row_converters(connection, model, fields):
+    """The selected fields' attribute names and, for those that have any, the ORM's converters:
+    worked out once per connection, model and field list (the ORM does it once per query)."""
+    cache = connection.__dict__.setdefault("_medfront_row_converters", {})
+    key = (model, None if fields is None else tuple(fields))
+    found = cache.get(key)
+    if found is None:
+        selected = _fields_of(model, fields)
+        converting = []
+        for index, field in enumerate(selected):
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + field.get_db_converters(
+                connection
+            )
+            if converters:
+                converting.append((index, column, tuple(converters)))
+        found = cache[key] = ([field.attname for field in selected], tuple(converting))
+    return found
 
 
 def lock_rows_clause(*, using: str = DEFAULT_DB_ALIAS) -> str:
