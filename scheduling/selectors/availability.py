@@ -19,7 +19,7 @@ import json
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -101,6 +101,8 @@ class Resolution(NamedTuple):
     slot: Slot
     quotas: list[Quota]
     expired_holds: list[tuple]
+    # The rows of the caller's `also` statements, read in the engine's second round trip.
+    also_rows: list[list[tuple]]
 
 
 def parse_date(value: datetime.date | str, *, name: str = "date") -> datetime.date:
@@ -208,10 +210,15 @@ def resolve_slot_with_quotas(
     quota_channel: str | None = None,
     now: datetime.datetime | None = None,
     ignore_hold_id: int | None = None,
+    also: Callable[[Collection[int]], list[tuple[str, list]]] | None = None,
 ) -> Resolution:
     """`resolve_slot`, with what the engine has loaded already that a booking needs: the
     quotas of the quota channel that apply to the slot (its clinic, doctor and service) and
-    the expired holds in the slot's way (see `Resolution`)."""
+    the expired holds in the slot's way (see `Resolution`).
+
+    `also`: given the ids of the clinics where the doctor may work then (the slot's among
+    them), the caller's own statements to send with the engine's second round trip; their rows
+    come back as `Resolution.also_rows`. They are not sent when no schedule applies."""
     slot, engine = _resolve(
         service=service,
         doctor=doctor,
@@ -223,11 +230,13 @@ def resolve_slot_with_quotas(
         ignore_hold_id=ignore_hold_id,
         ignore_appointment=None,
         with_expired_holds=True,
+        also=also,
     )
     return Resolution(
         slot=slot,
         quotas=engine._quotas_of(slot.clinic_id, slot.doctor_id),
         expired_holds=engine.expired_holds,
+        also_rows=engine.also_rows,
     )
 
 
@@ -243,6 +252,7 @@ def _resolve(
     ignore_hold_id,
     ignore_appointment,
     with_expired_holds=False,
+    also=None,
 ) -> tuple[Slot, _Engine]:
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
@@ -271,6 +281,7 @@ def _resolve(
         ignore_hold_id=ignore_hold_id,
         ignore_appointment=ignore_appointment,
         with_expired_holds=with_expired_holds,
+        also=also,
     )
     matches = [c for c in engine.candidates() if c.start == start and c.doctor_id == doctor.pk]
     if not matches:
@@ -520,6 +531,7 @@ class _Engine:
     room_public_ids: dict[int | None, uuid.UUID | None] = field(default_factory=dict)
     # Rows of expired holds in the range (kind, resource, start, end, hold), when resolving.
     expired_holds: list[tuple] = field(default_factory=list)
+    also_rows: list[list[tuple]] = field(default_factory=list)
     # Caches of the checks, filled as candidates are evaluated.
     _limits: dict[int, tuple] = field(default_factory=dict, init=False, repr=False)
     _matching_quotas: dict[tuple[int, int], list[Quota]] = field(
@@ -543,6 +555,7 @@ class _Engine:
         ignore_hold_id: int | None = None,
         ignore_appointment: Any = None,
         with_expired_holds: bool = False,
+        also: Callable[[Collection[int]], list[tuple[str, list]]] | None = None,
     ) -> _Engine:
         if channel not in AppointmentChannel.values:
             raise InvalidInput(code="invalid_channel")
@@ -625,7 +638,10 @@ class _Engine:
             statements.append(
                 params.quotas(clinic_ids=clinics, doctor_ids=doctors, channel=quota_channel)
             )
-        found = iter(run_batch(statements))
+        extra = also(clinics) if also is not None else []
+        answers = run_batch([*statements, *extra])
+        also_rows = answers[len(statements) :]
+        found = iter(answers[: len(statements)])
         occupancy_rows, expired_holds = _live_and_expired(
             next(found), with_expiry=with_expired_holds, now=now
         )
@@ -672,6 +688,7 @@ class _Engine:
             counters=counters,
             room_public_ids=room_public_ids,
             expired_holds=expired_holds,
+            also_rows=also_rows,
         )
 
     # -- schedule ------------------------------------------------------------------------------

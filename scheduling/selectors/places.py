@@ -1,4 +1,9 @@
-"""Where a resolved slot takes place, read for the booking in one round trip.
+"""Where a resolved slot takes place, read for the booking with the engine's second round trip.
+
+The booking cannot know the slot's clinic before the engine has resolved it, but it knows the
+clinics the doctor may work in then (the engine's first round trip), so `place_reads` asks for
+all of them (one or two rows) together with the patient's row lock and count and the ids the
+booking will insert with; `place_of_booking` picks the slot's from the answers.
 
 Plain SQL (`scheduling.db`) on the booking's hot path: composed of constants and `%s`
 placeholders only; every value is a parameter.
@@ -8,7 +13,10 @@ placeholders only; every value is a parameter.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import NamedTuple
+
+from django.db import DEFAULT_DB_ALIAS
 
 from portal.models import Clinic, Patient
 from scheduling.choices import UPCOMING_STATUSES
@@ -17,7 +25,6 @@ from scheduling.db import (
     lock_rows_clause,
     model_from_row,
     reserve_ids,
-    run_batch,
     select_columns,
 )
 from scheduling.models import BookingPolicy, Room
@@ -27,25 +34,30 @@ from scheduling.selectors.availability import Slot
 class Place(NamedTuple):
     clinic: Clinic
     policy: BookingPolicy
-    room: Room | None
+    room: Room | None  # only its id and public id loaded; the rest loads on access
     active: int  # the patient's upcoming active appointments
-    ids: tuple[int, ...]  # reserved for `reserve_ids_for`, in order
+    ids: tuple[int, ...]  # reserved for `place_reads`' `reserve_ids_for`, in order
 
 
-def place_of_booking(
-    slot: Slot, *, patient: Patient, now: datetime.datetime, reserve_ids_for: tuple = ()
-) -> Place:
-    """The slot's clinic, its booking policy (defaults without a row) and its room, and the
-    patient's upcoming active appointments, counted under a lock on the patient's row (one
-    booking of a patient at a time: call it inside the booking's transaction); with new ids
-    for the models `reserve_ids_for` (`scheduling.db.reserve_ids`) in the same round trip."""
+def place_reads(
+    *,
+    clinic_ids: Collection[int],
+    patient: Patient,
+    now: datetime.datetime,
+    reserve_ids_for: tuple = (),
+) -> list[tuple[str, list]]:
+    """The statements `place_of_booking` reads: the clinics with their booking policies, the
+    patient's upcoming active appointments counted under a lock on the patient's row (one
+    booking of a patient at a time: run them inside the booking's transaction), and with
+    `reserve_ids_for` new ids for those models (`scheduling.db.reserve_ids`)."""
     statuses = ", ".join(["%s"] * len(UPCOMING_STATUSES))
+    clinics = ", ".join(["%s"] * len(clinic_ids))
     statements = [
         (
             f"SELECT {select_columns(Clinic, 'c')}, {select_columns(BookingPolicy, 'p')}"
             " FROM portal_clinic c LEFT JOIN scheduling_bookingpolicy p ON p.clinic_id = c.id"
-            " WHERE c.id = %s",
-            [slot.clinic_id],
+            f" WHERE c.id IN ({clinics})",
+            list(clinic_ids),
         ),
         (
             "SELECT (SELECT COUNT(*) FROM scheduling_appointment a WHERE a.patient_id = pt.id"
@@ -56,24 +68,26 @@ def place_of_booking(
     ]
     if reserve_ids_for:
         statements.append(reserve_ids(*reserve_ids_for))
-    if slot.room_id is not None:
-        statements.append(
-            (
-                f"SELECT {select_columns(Room, 'r')} FROM scheduling_room r WHERE r.id = %s",
-                [slot.room_id],
-            )
-        )
-    places, counts, *rest = run_batch(statements)
-    ids = tuple(rest.pop(0)[0]) if reserve_ids_for else ()
-    rooms = rest
-    (row,) = places
+    return statements
+
+
+def place_of_booking(slot: Slot, rows: list[list[tuple]]) -> Place:
+    """The slot's clinic, its booking policy (defaults without a row) and its room, the
+    patient's count and the reserved ids, from the answers to `place_reads`."""
+    places, counts, *reserved = rows
     width = len(Clinic._meta.concrete_fields)
+    (row,) = [row for row in places if row[0] == slot.clinic_id]
     clinic = model_from_row(Clinic, row[:width])
     if row[width] is None:  # no policy row: the defaults
         policy = BookingPolicy(clinic=clinic)
     else:
         policy = model_from_row(BookingPolicy, row[width:])
         policy.clinic = clinic
-    room = model_from_row(Room, rooms[0][0]) if rooms else None
+    room = None
+    if slot.room_id is not None:
+        room = Room.from_db(
+            DEFAULT_DB_ALIAS, ["id", "public_id"], [slot.room_id, slot.room_public_id]
+        )
     ((active,),) = counts
+    ids = tuple(reserved[0][0]) if reserved else ()
     return Place(clinic, policy, room, active, ids)

@@ -58,7 +58,7 @@ from scheduling.selectors.availability import (
     resolve_slot,
     resolve_slot_with_quotas,
 )
-from scheduling.selectors.places import place_of_booking
+from scheduling.selectors.places import place_of_booking, place_reads
 from scheduling.selectors.policy import policy_for
 from scheduling.services.history import change_trail, record_change
 from scheduling.services.occupancy import (
@@ -234,7 +234,10 @@ def appointment_book(
             actor=actor,
             now=now,
         )
-    slot, quotas, expired_holds = resolve_slot_with_quotas(
+    # The place (clinic, policy, the patient's lock and count) is read with the engine's
+    # second round trip, with ids for the appointment and its event, so that every row of the
+    # booking, which refer to both, goes to the database in the one round trip below.
+    slot, quotas, expired_holds, place_rows = resolve_slot_with_quotas(
         service=service,
         doctor=doctor,
         start=start,
@@ -243,11 +246,15 @@ def appointment_book(
         quota_channel=quota_channel,
         now=now,
         ignore_hold_id=hold.pk if hold is not None else None,
+        also=lambda clinic_ids: place_reads(
+            clinic_ids=clinic_ids,
+            patient=patient,
+            now=now,
+            reserve_ids_for=(Appointment, AppointmentEvent),
+        ),
     )
-    # Ids for the appointment and its event, so that every row of the booking, which refer
-    # to both, goes to the database in the one round trip below.
     slot_clinic, policy, room, active, (appointment_id, event_id) = place_of_booking(
-        slot, patient=patient, now=now, reserve_ids_for=(Appointment, AppointmentEvent)
+        slot, place_rows
     )
     if channel in SELF_SERVICE_CHANNELS and active >= policy.max_active_per_patient:
         raise PolicyViolation(code="too_many_active", limit=policy.max_active_per_patient)
