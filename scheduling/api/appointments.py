@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -190,12 +191,18 @@ class AppointmentListCreateView(APIView):
     )
     @idempotent
     def post(self, request):
-        selectors.preload_own_profile_for_booking(request.user)
+        try:
+            body, unreadable = request.data, None
+        except ParseError as exc:  # answered after the permission check, as before
+            body, unreadable = None, exc
+        reads = selectors.BookingReads(request.user, body)
         require_booker(request.user)
-        data = s.AppointmentCreateInput(data=request.data)
+        if unreadable is not None:
+            raise unreadable
+        data = s.AppointmentCreateInput(data=body)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        service, doctor = selectors.active_service_and_doctor(values["service"], values["doctor"])
+        service, doctor = reads.service_and_doctor(values["service"], values["doctor"])
         patient = patient_for_booking(request.user, values.get("patient"))
         channel = channel_for(request.user, values.get("channel"))
         hold = _hold_of(request.user, values.get("hold"))

@@ -4,6 +4,7 @@ appointments a caller may see. Every list is scoped by the caller, never by ids 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -62,44 +63,91 @@ def get_by_public_id(qs: QuerySet, public_id) -> object:
 BOOKING_PROFILE_FIELDS = ("id", "public_id", "user", "phone", "email", "preferred_language")
 
 
-def preload_own_profile_for_booking(user) -> None:
-    """Cache on `user` their patient profile (or its absence) with only the columns a booking
-    reads. Asking `user.patient` first would load and decrypt all of the profile's encrypted
-    fields; the ones left out here still load, one query each, if anything reads them."""
-    if not user.is_authenticated or User.patient.related.is_cached(user):
-        return
-    (rows,) = run_batch(
-        [
-            (
-                f"SELECT {select_columns(Patient, 't', BOOKING_PROFILE_FIELDS)}"  # noqa: S608 - names and placeholders only
-                f" FROM {Patient._meta.db_table} t WHERE t.user_id = %s",
-                [user.pk],
-            )
-        ]
+def _own_profile_statement(user) -> tuple[str, list]:
+    return (
+        f"SELECT {select_columns(Patient, 't', BOOKING_PROFILE_FIELDS)}"  # noqa: S608 - names and placeholders only
+        f" FROM {Patient._meta.db_table} t WHERE t.user_id = %s",
+        [user.pk],
     )
+
+
+def _cache_own_profile(user, rows) -> None:
     profile = model_from_row(Patient, rows[0], fields=BOOKING_PROFILE_FIELDS) if rows else None
     if profile is not None:
         Patient.user.field.set_cached_value(profile, user)
     User.patient.related.set_cached_value(user, profile)
 
 
+def _wants_own_profile(user) -> bool:
+    return user.is_authenticated and not User.patient.related.is_cached(user)
+
+
+def preload_own_profile_for_booking(user) -> None:
+    """Cache on `user` their patient profile (or its absence) with only the columns a booking
+    reads. Asking `user.patient` first would load and decrypt all of the profile's encrypted
+    fields; the ones left out here still load, one query each, if anything reads them."""
+    if _wants_own_profile(user):
+        (rows,) = run_batch([_own_profile_statement(user)])
+        _cache_own_profile(user, rows)
+
+
+def _active_by_public_id(model, public_id: uuid.UUID) -> tuple[str, list]:
+    return (
+        f"SELECT {select_columns(model, 't')} FROM {model._meta.db_table} t"  # noqa: S608 - names and placeholders only
+        " WHERE t.public_id = %s AND t.is_active = %s",
+        [db_uuid(public_id), True],
+    )
+
+
+def _as_uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+class BookingReads:
+    """What a booking request reads first, in one round trip: the caller's own profile (see
+    `preload_own_profile_for_booking`) and, when the body names them by well-formed ids, the
+    active service and doctor. Reading them tells the caller nothing: the permission check
+    and validation come after, in their usual order."""
+
+    def __init__(self, user, body):
+        wanted = [
+            (model, _as_uuid_or_none(body.get(key)) if isinstance(body, Mapping) else None)
+            for key, model in (("service", Service), ("doctor", Doctor))
+        ]
+        self.catalogue = [(model, public_id) for model, public_id in wanted if public_id]
+        statements = [_active_by_public_id(model, pid) for model, pid in self.catalogue]
+        own_profile = _wants_own_profile(user)
+        if own_profile:
+            statements.append(_own_profile_statement(user))
+        answers = run_batch(statements) if statements else []
+        if own_profile:
+            _cache_own_profile(user, answers.pop())
+        self.found = {
+            (model, public_id): model_from_row(model, rows[0]) if rows else None
+            for (model, public_id), rows in zip(self.catalogue, answers, strict=True)
+        }
+
+    def service_and_doctor(self, service_id, doctor_id) -> tuple[Service, Doctor]:
+        """`active_service_and_doctor`, answered from what was read when the ids are those."""
+        keys = [(Service, _as_uuid_or_none(service_id)), (Doctor, _as_uuid_or_none(doctor_id))]
+        if not all(key in self.found for key in keys):
+            return active_service_and_doctor(service_id, doctor_id)
+        service, doctor = (self.found[key] for key in keys)
+        if service is None or doctor is None:
+            raise Http404
+        return service, doctor
+
+
 def active_service_and_doctor(service_id, doctor_id) -> tuple[Service, Doctor]:
     """The active service and doctor with these public ids, read in one round trip (the
     booking's hot path); 404 for unknown, inactive or malformed ids."""
-    try:
-        wanted = [(Service, uuid.UUID(str(service_id))), (Doctor, uuid.UUID(str(doctor_id)))]
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise Http404 from exc
-    services, doctors = run_batch(
-        [
-            (
-                f"SELECT {select_columns(model, 't')} FROM {model._meta.db_table} t"  # noqa: S608 - names and placeholders only
-                " WHERE t.public_id = %s AND t.is_active = %s",
-                [db_uuid(public_id), True],
-            )
-            for model, public_id in wanted
-        ]
-    )
+    wanted = [(Service, _as_uuid_or_none(service_id)), (Doctor, _as_uuid_or_none(doctor_id))]
+    if not all(public_id for _model, public_id in wanted):
+        raise Http404
+    services, doctors = run_batch([_active_by_public_id(model, pid) for model, pid in wanted])
     if not services or not doctors:
         raise Http404
     return model_from_row(Service, services[0]), model_from_row(Doctor, doctors[0])

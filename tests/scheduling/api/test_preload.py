@@ -39,3 +39,58 @@ def test_anonymous_is_left_alone():
     user = AnonymousUser()
     preload_own_profile_for_booking(user)
     assert not permissions.is_patient(user)
+
+
+# --- BookingReads: the profile, service and doctor of a booking request in one round trip -----
+
+
+def test_the_named_service_and_doctor_are_answered_without_another_query(patient, service, doctor):
+    from scheduling.api.selectors import BookingReads
+
+    user = User.objects.get(pk=patient.user_id)
+    body = {"service": str(service.public_id), "doctor": str(doctor.public_id)}
+    reads = BookingReads(user, body)
+    with CaptureQueriesContext(connection) as ctx:
+        assert permissions.is_patient(user)
+        assert reads.service_and_doctor(service.public_id, doctor.public_id) == (service, doctor)
+    assert ctx.captured_queries == []
+
+
+def test_an_unknown_or_inactive_id_is_404(patient, service, doctor):
+    import uuid
+
+    from django.http import Http404
+
+    from scheduling.api.selectors import BookingReads
+
+    doctor.is_active = False
+    doctor.save(update_fields=["is_active"])
+    user = User.objects.get(pk=patient.user_id)
+    for body in (
+        {"service": str(service.public_id), "doctor": str(doctor.public_id)},
+        {"service": str(uuid.uuid4()), "doctor": str(doctor.public_id)},
+    ):
+        reads = BookingReads(user, body)
+        with pytest.raises(Http404):
+            reads.service_and_doctor(body["service"], body["doctor"])
+
+
+def test_ids_the_body_did_not_name_well_are_read_when_asked(patient, service, doctor):
+    from scheduling.api.selectors import BookingReads
+
+    user = User.objects.get(pk=patient.user_id)
+    reads = BookingReads(user, ["not", "a", "mapping"])
+    assert reads.catalogue == []
+    with CaptureQueriesContext(connection) as ctx:
+        assert reads.service_and_doctor(service.public_id, doctor.public_id) == (service, doctor)
+    assert len(ctx.captured_queries) == 2  # the service and the doctor, in one round trip
+
+
+def test_malformed_json_is_403_for_a_non_booker_and_400_for_a_patient(api_as, marketer, patient):
+    url = "/api/v1/appointments/"
+    broken = "{not json"
+    denied = api_as(marketer).post(url, broken, content_type="application/json")
+    assert denied.status_code == 403
+    refused = api_as(patient.user).post(url, broken, content_type="application/json")
+    assert refused.status_code == 400
+    assert "JSON" in refused.json()["detail"]
