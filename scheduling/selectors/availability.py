@@ -200,6 +200,11 @@ def resolve_slot(
     )[0]
 
 
+# How far past a visit's end `_resolve` reads what is taken: covers any sensible buffer; a slot
+# whose buffer reaches further is checked again against the whole range.
+BUSY_MARGIN = datetime.timedelta(hours=12)
+
+
 def resolve_slot_with_quotas(
     *,
     service: Service,
@@ -267,30 +272,49 @@ def _resolve(
     # Compare instants in UTC: PEP 495 makes `==` false across zones for times in a fold.
     start = start.astimezone(UTC)
     utc_day = start.date()
-    engine = _Engine.load(
-        service=service,
-        doctor=doctor,
-        specialty=None,
-        clinic=clinic,
-        channel=channel,
-        quota_channel=quota_channel,
-        # A day either side covers every zone's local date of this instant.
-        first=utc_day - datetime.timedelta(days=1),
-        last=utc_day + datetime.timedelta(days=1),
-        now=now,
-        ignore_hold_id=ignore_hold_id,
-        ignore_appointment=ignore_appointment,
-        with_expired_holds=with_expired_holds,
-        also=also,
-    )
-    matches = [c for c in engine.candidates() if c.start == start and c.doctor_id == doctor.pk]
+    # Only what is taken around `start` can refuse it: read the occupancy of a window wide
+    # enough for any visit and buffer, and again without one in the unlikely case that the
+    # slot found reaches past it.
+    window = (start, start + datetime.timedelta(minutes=service.duration_minutes) + BUSY_MARGIN)
+
+    def load(busy_window) -> _Engine:
+        return _Engine.load(
+            service=service,
+            doctor=doctor,
+            specialty=None,
+            clinic=clinic,
+            channel=channel,
+            quota_channel=quota_channel,
+            # A day either side covers every zone's local date of this instant.
+            first=utc_day - datetime.timedelta(days=1),
+            last=utc_day + datetime.timedelta(days=1),
+            now=now,
+            ignore_hold_id=ignore_hold_id,
+            ignore_appointment=ignore_appointment,
+            with_expired_holds=with_expired_holds,
+            also=also,
+            busy_window=busy_window,
+        )
+
+    engine = load(window)
+    slot = _evaluate_start(engine, start=start, doctor_id=doctor.pk)
+    busy_until = slot.end.astimezone(UTC) + datetime.timedelta(minutes=slot.buffer_minutes)
+    if busy_until > window[1]:
+        engine = load(None)
+        slot = _evaluate_start(engine, start=start, doctor_id=doctor.pk)
+    return slot, engine
+
+
+def _evaluate_start(engine: _Engine, *, start: datetime.datetime, doctor_id: int) -> Slot:
+    """The doctor's slot at `start` (UTC), or the domain error of its first refusal."""
+    matches = [c for c in engine.candidates() if c.start == start and c.doctor_id == doctor_id]
     if not matches:
         raise SlotUnavailable(code="not_a_slot")
     refusal: _Refusal | None = None
     for candidate in matches:
         result = engine.evaluate(candidate)
         if type(result) is Slot:
-            return result, engine
+            return result
         refusal = refusal or result
     assert refusal is not None  # noqa: S101 - matches is non-empty
     raise refusal.error()
@@ -556,6 +580,7 @@ class _Engine:
         ignore_appointment: Any = None,
         with_expired_holds: bool = False,
         also: Callable[[Collection[int]], list[tuple[str, list]]] | None = None,
+        busy_window: tuple[datetime.datetime, datetime.datetime] | None = None,
     ) -> _Engine:
         if channel not in AppointmentChannel.values:
             raise InvalidInput(code="invalid_channel")
@@ -628,6 +653,7 @@ class _Engine:
             "now": now,
             "ignore_hold_id": ignore_hold_id,
             "ignore_appointment_id": getattr(ignore_appointment, "pk", None),
+            "window": busy_window,
         }
         statements = [params.occupancy(**occupancy, with_expiry=with_expired_holds)]
         if service.room_kind:

@@ -213,12 +213,14 @@ class RangeQueries:
         ignore_hold_id: int | None,
         ignore_appointment_id: int | None,
         with_expiry: bool = False,
+        window: tuple[datetime.datetime, datetime.datetime] | None = None,
     ) -> Statement:
         """Busy spans of the doctors and of the rooms and equipment this service could use
         (appointments and unexpired holds), from a day before the range to two after it: wide
         enough for every zone's local days plus buffers. With `with_expiry`, also the rows of
         holds past their expiry, each row with its hold and expiry (the caller tells them
-        apart: a booking clears the expired ones in its way)."""
+        apart: a booking clears the expired ones in its way). With `window`, only the spans
+        overlapping it (resolving one start needs no more)."""
         doctors, params = _in("o.resource_id", doctor_ids)
         resources = f"(o.resource_kind = %s AND {doctors})"
         params = [ResourceKind.DOCTOR.value, *params]
@@ -252,10 +254,8 @@ class RangeQueries:
             f" FROM scheduling_occupancy o WHERE ({resources})"
             " AND o.starts_at < %s AND o.ends_at > %s"
         )
-        params += [
-            db_datetime(hi + datetime.timedelta(days=2)),
-            db_datetime(lo - datetime.timedelta(days=1)),
-        ]
+        since, until = window or (lo - datetime.timedelta(days=1), hi + datetime.timedelta(days=2))
+        params += [db_datetime(until), db_datetime(since)]
         if not with_expiry:
             sql += " AND (o.expires_at IS NULL OR o.expires_at > %s)"
             params.append(db_datetime(now))

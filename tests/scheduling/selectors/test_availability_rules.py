@@ -294,3 +294,33 @@ def test_equipment_in_use_is_no_slot_until_a_second_item_exists(
     slot = resolve_slot(service=service, doctor=colleague, start=nine)
     assert slot.equipment_ids == (second_item.pk,)
     assert first_item.pk != second_item.pk
+
+
+# --- Resolving one start reads only what is taken around it -------------------------------------
+
+
+def test_a_buffer_reaching_past_the_read_window_is_checked_against_the_whole_range(
+    clock, clinic_a, service, registrar_a
+):
+    """Resolving reads the occupancy of a window after the start (`BUSY_MARGIN`); a buffer
+    that reaches further makes it read everything again, so what lies beyond still counts."""
+    from scheduling.selectors.availability import BUSY_MARGIN
+
+    long_buffer = 21 * 60  # minutes: from 12:30 on Tuesday into Wednesday morning
+    assert datetime.timedelta(minutes=30 + long_buffer) > BUSY_MARGIN
+    doc = DoctorFactory(services=[service], clinics=[clinic_a])
+    make_weekly_schedule(doc, clinic_a, buffer_minutes=long_buffer)
+    desk_booking(doc, service, local(clinic_a, 2027, 3, 3, 9), registrar_a)  # Wednesday 09:00
+    with pytest.raises(SlotTaken):
+        resolve_slot(service=service, doctor=doc, start=local(clinic_a, 2027, 3, 2, 12, 30))
+    # 11:30's buffer ends at 09:00 on Wednesday, just as the visit begins: still a slot.
+    slot = resolve_slot(service=service, doctor=doc, start=local(clinic_a, 2027, 3, 2, 11, 30))
+    assert slot.start == local(clinic_a, 2027, 3, 2, 11, 30)
+
+
+def test_a_visit_inside_the_window_refuses_the_start_at_once(
+    clock, clinic_a, service, doctor, registrar_a
+):
+    desk_booking(doctor, service, local(clinic_a, 2027, 3, 2, 10), registrar_a)
+    with pytest.raises(SlotTaken):
+        resolve_slot(service=service, doctor=doctor, start=local(clinic_a, 2027, 3, 2, 10))
