@@ -260,39 +260,39 @@ def _compiled_insert(objs, *, returning_pk: bool, with_pk: bool, using: str):
 
 
 class _InsertShape:
-    """An INSERT's text for one model, row count and options, compiled by the ORM from
-    placeholder objects, and how its parameters are laid out: row after row, or on PostgreSQL,
-    for several rows, one array per column (the ORM's UNNEST form). `fields` is None when the
-    ORM would not use one plain placeholder per value (a field with its own placeholder), and
-    `statement` answers None for values it must compile itself (expressions)."""
+    """An INSERT's text for one model, row count and options: the ORM's compilation for one
+    row (from a placeholder object), its VALUES group repeated for several rows, with the
+    parameters row after row. (For several rows the ORM itself sends PostgreSQL one array per
+    column through UNNEST, which saves planning a large bulk insert; a prepared statement is
+    planned once anyway, and a handful of rows' plain values cost far less to send than
+    arrays.) `fields` is None when the ORM would not use one plain placeholder per value (a
+    field with its own placeholder), and `statement` answers None for values it must compile
+    itself (expressions)."""
 
-    def __init__(self, sql: str, fields, per_column: bool):
-        self.sql, self.fields, self.per_column = sql, fields, per_column
+    def __init__(self, sql: str, fields):
+        self.sql, self.fields = sql, fields
 
     @classmethod
     def of(cls, model, rows: int, returning_pk: bool, with_pk: bool, connection):
         fields = _insert_fields(model, with_pk)
         if any(hasattr(field, "get_placeholder") for field in fields):
-            return cls("", None, False)
-        blanks = [model() for _ in range(rows)]
-        sql, _params = _compiled_insert(
-            blanks, returning_pk=returning_pk, with_pk=with_pk, using=connection.alias
+            return cls("", None)
+        one_row, _params = _compiled_insert(
+            [model()], returning_pk=returning_pk, with_pk=with_pk, using=connection.alias
         )
-        return cls(sql, fields, rows > 1 and "UNNEST(" in sql)
+        head, values = one_row.split(" VALUES ", 1)
+        group, suffix = values[: values.index(")") + 1], values[values.index(")") + 1 :]
+        return cls(f"{head} VALUES {', '.join([group] * rows)}{suffix}", fields)
 
     def statement(self, objs, connection):
-        rows = []
+        params = []
         for obj in objs:
-            values = []
             for field in self.fields:
                 value = field.pre_save(obj, True)
                 if hasattr(value, "resolve_expression"):
                     return None
-                values.append(field.get_db_prep_save(value, connection=connection))
-            rows.append(values)
-        if self.per_column:
-            return self.sql, [list(column) for column in zip(*rows, strict=True)]
-        return self.sql, [value for values in rows for value in values]
+                params.append(field.get_db_prep_save(value, connection=connection))
+        return self.sql, params
 
 
 def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:

@@ -331,14 +331,29 @@ def test_cached_insert_texts_and_values_equal_the_orms_for_the_booking_rows(
     for objs, options in cases:
         db.insert_statement(copy.deepcopy(objs), **options)  # compiles and caches the shape
         cached_sql, cached_params = db.insert_statement(copy.deepcopy(objs), **options)
-        orm_sql, orm_params = db._compiled_insert(
-            copy.deepcopy(objs),
-            returning_pk=options.get("returning_pk", False),
-            with_pk=options.get("with_pk", False),
-            using="default",
-        )
-        assert cached_sql == orm_sql
-        assert _comparable(cached_params) == _comparable(orm_params)
+        # Row by row, the ORM's own statement for that row: the same text, the same values.
+        orm = [
+            db._compiled_insert(
+                [copy.deepcopy(obj)],
+                returning_pk=options.get("returning_pk", False),
+                with_pk=options.get("with_pk", False),
+                using="default",
+            )
+            for obj in objs
+        ]
+        head, group_and_suffix = orm[0][0].split(" VALUES ", 1)
+        group = group_and_suffix[: group_and_suffix.index(")") + 1]
+        suffix = group_and_suffix[len(group) :]
+        assert cached_sql == f"{head} VALUES {', '.join([group] * len(objs))}{suffix}"
+        assert _comparable(cached_params) == _comparable([v for _sql, ps in orm for v in ps])
+        if len(objs) == 1:
+            assert cached_sql == orm[0][0]
+
+
+def test_several_rows_inserted_by_the_cached_text_read_back_as_the_orm_writes_them():
+    inserted = run_batch([db.insert_statement([specialty("a"), specialty("b")], returning_pk=True)])
+    ids = [row[0] for row in inserted[0]]
+    assert [Specialty.objects.get(pk=pk).slug for pk in ids] == ["a", "b"]
 
 
 def test_an_expression_among_the_values_is_compiled_by_the_orm():
