@@ -298,10 +298,16 @@ class _InsertShape:
 def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
     """A statement answering one row: a new primary key for each of `models` (distinct
     models), to insert later in this transaction with `insert_statement(..., with_pk=True)`,
-    so that rows referring to it can go in the same round trip. PostgreSQL takes them from the
-    columns' sequences (never handed out twice); SQLite computes the next AUTOINCREMENT value,
-    which is safe because its writers hold the write lock from BEGIN IMMEDIATE (settings) and
-    insert before committing."""
+    so that rows referring to it can go in the same round trip. See `reserved_id_columns`."""
+    columns, params = reserved_id_columns(*models, using=using)
+    return f"SELECT {columns}", params
+
+
+def reserved_id_columns(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    """`reserve_ids` as select-list expressions, to add to another statement's columns.
+    PostgreSQL takes the ids from the columns' sequences (never handed out twice); SQLite
+    computes the next AUTOINCREMENT value, which is safe because its writers hold the write
+    lock from BEGIN IMMEDIATE (settings) and insert before committing."""
     connection = connections[using]
     columns, params = [], []
     for model in models:
@@ -315,7 +321,7 @@ def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
             sequence = "SELECT seq FROM sqlite_sequence WHERE name = %s"
             columns.append(f"MAX(COALESCE(({sequence}), 0), COALESCE(({highest}), 0)) + 1")
             params.append(table)
-    return "SELECT " + ", ".join(columns), params
+    return ", ".join(columns), params
 
 
 def saved(obj, pk, *, using: str = DEFAULT_DB_ALIAS):

@@ -24,7 +24,7 @@ from scheduling.db import (
     db_datetime,
     lock_rows_clause,
     model_from_row,
-    reserve_ids,
+    reserved_id_columns,
     select_columns,
 )
 from scheduling.models import BookingPolicy, Room
@@ -46,11 +46,13 @@ def place_reads(
     now: datetime.datetime,
     reserve_ids_for: tuple = (),
 ) -> list[tuple[str, list]]:
-    """The statements `place_of_booking` reads: the clinics with their booking policies, the
-    patient's upcoming active appointments counted under a lock on the patient's row (one
-    booking of a patient at a time: run them inside the booking's transaction), and with
-    `reserve_ids_for` new ids for those models (`scheduling.db.reserve_ids`)."""
+    """The statements `place_of_booking` reads: the clinics with their booking policies, and
+    the patient's upcoming active appointments counted under a lock on the patient's row (one
+    booking of a patient at a time: run them inside the booking's transaction), with
+    `reserve_ids_for` new ids for those models in the same row (`scheduling.db.reserve_ids`)."""
     statuses = ", ".join(["%s"] * len(UPCOMING_STATUSES))
+    ids, ids_params = reserved_id_columns(*reserve_ids_for) if reserve_ids_for else ("", [])
+    ids = f", {ids}" if ids else ""
     clinics = ", ".join(["%s"] * len(clinic_ids))
     statements = [
         (
@@ -61,20 +63,18 @@ def place_reads(
         ),
         (
             "SELECT (SELECT COUNT(*) FROM scheduling_appointment a WHERE a.patient_id = pt.id"
-            f" AND a.status IN ({statuses}) AND a.starts_at > %s)"
+            f" AND a.status IN ({statuses}) AND a.starts_at > %s){ids}"
             f" FROM portal_patient pt WHERE pt.id = %s{lock_rows_clause()}",
-            [*UPCOMING_STATUSES, db_datetime(now), patient.pk],
+            [*UPCOMING_STATUSES, db_datetime(now), *ids_params, patient.pk],
         ),
     ]
-    if reserve_ids_for:
-        statements.append(reserve_ids(*reserve_ids_for))
     return statements
 
 
 def place_of_booking(slot: Slot, rows: list[list[tuple]]) -> Place:
     """The slot's clinic, its booking policy (defaults without a row) and its room, the
     patient's count and the reserved ids, from the answers to `place_reads`."""
-    places, counts, *reserved = rows
+    places, ((active, *ids),) = rows
     width = len(Clinic._meta.concrete_fields)
     (row,) = [row for row in places if row[0] == slot.clinic_id]
     clinic = model_from_row(Clinic, row[:width])
@@ -88,6 +88,4 @@ def place_of_booking(slot: Slot, rows: list[list[tuple]]) -> Place:
         room = Room.from_db(
             DEFAULT_DB_ALIAS, ["id", "public_id"], [slot.room_id, slot.room_public_id]
         )
-    ((active,),) = counts
-    ids = tuple(reserved[0][0]) if reserved else ()
-    return Place(clinic, policy, room, active, ids)
+    return Place(clinic, policy, room, active, tuple(ids))
