@@ -17,7 +17,7 @@ class OutboxMessage(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    event = models.CharField(_("event"), max_length=60, db_index=True)
+    event = models.CharField(_("event"), max_length=60)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     patient = models.ForeignKey(
         Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -28,9 +28,9 @@ class OutboxMessage(models.Model):
     subject = EncryptedCharField(_("subject"), max_length=200, blank=True)
     body = EncryptedTextField(_("text"), blank=True)
     status = models.CharField(
-        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
-    due_at = models.DateTimeField(db_index=True)
+    due_at = models.DateTimeField()  # the dispatcher's claims use outbox_due_idx
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=5)
     last_error = models.CharField(max_length=300, blank=True)
