@@ -146,14 +146,22 @@ def _one_by_one(connection, statements) -> list[list[tuple]]:
 
 def _pipelined(connection, statements) -> list[list[tuple]]:
     """psycopg's pipeline mode: every statement is sent before any answer is awaited; one
-    cursor per statement holds its answer (Django's wrappers log and translate errors)."""
+    cursor per statement holds its answer. Django's cursor wrappers are used only when they
+    have work to do (logging statements, execute wrappers); otherwise the driver's cursors,
+    made as Django makes them, with Django's error translation around the pipeline."""
     connection.ensure_connection()
-    cursors = [connection.cursor() for _ in statements]
+    if connection.queries_logged or connection.execute_wrappers:
+        cursors = [connection.cursor() for _ in statements]
+    else:
+        connection.validate_no_broken_transaction()
+        connection.validate_thread_sharing()
+        cursors = [connection.create_cursor() for _ in statements]
     try:
         with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
-        return [_rows(cursor) for cursor in cursors]
+        no_result = (ProgrammingError, connection.Database.ProgrammingError)
+        return [_rows(cursor, no_result) for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
@@ -172,11 +180,11 @@ def _joined(connection, statements) -> list[list[tuple]]:
         return results
 
 
-def _rows(cursor) -> list[tuple]:
+def _rows(cursor, no_result=(ProgrammingError,)) -> list[tuple]:
     # Not `cursor.description`: psycopg builds every column's description to answer it.
     try:
         return cursor.fetchall()
-    except ProgrammingError:  # psycopg: the statement produced no result (an INSERT)
+    except no_result:  # the statement produced no result (an INSERT)
         return []
 
 

@@ -79,6 +79,29 @@ def test_with_server_side_binding_each_pipelined_statement_is_logged():
 
 
 @on_postgresql
+def test_execute_wrappers_see_each_pipelined_statement():
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert run_batch([("SELECT %s::int", [1]), ("SELECT %s::int", [2])]) == [[(1,)], [(2,)]]
+    assert seen == ["SELECT %s::int", "SELECT %s::int"]
+
+
+@on_postgresql
+def test_a_batch_in_a_broken_transaction_is_refused_as_django_refuses_a_query():
+    from django.db.transaction import TransactionManagementError
+
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            run_batch([("SELECT 1", []), ("SELECT 2", [])])
+
+
+@on_postgresql
 def test_with_client_side_binding_the_statements_travel_as_one_query(monkeypatch):
     """The served profile binds on the server (pipeline mode); a deployment that turns that off
     gets the same answers from one multi-statement query."""
