@@ -69,7 +69,8 @@ def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]
 
     One round trip on PostgreSQL, one per statement elsewhere. A statement that returns no rows
     (an INSERT without RETURNING) answers an empty list. The first failing statement raises
-    Django's error for it and the rest do not run, as if they had been sent one by one.
+    Django's error for it and the rest do not run, as if they had been sent one by one (on
+    PostgreSQL consecutive INSERTs may travel as one statement: `_merge_inserts`).
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
