@@ -228,8 +228,8 @@ def insert_statement(
     """One INSERT of unsaved `objs` (all of one model) as a statement for `run_batch`, with
     values prepared exactly as `bulk_create` prepares them (defaults, `pre_save`, encryption
     of encrypted fields). Primary keys come from the database, or with `with_pk` from the
-    objects (ids reserved by `reserve_ids`). With `returning_pk` the statement answers the new
-    ids, in order.
+    objects (ids reserved by `reserved_id_columns`). With `returning_pk` the statement answers
+    the new ids, in order.
 
     The text depends only on the model, the number of rows and the options, so it is compiled
     by the ORM once per connection and shape; later calls only prepare the values, the way the
@@ -304,19 +304,14 @@ class _InsertShape:
         return self.sql, params
 
 
-def reserve_ids(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
-    """A statement answering one row: a new primary key for each of `models` (distinct
-    models), to insert later in this transaction with `insert_statement(..., with_pk=True)`,
-    so that rows referring to it can go in the same round trip. See `reserved_id_columns`."""
-    columns, params = reserved_id_columns(*models, using=using)
-    return f"SELECT {columns}", params
-
-
 def reserved_id_columns(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
-    """`reserve_ids` as select-list expressions, to add to another statement's columns.
-    PostgreSQL takes the ids from the columns' sequences (never handed out twice); SQLite
-    computes the next AUTOINCREMENT value, which is safe because its writers hold the write
-    lock from BEGIN IMMEDIATE (settings) and insert before committing."""
+    """Select-list expressions (and their parameters) answering a new primary key for each of
+    `models` (distinct models), to insert later in this transaction with
+    `insert_statement(..., with_pk=True)`, so that rows referring to it can go in the same
+    round trip; add them to a statement the transaction sends anyway. PostgreSQL takes the ids
+    from the columns' sequences (never handed out twice); SQLite computes the next
+    AUTOINCREMENT value, which is safe because its writers hold the write lock from BEGIN
+    IMMEDIATE (settings) and insert before committing."""
     connection = connections[using]
     columns, params = [], []
     for model in models:

@@ -49,7 +49,8 @@ def place_reads(
     """The statements `place_of_booking` reads: the clinics with their booking policies, and
     the patient's upcoming active appointments counted under a lock on the patient's row (one
     booking of a patient at a time: run them inside the booking's transaction), with
-    `reserve_ids_for` new ids for those models in the same row (`scheduling.db.reserve_ids`)."""
+    `reserve_ids_for` new ids for those models in the same row
+    (`scheduling.db.reserved_id_columns`)."""
     statuses = ", ".join(["%s"] * len(UPCOMING_STATUSES))
     ids, ids_params = reserved_id_columns(*reserve_ids_for) if reserve_ids_for else ("", [])
     ids = f", {ids}" if ids else ""

@@ -87,7 +87,7 @@ def change_trail(
     event_id: int | None = None,
 ) -> Trail:
     """The event, the audit row and the patient's messages of one change, to be inserted;
-    `event_id`: an id reserved for the event (`scheduling.db.reserve_ids`)."""
+    `event_id`: an id reserved for the event (`scheduling.db.reserved_id_columns`)."""
     event = AppointmentEvent(
         pk=event_id,
         appointment=appointment,

@@ -223,16 +223,22 @@ def test_an_insert_that_answers_rows_is_not_merged():
     assert Specialty.objects.get(pk=returned[0]).slug == "neurology"
 
 
+def _reserve(*models):
+    columns, params = db.reserved_id_columns(*models)
+    ((ids),) = run_batch([(f"SELECT {columns}", params)])[0]
+    return ids
+
+
 def test_reserved_ids_are_new_distinct_and_insertable():
     Specialty.objects.create(slug="existing", name="Existing")
     with transaction.atomic():
-        ((first, second),) = run_batch([db.reserve_ids(Specialty, Specialty)])[0]
+        first, second = _reserve(Specialty, Specialty)
         assert first > Specialty.objects.get().pk
         entry = specialty("reserved")
         entry.pk = first
         run_batch([insert_statement([entry], with_pk=True)])
         saved(entry, first)
-        ((after,),) = run_batch([db.reserve_ids(Specialty)])[0]
+        (after,) = _reserve(Specialty)
     assert Specialty.objects.get(pk=first).slug == "reserved"
     assert after > first
     if connection.vendor == "postgresql":
@@ -246,7 +252,7 @@ def test_a_reserved_id_stays_above_a_deleted_highest_row():
     gone = Specialty.objects.create(slug="gone", name="Gone")
     gone_id = gone.pk
     gone.delete()
-    ((reserved,),) = run_batch([db.reserve_ids(Specialty)])[0]
+    (reserved,) = _reserve(Specialty)
     assert reserved > gone_id
 
 
