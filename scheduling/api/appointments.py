@@ -30,7 +30,7 @@ from scheduling.api import selectors
 from scheduling.api import serializers as s
 from scheduling.choices import AppointmentChannel
 from scheduling.errors import HoldInvalid
-from scheduling.models import Doctor, Hold, Service
+from scheduling.models import Doctor, Hold
 from scheduling.selectors.availability import resolve_slot
 from scheduling.services import booking
 from scheduling.services.holds import hold_create
@@ -58,8 +58,18 @@ def require_booker(user) -> None:
         raise PermissionDenied
 
 
-def _service(public_id) -> Service:
-    return selectors.get_by_public_id(Service.objects.filter(is_active=True), public_id)
+def _read_for_booking(request) -> tuple[selectors.BookingReads, object]:
+    """A hold's or booking's first reads (`BookingReads`) and its body, then the permission
+    check: a body that is not JSON is refused after it, as before the reads existed."""
+    try:
+        body, unreadable = request.data, None
+    except ParseError as exc:
+        body, unreadable = None, exc
+    reads = selectors.BookingReads(request.user, body)
+    require_booker(request.user)
+    if unreadable is not None:
+        raise unreadable
+    return reads, body
 
 
 def _doctor(public_id) -> Doctor:
@@ -131,12 +141,11 @@ class HoldCreateView(APIView):
         responses={201: s.HoldOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
     )
     def post(self, request):
-        selectors.preload_own_profile_for_booking(request.user)
-        require_booker(request.user)
-        data = s.HoldInput(data=request.data)
+        reads, body = _read_for_booking(request)
+        data = s.HoldInput(data=body)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        service, doctor = _service(values["service"]), _doctor(values["doctor"])
+        service, doctor = reads.service_and_doctor(values["service"], values["doctor"])
         channel = channel_for(request.user, None)
         clinic = staff_clinic_for_slot(
             request.user, service=service, doctor=doctor, start=values["start"], channel=channel
@@ -191,14 +200,7 @@ class AppointmentListCreateView(APIView):
     )
     @idempotent
     def post(self, request):
-        try:
-            body, unreadable = request.data, None
-        except ParseError as exc:  # answered after the permission check, as before
-            body, unreadable = None, exc
-        reads = selectors.BookingReads(request.user, body)
-        require_booker(request.user)
-        if unreadable is not None:
-            raise unreadable
+        reads, body = _read_for_booking(request)
         data = s.AppointmentCreateInput(data=body)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -82,15 +82,6 @@ def _wants_own_profile(user) -> bool:
     return user.is_authenticated and not User.patient.related.is_cached(user)
 
 
-def preload_own_profile_for_booking(user) -> None:
-    """Cache on `user` their patient profile (or its absence) with only the columns a booking
-    reads. Asking `user.patient` first would load and decrypt all of the profile's encrypted
-    fields; the ones left out here still load, one query each, if anything reads them."""
-    if _wants_own_profile(user):
-        (rows,) = run_batch([_own_profile_statement(user)])
-        _cache_own_profile(user, rows)
-
-
 def _active_by_public_id(model, public_id: uuid.UUID) -> tuple[str, list]:
     return (
         f"SELECT {select_columns(model, 't')} FROM {model._meta.db_table} t"  # noqa: S608 - names and placeholders only
@@ -107,10 +98,14 @@ def _as_uuid_or_none(value) -> uuid.UUID | None:
 
 
 class BookingReads:
-    """What a booking request reads first, in one round trip: the caller's own profile (see
-    `preload_own_profile_for_booking`) and, when the body names them by well-formed ids, the
-    active service and doctor. Reading them tells the caller nothing: the permission check
-    and validation come after, in their usual order."""
+    """What a booking or hold request reads first, in one round trip: the caller's own profile
+    and, when the body names them by well-formed ids, the active service and doctor. Reading
+    them tells the caller nothing: the permission check and validation come after, in their
+    usual order.
+
+    The profile is cached on `user` (or its absence) with only the columns a booking reads:
+    asking `user.patient` first would load and decrypt all of its encrypted fields; the ones
+    left out still load, one query each, if anything reads them."""
 
     def __init__(self, user, body):
         wanted = [
