@@ -51,12 +51,15 @@ class Wakeup:
         self._ensure_thread()
         self._wanted.set()
 
+    def _running_here(self) -> bool:
+        # A forked worker inherits the object but not the thread: one thread per process.
+        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+
     def _ensure_thread(self) -> None:
-        # A forked worker inherits the object but not the thread: start one per process.
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+        if self._running_here():
             return
         with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            if self._running_here():
                 return
             self._wanted = threading.Event()
             self._thread = threading.Thread(
