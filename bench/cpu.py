@@ -51,12 +51,7 @@ def measure_all(state, bookings: int) -> dict:
 
     network, today = state.network, state.today
     anonymous = scenario._api_client()
-    path = scenario.slots_path(
-        service=network.services[scenario.SPECIALTY],
-        specialty=network.specialties[scenario.SPECIALTY],
-        start=today,
-        days=scenario.SLOT_DAYS,
-    )
+    path = scenario.measured_slots_path(network, today)
     slots = anonymous.get(path).json()
     if len(slots) < bookings + 1:
         raise RuntimeError(f"only {len(slots)} free slots for {bookings} bookings")

@@ -41,12 +41,7 @@ def _profile(state, repeat: int) -> None:
 
     network, today = state.network, state.today
     anonymous = scenario._api_client()
-    path = scenario.slots_path(
-        service=network.services[scenario.SPECIALTY],
-        specialty=network.specialties[scenario.SPECIALTY],
-        start=today,
-        days=scenario.SLOT_DAYS,
-    )
+    path = scenario.measured_slots_path(network, today)
     anonymous.get(path)
     _breakdown(network, today, anonymous, path, repeat)
     profile = cProfile.Profile()

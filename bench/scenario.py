@@ -48,6 +48,17 @@ def slots_path(*, service, specialty, start: datetime.date, days: int) -> str:
     return f"/api/v1/slots/?{query}"
 
 
+def measured_slots_path(network, today: datetime.date) -> str:
+    """The free-slot request the benchmarks measure: one specialty, `SLOT_DAYS` days, the
+    whole network."""
+    return slots_path(
+        service=network.services[SPECIALTY],
+        specialty=network.specialties[SPECIALTY],
+        start=today,
+        days=SLOT_DAYS,
+    )
+
+
 def booking_body(slot: dict) -> dict:
     """POST /api/v1/appointments/ for one slot of the free-slot answer (patient: the caller)."""
     return {"service": slot["service"], "doctor": slot["doctor"], "start": slot["start"]}
@@ -99,12 +110,7 @@ def _count_queries(network, *, today) -> dict:
     anonymous = _api_client()
     patient = network.patients[0]
     client = _api_client(patient.token)
-    path = slots_path(
-        service=network.services[SPECIALTY],
-        specialty=network.specialties[SPECIALTY],
-        start=today,
-        days=SLOT_DAYS,
-    )
+    path = measured_slots_path(network, today)
     counts: dict[str, list[int]] = {"free_slots": [], "booking": []}
     # The first round fills per-process caches (content types, translations): not counted.
     for attempt in range(3):
