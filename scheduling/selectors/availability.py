@@ -277,7 +277,7 @@ def _resolve(
     # slot found reaches past it.
     window = (start, start + datetime.timedelta(minutes=service.duration_minutes) + BUSY_MARGIN)
 
-    def load(busy_window) -> _Engine:
+    def load(busy_window, also) -> _Engine:
         return _Engine.load(
             service=service,
             doctor=doctor,
@@ -296,11 +296,14 @@ def _resolve(
             busy_window=busy_window,
         )
 
-    engine = load(window)
+    engine = load(window, also)
     slot = _evaluate_start(engine, start=start, doctor_id=doctor.pk)
     busy_until = slot.end.astimezone(UTC) + datetime.timedelta(minutes=slot.buffer_minutes)
     if busy_until > window[1]:
-        engine = load(None)
+        # The caller's `also` rows do not depend on the window: keep the first answers.
+        also_rows = engine.also_rows
+        engine = load(None, None)
+        engine.also_rows = also_rows
         slot = _evaluate_start(engine, start=start, doctor_id=doctor.pk)
     return slot, engine
 

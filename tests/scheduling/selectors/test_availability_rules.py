@@ -316,6 +316,9 @@ def test_a_buffer_reaching_past_the_read_window_is_checked_against_the_whole_ran
     # 11:30's buffer ends at 09:00 on Wednesday, just as the visit begins: still a slot.
     slot = resolve_slot(service=service, doctor=doc, start=local(clinic_a, 2027, 3, 2, 11, 30))
     assert slot.start == local(clinic_a, 2027, 3, 2, 11, 30)
+    # A booking there reads the whole range again and keeps its place from the first read.
+    booked = desk_booking(doc, service, local(clinic_a, 2027, 3, 2, 11, 30), registrar_a)
+    assert (booked.clinic, booked.starts_at) == (clinic_a, local(clinic_a, 2027, 3, 2, 11, 30))
 
 
 def test_a_visit_inside_the_window_refuses_the_start_at_once(
