@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import http.client
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,8 @@ class PhaseResult:
     samples: list[Sample]
     duration_s: float
     clients: int
+    # CPU seconds by process group over the phase (`cpu_seconds_by_group`), when measured.
+    cpu_seconds: dict[str, float] | None = None
 
     @property
     def latencies(self) -> list[float]:
@@ -163,6 +166,35 @@ def run_phase(
             gc.enable()
     samples = [sample for client_samples in per_client for sample in client_samples]
     return PhaseResult(samples=samples, duration_s=duration, clients=clients)
+
+
+def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
+    """CPU seconds (user + system) run so far by the server's process group ("django"), by
+    PostgreSQL's processes ("postgresql") and by this process ("load generator"), read from
+    /proc (Linux). The difference over a phase says where a request's CPU goes under load;
+    processes that exit within the phase are not counted."""
+    groups = {"django": 0, "postgresql": 0, "load generator": 0}
+    own = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # exited meanwhile
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # After "(comm)": state ppid pgrp session ... utime (11th) stime (12th), in ticks.
+        pgrp, ticks = int(fields[2]), int(fields[11]) + int(fields[12])
+        if pgrp == server_pgid:
+            groups["django"] += ticks
+        elif comm == "postgres":
+            groups["postgresql"] += ticks
+        elif int(entry.name) == own:
+            groups["load generator"] += ticks
+    per_second = os.sysconf("SC_CLK_TCK")
+    return {name: ticks / per_second for name, ticks in groups.items()}
 
 
 def repeat(request: Request) -> Iterator[Request]:

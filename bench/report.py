@@ -172,6 +172,8 @@ def format_table(results: dict) -> str:
         ("booking_throughput_ratio", results.get("booking_throughput_ratio"), "≥ 0.5"),
         ("  bookings/s (201 only)", phase("booking", "ok_rps"), ""),
         ("  minimal insert req/s", phase("insert", "ok_rps"), ""),
+        ("  booking CPU ms: django / postgresql / load generator", _cpu(phases, "booking"), ""),
+        ("  insert CPU ms: django / postgresql / load generator", _cpu(phases, "insert"), ""),
         ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),
         ("  pgbench -N TPS", results.get("pgbench_tps"), ""),
         ("race_booked (of 10 slots)", results.get("race_booked"), "≤ 10"),
@@ -193,6 +195,14 @@ def format_table(results: dict) -> str:
             verdict = ""
         lines.append(f"| {name} | {_fmt(value)} | {target} | {verdict} |")
     return "\n".join(lines)
+
+
+def _cpu(phases: dict, name: str) -> str | None:
+    """A phase's CPU per request by process group, as `django / postgresql / load generator`."""
+    cpu = phases.get(name, {}).get("cpu_ms_per_request")
+    if not cpu:
+        return None
+    return " / ".join(_fmt(cpu.get(group)) for group in ("django", "postgresql", "load generator"))
 
 
 def _pair(first, second) -> str | None:

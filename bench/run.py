@@ -361,7 +361,14 @@ def main() -> int:
             part for part in server.command[2:] if not part.startswith("--error-logfile")
         )
         log(f"gunicorn up on 127.0.0.1:{server.port} with {cfg.workers} workers")
-        scenario.drive(cfg, server.port, results, state)
+        pgid = os.getpgid(server.process.pid)
+        scenario.drive(
+            cfg,
+            server.port,
+            results,
+            state,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
         log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
         results["pgbench"] = run_pgbench(cfg, cfg.seconds)
         results["pgbench_tps"] = results["pgbench"]["tps"]

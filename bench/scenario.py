@@ -208,6 +208,13 @@ def _fetch_json(port: int, path: str, token: str | None = None):
 
 def _phase(results: dict, name: str, phase: loadgen.PhaseResult, **extra) -> dict:
     summary = report.summarize(phase.latencies, phase.statuses, phase.duration_s, phase.clients)
+    if phase.cpu_seconds is not None and summary["requests"]:
+        # Per request sent (a refused booking costs CPU too); 10 ms clock ticks, so the
+        # figures are good to a few hundredths of a millisecond over a whole phase.
+        summary["cpu_ms_per_request"] = {
+            group: round(seconds * 1000 / summary["requests"], 3)
+            for group, seconds in sorted(phase.cpu_seconds.items())
+        }
     summary.update(extra)
     results["phases"][name] = summary
     log(
@@ -242,7 +249,9 @@ def _booking_plan(port: int, network, today) -> list[list[dict]]:
     ]
 
 
-def drive(cfg, port: int, results: dict, state: State) -> None:
+def drive(cfg, port: int, results: dict, state: State, cpu_meter=None) -> None:
+    """The measured phases. `cpu_meter` (see `_alternate`) adds each phase's CPU per request
+    by process group to its figures."""
     network, today = state.network, state.today
     seconds = cfg.seconds
     booking_patients = network.patients[: BOOKING_CLIENTS * PATIENTS_PER_BOOKING_CLIENT]
@@ -306,6 +315,7 @@ def drive(cfg, port: int, results: dict, state: State) -> None:
         port,
         seconds=seconds,
         rounds=rounds,
+        cpu_meter=cpu_meter,
         arms={
             "trivial": (cfg.latency_clients, lambda i: repeat(trivial)),
             "free_slots": (cfg.latency_clients, lambda i: repeat(free)),
@@ -322,6 +332,7 @@ def drive(cfg, port: int, results: dict, state: State) -> None:
         port,
         seconds=seconds,
         rounds=rounds,
+        cpu_meter=cpu_meter,
         arms={
             "insert": (BOOKING_CLIENTS, insert_requests),
             "booking": (
@@ -347,15 +358,17 @@ def drive(cfg, port: int, results: dict, state: State) -> None:
     )
 
 
-def _alternate(port: int, *, seconds: float, rounds: int, arms: dict) -> dict:
+def _alternate(port: int, *, seconds: float, rounds: int, arms: dict, cpu_meter=None) -> dict:
     """Run each arm for `seconds`, split into `rounds` slices that take turns (A B A B ...),
     so a baseline and its target see the same background load of a shared machine.
 
-    Each client keeps one request iterator across its arm's slices.
+    Each client keeps one request iterator across its arm's slices. `cpu_meter()`, when
+    given, reads CPU seconds by process group; each arm gets the sum over its slices.
     """
     iterators: dict[tuple[str, int], object] = {}
     samples: dict[str, list] = {name: [] for name in arms}
     durations = dict.fromkeys(arms, 0.0)
+    cpu: dict[str, Counter] = {name: Counter() for name in arms}
     for _ in range(rounds):
         for name, (clients, requests_for) in arms.items():
 
@@ -364,17 +377,23 @@ def _alternate(port: int, *, seconds: float, rounds: int, arms: dict) -> dict:
                     iterators[(name, i)] = requests_for(i)
                 return iterators[(name, i)]
 
+            before = cpu_meter() if cpu_meter else {}
             phase = loadgen.run_phase(
                 port=port,
                 clients=clients,
                 duration_s=seconds / rounds,
                 requests_for=persistent,
             )
+            after = cpu_meter() if cpu_meter else {}
+            cpu[name].update({group: after[group] - before[group] for group in after})
             samples[name].extend(phase.samples)
             durations[name] += phase.duration_s
     return {
         name: loadgen.PhaseResult(
-            samples=samples[name], duration_s=durations[name], clients=arms[name][0]
+            samples=samples[name],
+            duration_s=durations[name],
+            clients=arms[name][0],
+            cpu_seconds=dict(cpu[name]) if cpu_meter else None,
         )
         for name in arms
     }

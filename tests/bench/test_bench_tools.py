@@ -5,10 +5,14 @@ No timing is asserted here (speed targets live in `make bench` only).
 
 import datetime
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
-from bench import report
+from bench import loadgen, report
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -117,6 +121,38 @@ def test_the_table_shows_figures_targets_and_verdicts():
     assert "| race_5xx | 2 | = 0 | FAILED |" in lines
     assert "| queries_per_booking | 17 | fixed | fixed |" in lines
     assert any("0.5 / 0.8" in line for line in lines)
+
+
+def test_the_table_shows_cpu_per_request_by_process_group_when_measured():
+    cpu = {"django": 6.25, "postgresql": 2.5, "load generator": 0.75}
+    table = report.format_table({"phases": {"booking": {"cpu_ms_per_request": cpu}}})
+    assert "booking CPU ms: django / postgresql / load generator | 6.25 / 2.5 / 0.75 |" in table
+    assert "insert CPU ms: django / postgresql / load generator | — |" in table
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cpu_by_group_counts_a_busy_process_group_and_this_process():
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.time() + 0.6\nwhile time.time() < end: pass",
+        ],
+        start_new_session=True,
+    )
+    try:
+        group = os.getpgid(busy.pid)
+        before = loadgen.cpu_seconds_by_group(group)
+        spin_until = time.process_time() + 0.3
+        while time.process_time() < spin_until:
+            pass
+        time.sleep(0.4)
+        after = loadgen.cpu_seconds_by_group(group)
+    finally:
+        busy.wait(timeout=10)
+    assert set(after) == {"django", "postgresql", "load generator"}
+    assert after["django"] - before["django"] >= 0.1
+    assert after["load generator"] - before["load generator"] >= 0.1
 
 
 def test_noise_is_flagged_when_the_machine_was_busy_before_or_the_baseline_tail_is_long():
