@@ -14,6 +14,8 @@ from django.db.models import Func
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.sql import InsertQuery
 
+from scheduling import pipeline
+
 
 class TsTzRange(Func):
     """`tstzrange(start, end, '[)')`: back-to-back visits touch without overlapping."""
@@ -77,12 +79,20 @@ def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]
         return _one_by_one(connection, statements)
     merged = _merge_inserts(statements)
     to_send = [statement for statement, _count in merged]
-    if len(to_send) < 2:
-        results = _one_by_one(connection, to_send)
+    options = connection.settings_dict.get("OPTIONS") or {}
+    if not options.get("server_side_binding"):
+        results = (
+            _joined(connection, to_send) if len(to_send) > 1 else _one_by_one(connection, to_send)
+        )
+    elif connection.queries_logged or connection.execute_wrappers:
+        # Through Django's cursors, so that what logs or wraps statements sees each of them.
+        results = (
+            _pipelined(connection, to_send)
+            if len(to_send) > 1
+            else _one_by_one(connection, to_send)
+        )
     else:
-        options = connection.settings_dict.get("OPTIONS") or {}
-        send = _pipelined if options.get("server_side_binding") else _joined
-        results = send(connection, to_send)
+        results = _libpq_pipeline(connection, to_send)
     # A merged statement stands for `count` INSERTs, each of which answers no rows.
     answers = []
     for rows, (_statement, count) in zip(results, merged, strict=True):
@@ -90,9 +100,10 @@ def run_batch(statements, *, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]
     return answers
 
 
-# psycopg's `_queries.MAX_CACHED_STATEMENT_LENGTH` and `MAX_CACHED_STATEMENT_PARAMS`.
-PSYCOPG_CACHED_LENGTH = 4096
-PSYCOPG_CACHED_PARAMS = 50
+# A merge of INSERTs stays below these, far from PostgreSQL's 65535 parameters; the batch's
+# statements are converted and prepared once per text (`scheduling.pipeline`), however long.
+MERGE_MAX_LENGTH = 32_768
+MERGE_MAX_PARAMS = 1_000
 
 
 def _is_plain_insert(sql: str) -> bool:
@@ -109,11 +120,9 @@ def _merge_inserts(statements) -> list[tuple[tuple[str, list], int]]:
     run: list[tuple[str, list]] = []
 
     def fits(sql: str, params: list) -> bool:
-        # psycopg parses a statement's placeholders once and caches the result only for texts
-        # and parameter lists within its limits; a longer merge would be parsed every time.
         text = sum(len(text) + 12 for text, _values in run) + len(sql) + 14
         count = sum(len(values) for _text, values in run) + len(params)
-        return text <= PSYCOPG_CACHED_LENGTH and count <= PSYCOPG_CACHED_PARAMS
+        return text <= MERGE_MAX_LENGTH and count <= MERGE_MAX_PARAMS
 
     def flush():
         if len(run) == 1:
@@ -145,18 +154,21 @@ def _one_by_one(connection, statements) -> list[list[tuple]]:
     return results
 
 
-def _pipelined(connection, statements) -> list[list[tuple]]:
-    """psycopg's pipeline mode: every statement is sent before any answer is awaited; one
-    cursor per statement holds its answer. Django's cursor wrappers are used only when they
-    have work to do (logging statements, execute wrappers); otherwise the driver's cursors,
-    made as Django makes them, with Django's error translation around the pipeline."""
+def _libpq_pipeline(connection, statements) -> list[list[tuple]]:
+    """`scheduling.pipeline`: the batch in one write and one read, with Django's checks before
+    and its error translation around it."""
     connection.ensure_connection()
-    if connection.queries_logged or connection.execute_wrappers:
-        cursors = [connection.cursor() for _ in statements]
-    else:
-        connection.validate_no_broken_transaction()
-        connection.validate_thread_sharing()
-        cursors = [connection.create_cursor() for _ in statements]
+    connection.validate_no_broken_transaction()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        return pipeline.run(connection, statements)
+
+
+def _pipelined(connection, statements) -> list[list[tuple]]:
+    """psycopg's pipeline mode through Django's cursors (one per statement, holding its
+    answer): every statement is sent before any answer is awaited, and whatever logs or wraps
+    Django's statements sees each one."""
+    cursors = [connection.cursor() for _ in statements]
     try:
         with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.backends.postgresql.base import DatabaseWrapper
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
+from config.postgresql.base import DatabaseWrapper
 from scheduling import db
 from scheduling.db import (
     as_uuid,
@@ -278,21 +278,14 @@ def test_merging_joins_runs_of_plain_inserts_only_and_keeps_parameter_order():
     ]
 
 
-def test_a_merge_stays_within_what_psycopg_caches_the_parsing_of():
-    from psycopg import _queries
-
-    assert (_queries.MAX_CACHED_STATEMENT_LENGTH, _queries.MAX_CACHED_STATEMENT_PARAMS) == (
-        db.PSYCOPG_CACHED_LENGTH,
-        db.PSYCOPG_CACHED_PARAMS,
-    )
-    wide = ('INSERT INTO "a" VALUES (' + ", ".join(["%s"] * 30) + ")", list(range(30)))  # noqa: S608
-    long = ('INSERT INTO "b" ("' + "x" * 3000 + '") VALUES (%s)', [1])
-    merged = db._merge_inserts([wide, wide, long, long, wide])
-    assert [count for _statement, count in merged] == [1, 2, 2]
-    for (sql, params), count in merged:
-        if count > 1:
-            assert len(sql) <= db.PSYCOPG_CACHED_LENGTH
-            assert len(params) <= db.PSYCOPG_CACHED_PARAMS
+def test_a_merge_stays_within_its_limits():
+    wide = ('INSERT INTO "a" VALUES (' + ", ".join(["%s"] * 400) + ")", list(range(400)))  # noqa: S608
+    long = ('INSERT INTO "b" ("' + "x" * 12_000 + '") VALUES (%s)', [1])
+    merged = db._merge_inserts([wide, wide, wide, long, long, long, wide])
+    assert [count for _statement, count in merged] == [2, 3, 2]
+    for (sql, params), _count in merged:
+        assert len(sql) <= db.MERGE_MAX_LENGTH
+        assert len(params) <= db.MERGE_MAX_PARAMS
 
 
 def _comparable(value):

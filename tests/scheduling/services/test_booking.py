@@ -368,9 +368,8 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     is_patient_actor(user)  # the request has loaded the caller's roles and profile already
     # Statements: PostgreSQL gets them in a few round trips (the engine's two, the second with
     # the place: the clinic, the patient's lock and count with the reserved ids; the writes) and
-    # the writes, all INSERTs, as three statements (each within what psycopg caches the parsing
-    # of); SQLite runs each INSERT on its own.
-    with django_assert_num_queries(14 if connection.vendor == "postgresql" else 16):
+    # the writes, all INSERTs, as one statement; SQLite runs each INSERT on its own.
+    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 16):
         appointment = book(patient, doctor, service, tue9, actor=user)
     # The returned appointment carries what the API answer shows, without a reload.
     assert appointment.clinic == clinic_a
