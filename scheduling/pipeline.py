@@ -71,13 +71,24 @@ def _cache_of(conn):
     return cache if all(hasattr(cache, name) for name in needed) else None
 
 
+def _transformer_of(wrapper, conn) -> Transformer:
+    """One `Transformer` per server connection, as a cursor keeps one for all its statements:
+    it remembers the dumper of each parameter type and the loader of each column type it has
+    met, which a new one would look up again for every batch."""
+    kept = getattr(wrapper, "_medfront_transformer", None)
+    if kept is None or kept[0] is not conn:
+        kept = (conn, Transformer(conn))
+        wrapper._medfront_transformer = kept
+    return kept[1]
+
+
 def run(wrapper, statements) -> list[list[tuple]]:
     """The rows of each of `statements` (pairs of SQL text and parameters), in one round trip
     on the Django connection `wrapper`'s open psycopg connection. Errors are psycopg's; the
     caller translates them (`wrap_database_errors`)."""
     conn = wrapper.connection
     pgconn = conn.pgconn
-    tx = Transformer(conn)
+    tx = _transformer_of(wrapper, conn)
     # Everything that can refuse a statement (placeholders, parameter types) before sending.
     adapted = []
     for sql, params in statements:

@@ -241,3 +241,13 @@ def test_a_batch_the_socket_takes_in_parts_is_sent_in_full(monkeypatch):
     monkeypatch.setattr(pipeline, "_send_and_collect", lambda pgconn: collect(SlowSocket(pgconn)))
     assert by_pipeline([("SELECT %s::int", [1]), ("SELECT 2", [])]) == [[(1,)], [(2,)]]
     assert len(flushes) >= 3
+
+
+def test_a_connection_keeps_one_transformer_and_a_new_connection_gets_its_own():
+    assert by_pipeline([("SELECT %s::int", [1])]) == [[(1,)]]
+    first = pipeline._transformer_of(connection, connection.connection)
+    assert by_pipeline([("SELECT %s::text", ["a"])]) == [[("a",)]]
+    assert pipeline._transformer_of(connection, connection.connection) is first
+    connection.close()
+    assert by_pipeline([("SELECT %s::int", [2])]) == [[(2,)]]
+    assert pipeline._transformer_of(connection, connection.connection) is not first
