@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
-from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connections, models
 from django.db.models import Func
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.sql import InsertQuery
@@ -290,8 +290,18 @@ class _InsertShape:
     field with its own placeholder), and `statement` answers None for values it must compile
     itself (expressions)."""
 
-    def __init__(self, sql: str, fields):
+    def __init__(self, sql: str, fields, connection=None):
         self.sql, self.fields = sql, fields
+        # Per field: its attribute name when `pre_save` only reads it, and the value types the
+        # ORM prepares in one known step (`_quick_preparation`) with that step.
+        self.plan = [
+            (
+                field,
+                field.attname if type(field).pre_save is models.Field.pre_save else None,
+                *_quick_preparation(field, connection),
+            )
+            for field in fields or ()
+        ]
 
     @classmethod
     def of(cls, model, rows: int, returning_pk: bool, with_pk: bool, connection):
@@ -303,17 +313,67 @@ class _InsertShape:
         )
         head, values = one_row.split(" VALUES ", 1)
         group, suffix = values[: values.index(")") + 1], values[values.index(")") + 1 :]
-        return cls(f"{head} VALUES {', '.join([group] * rows)}{suffix}", fields)
+        return cls(f"{head} VALUES {', '.join([group] * rows)}{suffix}", fields, connection)
 
     def statement(self, objs, connection):
         params = []
         for obj in objs:
-            for field in self.fields:
-                value = field.pre_save(obj, True)
+            for field, attname, quick_types, step in self.plan:
+                value = field.pre_save(obj, True) if attname is None else getattr(obj, attname)
+                if value is None:
+                    params.append(None)
+                    continue
+                if type(value) in quick_types and not (
+                    type(value) is datetime.datetime and value.tzinfo is None  # the ORM warns
+                ):
+                    params.append(value if step is None else step(value))
+                    continue
                 if hasattr(value, "resolve_expression"):
                     return None
                 params.append(field.get_db_prep_save(value, connection=connection))
         return self.sql, params
+
+
+# Field classes whose preparation for PostgreSQL hands a value of these types to the driver as
+# it is (`get_prep_value` converts to the same value, `get_db_prep_value` adapts nothing), and
+# None stays None. Exact classes only: a subclass (an encrypted field) prepares its own way.
+_UNCHANGED_ON_POSTGRESQL = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.SlugField: (str,),
+    models.EmailField: (str,),
+    models.BooleanField: (bool,),
+    models.DateField: (datetime.date,),
+    models.DateTimeField: (datetime.datetime,),
+    models.TimeField: (datetime.time,),
+    models.UUIDField: (uuid.UUID,),
+}
+_INTEGER_FIELDS = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+)
+
+
+def _quick_preparation(field, connection) -> tuple[tuple[type, ...], object]:
+    """The value types for which `field.get_db_prep_save` on this connection comes down to one
+    known step, and that step (None: the value as it is). Integers get the driver type the
+    ORM gives them (psycopg's Int4 and friends, which fix the parameter's type on the server);
+    an auto-increment key stays a plain int; a foreign key is prepared as its target. Nothing
+    is quick off PostgreSQL (dates and UUIDs become text there)."""
+    if connection is None or connection.vendor != "postgresql":
+        return (), None
+    if type(field) is models.ForeignKey:
+        return _quick_preparation(field.target_field, connection)
+    if isinstance(field, AutoFieldMixin):
+        return ((int,), None) if isinstance(field, models.IntegerField) else ((), None)
+    if type(field) in _INTEGER_FIELDS:
+        step = getattr(connection.ops, "integerfield_type_map", {}).get(field.get_internal_type())
+        return ((int,), step) if step is not None else ((), None)
+    return _UNCHANGED_ON_POSTGRESQL.get(type(field), ()), None
 
 
 def reserved_id_columns(*models, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:

@@ -298,19 +298,21 @@ def _comparable(value):
         return ("decrypted", decrypt_text(value))
     if type(value).__name__ == "Jsonb":  # psycopg's wrapper compares by identity
         return ("json", value.obj)
-    return value
+    # The type too: it decides the parameter's type on the server (psycopg's Int4 is an int).
+    return (type(value), value)
 
 
 def test_cached_insert_texts_and_values_equal_the_orms_for_the_booking_rows(
-    monkeypatch, patient, clinic_a
+    monkeypatch, patient, clinic_a, doctor, service
 ):
     import copy
+    import decimal
 
     from django.utils import timezone
 
     from notifications.models import OutboxMessage
     from portal.models import AuditEvent
-    from scheduling.models import Occupancy
+    from scheduling.models import Appointment, AppointmentEvent, Occupancy
 
     frozen = timezone.now()
     monkeypatch.setattr(timezone, "now", lambda: frozen)  # auto_now_add fields
@@ -349,6 +351,44 @@ def test_cached_insert_texts_and_values_equal_the_orms_for_the_booking_rows(
             {},
         ),
         ([AuditEvent(occurred_at=frozen, action="create", object_type="x", object_id="1")], {}),
+        (
+            [
+                Appointment(
+                    pk=901,
+                    patient=patient,
+                    doctor=doctor,
+                    clinic=clinic_a,
+                    service=service,
+                    starts_at=start,
+                    ends_at=start + datetime.timedelta(minutes=30),
+                    buffer_minutes=5,
+                    status="booked",
+                    channel="online",
+                    quota_channel="online",
+                    price=decimal.Decimal("2500.00"),
+                    booked_by=patient.user,
+                    updated_by=patient.user,
+                    created_at=frozen,
+                    updated_at=frozen,
+                )
+            ],
+            {"with_pk": True},
+        ),
+        (
+            [
+                AppointmentEvent(
+                    pk=902,
+                    appointment_id=901,
+                    kind="booked",
+                    from_status="",
+                    to_status="booked",
+                    actor=patient.user,
+                    occurred_at=frozen,
+                )
+            ],
+            {"with_pk": True},
+        ),
+        ([Appointment.equipment.through(appointment_id=901, equipment_id=3)], {}),
     ]
     for objs, options in cases:
         db.insert_statement(copy.deepcopy(objs), **options)  # compiles and caches the shape
