@@ -37,7 +37,8 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     provider = models.CharField(max_length=30, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
-    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    # Unique where set (Meta.constraints): most messages have none, and need no index entry.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,6 +46,13 @@ class OutboxMessage(models.Model):
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
         indexes = [models.Index(fields=["status", "due_at"], name="outbox_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="outbox_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self):
         return f"{self.event} via {self.channel} ({self.status})"

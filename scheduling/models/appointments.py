@@ -222,8 +222,14 @@ class Occupancy(models.Model):
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="occupancy"
     )
+    # Meta.indexes has it for hold rows only: an appointment's rows (most) would add nulls.
     hold = models.ForeignKey(
-        Hold, on_delete=models.CASCADE, null=True, blank=True, related_name="occupancy"
+        Hold,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="occupancy",
+        db_index=False,
     )
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -233,6 +239,9 @@ class Occupancy(models.Model):
         indexes = [
             models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),
+            models.Index(
+                fields=["hold"], condition=Q(hold__isnull=False), name="occupancy_hold_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -68,6 +68,25 @@ def test_a_repeated_idempotency_key_returns_the_first_message(patient):
     assert OutboxMessage.objects.count() == 1
 
 
+def test_the_database_keeps_a_set_idempotency_key_unique_and_lets_unset_ones_repeat(patient):
+    from django.db import IntegrityError, transaction
+
+    for _ in range(2):
+        outbox_enqueue(event="e", channel="sms", patient=patient, context={})
+    outbox_enqueue(event="e", channel="sms", patient=patient, context={}, idempotency_key="k2")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox_enqueue(
+            event="e",
+            channel="sms",
+            patient=patient,
+            context={},
+            idempotency_key="k2",
+            key_is_new=True,  # skips the lookup: the database must refuse it itself
+        )
+    assert OutboxMessage.objects.filter(idempotency_key__isnull=True).count() == 2
+    assert OutboxMessage.objects.filter(idempotency_key="k2").count() == 1
+
+
 def test_future_messages_are_not_claimed_before_they_are_due(patient):
     later = timezone.now() + datetime.timedelta(hours=2)
     outbox_enqueue(event="e", channel="sms", patient=patient, context={}, due_at=later)
