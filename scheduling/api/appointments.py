@@ -58,14 +58,16 @@ def require_booker(user) -> None:
         raise PermissionDenied
 
 
-def _read_for_booking(request) -> tuple[selectors.BookingReads, object]:
+def _read_for_booking(
+    request, *, read_ahead: bool = False
+) -> tuple[selectors.BookingReads, object]:
     """A hold's or booking's first reads (`BookingReads`) and its body, then the permission
     check: a body that is not JSON is refused after it, as before the reads existed."""
     try:
         body, unreadable = request.data, None
     except ParseError as exc:
         body, unreadable = None, exc
-    reads = selectors.BookingReads(request.user, body)
+    reads = selectors.BookingReads(request.user, body, read_ahead=read_ahead)
     require_booker(request.user)
     if unreadable is not None:
         raise unreadable
@@ -200,7 +202,8 @@ class AppointmentListCreateView(APIView):
     )
     @idempotent
     def post(self, request):
-        reads, body = _read_for_booking(request)
+        # A patient's booking may read the engine's first round trip ahead (`BookingReads`).
+        reads, body = _read_for_booking(request, read_ahead=acts_as_patient(request.user))
         data = s.AppointmentCreateInput(data=body)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -226,6 +229,7 @@ class AppointmentListCreateView(APIView):
             actor=request.user,
             hold=hold,
             clinic=clinic,
+            first_round=reads.first_round_for(service, doctor),
         )
         # The booking service returns the appointment with everything the answer shows.
         return Response(_output(appointment), status=status.HTTP_201_CREATED)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from portal import permissions
 from portal.models import Clinic, Patient, User
 from scheduling.choices import UPCOMING_STATUSES
 from scheduling.db import db_uuid, model_from_row, run_batch, select_columns
 from scheduling.models import Appointment, Doctor, Service, Specialty
+from scheduling.selectors.availability import FirstRound, first_round_statements
 
 
 def public_clinics() -> QuerySet[Clinic]:
@@ -97,6 +100,19 @@ def _as_uuid_or_none(value) -> uuid.UUID | None:
         return None
 
 
+# Primary keys of services and doctors by public id, learnt from rows read: the pairs never
+# change (a public id is never reused or edited), so a process may keep them. A key found here
+# is only ever used together with the row read afresh by its public id (`BookingReads`).
+_KNOWN_IDS: dict[tuple[type, uuid.UUID], int] = {}
+_KNOWN_IDS_MAX = 10_000
+
+
+def _remember_id(model, public_id: uuid.UUID, pk: int) -> None:
+    if len(_KNOWN_IDS) >= _KNOWN_IDS_MAX:
+        _KNOWN_IDS.clear()
+    _KNOWN_IDS[(model, public_id)] = pk
+
+
 class BookingReads:
     """What a booking or hold request reads first, in one round trip: the caller's own profile
     and, when the body names them by well-formed ids, the active service and doctor. Reading
@@ -105,9 +121,14 @@ class BookingReads:
 
     The profile is cached on `user` (or its absence) with only the columns a booking reads:
     asking `user.patient` first would load and decrypt all of its encrypted fields; the ones
-    left out still load, one query each, if anything reads them."""
+    left out still load, one query each, if anything reads them.
 
-    def __init__(self, user, body):
+    With `read_ahead` (a patient's booking without a hold, on PostgreSQL) the same round trip
+    also carries the engine's first reads for the body's start (who works when), when this
+    process already knows the service's and doctor's primary keys: the booking's transaction
+    then begins with what is taken, one round trip fewer (`first_round_for`)."""
+
+    def __init__(self, user, body, *, read_ahead: bool = False):
         wanted = [
             (model, _as_uuid_or_none(body.get(key)) if isinstance(body, Mapping) else None)
             for key, model in (("service", Service), ("doctor", Doctor))
@@ -117,13 +138,32 @@ class BookingReads:
         own_profile = _wants_own_profile(user)
         if own_profile:
             statements.append(_own_profile_statement(user))
+        ahead = _first_round_ahead(body, self.catalogue) if read_ahead else None
+        if ahead is not None:
+            statements.extend(ahead[2])
         answers = run_batch(statements) if statements else []
+        self._ahead = None
+        if ahead is not None:
+            ids, key, sent = ahead
+            self._ahead = (ids, FirstRound(key, answers[len(answers) - len(sent) :]))
+            del answers[len(answers) - len(sent) :]
         if own_profile:
             _cache_own_profile(user, answers.pop())
         self.found = {
             (model, public_id): model_from_row(model, rows[0]) if rows else None
             for (model, public_id), rows in zip(self.catalogue, answers, strict=True)
         }
+        for (model, public_id), found in self.found.items():
+            if found is not None:
+                _remember_id(model, public_id, found.pk)
+
+    def first_round_for(self, service: Service, doctor: Doctor) -> FirstRound | None:
+        """The engine's first reads made ahead, if they were made for this service and doctor
+        (as read in the same round trip, by public id)."""
+        if self._ahead is None:
+            return None
+        ids, first_round = self._ahead
+        return first_round if (service.pk, doctor.pk) == ids else None
 
     def service_and_doctor(self, service_id, doctor_id) -> tuple[Service, Doctor]:
         """`active_service_and_doctor`, answered from what was read when the ids are those."""
@@ -134,6 +174,23 @@ class BookingReads:
         if service is None or doctor is None:
             raise Http404
         return service, doctor
+
+
+def _first_round_ahead(body, catalogue) -> tuple | None:
+    """(service pk, doctor pk), the key and the statements of the engine's first round trip
+    for the body's start; None when the keys are not known yet, the start is not an aware ISO
+    time, or off PostgreSQL (where statements do not share a round trip: nothing to save)."""
+    if connection.vendor != "postgresql" or len(catalogue) != 2 or body.get("hold"):
+        return None  # (two well-formed ids mean the body is a mapping)
+    ids = tuple(_KNOWN_IDS.get(entry) for entry in catalogue)
+    try:
+        start = parse_datetime(body["start"]) if isinstance(body.get("start"), str) else None
+        if None in ids or start is None or timezone.is_naive(start):
+            return None
+        key, statements = first_round_statements(service_id=ids[0], doctor_id=ids[1], start=start)
+    except (ValueError, OverflowError):  # not a time, or at the calendar's edge: refused later
+        return None
+    return ids, key, statements
 
 
 def active_service_and_doctor(service_id, doctor_id) -> tuple[Service, Doctor]:

@@ -87,6 +87,15 @@ class Slot:
         return self.end.astimezone(UTC)
 
 
+class FirstRound(NamedTuple):
+    """The engine's first round trip for resolving one start (who works when), read ahead by
+    the caller in a round trip it makes anyway (`first_round_statements`). `key` says for what
+    it was read; `_resolve` uses the rows only for the same service, doctor, clinic and days."""
+
+    key: tuple
+    rows: list[list[tuple]]
+
+
 class Resolution(NamedTuple):
     """A slot resolved for booking, read in the booking's transaction.
 
@@ -216,6 +225,7 @@ def resolve_slot_with_quotas(
     now: datetime.datetime | None = None,
     ignore_hold_id: int | None = None,
     also: Callable[[Collection[int]], list[tuple[str, list]]] | None = None,
+    first_round: FirstRound | None = None,
 ) -> Resolution:
     """`resolve_slot`, with what the engine has loaded already that a booking needs: the
     quotas of the quota channel that apply to the slot (its clinic, doctor and service) and
@@ -223,7 +233,8 @@ def resolve_slot_with_quotas(
 
     `also`: given the ids of the clinics where the doctor may work then (the slot's among
     them), the caller's own statements to send with the engine's second round trip; their rows
-    come back as `Resolution.also_rows`. They are not sent when no schedule applies."""
+    come back as `Resolution.also_rows`. They are not sent when no schedule applies.
+    `first_round`: the engine's first round trip, read ahead (see `FirstRound`)."""
     slot, engine = _resolve(
         service=service,
         doctor=doctor,
@@ -236,6 +247,7 @@ def resolve_slot_with_quotas(
         ignore_appointment=None,
         with_expired_holds=True,
         also=also,
+        first_round=first_round,
     )
     return Resolution(
         slot=slot,
@@ -258,6 +270,7 @@ def _resolve(
     ignore_appointment,
     with_expired_holds=False,
     also=None,
+    first_round=None,
 ) -> tuple[Slot, _Engine]:
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise InvalidInput(code="naive_datetime", field="start")
@@ -271,11 +284,13 @@ def _resolve(
         raise OutsideBookingWindow(code="in_the_past")
     # Compare instants in UTC: PEP 495 makes `==` false across zones for times in a fold.
     start = start.astimezone(UTC)
-    utc_day = start.date()
+    first, last = _days_around(start)
     # Only what is taken around `start` can refuse it: read the occupancy of a window wide
     # enough for any visit and buffer, and again without one in the unlikely case that the
     # slot found reaches past it.
     window = (start, start + datetime.timedelta(minutes=service.duration_minutes) + BUSY_MARGIN)
+    key = _first_round_key(service.pk, doctor.pk, getattr(clinic, "pk", None), first, last)
+    read_ahead = first_round.rows if first_round is not None and first_round.key == key else None
 
     def load(busy_window, also) -> _Engine:
         return _Engine.load(
@@ -285,15 +300,15 @@ def _resolve(
             clinic=clinic,
             channel=channel,
             quota_channel=quota_channel,
-            # A day either side covers every zone's local date of this instant.
-            first=utc_day - datetime.timedelta(days=1),
-            last=utc_day + datetime.timedelta(days=1),
+            first=first,
+            last=last,
             now=now,
             ignore_hold_id=ignore_hold_id,
             ignore_appointment=ignore_appointment,
             with_expired_holds=with_expired_holds,
             also=also,
             busy_window=busy_window,
+            first_round=read_ahead,
         )
 
     engine = load(window, also)
@@ -306,6 +321,37 @@ def _resolve(
         engine.also_rows = also_rows
         slot = _evaluate_start(engine, start=start, doctor_id=doctor.pk)
     return slot, engine
+
+
+def _days_around(start: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    """The dates resolving `start` (UTC) loads: a day either side of its UTC date covers every
+    zone's local date of this instant."""
+    utc_day = start.date()
+    return utc_day - datetime.timedelta(days=1), utc_day + datetime.timedelta(days=1)
+
+
+def _first_round_key(service_id, doctor_id, clinic_id, first, last) -> tuple:
+    return ("resolve", service_id, doctor_id, clinic_id, first, last)
+
+
+def first_round_statements(
+    *, service_id: int, doctor_id: int, start: datetime.datetime, clinic_id: int | None = None
+) -> tuple[tuple, list[tuple[str, list]]]:
+    """The statements of the engine's first round trip for resolving `start` (aware) with this
+    service, doctor and clinic, and the key `resolve_slot_with_quotas` knows their rows by
+    (`FirstRound`): a caller may send them ahead, in a round trip it makes anyway. They read
+    who works when, not what is taken: what the booking's transaction must see for itself
+    (occupancy, quotas) is read inside it."""
+    first, last = _days_around(start.astimezone(UTC))
+    params = RangeQueries(
+        service_id=service_id,
+        doctor_id=doctor_id,
+        specialty_id=None,
+        clinic_id=clinic_id,
+        first=first,
+        last=last,
+    )
+    return _first_round_key(service_id, doctor_id, clinic_id, first, last), params.first_round()
 
 
 def _evaluate_start(engine: _Engine, *, start: datetime.datetime, doctor_id: int) -> Slot:
@@ -584,6 +630,7 @@ class _Engine:
         with_expired_holds: bool = False,
         also: Callable[[Collection[int]], list[tuple[str, list]]] | None = None,
         busy_window: tuple[datetime.datetime, datetime.datetime] | None = None,
+        first_round: list[list[tuple]] | None = None,
     ) -> _Engine:
         if channel not in AppointmentChannel.values:
             raise InvalidInput(code="invalid_channel")
@@ -607,16 +654,11 @@ class _Engine:
             first=first,
             last=last,
         )
-        # Round trip 1: who works when. Round trip 2: what is taken then (it needs the ids).
-        doctor_rows, substitution_rows, rule_rows, exception_rows, type_rows = run_batch(
-            [
-                params.doctors(),
-                params.substitutions(),
-                params.rules(),
-                params.exceptions(),
-                params.equipment_types(),
-            ]
-        )
+        # Round trip 1: who works when (unless the caller read it ahead). Round trip 2: what is
+        # taken then (it needs the ids).
+        if first_round is None:
+            first_round = run_batch(params.first_round())
+        doctor_rows, substitution_rows, rule_rows, exception_rows, type_rows = first_round
         doctors = {pk: as_uuid(public_id) for pk, public_id in doctor_rows}
         if not doctors:
             return cls(**nothing)

@@ -97,6 +97,16 @@ class RangeQueries:
             return "", []
         return f" AND {column} = %s", [self.clinic_id]
 
+    def first_round(self) -> list[Statement]:
+        """The first round trip, in the order the engine reads it."""
+        return [
+            self.doctors(),
+            self.substitutions(),
+            self.rules(),
+            self.exceptions(),
+            self.equipment_types(),
+        ]
+
     def doctors(self) -> Statement:
         where, params = self._doctor_filter()
         return f"SELECT d.id, d.public_id FROM scheduling_doctor d WHERE {where}", params

@@ -55,6 +55,7 @@ from scheduling.models import (
 )
 from scheduling.selectors.availability import (
     LATEST_DATE,
+    FirstRound,
     resolve_slot,
     resolve_slot_with_quotas,
 )
@@ -208,6 +209,7 @@ def appointment_book(
     hold: Hold | None = None,
     clinic: Clinic | None = None,
     quota_channel: str | None = None,
+    first_round: FirstRound | None = None,
 ) -> Appointment:
     """Book `service` with `doctor` at `start` for `patient`.
 
@@ -215,7 +217,8 @@ def appointment_book(
     a `hold` of the actor for the same slot is consumed. Refuses with `NotAllowed` (patient
     acting for someone they may not), `SlotUnavailable`/`OutsideBookingWindow` (not a slot),
     `QuotaExceeded`, `PolicyViolation` (too many active bookings), `HoldInvalid`, `SlotTaken`.
-    `quota_channel` overrides the channel's default quota (e.g. "referral").
+    `quota_channel` overrides the channel's default quota (e.g. "referral"); `first_round`:
+    the engine's first reads, made ahead by the caller (`availability.FirstRound`).
     """
     now = timezone.now()
     if channel not in AppointmentChannel.values:
@@ -252,6 +255,7 @@ def appointment_book(
             now=now,
             reserve_ids_for=(Appointment, AppointmentEvent),
         ),
+        first_round=first_round,
     )
     slot_clinic, policy, room, active, (appointment_id, event_id) = place_of_booking(
         slot, place_rows

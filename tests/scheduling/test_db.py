@@ -430,3 +430,37 @@ def test_an_expression_among_the_values_is_compiled_by_the_orm():
 def test_a_row_of_the_wrong_width_is_refused():
     with pytest.raises(ValueError, match="values for"):
         db.model_from_row(Specialty, (1, "x"))
+
+
+def test_quick_preparation_is_the_orms_one_step_for_plain_fields_on_postgresql():
+    from django.db import models
+
+    from notifications.models import OutboxMessage
+    from scheduling.models import Appointment, Occupancy
+
+    class PostgreSQL:
+        vendor = "postgresql"
+
+        class ops:  # noqa: N801 - stands in for connection.ops
+            integerfield_type_map = {"BigIntegerField": "Int8", "IntegerField": "Int4"}
+
+    class Other:
+        vendor = "sqlite"
+
+    def quick(model, name, on=PostgreSQL):
+        return db._quick_preparation(model._meta.get_field(name), on)
+
+    assert quick(Occupancy, "resource_kind") == ((str,), None)
+    assert quick(Occupancy, "resource_id") == ((int,), "Int8")
+    assert quick(Occupancy, "starts_at") == ((datetime.datetime,), None)
+    assert quick(Occupancy, "appointment") == ((int,), None)  # a foreign key: its target's
+    assert quick(Appointment, "id") == ((int,), None)
+    assert quick(Appointment, "public_id") == ((uuid.UUID,), None)
+    assert quick(Appointment, "price") == ((), None)  # decimals: the ORM's own way
+    assert quick(OutboxMessage, "to_address") == ((), None)  # encrypted
+    assert quick(OutboxMessage, "attempts") == ((), None)  # no driver type for it here
+    assert quick(Occupancy, "resource_kind", on=Other) == ((), None)
+    assert db._quick_preparation(models.SmallAutoField(primary_key=True), PostgreSQL) == (
+        (int,),
+        None,
+    )
