@@ -209,3 +209,24 @@ def test_nothing_is_read_ahead_off_postgresql_or_without_both_ids(service, docto
     if connection.vendor != "postgresql":
         assert selectors._first_round_ahead({"start": start}, catalogue) is None
     assert selectors._first_round_ahead({"start": start}, catalogue[:1]) is None
+
+
+@on_postgresql
+def test_reading_ahead_does_not_load_the_whole_profile(
+    patient, service, doctor, clinic_a, tomorrow_a
+):
+    """With a token, as the benchmark and apps call: each request loads its user afresh."""
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=patient.user).key}")
+    client.post(URL, body(service, doctor, at(clinic_a, tomorrow_a, 10)), format="json")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(
+            URL, body(service, doctor, at(clinic_a, tomorrow_a, 11)), format="json"
+        )
+    assert response.status_code == 201
+    sql = [query["sql"] for query in ctx.captured_queries]
+    assert any("FROM portal_patient t WHERE t.user_id" in text for text in sql)  # the lean read
+    assert not any('"portal_patient"."last_name"' in text for text in sql)  # no full load
