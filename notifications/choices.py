@@ -8,6 +8,10 @@ class Channel(models.TextChoices):
     MESSENGER = "messenger", _("Messenger")
 
 
+# The values as a set, for the outbox's check (`Choices.values` builds a new list each time).
+CHANNELS = frozenset(Channel.values)
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")

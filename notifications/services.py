@@ -11,7 +11,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from notifications.choices import Channel, MessageStatus
+from notifications.choices import CHANNELS, Channel, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.senders import SendError, get_sender
 from notifications.wakeup import wake_dispatcher
@@ -68,7 +68,7 @@ def outbox_message(
     """The unsaved message `outbox_enqueue` would record, for callers that insert a change's
     whole trail at once; they call `outbox_nudge_on_commit` after inserting it. Raises
     `NoAddress` like `outbox_enqueue`."""
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
     if not address:

@@ -44,6 +44,11 @@ class AppointmentChannel(models.TextChoices):
     ASSISTANT = "assistant", _("Assistant")
 
 
+# The values as sets, for checks on hot paths (`Choices.values` builds a new list each time).
+QUOTA_CHANNELS = frozenset(QuotaChannel.values)
+APPOINTMENT_CHANNELS = frozenset(AppointmentChannel.values)
+
+
 # Which quota a booking consumes by default; walk-ins are people already at the desk.
 QUOTA_CHANNEL_OF: dict[str, str | None] = {
     AppointmentChannel.ONLINE: QuotaChannel.ONLINE,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from portal.models import Clinic
 from scheduling.choices import (
     ABSENCE_KINDS,
+    APPOINTMENT_CHANNELS,
     QUOTA_CHANNEL_OF,
     SELF_SERVICE_CHANNELS,
     AppointmentChannel,
@@ -632,7 +633,7 @@ class _Engine:
         busy_window: tuple[datetime.datetime, datetime.datetime] | None = None,
         first_round: list[list[tuple]] | None = None,
     ) -> _Engine:
-        if channel not in AppointmentChannel.values:
+        if channel not in APPOINTMENT_CHANNELS:
             raise InvalidInput(code="invalid_channel")
         if quota_channel is None:
             quota_channel = QUOTA_CHANNEL_OF[channel]

@@ -25,12 +25,12 @@ from portal import permissions
 from portal.models import Clinic, Patient
 from scheduling.choices import (
     ALLOWED_TRANSITIONS,
+    APPOINTMENT_CHANNELS,
     QUOTA_CHANNEL_OF,
+    QUOTA_CHANNELS,
     SELF_SERVICE_CHANNELS,
-    AppointmentChannel,
     AppointmentEventKind,
     AppointmentStatus,
-    QuotaChannel,
 )
 from scheduling.db import insert_statement, saved
 from scheduling.errors import (
@@ -221,9 +221,9 @@ def appointment_book(
     the engine's first reads, made ahead by the caller (`availability.FirstRound`).
     """
     now = timezone.now()
-    if channel not in AppointmentChannel.values:
+    if channel not in APPOINTMENT_CHANNELS:
         raise InvalidInput(code="invalid_channel")
-    if quota_channel is not None and quota_channel not in QuotaChannel.values:
+    if quota_channel is not None and quota_channel not in QUOTA_CHANNELS:
         raise InvalidInput(code="invalid_quota_channel")
     quota_channel = quota_channel or QUOTA_CHANNEL_OF[channel]
     check_may_act_for(actor, patient)

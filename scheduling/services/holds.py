@@ -12,7 +12,7 @@ import datetime
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
-from scheduling.choices import AppointmentChannel
+from scheduling.choices import APPOINTMENT_CHANNELS
 from scheduling.errors import HoldInvalid, InvalidInput
 from scheduling.models import Doctor, Hold, Service
 from scheduling.selectors.availability import resolve_slot
@@ -38,7 +38,7 @@ def hold_create(
     Refuses like `appointment_book` when `start` is not a free slot.
     """
     now = timezone.now()
-    if channel not in AppointmentChannel.values:
+    if channel not in APPOINTMENT_CHANNELS:
         raise InvalidInput(code="invalid_channel")
     if patient is not None:
         check_may_act_for(actor, patient)
