@@ -4,6 +4,7 @@ round trips of the hot paths."""
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from collections.abc import Sequence
 
@@ -418,7 +419,12 @@ def _fields_of(model, names: Sequence[str] | None):
 
 def select_columns(model, alias: str, fields: Sequence[str] | None = None) -> str:
     """The column list of `model`'s concrete fields (or of the named `fields`) for plain SQL,
-    in `model_from_row`'s order."""
+    in `model_from_row`'s order (worked out once per model, alias and fields)."""
+    return _select_columns(model, alias, None if fields is None else tuple(fields))
+
+
+@functools.lru_cache(maxsize=256)
+def _select_columns(model, alias: str, fields: tuple[str, ...] | None) -> str:
     return ", ".join(f'{alias}."{field.column}"' for field in _fields_of(model, fields))
 
 
