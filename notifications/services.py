@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from notifications.choices import CHANNELS, Channel, MessageStatus
 from notifications.models import OutboxMessage
@@ -114,7 +114,7 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
     ]
     with translation.override(message.language):
         try:
-            text = render_to_string(names, message.context).strip()
+            text = render_to_string(names, _with_display_times(message.context)).strip()
         except TemplateDoesNotExist:
             text = message.context.get("text", message.event)
     subject = ""
@@ -122,6 +122,19 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
         first, _sep, rest = text.partition("\n")
         subject, text = first.removeprefix("Subject:").strip(), rest.strip()
     return subject, text
+
+
+def _with_display_times(context: dict) -> dict:
+    """`context` with `start_display`: its `start` (ISO, the clinic's local time with its
+    offset) written out in the active language, unless the context brings its own."""
+    start = context.get("start")
+    if "start_display" in context or not isinstance(start, str):
+        return context
+    try:
+        local = datetime.datetime.fromisoformat(start)
+    except ValueError:
+        return context
+    return {**context, "start_display": formats.date_format(local, "DATETIME_FORMAT")}
 
 
 def outbox_claim_due(*, limit: int = 50) -> list[int]:

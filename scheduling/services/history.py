@@ -8,8 +8,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import formats, translation
-
 from notifications.models import OutboxMessage
 from notifications.services import NoAddress, outbox_message, outbox_nudge_on_commit
 from portal.choices import AuditAction
@@ -34,12 +32,11 @@ NOTIFY_CHANNELS: dict[str, tuple[str, ...]] = {
 
 
 def message_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
-    """What message templates may show; the outbox encrypts it at rest."""
+    """What message templates may show; the outbox encrypts it at rest. `start` is the clinic's
+    local time with its offset; the outbox writes it out in the message's language when it
+    renders the message (`start_display`), not on the request's path."""
     clinic = appointment.clinic
     local = appointment.starts_at.astimezone(clinic.tz)
-    language = appointment.patient.preferred_language or translation.get_language() or "ru"
-    with translation.override(language):
-        start_display = formats.date_format(local, "DATETIME_FORMAT")
     context = {
         "appointment_id": str(appointment.public_id),
         "clinic": clinic.name,
@@ -49,7 +46,6 @@ def message_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
         "service": appointment.service.name,
         "preparation": appointment.service.preparation,
         "start": local.isoformat(),
-        "start_display": start_display,
     }
     context.update(extra)
     return context

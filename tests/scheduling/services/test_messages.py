@@ -1,0 +1,62 @@
+"""A booking's messages as the patient reads them: the visit's local time is written out in the
+message's language when the outbox renders it, not when the booking is made."""
+
+import pytest
+
+from notifications.models import OutboxMessage
+from notifications.services import render_message
+from scheduling.choices import AppointmentChannel
+from scheduling.services.booking import appointment_book
+from tests.scheduling.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("language", "written_out"),
+    [("ru", "2 марта 2027 г. 9:00"), ("en", "March 2, 2027, 9 a.m.")],
+)
+def test_a_booking_message_names_the_clinics_local_time_in_the_patients_language(
+    clock, clinic_a, doctor, service, patient, language, written_out
+):
+    patient.preferred_language = language
+    patient.save()
+    appointment_book(
+        patient=patient,
+        doctor=doctor,
+        service=service,
+        start=local(clinic_a, 2027, 3, 2, 9),  # Irkutsk, UTC+8
+        channel=AppointmentChannel.ONLINE,
+        actor=patient.user,
+    )
+    messages = OutboxMessage.objects.filter(patient=patient, event="appointment.booked")
+    assert {m.channel for m in messages} == {"sms", "email"}
+    for message in messages:
+        assert "start_display" not in message.context
+        assert message.context["start"] == "2027-03-02T09:00:00+08:00"
+        subject, body = render_message(message)
+        assert written_out in body
+    email = messages.get(channel="email")
+    assert written_out in render_message(email)[0]
+
+
+def test_a_context_that_brings_its_own_display_time_or_none_renders_as_it_is(patient):
+    from notifications.services import outbox_message
+
+    own = outbox_message(
+        event="appointment.booked",
+        channel="sms",
+        patient=patient,
+        context={
+            "start": "2027-03-02T09:00:00+08:00",
+            "start_display": "завтра в 9",
+            "doctor": "Д",
+        },
+    )
+    assert "завтра в 9" in render_message(own)[1]
+    for start in ("not a time", None):
+        odd = outbox_message(
+            event="appointment.booked", channel="sms", patient=patient, context={"start": start}
+        )
+        subject, body = render_message(odd)
+        assert body.startswith("Вы записаны") and "None" not in body  # the time left blank
