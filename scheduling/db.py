@@ -174,8 +174,7 @@ def _pipelined(connection, statements) -> list[list[tuple]]:
         with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
-        no_result = (ProgrammingError, connection.Database.ProgrammingError)
-        return [_rows(cursor, no_result) for cursor in cursors]
+        return [_rows(cursor) for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
@@ -194,11 +193,11 @@ def _joined(connection, statements) -> list[list[tuple]]:
         return results
 
 
-def _rows(cursor, no_result=(ProgrammingError,)) -> list[tuple]:
+def _rows(cursor) -> list[tuple]:
     # Not `cursor.description`: psycopg builds every column's description to answer it.
     try:
         return cursor.fetchall()
-    except no_result:  # the statement produced no result (an INSERT)
+    except ProgrammingError:  # Django's, from psycopg's: no result (an INSERT)
         return []
 
 
