@@ -233,7 +233,7 @@ class AppointmentListCreateView(APIView):
             actor=request.user,
             hold=hold,
             clinic=clinic,
-            first_round=reads.first_round_for(service, doctor),
+            first_round=reads.first_round,
         )
         # The booking service returns the appointment with everything the answer shows.
         return Response(_output(appointment), status=status.HTTP_201_CREATED)

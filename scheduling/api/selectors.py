@@ -126,7 +126,8 @@ class BookingReads:
     With `read_ahead` (a patient's booking without a hold, on PostgreSQL) the same round trip
     also carries the engine's first reads for the body's start (who works when), when this
     process already knows the service's and doctor's primary keys: the booking's transaction
-    then begins with what is taken, one round trip fewer (`first_round_for`)."""
+    then begins with what is taken, one round trip fewer (`first_round`, which the engine uses
+    only if it was read for the service, doctor, clinic and days it resolves)."""
 
     def __init__(self, user, body, *, read_ahead: bool = False):
         wanted = [
@@ -140,12 +141,12 @@ class BookingReads:
             statements.append(_own_profile_statement(user))
         ahead = _first_round_ahead(body, self.catalogue) if read_ahead else None
         if ahead is not None:
-            statements.extend(ahead[2])
+            statements.extend(ahead[1])
         answers = run_batch(statements) if statements else []
-        self._ahead = None
+        self.first_round: FirstRound | None = None
         if ahead is not None:
-            ids, key, sent = ahead
-            self._ahead = (ids, FirstRound(key, answers[len(answers) - len(sent) :]))
+            key, sent = ahead
+            self.first_round = FirstRound(key, answers[len(answers) - len(sent) :])
             del answers[len(answers) - len(sent) :]
         if own_profile:
             _cache_own_profile(user, answers.pop())
@@ -156,14 +157,6 @@ class BookingReads:
         for (model, public_id), found in self.found.items():
             if found is not None:
                 _remember_id(model, public_id, found.pk)
-
-    def first_round_for(self, service: Service, doctor: Doctor) -> FirstRound | None:
-        """The engine's first reads made ahead, if they were made for this service and doctor
-        (as read in the same round trip, by public id)."""
-        if self._ahead is None:
-            return None
-        ids, first_round = self._ahead
-        return first_round if (service.pk, doctor.pk) == ids else None
 
     def service_and_doctor(self, service_id, doctor_id) -> tuple[Service, Doctor]:
         """`active_service_and_doctor`, answered from what was read when the ids are those."""
@@ -177,9 +170,10 @@ class BookingReads:
 
 
 def _first_round_ahead(body, catalogue) -> tuple | None:
-    """(service pk, doctor pk), the key and the statements of the engine's first round trip
-    for the body's start; None when the keys are not known yet, the start is not an aware ISO
-    time, or off PostgreSQL (where statements do not share a round trip: nothing to save)."""
+    """The key and the statements of the engine's first round trip for the body's start
+    (`first_round_statements`); None when the keys are not known yet, the start is not an
+    aware ISO time, or off PostgreSQL (where statements do not share a round trip: nothing to
+    save)."""
     if connection.vendor != "postgresql" or len(catalogue) != 2 or body.get("hold"):
         return None  # (two well-formed ids mean the body is a mapping)
     ids = tuple(_KNOWN_IDS.get(entry) for entry in catalogue)
@@ -187,10 +181,9 @@ def _first_round_ahead(body, catalogue) -> tuple | None:
         start = parse_datetime(body["start"]) if isinstance(body.get("start"), str) else None
         if None in ids or start is None or timezone.is_naive(start):
             return None
-        key, statements = first_round_statements(service_id=ids[0], doctor_id=ids[1], start=start)
+        return first_round_statements(service_id=ids[0], doctor_id=ids[1], start=start)
     except (ValueError, OverflowError):  # not a time, or at the calendar's edge: refused later
         return None
-    return ids, key, statements
 
 
 def active_service_and_doctor(service_id, doctor_id) -> tuple[Service, Doctor]:
