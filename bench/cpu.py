@@ -50,13 +50,13 @@ def measure_all(state, bookings: int) -> dict:
     from django.db import connection
 
     network, today = state.network, state.today
-    anonymous = scenario._api_client()
+    anonymous = scenario.api_client()
     path = scenario.measured_slots_path(network, today)
     slots = anonymous.get(path).json()
     if len(slots) < bookings + 1:
         raise RuntimeError(f"only {len(slots)} free slots for {bookings} bookings")
     clients = [
-        scenario._api_client(p.token) for p in network.patients[1 : scenario.BOOKING_CLIENTS + 1]
+        scenario.api_client(p.token) for p in network.patients[1 : scenario.BOOKING_CLIENTS + 1]
     ]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

@@ -48,7 +48,7 @@ def measure(state, repeat: int) -> dict:
     service = network.services[scenario.SPECIALTY]
     specialty = network.specialties[scenario.SPECIALTY]
     end = today + datetime.timedelta(days=scenario.SLOT_DAYS - 1)
-    anonymous = scenario._api_client()
+    anonymous = scenario.api_client()
     path = scenario.slots_path(
         service=service, specialty=specialty, start=today, days=scenario.SLOT_DAYS
     )
@@ -73,7 +73,7 @@ def measure(state, repeat: int) -> dict:
         answer = anonymous.get(path).json()
     out["request_queries"] = len(ctx.captured_queries)
 
-    client = scenario._api_client(network.patients[1].token)
+    client = scenario.api_client(network.patients[1].token)
     picks = answer[-(repeat + 2) :]
 
     def book(slot) -> None:

@@ -40,7 +40,7 @@ def _profile(state, repeat: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     network, today = state.network, state.today
-    anonymous = scenario._api_client()
+    anonymous = scenario.api_client()
     path = scenario.measured_slots_path(network, today)
     anonymous.get(path)
     _breakdown(network, today, anonymous, path, repeat)
@@ -57,7 +57,7 @@ def _profile(state, repeat: int) -> None:
     print(_stats(profile, "tottime"))
 
     patient = network.patients[1]
-    client = scenario._api_client(patient.token)
+    client = scenario.api_client(patient.token)
     picks = slots[-2 * repeat - 1 :]
     client.post(
         "/api/v1/appointments/",

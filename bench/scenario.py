@@ -67,7 +67,7 @@ def booking_body(slot: dict) -> dict:
 # --- seeding and query counts (in-process) ------------------------------------------------------
 
 
-def _api_client(token: str | None = None):
+def api_client(token: str | None = None):
     from django.test import Client
 
     return Client(HTTP_AUTHORIZATION=f"Token {token}") if token else Client()
@@ -76,7 +76,7 @@ def _api_client(token: str | None = None):
 def _book_existing(network, clinics, *, today, rng: random.Random) -> int:
     """Book a share of the given clinics' next 30 days through the API, as patients would."""
     clinic_ids = {str(clinic.public_id) for clinic in clinics}
-    anonymous = _api_client()
+    anonymous = api_client()
     patients = itertools.cycle(network.patients[-40:])
     clients = {}
     booked = 0
@@ -90,7 +90,7 @@ def _book_existing(network, clinics, *, today, rng: random.Random) -> int:
         slots = [slot for slot in response.json() if slot["clinic"] in clinic_ids]
         for slot in rng.sample(slots, int(len(slots) * EXISTING_BOOKED_SHARE)):
             patient = next(patients)
-            client = clients.setdefault(patient.token, _api_client(patient.token))
+            client = clients.setdefault(patient.token, api_client(patient.token))
             response = client.post(
                 "/api/v1/appointments/", data=booking_body(slot), content_type="application/json"
             )
@@ -107,9 +107,9 @@ def _count_queries(network, *, today) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    anonymous = _api_client()
+    anonymous = api_client()
     patient = network.patients[0]
-    client = _api_client(patient.token)
+    client = api_client(patient.token)
     path = measured_slots_path(network, today)
     counts: dict[str, list[int]] = {"free_slots": [], "booking": []}
     # The first round fills per-process caches (content types, translations): not counted.

@@ -119,6 +119,14 @@ def is_patient(user) -> bool:
         return False
 
 
+def acts_as_patient(user) -> bool:
+    """A signed-in patient without any staff role: staff who are also patients act as staff
+    (they book for others, and patient-only limits do not apply to them)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return not is_staff_member(user) and is_patient(user)
+
+
 def user_roles(user) -> set[str]:
     roles = staff_roles(user)
     if is_patient(user):

@@ -80,6 +80,13 @@ class NotAllowed(BookingError):
     http_status = 403
 
 
+class OtherClinic(NotAllowed):
+    """Staff may book only into the clinics where they hold the booking role."""
+
+    code = "other_clinic"
+    default_message = _("This doctor works in another clinic at that time; you cannot book there.")
+
+
 class InvalidTransition(BookingError):
     """The appointment's status does not allow this change."""
 

@@ -27,6 +27,18 @@ def _allow_flushing_audit_tables(sender, connection, **kwargs):
             cursor.execute("SET medfront.audit_truncate = 'allow'")
 
 
+def pytest_collection_modifyitems(config, items):
+    """`postgres_only` tests skip themselves on any other database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def clinic_a(db):
     return ClinicFactory(slug="irkutsk-centre", name="Медфронт Центр", timezone="Asia/Irkutsk")

@@ -13,25 +13,27 @@ problem+json 409/422 in `portal.api.exceptions`.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
-from portal.api.exceptions import Problem, problem_responses
+from portal.api.exceptions import problem_responses
 from portal.api.idempotency import idempotent
-from portal.models import Clinic, Patient
-from scheduling.api import selectors
 from scheduling.api import serializers as s
-from scheduling.choices import AppointmentChannel
 from scheduling.errors import HoldInvalid
 from scheduling.models import Doctor, Hold
-from scheduling.selectors.availability import resolve_slot
+from scheduling.permissions import (
+    bookable_clinic_ids,
+    channel_for,
+    patient_for_booking,
+    require_booker,
+)
+from scheduling.selectors import appointments as selectors
+from scheduling.selectors.catalogue import active_service_and_doctor, get_by_public_id
 from scheduling.services import booking
 from scheduling.services.holds import hold_create
 
@@ -44,75 +46,8 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def _field_error(field: str, message) -> Problem:
-    return Problem(status_code=400, detail=message, extra={"errors": {field: [str(message)]}})
-
-
-def acts_as_patient(user) -> bool:
-    """A patient without staff roles (staff who are also patients act as staff here)."""
-    return permissions.is_patient(user) and not permissions.is_staff_member(user)
-
-
-def require_booker(user) -> None:
-    if not acts_as_patient(user) and not permissions.has_capability(user, "appointment.book"):
-        raise PermissionDenied
-
-
-def _read_for_booking(
-    request, *, read_ahead: bool = False
-) -> tuple[selectors.BookingReads, object]:
-    """A hold's or booking's first reads (`BookingReads`) and its body, then the permission
-    check: a body that is not JSON is refused after it, as before the reads existed."""
-    try:
-        body, unreadable = request.data, None
-    except ParseError as exc:
-        body, unreadable = None, exc
-    reads = selectors.BookingReads(request.user, body, read_ahead=read_ahead)
-    require_booker(request.user)
-    if unreadable is not None:
-        raise unreadable
-    return reads, body
-
-
 def _doctor(public_id) -> Doctor:
-    return selectors.get_by_public_id(Doctor.objects.filter(is_active=True), public_id)
-
-
-def patient_for_booking(user, public_id) -> Patient:
-    """Whom the booking is for: a patient's self or dependant, or any patient for staff."""
-    if acts_as_patient(user):
-        if public_id is None:
-            return user.patient
-        return selectors.get_by_public_id(permissions.patients_managed_by(user), public_id)
-    if public_id is None:
-        raise _field_error("patient", _("Name the patient to book for."))
-    return selectors.get_by_public_id(Patient.objects.filter(anonymised_at__isnull=True), public_id)
-
-
-def channel_for(user, requested: str | None) -> str:
-    if acts_as_patient(user):
-        if requested not in (None, AppointmentChannel.ONLINE):
-            raise _field_error("channel", _("Patients book online."))
-        return AppointmentChannel.ONLINE
-    return requested or AppointmentChannel.PHONE
-
-
-def staff_clinic_for_slot(user, *, service, doctor, start, channel) -> Clinic | None:
-    """The clinic whose schedule holds this slot, which must be one the staff member books in.
-
-    Patients get None (the engine finds the clinic). The slot is resolved read-only first so a
-    registrar cannot book into a clinic they do not work in.
-    """
-    if acts_as_patient(user):
-        return None
-    slot = resolve_slot(service=service, doctor=doctor, start=start, channel=channel)
-    if not permissions.has_capability(user, "appointment.book", slot.clinic_id):
-        raise Problem(
-            status_code=403,
-            slug="other-clinic",
-            detail=_("This doctor works in another clinic at that time; you cannot book there."),
-        )
-    return Clinic.objects.get(pk=slot.clinic_id)
+    return get_by_public_id(Doctor.objects.filter(is_active=True), public_id)
 
 
 def _hold_of(user, public_id) -> Hold | None:
@@ -143,22 +78,18 @@ class HoldCreateView(APIView):
         responses={201: s.HoldOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
     )
     def post(self, request):
-        reads, body = _read_for_booking(request)
-        data = s.HoldInput(data=body)
+        require_booker(request.user)
+        data = s.HoldInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        service, doctor = reads.service_and_doctor(values["service"], values["doctor"])
-        channel = channel_for(request.user, None)
-        clinic = staff_clinic_for_slot(
-            request.user, service=service, doctor=doctor, start=values["start"], channel=channel
-        )
+        service, doctor = active_service_and_doctor(values["service"], values["doctor"])
         hold = hold_create(
             doctor=doctor,
             service=service,
             start=values["start"],
-            channel=channel,
+            channel=channel_for(request.user, None),
             actor=request.user,
-            clinic=clinic,
+            bookable_clinic_ids=bookable_clinic_ids(request.user),
         )
         return Response(s.HoldOutput(hold).data, status=status.HTTP_201_CREATED)
 
@@ -202,40 +133,21 @@ class AppointmentListCreateView(APIView):
     )
     @idempotent
     def post(self, request):
-        # A booking by someone without a staff role (a patient's) may read the engine's first
-        # round trip ahead (`BookingReads`). Not `acts_as_patient`: that would load the whole
-        # profile before the lean read.
-        reads, body = _read_for_booking(
-            request, read_ahead=not permissions.is_staff_member(request.user)
-        )
-        data = s.AppointmentCreateInput(data=body)
+        require_booker(request.user)
+        data = s.AppointmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        service, doctor = reads.service_and_doctor(values["service"], values["doctor"])
-        patient = patient_for_booking(request.user, values.get("patient"))
-        channel = channel_for(request.user, values.get("channel"))
-        hold = _hold_of(request.user, values.get("hold"))
-        clinic = None
-        if hold is None:
-            clinic = staff_clinic_for_slot(
-                request.user, service=service, doctor=doctor, start=values["start"], channel=channel
-            )
-        elif not acts_as_patient(request.user) and not permissions.has_capability(
-            request.user, "appointment.book", hold.clinic_id
-        ):
-            raise PermissionDenied
+        service, doctor = active_service_and_doctor(values["service"], values["doctor"])
         appointment = booking.appointment_book(
-            patient=patient,
+            patient=patient_for_booking(request.user, values.get("patient")),
             doctor=doctor,
             service=service,
             start=values["start"],
-            channel=channel,
+            channel=channel_for(request.user, values.get("channel")),
             actor=request.user,
-            hold=hold,
-            clinic=clinic,
-            first_round=reads.first_round,
+            hold=_hold_of(request.user, values.get("hold")),
+            bookable_clinic_ids=bookable_clinic_ids(request.user),
         )
-        # The booking service returns the appointment with everything the answer shows.
         return Response(_output(appointment), status=status.HTTP_201_CREATED)
 
 

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import problem_responses
-from scheduling.api import selectors
 from scheduling.api import serializers as s
 from scheduling.calendar import feeds
 from scheduling.calendar.ics import appointment_ics, feed_ics
+from scheduling.selectors.appointments import get_appointment_for_user
 
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 ICS_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="text/calendar (RFC 5545)")
@@ -89,5 +89,5 @@ class AppointmentIcsView(APIView):
         responses={(200, "text/calendar"): ICS_RESPONSE, **problem_responses(401, 404)},
     )
     def get(self, request, public_id):
-        appointment = selectors.get_appointment_for_user(request.user, public_id)
+        appointment = get_appointment_for_user(request.user, public_id)
         return _ics_response(appointment_ics(appointment), f"visit-{appointment.public_id}.ics")

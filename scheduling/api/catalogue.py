@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import problem_responses
-from scheduling.api import selectors
 from scheduling.api import serializers as s
+from scheduling.selectors import catalogue
 
 
 class PublicAPIView(APIView):
@@ -22,7 +22,7 @@ class ClinicListView(PublicAPIView):
 
     @extend_schema(operation_id="clinics_list", responses={200: s.ClinicOutput(many=True)})
     def get(self, request):
-        return Response(s.ClinicOutput(selectors.public_clinics(), many=True).data)
+        return Response(s.ClinicOutput(catalogue.public_clinics(), many=True).data)
 
 
 class SpecialtyListView(PublicAPIView):
@@ -30,7 +30,7 @@ class SpecialtyListView(PublicAPIView):
 
     @extend_schema(operation_id="specialties_list", responses={200: s.SpecialtyOutput(many=True)})
     def get(self, request):
-        return Response(s.SpecialtyOutput(selectors.public_specialties(), many=True).data)
+        return Response(s.SpecialtyOutput(catalogue.public_specialties(), many=True).data)
 
 
 class ServiceListView(PublicAPIView):
@@ -46,10 +46,10 @@ class ServiceListView(PublicAPIView):
         query.is_valid(raise_exception=True)
         specialty = None
         if "specialty" in query.validated_data:
-            specialty = selectors.get_by_public_id(
-                selectors.public_specialties(), query.validated_data["specialty"]
+            specialty = catalogue.get_by_public_id(
+                catalogue.public_specialties(), query.validated_data["specialty"]
             )
-        services = selectors.public_services(specialty=specialty)
+        services = catalogue.public_services(specialty=specialty)
         return Response(s.ServiceOutput(services, many=True).data)
 
 
@@ -67,10 +67,10 @@ class DoctorListView(PublicAPIView):
         data = query.validated_data
         specialty = clinic = None
         if "specialty" in data:
-            specialty = selectors.get_by_public_id(
-                selectors.public_specialties(), data["specialty"]
+            specialty = catalogue.get_by_public_id(
+                catalogue.public_specialties(), data["specialty"]
             )
         if "clinic" in data:
-            clinic = selectors.get_by_public_id(selectors.public_clinics(), data["clinic"])
-        doctors = selectors.public_doctors(specialty=specialty, clinic=clinic)
+            clinic = catalogue.get_by_public_id(catalogue.public_clinics(), data["clinic"])
+        doctors = catalogue.public_doctors(specialty=specialty, clinic=clinic)
         return Response(s.DoctorOutput(doctors, many=True).data)

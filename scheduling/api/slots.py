@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import Problem, problem_responses
-from scheduling.api import selectors
 from scheduling.api import serializers as s
 from scheduling.models import Doctor, Service
+from scheduling.selectors import catalogue
 from scheduling.selectors.availability import MAX_RANGE_DAYS, free_slots
 
 DEFAULT_DAYS = 7
@@ -77,20 +77,20 @@ class SlotListView(APIView):
         query = s.SlotQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        service = selectors.get_by_public_id(
+        service = catalogue.get_by_public_id(
             Service.objects.filter(is_active=True), data["service"]
         )
         doctor = specialty = clinic = None
         if "doctor" in data:
-            doctor = selectors.get_by_public_id(
+            doctor = catalogue.get_by_public_id(
                 Doctor.objects.filter(is_active=True), data["doctor"]
             )
         if "specialty" in data:
-            specialty = selectors.get_by_public_id(
-                selectors.public_specialties(), data["specialty"]
+            specialty = catalogue.get_by_public_id(
+                catalogue.public_specialties(), data["specialty"]
             )
         if "clinic" in data:
-            clinic = selectors.get_by_public_id(selectors.public_clinics(), data["clinic"])
+            clinic = catalogue.get_by_public_id(catalogue.public_clinics(), data["clinic"])
         start = data.get("start") or (
             timezone.now().astimezone(clinic.tz).date() if clinic else timezone.localdate()
         )

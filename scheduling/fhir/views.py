@@ -30,17 +30,18 @@ from portal import permissions
 from portal.api.exceptions import Problem, problem_exception_handler
 from portal.api.idempotency import idempotent
 from portal.models import Clinic
-from scheduling.api import selectors
-from scheduling.api.appointments import (
-    channel_for,
-    patient_for_booking,
-    require_booker,
-    staff_clinic_for_slot,
-)
 from scheduling.errors import BookingError, InvalidInput
 from scheduling.fhir import resources as r
 from scheduling.fhir.ids import parse_fhir_slot_id, parse_schedule_id
 from scheduling.models import Doctor, Service
+from scheduling.permissions import (
+    bookable_clinic_ids,
+    channel_for,
+    patient_for_booking,
+    require_booker,
+)
+from scheduling.selectors import appointments as appointment_selectors
+from scheduling.selectors import catalogue
 from scheduling.selectors.availability import MAX_RANGE_DAYS, free_slots, resolve_slot
 from scheduling.services import booking
 
@@ -186,14 +187,14 @@ class HealthcareServiceReadView(FhirView):
 
 class LocationSearchView(FhirView):
     def get(self, request):
-        items = [r.location(c) for c in selectors.public_clinics()]
+        items = [r.location(c) for c in catalogue.public_clinics()]
         return Response(r.bundle(items, self_url=self.search_url(request)))
 
 
 class LocationReadView(FhirView):
     def get(self, request, resource_id):
         return Response(
-            r.location(_get(selectors.public_clinics(), resource_id, _("The location")))
+            r.location(_get(catalogue.public_clinics(), resource_id, _("The location")))
         )
 
 
@@ -454,7 +455,7 @@ class AppointmentSearchCreateView(FhirView):
     max_results = 200
 
     def get(self, request):
-        qs = selectors.appointments_visible_to(request.user).order_by("-starts_at")
+        qs = appointment_selectors.appointments_visible_to(request.user).order_by("-starts_at")
         wanted = request.query_params.get("status")
         if wanted:
             qs = qs.filter(status__in=_FHIR_TO_STATUS.get(wanted.split("|")[-1], []))
@@ -492,21 +493,16 @@ class AppointmentSearchCreateView(FhirView):
             reference = ((participant or {}).get("actor") or {}).get("reference", "")
             if "Patient/" in reference:
                 patient_ref = _reference_id(reference, "Patient")
-        patient = patient_for_booking(request.user, patient_ref)
-        channel = channel_for(request.user, None)
-        clinic = staff_clinic_for_slot(
-            request.user, service=service, doctor=doctor, start=start, channel=channel
-        )
         appointment = booking.appointment_book(
-            patient=patient,
+            patient=patient_for_booking(request.user, patient_ref),
             doctor=doctor,
             service=service,
             start=start,
-            channel=channel,
+            channel=channel_for(request.user, None),
             actor=request.user,
-            clinic=clinic,
+            bookable_clinic_ids=bookable_clinic_ids(request.user),
         )
-        appointment = selectors.appointments_all().get(pk=appointment.pk)
+        appointment = appointment_selectors.appointments_all().get(pk=appointment.pk)
         response = Response(r.appointment(appointment), status=status.HTTP_201_CREATED)
         response["Location"] = f"{r.base_url()}/Appointment/{appointment.public_id}"
         return response
@@ -517,5 +513,5 @@ class AppointmentReadView(FhirView):
 
     def get(self, request, resource_id):
         return Response(
-            r.appointment(selectors.get_appointment_for_user(request.user, resource_id))
+            r.appointment(appointment_selectors.get_appointment_for_user(request.user, resource_id))
         )

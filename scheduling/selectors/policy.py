@@ -7,5 +7,9 @@ from scheduling.models import BookingPolicy
 
 
 def policy_for(clinic: Clinic) -> BookingPolicy:
-    """The clinic's policy; an unsaved default policy when none is configured."""
-    return BookingPolicy.objects.filter(clinic=clinic).first() or BookingPolicy(clinic=clinic)
+    """The clinic's policy (loaded with the clinic by `select_related("booking_policy")`, or
+    read now); an unsaved default policy when none is configured."""
+    try:
+        return clinic.booking_policy
+    except BookingPolicy.DoesNotExist:
+        return BookingPolicy(clinic=clinic)

@@ -8,17 +8,19 @@ booking that needs their time, or by the periodic purge.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
+from typing import Any
 
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
-from scheduling.choices import APPOINTMENT_CHANNELS
-from scheduling.errors import HoldInvalid, InvalidInput
+from scheduling.errors import HoldInvalid, OtherClinic
 from scheduling.models import Doctor, Hold, Service
-from scheduling.selectors.availability import resolve_slot
+from scheduling.selectors.availability import resolve_slot_for_booking
+from scheduling.selectors.availability.busy import visit_spans
 from scheduling.selectors.policy import policy_for
 from scheduling.services.booking import check_may_act_for
-from scheduling.services.occupancy import conflicts_as_slot_taken, occupancy_insert, spans_for
+from scheduling.services.occupancy import conflicts_as_slot_taken, occupancy_take
 
 
 @conflicts_as_slot_taken
@@ -28,27 +30,28 @@ def hold_create(
     service: Service,
     start: datetime.datetime,
     channel: str,
-    actor,
+    actor: Any,
     patient: Patient | None = None,
     clinic: Clinic | None = None,
+    bookable_clinic_ids: Collection[int] | None = None,
 ) -> Hold:
     """Hold the slot at `start` for the clinic's `hold_ttl_minutes`.
 
     The actor's earlier holds are released first: one person holds one slot at a time.
-    Refuses like `appointment_book` when `start` is not a free slot.
+    Refuses like `appointment_book` when `start` is not a free slot, or is in a clinic not
+    among `bookable_clinic_ids` (None: any).
     """
     now = timezone.now()
-    if channel not in APPOINTMENT_CHANNELS:
-        raise InvalidInput(code="invalid_channel")
     if patient is not None:
         check_may_act_for(actor, patient)
     if getattr(actor, "is_authenticated", False):
         Hold.objects.filter(created_by=actor).delete()
-    slot = resolve_slot(
+    resolution = resolve_slot_for_booking(
         service=service, doctor=doctor, start=start, clinic=clinic, channel=channel, now=now
     )
-    slot_clinic = Clinic.objects.get(pk=slot.clinic_id)
-    expires_at = now + datetime.timedelta(minutes=policy_for(slot_clinic).hold_ttl_minutes)
+    slot, slot_clinic = resolution.slot, resolution.clinic
+    if bookable_clinic_ids is not None and slot.clinic_id not in bookable_clinic_ids:
+        raise OtherClinic()
     hold = Hold.objects.create(
         clinic=slot_clinic,
         doctor=doctor,
@@ -61,10 +64,10 @@ def hold_create(
         channel=channel,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         created_at=now,
-        expires_at=expires_at,
+        expires_at=now + datetime.timedelta(minutes=policy_for(slot_clinic).hold_ttl_minutes),
     )
-    occupancy_insert(
-        spans=spans_for(
+    occupancy_take(
+        spans=visit_spans(
             doctor_id=doctor.pk,
             room_id=slot.room_id,
             equipment_ids=slot.equipment_ids,
@@ -74,13 +77,13 @@ def hold_create(
         ),
         clinic_id=slot_clinic.pk,
         now=now,
-        hold_id=hold.pk,
-        expires_at=expires_at,
+        hold=hold,
+        expired_hold_ids=resolution.expired_hold_ids,
     )
     return hold
 
 
-def hold_release(*, hold: Hold, actor) -> None:
+def hold_release(*, hold: Hold, actor: Any) -> None:
     """Give a held slot back before it expires (only its creator may)."""
     if hold.created_by_id is not None and hold.created_by_id != getattr(actor, "pk", None):
         raise HoldInvalid(code="not_your_hold")

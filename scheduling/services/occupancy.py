@@ -1,183 +1,105 @@
 """Writing occupancy rows, the ground truth of who is busy when.
 
-One round trip takes a set of spans, on every backend alike: expired holds in the way are
-deleted (a constraint cannot read the clock), the live rows in the way are looked for, and the
-new rows are inserted. On PostgreSQL the exclusion constraint refuses an overlap that a
-concurrent transaction has just committed; on SQLite the booking transaction holds the write
-lock (BEGIN IMMEDIATE), so the look-up before the insert is enough. Callers may send the rest of
-their change's writes in the same round trip (`then`).
-
-The SQL here is composed of constants and `%s` placeholders only; every value is a parameter.
+On PostgreSQL the exclusion constraint refuses an overlap, including one that a concurrent
+transaction has just committed; on SQLite the booking transaction holds the write lock
+(BEGIN IMMEDIATE), so a look-up before the insert is enough. Expired holds keep their rows (a
+constraint cannot read the clock) until a booking that needs their time deletes them.
 """
-# ruff: noqa: S608 - see the last paragraph above: no value is ever formatted into the text.
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
 from typing import ParamSpec, TypeVar
 
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from psycopg import errors as pg_errors
 
-from scheduling.choices import ResourceKind
-from scheduling.db import db_datetime, insert_statement, run_batch
-from scheduling.errors import SlotTaken
-from scheduling.models import Occupancy
+from scheduling.errors import BookingError, SlotTaken
+from scheduling.models import Appointment, Hold, Occupancy
+from scheduling.selectors.availability.busy import BusySpan
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Span:
-    kind: str
-    resource_id: int
-    start: datetime.datetime
-    end: datetime.datetime
-
-
-def spans_for(
+def occupancy_take(
     *,
-    doctor_id: int,
-    room_id: int | None,
-    equipment_ids: Iterable[int],
-    start: datetime.datetime,
-    end: datetime.datetime,
-    buffer_minutes: int,
-) -> list[Span]:
-    """The doctor is busy through the buffer after the visit; room and equipment are not."""
-    spans = [
-        Span(
-            ResourceKind.DOCTOR,
-            doctor_id,
-            start,
-            end + datetime.timedelta(minutes=buffer_minutes),
-        )
-    ]
-    if room_id is not None:
-        spans.append(Span(ResourceKind.ROOM, room_id, start, end))
-    spans.extend(Span(ResourceKind.EQUIPMENT, e, start, end) for e in equipment_ids)
-    return spans
-
-
-def _overlapping(spans: Sequence[Span]) -> tuple[str, list]:
-    """SQL condition: an occupancy row (alias `o`) overlapping any of `spans`."""
-    parts, params = [], []
-    for span in spans:
-        parts.append(
-            "(o.resource_kind = %s AND o.resource_id = %s AND o.starts_at < %s AND o.ends_at > %s)"
-        )
-        params += [span.kind, span.resource_id, db_datetime(span.end), db_datetime(span.start)]
-    return " OR ".join(parts), params
-
-
-def occupancy_insert(
-    *,
-    spans: list[Span],
+    spans: Sequence[BusySpan],
     clinic_id: int,
     now: datetime.datetime,
-    appointment_id: int | None = None,
-    hold_id: int | None = None,
-    expires_at: datetime.datetime | None = None,
-    conflict: type[Exception] = SlotTaken,
-    then: Sequence[tuple[str, list]] = (),
-    expired_holds_read: Sequence[tuple] | None = None,
-) -> list[list[tuple]]:
-    """Insert the rows for `spans`; raise `conflict` if any resource is busy then.
+    appointment: Appointment | None = None,
+    hold: Hold | None = None,
+    expired_hold_ids: Collection[int] | None = None,
+    conflict: type[BookingError] = SlotTaken,
+) -> None:
+    """Insert a row per span for `appointment` or `hold`; raise `conflict` if any resource is
+    busy then (the callers' transaction is then rolled back).
 
-    Expired holds in the way are deleted in this transaction. The statements `then` run in the
-    same round trip after the insert; their rows are returned. A conflict leaves the
-    transaction to be rolled back (the callers' `conflicts_as_slot_taken` does).
-
-    `expired_holds_read`: given when the caller has read, in this transaction, that nothing
-    live is in the way, and the rows (kind, resource, start, end, hold) of expired holds around
-    (`resolve_slot_with_quotas`); then only the holds among them in the way are deleted and
-    nothing is looked up again.
+    `expired_hold_ids`: given by callers that resolved the slot in this transaction
+    (`resolve_slot_for_booking`), which has read that nothing live is in the way; only those
+    expired holds are deleted. Without it the spans are checked here first.
     """
+    if expired_hold_ids is None:
+        _clear_the_way(spans, now=now, conflict=conflict)
+    elif expired_hold_ids:
+        Hold.objects.filter(pk__in=list(expired_hold_ids)).delete()
     rows = [
         Occupancy(
-            resource_kind=s.kind,
-            resource_id=s.resource_id,
+            resource_kind=span.kind,
+            resource_id=span.resource_id,
             clinic_id=clinic_id,
-            starts_at=s.start,
-            ends_at=s.end,
-            appointment_id=appointment_id,
-            hold_id=hold_id,
-            expires_at=expires_at,
+            starts_at=span.start,
+            ends_at=span.end,
+            appointment=appointment,
+            hold=hold,
+            expires_at=hold.expires_at if hold is not None else None,
         )
-        for s in spans
+        for span in spans
     ]
-    if expired_holds_read is not None:
-        in_the_way = sorted(
-            {
-                hold_id
-                for kind, resource_id, held_from, held_until, hold_id in expired_holds_read
-                if any(
-                    s.kind == kind
-                    and s.resource_id == resource_id
-                    and held_from < s.end
-                    and held_until > s.start
-                    for s in spans
-                )
-            }
-        )
-        return _insert_where_known_free(rows, in_the_way, conflict, then)
-    overlapping, overlap_params = _overlapping(spans)
-    expired = db_datetime(now)
-    # Holds go before their rows: the foreign key is checked at commit.
-    statements = [
-        (
-            "DELETE FROM scheduling_hold WHERE expires_at <= %s AND id IN (SELECT o.hold_id"
-            f" FROM scheduling_occupancy o WHERE o.expires_at <= %s AND ({overlapping}))",
-            [expired, expired, *overlap_params],
-        ),
-        (
-            "DELETE FROM scheduling_occupancy WHERE id IN (SELECT o.id FROM scheduling_occupancy o"
-            f" WHERE o.expires_at <= %s AND ({overlapping}))",
-            [expired, *overlap_params],
-        ),
-        (f"SELECT o.id FROM scheduling_occupancy o WHERE {overlapping}", overlap_params),
-        insert_statement(rows),
-        *then,
-    ]
-    results = _run(statements, conflict)
-    if results[2]:
-        raise conflict()
-    return results[4:]
-
-
-def _insert_where_known_free(rows, hold_ids, conflict, then) -> list[list[tuple]]:
-    statements = []
-    if hold_ids:
-        marks = ", ".join(["%s"] * len(hold_ids))
-        statements += [
-            (f"DELETE FROM scheduling_hold WHERE id IN ({marks})", list(hold_ids)),
-            (f"DELETE FROM scheduling_occupancy WHERE hold_id IN ({marks})", list(hold_ids)),
-        ]
-    statements += [insert_statement(rows), *then]
-    return _run(statements, conflict)[len(statements) - len(then) :]
-
-
-def _run(statements, conflict) -> list[list[tuple]]:
     try:
-        return run_batch(statements)
+        Occupancy.objects.bulk_create(rows)
     except IntegrityError as exc:
         if is_conflict(exc):
             raise conflict() from exc
         raise
 
 
+def occupancy_release(*, appointment: Appointment) -> None:
+    """Free the appointment's time."""
+    Occupancy.objects.filter(appointment=appointment).delete()
+
+
+def _overlapping(spans: Sequence[BusySpan]) -> Q:
+    condition = Q(pk__in=[])
+    for span in spans:
+        condition |= Q(
+            resource_kind=span.kind,
+            resource_id=span.resource_id,
+            starts_at__lt=span.end,
+            ends_at__gt=span.start,
+        )
+    return condition
+
+
+def _clear_the_way(
+    spans: Sequence[BusySpan], *, now: datetime.datetime, conflict: type[BookingError]
+) -> None:
+    """Delete expired holds overlapping `spans`; raise `conflict` if a live row does."""
+    overlapping = Occupancy.objects.filter(_overlapping(spans))
+    expired = overlapping.filter(expires_at__lte=now).values("hold_id")
+    Hold.objects.filter(pk__in=expired).delete()
+    if overlapping.exists():
+        raise conflict()
+
+
 def is_conflict(exc: BaseException) -> bool:
-    """True for PostgreSQL exclusion violations, deadlocks and serialization failures."""
-    try:
-        from psycopg import errors as pg_errors
-    except ImportError:  # pragma: no cover - psycopg is a hard dependency
-        return False
-    cause = exc.__cause__
+    """True for PostgreSQL exclusion violations, deadlocks and serialization failures (Django
+    keeps the driver's error as the cause)."""
     return isinstance(
-        cause,
+        exc.__cause__,
         pg_errors.ExclusionViolation | pg_errors.DeadlockDetected | pg_errors.SerializationFailure,
     )
 

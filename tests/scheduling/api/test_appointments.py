@@ -101,7 +101,20 @@ def test_a_registrar_of_another_clinic_cannot_book_there(
     data = book_body(service, doctor, slot_start, patient=str(patient.public_id))
     response = api_as(registrar_b).post(URL, data, format="json")
     assert response.status_code == 403
+    assert response.json()["type"] == "urn:medfront:problem:other-clinic"
     assert not Appointment.objects.exists()
+
+
+def test_a_registrar_of_another_clinic_cannot_hold_there_either(
+    api_as, registrar_b, registrar_a, service, doctor, slot_start
+):
+    body = {"service": str(service.public_id), "doctor": str(doctor.public_id)}
+    body["start"] = slot_start.isoformat()
+    refused = api_as(registrar_b).post("/api/v1/holds/", body, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "urn:medfront:problem:other-clinic"
+    assert not Hold.objects.exists()
+    assert api_as(registrar_a).post("/api/v1/holds/", body, format="json").status_code == 201
 
 
 @pytest.mark.parametrize("persona", ["doctor_a", "marketer", "director"])

@@ -1,9 +1,9 @@
 """Occupancy writes and the translation of database clashes into `SlotTaken`.
 
 PostgreSQL refuses overlaps with its exclusion constraint; SQLite has none, and there the
-look-up that `occupancy_insert` sends before its insert finds them. Where one backend never
-takes a path (a refused insert on SQLite, a look-up that answers first on PostgreSQL), the
-database's answer is given as the driver would give it.
+look-up that `occupancy_take` makes before its insert finds them. Where one backend never
+takes a path (a refused insert on SQLite), the database's answer is given as the driver would
+give it.
 """
 
 import datetime
@@ -14,14 +14,9 @@ from psycopg import errors as pg_errors
 
 from scheduling.errors import RollbackConflict, SlotTaken
 from scheduling.models import Hold, Occupancy, Specialty
-from scheduling.services import occupancy
+from scheduling.selectors.availability.busy import visit_spans
 from scheduling.services.booking import appointment_book
-from scheduling.services.occupancy import (
-    conflicts_as_slot_taken,
-    is_conflict,
-    occupancy_insert,
-    spans_for,
-)
+from scheduling.services.occupancy import conflicts_as_slot_taken, is_conflict, occupancy_take
 from tests.factories import SpecialtyFactory
 from tests.scheduling.conftest import local
 
@@ -50,7 +45,7 @@ def booked(clock, clinic_a, doctor, service, patient):
 
 
 def overlapping_spans(appointment, *, shift: datetime.timedelta):
-    return spans_for(
+    return visit_spans(
         doctor_id=appointment.doctor_id,
         room_id=None,
         equipment_ids=[],
@@ -119,23 +114,24 @@ def test_a_service_that_succeeds_returns_its_result():
     assert service(value=21) == 42
 
 
-# --- occupancy_insert ----------------------------------------------------------------------------
+# --- occupancy_take ------------------------------------------------------------------------------
 #
-# One path on every backend: clear expired holds in the way, look for live rows in the way,
-# insert. PostgreSQL's exclusion constraint refuses the insert itself when something is in the
-# way; SQLite's look-up finds it. A conflict leaves the transaction to be rolled back, which the
-# services' `conflicts_as_slot_taken` does: the tests wrap the calls in `transaction.atomic()`.
+# Without what the engine read, one path on every backend: clear expired holds in the way, look
+# for live rows in the way, insert. With it (`expired_hold_ids`), only the insert: PostgreSQL's
+# exclusion constraint still refuses a clash. A conflict leaves the transaction to be rolled
+# back, which the services' `conflicts_as_slot_taken` does: the tests wrap the calls in
+# `transaction.atomic()`.
 
 
-def insert(booked, clock, *, shifts, conflict=SlotTaken, then=()):
+def insert(booked, clock, *, shifts, conflict=SlotTaken, expired_hold_ids=None):
     with transaction.atomic():
-        return occupancy_insert(
+        occupancy_take(
             spans=[s for shift in shifts for s in overlapping_spans(booked, shift=shift)],
             clinic_id=booked.clinic_id,
             now=clock.now,
-            appointment_id=booked.pk,
+            appointment=booked,
             conflict=conflict,
-            then=then,
+            expired_hold_ids=expired_hold_ids,
         )
 
 
@@ -154,37 +150,34 @@ def test_back_to_back_is_not_an_overlap_and_the_rows_go_in(clock, booked):
     assert Occupancy.objects.count() == before + 1
 
 
-def test_the_statements_to_run_after_answer_their_rows(clock, booked):
-    rows = insert(booked, clock, shifts=[30 * MINUTE], then=[("SELECT 41 + %s", [1])])
-    assert rows == [[(42,)]]
+@pytest.mark.postgres_only
+def test_the_database_refuses_a_clash_the_caller_did_not_look_for(clock, booked):
+    """A concurrent transaction committed a clashing row after the engine's read: the exclusion
+    constraint refuses the insert, and the caller's error is raised."""
+    before = Occupancy.objects.count()
+    with pytest.raises(RollbackConflict) as err:
+        insert(booked, clock, shifts=[15 * MINUTE], conflict=RollbackConflict, expired_hold_ids=[])
+    assert isinstance(err.value.__cause__, IntegrityError)
+    assert Occupancy.objects.count() == before
 
 
 def test_an_exclusion_violation_becomes_the_callers_error(clock, booked, monkeypatch):
-    """A concurrent transaction committed a clashing row after the look-up: PostgreSQL refuses
-    the insert (raised here as psycopg's error under Django's, as the driver does)."""
+    """As PostgreSQL answers (psycopg's error under Django's), on every backend."""
 
-    def refused(statements):
+    def refused(rows):
         raise db_error(IntegrityError, pg_errors.ExclusionViolation("occupancy_no_overlap"))
 
-    monkeypatch.setattr(occupancy, "run_batch", refused)
+    monkeypatch.setattr(Occupancy.objects, "bulk_create", refused)
     with pytest.raises(RollbackConflict) as err:
         insert(booked, clock, shifts=[60 * MINUTE], conflict=RollbackConflict)
     assert isinstance(err.value.__cause__, IntegrityError)
-
-
-def test_a_live_row_found_by_the_look_up_refuses_the_insert(clock, booked, monkeypatch):
-    """The look-up is what refuses on SQLite; on PostgreSQL the constraint answers first, so
-    the answer of a look-up that found a row is given here as the database would give it."""
-    monkeypatch.setattr(occupancy, "run_batch", lambda statements: [[], [], [(booked.pk,)], []])
-    with pytest.raises(SlotTaken):
-        insert(booked, clock, shifts=[60 * MINUTE])
 
 
 def test_an_occupancy_row_without_an_owner_is_a_plain_integrity_error(clock, booked):
     """Only clashes become `SlotTaken`; a broken row is a bug and surfaces as one."""
     before = Occupancy.objects.count()
     with pytest.raises(IntegrityError), transaction.atomic():
-        occupancy_insert(
+        occupancy_take(
             spans=overlapping_spans(booked, shift=60 * MINUTE),
             clinic_id=booked.clinic_id,
             now=clock.now,
@@ -239,21 +232,10 @@ def test_a_live_row_behind_an_expired_hold_still_refuses_the_insert(clock, booke
     assert Occupancy.objects.filter(hold_id=held.pk).count() == 1
 
 
-def test_with_what_the_engine_read_only_the_expired_holds_in_the_way_are_cleared(clock, booked):
+def test_with_what_the_engine_read_only_the_expired_holds_named_are_cleared(clock, booked):
     in_the_way = expired_hold_at(clock, booked, shift=60 * MINUTE)
     elsewhere = expired_hold_at(clock, booked, shift=120 * MINUTE)
-    read = [
-        (o.resource_kind, o.resource_id, o.starts_at, o.ends_at, o.hold_id)
-        for o in Occupancy.objects.filter(hold__isnull=False)
-    ]
-    with transaction.atomic():
-        occupancy_insert(
-            spans=overlapping_spans(booked, shift=60 * MINUTE),
-            clinic_id=booked.clinic_id,
-            now=clock.now,
-            appointment_id=booked.pk,
-            expired_holds_read=read,
-        )
+    insert(booked, clock, shifts=[60 * MINUTE], expired_hold_ids=[in_the_way.pk])
     assert not Hold.objects.filter(pk=in_the_way.pk).exists()
     assert Hold.objects.filter(pk=elsewhere.pk).exists()
     assert Occupancy.objects.filter(appointment=booked).count() == 2
