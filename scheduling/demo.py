@@ -9,7 +9,9 @@ patient's upcoming visits go through the real booking service.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,12 +41,24 @@ from scheduling.services.booking import appointment_book
 
 S = AppointmentStatus
 UTC = datetime.UTC
+
+
+@dataclass
+class DemoDoctor:
+    """A seeded doctor with what the bulk history follows: the specialty and weekly rules."""
+
+    doctor: Doctor
+    specialty: str
+    rules: list[ScheduleRule] = field(default_factory=list)
+
+
 PAST_DAYS = 365
 AHEAD_DAYS = 56
 CLINIC_SLUGS = ("irkutsk-centre", "irkutsk-levoberezhny", "moscow-arbat")
 
 # slug, name, [(code, service name, minutes, price, room kind, equipment type)]
-CATALOGUE = [
+ServiceRow = tuple[str, str, int, str, str, str]
+CATALOGUE: list[tuple[str, str, list[ServiceRow]]] = [
     (
         "therapist",
         "Терапевт",
@@ -221,7 +235,7 @@ def _rooms_and_equipment(clinics):
     return rooms, equipment
 
 
-def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
+def _doctors(ctx, fake, clinics, services, rooms) -> list[DemoDoctor]:
     doctor_user = ctx.users.get("doctor")
     user_clinic = (
         StaffMembership.objects.filter(user=doctor_user, role=Role.DOCTOR)
@@ -232,7 +246,7 @@ def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
     )
     slugs = list(clinics)
     valid_from = ctx.today - datetime.timedelta(days=PAST_DAYS + 7)
-    doctors: list[Doctor] = []
+    doctors: list[DemoDoctor] = []
     room_cursor = dict.fromkeys(slugs, 0)
     for specialty_slug, _name, items in CATALOGUE:
         for n in range(DOCTORS_PER_SPECIALTY.get(specialty_slug, 1)):
@@ -248,7 +262,7 @@ def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
             if doctor_user and specialty_slug == "therapist" and n == 0:
                 doctor.user = doctor_user
                 doctor.save(update_fields=["user"])
-            doctor.demo_specialty = specialty_slug
+            seeded = DemoDoctor(doctor=doctor, specialty=specialty_slug)
             specialty = Specialty.objects.get(slug=specialty_slug)
             doctor.specialties.add(specialty)
             doctor.services.add(*(services[code] for code, *_rest in items))
@@ -261,7 +275,6 @@ def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
             else:
                 where = ctx.rng.sample(slugs, k=1 if ctx.rng.random() < 0.6 else 2)
             doctor.clinics.add(*(clinics[s] for s in where))
-            doctor.demo_rules = []
             for index, slug in enumerate(where):
                 if needs_room == RoomKind.ULTRASOUND:
                     room = rooms[(slug, RoomKind.ULTRASOUND)][0]
@@ -292,12 +305,12 @@ def _doctors(ctx, fake, clinics, services, rooms) -> list[Doctor]:
                         for day in days
                     ]
                 )
-                doctor.demo_rules.extend(rules)
-            doctors.append(doctor)
+                seeded.rules.extend(rules)
+            doctors.append(seeded)
     return doctors
 
 
-def _history(ctx: DemoContext, doctors: list[Doctor], equipment) -> int:
+def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     """Past year and coming weeks, in bulk: slots follow each doctor's rules back to back, so
     no two rows of one doctor, room or piece of equipment overlap."""
     rng = ctx.rng
@@ -313,15 +326,14 @@ def _history(ctx: DemoContext, doctors: list[Doctor], equipment) -> int:
     }
     appointments: list[Appointment] = []
     extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
-    for doctor in doctors:
+    for seeded in doctors:
+        doctor = seeded.doctor
         # Only the one specialist per clinic uses the shared ultrasound room and scanner in
         # the bulk history, so shared rooms and equipment never overlap by construction.
         services = [
-            s
-            for s in doctor.services.all()
-            if not s.room_kind or doctor.demo_specialty == "ultrasound"
+            s for s in doctor.services.all() if not s.room_kind or seeded.specialty == "ultrasound"
         ]
-        for rule in doctor.demo_rules:
+        for rule in seeded.rules:
             slug, clinic = clinics_by_id[rule.clinic_id]
             tz = clinic.tz
             for offset in range(-PAST_DAYS, AHEAD_DAYS + 1):
@@ -379,9 +391,11 @@ def _history(ctx: DemoContext, doctors: list[Doctor], equipment) -> int:
                     eq_ids = [equipment[(slug, t)].pk for t in equipment_types[service.pk]]
                     extras.append((len(appointments) - 1, rule.room_id, eq_ids, kind))
     Appointment.objects.bulk_create(appointments, batch_size=2000)
-    occupancy, events, audit = [], [], []
+    occupancy: list[Occupancy] = []
+    events: list[AppointmentEvent] = []
+    audit: list[AuditEvent] = []
     through = Appointment.equipment.through
-    links = []
+    links: list[Any] = []
     for index, room_id, eq_ids, kind in extras:
         a = appointments[index]
         links.extend(through(appointment_id=a.pk, equipment_id=e) for e in eq_ids)
@@ -472,7 +486,7 @@ def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
         a.updated_at = created
 
 
-def _demo_patient_upcoming(ctx: DemoContext, doctors: list[Doctor]) -> int:
+def _demo_patient_upcoming(ctx: DemoContext, doctors: list[DemoDoctor]) -> int:
     """Upcoming visits of the demo patient in two clinics, booked by the real service."""
     patient = ctx.demo_patient
     if patient is None or patient.user is None:

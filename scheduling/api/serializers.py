@@ -6,6 +6,8 @@ import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling.choices import AppointmentChannel, AppointmentStatus
@@ -194,10 +196,12 @@ class AppointmentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    def get_start(self, obj) -> datetime.datetime:
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_start(self, obj) -> str:
         return _local(obj.starts_at, obj)
 
-    def get_end(self, obj) -> datetime.datetime:
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_end(self, obj) -> str:
         return _local(obj.ends_at, obj)
 
 

@@ -274,6 +274,7 @@ def _parse_date_params(values: list[str], name: str):
         if not match:
             raise _bad_param(name, _("Use e.g. %(name)s=ge2026-03-01.") % {"name": name})
         prefix, date_text, time_text = match.group(1) or "eq", match.group(2), match.group(3)
+        value: datetime.date
         try:
             if time_text:
                 value = datetime.datetime.fromisoformat(

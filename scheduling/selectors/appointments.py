@@ -37,10 +37,10 @@ def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
 
 
 def _doctor_of(user: Any) -> Doctor | None:
-    try:
-        return user.doctor_profile
-    except (Doctor.DoesNotExist, AttributeError):
+    """The doctor profile linked to a login, if any."""
+    if not getattr(user, "is_authenticated", False):
         return None
+    return Doctor.objects.filter(user=user).first()
 
 
 def appointment_list(*, user: Any, when: str | None = None) -> QuerySet[Appointment]:

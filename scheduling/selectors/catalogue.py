@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
@@ -52,7 +53,7 @@ def get_by_public_id(qs: QuerySet[M], public_id: Any) -> M:
     """One row of `qs` by public id; 404 for unknown or malformed ids."""
     try:
         return qs.get(public_id=uuid.UUID(str(public_id)))
-    except (qs.model.DoesNotExist, ValueError, TypeError, AttributeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError, AttributeError) as exc:
         raise Http404 from exc
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from portal.models import Clinic
 from scheduling.errors import QuotaExceeded
 from scheduling.models import Quota, QuotaCounter
 
 
-def _applicable(*, clinic: Clinic | int, doctor_id: int, service_id: int, channel: str):
+def _applicable(
+    *, clinic: Clinic | int, doctor_id: int, service_id: int, channel: str
+) -> QuerySet[Quota]:
     return Quota.objects.filter(clinic=clinic, channel=channel).filter(
         Q(doctor__isnull=True) | Q(doctor_id=doctor_id),
         Q(service__isnull=True) | Q(service_id=service_id),

@@ -65,11 +65,9 @@ class Schedule:
     equipment_types: list[int] = field(default_factory=list)
 
     def room_public_ids(self) -> dict[int, uuid.UUID]:
-        return {
-            row.room_id: row.room_public_id
-            for row in (*self.rules, *self.changes)
-            if row.room_id is not None and row.room_public_id is not None
-        }
+        pairs = [(r.room_id, r.room_public_id) for r in self.rules]
+        pairs += [(c.room_id, c.room_public_id) for c in self.changes]
+        return {room: public for room, public in pairs if room is not None and public is not None}
 
 
 @dataclass

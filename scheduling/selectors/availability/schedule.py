@@ -33,7 +33,7 @@ class Rule(NamedTuple):
     buffer_minutes: int
     room_id: int | None
     room_public_id: uuid.UUID | None
-    breaks: list
+    breaks: list[list[str]]
 
     def applies_on(self, day: datetime.date) -> bool:
         return (
@@ -212,7 +212,14 @@ def candidates(
                     yield Candidate(doctor_id, clinic_id, day, start, end, w.buffer, w.room_id)
 
 
-def _candidates_on_a_clock_change(doctor_id, clinic_id, day, day_windows, tz, duration):
+def _candidates_on_a_clock_change(
+    doctor_id: int,
+    clinic_id: int,
+    day: datetime.date,
+    day_windows: list[Window],
+    tz: zoneinfo.ZoneInfo,
+    duration: datetime.timedelta,
+) -> Iterator[Candidate]:
     """Candidates of a day with a DST transition: gaps skipped, folds give two instants."""
     for w in day_windows:
         # Conservative bounds: a start in a gap begins after it, an end in a fold is its later
