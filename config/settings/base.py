@@ -123,8 +123,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["CONN_MAX_AGE"] = 0
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with psycopg's C loader for timestamptz (config/postgresql/base.py).
-    _db["ENGINE"] = "config.postgresql"
     _db.setdefault("OPTIONS", {})
     # Server-side binding lets psycopg prepare the statements a connection repeats (planning is
     # most of a short query's cost: ~0.2 ms of ~0.35 ms for a join by key on a 2-core machine)
@@ -140,7 +138,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         "prepare_threshold", _prepare_threshold if _prepare_threshold > 0 else None
     )
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
-DATABASE_IS_POSTGRES = _db["ENGINE"] == "config.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
