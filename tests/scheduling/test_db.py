@@ -8,7 +8,6 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
-from config.postgresql.base import DatabaseWrapper
 from scheduling import db
 from scheduling.db import (
     as_uuid,
@@ -109,7 +108,7 @@ def test_with_client_side_binding_the_statements_travel_as_one_query(monkeypatch
         **connection.settings_dict,
         "OPTIONS": {**connection.settings_dict["OPTIONS"], "server_side_binding": False},
     }
-    client_side = DatabaseWrapper(settings_dict, alias="client_side")
+    client_side = type(connections["default"])(settings_dict, alias="client_side")
     monkeypatch.setattr(db, "connections", {"default": client_side})
     try:
         with CaptureQueriesContext(client_side) as ctx:
