@@ -104,10 +104,9 @@ def test_a_batch_in_a_broken_transaction_is_refused_as_django_refuses_a_query():
 def test_with_client_side_binding_the_statements_travel_as_one_query(monkeypatch):
     """The served profile binds on the server (pipeline mode); a deployment that turns that off
     gets the same answers from one multi-statement query."""
-    settings_dict = {
-        **connection.settings_dict,
-        "OPTIONS": {**connection.settings_dict["OPTIONS"], "server_side_binding": False},
-    }
+    options = {**connection.settings_dict["OPTIONS"], "server_side_binding": False}
+    options.pop("pool", None)  # a connection of its own: a second pool would outlive the test
+    settings_dict = {**connection.settings_dict, "OPTIONS": options}
     client_side = type(connections["default"])(settings_dict, alias="client_side")
     monkeypatch.setattr(db, "connections", {"default": client_side})
     try:

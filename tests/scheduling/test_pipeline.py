@@ -114,6 +114,10 @@ def test_statements_cleared_by_psycopg_after_a_rollback_are_prepared_again():
 def test_statements_psycopg_drops_from_its_cache_are_deallocated_on_the_server():
     connection.ensure_connection()
     conn = connection.connection
+    # A pooled connection comes back holding what earlier tests prepared, and psycopg shrinks
+    # an overfull cache by one statement per new one: start from an empty cache.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
     conn.prepared_max = 2
     try:
         for column in range(5):
