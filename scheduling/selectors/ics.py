@@ -1,4 +1,5 @@
-"""Appointments as RFC 5545 calendars, with a VTIMEZONE for each clinic's zone.
+"""Appointments rendered as RFC 5545 calendars (one visit's .ics, a feed), with a VTIMEZONE
+for each clinic's zone.
 
 Events carry the service, doctor, clinic and address, never a diagnosis, complaint or note.
 A doctor's feed names no patients (calendars end up in third-party apps); a patient's feed
