@@ -22,7 +22,7 @@ os.environ["SECURE_HSTS_SECONDS"] = "0"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from config.settings.base import *  # noqa: E402, F403
-from config.settings.base import CELERY_BEAT_SCHEDULE, INSTALLED_APPS  # noqa: E402, F401
+from config.settings.base import INSTALLED_APPS  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]
 ROOT_URLCONF = "bench.urls"

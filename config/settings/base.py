@@ -178,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "portal.tasks.seal_audit_events", "schedule": 60.0},
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
+    "idempotency-purge": {
+        "task": "portal.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------
@@ -309,12 +313,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-}
-# Idempotency-Key records live 24 h; the purge task is in portal.api.tasks.
-CELERY_IMPORTS = ["portal.api.tasks"]
-CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
-    "task": "portal.api.tasks.purge_idempotency_records",
-    "schedule": crontab(minute=17),
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "16")
 
 from .base import *  # noqa: E402, F403
-from .base import CELERY_BEAT_SCHEDULE  # noqa: E402, F401
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
