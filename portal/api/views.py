@@ -6,6 +6,8 @@ output serializer. Errors become problem+json in `portal.api.exceptions`.
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -18,9 +20,8 @@ from portal.api import serializers as s
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
-from portal.models import Clinic
+from portal.models import Clinic, FamilyLink
 from portal.request_context import client_ip
-from portal.selectors.family import dependants_with_relation
 from portal.selectors.patients import patient_duplicates_for_staff, patient_search
 from portal.services.patients import clean_patient_fields, patient_create
 
@@ -57,6 +58,23 @@ class TokenObtainView(APIView):
         return Response(s.TokenOutput({"token": token.key}).data)
 
 
+def _dependants_with_relation(user) -> list:
+    if not permissions.is_patient(user):
+        return []
+    today = timezone.localdate()
+    links = (
+        FamilyLink.objects.filter(guardian=user.patient, dependant__anonymised_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("dependant")
+        .order_by("id")
+    )
+    dependants = []
+    for link in links:
+        link.dependant.relation = link.relation
+        dependants.append(link.dependant)
+    return dependants
+
+
 class MeView(APIView):
     """The caller: account, roles, clinic memberships and, for patients, their dependants."""
 
@@ -73,7 +91,7 @@ class MeView(APIView):
             "roles": sorted(permissions.user_roles(user)),
             "memberships": permissions.memberships_of(user),
             "patient": user.patient if permissions.is_patient(user) else None,
-            "dependants": dependants_with_relation(user=user),
+            "dependants": _dependants_with_relation(user),
         }
         return Response(s.MeOutput(me).data)
 

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal import permissions
+from portal.models import User
 from scheduling.models import Appointment, CalendarFeedToken, Doctor
 
 FEED_PAST_DAYS = 30
@@ -26,18 +27,19 @@ def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def doctor_of(user) -> Doctor | None:
+def doctor_of(user: User) -> Doctor | None:
     try:
-        return user.doctor_profile
+        doctor: Doctor = user.doctor_profile
     except Doctor.DoesNotExist:
         return None
+    return doctor
 
 
-def may_have_feed(user) -> bool:
+def may_have_feed(user: User) -> bool:
     return permissions.is_patient(user) or doctor_of(user) is not None
 
 
-def feed_owner(secret: str):
+def feed_owner(secret: str) -> User | None:
     """The user whose feed `secret` opens, or None (unknown, rotated, or inactive user)."""
     if not secret or len(secret) > 100:
         return None
@@ -51,7 +53,7 @@ def feed_owner(secret: str):
     return feed.user
 
 
-def feed_appointments(user) -> QuerySet[Appointment]:
+def feed_appointments(user: User) -> QuerySet[Appointment]:
     """A patient's and their dependants' visits, or a doctor's own: recent and upcoming."""
     since = timezone.now() - datetime.timedelta(days=FEED_PAST_DAYS)
     condition = Q(pk__in=[])

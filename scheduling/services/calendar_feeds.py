@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.models import User
 from scheduling.models import CalendarFeedToken
 from scheduling.selectors.calendar_feeds import may_have_feed, secret_digest
 
@@ -24,7 +25,7 @@ def _new_secret() -> tuple[str, str]:
 
 
 @transaction.atomic
-def calendar_feed_secret(*, user) -> str:
+def calendar_feed_secret(*, user: User) -> str:
     """The user's current feed secret, issued on first use."""
     if not may_have_feed(user):
         raise PermissionDenied
@@ -45,7 +46,7 @@ def calendar_feed_secret(*, user) -> str:
 
 
 @transaction.atomic
-def calendar_feed_rotate(*, user) -> str:
+def calendar_feed_rotate(*, user: User) -> str:
     """Replace the secret; the previous address stops working at once."""
     if not may_have_feed(user):
         raise PermissionDenied
