@@ -5,7 +5,7 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 1. Recreate the PostgreSQL database named by `BENCH_DATABASE_URL` (its name must contain
    "bench"), migrate it with `bench.settings`, seed the bench network in two sizes and count
    the queries of one free-slot request and one booking at each size, in-process.
-2. Start gunicorn (`config.wsgi`, DEBUG off, persistent connections, 2 × cores workers) on a
+2. Start gunicorn (`config.wsgi`, DEBUG off, pooled connections, 2 × cores workers) on a
    free loopback port and drive it with one load generator (`bench.loadgen`): trivial view
    against free-slot latency, minimal insert against booking throughput (each pair taking
    turns in slices, so both see the same background load), then a booking race.

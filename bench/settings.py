@@ -1,4 +1,4 @@
-"""Benchmark settings: the production profile (DEBUG off, persistent connections) plus a tiny
+"""Benchmark settings: the production profile (DEBUG off, pooled connections) plus a tiny
 bench-only app with the baseline endpoints. Used only by `bench.run` and the gunicorn it starts.
 
 The database always comes from `BENCH_DATABASE_URL`, never from `DATABASE_URL`, because the
@@ -13,7 +13,6 @@ BENCH_DATABASE_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/medfront_benc
 
 os.environ["DEBUG"] = "0"
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", BENCH_DATABASE_URL_DEFAULT)
-os.environ.setdefault("CONN_MAX_AGE", "600")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 # Plain HTTP on the loopback: no redirect to HTTPS, no secure-only cookies, no HSTS.
 os.environ["SECURE_SSL_REDIRECT"] = "0"
@@ -23,7 +22,7 @@ os.environ["SECURE_HSTS_SECONDS"] = "0"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from config.settings.base import *  # noqa: E402, F403
-from config.settings.base import CELERY_BEAT_SCHEDULE, INSTALLED_APPS  # noqa: E402, F401
+from config.settings.base import INSTALLED_APPS  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.benchapp"]
 ROOT_URLCONF = "bench.urls"

@@ -39,15 +39,6 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def is_mobile_phone(e164: str) -> bool:
-    number = phonenumbers.parse(e164, None)
-    kind = phonenumbers.number_type(number)
-    return kind in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
-
-
 def format_phone(e164: str, *, international: bool = True) -> str:
     if not e164:
         return ""

@@ -8,8 +8,6 @@ dependants (`patients_managed_by`). Templates may use these checks only to hide 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -177,14 +175,6 @@ def require_capability(user, capability: str, clinic: Clinic | int | None = None
         raise PermissionDenied
 
 
-def restrict_to_clinics(qs: QuerySet, user, capability: str, field: str = "clinic") -> QuerySet:
-    """Filter `qs` to rows whose `field` is a clinic where `user` holds `capability`."""
-    ids = clinic_ids_with(user, capability)
-    if ids is None:
-        return qs
-    return qs.filter(**{f"{field}__in": ids})
-
-
 # --- Patients ----------------------------------------------------------------------------------
 
 
@@ -243,10 +233,6 @@ def get_patient_for_staff(user, public_id, *, capability: str = "patient.view_ca
     if not is_staff_member(user):
         get_patient_for_user(user, public_id, action="view")
     raise PermissionDenied
-
-
-def roles_in(user, roles: Iterable[str]) -> bool:
-    return bool(user_roles(user) & set(roles))
 
 
 CAPABILITY_DESCRIPTIONS = {

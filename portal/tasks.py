@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from portal.api.idempotency import idempotency_purge_expired
 from portal.services.audit import audit_seal_pending
 
 # One run seals at most this many blocks, so a backlog drains without one endless task.
@@ -15,3 +16,9 @@ def seal_audit_events() -> int:
     while sealed < MAX_BLOCKS_PER_RUN and audit_seal_pending() is not None:
         sealed += 1
     return sealed
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_records() -> int:
+    """Delete Idempotency-Key records past their 24 hours (beat: hourly); returns how many."""
+    return idempotency_purge_expired()

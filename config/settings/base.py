@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import secrets as secret_store
@@ -110,8 +111,6 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 _db = DATABASES["default"]
-# Persistent connections: a connection per request costs ~3x throughput (DESIGN.md).
-_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Serialized writers: BEGIN IMMEDIATE takes the write lock up front, so two bookings can
@@ -123,15 +122,26 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["CONN_MAX_AGE"] = 0
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with psycopg's C loader for timestamptz (config/postgresql/base.py).
-    _db["ENGINE"] = "config.postgresql"
     _db.setdefault("OPTIONS", {})
+    # Django's psycopg pool: each process keeps at most DATABASE_POOL_MAX_SIZE connections open
+    # and lends one to a request while it runs. A connection per request costs ~3x throughput,
+    # and runserver's thread per request would otherwise open one per concurrent request until
+    # PostgreSQL refuses clients (DESIGN.md). Django requires CONN_MAX_AGE = 0 with the pool.
+    _db["CONN_MAX_AGE"] = 0
+    _pool = _db["OPTIONS"]["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+        # Seconds a request waits for a free connection before it fails.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
+    if _pool["min_size"] < 0 or _pool["max_size"] < max(_pool["min_size"], 1):
+        raise ImproperlyConfigured(
+            "DATABASE_POOL_MAX_SIZE must be positive and at least DATABASE_POOL_MIN_SIZE."
+        )
     # Server-side binding lets psycopg prepare the statements a connection repeats (planning is
-    # most of a short query's cost: ~0.2 ms of ~0.35 ms for a join by key on a 2-core machine)
-    # and lets the hot paths pipeline theirs (scheduling.db). Django leaves preparing off; a
-    # statement is prepared on its fifth run here. Behind a pooler in transaction mode that
-    # cannot keep prepared statements, set DATABASE_PREPARE_THRESHOLD=0 (never) or turn
-    # DATABASE_SERVER_SIDE_BINDING off.
+    # most of a short query's cost), and pooled connections live long enough to reuse them.
+    # Django leaves preparing off; here a statement is prepared on its fifth run. Behind a
+    # pooler in transaction mode (PgBouncer), set DATABASE_PREPARE_THRESHOLD=0 (never).
     _db["OPTIONS"].setdefault(
         "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
     )
@@ -140,7 +150,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         "prepare_threshold", _prepare_threshold if _prepare_threshold > 0 else None
     )
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
-DATABASE_IS_POSTGRES = _db["ENGINE"] == "config.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -169,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "portal.tasks.seal_audit_events", "schedule": 60.0},
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
+    "idempotency-purge": {
+        "task": "portal.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------
@@ -300,12 +313,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-}
-# Idempotency-Key records live 24 h; the purge task is in portal.api.tasks.
-CELERY_IMPORTS = ["portal.api.tasks"]
-CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
-    "task": "portal.api.tasks.purge_idempotency_records",
-    "schedule": crontab(minute=17),
 }
 
 # --- Security ----------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+# Race tests run a dozen threads at once, each in a transaction of its own connection.
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "16")
 
 from .base import *  # noqa: E402, F403
-from .base import CELERY_BEAT_SCHEDULE  # noqa: E402, F401
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -30,9 +30,10 @@ from portal.forms.account import (
     ProfileForm,
     apply_service_errors,
 )
-from portal.models import FamilyLink, Patient
+from portal.models import Patient
 from portal.normalize import format_phone
 from portal.selectors.consents import consent_overview
+from portal.selectors.family import dependant_links, family_link, guardian_links
 from portal.services.consents import (
     CodeAttemptsExceeded,
     CodeError,
@@ -88,15 +89,6 @@ def _person(me: Patient, user, public_id) -> Patient:
     return _managed(me, user, public_id)
 
 
-def _links_of(me: Patient) -> list[FamilyLink]:
-    managed = permissions.patients_managed_by(me.user).values("pk")
-    return list(
-        FamilyLink.objects.filter(guardian=me, dependant__in=managed)
-        .select_related("dependant")
-        .order_by("created_at")
-    )
-
-
 def _language() -> str:
     return translation.get_language() or "ru"
 
@@ -113,7 +105,7 @@ def profile(request, me: Patient):
         {
             "person": me,
             "is_self": True,
-            "links": _links_of(me),
+            "links": dependant_links(patient=me),
             "attention": [line for line in lines if line.needs_attention],
         },
     )
@@ -149,13 +141,11 @@ def profile_edit(request, me: Patient):
 
 @patient_required
 def family(request, me: Patient):
-    guardians = list(
-        FamilyLink.objects.filter(dependant=me).select_related("guardian").order_by("created_at")
-    )
+    guardians = guardian_links(patient=me)
     return render(
         request,
         "portal/account/family.html",
-        {"person": me, "links": _links_of(me), "guardian_links": guardians},
+        {"person": me, "links": dependant_links(patient=me), "guardian_links": guardians},
     )
 
 
@@ -183,7 +173,7 @@ def family_add(request, me: Patient):
 @patient_required
 def dependant(request, me: Patient, public_id):
     person = _managed(me, request.user, public_id)
-    link = FamilyLink.objects.filter(guardian=me, dependant=person).first()
+    link = family_link(guardian=me, dependant=person)
     lines = consent_overview(patient=person, language=_language())
     return render(
         request,
@@ -231,7 +221,7 @@ def _consents_url(person: Patient, me: Patient) -> str:
 @patient_required
 def consents(request, me: Patient):
     person = _person(me, request.user, request.GET.get("patient") or None)
-    people = [me, *(link.dependant for link in _links_of(me))]
+    people = [me, *(link.dependant for link in dependant_links(patient=me))]
     return render(
         request,
         "portal/account/consents.html",

@@ -17,8 +17,8 @@ from django.views.i18n import set_language as django_set_language
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
-from portal.models import FamilyLink
 from portal.selectors.consents import consent_overview
+from portal.selectors.family import dependant_links
 from portal.selectors.health import health_report
 from portal.selectors.network import (
     clinics_by_city,
@@ -219,12 +219,7 @@ def home(request):
 
 def _patient_context(user) -> dict:
     me = user.patient
-    managed = permissions.patients_managed_by(user).values("pk")
-    links = list(
-        FamilyLink.objects.filter(guardian=me, dependant__in=managed)
-        .select_related("dependant")
-        .order_by("created_at")
-    )
+    links = dependant_links(patient=me)
     language = translation.get_language() or settings.LANGUAGE_CODE
     lines = consent_overview(patient=me, language=language)
     return {

@@ -13,9 +13,10 @@ from rest_framework.views import APIView
 
 from portal.api.exceptions import problem_responses
 from scheduling.api import serializers as s
-from scheduling.calendar import feeds
-from scheduling.calendar.ics import appointment_ics, feed_ics
 from scheduling.selectors.appointments import get_appointment_for_user
+from scheduling.selectors.calendar_feeds import doctor_of, feed_appointments, feed_owner
+from scheduling.selectors.ics import appointment_ics, feed_ics
+from scheduling.services.calendar_feeds import calendar_feed_rotate, calendar_feed_secret
 
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 ICS_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="text/calendar (RFC 5545)")
@@ -42,7 +43,7 @@ class CalendarFeedView(APIView):
         responses={200: s.CalendarFeedOutput, **problem_responses(401, 403)},
     )
     def get(self, request):
-        secret = feeds.calendar_feed_secret(user=request.user)
+        secret = calendar_feed_secret(user=request.user)
         return Response(s.CalendarFeedOutput({"url": _feed_url(request, secret)}).data)
 
     @extend_schema(
@@ -51,7 +52,7 @@ class CalendarFeedView(APIView):
         responses={200: s.CalendarFeedOutput, **problem_responses(401, 403)},
     )
     def post(self, request):
-        secret = feeds.calendar_feed_rotate(user=request.user)
+        secret = calendar_feed_rotate(user=request.user)
         return Response(s.CalendarFeedOutput({"url": _feed_url(request, secret)}).data)
 
 
@@ -67,12 +68,12 @@ class CalendarFeedIcsView(APIView):
         auth=[],
     )
     def get(self, request, secret):
-        user = feeds.feed_owner(secret)
+        user = feed_owner(secret)
         if user is None:
             raise Http404
-        doctor = feeds.doctor_of(user)
+        doctor = doctor_of(user)
         body = feed_ics(
-            feeds.feed_appointments(user),
+            feed_appointments(user),
             user=user,
             is_doctor_feed_for=doctor.pk if doctor else None,
         )

@@ -2,25 +2,37 @@
 
 from django.urls import path, re_path
 
-from scheduling.fhir import views as v
+from scheduling.fhir.views import (
+    appointments,
+    base,
+    catalogue,
+    metadata,
+    patients,
+    schedules,
+    slots,
+)
 
 ID = "<str:resource_id>"
 
 urlpatterns = [
-    path("metadata", v.MetadataView.as_view(), name="fhir-metadata"),
-    path("Practitioner", v.PractitionerSearchView.as_view(), name="fhir-practitioners"),
-    path(f"Practitioner/{ID}", v.PractitionerReadView.as_view()),
-    path("HealthcareService", v.HealthcareServiceSearchView.as_view()),
-    path(f"HealthcareService/{ID}", v.HealthcareServiceReadView.as_view()),
-    path("Location", v.LocationSearchView.as_view()),
-    path(f"Location/{ID}", v.LocationReadView.as_view()),
-    path("Schedule", v.ScheduleSearchView.as_view()),
-    path(f"Schedule/{ID}", v.ScheduleReadView.as_view()),
-    path("Slot", v.SlotSearchView.as_view(), name="fhir-slots"),
-    path(f"Slot/{ID}", v.SlotReadView.as_view()),
-    path("Patient", v.PatientSearchView.as_view()),
-    path(f"Patient/{ID}", v.PatientReadView.as_view()),
-    path("Appointment", v.AppointmentSearchCreateView.as_view(), name="fhir-appointments"),
-    path(f"Appointment/{ID}", v.AppointmentReadView.as_view()),
-    re_path(r"^.*$", v.fhir_not_found),
+    path("metadata", metadata.MetadataView.as_view(), name="fhir-metadata"),
+    path("Practitioner", catalogue.PractitionerSearchView.as_view(), name="fhir-practitioners"),
+    path(f"Practitioner/{ID}", catalogue.PractitionerReadView.as_view()),
+    path("HealthcareService", catalogue.HealthcareServiceSearchView.as_view()),
+    path(f"HealthcareService/{ID}", catalogue.HealthcareServiceReadView.as_view()),
+    path("Location", catalogue.LocationSearchView.as_view()),
+    path(f"Location/{ID}", catalogue.LocationReadView.as_view()),
+    path("Schedule", schedules.ScheduleSearchView.as_view()),
+    path(f"Schedule/{ID}", schedules.ScheduleReadView.as_view()),
+    path("Slot", slots.SlotSearchView.as_view(), name="fhir-slots"),
+    path(f"Slot/{ID}", slots.SlotReadView.as_view()),
+    path("Patient", patients.PatientSearchView.as_view()),
+    path(f"Patient/{ID}", patients.PatientReadView.as_view()),
+    path(
+        "Appointment",
+        appointments.AppointmentSearchCreateView.as_view(),
+        name="fhir-appointments",
+    ),
+    path(f"Appointment/{ID}", appointments.AppointmentReadView.as_view()),
+    re_path(r"^.*$", base.fhir_not_found),
 ]

@@ -108,17 +108,30 @@ def test_the_production_profile_passes_the_deployment_checks():
     assert "no issues" in result.stdout
 
 
-def test_served_profiles_keep_database_connections_open():
+def test_served_profiles_on_postgresql_lend_connections_from_a_bounded_pool():
     probe = (
         "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+        "db = settings.DATABASES['default']; "
+        "print(db['CONN_MAX_AGE'], sorted(db['OPTIONS']['pool'].items()))"
     )
     env = production_env(
         DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
         DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_POOL_MAX_SIZE="6",
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout.strip()) > 0
+    assert result.stdout.strip() == "0 [('max_size', 6), ('min_size', 2), ('timeout', 10.0)]"
+
+
+def test_a_pool_smaller_than_its_minimum_stops_start_up_naming_the_setting():
+    env = production_env(
+        DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
+        DATABASE_POOL_MIN_SIZE="5",
+        DATABASE_POOL_MAX_SIZE="2",
+    )
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MAX_SIZE must be positive" in result.stderr

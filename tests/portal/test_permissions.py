@@ -11,7 +11,7 @@ from guardian.shortcuts import assign_perm
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
-from portal.models import Clinic, Patient
+from portal.models import Patient
 from tests.factories import (
     ClinicFactory,
     FamilyLinkFactory,
@@ -65,13 +65,6 @@ def test_the_home_page_follows_the_strongest_role(clinic_a, registrar_a):
     StaffMembershipFactory(user=registrar_a, role=Role.CLINIC_ADMIN, clinic=clinic_a)
     permissions.forget_memberships(registrar_a)
     assert permissions.primary_role(registrar_a) == Role.CLINIC_ADMIN
-
-
-def test_roles_in_is_true_when_any_listed_role_is_held(registrar_a, patient):
-    assert permissions.roles_in(registrar_a, [Role.DIRECTOR, Role.REGISTRAR])
-    assert not permissions.roles_in(registrar_a, [Role.DIRECTOR, PATIENT_ROLE])
-    assert permissions.roles_in(patient.user, {PATIENT_ROLE})
-    assert not permissions.roles_in(AnonymousUser(), [PATIENT_ROLE, Role.REGISTRAR])
 
 
 def test_memberships_are_read_once_until_forgotten(clinic_a, clinic_b, registrar_a):
@@ -135,23 +128,6 @@ def test_clinics_with_lists_active_clinics_in_scope(clinic_a, clinic_b, registra
     assert list(permissions.clinics_with(registrar_a, "appointment.book")) == [clinic_a]
     assert set(permissions.clinics_with(network_admin, "appointment.book")) == {clinic_a, clinic_b}
     assert closed not in permissions.clinics_with(network_admin, "appointment.book")
-
-
-def test_restrict_to_clinics_keeps_rows_of_the_users_clinics(clinic_a, clinic_b, registrar_a):
-    clinics = Clinic.objects.filter(pk__in=[clinic_a.pk, clinic_b.pk])
-    memberships = permissions.restrict_to_clinics(
-        registrar_a.memberships.all(), registrar_a, "appointment.book"
-    )
-    assert [m.clinic_id for m in memberships] == [clinic_a.pk]
-    by_pk = permissions.restrict_to_clinics(clinics, registrar_a, "appointment.book", field="pk")
-    assert list(by_pk) == [clinic_a]
-    nothing = permissions.restrict_to_clinics(clinics, registrar_a, "catalogue.manage", field="pk")
-    assert not nothing.exists()
-
-
-def test_restrict_to_clinics_leaves_a_network_wide_role_unfiltered(clinic_a, clinic_b, director):
-    clinics = Clinic.objects.filter(pk__in=[clinic_a.pk, clinic_b.pk])
-    assert permissions.restrict_to_clinics(clinics, director, "audit.view", field="pk") is clinics
 
 
 def test_every_capability_is_described_and_in_the_roles_table():

@@ -1,4 +1,5 @@
-"""Appointments as RFC 5545 calendars, with a VTIMEZONE for each clinic's zone.
+"""Appointments rendered as RFC 5545 calendars (one visit's .ics, a feed), with a VTIMEZONE
+for each clinic's zone.
 
 Events carry the service, doctor, clinic and address, never a diagnosis, complaint or note.
 A doctor's feed names no patients (calendars end up in third-party apps); a patient's feed
@@ -8,17 +9,20 @@ names the family member when the visit is a dependant's.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from portal.models import User
 from scheduling.choices import AppointmentStatus
+from scheduling.models import Appointment
 
 S = AppointmentStatus
 PRODID = "-//Medfront//Booking//EN"
-_ICS_STATUS = {
+_ICS_STATUS: dict[str, str] = {
     S.BOOKED: "TENTATIVE",
     S.CONFIRMED: "CONFIRMED",
     S.CHECKED_IN: "CONFIRMED",
@@ -29,12 +33,12 @@ _ICS_STATUS = {
 }
 
 
-def _uid(appointment) -> str:
+def _uid(appointment: Appointment) -> str:
     host = settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0] or "medfront"
     return f"{appointment.public_id}@{host}"
 
 
-def appointment_event(appointment, *, show_patient: bool = False) -> Event:
+def appointment_event(appointment: Appointment, *, show_patient: bool = False) -> Event:
     tz = appointment.clinic.tz
     event = Event()
     event.add("uid", _uid(appointment))
@@ -48,7 +52,7 @@ def appointment_event(appointment, *, show_patient: bool = False) -> Event:
     event.add("summary", summary)
     clinic = appointment.clinic
     location = f"{clinic.name}, {clinic.city}, {clinic.address}"
-    if appointment.room_id:
+    if appointment.room is not None:
         location += ", " + _("room %(room)s") % {"room": appointment.room.name}
     event.add("location", location)
     details = []
@@ -82,19 +86,22 @@ def _add_timezones(cal: Calendar, starts: list[datetime.datetime]) -> None:
     )
 
 
-def appointment_ics(appointment) -> bytes:
+def appointment_ics(appointment: Appointment) -> bytes:
     cal = _calendar(_("Medfront visit"))
     cal.add_component(appointment_event(appointment))
     _add_timezones(cal, [appointment.starts_at])
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
-def feed_ics(appointments, *, user, is_doctor_feed_for=None) -> bytes:
+def feed_ics(
+    appointments: Iterable[Appointment], *, user: User, is_doctor_feed_for: int | None = None
+) -> bytes:
     """A feed: a patient's family visits, or (for a doctor) their visits without patients."""
     cal = _calendar(_("Medfront visits"))
     own_patient_id = getattr(getattr(user, "patient", None), "pk", None)
-    appointments = list(appointments)
-    for appointment in appointments:
+    listed = list(appointments)
+    for appointment in listed:
         doctor_view = is_doctor_feed_for is not None and appointment.doctor_id == is_doctor_feed_for
         event = appointment_event(
             appointment,
@@ -104,5 +111,6 @@ def feed_ics(appointments, *, user, is_doctor_feed_for=None) -> bytes:
             # Doctors see their day; the patient is not named outside Medfront.
             event["summary"] = appointment.service.name
         cal.add_component(event)
-    _add_timezones(cal, [a.starts_at for a in appointments])
-    return cal.to_ical()
+    _add_timezones(cal, [a.starts_at for a in listed])
+    ical: bytes = cal.to_ical()
+    return ical

@@ -1,0 +1,13 @@
+"""`metadata`: the server's CapabilityStatement."""
+
+from __future__ import annotations
+
+from rest_framework.response import Response
+
+from scheduling.fhir import resources as r
+from scheduling.fhir.views.base import FhirView
+
+
+class MetadataView(FhirView):
+    def get(self, request):
+        return Response(r.capability_statement())
