@@ -345,6 +345,7 @@ LOGGING = {
 # --- Medfront ----------------------------------------------------------------------------------
 AUDIT_SEAL_GRACE = timedelta(seconds=env.int("AUDIT_SEAL_GRACE_SECONDS", default=60))
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
-# Seconds between two wake-ups of the dispatcher by one web process (notifications/wakeup.py).
-OUTBOX_WAKEUP_INTERVAL = env.float("OUTBOX_WAKEUP_INTERVAL", default=0.25)
+# A message left `sending` longer than this is claimed again: its worker died mid-send.
+# Keep it well above the slowest provider's answer time.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300)
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
