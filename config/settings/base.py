@@ -349,3 +349,7 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
 # Keep it well above the slowest provider's answer time.
 OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300)
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
+# The development sender's delivery log (one JSON line per public id, no address or text).
+DEV_OUTBOX_LOG = env.str("DEV_OUTBOX_LOG", default="")
+# Tests only: the development sender answers this much later (a worker killed mid-send).
+DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)

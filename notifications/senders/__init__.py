@@ -11,6 +11,14 @@ class SendError(Exception):
 
 
 class Sender:
+    """Delivers one message and returns the provider's message id.
+
+    `message.public_id` is the idempotency key: the outbox sends a message again when the worker
+    that sent it died before recording the outcome, and the provider (or the sender, where the
+    provider has no such key) must not deliver one key twice. Raise `SendError` when the
+    provider refuses or cannot be reached.
+    """
+
     name = "base"
 
     def send(self, message) -> str:  # pragma: no cover - interface
