@@ -348,6 +348,13 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
 # A message left `sending` longer than this is claimed again: its worker died mid-send.
 # Keep it well above the slowest provider's answer time.
 OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300)
+# Sender per channel, e.g. "sms=myproviders.SmsRu,email=myproviders.Smtp"; channels not named
+# use the development sender, which delivers nothing and is refused without DEBUG unless
+# NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER says so (notifications.apps).
+NOTIFICATION_SENDERS = env.dict("NOTIFICATION_SENDERS", default={})
+NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = env.bool(
+    "NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER", default=False
+)
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
 # The development sender's delivery log (one JSON line per public id, no address or text).
 DEV_OUTBOX_LOG = env.str("DEV_OUTBOX_LOG", default="")
