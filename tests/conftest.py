@@ -7,6 +7,7 @@ import pytest
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.test import Client
+from django.utils import translation
 
 from portal.choices import Role
 from tests.factories import (
@@ -25,6 +26,16 @@ def _allow_flushing_audit_tables(sender, connection, **kwargs):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET medfront.audit_truncate = 'allow'")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request of an earlier test in the same
+    process leaves its language active (LocaleMiddleware does not reset it), and services that
+    fall back to the active language would depend on which test ran before."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
