@@ -8,6 +8,7 @@ import weakref
 
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -107,7 +108,7 @@ class _DispatchWake:
     """The dispatcher wake-up of one transaction on one connection; publishes on its first
     call after the commit."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done = False
 
     def __call__(self) -> None:
@@ -118,7 +119,7 @@ class _DispatchWake:
 
 
 # The wake of each connection's current transaction; a connection belongs to one thread.
-_wakes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_wakes: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _DispatchWake] = weakref.WeakKeyDictionary()
 
 
 def publish_dispatch() -> None:
