@@ -13,7 +13,7 @@ test: install
 	bash scripts/test.sh
 
 lint: install
-	.venv/bin/ruff format --check . && .venv/bin/ruff check .
+	.venv/bin/ruff format --check . && .venv/bin/ruff check . && .venv/bin/lint-imports && .venv/bin/mypy
 
 format: install
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

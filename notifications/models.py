@@ -11,9 +11,12 @@ from portal.models import Patient
 class OutboxMessage(models.Model):
     """A message recorded in the same transaction as the change that caused it.
 
-    A periodic task (and an on-commit nudge) claims due rows with SKIP LOCKED and hands them to
-    the channel's sender; nothing is sent for a rolled-back change because the row never
-    commits. The address, context and rendered text are PII and are encrypted.
+    A periodic task (and an on-commit nudge) claims due rows one at a time with SKIP LOCKED and
+    hands each to the channel's sender; nothing is sent for a rolled-back change because the row
+    never commits. A message left `sending` by a worker that died is claimed again once its
+    claim is older than OUTBOX_CLAIM_TIMEOUT_SECONDS; `public_id` is the sender's idempotency
+    key, so a provider that got it before the crash does not deliver it twice. The address,
+    context and rendered text are PII and are encrypted.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -31,6 +34,9 @@ class OutboxMessage(models.Model):
         max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
     due_at = models.DateTimeField()  # the dispatcher's claims use outbox_due_idx
+    # Set by each claim: the claim's age tells a dead worker's message from one in flight, and
+    # only the latest claim may record the outcome.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=5)
     last_error = models.CharField(max_length=300, blank=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+import weakref
 
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
@@ -14,7 +17,6 @@ from django.utils import formats, timezone, translation
 from notifications.choices import CHANNELS, Channel, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.senders import SendError, get_sender
-from notifications.wakeup import wake_dispatcher
 from portal.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -89,18 +91,52 @@ def outbox_message(
 
 
 def outbox_nudge_on_commit(message: OutboxMessage) -> None:
-    """Wake the dispatcher when the transaction commits if `message` is due already; once per
-    transaction, however many messages it records."""
+    """Wake the dispatcher when the transaction commits if `message` is due already; one
+    publish per transaction, however many messages it records."""
     if message.due_at > timezone.now():
         return
     connection = transaction.get_connection()
-    if any(func is _nudge_dispatcher for _sids, func, _robust in connection.run_on_commit):
-        return
-    transaction.on_commit(_nudge_dispatcher)
+    wake = _wakes.get(connection)
+    if wake is None or wake.done:
+        wake = _wakes[connection] = _DispatchWake()
+    # Registered once per message: a wake whose transaction rolled back is never called and is
+    # reused by the next transaction, which must register it again. It publishes once.
+    transaction.on_commit(wake)
 
 
-def _nudge_dispatcher() -> None:
-    wake_dispatcher()
+class _DispatchWake:
+    """The dispatcher wake-up of one transaction on one connection; publishes on its first
+    call after the commit."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        publish_dispatch()
+
+
+# The wake of each connection's current transaction; a connection belongs to one thread.
+_wakes: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _DispatchWake] = weakref.WeakKeyDictionary()
+
+
+def publish_dispatch() -> None:
+    """Ask a worker to run the dispatcher now. A broker that is down is logged and forgiven:
+    the beat's periodic dispatch sends the message, and the user's change is committed."""
+    # tasks.py imports this module; the task is looked up when first needed.
+    from notifications.tasks import dispatch_due_messages
+
+    try:
+        # One attempt, no retry loop: a broker that does not answer must not hold up the
+        # request that committed the message.
+        dispatch_due_messages.apply_async(retry=False)
+    except Exception as exc:
+        logger.warning(
+            "could not publish the outbox dispatch (%s); the periodic dispatch will send it",
+            exc.__class__.__name__,
+        )
 
 
 def render_message(message: OutboxMessage) -> tuple[str, str]:
@@ -137,61 +173,129 @@ def _with_display_times(context: dict) -> dict:
     return {**context, "start_display": formats.date_format(local, "DATETIME_FORMAT")}
 
 
-def outbox_claim_due(*, limit: int = 50) -> list[int]:
-    """Mark up to `limit` due messages as sending and return their ids (SKIP LOCKED)."""
+def outbox_dispatch_due(*, limit: int = 200) -> int:
+    """Claim, send and record due messages one at a time until none is due or `limit` were
+    handled; returns how many were handled.
+
+    Each message's claim and outcome commit on their own, so a worker killed mid-run strands
+    at most the message it was sending, which `outbox_claim_next` takes again after
+    OUTBOX_CLAIM_TIMEOUT_SECONDS.
+    """
+    outbox_fail_abandoned()
+    handled = 0
+    while handled < limit:
+        message = outbox_claim_next()
+        if message is None:
+            break
+        outbox_send(message_id=message.pk)
+        handled += 1
+    return handled
+
+
+def _claim_expired_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
+
+
+def outbox_claim_next() -> OutboxMessage | None:
+    """Mark the most overdue message as sending and return it, or None when nothing is due.
+
+    Due are pending messages whose time has come and messages whose claim expired (their worker
+    died). The claim commits before anything is sent and counts as an attempt, so a message
+    that kills its worker every time still runs out of attempts. SKIP LOCKED lets concurrent
+    dispatchers pass each other's claims.
+    """
     now = timezone.now()
+    claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
+        status=MessageStatus.SENDING,
+        claimed_at__lt=_claim_expired_before(),
+        attempts__lt=F("max_attempts"),
+    )
     with transaction.atomic():
-        rows = (
+        message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.PENDING, due_at__lte=now)
+            .filter(claimable)
             .order_by("due_at")
-            .values_list("id", flat=True)[:limit]
+            .first()
         )
-        ids = list(rows)
-        OutboxMessage.objects.filter(id__in=ids).update(status=MessageStatus.SENDING)
-    return ids
+        if message is None:
+            return None
+        message.status = MessageStatus.SENDING
+        message.claimed_at = now
+        message.attempts += 1
+        message.save(update_fields=["status", "claimed_at", "attempts"])
+    return message
+
+
+def outbox_fail_abandoned() -> int:
+    """Mark failed the messages whose expired claim was their last attempt; returns how many."""
+    return OutboxMessage.objects.filter(
+        status=MessageStatus.SENDING,
+        claimed_at__lt=_claim_expired_before(),
+        attempts__gte=F("max_attempts"),
+    ).update(status=MessageStatus.FAILED, last_error="ClaimExpired")
+
+
+# What `outbox_send` records about an attempt.
+_OUTCOME_FIELDS = (
+    "subject",
+    "body",
+    "status",
+    "due_at",
+    "last_error",
+    "sent_at",
+    "provider",
+    "provider_message_id",
+)
 
 
 def outbox_send(*, message_id: int) -> OutboxMessage:
-    """Send one claimed message through its channel's sender, recording the outcome."""
+    """Send one claimed message through its channel's sender and record the outcome.
+
+    The provider is called outside any transaction. A `SendError`, or any other exception (a
+    bug, a template error), is recorded on the message and retried with back-off until
+    `max_attempts`; it is never raised, so the rest of a batch goes on. The outcome is recorded
+    only while this claim is the message's latest: a worker whose claim expired and was taken
+    over does not overwrite the newer claim's outcome.
+    """
     message = OutboxMessage.objects.get(id=message_id)
     if message.status != MessageStatus.SENDING:
         return message
-    message.subject, message.body = render_message(message)
-    message.attempts += 1
-    sender = get_sender(message.channel)
     try:
+        message.subject, message.body = render_message(message)
+        sender = get_sender(message.channel)
         provider_id = sender.send(message)
     except SendError as exc:
-        retry = message.attempts < message.max_attempts
-        message.status = MessageStatus.PENDING if retry else MessageStatus.FAILED
-        delay = RETRY_BACKOFF[min(message.attempts - 1, len(RETRY_BACKOFF) - 1)]
-        message.due_at = timezone.now() + datetime.timedelta(seconds=delay)
-        message.last_error = str(exc)[:300]
+        _schedule_retry(message, error=str(exc)[:300])
         logger.warning("outbox message %s failed: %s", message.public_id, exc.__class__.__name__)
+    except Exception as exc:
+        # The class name only: an exception's text may quote the address or the message.
+        _schedule_retry(message, error=exc.__class__.__name__)
+        logger.error(
+            "outbox message %s raised %s while sending", message.public_id, exc.__class__.__name__
+        )
     else:
         message.status = MessageStatus.SENT
         message.sent_at = timezone.now()
         message.provider = sender.name
         message.provider_message_id = provider_id or ""
         message.last_error = ""
-    message.save(
-        update_fields=[
-            "subject",
-            "body",
-            "attempts",
-            "status",
-            "due_at",
-            "last_error",
-            "sent_at",
-            "provider",
-            "provider_message_id",
-        ]
+    OutboxMessage.objects.filter(pk=message.pk, claimed_at=message.claimed_at).update(
+        **{name: getattr(message, name) for name in _OUTCOME_FIELDS}
     )
     return message
 
 
+def _schedule_retry(message: OutboxMessage, *, error: str) -> None:
+    retry = message.attempts < message.max_attempts
+    message.status = MessageStatus.PENDING if retry else MessageStatus.FAILED
+    delay = RETRY_BACKOFF[min(message.attempts - 1, len(RETRY_BACKOFF) - 1)]
+    message.due_at = timezone.now() + datetime.timedelta(seconds=delay)
+    message.last_error = error
+
+
 def outbox_purge_older_than(*, days: int) -> int:
+    """Delete delivered, failed and cancelled messages created more than `days` ago. Messages
+    still in flight (pending or sending) are kept whatever their age."""
     cutoff = timezone.now() - datetime.timedelta(days=days)
     deleted, _details = OutboxMessage.objects.filter(
         created_at__lt=cutoff,

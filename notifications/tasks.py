@@ -6,11 +6,7 @@ from notifications import services
 
 @shared_task(ignore_result=True)
 def dispatch_due_messages() -> int:
-    sent = 0
-    for message_id in services.outbox_claim_due():
-        services.outbox_send(message_id=message_id)
-        sent += 1
-    return sent
+    return services.outbox_dispatch_due()
 
 
 @shared_task(ignore_result=True)

@@ -8,5 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import language
+        from portal.auth import adapter
 
         language.connect()
+        adapter.connect()

@@ -7,6 +7,7 @@ import pytest
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.test import Client
+from django.utils import translation
 
 from portal.choices import Role
 from tests.factories import (
@@ -37,6 +38,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request of an earlier test in the same
+    process leaves its language active (LocaleMiddleware does not reset it), and services that
+    fall back to the active language would depend on which test ran before."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

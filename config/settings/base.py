@@ -352,6 +352,18 @@ LOGGING = {
 # --- Medfront ----------------------------------------------------------------------------------
 AUDIT_SEAL_GRACE = timedelta(seconds=env.int("AUDIT_SEAL_GRACE_SECONDS", default=60))
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
-# Seconds between two wake-ups of the dispatcher by one web process (notifications/wakeup.py).
-OUTBOX_WAKEUP_INTERVAL = env.float("OUTBOX_WAKEUP_INTERVAL", default=0.25)
+# A message left `sending` longer than this is claimed again: its worker died mid-send.
+# Keep it well above the slowest provider's answer time.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300)
+# Sender per channel, e.g. "sms=myproviders.SmsRu,email=myproviders.Smtp"; channels not named
+# use the development sender, which delivers nothing and is refused without DEBUG unless
+# NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER says so (notifications.apps).
+NOTIFICATION_SENDERS = env.dict("NOTIFICATION_SENDERS", default={})
+NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = env.bool(
+    "NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER", default=False
+)
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
+# The development sender's delivery log (one JSON line per public id, no address or text).
+DEV_OUTBOX_LOG = env.str("DEV_OUTBOX_LOG", default="")
+# Tests only: the development sender answers this much later (a worker killed mid-send).
+DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)

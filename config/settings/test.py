@@ -26,3 +26,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUDIT_SEAL_GRACE = __import__("datetime").timedelta(seconds=0)
 MFA_EXEMPT_DEMO_STAFF = False
+# Tests run without DEBUG and deliver through the development sender.
+NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = True

@@ -1,9 +1,18 @@
-"""Channel senders. Real providers (SMS.ru, Telegram, SMTP...) plug in behind `Sender`."""
+"""Channel senders. Real providers (SMS.ru, Telegram, SMTP...) plug in behind `Sender`,
+named per channel in the NOTIFICATION_SENDERS setting."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+DEVELOPMENT_SENDER = "notifications.senders.development.DevelopmentSender"
+
+DEFAULT_SENDERS = {
+    "email": DEVELOPMENT_SENDER,
+    "sms": DEVELOPMENT_SENDER,
+    "messenger": DEVELOPMENT_SENDER,
+}
 
 
 class SendError(Exception):
@@ -11,19 +20,29 @@ class SendError(Exception):
 
 
 class Sender:
+    """Delivers one message and returns the provider's message id.
+
+    `message.public_id` is the idempotency key: the outbox sends a message again when the worker
+    that sent it died before recording the outcome, and the provider (or the sender, where the
+    provider has no such key) must not deliver one key twice. Raise `SendError` when the
+    provider refuses or cannot be reached.
+    """
+
     name = "base"
 
     def send(self, message) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-DEFAULT_SENDERS = {
-    "email": "notifications.senders.development.DevelopmentSender",
-    "sms": "notifications.senders.development.DevelopmentSender",
-    "messenger": "notifications.senders.development.DevelopmentSender",
-}
+def sender_paths() -> dict[str, str]:
+    """The dotted path of each channel's sender: NOTIFICATION_SENDERS over the defaults."""
+    return {**DEFAULT_SENDERS, **settings.NOTIFICATION_SENDERS}
+
+
+def development_sender_channels() -> list[str]:
+    """The channels the development sender serves, which deliver nothing."""
+    return sorted(channel for channel, path in sender_paths().items() if path == DEVELOPMENT_SENDER)
 
 
 def get_sender(channel: str) -> Sender:
-    paths = {**DEFAULT_SENDERS, **getattr(settings, "NOTIFICATION_SENDERS", {})}
-    return import_string(paths[channel])()
+    return import_string(sender_paths()[channel])()

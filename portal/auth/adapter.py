@@ -4,12 +4,11 @@ lockout per account + IP, card claiming and onboarding after sign-in."""
 from __future__ import annotations
 
 import math
+import time
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.internal.flows.login import (
-    get_authentication_records,
-    record_authentication,
-)
+from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.core import context
 from django.conf import settings
@@ -52,9 +51,30 @@ def _lockout_identifier(credentials: dict) -> str:
     return str(credentials.get("username") or "").strip().lower()
 
 
-def _just_typed_password(request, user) -> bool:
+def _typed_password_recently(request, user) -> bool:
+    """The session's latest sign-in step was `user`'s password, within allauth's
+    reauthentication timeout."""
     records = get_authentication_records(request, user)
-    return bool(records) and records[-1].get("method") == "password"
+    if not records or records[-1].get("method") != "password":
+        return False
+    return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+
+
+def lift_lockout_after_password_reset(sender, request, user, **kwargs) -> None:
+    """allauth's `password_reset` receiver: a completed reset proves the mailbox, so the
+    account's addresses are unlocked for this client address too."""
+    for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True):
+        lockout.login_succeeded(
+            identifier=_lockout_identifier({"email": email}), ip=client_ip(request)
+        )
+
+
+def connect() -> None:
+    from allauth.account.signals import password_reset
+
+    password_reset.connect(
+        lift_lockout_after_password_reset, dispatch_uid="portal.lift_lockout_after_reset"
+    )
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -102,10 +122,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request, **credentials) -> None:
         lockout.login_failed(identifier=_lockout_identifier(credentials), ip=client_ip(request))
 
-    def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
-        # A completed password reset proves the mailbox: lift the lock from this address too.
-        super()._delete_login_attempts_cached_email(request, **credentials)
-        lockout.login_succeeded(identifier=_lockout_identifier(credentials), ip=client_ip(request))
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = context.request
+        # The middleware sends a staff member without MFA straight on to set it up, which asks
+        # for the password again; the one typed at sign-in a moment ago is proof enough.
+        return not (
+            request is not None
+            and mfa_missing(request.user)
+            and _typed_password_recently(request, request.user)
+        )
 
     # --- Phones: only on the encrypted Patient profile ----------------------------------------
 
@@ -193,10 +220,6 @@ class AccountAdapter(DefaultAccountAdapter):
             ):
                 if accounts.patient_claim_by_verified_email(user=user, email=email):
                     break
-        if mfa_missing(user) and _just_typed_password(request, user):
-            # The middleware sends this staff member straight on to set up MFA, which asks for
-            # the password again; the one typed a second ago is proof enough.
-            record_authentication(request, user, method="password", reauthenticated=True)
         return super().post_login(request, user, **kwargs)
 
     def get_login_stages(self) -> list[str]:

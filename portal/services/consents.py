@@ -28,6 +28,7 @@ from portal.choices import (
     SignerKind,
 )
 from portal.errors import PortalError
+from portal.messaging import hand_over_message
 from portal.models import Consent, FamilyLink, Patient
 from portal.normalize import format_phone
 from portal.selectors.consents import current_document
@@ -113,16 +114,12 @@ def consent_code_send(
         if sent_at and now - sent_at < CODE_RESEND_AFTER and previous.get("purpose") == purpose:
             raise CodeResendTooSoon
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
-    # notifications sits to the right of portal (DESIGN.md); imported here, not at module
-    # level, so the kernel stays importable on its own.
-    from notifications.services import outbox_enqueue
-
     language = signer.preferred_language or translation.get_language() or "ru"
     with translation.override(language):
         # A fallback text until a message template for this event exists.
         text = _("Medfront: your signing code is %(code)s. Do not share it.") % {"code": code}
     with transaction.atomic():
-        outbox_enqueue(
+        hand_over_message(
             event="consent.sign_code",
             channel="sms",
             patient=signer,

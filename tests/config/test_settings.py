@@ -13,6 +13,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
+# A deployment names a sender for every channel (the development one delivers nothing).
+STAND_IN = "tests.config.senders.ProviderStandIn"
+REAL_SENDERS = f"email={STAND_IN},sms={STAND_IN},messenger={STAND_IN}"
 
 
 def production_env(**overrides) -> dict[str, str]:
@@ -25,6 +28,7 @@ def production_env(**overrides) -> dict[str, str]:
         "BLIND_INDEX_KEY": secrets.token_hex(32),
         "ALLOWED_HOSTS": "medfront.example",
         "DATABASE_URL": "sqlite:////tmp/medfront-settings-test.sqlite3",
+        "NOTIFICATION_SENDERS": REAL_SENDERS,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -106,6 +110,21 @@ def test_the_production_profile_passes_the_deployment_checks():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_without_debug_the_development_sender_stops_start_up_naming_the_setting():
+    result = manage("check", env=production_env(NOTIFICATION_SENDERS=f"email={STAND_IN}"))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER" in result.stderr
+
+
+def test_an_explicitly_allowed_development_sender_starts_and_the_deployment_check_reports_it():
+    env = production_env(NOTIFICATION_SENDERS=None, NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER="1")
+    assert manage("check", env=env).returncode == 0
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "notifications.W001" in result.stdout + result.stderr
 
 
 def test_served_profiles_on_postgresql_lend_connections_from_a_bounded_pool():

@@ -14,6 +14,24 @@ from portal.services.encryption import (
 )
 
 
+class ProgressOutput:
+    """tqdm's file: the command's stderr, written as tqdm sends it. `OutputWrapper.write` would
+    end every redraw with a newline and colour it as an error."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, style_func=str, ending="")
+
+    def flush(self) -> None:
+        self.wrapper.flush()
+
+    def __getattr__(self, name):
+        # isatty(), encoding...: the wrapped stream's, as OutputWrapper itself forwards them.
+        return getattr(self.wrapper, name)
+
+
 class Command(BaseCommand):
     help = "Re-encrypt all encrypted fields with the newest key of FIELD_ENCRYPTION_KEYS."
 
@@ -40,7 +58,7 @@ class Command(BaseCommand):
                 desc=model._meta.label,
                 unit="row",
                 disable=no_progress,
-                file=self.stderr._out,
+                file=ProgressOutput(self.stderr),
             ) as bar:
                 result = encryption_rotate_model(
                     model=model,

@@ -9,7 +9,7 @@ from portal.auth.mfa_adapter import MFAAdapter
 from portal.choices import Role
 from portal.crypto import decrypt_text
 from tests.factories import DEMO_PASSWORD, make_staff
-from tests.portal.auth.conftest import sign_in, staff_client, verify_email
+from tests.portal.auth.conftest import sign_in, signed_in_user_id, staff_client, verify_email
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +110,33 @@ def test_a_staff_member_sets_up_the_app_and_then_works(client, clinic_a):
     assert authenticator.data["secret"] != secret
     assert decrypt_text(authenticator.data["secret"]) == secret
     assert client.get(PAGE).status_code == 200
+
+
+def test_the_password_typed_at_sign_in_counts_only_within_the_reauthentication_timeout(
+    client, clinic_a, monkeypatch
+):
+    import time
+
+    staff = make_staff(Role.REGISTRAR, clinic_a, email="desk@example.test")
+    verify_email(staff)
+    sign_in(client, staff.email)
+    signed_in_at = time.time()
+    monkeypatch.setattr(time, "time", lambda: signed_in_at + 301)  # allauth's default is 300 s
+    assert client.get(ACTIVATE)["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_a_patient_who_just_signed_in_is_still_asked_for_the_password_before_mfa_setup(
+    client, patient
+):
+    # MFA is optional for patients: allauth's usual reauthentication applies. The pass is only
+    # for staff, whom the middleware sends to set it up right after signing in.
+    user = patient.user
+    verify_email(user)
+    sign_in(client, user.email)
+    assert signed_in_user_id(client) == str(user.pk)
+    assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith(
+        "/accounts/reauthenticate/"
+    )
 
 
 def test_a_wrong_activation_code_activates_nothing(client, clinic_a):

@@ -132,3 +132,14 @@ def test_it_reports_values_no_key_decrypts_without_printing_them(patient):
 def test_batch_size_must_be_positive():
     with pytest.raises(CommandError):
         _rotate(batch_size=0)
+
+
+def test_progress_bars_go_to_the_commands_stderr_as_drawn(patient):
+    out, err = StringIO(), StringIO()
+    call_command("rotate_encryption_keys", "--dry-run", stdout=out, stderr=err)
+    progress = err.getvalue()
+    assert "portal.Patient" in progress
+    assert "row" in progress
+    # tqdm redraws a bar in place; OutputWrapper would have ended each redraw with a newline.
+    assert progress.count("\n") < progress.count("\r")
+    assert "Dry run finished." in out.getvalue()
