@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import weakref
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -54,6 +55,18 @@ def outbox_enqueue(*, key_is_new: bool = False, **fields) -> OutboxMessage:
     message.save(force_insert=True)
     outbox_nudge_on_commit(message)
     return message
+
+
+def outbox_record(*, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+    """Record messages built by `outbox_message` in one INSERT, to send once the surrounding
+    transaction commits (a change that notifies on several channels at once). Messages with an
+    idempotency key go through `outbox_enqueue`, which looks for the key first."""
+    if any(message.idempotency_key for message in messages):
+        raise ValueError("messages with an idempotency key are recorded by outbox_enqueue")
+    recorded = OutboxMessage.objects.bulk_create(messages)
+    for message in recorded:
+        outbox_nudge_on_commit(message)
+    return recorded
 
 
 def outbox_message(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from notifications.services import NoAddress, outbox_enqueue
+from notifications.services import NoAddress, outbox_message, outbox_record
 from portal.choices import AuditAction
 from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind
@@ -78,14 +78,18 @@ def record_change(
         clinic=appointment.clinic_id,
     )
     message = message_context(appointment, **(context or {}))
+    messages = []
     for channel in NOTIFY_CHANNELS[kind]:
         try:
-            outbox_enqueue(
-                event=f"appointment.{kind}",
-                channel=channel,
-                patient=appointment.patient,
-                context=message,
+            messages.append(
+                outbox_message(
+                    event=f"appointment.{kind}",
+                    channel=channel,
+                    patient=appointment.patient,
+                    context=message,
+                )
             )
         except NoAddress:
             continue
+    outbox_record(messages=messages)
     return event

@@ -11,7 +11,9 @@ from notifications.services import (
     NoAddress,
     outbox_claim_next,
     outbox_enqueue,
+    outbox_message,
     outbox_purge_older_than,
+    outbox_record,
     outbox_send,
 )
 
@@ -36,6 +38,30 @@ def test_a_due_message_is_sent_on_commit_with_eager_celery(
     assert message.status == MessageStatus.SENT
     assert message.to_address == patient.phone
     assert message.body == "Привет"
+
+
+def test_messages_of_one_change_are_recorded_together_and_sent_on_commit(
+    patient, django_capture_on_commit_callbacks
+):
+    messages = [
+        outbox_message(event="test.both", channel=channel, patient=patient, context={"text": "Да"})
+        for channel in ("sms", "email")
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        recorded = outbox_record(messages=messages)
+    assert len(callbacks) == 2  # registered per message, publishing once (see the wake)
+    assert {m.channel for m in recorded} == {"sms", "email"}
+    sent = OutboxMessage.objects.filter(event="test.both")
+    assert sorted(sent.values_list("status", flat=True)) == [MessageStatus.SENT] * 2
+
+
+def test_a_message_with_an_idempotency_key_is_not_recorded_in_bulk(patient):
+    keyed = outbox_message(
+        event="test.keyed", channel="sms", patient=patient, context={}, idempotency_key="k-1"
+    )
+    with pytest.raises(ValueError, match="idempotency key"):
+        outbox_record(messages=[keyed])
+    assert not OutboxMessage.objects.filter(event="test.keyed").exists()
 
 
 def test_it_takes_the_address_for_the_channel_from_the_profile(patient):

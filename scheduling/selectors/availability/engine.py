@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from portal.models import Clinic
-from scheduling.choices import SELF_SERVICE_CHANNELS, BookingMode, ResourceKind
+from scheduling.choices import SELF_SERVICE_CHANNELS, ResourceKind
 from scheduling.errors import (
     BookingError,
     OutsideBookingWindow,
@@ -25,11 +24,10 @@ from scheduling.errors import (
     SlotUnavailable,
 )
 from scheduling.models import Quota, Service
-from scheduling.selectors.policy import policy_for
 from scheduling.slot_ids import SlotIdMaker
 
 from .clock import UTC
-from .loading import Schedule, Taken
+from .loading import ClinicRow, Schedule, Taken
 from .schedule import Candidate, candidates, days_between, working_windows
 
 
@@ -86,7 +84,7 @@ EQUIPMENT_TAKEN = Refusal(SlotTaken, "equipment_taken")
 class ClinicLimits(NamedTuple):
     """A clinic's booking-window checks, worked out once per clinic and request."""
 
-    clinic: Clinic
+    clinic: ClinicRow
     tz: zoneinfo.ZoneInfo
     native: bool
     earliest: datetime.datetime | None  # the minimum notice, for self-service channels
@@ -133,17 +131,17 @@ class Engine:
         limits = self.limits.get(clinic_id)
         if limits is None:
             clinic = self.schedule.clinics[clinic_id]
-            policy = policy_for(clinic)
             earliest = None
             if self.channel in SELF_SERVICE_CHANNELS:
-                earliest = self.now + datetime.timedelta(minutes=policy.min_notice_minutes)
-            today = self.now.astimezone(clinic.tz).date()
+                earliest = self.now + datetime.timedelta(minutes=clinic.min_notice_minutes)
+            tz = clinic.tz
             limits = ClinicLimits(
                 clinic=clinic,
-                tz=clinic.tz,
-                native=policy.mode == BookingMode.NATIVE,
+                tz=tz,
+                native=clinic.native,
                 earliest=earliest,
-                last_day=today + datetime.timedelta(days=policy.horizon_days),
+                last_day=self.now.astimezone(tz).date()
+                + datetime.timedelta(days=clinic.horizon_days),
             )
             self.limits[clinic_id] = limits
         return limits
@@ -211,6 +209,8 @@ class Engine:
         return None
 
     def _quota_refusal(self, c: Candidate) -> Refusal | None:
+        if not self.taken.quotas:  # most clinics keep no quotas for most channels
+            return None
         for quota in self.quotas_of(c.clinic_id, c.doctor_id):
             used = self.taken.counters.get((quota.pk, c.day), 0)
             if used >= quota.limit and not quota.is_released(start=c.start, now=self.now):

@@ -1,43 +1,69 @@
-"""The engine's reads: a fixed handful of ORM queries per request, whatever the range.
+"""The engine's reads: a fixed handful of queries per request, whatever the range.
 
 First who works when (`load_schedule`: doctors, stand-ins, weekly rules, exceptions, clinics
 with their booking policies, the service's equipment types), then what is taken in a time
 window (`load_taken`: rooms, equipment, occupancy, quotas and their counters), which needs the
-ids the first answered. Rows come back as named tuples built from `values()` by column name.
-Orderings follow the models' own where the engine depends on them (room and equipment pools:
-the first free item is assigned).
+ids the first answered. The schedule's reads are plain SQL (`queries.py`); occupancy, the one
+read of instants, goes through the ORM. Rows come back as named tuples, by column name.
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import F, Q
+from django.db.models import Q, QuerySet
 
-from portal.models import Clinic
-from scheduling.choices import ResourceKind
-from scheduling.models import (
-    Doctor,
-    Equipment,
-    Occupancy,
-    Quota,
-    QuotaCounter,
-    Room,
-    ScheduleException,
-    ScheduleRule,
-    Service,
-    Substitution,
-)
+from scheduling.choices import BookingMode, ResourceKind
+from scheduling.models import BookingPolicy, Occupancy, Quota, Service
 
+from . import queries
 from .busy import BusyIndex, BusySpan, ExpiredHold
+from .queries import as_json, as_optional_uuid, as_uuid, fetch
 from .schedule import Rule, ScheduleChange, StandIn
 
-RULE_COLUMNS = [name for name in Rule._fields if name != "room_public_id"]
-CHANGE_COLUMNS = [name for name in ScheduleChange._fields if name != "room_public_id"]
-STAND_IN_COLUMNS = list(StandIn._fields)
+DEFAULT_POLICY = BookingPolicy()
+
+
+class ClinicRow(NamedTuple):
+    """What the engine needs of a clinic and its booking policy."""
+
+    id: int
+    public_id: uuid.UUID
+    timezone: str
+    mode: str
+    min_notice_minutes: int
+    horizon_days: int
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_row(
+        cls,
+        *,
+        id: int,
+        public_id: object,
+        timezone: str,
+        mode: str | None,
+        min_notice_minutes: int | None,
+        horizon_days: int | None,
+    ) -> ClinicRow:
+        """A row of `clinics_sql`; a clinic without a policy row has the default policy."""
+        if mode is None or min_notice_minutes is None or horizon_days is None:
+            mode = DEFAULT_POLICY.mode
+            min_notice_minutes = DEFAULT_POLICY.min_notice_minutes
+            horizon_days = DEFAULT_POLICY.horizon_days
+        return cls(id, as_uuid(public_id), timezone, mode, min_notice_minutes, horizon_days)
+
+    @property
+    def native(self) -> bool:
+        return self.mode == BookingMode.NATIVE
 
 
 @dataclass(frozen=True)
@@ -58,7 +84,7 @@ class Schedule:
     """Who works when in the range asked."""
 
     doctors: dict[int, uuid.UUID] = field(default_factory=dict)  # pk -> public id
-    clinics: dict[int, Clinic] = field(default_factory=dict)  # with `booking_policy` loaded
+    clinics: dict[int, ClinicRow] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     changes: list[ScheduleChange] = field(default_factory=list)
     stand_ins: list[StandIn] = field(default_factory=list)
@@ -83,86 +109,89 @@ class Taken:
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
 
 
+class _Id(NamedTuple):
+    id: int
+    public_id: object
+
+
 def load_schedule(asked: Asked) -> Schedule:
     """Doctors, stand-ins, rules, exceptions, clinics and equipment types: six queries at
     most, fewer when an answer leaves nothing to ask."""
     if not asked.service.is_active:
         return Schedule()
-    doctors = _doctors(asked)
+    doctors = {
+        row.id: as_uuid(row.public_id)
+        for row in fetch(
+            _Id,
+            *queries.doctors_sql(
+                service_id=asked.service.pk,
+                doctor_id=asked.doctor_id,
+                specialty_id=asked.specialty_id,
+            ),
+        )
+    }
     if not doctors:
         return Schedule()
-    stand_ins = _stand_ins(asked, doctors)
+    first, last, clinic_id = asked.first, asked.last, asked.clinic_id
+    stand_ins = fetch(
+        StandIn,
+        *queries.stand_ins_sql(
+            doctor_ids=list(doctors), first=first, last=last, clinic_id=clinic_id
+        ),
+    )
     # Rules of the doctors and of those they stand in for.
     stood_in_for = {s.absent_doctor_id for s in stand_ins if s.substitute_id in doctors}
-    rules = _rules(asked, set(doctors) | stood_in_for)
-    changes = _changes(asked, doctors)
+    rule_sql = queries.rules_sql(
+        doctor_ids=[*doctors, *stood_in_for], first=first, last=last, clinic_id=clinic_id
+    )
+    rules = [
+        rule._replace(
+            breaks=as_json(rule.breaks), room_public_id=as_optional_uuid(rule.room_public_id)
+        )
+        for rule in fetch(Rule, *rule_sql)
+    ]
+    change_sql = queries.changes_sql(
+        doctor_ids=list(doctors), first=first, last=last, clinic_id=clinic_id
+    )
+    changes = [
+        change._replace(room_public_id=as_optional_uuid(change.room_public_id))
+        for change in fetch(ScheduleChange, *change_sql)
+    ]
     clinic_ids = {r.clinic_id for r in rules} | {c.clinic_id for c in changes if c.clinic_id}
     if not clinic_ids:
         return Schedule(doctors=doctors)
-    clinics = Clinic.objects.filter(pk__in=clinic_ids).select_related("booking_policy")
-    equipment_types = asked.service.equipment_types.order_by("id").values_list("id", flat=True)
+    clinics = fetch(ClinicRow.from_row, *queries.clinics_sql(sorted(clinic_ids)))
+    equipment_types = fetch(_TypeId, *queries.equipment_types_sql(asked.service.pk))
     return Schedule(
         doctors=doctors,
-        clinics={clinic.pk: clinic for clinic in clinics},
+        clinics={clinic.id: clinic for clinic in clinics},
         rules=rules,
         changes=changes,
         stand_ins=stand_ins,
-        equipment_types=list(equipment_types),
+        equipment_types=[row.type_id for row in equipment_types],
     )
 
 
-def _doctors(asked: Asked) -> dict[int, uuid.UUID]:
-    qs = Doctor.objects.filter(is_active=True, services=asked.service.pk)
-    if asked.doctor_id is not None:
-        qs = qs.filter(pk=asked.doctor_id)
-    if asked.specialty_id is not None:
-        qs = qs.filter(specialties=asked.specialty_id)
-    return {row["id"]: row["public_id"] for row in qs.values("id", "public_id")}
+class _TypeId(NamedTuple):
+    type_id: int
 
 
-def _in_clinic(asked: Asked, lookup: str = "clinic_id") -> Q:
-    return Q() if asked.clinic_id is None else Q(**{lookup: asked.clinic_id})
+class _Room(NamedTuple):
+    id: int
+    clinic_id: int
+    public_id: object
 
 
-def _stand_ins(asked: Asked, doctors: dict[int, uuid.UUID]) -> list[StandIn]:
-    """Days in the range when one of the doctors stands in for someone or is stood in for."""
-    rows = (
-        Substitution.objects.filter(_in_clinic(asked), date__gte=asked.first, date__lte=asked.last)
-        .filter(Q(substitute_id__in=list(doctors)) | Q(absent_doctor_id__in=list(doctors)))
-        .order_by("date", "id")
-        .values(*STAND_IN_COLUMNS)
-    )
-    return [StandIn(**row) for row in rows]
+class _Item(NamedTuple):
+    id: int
+    clinic_id: int
+    type_id: int
 
 
-def _rules(asked: Asked, doctor_ids: set[int]) -> list[Rule]:
-    """Weekly rules in force in the range, in active clinics."""
-    rows = (
-        ScheduleRule.objects.filter(
-            _in_clinic(asked),
-            clinic__is_active=True,
-            doctor_id__in=doctor_ids,
-            valid_from__lte=asked.last,
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=asked.first))
-        .order_by("doctor_id", "weekday", "start_time", "id")
-        .values(*RULE_COLUMNS, room_public_id=F("room__public_id"))
-    )
-    return [Rule(**row) for row in rows]
-
-
-def _changes(asked: Asked, doctors: dict[int, uuid.UUID]) -> list[ScheduleChange]:
-    """Exceptions overlapping the range: network-wide ones and those of active clinics."""
-    in_clinic = Q(clinic__is_active=True) & _in_clinic(asked)
-    rows = (
-        ScheduleException.objects.filter(
-            doctor_id__in=list(doctors), date_from__lte=asked.last, date_to__gte=asked.first
-        )
-        .filter(Q(clinic__isnull=True) | in_clinic)
-        .order_by("date_from", "id")
-        .values(*CHANGE_COLUMNS, room_public_id=F("room__public_id"))
-    )
-    return [ScheduleChange(**row) for row in rows]
+class _Counter(NamedTuple):
+    quota_id: int
+    date: datetime.date
+    used: int
 
 
 def load_taken(
@@ -175,31 +204,58 @@ def load_taken(
     quota_channel: str | None,
     ignore_hold_id: int | None = None,
     ignore_appointment_id: int | None = None,
-    with_expired_holds: bool = False,
 ) -> Taken:
     """Rooms and equipment the service may use, what is busy over `[since, until)` (live
-    rows; with `with_expired_holds` also expired holds, told apart), and the quota channel's
-    quotas with their counters in the range. Rows of the hold or appointment named by
-    `ignore_*` are left out (the caller is replacing them)."""
+    rows and, told apart, expired holds), and the quota channel's quotas with their counters
+    in the range. Rows of the hold or appointment named by `ignore_*` are left out (the caller
+    is replacing them)."""
     service = asked.service
     taken = Taken()
     clinic_ids = list(schedule.clinics)
     resources = Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=list(schedule.doctors))
     if service.room_kind:
-        _load_rooms(taken, kind=service.room_kind, clinic_ids=clinic_ids)
-        room_ids = [room for pool in taken.rooms.values() for room in pool]
+        rooms = fetch(_Room, *queries.rooms_sql(kind=service.room_kind, clinic_ids=clinic_ids))
+        pools: dict[int, list[int]] = defaultdict(list)
+        for room in rooms:
+            pools[room.clinic_id].append(room.id)
+            taken.room_public_ids[room.id] = as_uuid(room.public_id)
+        taken.rooms = dict(pools)
+        room_ids = [room.id for room in rooms]
     else:
         # Only the rules' own rooms are checked.
         room_ids = list(schedule.room_public_ids())
     if room_ids:
         resources |= Q(resource_kind=ResourceKind.ROOM, resource_id__in=room_ids)
     if schedule.equipment_types:
-        _load_equipment(taken, types=schedule.equipment_types, clinic_ids=clinic_ids)
-        items = [item for pool in taken.equipment.values() for item in pool]
-        resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=items)
-    occupancy = Occupancy.objects.filter(resources, starts_at__lt=until, ends_at__gt=since)
-    if not with_expired_holds:
-        occupancy = occupancy.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        items = fetch(
+            _Item,
+            *queries.equipment_sql(type_ids=schedule.equipment_types, clinic_ids=clinic_ids),
+        )
+        equipment: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for item in items:
+            equipment[(item.clinic_id, item.type_id)].append(item.id)
+        taken.equipment = dict(equipment)
+        resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=[i.id for i in items])
+    _load_busy(
+        taken,
+        Occupancy.objects.filter(resources, starts_at__lt=until, ends_at__gt=since),
+        now=now,
+        ignore_hold_id=ignore_hold_id,
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    if quota_channel:
+        _load_quotas(taken, asked, schedule, channel=quota_channel)
+    return taken
+
+
+def _load_busy(
+    taken: Taken,
+    occupancy: QuerySet[Occupancy],
+    *,
+    now: datetime.datetime,
+    ignore_hold_id: int | None,
+    ignore_appointment_id: int | None,
+) -> None:
     if ignore_hold_id is not None:
         occupancy = occupancy.exclude(hold_id=ignore_hold_id)
     if ignore_appointment_id is not None:
@@ -214,49 +270,28 @@ def load_taken(
         else:
             live.append(BusySpan(*span))
     taken.busy = BusyIndex(live)
-    if quota_channel:
-        _load_quotas(taken, asked, schedule, channel=quota_channel)
-    return taken
-
-
-def _load_rooms(taken: Taken, *, kind: str, clinic_ids: list[int]) -> None:
-    """Active rooms of the kind in the clinics, by name as in the admin."""
-    rooms = Room.objects.filter(kind=kind, is_active=True, clinic_id__in=clinic_ids).order_by(
-        "clinic_id", "name", "id"
-    )
-    pools: dict[int, list[int]] = defaultdict(list)
-    for row in rooms.values("id", "clinic_id", "public_id"):
-        pools[row["clinic_id"]].append(row["id"])
-        taken.room_public_ids[row["id"]] = row["public_id"]
-    taken.rooms = dict(pools)
-
-
-def _load_equipment(taken: Taken, *, types: list[int], clinic_ids: list[int]) -> None:
-    items = Equipment.objects.filter(
-        is_active=True, clinic_id__in=clinic_ids, type_id__in=types
-    ).order_by("clinic_id", "name", "id")
-    pools: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for row in items.values("id", "clinic_id", "type_id"):
-        pools[(row["clinic_id"], row["type_id"])].append(row["id"])
-    taken.equipment = dict(pools)
 
 
 def _load_quotas(taken: Taken, asked: Asked, schedule: Schedule, *, channel: str) -> None:
     """The channel's quotas that may apply to the doctors and the service, and their counters
     in the range."""
-    quotas = list(
-        Quota.objects.filter(clinic_id__in=list(schedule.clinics), channel=channel)
-        .filter(Q(service__isnull=True) | Q(service_id=asked.service.pk))
-        .filter(Q(doctor__isnull=True) | Q(doctor_id__in=list(schedule.doctors)))
-        .order_by("id")
+    sql, params = queries.quotas_sql(
+        clinic_ids=list(schedule.clinics),
+        doctor_ids=list(schedule.doctors),
+        service_id=asked.service.pk,
+        channel=channel,
     )
+    quotas = list(Quota.objects.raw(sql, params))
     if not quotas:
         return
     by_clinic: dict[int, list[Quota]] = defaultdict(list)
     for quota in quotas:
         by_clinic[quota.clinic_id].append(quota)
     taken.quotas = dict(by_clinic)
-    counters = QuotaCounter.objects.filter(
-        quota__in=quotas, date__gte=asked.first, date__lte=asked.last
-    ).values("quota_id", "date", "used")
-    taken.counters = {(row["quota_id"], row["date"]): row["used"] for row in counters}
+    counters = fetch(
+        _Counter,
+        *queries.counters_sql(
+            quota_ids=[quota.pk for quota in quotas], first=asked.first, last=asked.last
+        ),
+    )
+    taken.counters = {(row.quota_id, row.date): row.used for row in counters}

@@ -112,7 +112,6 @@ def resolve_slot_for_booking(
         quota_channel=quota_channel,
         ignore_hold_id=ignore_hold_id,
         ignore_appointment_id=getattr(ignore_appointment, "pk", None),
-        with_expired_holds=True,
     )
     if ignore_appointment is not None and ignore_appointment.quota_channel == quota_channel:
         credit_own_quota(taken, ignore_appointment)
@@ -123,7 +122,7 @@ def resolve_slot_for_booking(
         if isinstance(result, Slot):
             return Resolution(
                 slot=result,
-                clinic=schedule.clinics[result.clinic_id],
+                clinic=Clinic.objects.select_related("booking_policy").get(pk=result.clinic_id),
                 quotas=engine.quotas_of(result.clinic_id, result.doctor_id),
                 expired_hold_ids=holds_in_the_way(taken, result),
             )
