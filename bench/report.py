@@ -17,7 +17,7 @@ from pathlib import Path
 # asserted anywhere: a slow machine must not fail a build.
 TARGETS = {
     "free_slots_p95_ratio": ("<=", 40.0),
-    "booking_throughput_ratio": (">=", 0.5),
+    "booking_throughput_ratio": (">=", 0.4),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
 HARD_INVARIANTS = ("race_overlaps", "race_5xx")
@@ -169,7 +169,7 @@ def format_table(results: dict) -> str:
             "",
         ),
         ("  slots in the free-slot answer", results.get("free_slots_count"), ""),
-        ("booking_throughput_ratio", results.get("booking_throughput_ratio"), "≥ 0.5"),
+        ("booking_throughput_ratio", results.get("booking_throughput_ratio"), "≥ 0.4"),
         ("  bookings/s (201 only)", phase("booking", "ok_rps"), ""),
         ("  minimal insert req/s", phase("insert", "ok_rps"), ""),
         ("  booking CPU ms: django / postgresql / load generator", _cpu(phases, "booking"), ""),
