@@ -20,6 +20,7 @@ from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -62,11 +63,11 @@ class Problem(exceptions.APIException):
         self,
         *,
         status_code: int,
-        detail: str,
+        detail: StrOrPromise,
         slug: str | None = None,
-        title: str | None = None,
+        title: StrOrPromise | None = None,
         extra: Mapping[str, Any] | None = None,
-    ):
+    ) -> None:
         super().__init__(detail=detail)
         self.status_code = status_code
         self.slug = slug or _SLUGS.get(status_code, "error")

@@ -183,7 +183,7 @@ class AuditRow:
         role = self.event.role
         if role == PATIENT_ROLE:
             return gettext("Patient")
-        return Role(role).label if role in Role.values else role
+        return str(Role(role).label) if role in Role.values else role
 
 
 def audit_events(

@@ -176,7 +176,7 @@ def staff_patient_card(*, user, public_id) -> StaffPatientCard:
         )
     }
     consents = [
-        ConsentLine(purpose, label, active.get(purpose))
+        ConsentLine(purpose, str(label), active.get(purpose))
         for purpose, label in ConsentPurpose.choices
     ]
     return StaffPatientCard(

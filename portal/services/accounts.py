@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal.auth.policy import is_staff_login
 from portal.choices import PATIENT_ROLE, AuditAction
@@ -35,7 +36,7 @@ ONBOARDING_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "se
 class AccountError(Exception):
     """A request about the caller's own account that cannot be honoured."""
 
-    def __init__(self, message):
+    def __init__(self, message: StrOrPromise) -> None:
         super().__init__(str(message))
         self.message = message
 
