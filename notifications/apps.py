@@ -6,7 +6,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
 
-    def ready(self):
+    def ready(self) -> None:
         from notifications import checks
         from notifications.services import outbox_enqueue
         from portal.messaging import register_message_handler

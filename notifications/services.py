@@ -6,6 +6,7 @@ import datetime
 import logging
 import weakref
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +38,18 @@ def _address_for(patient: Patient, channel: str) -> str:
     return ""
 
 
-def outbox_enqueue(*, key_is_new: bool = False, **fields) -> OutboxMessage:
+def outbox_enqueue(
+    *,
+    event: str,
+    channel: str,
+    context: dict[str, Any],
+    patient: Patient | None = None,
+    to: str | None = None,
+    language: str | None = None,
+    due_at: datetime.datetime | None = None,
+    idempotency_key: str | None = None,
+    key_is_new: bool = False,
+) -> OutboxMessage:
     """Record a message (the arguments of `outbox_message`) to send once the surrounding
     transaction commits.
 
@@ -46,7 +58,16 @@ def outbox_enqueue(*, key_is_new: bool = False, **fields) -> OutboxMessage:
     `key_is_new=True` says the key cannot have been used before (it contains an id created in
     this transaction), which skips looking for it.
     """
-    message = outbox_message(**fields)
+    message = outbox_message(
+        event=event,
+        channel=channel,
+        context=context,
+        patient=patient,
+        to=to,
+        language=language,
+        due_at=due_at,
+        idempotency_key=idempotency_key,
+    )
     key = message.idempotency_key
     if key and not key_is_new:
         existing = OutboxMessage.objects.filter(idempotency_key=key).first()
@@ -73,7 +94,7 @@ def outbox_message(
     *,
     event: str,
     channel: str,
-    context: dict,
+    context: dict[str, Any],
     patient: Patient | None = None,
     to: str | None = None,
     language: str | None = None,
@@ -173,7 +194,7 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
     return subject, text
 
 
-def _with_display_times(context: dict) -> dict:
+def _with_display_times(context: dict[str, Any]) -> dict[str, Any]:
     """`context` with `start_display`: its `start` (ISO, the clinic's local time with its
     offset) written out in the active language, unless the context brings its own."""
     start = context.get("start")

@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import secrets as secret_store
+
+# Lets Django's generic classes be subscripted at run time, as django-stubs types them
+# (`models.TextField[str, str]` in portal.fields).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()

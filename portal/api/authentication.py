@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
 from portal import permissions
@@ -64,14 +65,7 @@ class MfaEnforcingSessionAuthentication(authentication.SessionAuthentication):
         return result
 
 
-try:
-    from drf_spectacular.authentication import SessionScheme
-except ImportError:  # pragma: no cover - drf-spectacular is a hard dependency
-    SessionScheme = None
+class MfaEnforcingSessionScheme(SessionScheme):
+    """Documents the session authenticator like DRF's own (cookie auth)."""
 
-if SessionScheme is not None:
-
-    class MfaEnforcingSessionScheme(SessionScheme):
-        """Documents the session authenticator like DRF's own (cookie auth)."""
-
-        target_class = "portal.api.authentication.MfaEnforcingSessionAuthentication"
+    target_class = "portal.api.authentication.MfaEnforcingSessionAuthentication"

@@ -20,6 +20,7 @@ from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -62,11 +63,11 @@ class Problem(exceptions.APIException):
         self,
         *,
         status_code: int,
-        detail: str,
+        detail: StrOrPromise,
         slug: str | None = None,
-        title: str | None = None,
+        title: StrOrPromise | None = None,
         extra: Mapping[str, Any] | None = None,
-    ):
+    ) -> None:
         super().__init__(detail=detail)
         self.status_code = status_code
         self.slug = slug or _SLUGS.get(status_code, "error")
@@ -211,10 +212,14 @@ def problem_exception_handler(exc, context) -> Response | None:
         return None
 
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    # As DRF's own handler reads them: DRF's view sets `auth_header` on authentication errors
+    # and Throttled carries `wait`; neither is declared on APIException.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
 
     code = exc.status_code
     if isinstance(exc, Problem):
@@ -222,11 +227,10 @@ def problem_exception_handler(exc, context) -> Response | None:
             code, exc.detail, slug=exc.slug, title=exc.title, instance=instance, extra=exc.extra
         )
     elif isinstance(exc, exceptions.ValidationError) or code == status.HTTP_400_BAD_REQUEST:
-        detail = exc.detail
         if isinstance(exc, exceptions.ParseError):
-            errors = {NON_FIELD: [force_str(detail)]}
+            errors = {NON_FIELD: [force_str(exc.detail)]}
         else:
-            errors = flatten_errors(detail)
+            errors = flatten_errors(exc.detail)
         response = problem_response(
             400, _validation_detail(errors), errors=errors, instance=instance
         )
@@ -276,7 +280,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField(required=False)
-    errors = serializers.DictField(
+    # DRF's serializer metaclass moves declared fields out of the class, so this field does not
+    # shadow Serializer.errors at run time; the stubs cannot see that.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Per-field messages (400 only).",

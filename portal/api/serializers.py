@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.choices import IdDocumentType, Sex
+from portal.models import Patient
 
 
 class TokenInput(serializers.Serializer):
@@ -33,7 +37,14 @@ class PatientBriefOutput(serializers.Serializer):
     birth_date = serializers.DateField(allow_null=True)
 
 
-class DependantOutput(PatientBriefOutput):
+class DependantOutput(serializers.Serializer):
+    """A dependant as their guardian's account shows them, read from the family link."""
+
+    id = serializers.UUIDField(source="dependant.public_id")
+    last_name = serializers.CharField(source="dependant.last_name")
+    first_name = serializers.CharField(source="dependant.first_name")
+    middle_name = serializers.CharField(source="dependant.middle_name")
+    birth_date = serializers.DateField(source="dependant.birth_date", allow_null=True)
     relation = serializers.CharField()
 
 
@@ -108,4 +119,9 @@ class PatientCreateInput(serializers.Serializer):
 
 
 class PatientCreateOutput(PatientOutput):
-    duplicates = DuplicateOutput(many=True, help_text=_("Profiles that look like this one."))
+    # The possible duplicates come in the context: they are found about the patient, not on it.
+    duplicates = serializers.SerializerMethodField(help_text=_("Profiles that look like this one."))
+
+    @extend_schema_field(DuplicateOutput(many=True))
+    def get_duplicates(self, patient: Patient) -> list[dict[str, Any]]:
+        return [DuplicateOutput(found).data for found in self.context["duplicates"]]

@@ -20,10 +20,11 @@ from portal.api import serializers as s
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
-from portal.models import Clinic, FamilyLink
+from portal.models import Clinic, FamilyLink, User
 from portal.request_context import client_ip
 from portal.selectors.patients import patient_duplicates_for_staff, patient_search
 from portal.services.patients import clean_patient_fields, patient_create
+from portal.types import RequestUser
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
@@ -58,21 +59,17 @@ class TokenObtainView(APIView):
         return Response(s.TokenOutput({"token": token.key}).data)
 
 
-def _dependants_with_relation(user) -> list:
-    if not permissions.is_patient(user):
+def _dependant_links(user: RequestUser) -> list[FamilyLink]:
+    """The caller's valid links to dependants: `DependantOutput` reads the relation there."""
+    if not isinstance(user, User) or not permissions.is_patient(user):
         return []
     today = timezone.localdate()
-    links = (
+    return list(
         FamilyLink.objects.filter(guardian=user.patient, dependant__anonymised_at__isnull=True)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .select_related("dependant")
         .order_by("id")
     )
-    dependants = []
-    for link in links:
-        link.dependant.relation = link.relation
-        dependants.append(link.dependant)
-    return dependants
 
 
 class MeView(APIView):
@@ -91,7 +88,7 @@ class MeView(APIView):
             "roles": sorted(permissions.user_roles(user)),
             "memberships": permissions.memberships_of(user),
             "patient": user.patient if permissions.is_patient(user) else None,
-            "dependants": _dependants_with_relation(user),
+            "dependants": _dependant_links(user),
         }
         return Response(s.MeOutput(me).data)
 
@@ -147,8 +144,8 @@ class PatientListCreateView(APIView):
                 extra={"duplicates": s.DuplicateOutput(duplicates, many=True).data},
             )
         patient = patient_create(actor=request.user, **values)
-        patient.duplicates = duplicates
-        return Response(s.PatientCreateOutput(patient).data, status=status.HTTP_201_CREATED)
+        output = s.PatientCreateOutput(patient, context={"duplicates": duplicates})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 def _blank_to_default(values: dict) -> dict:

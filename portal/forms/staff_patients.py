@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, IdDocumentType, Sex
+from portal.models import Clinic
 from portal.services.patients import clean_patient_fields
 
 
@@ -70,16 +71,17 @@ class PatientSearchForm(forms.Form):
             return {"email": text}
         if not _LETTER.search(text):
             return {"phone": text}
-        dotted, iso = _DATE_DOTTED.search(text), _DATE_ISO.search(text)
-        if dotted or iso:
-            day, month, year = dotted.groups() if dotted else reversed(iso.groups())
+        found = _DATE_DOTTED.search(text) or _DATE_ISO.search(text)
+        if found is not None:
+            numbers = [int(part) for part in found.groups()]
+            day, month, year = numbers if found.re is _DATE_DOTTED else reversed(numbers)
             try:
-                birth_date = datetime.date(int(year), int(month), int(day))
+                birth_date = datetime.date(year, month, day)
             except ValueError as exc:
                 raise ValidationError(
                     _("Enter the date of birth as DD.MM.YYYY."), code="invalid"
                 ) from exc
-            name = (_DATE_DOTTED if dotted else _DATE_ISO).sub(" ", text)
+            name = found.re.sub(" ", text)
             return {"name": " ".join(name.split()), "birth_date": birth_date}
         if _FOUR_DIGITS.search(text):
             return {"q": text}
@@ -135,7 +137,7 @@ class PatientForm(forms.Form):
     oms_policy = forms.CharField(label=_("OMS policy"), max_length=30, required=False)
     dms_policy = forms.CharField(label=_("DMS policy"), max_length=40, required=False)
     dms_insurer = forms.CharField(label=_("DMS insurer"), max_length=120, required=False)
-    home_clinic = forms.ModelChoiceField(
+    home_clinic: forms.ModelChoiceField[Clinic] = forms.ModelChoiceField(
         label=_("Home clinic"), queryset=None, required=False, empty_label="—"
     )
     preferred_language = forms.ChoiceField(

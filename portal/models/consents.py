@@ -1,5 +1,6 @@
 import hashlib
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -37,7 +38,7 @@ class ConsentDocument(TimeStampedModel):
     def __str__(self):
         return f"{self.title} v{self.version} ({self.language})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.sha256 = hashlib.sha256(self.body.encode("utf-8")).hexdigest()
         super().save(*args, **kwargs)
 

@@ -1,4 +1,6 @@
+import datetime
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -20,7 +22,7 @@ BIDX_NAME_BIRTH = "name+birth"
 BIDX_LAST4_SURNAME = "last4+surname"
 
 
-def name_birth_index(last_name: str, first_name: str, birth_date) -> str:
+def name_birth_index(last_name: str, first_name: str, birth_date: datetime.date) -> str:
     key = f"{normalize_name(last_name)}|{normalize_name(first_name)}|{birth_date.isoformat()}"
     return blind_index(BIDX_NAME_BIRTH, key)
 
@@ -135,7 +137,7 @@ class Patient(TimeStampedModel):
         for field, value in self.compute_blind_indexes().items():
             setattr(self, field, value)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived columns: always recomputed so they can never drift from the plaintext.
         self.refresh_blind_indexes()
         update_fields = kwargs.get("update_fields")

@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.fields import EncryptedCharField
 
 
-class MedfrontUserManager(UserManager):
+class MedfrontUserManager(UserManager["User"]):
     """Users sign in by e-mail (or by phone through their patient profile); no usernames."""
 
     use_in_migrations = True
@@ -37,9 +38,13 @@ class User(AbstractUser):
     (may open the admin site), while workplace access comes from StaffMembership rows.
     """
 
-    username = None
+    # Removing an inherited field with None is documented Django; the stubs allow only a str.
+    username = None  # type: ignore[assignment]
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
+    # Optional (a patient may sign in by phone only); the stubs fix AbstractUser.email as str.
+    email = models.EmailField(  # type: ignore[assignment]
+        _("email address"), unique=True, null=True, blank=True
+    )
     display_name = EncryptedCharField(_("display name"), max_length=150, blank=True)
     preferred_language = models.CharField(
         _("language"), max_length=8, blank=True, choices=[("ru", "Русский"), ("en", "English")]
@@ -47,9 +52,9 @@ class User(AbstractUser):
     is_demo = models.BooleanField(default=False, help_text="Demo login created by seed_demo.")
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = MedfrontUserManager()
+    objects: ClassVar[MedfrontUserManager] = MedfrontUserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 
 from portal.auth.policy import is_staff_login, mfa_exempt, mfa_required
+from portal.models import User
 from portal.normalize import format_phone
 from portal.services.accounts import own_patient
 
@@ -27,7 +28,7 @@ class SecurityOverview:
     has_password: bool
 
 
-def security_overview(*, user) -> SecurityOverview:
+def security_overview(*, user: User) -> SecurityOverview:
     """What protects `user`'s login: addresses, phone, password and MFA state."""
     authenticators = {a.type: a for a in Authenticator.objects.filter(user_id=user.pk)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
@@ -47,7 +48,7 @@ def security_overview(*, user) -> SecurityOverview:
     )
 
 
-def verified_login_email(*, user) -> str:
+def verified_login_email(*, user: User) -> str:
     """The login's verified e-mail (primary first), or "" when none is verified."""
     address = (
         EmailAddress.objects.filter(user_id=user.pk, verified=True)

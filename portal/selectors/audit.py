@@ -11,9 +11,10 @@ from django.utils.translation import gettext
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
-from portal.models import AuditEvent, AuditSeal, Clinic, User
+from portal.models import AuditEvent, AuditSeal, Clinic, Patient, User
 from portal.models.audit import GENESIS_DIGEST
 from portal.services.audit import LATE_SWEEP_SEALS
+from portal.types import RequestUser
 
 # Kinds of chain problems, in the words `verify_audit_chain` prints.
 CHANGED_EVENT = "changed event"
@@ -30,7 +31,7 @@ class ChainProblem:
     event_id: int | None
     detail: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = []
         if self.seal_id is not None:
             where.append(f"seal #{self.seal_id}")
@@ -145,15 +146,15 @@ def _check_seal(
     }
     position = {event_id: index for index, event_id in enumerate(expected_ids)}
     for event_id in sorted(set(position) | set(events)):
-        event = events.get(event_id)
         if event_id in position:
+            event = events.get(event_id)
             if event is None:
                 return ChainProblem(MISSING_EVENT, seal.pk, event_id, "deleted after sealing")
             if event.digest()[:size] != seal.fingerprint_of(position[event_id]):
                 return ChainProblem(CHANGED_EVENT, seal.pk, event_id, "changed after sealing")
         elif event_id in swept_late:
             continue  # A later block vouches for it.
-        elif is_recent and event.occurred_at <= seal.sealed_at:
+        elif is_recent and events[event_id].occurred_at <= seal.sealed_at:
             result.late_event_ids.append(event_id)
         else:
             return ChainProblem(
@@ -183,11 +184,15 @@ class AuditRow:
         role = self.event.role
         if role == PATIENT_ROLE:
             return gettext("Patient")
-        return Role(role).label if role in Role.values else role
+        return str(Role(role).label) if role in Role.values else role
 
 
 def audit_events(
-    *, user, patient_public_id: uuid.UUID | None = None, actor: str = "", action: str = ""
+    *,
+    user: RequestUser,
+    patient_public_id: uuid.UUID | None = None,
+    actor: str = "",
+    action: str = "",
 ) -> QuerySet[AuditEvent]:
     """Audit events newest first, for holders of `audit.view`, filtered as given.
 
@@ -204,7 +209,9 @@ def audit_events(
     return qs
 
 
-def audit_events_for_patient(*, user, patient, limit: int = 10) -> list[AuditRow]:
+def audit_events_for_patient(
+    *, user: RequestUser, patient: Patient, limit: int = 10
+) -> list[AuditRow]:
     """The latest events naming `patient`, for the card; empty for users without `audit.view`."""
     if not permissions.has_capability(user, "audit.view"):
         return []
@@ -227,14 +234,15 @@ def audit_describe(events: list[AuditEvent]) -> list[AuditRow]:
     clinics = dict(Clinic.objects.filter(pk__in=clinic_ids).values_list("pk", "name"))
     rows = []
     for event in events:
-        actor = actors.get(event.actor_id)
+        actor = actors.get(event.actor_id) if event.actor_id is not None else None
         if actor is not None:
             actor_label = actor.display_name or actor.email or str(actor.public_id)
         elif event.actor_id:
             actor_label = f"#{event.actor_id}"
         else:
             actor_label = ""
-        rows.append(AuditRow(event, actor_label, clinics.get(event.clinic_id, "")))
+        clinic_label = clinics.get(event.clinic_id, "") if event.clinic_id is not None else ""
+        rows.append(AuditRow(event, actor_label, clinic_label))
     return rows
 
 

@@ -81,11 +81,11 @@ def consent_overview(*, patient: Patient, language: str | None = None) -> list[C
         .select_related("representative")
         .order_by("-signed_at", "-id")
     )
-    for consent in consents:
+    for signed in consents:
         # An active consent wins over any withdrawn one; otherwise the newest counts.
-        chosen = latest.get(consent.purpose)
-        if chosen is None or (consent.withdrawn_at is None and chosen.withdrawn_at is not None):
-            latest[consent.purpose] = consent
+        chosen = latest.get(signed.purpose)
+        if chosen is None or (signed.withdrawn_at is None and chosen.withdrawn_at is not None):
+            latest[signed.purpose] = signed
     lines = []
     for purpose in ConsentPurpose:
         document = documents.get(purpose.value)

@@ -40,7 +40,7 @@ def _check_broker() -> str:
     return "ok"
 
 
-def health_report() -> dict:
+def health_report() -> dict[str, str]:
     components = {
         "database": _check_database(),
         "cache": _check_cache(),

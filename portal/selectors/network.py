@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal import permissions
 from portal.models import Clinic, Patient, StaffMembership
+from portal.types import RequestUser
 
 
 def active_clinics() -> QuerySet[Clinic]:
@@ -46,7 +47,7 @@ def utc_offset_label(clinic: Clinic, at: datetime.datetime | None = None) -> str
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def clinics_for_role(*, user, role: str) -> QuerySet[Clinic]:
+def clinics_for_role(*, user: RequestUser, role: str) -> QuerySet[Clinic]:
     """Active clinics where `user` holds `role`; every clinic for a network-wide membership."""
     held = [m for m in permissions.memberships_of(user) if m.role == role]
     if any(m.clinic_id is None for m in held):
@@ -63,7 +64,7 @@ class NetworkCounts:
     patient_logins: int
 
 
-def network_counts(*, user) -> NetworkCounts:
+def network_counts(*, user: RequestUser) -> NetworkCounts:
     """Head counts of the whole network, for those who manage it (`network.manage`)."""
     permissions.require_capability(user, "network.manage")
     return NetworkCounts(
@@ -77,7 +78,7 @@ def network_counts(*, user) -> NetworkCounts:
     )
 
 
-def staff_counts_by_clinic(*, user) -> dict[int, int]:
+def staff_counts_by_clinic(*, user: RequestUser) -> dict[int, int]:
     """Clinic id → number of distinct staff members holding a role there."""
     permissions.require_capability(user, "network.manage")
     counts: dict[int, set[int]] = {}

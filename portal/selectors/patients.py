@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import AuditAction, ConsentPurpose
@@ -24,6 +26,7 @@ from portal.normalize import normalize_email, normalize_phone
 from portal.selectors.audit import AuditRow, audit_events_for_patient
 from portal.services.audit import audit_record
 from portal.services.patients import patient_find_duplicates
+from portal.types import RequestUser
 
 OBJECT_TYPE = "portal.patient"
 SEARCH_LIMIT = 20
@@ -45,7 +48,7 @@ def parse_quick_query(q: str) -> tuple[str, str]:
 
 def patient_search(
     *,
-    user,
+    user: RequestUser,
     phone: str = "",
     email: str = "",
     name: str = "",
@@ -74,7 +77,9 @@ def patient_search(
     return results
 
 
-def _index_filter(*, phone, email, name, birth_date, q) -> dict[str, str]:
+def _index_filter(
+    *, phone: str, email: str, name: str, birth_date: datetime.date | str | None, q: str
+) -> dict[str, str]:
     given = [bool(phone), bool(email), bool(name or birth_date), bool(q)]
     if sum(given) != 1:
         raise ValidationError(
@@ -96,31 +101,32 @@ def _index_filter(*, phone, email, name, birth_date, q) -> dict[str, str]:
     return {"name_birth_bidx": _name_birth(name, birth_date)}
 
 
-def _name_birth(name: str, birth_date) -> str:
-    errors = {}
+def _name_birth(name: str, birth_date: datetime.date | str | None) -> str:
+    errors: dict[str, list[StrOrPromise]] = {}
     parts = (name or "").split()
     if len(parts) < 2:
         errors["name"] = [_("Type the surname and the first name.")]
+    born = birth_date if isinstance(birth_date, datetime.date) else None
     if isinstance(birth_date, str):
         try:
-            birth_date = datetime.date.fromisoformat(birth_date)
+            born = datetime.date.fromisoformat(birth_date)
         except ValueError:
             errors["birth_date"] = [_("Enter a date as YYYY-MM-DD.")]
-    if not birth_date:
+    if born is None:
         errors.setdefault("birth_date", [_("Enter the date of birth.")])
-    if errors:
-        raise ValidationError(errors)
-    return name_birth_index(parts[0], parts[1], birth_date)
+    elif not errors:
+        return name_birth_index(parts[0], parts[1], born)
+    raise ValidationError(errors)
 
 
-def patient_card(*, user, public_id) -> Patient:
+def patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> Patient:
     """A patient card for `user` (404 when unknown or not theirs); staff views are audited."""
     patient = permissions.get_patient_for_user(user, public_id, action="view")
     _audit_card_view(user, patient)
     return patient
 
 
-def _audit_card_view(user, patient: Patient) -> None:
+def _audit_card_view(user: RequestUser, patient: Patient) -> None:
     # A patient (or guardian) reading their own family's profile is not a staff access.
     if permissions.can_act_for_patient(user, patient):
         return
@@ -152,7 +158,7 @@ class StaffPatientCard:
     can_edit: bool
 
 
-def staff_patient_card(*, user, public_id) -> StaffPatientCard:
+def staff_patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> StaffPatientCard:
     """The staff card of `public_id` (403/404 per `get_patient_for_staff`); the view is audited.
 
     The card's own recent audit trail is included only for holders of `audit.view`.
@@ -176,7 +182,7 @@ def staff_patient_card(*, user, public_id) -> StaffPatientCard:
         )
     }
     consents = [
-        ConsentLine(purpose, label, active.get(purpose))
+        ConsentLine(purpose, str(label), active.get(purpose))
         for purpose, label in ConsentPurpose.choices
     ]
     return StaffPatientCard(
@@ -189,7 +195,9 @@ def staff_patient_card(*, user, public_id) -> StaffPatientCard:
     )
 
 
-def patient_for_edit(*, user, public_id, record_view: bool = True) -> Patient:
+def patient_for_edit(
+    *, user: RequestUser, public_id: uuid.UUID | str, record_view: bool = True
+) -> Patient:
     """The patient to edit on a staff page (`patient.update`), its load audited as a view.
 
     A re-shown form after bad input passes `record_view=False`: bad input writes no audit row.
@@ -202,7 +210,7 @@ def patient_for_edit(*, user, public_id, record_view: bool = True) -> Patient:
 
 def patient_duplicates_for_staff(
     *,
-    user,
+    user: RequestUser,
     phone: str = "",
     email: str = "",
     last_name: str = "",

@@ -14,19 +14,23 @@ Invariants kept here:
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal.auth.policy import is_staff_login
 from portal.choices import PATIENT_ROLE, AuditAction
 from portal.crypto import blind_index
-from portal.models import Patient
+from portal.models import Patient, User
 from portal.models.patients import BIDX_EMAIL, BIDX_PHONE
 from portal.normalize import normalize_email, normalize_phone
 from portal.services.audit import audit_record
 from portal.services.patients import OBJECT_TYPE, patient_create, patient_update
+from portal.types import RequestUser
 
 # Fields the onboarding page may set; the e-mail comes from the verified login.
 ONBOARDING_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex", "phone")
@@ -35,19 +39,19 @@ ONBOARDING_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "se
 class AccountError(Exception):
     """A request about the caller's own account that cannot be honoured."""
 
-    def __init__(self, message):
+    def __init__(self, message: StrOrPromise) -> None:
         super().__init__(str(message))
         self.message = message
 
 
-def own_patient(user) -> Patient | None:
+def own_patient(user: RequestUser) -> Patient | None:
     """The user's own profile, read fresh (not the cached `user.patient`)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
+    if not isinstance(user, User):
+        return None  # Nobody is signed in.
     return Patient.objects.filter(user_id=user.pk, anonymised_at__isnull=True).first()
 
 
-def _claim(*, user, candidates: list[Patient], proof: str) -> Patient | None:
+def _claim(*, user: User, candidates: list[Patient], proof: str) -> Patient | None:
     """Link the single unclaimed candidate to `user`; None when that is not clear-cut."""
     if len(candidates) != 1 or is_staff_login(user):
         return None
@@ -85,7 +89,7 @@ def _matching_cards(field: str, digest: str) -> list[Patient]:
 
 
 @transaction.atomic
-def patient_claim_by_verified_phone(*, user, phone: str) -> Patient | None:
+def patient_claim_by_verified_phone(*, user: User, phone: str) -> Patient | None:
     """Link the one card carrying `phone` to `user`, who has just proved holding it.
 
     Links nothing (returns None) when the user already has a profile or is staff, when no card
@@ -100,7 +104,7 @@ def patient_claim_by_verified_phone(*, user, phone: str) -> Patient | None:
 
 
 @transaction.atomic
-def patient_claim_by_verified_email(*, user, email: str) -> Patient | None:
+def patient_claim_by_verified_email(*, user: User, email: str) -> Patient | None:
     """Link the one card carrying `email` to `user`, whose address has just been confirmed.
 
     Same rules as `patient_claim_by_verified_phone`.
@@ -114,7 +118,7 @@ def patient_claim_by_verified_email(*, user, email: str) -> Patient | None:
 
 
 @transaction.atomic
-def account_phone_set(*, user, phone: str, verified: bool) -> Patient | None:
+def account_phone_set(*, user: User, phone: str, verified: bool) -> Patient | None:
     """Put `phone` on the user's own profile; returns None when the user has no profile.
 
     A new number starts unverified unless `verified`; the change itself is audited by
@@ -136,7 +140,7 @@ def account_phone_set(*, user, phone: str, verified: bool) -> Patient | None:
 
 
 @transaction.atomic
-def account_phone_verified(*, user, phone: str) -> Patient | None:
+def account_phone_verified(*, user: User, phone: str) -> Patient | None:
     """The user proved holding `phone` (SMS code).
 
     With a profile: the phone becomes the profile's verified phone. Without one: the card that
@@ -149,7 +153,9 @@ def account_phone_verified(*, user, phone: str) -> Patient | None:
 
 
 @transaction.atomic
-def patient_onboard(*, user, email: str = "", verified_phone: str = "", **fields) -> Patient:
+def patient_onboard(
+    *, user: User, email: str = "", verified_phone: str = "", **fields: Any
+) -> Patient:
     """Create the signed-in user's own profile from the onboarding form.
 
     Staff logins and users who already have a profile are refused (`AccountError`); bad values

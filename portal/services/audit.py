@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -15,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import request_context
-from portal.models import AuditEvent, AuditSeal
+from portal.models import AuditEvent, AuditSeal, Clinic, User
 from portal.models.audit import GENESIS_DIGEST
+from portal.types import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,17 @@ logger = logging.getLogger(__name__)
 LATE_SWEEP_SEALS = 60
 
 
-def audit_record(**fields) -> AuditEvent:
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int | uuid.UUID = "",
+    patient_ids: Iterable[str | uuid.UUID] = (),
+    changed_fields: Iterable[str] = (),
+    role: str | None = None,
+    clinic: Clinic | int | None = None,
+) -> AuditEvent:
     """Append one audit event (the arguments of `audit_event`). `changed_fields` holds names
     only, never values.
 
@@ -36,21 +48,30 @@ def audit_record(**fields) -> AuditEvent:
     `actor` may be None for system actions; IP, user agent and request id come from the
     current request context (set by `portal.middleware.RequestContextMiddleware`).
     """
-    event = audit_event(**fields)
+    event = audit_event(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_ids=patient_ids,
+        changed_fields=changed_fields,
+        role=role,
+        clinic=clinic,
+    )
     event.save(force_insert=True)
     return event
 
 
 def audit_event(
     *,
-    actor,
+    actor: Actor,
     action: str,
     object_type: str,
-    object_id: str = "",
-    patient_ids: Iterable = (),
+    object_id: str | int | uuid.UUID = "",
+    patient_ids: Iterable[str | uuid.UUID] = (),
     changed_fields: Iterable[str] = (),
     role: str | None = None,
-    clinic=None,
+    clinic: Clinic | int | None = None,
 ) -> AuditEvent:
     """The unsaved event `audit_record` would append, for callers that insert a change's whole
     trail in one round trip (`scheduling.services.history`)."""
@@ -59,11 +80,12 @@ def audit_event(
         role, derived_clinic = audit_role_and_clinic(actor)
         clinic = clinic if clinic is not None else derived_clinic
     ctx = request_context.current()
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    # Only a signed-in login is named: AnonymousUser and None (the system) leave it blank.
+    login = actor if isinstance(actor, User) else None
     return AuditEvent(
         occurred_at=timezone.now(),
-        actor_id=actor.pk if authenticated else None,
-        actor_public_id=str(actor.public_id) if authenticated else "",
+        actor_id=login.pk if login is not None else None,
+        actor_public_id=str(login.public_id) if login is not None else "",
         role=role,
         clinic_id=getattr(clinic, "pk", clinic),
         action=action,
@@ -77,7 +99,7 @@ def audit_event(
     )
 
 
-def audit_role_and_clinic(actor) -> tuple[str, int | None]:
+def audit_role_and_clinic(actor: Actor) -> tuple[str, int | None]:
     """The role an actor acts in, and their clinic when they work in exactly one."""
     from portal import permissions
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -33,6 +34,7 @@ from portal.models import Consent, FamilyLink, Patient
 from portal.normalize import format_phone
 from portal.selectors.consents import current_document
 from portal.services.audit import audit_record
+from portal.types import Actor
 
 OBJECT_TYPE = "portal.consent"
 CODE_LENGTH = 6
@@ -90,6 +92,18 @@ class NoPhone(ConsentError):
 # --- SMS code (simple e-signature) ----------------------------------------------------------
 
 
+class CodeChallenge(TypedDict):
+    """What the session keeps of a sent code: a keyed digest, never the code itself."""
+
+    patient: str
+    purpose: str
+    digest: str
+    sent_at: str
+    expires_at: str
+    attempts: int
+    to: str
+
+
 def _code_digest(*, patient: Patient, purpose: str, code: str) -> str:
     # Keyed (SECRET_KEY) and bound to the patient and purpose: a code for one consent cannot
     # sign another, and the session never holds the code itself.
@@ -98,8 +112,13 @@ def _code_digest(*, patient: Patient, purpose: str, code: str) -> str:
 
 
 def consent_code_send(
-    *, actor, patient: Patient, purpose: str, signer: Patient, previous: dict | None = None
-) -> dict:
+    *,
+    actor: Actor,
+    patient: Patient,
+    purpose: str,
+    signer: Patient,
+    previous: CodeChallenge | None = None,
+) -> CodeChallenge:
     """Send a 6-digit code by SMS to `signer` and return the challenge to keep in the session.
 
     The challenge holds only a keyed digest of the code, its expiry and an attempt counter.
@@ -137,7 +156,9 @@ def consent_code_send(
     }
 
 
-def consent_code_check(*, challenge: dict | None, patient: Patient, purpose: str, code: str):
+def consent_code_check(
+    *, challenge: CodeChallenge | None, patient: Patient, purpose: str, code: str
+) -> None:
     """Raise a CodeError unless `code` answers `challenge`; counts attempts in `challenge`."""
     if not challenge or challenge.get("patient") != str(patient.public_id):
         raise CodeExpired
@@ -177,7 +198,7 @@ def _masked(phone: str) -> str:
     return "".join(masked)
 
 
-def _parse_time(value) -> datetime.datetime | None:
+def _parse_time(value: str | None) -> datetime.datetime | None:
     try:
         return datetime.datetime.fromisoformat(value) if value else None
     except (TypeError, ValueError):
@@ -202,7 +223,7 @@ def representative_link(*, representative: Patient, patient: Patient) -> FamilyL
     )
 
 
-def _signer(*, patient, signer_kind, representative) -> Patient:
+def _signer(*, patient: Patient, signer_kind: str, representative: Patient | None) -> Patient:
     if signer_kind == SignerKind.PATIENT:
         if representative is not None:
             raise RepresentativeNotAllowed(
@@ -218,7 +239,7 @@ def _signer(*, patient, signer_kind, representative) -> Patient:
     return representative
 
 
-def _check_method(*, actor, signer: Patient, channel: str, signature_method: str) -> None:
+def _check_method(*, actor: Actor, signer: Patient, channel: str, signature_method: str) -> None:
     if channel not in ConsentChannel.values or signature_method not in SignatureMethod.values:
         raise SignatureNotAllowed
     if signature_method == SignatureMethod.ACCOUNT_CONFIRMATION:
@@ -238,7 +259,7 @@ def _check_method(*, actor, signer: Patient, channel: str, signature_method: str
 @transaction.atomic
 def consent_sign(
     *,
-    actor,
+    actor: Actor,
     patient: Patient,
     purpose: str,
     signer_kind: str,
@@ -246,7 +267,7 @@ def consent_sign(
     channel: str,
     signature_method: str,
     language: str,
-    code_challenge: dict | None = None,
+    code_challenge: CodeChallenge | None = None,
     code: str = "",
 ) -> Consent:
     """Sign the current text of `purpose` for `patient` and audit it.
@@ -319,7 +340,7 @@ def consent_sign(
 
 
 @transaction.atomic
-def consent_withdraw(*, actor, patient: Patient, purpose: str, channel: str) -> Consent:
+def consent_withdraw(*, actor: Actor, patient: Patient, purpose: str, channel: str) -> Consent:
     """Withdraw the active consent of `purpose` (one click); the row is kept and audited.
 
     Raises ConsentNotActive when there is nothing to withdraw (e.g. a second click).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Collection
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -121,7 +122,7 @@ def _ensure_logins(ctx: DemoContext) -> dict[str, User]:
     return users
 
 
-def _ensure_verified_emails(users) -> None:
+def _ensure_verified_emails(users: Collection[User]) -> None:
     have = set(
         EmailAddress.objects.filter(user__in=users, verified=True).values_list("user_id", flat=True)
     )
@@ -272,7 +273,8 @@ def _patient_event(patient: Patient, now: datetime.datetime) -> AuditEvent:
 
 def _link_end(ctx: DemoContext, basis: str, dependant: Patient) -> datetime.date | None:
     """When a demo link ends, by the rules `family_add_dependant` keeps for real ones."""
-    if basis == LegalBasis.PARENT_OF_MINOR:
+    # Generated people all have a date of birth; without one a parent's link has no set end.
+    if basis == LegalBasis.PARENT_OF_MINOR and dependant.birth_date is not None:
         return majority_date(dependant.birth_date) - datetime.timedelta(days=1)
     if basis == LegalBasis.POWER_OF_ATTORNEY:
         return ctx.today.replace(year=ctx.today.year + 3)

@@ -9,8 +9,9 @@ interrupted run resumes where it stopped, and rows already under the newest key 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -34,7 +35,7 @@ class RotationResult:
     failed: list[tuple[str, object]] = field(default_factory=list)
 
 
-def encrypted_models() -> list[tuple[type[models.Model], list[models.Field]]]:
+def encrypted_models() -> list[tuple[type[models.Model], list[EncryptedFieldMixin[Any, Any]]]]:
     """Every concrete model with encrypted columns, and those columns, in app order."""
     found = []
     for model in apps.get_models():
@@ -49,9 +50,10 @@ def encrypted_models() -> list[tuple[type[models.Model], list[models.Field]]]:
 
 def newest_key_id() -> str:
     """A short, non-secret name of the newest key, so checkpoints belong to one rotation."""
-    key = settings.FIELD_ENCRYPTION_KEYS[0]
-    key = key.encode() if isinstance(key, str) else key
-    return hashlib.sha256(b"medfront-key-id:" + key).hexdigest()[:12]
+    # Fernet takes bytes keys as well as text ones.
+    key: str | bytes = settings.FIELD_ENCRYPTION_KEYS[0]
+    raw = key.encode() if isinstance(key, str) else key
+    return hashlib.sha256(b"medfront-key-id:" + raw).hexdigest()[:12]
 
 
 def checkpoint_name(model: type[models.Model]) -> str:
@@ -73,7 +75,7 @@ def rotation_start(model: type[models.Model], *, restart: bool = False) -> int:
 def encryption_rotate_model(
     *,
     model: type[models.Model],
-    fields: list[models.Field],
+    fields: Sequence[models.Field[Any, Any]],
     batch_size: int = 500,
     dry_run: bool = False,
     restart: bool = False,
@@ -113,7 +115,12 @@ def encryption_rotate_model(
     return result
 
 
-def _rotate_rows(model, fields, rows, result: RotationResult) -> list[models.Model]:
+def _rotate_rows(
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    rows: list[tuple[Any, ...]],
+    result: RotationResult,
+) -> list[models.Model]:
     """Unsaved stand-ins carrying rotated raw tokens (as text Values) for rows that need it."""
     changed = []
     for pk, *tokens in rows:

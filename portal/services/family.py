@@ -14,11 +14,13 @@ Invariants kept here:
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import AuditAction, FamilyRelation, LegalBasis
@@ -27,6 +29,7 @@ from portal.models import FamilyLink, Patient
 from portal.models.patients import name_birth_index
 from portal.services.audit import audit_record
 from portal.services.patients import clean_patient_fields, patient_create
+from portal.types import Actor
 
 OBJECT_TYPE = "portal.family_link"
 ADULT_AGE = 18
@@ -56,10 +59,15 @@ def majority_date(birth_date: datetime.date) -> datetime.date:
 
 
 def _clean_link(
-    *, relation, legal_basis, basis_document, valid_until, birth_date
-) -> tuple[dict, dict]:
-    errors: dict[str, list] = {}
-    cleaned: dict = {}
+    *,
+    relation: str,
+    legal_basis: str,
+    basis_document: str | None,
+    valid_until: datetime.date | str | None,
+    birth_date: datetime.date | None,
+) -> tuple[dict[str, Any], dict[str, list[StrOrPromise]]]:
+    errors: dict[str, list[StrOrPromise]] = {}
+    cleaned: dict[str, Any] = {}
     if relation not in FamilyRelation.values:
         errors["relation"] = [_("Choose one of the listed values.")]
     if legal_basis not in LegalBasis.values:
@@ -70,16 +78,18 @@ def _clean_link(
             _("Use at most %(limit)d characters.") % {"limit": BASIS_DOCUMENT_MAX}
         ]
     cleaned["basis_document"] = basis_document
-    if isinstance(valid_until, str) and valid_until.strip():
-        try:
-            valid_until = datetime.date.fromisoformat(valid_until.strip())
-        except ValueError:
-            errors["valid_until"] = [_("Enter a date as YYYY-MM-DD.")]
-            valid_until = None
-    elif not valid_until:
-        valid_until = None
+    # A blank string means no end date, like None.
+    until: datetime.date | None = None
+    if isinstance(valid_until, str):
+        if valid_until.strip():
+            try:
+                until = datetime.date.fromisoformat(valid_until.strip())
+            except ValueError:
+                errors["valid_until"] = [_("Enter a date as YYYY-MM-DD.")]
+    elif valid_until:
+        until = valid_until
     today = timezone.localdate()
-    if valid_until is not None and valid_until < today:
+    if until is not None and until < today:
         errors["valid_until"] = [_("The end date cannot be in the past.")]
     if legal_basis == LegalBasis.PARENT_OF_MINOR and "legal_basis" not in errors:
         if birth_date is None:
@@ -88,23 +98,23 @@ def _clean_link(
             errors["legal_basis"] = [
                 _("The dependant is an adult: choose guardianship, a power of attorney or consent.")
             ]
-        elif valid_until is None:
-            valid_until = majority_date(birth_date) - datetime.timedelta(days=1)
-    cleaned["valid_until"] = valid_until
+        elif until is None:
+            until = majority_date(birth_date) - datetime.timedelta(days=1)
+    cleaned["valid_until"] = until
     return cleaned, errors
 
 
 @transaction.atomic
 def family_add_dependant(
     *,
-    actor,
+    actor: Actor,
     guardian: Patient,
     relation: str,
     legal_basis: str,
     basis_document: str = "",
     valid_until: datetime.date | str | None = None,
     dependant: Patient | None = None,
-    **profile_fields,
+    **profile_fields: Any,
 ) -> FamilyLink:
     """Link a dependant to `guardian`: a new profile from `profile_fields`, or `dependant`.
 
@@ -119,7 +129,7 @@ def family_add_dependant(
         if dependant.pk == guardian.pk:
             raise ValidationError({"__all__": [_("A person cannot be their own dependant.")]})
         birth_date = dependant.birth_date
-        profile_errors: dict = {}
+        profile_errors: dict[str, list[str]] = {}
     else:
         try:
             cleaned_profile = clean_patient_fields(profile_fields)
@@ -185,7 +195,7 @@ def family_add_dependant(
 
 
 @transaction.atomic
-def family_unlink(*, actor, guardian: Patient, dependant: Patient) -> None:
+def family_unlink(*, actor: Actor, guardian: Patient, dependant: Patient) -> None:
     """Remove the link; both profiles stay (medical records are kept). Audited.
 
     The guardian themselves or staff with `patient.update` may unlink.

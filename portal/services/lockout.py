@@ -19,7 +19,9 @@ def _key(identifier: str, ip: str | None) -> str:
 
 
 def login_is_locked(*, identifier: str, ip: str | None) -> bool:
-    return (cache.get(_key(identifier, ip)) or 0) >= settings.LOGIN_FAILURE_LIMIT
+    failures: int = cache.get(_key(identifier, ip)) or 0
+    limit: int = settings.LOGIN_FAILURE_LIMIT
+    return failures >= limit
 
 
 def login_failed(*, identifier: str, ip: str | None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -11,13 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal.choices import AuditAction, IdDocumentType, Sex
 from portal.crypto import blind_index
-from portal.models import Clinic, Patient
+from portal.models import Clinic, Patient, User
 from portal.models.patients import BIDX_EMAIL, BIDX_PHONE, name_birth_index
 from portal.normalize import normalize_email, normalize_phone
 from portal.services.audit import audit_record
+from portal.types import Actor
 from portal.validators import validate_birth_date, validate_oms_policy, validate_snils
 
 OBJECT_TYPE = "portal.patient"
@@ -60,7 +63,7 @@ def clean_patient_fields(data: dict[str, Any], *, partial: bool = False) -> dict
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
-    errors: dict[str, list] = {}
+    errors: dict[str, Sequence[StrOrPromise]] = {}
     cleaned: dict[str, Any] = {}
     for name, raw in data.items():
         value = raw.strip() if isinstance(raw, str) else raw
@@ -170,7 +173,9 @@ def patient_find_duplicates(
 
 
 @transaction.atomic
-def patient_create(*, actor, user=None, created_by=None, **fields) -> Patient:
+def patient_create(
+    *, actor: Actor, user: User | None = None, created_by: User | None = None, **fields: Any
+) -> Patient:
     """Create a profile from validated values and audit it (field names only, no values)."""
     cleaned = clean_patient_fields(fields)
     patient = Patient(user=user, created_by=created_by or _user_or_none(actor), **cleaned)
@@ -187,7 +192,7 @@ def patient_create(*, actor, user=None, created_by=None, **fields) -> Patient:
 
 
 @transaction.atomic
-def patient_update(*, actor, patient: Patient, **changes) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, **changes: Any) -> Patient:
     """Apply validated changes; audit the names of the fields that really changed.
 
     Changing the phone clears its verification: codes must never go to an unproven number.
@@ -215,5 +220,5 @@ def patient_update(*, actor, patient: Patient, **changes) -> Patient:
     return patient
 
 
-def _user_or_none(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+def _user_or_none(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None

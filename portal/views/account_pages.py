@@ -36,6 +36,7 @@ from portal.selectors.consents import consent_overview
 from portal.selectors.family import dependant_links, family_link, guardian_links
 from portal.services.consents import (
     CodeAttemptsExceeded,
+    CodeChallenge,
     CodeError,
     ConsentError,
     consent_code_send,
@@ -234,8 +235,10 @@ def consents(request, me: Patient):
     )
 
 
-def _pending_challenge(request, person: Patient, purpose: str) -> dict | None:
-    challenge = request.session.get(CHALLENGE_KEY) or {}
+def _pending_challenge(request, person: Patient, purpose: str) -> CodeChallenge | None:
+    challenge = request.session.get(CHALLENGE_KEY)
+    if not challenge:
+        return None
     same = challenge.get("patient") == str(person.public_id) and challenge.get("purpose") == purpose
     return challenge if same else None
 

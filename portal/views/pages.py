@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
+from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
@@ -50,7 +52,8 @@ CAPABILITY_LABELS = {
     "network.manage": _("Manage clinics and staff"),
 }
 
-ROLE_INTROS = {
+# Keyed by the role's code: memberships and the role switcher carry plain strings.
+ROLE_INTROS: dict[str, StrOrPromise] = {
     Role.REGISTRAR: _("Front desk: find and register patients of your clinics."),
     Role.HEAD_NURSE: _("Clinic operations: schedules, rooms and equipment of your clinics."),
     Role.DOCTOR: _("Your patients and visits in the clinics where you work."),
@@ -235,7 +238,7 @@ def _patient_context(user) -> dict:
 
 def _staff_context(user, role: str) -> dict:
     other_roles = sorted(permissions.staff_roles(user) - {role})
-    context = {
+    context: dict[str, Any] = {
         "role": role,
         "role_label": Role(role).label,
         "intro": ROLE_INTROS.get(role, ""),

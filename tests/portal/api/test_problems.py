@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from rest_framework.exceptions import Throttled
 
 from portal.api.exceptions import (
     PROBLEM_CONTENT_TYPE,
@@ -73,6 +74,13 @@ def test_http404_becomes_a_problem():
     response = problem_exception_handler(Http404("secret detail"), {})
     assert response.status_code == 404
     assert "secret" not in response.data["detail"]
+
+
+def test_a_throttled_request_is_told_when_to_retry():
+    response = problem_exception_handler(Throttled(wait=30), {})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "30"
+    assert problem_exception_handler(Throttled(), {}).has_header("Retry-After") is False
 
 
 class _Taken(Exception):

@@ -83,6 +83,12 @@ def test_an_adult_under_power_of_attorney_keeps_the_given_end_date(patient):
     assert link.basis_document == "Доверенность 38 АА 1234567"
 
 
+def test_a_blank_end_date_counts_as_none(patient):
+    # A string of spaces once reached the date comparison and raised TypeError.
+    link = add_child(patient, valid_until="  ")
+    assert link.valid_until == majority_date(link.dependant.birth_date) - datetime.timedelta(days=1)
+
+
 def test_bad_input_names_every_field_and_saves_nothing(patient):
     before = (Patient.objects.count(), FamilyLink.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationError) as exc:

@@ -140,10 +140,16 @@ def test_one_box_understands_an_email_and_a_name_with_birth_date(as_user, regist
     assert AuditEvent.objects.filter(action=AuditAction.SEARCH).count() == 2
 
 
+def test_one_box_takes_an_iso_birth_date_too(as_user, registrar_a, petrov):
+    response = as_user(registrar_a).post(SEARCH, {"q": f"{petrov.birth_date} Петров Пётр"})
+    assert card_url(petrov) in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
         ("12", "valid phone"),
+        ("Петров Пётр 1980-02-31", "DD.MM.YYYY"),
         ("Петров", "date of birth"),
         ("Петров Пётр 31.02.1980", "DD.MM.YYYY"),
         ("Петров 01.01.1980", "surname and the first name"),
