@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("", include("scheduling.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -20,6 +20,8 @@ class NavItem:
 # (capability, "patient" or "signed_in", url name, label)
 NAV_ENTRIES = [
     ("patient", "portal:home", _("My account")),
+    ("patient", "scheduling:visits", _("My visits")),
+    ("patient", "scheduling:find_care", _("Book a visit")),
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
     ("patient.search", "portal:patient_search", _("Patients")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from portal.models import User
 
@@ -13,3 +15,9 @@ from portal.models import User
 RequestUser: TypeAlias = User | AnonymousUser
 # Who makes a change: a request's user, or None when the system itself acts (tasks, commands).
 Actor: TypeAlias = User | AnonymousUser | None
+
+
+class HtmxRequest(HttpRequest):
+    """A request passed through django-htmx's middleware, as its documentation types it."""
+
+    htmx: HtmxDetails

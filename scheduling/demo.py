@@ -195,8 +195,9 @@ def _catalogue() -> dict[str, Service]:
     services = {}
     for slug, name, items in CATALOGUE:
         specialty = Specialty.objects.create(slug=slug, name=name)
-        for code, title, minutes, price, room_kind, equipment in items:
+        for position, (code, title, minutes, price, room_kind, equipment) in enumerate(items):
             service = Service.objects.create(
+                sort_order=position,
                 code=code,
                 name=title,
                 specialty=specialty,

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import formats, timezone, translation
 
+from portal.formatting import when_label
 from portal.normalize import format_phone
 
 register = template.Library()
@@ -63,3 +64,11 @@ def age(birth_date) -> int | str:
     if (today.month, today.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+@register.filter(name="clinic_time")
+def clinic_time(moment, clinic) -> str:
+    """A moment in the clinic's zone, saying the zone when it is not the reader's."""
+    if moment is None or clinic is None:
+        return ""
+    return when_label(moment, clinic.tz, city=clinic.city)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from portal.auth import phone_session
@@ -15,11 +16,22 @@ from portal.selectors.accounts import security_overview, verified_login_email
 from portal.services.accounts import AccountError, patient_onboard
 
 
+def _next_or_home(request):
+    """Where to go once the profile is ready: a page of this site the visitor was on their way
+    to (a booking's confirmation), else the home page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("portal:home")
+
+
 @login_required
 def onboarding(request):
     """A new login without a patient card tells us who they are; staff never get here."""
     if not needs_onboarding(request.user):
-        return redirect("portal:home")
+        return _next_or_home(request)
     remembered = phone_session.recall(request, user=request.user)
     verified_phone = remembered[0] if remembered and remembered[1] else ""
     if request.method == "POST":
@@ -40,13 +52,17 @@ def onboarding(request):
             else:
                 phone_session.forget(request)
                 messages.success(request, _("Your profile is ready."))
-                return redirect("portal:home")
+                return _next_or_home(request)
     else:
         form = OnboardingForm(initial={"phone": remembered[0] if remembered else ""})
     return render(
         request,
         "portal/onboarding.html",
-        {"form": form, "verified_phone": verified_phone},
+        {
+            "form": form,
+            "verified_phone": verified_phone,
+            "next": request.POST.get("next") or request.GET.get("next") or "",
+        },
     )
 
 

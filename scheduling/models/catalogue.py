@@ -69,6 +69,12 @@ class Service(TimeStampedModel):
         EquipmentType, blank=True, related_name="services", verbose_name=_("required equipment")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Patients who book "a cardiologist" book the specialty's first service (its first visit).
+    sort_order = models.PositiveSmallIntegerField(
+        _("order in the specialty"),
+        default=100,
+        help_text=_("The specialty's first service is the one booked when a patient picks it."),
+    )
 
     class Meta:
         ordering = ["name"]

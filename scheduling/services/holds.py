@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from portal.models import Clinic, Patient
+from portal.models import Clinic, Patient, User
 from scheduling.errors import HoldInvalid, OtherClinic
 from scheduling.models import Doctor, Hold, Service
 from scheduling.selectors.availability import resolve_slot_for_booking
@@ -95,3 +95,14 @@ def holds_purge_expired(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     _total, per_model = Hold.objects.filter(expires_at__lte=now).delete()
     return per_model.get(Hold._meta.label, 0)
+
+
+def hold_claim(*, hold: Hold, actor: User) -> Hold:
+    """A hold made before signing in becomes the signed-in actor's, so that only they can
+    book it from now on. The caller has checked that this browser made it."""
+    if hold.created_by_id is not None and hold.created_by_id != actor.pk:
+        raise HoldInvalid(code="not_your_hold")
+    if hold.created_by_id is None:
+        Hold.objects.filter(pk=hold.pk, created_by__isnull=True).update(created_by=actor)
+        hold.created_by = actor
+    return hold

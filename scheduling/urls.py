@@ -1,0 +1,21 @@
+from django.urls import path
+
+from scheduling.views import book, find, visits
+
+app_name = "scheduling"
+
+urlpatterns = [
+    # Find care and book (anonymous visitors may browse and pick a time).
+    path("doctors/", find.find_care, name="find_care"),
+    path("doctors/<uuid:public_id>/", find.doctor, name="doctor"),
+    path("specialties/<slug:slug>/", find.specialty, name="specialty"),
+    path("earliest/", find.earliest, name="earliest"),
+    path("book/hold/", book.hold, name="hold"),
+    path("book/<uuid:public_id>/", book.confirm, name="confirm"),
+    # The patient's visits.
+    path("visits/", visits.visits, name="visits"),
+    path("visits/<uuid:public_id>/", visits.visit, name="visit"),
+    path("visits/<uuid:public_id>/cancel/", visits.cancel, name="cancel"),
+    path("visits/<uuid:public_id>/reschedule/", visits.reschedule, name="reschedule"),
+    path("visits/<uuid:public_id>/calendar.ics", visits.visit_ics, name="visit_ics"),
+]

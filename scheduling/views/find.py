@@ -1,0 +1,108 @@
+"""Find care: specialties and doctors, each doctor's week of free times, and the network's
+earliest free times. Public: anonymous visitors browse and pick a time before signing in."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from portal.types import HtmxRequest
+from scheduling.models import Doctor, Service, Specialty
+from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.catalogue import get_by_public_id, public_clinics, public_specialties
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _date_param(request: HttpRequest, name: str) -> datetime.date | None:
+    """A YYYY-MM-DD query parameter; None when absent or not a date (the page starts today)."""
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return None
+
+
+def find_care(request: HttpRequest) -> HttpResponse:
+    """Specialties to pick from, and doctors found by name."""
+    query = request.GET.get("q", "").strip()[:100]
+    specialties = list(public_specialties())
+    doctors = pages.doctors_named(query) if query else []
+    return render(
+        request,
+        "scheduling/find_care.html",
+        {
+            "specialties": specialties,
+            "query": query,
+            "cards": pages.doctor_cards(doctors, service=None, today=_today()),
+        },
+    )
+
+
+def specialty(request: HttpRequest, slug: str) -> HttpResponse:
+    """The doctors of one specialty, each with the next free times of its first service."""
+    chosen = Specialty.objects.filter(slug=slug).first()
+    if chosen is None:
+        raise Http404
+    clinics = list(public_clinics())
+    clinic = next((c for c in clinics if str(c.public_id) == request.GET.get("clinic")), None)
+    service = pages.default_service(chosen)
+    doctors = pages.doctors_shown(specialty=chosen, clinic=clinic)
+    cards = pages.doctor_cards(
+        doctors, service=service, specialty=chosen, clinic=clinic, today=_today()
+    )
+    return render(
+        request,
+        "scheduling/specialty.html",
+        {
+            "specialty": chosen,
+            "service": service,
+            "cards": cards,
+            "clinics": clinics,
+            "clinic": clinic,
+        },
+    )
+
+
+def _doctor_and_service(request: HttpRequest, public_id: object) -> tuple[Doctor, Service | None]:
+    doctor = get_by_public_id(pages.doctors_shown(), public_id)
+    services = list(doctor.services.all())
+    services.sort(key=lambda s: (s.sort_order, s.name, s.pk))
+    wanted = request.GET.get("service")
+    service = next((s for s in services if str(s.public_id) == wanted), None)
+    return doctor, service or (services[0] if services else None)
+
+
+def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
+    """A doctor's card and a week of free times for one of their services."""
+    found, service = _doctor_and_service(request, public_id)
+    context: dict[str, object] = {
+        "doctor": found,
+        "service": service,
+        "services": found.services.all(),
+    }
+    if service is not None:
+        context["picker"] = pages.week_picker(
+            service=service,
+            doctor=found,
+            first=_date_param(request, "from") or _today(),
+            today=_today(),
+        )
+    template = "scheduling/htmx/week_picker.html" if request.htmx else "scheduling/doctor.html"
+    return render(request, template, context)
+
+
+def earliest(request: HttpRequest) -> HttpResponse:
+    """The first free times of a service across every clinic of the network."""
+    services = list(pages.active_services())
+    service = pages.service_by_public_id(request.GET.get("service"))
+    rows = pages.earliest_slots(service=service, today=_today()) if service else []
+    return render(
+        request,
+        "scheduling/earliest.html",
+        {"services": services, "service": service, "rows": rows},
+    )

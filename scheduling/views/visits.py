@@ -1,0 +1,116 @@
+"""My visits: the patient's and their dependants' visits, one visit's page, cancel,
+reschedule with the week picker, and the visit as an .ics file."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal import permissions
+from portal.types import HtmxRequest
+from scheduling.errors import BookingError, InvalidInput
+from scheduling.models import Doctor
+from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.ics import appointment_ics
+from scheduling.selectors.visits import get_visit_for_patient, patient_visits, visit_view
+from scheduling.services.booking import appointment_cancel, appointment_reschedule
+from scheduling.services.booking.guards import MAX_REASON_LENGTH
+from scheduling.slot_ids import parse_slot_id
+
+
+def _patient_required(request: HttpRequest) -> HttpResponse | None:
+    if permissions.is_patient(request.user):
+        return None
+    messages.info(request, _("Visits appear here once your patient profile is ready."))
+    return redirect("portal:home")
+
+
+@login_required
+def visits(request: HttpRequest) -> HttpResponse:
+    refused = _patient_required(request)
+    if refused is not None:
+        return refused
+    upcoming, past = patient_visits(user=request.user)
+    return render(request, "scheduling/visits.html", {"upcoming": upcoming, "past": past})
+
+
+@login_required
+def visit(request: HttpRequest, public_id: object) -> HttpResponse:
+    appointment = get_visit_for_patient(request.user, public_id)
+    return render(
+        request,
+        "scheduling/visit.html",
+        {"visit": visit_view(appointment), "max_reason": MAX_REASON_LENGTH},
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, public_id: object) -> HttpResponse:
+    appointment = get_visit_for_patient(request.user, public_id)
+    try:
+        appointment_cancel(
+            appointment=appointment, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except BookingError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The visit is cancelled. Its time is free for others now."))
+    return redirect("scheduling:visit", appointment.public_id)
+
+
+@login_required
+def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
+    """The same visit at another free time of the same doctor."""
+    appointment = get_visit_for_patient(request.user, public_id)
+    if request.method == "POST":
+        try:
+            ref = parse_slot_id(request.POST.get("slot", ""))
+            if ref.service_public_id != appointment.service.public_id:
+                raise InvalidInput(code="invalid_slot_id")
+            doctor = get_by_public_id(Doctor.objects.filter(is_active=True), ref.doctor_public_id)
+            appointment_reschedule(
+                appointment=appointment, start=ref.start, doctor=doctor, actor=request.user
+            )
+        except BookingError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("scheduling:reschedule", appointment.public_id)
+        messages.success(request, _("The visit is moved. We have sent the new time."))
+        return redirect("scheduling:visit", appointment.public_id)
+    view = visit_view(appointment)
+    if not view.can_reschedule:
+        messages.error(request, view.reschedule_note or _("This visit can no longer be moved."))
+        return redirect("scheduling:visit", appointment.public_id)
+    try:
+        first = datetime.date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        first = timezone.localdate()
+    picker = pages.week_picker(
+        service=appointment.service,
+        doctor=appointment.doctor,
+        clinic=appointment.clinic,
+        first=first,
+        today=timezone.localdate(),
+    )
+    context = {"visit": view, "picker": picker, "doctor": appointment.doctor, "moving": appointment}
+    template = "scheduling/htmx/week_picker.html" if request.htmx else "scheduling/reschedule.html"
+    return render(request, template, context)
+
+
+@login_required
+def visit_ics(request: HttpRequest, public_id: object) -> HttpResponse:
+    appointment = get_visit_for_patient(request.user, public_id)
+    response = HttpResponse(
+        appointment_ics(appointment), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="visit-{appointment.public_id}.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
