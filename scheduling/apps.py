@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self) -> None:
+        from portal.panels import LANDING, PATIENT_HOME, Panel, register_panel
+        from scheduling.views import panels
+
+        # "Book a visit" on the kernel's pages, which cannot import the booking engine.
+        register_panel(LANDING, Panel("scheduling/panels/book.html", panels.book_panel, order=10))
+        register_panel(
+            PATIENT_HOME,
+            Panel("scheduling/panels/my_visits.html", panels.my_visits_panel, order=10),
+        )

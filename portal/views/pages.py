@@ -19,6 +19,7 @@ from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
+from portal.panels import LANDING, PATIENT_HOME, panels_for
 from portal.selectors.consents import consent_overview
 from portal.selectors.family import dependant_links
 from portal.selectors.health import health_report
@@ -175,6 +176,7 @@ def landing(request):
             "cities": cities,
             "clinic_count": sum(len(city.rows) for city in cities),
             "signup_url": _url_or_none("account_signup"),
+            "panels": panels_for(LANDING, request),
         },
     )
 
@@ -216,7 +218,8 @@ def home(request):
             return redirect(onboarding)
         return render(request, "portal/home/no_role.html", {"role": None})
     if role == PATIENT_ROLE:
-        return render(request, "portal/home/patient.html", _patient_context(user))
+        context = {**_patient_context(user), "panels": panels_for(PATIENT_HOME, request)}
+        return render(request, "portal/home/patient.html", context)
     return render(request, f"portal/home/{role}.html", _staff_context(user, role))
 
 

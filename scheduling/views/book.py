@@ -32,7 +32,8 @@ from scheduling.services.booking import appointment_book
 from scheduling.services.holds import hold_claim, hold_create, hold_release
 from scheduling.slot_ids import parse_slot_id
 
-SESSION_HOLDS = "booking_holds"  # public ids of the holds this browser made, newest last
+# The holds this browser made, oldest first: public id -> the week picker it was picked from.
+SESSION_HOLDS = "booking_holds"
 SESSION_BOOKED = "booking_done"  # hold public id -> the appointment it became
 KEPT_HOLDS = 5
 
@@ -45,8 +46,8 @@ def doctor_page_url(doctor: Doctor, service: Service, day: object = None) -> str
     return f"{reverse('scheduling:doctor', args=[doctor.public_id])}?{urlencode(query)}"
 
 
-def _session_holds(request: HttpRequest) -> list[str]:
-    return list(request.session.get(SESSION_HOLDS, []))
+def _session_holds(request: HttpRequest) -> dict[str, str]:
+    return dict(request.session.get(SESSION_HOLDS, {}))
 
 
 @require_POST
@@ -63,7 +64,7 @@ def hold(request: HttpRequest) -> HttpResponse:
     back = doctor_page_url(doctor, service, ref.start.astimezone(clinic.tz).date())
     if not request.user.is_authenticated:
         # One held time per visitor, as the engine keeps one per login.
-        for earlier in Hold.objects.filter(public_id__in=_session_holds(request)):
+        for earlier in Hold.objects.filter(public_id__in=list(_session_holds(request))):
             hold_release(hold=earlier, actor=request.user)
     try:
         held = hold_create(
@@ -77,7 +78,8 @@ def hold(request: HttpRequest) -> HttpResponse:
     except BookingError as exc:
         messages.error(request, str(exc.message))
         return redirect(back)
-    request.session[SESSION_HOLDS] = [*_session_holds(request), str(held.public_id)][-KEPT_HOLDS:]
+    kept = {**_session_holds(request), str(held.public_id): back}
+    request.session[SESSION_HOLDS] = dict(list(kept.items())[-KEPT_HOLDS:])
     return redirect("scheduling:confirm", held.public_id)
 
 
@@ -117,8 +119,9 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("scheduling:visit", done)
     held = _own_hold(request, public_id)
     if held is None:
+        # Expired or gone: fresh times of the same doctor, if this browser picked it.
         messages.error(request, str(HoldInvalid.default_message))
-        return redirect("scheduling:find_care")
+        return redirect(_session_holds(request).get(str(public_id)) or "scheduling:find_care")
     hold_claim(hold=held, actor=user)
     people = list(permissions.patients_managed_by(user).order_by("pk"))
     me = user.patient

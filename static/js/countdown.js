@@ -7,6 +7,8 @@
     var left = parseInt(el.getAttribute("data-countdown"), 10);
     if (isNaN(left)) { return; }
     var submit = document.querySelector("[data-countdown-submit]");
+    var line = el.closest(".countdown-line");
+    if (line) { line.hidden = false; }
     function tick() {
       if (left <= 0) {
         el.textContent = "0:00";
