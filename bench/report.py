@@ -18,6 +18,8 @@ from pathlib import Path
 TARGETS = {
     "free_slots_p95_ratio": ("<=", 40.0),
     "booking_throughput_ratio": (">=", 0.4),
+    "slot_picker_p95_ratio": ("<=", 15.0),
+    "earliest_slots_p95_ratio": ("<=", 40.0),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
 HARD_INVARIANTS = ("race_overlaps", "race_5xx")
@@ -174,6 +176,23 @@ def format_table(results: dict) -> str:
         ("  minimal insert req/s", phase("insert", "ok_rps"), ""),
         ("  booking CPU ms: django / postgresql / load generator", _cpu(phases, "booking"), ""),
         ("  insert CPU ms: django / postgresql / load generator", _cpu(phases, "insert"), ""),
+        ("slot_picker_p95_ratio", results.get("slot_picker_p95_ratio"), "≤ 15"),
+        (
+            "  week picker p50 / p95, ms",
+            _pair(phase("slot_picker", "p50_ms"), phase("slot_picker", "p95_ms")),
+            "",
+        ),
+        ("earliest_slots_p95_ratio", results.get("earliest_slots_p95_ratio"), "≤ 40"),
+        (
+            "  earliest times p50 / p95, ms",
+            _pair(phase("earliest_slots", "p50_ms"), phase("earliest_slots", "p95_ms")),
+            "",
+        ),
+        (
+            "  trivial view (portal phase) p50 / p95, ms",
+            _pair(phase("trivial_portal", "p50_ms"), phase("trivial_portal", "p95_ms")),
+            "",
+        ),
         ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),
         ("  pgbench -N TPS", results.get("pgbench_tps"), ""),
         ("race_booked (of 10 slots)", results.get("race_booked"), "≤ 10"),
@@ -181,6 +200,8 @@ def format_table(results: dict) -> str:
         ("race_5xx", results.get("race_5xx"), "= 0"),
         ("queries_per_booking", results.get("queries_per_booking"), "fixed"),
         ("queries_per_free_slots", results.get("queries_per_free_slots"), "fixed"),
+        ("queries_per_slot_picker", results.get("queries_per_slot_picker"), "fixed"),
+        ("queries_per_earliest_slots", results.get("queries_per_earliest_slots"), "fixed"),
     ]
     lines = ["| figure | value | target | verdict |", "|---|---|---|---|"]
     for name, value, target in rows:

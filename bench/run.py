@@ -405,7 +405,12 @@ def main() -> int:
     results["targets"] = {key: f"{op} {bound}" for key, (op, bound) in report.TARGETS.items()}
     results["verdicts"] = report.target_verdicts(results)
     failures = report.invariant_failures(results)
-    for key in ("queries_per_booking_fixed", "queries_per_free_slots_fixed"):
+    for key in (
+        "queries_per_booking_fixed",
+        "queries_per_free_slots_fixed",
+        "queries_per_slot_picker_fixed",
+        "queries_per_earliest_slots_fixed",
+    ):
         if results.get(key) is False:
             failures.append(key)
     if failure:

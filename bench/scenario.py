@@ -59,6 +59,21 @@ def measured_slots_path(network, today: datetime.date) -> str:
     )
 
 
+def picker_path(network) -> str:
+    """The week picker's htmx partial: one doctor of the measured specialty, one week."""
+    doctor = next(d for d in network.doctors if d.specialties.filter(slug=SPECIALTY).exists())
+    service = network.services[SPECIALTY]
+    return f"/doctors/{doctor.public_id}/?{urlencode({'service': str(service.public_id)})}"
+
+
+def earliest_path(network) -> str:
+    """The earliest free times of the measured specialty's service across the network."""
+    return f"/earliest/?{urlencode({'service': str(network.services[SPECIALTY].public_id)})}"
+
+
+HTMX = {"HX-Request": "true"}
+
+
 def booking_body(slot: dict) -> dict:
     """POST /api/v1/appointments/ for one slot of the free-slot answer (patient: the caller)."""
     return {"service": slot["service"], "doctor": slot["doctor"], "start": slot["start"]}
@@ -111,7 +126,16 @@ def _count_queries(network, *, today) -> dict:
     patient = network.patients[0]
     client = api_client(patient.token)
     path = measured_slots_path(network, today)
-    counts: dict[str, list[int]] = {"free_slots": [], "booking": []}
+    counts: dict[str, list[int]] = {
+        "free_slots": [],
+        "booking": [],
+        "slot_picker": [],
+        "earliest_slots": [],
+    }
+    pages = {
+        "slot_picker": (picker_path(network), {"HTTP_HX_REQUEST": "true"}),
+        "earliest_slots": (earliest_path(network), {}),
+    }
     # The first round fills per-process caches (content types, translations): not counted.
     for attempt in range(3):
         with CaptureQueriesContext(connection) as ctx:
@@ -130,11 +154,14 @@ def _count_queries(network, *, today) -> dict:
             raise RuntimeError(f"booking answered {response.status_code}: {response.content[:300]}")
         if attempt:
             counts["booking"].append(len(ctx.captured_queries))
-    return {
-        "free_slots": counts["free_slots"],
-        "booking": counts["booking"],
-        "slots_in_answer": len(slots),
-    }
+        for name, (page_path, headers) in pages.items():
+            with CaptureQueriesContext(connection) as ctx:
+                response = anonymous.get(page_path, **headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name} answered {response.status_code}")
+            if attempt:
+                counts[name].append(len(ctx.captured_queries))
+    return {**counts, "slots_in_answer": len(slots)}
 
 
 @dataclass
@@ -170,12 +197,18 @@ def seed_and_count(cfg, results: dict) -> State:
             "existing_bookings_added": booked,
             "queries_free_slots": counted["free_slots"],
             "queries_booking": counted["booking"],
+            "queries_slot_picker": counted["slot_picker"],
+            "queries_earliest_slots": counted["earliest_slots"],
             "slots_in_answer": counted["slots_in_answer"],
         }
         log(f"seeded {label} network: {sizes[label]}")
     seconds = round(time.perf_counter() - started, 1)
-    free_counts = sizes["small"]["queries_free_slots"] + sizes["large"]["queries_free_slots"]
-    booking_counts = sizes["small"]["queries_booking"] + sizes["large"]["queries_booking"]
+
+    def both(key: str) -> list[int]:
+        return sizes["small"][key] + sizes["large"][key]
+
+    free_counts, booking_counts = both("queries_free_slots"), both("queries_booking")
+    picker_counts, earliest_counts = both("queries_slot_picker"), both("queries_earliest_slots")
     results.update(
         {
             "seed_seconds": seconds,
@@ -191,6 +224,10 @@ def seed_and_count(cfg, results: dict) -> State:
             "queries_per_free_slots_fixed": len(set(free_counts)) == 1,
             "queries_per_booking": max(booking_counts),
             "queries_per_booking_fixed": len(set(booking_counts)) == 1,
+            "queries_per_slot_picker": max(picker_counts),
+            "queries_per_slot_picker_fixed": len(set(picker_counts)) == 1,
+            "queries_per_earliest_slots": max(earliest_counts),
+            "queries_per_earliest_slots_fixed": len(set(earliest_counts)) == 1,
         }
     )
     return State(network=network, today=today)
@@ -295,10 +332,16 @@ def drive(cfg, port: int, results: dict, state: State, cpu_meter=None) -> None:
                 "POST", "/api/v1/appointments/", booking_body(slot), token=next(cycle), tag=i
             )
 
+    # Built here, once: the load generator's threads must not query the database.
+    picker = loadgen.Request("GET", picker_path(network), headers=dict(HTMX))
+    earliest = loadgen.Request("GET", earliest_path(network))
+
     log("warm-up: every endpoint on every worker")
     for request_for in (
         lambda i: repeat(trivial),
         lambda i: repeat(free),
+        lambda i: repeat(picker),
+        lambda i: repeat(earliest),
         insert_requests,
         lambda i: booking_requests(i, plans[i][:warmup_share]),
     ):
@@ -323,6 +366,21 @@ def drive(cfg, port: int, results: dict, state: State, cpu_meter=None) -> None:
     )
     _phase(results, "trivial", latency["trivial"], rounds=rounds)
     _phase(results, "free_slots", latency["free_slots"], rounds=rounds)
+
+    log(f"trivial view vs the portal's week picker and earliest times, {rounds} rounds")
+    portal = _alternate(
+        port,
+        seconds=seconds,
+        rounds=rounds,
+        cpu_meter=cpu_meter,
+        arms={
+            "trivial_portal": (cfg.latency_clients, lambda i: repeat(trivial)),
+            "slot_picker": (cfg.latency_clients, lambda i: repeat(picker)),
+            "earliest_slots": (cfg.latency_clients, lambda i: repeat(earliest)),
+        },
+    )
+    for name in ("trivial_portal", "slot_picker", "earliest_slots"):
+        _phase(results, name, portal[name], rounds=rounds)
 
     log(
         f"minimal insert vs booking, {BOOKING_CLIENTS} clients over {len(network.doctors)} "
@@ -456,6 +514,10 @@ def ratios(results: dict) -> None:
     results["free_slots_p50_ratio"] = report.ratio(
         phases["free_slots"].get("p50_ms"), phases["trivial"].get("p50_ms"), 1
     )
+    for name in ("slot_picker", "earliest_slots"):
+        results[f"{name}_p95_ratio"] = report.ratio(
+            phases[name].get("p95_ms"), phases["trivial_portal"].get("p95_ms"), 1
+        )
     results["booking_throughput_ratio"] = report.ratio(
         phases["booking"]["ok_rps"], phases["insert"]["ok_rps"]
     )

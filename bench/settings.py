@@ -39,3 +39,9 @@ NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 # The benchmark serves no static files; WhiteNoise need not warn that none were collected.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+# Pages link static files; production collects them into a hashed manifest first
+# (`collectstatic`). The benchmark serves no static file, so it names them plainly.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

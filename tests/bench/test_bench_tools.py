@@ -67,9 +67,19 @@ def test_ratio_is_none_when_a_side_is_missing():
 
 def test_verdicts_compare_each_target_in_its_direction():
     verdicts = report.target_verdicts(
-        {"free_slots_p95_ratio": 41.0, "booking_throughput_ratio": 0.5}
+        {
+            "free_slots_p95_ratio": 41.0,
+            "booking_throughput_ratio": 0.5,
+            "slot_picker_p95_ratio": 15.0,
+            "earliest_slots_p95_ratio": 40.5,
+        }
     )
-    assert verdicts == {"free_slots_p95_ratio": "missed", "booking_throughput_ratio": "met"}
+    assert verdicts == {
+        "free_slots_p95_ratio": "missed",
+        "booking_throughput_ratio": "met",
+        "slot_picker_p95_ratio": "met",
+        "earliest_slots_p95_ratio": "missed",
+    }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 
 
