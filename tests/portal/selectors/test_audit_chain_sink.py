@@ -215,3 +215,12 @@ def test_verify_audit_chain_reports_the_sink_it_compared(sink, tmp_path):
     call_command("verify_audit_chain", "--sink", str(sink), "--sink", str(other), stdout=out)
     assert "2 seal heads in 2 sink file(s)" in out.getvalue()
     assert AuditSeal.objects.count() == 2
+
+
+def test_seal_audit_events_seals_what_is_pending_for_machines_without_a_beat(sink):
+    _events(3)
+    out = StringIO()
+    call_command("seal_audit_events", stdout=out)
+    assert out.getvalue().strip() == "Sealed 1 block(s)."
+    result = verify(sink)
+    assert result.ok and (result.events_checked, result.unsealed_events) == (3, 0)
