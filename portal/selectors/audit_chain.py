@@ -162,10 +162,12 @@ class _LegacySegment:
                     "AUDIT_SEAL_LEGACY_HEAD is not the digest of the last unkeyed seal before it",
                 )
             return None
-        if not self.head or self.reached:
+        if self.reached:
             return ChainProblem(
-                UNKEYED_SEAL, seal.pk, None, "a seal without key outside the legacy segment"
+                UNKEYED_SEAL, seal.pk, None, "a seal without key after the legacy head"
             )
+        if not self.head:
+            return ChainProblem(UNKEYED_SEAL, seal.pk, None, _legacy_hint())
         result.legacy_seals += 1
         self.reached = hmac.compare_digest(seal.digest, self.head)
         return None
@@ -176,6 +178,19 @@ class _LegacySegment:
                 UNKEYED_SEAL, None, None, "AUDIT_SEAL_LEGACY_HEAD names no seal of the chain"
             )
         return None
+
+
+def _legacy_hint() -> str:
+    """Where the legacy segment ends, as the first keyed seal vouches for it (its HMAC covers
+    the digest it follows): the value to check against records and set."""
+    text = "a seal without key, and AUDIT_SEAL_LEGACY_HEAD is not set"
+    first_keyed = AuditSeal.objects.exclude(key_id="").order_by("last_event_id").first()
+    if first_keyed is None or first_keyed.previous_digest == GENESIS_DIGEST:
+        return text
+    return (
+        f"{text}; if the unkeyed seals predate keyed sealing, set it to "
+        f"{first_keyed.previous_digest} (the digest keyed seal #{first_keyed.pk} follows)"
+    )
 
 
 def _check_seal(

@@ -106,9 +106,13 @@ def test_unkeyed_seals_verify_as_a_legacy_segment_ending_at_the_recorded_head():
 
 
 def test_without_a_recorded_legacy_head_an_unkeyed_seal_is_a_finding():
-    first, _second, _keyed = _legacy_then_keyed()
+    first, second, keyed = _legacy_then_keyed()
     problem = audit_verify_chain().problem
     assert (problem.kind, problem.seal_id) == (audit_chain.UNKEYED_SEAL, first.pk)
+    # The finding names the head the first keyed seal vouches for.
+    assert f"set it to {second.digest} (the digest keyed seal #{keyed.pk} follows)" in (
+        problem.detail
+    )
 
 
 def test_an_unkeyed_seal_past_the_recorded_head_is_a_finding():
