@@ -140,6 +140,15 @@ def test_check_refuses_a_role_that_could_disable_the_triggers(app_role):
 
 
 @pytest.mark.postgres_only
+def test_check_refuses_a_role_that_may_create_in_the_schema(app_role):
+    call_command("audit_grants", "--app-role", app_role[0], "--apply", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT CREATE ON SCHEMA public TO {app_role[0]}")
+    with pytest.raises(CommandError, match="may CREATE objects in the schema"):
+        call_command("audit_grants", "--app-role", app_role[0], "--check")
+
+
+@pytest.mark.postgres_only
 def test_check_refuses_a_superuser():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")

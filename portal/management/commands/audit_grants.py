@@ -98,6 +98,10 @@ def role_findings(app_role: str) -> list[str]:
         )
         if cursor.fetchone()[0]:
             findings.append(f"{app_role} owns the trigger function {TRIGGER_FUNCTION}")
+        cursor.execute("SELECT has_schema_privilege(%s, current_schema(), 'CREATE')", [app_role])
+        if cursor.fetchone()[0]:
+            # Through PUBLIC before PostgreSQL 15: REVOKE CREATE ON SCHEMA public FROM PUBLIC.
+            findings.append(f"{app_role} may CREATE objects in the schema")
     return findings
 
 
