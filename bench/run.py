@@ -91,6 +91,7 @@ def bench_environment(cfg: Config) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         BLIND_INDEX_KEY=secrets.token_hex(32),
+        AUDIT_SEAL_KEY=secrets.token_hex(32),
         PYTHONPATH=str(ROOT),
     )
     return env

@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-SECRET_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
+SECRET_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "AUDIT_SEAL_KEY")
 
 
 def read_secret(name: str) -> str | None:
@@ -38,16 +38,22 @@ def generate_development_secrets() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(32),
+        "AUDIT_SEAL_KEY": secrets.token_hex(32),
     }
 
 
 def load_development_secrets(path: Path) -> dict[str, str]:
-    """Read the git-ignored development key file, creating it once if it does not exist."""
-    if path.exists():
-        return json.loads(path.read_text())
-    values = generate_development_secrets()
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    """Read the git-ignored development key file, creating it once if it does not exist.
+
+    A key added in a later version is generated into an existing file; the keys already there
+    are kept, so data encrypted and sealed under them stays readable.
+    """
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {k: v for k, v in generate_development_secrets().items() if k not in values}
+    if missing:
+        values.update(missing)
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
     return values
 
 
@@ -92,3 +98,41 @@ def validate_blind_index_key(value: str | None, encryption_keys: list[str]) -> b
     if value in encryption_keys:
         raise ImproperlyConfigured("BLIND_INDEX_KEY must differ from every encryption key.")
     return key
+
+
+def _key_bytes(name: str, value: str) -> bytes:
+    """A key given as hex or base64, at least 32 bytes."""
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        try:
+            key = base64.urlsafe_b64decode(value)
+        except (ValueError, binascii.Error) as exc:
+            raise ImproperlyConfigured(f"{name} must be hex or base64.") from exc
+    if len(key) < 32:
+        raise ImproperlyConfigured(f"{name} must hold at least 32 bytes.")
+    return key
+
+
+def validate_audit_seal_key(value: str | None, *, other_secrets: list[str | bytes]) -> bytes:
+    """The HMAC key of new audit seals. It must differ from every other secret: a seal key
+    shared with, say, the blind index would let whoever holds that key forge seals."""
+    if not value:
+        raise ImproperlyConfigured(
+            "AUDIT_SEAL_KEY is not set (64 hex characters; set AUDIT_SEAL_KEY or "
+            "AUDIT_SEAL_KEY_FILE)."
+        )
+    key = _key_bytes("AUDIT_SEAL_KEY", value)
+    if value in other_secrets or key in other_secrets:
+        raise ImproperlyConfigured("AUDIT_SEAL_KEY must differ from every other key and secret.")
+    return key
+
+
+def validate_audit_seal_retired_keys(value: str | None) -> list[bytes]:
+    """Earlier seal keys, kept only to verify the seals made under them."""
+    if not value:
+        return []
+    return [
+        _key_bytes(f"AUDIT_SEAL_RETIRED_KEYS: key #{position}", key.strip())
+        for position, key in enumerate((k for k in value.split(",") if k.strip()), start=1)
+    ]

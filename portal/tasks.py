@@ -11,7 +11,8 @@ MAX_BLOCKS_PER_RUN = 20
 
 @shared_task(ignore_result=True)
 def seal_audit_events() -> int:
-    """Seal pending audit events into blocks (beat: every minute); returns blocks sealed."""
+    """Seal pending audit events into blocks (beat: every AUDIT_SEAL_INTERVAL); returns blocks
+    sealed. With nothing to seal it costs two indexed single-row reads."""
     sealed = 0
     while sealed < MAX_BLOCKS_PER_RUN and audit_seal_pending() is not None:
         sealed += 1

@@ -42,6 +42,13 @@ FIELD_ENCRYPTION_KEYS = secret_store.validate_field_encryption_keys(_given["FIEL
 BLIND_INDEX_KEY = secret_store.validate_blind_index_key(
     _given["BLIND_INDEX_KEY"], FIELD_ENCRYPTION_KEYS
 )
+# Audit seals are HMACs under this key (portal.audit_keys); earlier keys only verify old seals.
+AUDIT_SEAL_KEY = secret_store.validate_audit_seal_key(
+    _given["AUDIT_SEAL_KEY"], other_secrets=[SECRET_KEY, *FIELD_ENCRYPTION_KEYS, BLIND_INDEX_KEY]
+)
+AUDIT_SEAL_RETIRED_KEYS = secret_store.validate_audit_seal_retired_keys(
+    secret_store.read_secret("AUDIT_SEAL_RETIRED_KEYS")
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -178,9 +185,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# How often the beat seals the audit trail: events stay unsealed (and quietly removable by a
+# database administrator) at most AUDIT_SEAL_GRACE plus this long.
+AUDIT_SEAL_INTERVAL = timedelta(seconds=env.int("AUDIT_SEAL_INTERVAL_SECONDS", default=60))
+if AUDIT_SEAL_INTERVAL.total_seconds() < 1:
+    raise ImproperlyConfigured("AUDIT_SEAL_INTERVAL_SECONDS must be at least 1.")
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "notifications.tasks.dispatch_due_messages", "schedule": 15.0},
-    "audit-seal": {"task": "portal.tasks.seal_audit_events", "schedule": 60.0},
+    "audit-seal": {
+        "task": "portal.tasks.seal_audit_events",
+        "schedule": AUDIT_SEAL_INTERVAL.total_seconds(),
+    },
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
     "idempotency-purge": {
@@ -348,14 +363,27 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "filters": ["scrub_pii"],
-        }
+        },
+        "audit_seals": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Seal heads are an audit sink (portal.audit_sink): always written, whatever LOG_LEVEL,
+        # and not through the PII scrubber, which would take a 10-digit event id or a run of
+        # digits inside a digest for a phone number. They hold only ids, digests and times.
+        "medfront.audit.seals": {"handlers": ["audit_seals"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Medfront ----------------------------------------------------------------------------------
 AUDIT_SEAL_GRACE = timedelta(seconds=env.int("AUDIT_SEAL_GRACE_SECONDS", default=60))
+# Append-only file that receives each seal's head (one JSON line) besides the log; unset: the
+# log only. `verify_audit_chain` compares the database with it.
+AUDIT_SEAL_SINK_FILE = env.str("AUDIT_SEAL_SINK_FILE", default="")
+# Digest of the last seal made before seals were keyed: unkeyed seals up to it verify as a
+# legacy segment. Unset: an unkeyed seal is a finding.
+AUDIT_SEAL_LEGACY_HEAD = env.str("AUDIT_SEAL_LEGACY_HEAD", default="")
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
 # A message left `sending` longer than this is claimed again: its worker died mid-send.
 # Keep it well above the slowest provider's answer time.

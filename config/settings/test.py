@@ -10,6 +10,7 @@ os.environ.setdefault(
     "X1mYFh5p2lRj3zEFWcO8OqKcXo3y2nUQ6mRb0B9wX2U=,7y6S0r3Ejq8V5mB2hN4kZQ1fT9cL0pW3xA6dG8sJ2uE=",
 )
 os.environ.setdefault("BLIND_INDEX_KEY", "ab" * 32)
+os.environ.setdefault("AUDIT_SEAL_KEY", "5e" * 32)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")

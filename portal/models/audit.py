@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 
@@ -80,6 +82,12 @@ class AuditSeal(models.Model):
     range, or any seal, breaks the chain from there on. Insert-only, like the events (on
     PostgreSQL a trigger refuses UPDATE and DELETE); `previous_digest` is unique so two sealers
     running at once can never fork the chain.
+
+    `digest` is an HMAC-SHA256 under the key named by `key_id` (`portal.audit_keys`; the key
+    itself lives only in the environment), and it covers the key id and `sealed_at` too, so
+    whoever can write the database but lacks the key cannot re-seal a rewritten range. Seals
+    made before seals were keyed have an empty `key_id` and a plain SHA-256 digest: a legacy
+    segment at the start of the chain (`audit_verify_chain`).
     """
 
     first_event_id = models.BigIntegerField()
@@ -92,6 +100,7 @@ class AuditSeal(models.Model):
     skipped_ids = models.JSONField(default=list, blank=True)
     late_ids = models.JSONField(default=list, blank=True)
     fingerprints = models.TextField(blank=True)
+    key_id = models.CharField(max_length=16, blank=True)
 
     FINGERPRINT_LENGTH = 16
 
@@ -104,7 +113,7 @@ class AuditSeal(models.Model):
         return f"seal {self.first_event_id}..{self.last_event_id}"
 
     @staticmethod
-    def compute_digest(
+    def chain_material(
         *,
         previous_digest: str,
         events_digest: str,
@@ -116,10 +125,38 @@ class AuditSeal(models.Model):
     ) -> str:
         skipped = ",".join(str(i) for i in sorted(skipped_ids))
         late = ",".join(str(i) for i in sorted(late_ids))
-        material = (
-            f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}|{skipped}|{late}"
-        )
+        return f"{previous_digest}|{events_digest}|{first_id}|{last_id}|{count}|{skipped}|{late}"
+
+    @staticmethod
+    def compute_legacy_digest(material: str) -> str:
+        """The digest of a seal made before seals were keyed: anyone could recompute it."""
         return hashlib.sha256(material.encode()).hexdigest()
+
+    @staticmethod
+    def compute_keyed_digest(
+        material: str, *, key: bytes, key_id: str, sealed_at: datetime.datetime
+    ) -> str:
+        stamp = sealed_at.astimezone(datetime.UTC).isoformat()
+        return hmac.new(key, f"v2|{key_id}|{stamp}|{material}".encode(), hashlib.sha256).hexdigest()
+
+    def expected_digest(self, key: bytes | None) -> str:
+        """The digest this seal's fields call for; `key` is the key named by `key_id`."""
+        material = self.chain_material(
+            previous_digest=self.previous_digest,
+            events_digest=self.events_digest,
+            first_id=self.first_event_id,
+            last_id=self.last_event_id,
+            count=self.event_count,
+            skipped_ids=self.skipped_ids or [],
+            late_ids=self.late_ids or [],
+        )
+        if not self.key_id:
+            return self.compute_legacy_digest(material)
+        if key is None:
+            raise ValueError("a keyed seal needs its key")
+        return self.compute_keyed_digest(
+            material, key=key, key_id=self.key_id, sealed_at=self.sealed_at
+        )
 
     @staticmethod
     def compute_events_digest(events: Iterable[AuditEvent]) -> str:

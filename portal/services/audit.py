@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal import request_context
+from portal import audit_keys, request_context
+from portal.audit_sink import sink_write
 from portal.models import AuditEvent, AuditSeal, Clinic, User
 from portal.models.audit import GENESIS_DIGEST
 from portal.types import Actor
@@ -121,6 +122,12 @@ def audit_seal_pending(
     """Seal the unsealed events older than `AUDIT_SEAL_GRACE` into one block; None if none.
 
     Invariants:
+    - The seal's digest is an HMAC under `AUDIT_SEAL_KEY` (`portal.audit_keys`), and its head
+      goes to the sink outside the database (`portal.audit_sink`) once the seal is committed.
+      The seal commits on its own (a durable transaction): a head never names a seal that a
+      caller's transaction could still roll back.
+    - Nothing pending costs two indexed single-row reads: the beat calls this every
+      `AUDIT_SEAL_INTERVAL`.
     - Blocks tile the id space: a block starts right after the previous block's last id (the
       first block at the oldest event), so every id belongs to exactly one range.
     - Only a prefix (in id order) of events all older than the grace period is sealed: ids are
@@ -134,7 +141,11 @@ def audit_seal_pending(
     cutoff = now - settings.AUDIT_SEAL_GRACE
     previous = AuditSeal.objects.order_by("-last_event_id").first()
     after_id = previous.last_event_id if previous else 0
-    candidates = AuditEvent.objects.filter(pk__gt=after_id).order_by("pk")[:max_events]
+    pending = AuditEvent.objects.filter(pk__gt=after_id).order_by("pk")
+    oldest = pending.values_list("occurred_at", flat=True).first()
+    if oldest is None or oldest > cutoff:
+        return None
+    candidates = pending[:max_events]
     block: list[AuditEvent] = []
     for event in candidates:
         if event.occurred_at > cutoff:
@@ -151,6 +162,7 @@ def audit_seal_pending(
     events_digest = AuditSeal.compute_events_digest(sealed)
     previous_digest = previous.digest if previous else GENESIS_DIGEST
     late_ids = [event.pk for event in late]
+    key_id, key = audit_keys.signing_key()
     seal = AuditSeal(
         first_event_id=first_id,
         last_event_id=last_id,
@@ -161,23 +173,17 @@ def audit_seal_pending(
         late_ids=late_ids,
         fingerprints="".join(event.digest()[: AuditSeal.FINGERPRINT_LENGTH] for event in sealed),
         sealed_at=now,
-        digest=AuditSeal.compute_digest(
-            previous_digest=previous_digest,
-            events_digest=events_digest,
-            first_id=first_id,
-            last_id=last_id,
-            count=len(sealed),
-            skipped_ids=skipped,
-            late_ids=late_ids,
-        ),
+        key_id=key_id,
     )
+    seal.digest = seal.expected_digest(key)
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             seal.save(force_insert=True)
     except IntegrityError:
         # Another sealer chained a block to the same predecessor first; it wins.
         logger.info("audit seal skipped: a concurrent sealer extended the chain first")
         return None
+    sink_write(seal)
     return seal
 
 

@@ -26,6 +26,7 @@ def production_env(**overrides) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(32),
+        "AUDIT_SEAL_KEY": secrets.token_hex(32),
         "ALLOWED_HOSTS": "medfront.example",
         "DATABASE_URL": "sqlite:////tmp/medfront-settings-test.sqlite3",
         "NOTIFICATION_SENDERS": REAL_SENDERS,
@@ -51,6 +52,7 @@ def manage(*args, env) -> subprocess.CompletedProcess:
         ("SECRET_KEY", "SECRET_KEY is not set"),
         ("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_KEYS is not set"),
         ("BLIND_INDEX_KEY", "BLIND_INDEX_KEY is not set"),
+        ("AUDIT_SEAL_KEY", "AUDIT_SEAL_KEY is not set"),
     ],
 )
 def test_a_missing_secret_stops_start_up_naming_the_setting(missing, named):
@@ -65,6 +67,14 @@ def test_a_missing_secret_stops_start_up_naming_the_setting(missing, named):
         ("SECRET_KEY", "short", "SECRET_KEY is too weak"),
         ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key #1"),
         ("BLIND_INDEX_KEY", "abcd", "BLIND_INDEX_KEY must hold at least 32 bytes"),
+        ("AUDIT_SEAL_KEY", "abcd", "AUDIT_SEAL_KEY must hold at least 32 bytes"),
+        ("AUDIT_SEAL_KEY", "not hex, not base64!", "AUDIT_SEAL_KEY must be hex or base64"),
+        (
+            "AUDIT_SEAL_RETIRED_KEYS",
+            f"{'ab' * 32},abcd",
+            "AUDIT_SEAL_RETIRED_KEYS: key #2 must hold at least 32 bytes",
+        ),
+        ("AUDIT_SEAL_INTERVAL_SECONDS", "0", "AUDIT_SEAL_INTERVAL_SECONDS must be at least 1"),
     ],
 )
 def test_a_malformed_secret_stops_start_up_naming_the_setting(setting, value, named):
@@ -76,8 +86,24 @@ def test_a_malformed_secret_stops_start_up_naming_the_setting(setting, value, na
 def test_secrets_can_come_from_files(tmp_path):
     key_file = tmp_path / "secret_key"
     key_file.write_text(secrets.token_urlsafe(60) + "\n")
-    result = manage("check", env=production_env(SECRET_KEY=None, SECRET_KEY_FILE=str(key_file)))
+    seal_key_file = tmp_path / "audit_seal_key"
+    seal_key_file.write_text(secrets.token_hex(32) + "\n")
+    env = production_env(
+        SECRET_KEY=None,
+        SECRET_KEY_FILE=str(key_file),
+        AUDIT_SEAL_KEY=None,
+        AUDIT_SEAL_KEY_FILE=str(seal_key_file),
+    )
+    result = manage("check", env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_audit_seal_key_must_differ_from_the_other_keys():
+    blind_index_key = secrets.token_hex(32)
+    env = production_env(BLIND_INDEX_KEY=blind_index_key, AUDIT_SEAL_KEY=blind_index_key)
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "AUDIT_SEAL_KEY must differ from every other key and secret" in result.stderr
 
 
 def test_development_keys_are_generated_once_and_reused(tmp_path):
@@ -87,16 +113,46 @@ def test_development_keys_are_generated_once_and_reused(tmp_path):
         SECRET_KEY=None,
         FIELD_ENCRYPTION_KEYS=None,
         BLIND_INDEX_KEY=None,
+        AUDIT_SEAL_KEY=None,
         DEV_SECRETS_FILE=str(dev_file),
     )
     first = manage("check", env=env)
     assert first.returncode == 0, first.stderr
     generated = json.loads(dev_file.read_text())
-    assert set(generated) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"}
+    assert set(generated) == {
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "BLIND_INDEX_KEY",
+        "AUDIT_SEAL_KEY",
+    }
+    assert len({*generated.values()}) == 4
     assert oct(dev_file.stat().st_mode & 0o777) == "0o600"
     second = manage("check", env=env)
     assert second.returncode == 0, second.stderr
     assert json.loads(dev_file.read_text()) == generated
+
+
+def test_a_development_key_file_from_an_earlier_version_gains_the_missing_keys(tmp_path):
+    dev_file = tmp_path / "dev-secrets.json"
+    earlier = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_hex(32),
+    }
+    dev_file.write_text(json.dumps(earlier))
+    env = production_env(
+        DEBUG="1",
+        SECRET_KEY=None,
+        FIELD_ENCRYPTION_KEYS=None,
+        BLIND_INDEX_KEY=None,
+        AUDIT_SEAL_KEY=None,
+        DEV_SECRETS_FILE=str(dev_file),
+    )
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+    now = json.loads(dev_file.read_text())
+    assert {k: now[k] for k in earlier} == earlier
+    assert len(bytes.fromhex(now["AUDIT_SEAL_KEY"])) == 32
 
 
 def test_without_debug_no_development_keys_are_generated(tmp_path):

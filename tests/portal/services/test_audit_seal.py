@@ -11,8 +11,8 @@ from django.utils import timezone
 from portal.choices import AuditAction
 from portal.models import AuditEvent, AuditSeal
 from portal.models.audit import GENESIS_DIGEST
-from portal.selectors import audit as audit_selectors
-from portal.selectors.audit import audit_verify_chain
+from portal.selectors import audit_chain as audit_selectors
+from portal.selectors.audit_chain import audit_verify_chain
 from portal.services.audit import audit_record, audit_seal_pending
 from portal.tasks import seal_audit_events
 from tests.portal.audit_helpers import audit_triggers_disabled
