@@ -111,3 +111,10 @@ class ResourceKind(models.TextChoices):
     DOCTOR = "d", _("Doctor")
     ROOM = "r", _("Room")
     EQUIPMENT = "e", _("Equipment")
+
+
+class WaitlistStatus(models.TextChoices):
+    ACTIVE = "active", _("Waiting")
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Left the list")
+    EXPIRED = "expired", _("Expired")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, find, visits
+from scheduling.views import book, find, visits, waitlist
 
 app_name = "scheduling"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("visits/<uuid:public_id>/cancel/", visits.cancel, name="cancel"),
     path("visits/<uuid:public_id>/reschedule/", visits.reschedule, name="reschedule"),
     path("visits/<uuid:public_id>/calendar.ics", visits.visit_ics, name="visit_ics"),
+    # The cancellation waitlist.
+    path("waitlist/join/", waitlist.join, name="waitlist_join"),
+    path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),
 ]

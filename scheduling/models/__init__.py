@@ -16,6 +16,7 @@ from .rules import (
     ScheduleRule,
     Substitution,
 )
+from .waitlist import WaitlistEntry
 
 __all__ = [
     "Appointment",
@@ -37,4 +38,5 @@ __all__ = [
     "Service",
     "Specialty",
     "Substitution",
+    "WaitlistEntry",
 ]

@@ -14,8 +14,8 @@ from django.utils.translation import ngettext
 
 from portal import permissions
 from portal.formatting import when_label
-from scheduling.choices import AppointmentStatus
-from scheduling.models import Appointment, BookingPolicy
+from scheduling.choices import AppointmentStatus, WaitlistStatus
+from scheduling.models import Appointment, BookingPolicy, WaitlistEntry
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.policy import policy_for
 
@@ -116,3 +116,18 @@ def patient_visits(
             past.append(view)
     past.reverse()
     return upcoming, past
+
+
+def patient_waitlist(user: Any) -> QuerySet[WaitlistEntry]:
+    """Active waitlist entries of the patient and of the dependants they act for."""
+    return (
+        WaitlistEntry.objects.filter(
+            patient__in=permissions.patients_managed_by(user), status=WaitlistStatus.ACTIVE
+        )
+        .select_related("patient", "service", "doctor", "clinic")
+        .order_by("date_from", "id")
+    )
+
+
+def get_waitlist_entry_for_patient(user: Any, public_id: Any) -> WaitlistEntry:
+    return get_by_public_id(patient_waitlist(user), public_id)

@@ -20,7 +20,12 @@ from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.ics import appointment_ics
-from scheduling.selectors.visits import get_visit_for_patient, patient_visits, visit_view
+from scheduling.selectors.visits import (
+    get_visit_for_patient,
+    patient_visits,
+    patient_waitlist,
+    visit_view,
+)
 from scheduling.services.booking import appointment_cancel, appointment_reschedule
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import parse_slot_id
@@ -39,7 +44,11 @@ def visits(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     upcoming, past = patient_visits(user=request.user)
-    return render(request, "scheduling/visits.html", {"upcoming": upcoming, "past": past})
+    return render(
+        request,
+        "scheduling/visits.html",
+        {"upcoming": upcoming, "past": past, "waiting": patient_waitlist(request.user)},
+    )
 
 
 @login_required

@@ -1,0 +1,55 @@
+"""The cancellation waitlist: patients who asked to hear when a time frees up."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Clinic, Patient
+from scheduling.choices import WaitlistStatus
+
+from .catalogue import Doctor, Service
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a free time of a service, optionally with one doctor or in one
+    clinic, between two local dates. Offers of freed slots are made to active entries
+    (the notifications issue fills it); the patient leaves the list at any time."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    status = models.CharField(
+        max_length=12, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        indexes = [models.Index(fields=["service", "status", "date_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_to__gte=F("date_from")), name="waitlist_dates_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"waitlist {self.public_id} ({self.status})"

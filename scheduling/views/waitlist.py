@@ -1,0 +1,90 @@
+"""Joining the cancellation waitlist where a day or a doctor is full, and leaving it."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal import permissions
+from portal.models import User
+from scheduling.errors import BookingError
+from scheduling.forms import WaitlistForm
+from scheduling.models import Doctor
+from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.visits import get_waitlist_entry_for_patient
+from scheduling.services.waitlist import waitlist_join, waitlist_leave
+
+DEFAULT_DAYS = 14
+
+
+@login_required
+def join(request: HttpRequest) -> HttpResponse:
+    """'Tell me if something frees up': a service, optionally one doctor, and dates."""
+    user = request.user
+    if not isinstance(user, User) or not permissions.is_patient(user):
+        messages.info(request, _("The waiting list is for patients' own visits."))
+        return redirect("portal:home")
+    service = pages.service_by_public_id(request.GET.get("service"))
+    if service is None:
+        raise Http404
+    doctor = None
+    if request.GET.get("doctor"):
+        doctor = get_by_public_id(Doctor.objects.filter(is_active=True), request.GET["doctor"])
+    people = list(permissions.patients_managed_by(user).order_by("pk"))
+    me = user.patient
+    people.sort(key=lambda person: person.pk != me.pk)
+    today = timezone.localdate()
+    form = WaitlistForm(
+        request.POST or None,
+        people=people,
+        initial={
+            "patient": str(me.public_id),
+            "date_from": today,
+            "date_to": today + datetime.timedelta(days=DEFAULT_DAYS - 1),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = next(p for p in people if str(p.public_id) == form.cleaned_data["patient"])
+        try:
+            waitlist_join(
+                patient=chosen,
+                service=service,
+                doctor=doctor,
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+                actor=request.user,
+            )
+        except BookingError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, _("You are on the waiting list. We will write as soon as a time frees up.")
+            )
+            return redirect("scheduling:visits")
+    return render(
+        request,
+        "scheduling/waitlist_join.html",
+        {"form": form, "service": service, "doctor": doctor},
+    )
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    entry = get_waitlist_entry_for_patient(request.user, public_id)
+    try:
+        waitlist_leave(entry=entry, actor=request.user)
+    except BookingError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("You have left the waiting list."))
+    return redirect("scheduling:visits")

@@ -1,0 +1,137 @@
+"""The cancellation waitlist: joining where a day or doctor is full, leaving it."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from scheduling.choices import WaitlistStatus
+from scheduling.errors import InvalidInput, InvalidTransition, NotAllowed, PolicyViolation
+from scheduling.models import WaitlistEntry
+from scheduling.services.waitlist import MAX_ACTIVE_ENTRIES, waitlist_join, waitlist_leave
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+MON = datetime.date(2027, 3, 1)
+
+
+def join_url(service, doctor=None):
+    url = f"{reverse('scheduling:waitlist_join')}?service={service.public_id}"
+    return url + (f"&doctor={doctor.public_id}" if doctor else "")
+
+
+def form(person, first=MON, last=MON + datetime.timedelta(days=6)):
+    return {"patient": str(person.public_id), "date_from": first, "date_to": last}
+
+
+def test_a_patient_joins_for_a_dependant_and_sees_the_entry(
+    clock, as_user, patient, dependant, doctor, service
+):
+    client = as_user(patient.user)
+    assert client.get(join_url(service, doctor)).status_code == 200
+    answer = client.post(join_url(service, doctor), form(dependant))
+    assert answer["Location"] == reverse("scheduling:visits")
+    entry = WaitlistEntry.objects.get()
+    assert (entry.patient, entry.doctor, entry.status) == (dependant, doctor, "active")
+    assert service.name in client.get(reverse("scheduling:visits")).content.decode()
+
+
+def test_nobody_else_can_be_put_on_the_list_or_take_an_entry_off(
+    clock, as_user, patient, other_patient, service
+):
+    client = as_user(patient.user)
+    assert client.post(join_url(service), form(other_patient)).status_code == 200  # form error
+    assert not WaitlistEntry.objects.exists()
+    client.post(join_url(service), form(patient))
+    entry = WaitlistEntry.objects.get()
+    leave = reverse("scheduling:waitlist_leave", args=[entry.public_id])
+    assert as_user(other_patient.user).post(leave).status_code == 404
+    assert client.post(leave).status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.CANCELLED
+
+
+def test_dates_are_checked_with_clear_messages(clock, as_user, patient, service):
+    client = as_user(patient.user)
+    past = client.post(join_url(service), form(patient, MON - datetime.timedelta(days=1)))
+    backwards = client.post(join_url(service), form(patient, MON, MON - datetime.timedelta(1)))
+    too_long = client.post(join_url(service), form(patient, MON, MON + datetime.timedelta(90)))
+    for answer in (past, backwards, too_long):
+        assert answer.status_code == 200
+        assert answer.context["form"].errors
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_an_unknown_service_is_404_and_staff_and_anonymous_do_not_join(
+    clock, client, as_user, registrar_a, service
+):
+    assert client.get(join_url(service))["Location"].startswith("/accounts/login/")
+    assert as_user(registrar_a).get(join_url(service))["Location"] == reverse("portal:home")
+    assert client.get(reverse("scheduling:waitlist_join")).status_code == 302
+
+
+def test_unknown_service_for_a_patient_is_404(clock, as_user, patient):
+    assert as_user(patient.user).get(reverse("scheduling:waitlist_join")).status_code == 404
+
+
+# --- The services ----------------------------------------------------------------------------
+
+
+def test_joining_again_widens_the_entry_instead_of_duplicating_it(clock, patient, service):
+    first = waitlist_join(
+        patient=patient, service=service, date_from=MON, date_to=MON, actor=patient.user
+    )
+    again = waitlist_join(
+        patient=patient,
+        service=service,
+        date_from=MON,
+        date_to=MON + datetime.timedelta(days=3),
+        actor=patient.user,
+    )
+    assert again.pk == first.pk and again.date_to == MON + datetime.timedelta(days=3)
+
+
+def test_a_patient_waits_for_a_limited_number_of_services(clock, patient):
+    for _ in range(MAX_ACTIVE_ENTRIES):
+        waitlist_join(
+            patient=patient,
+            service=ServiceFactory(),
+            date_from=MON,
+            date_to=MON,
+            actor=patient.user,
+        )
+    with pytest.raises(PolicyViolation):
+        waitlist_join(
+            patient=patient, service=ServiceFactory(), date_from=MON, date_to=MON, actor=None
+        )
+
+
+def test_the_services_refuse_bad_dates_strangers_and_closed_entries(
+    clock, patient, other_patient, service
+):
+    with pytest.raises(InvalidInput):
+        waitlist_join(
+            patient=patient,
+            service=service,
+            date_from=MON,
+            date_to=MON + datetime.timedelta(days=90),
+            actor=patient.user,
+        )
+    with pytest.raises(InvalidInput):
+        waitlist_join(
+            patient=patient,
+            service=service,
+            date_from=MON - datetime.timedelta(days=1),
+            date_to=MON,
+            actor=patient.user,
+        )
+    with pytest.raises(NotAllowed):
+        waitlist_join(
+            patient=other_patient, service=service, date_from=MON, date_to=MON, actor=patient.user
+        )
+    entry = waitlist_join(
+        patient=patient, service=service, date_from=MON, date_to=MON, actor=patient.user
+    )
+    waitlist_leave(entry=entry, actor=patient.user)
+    with pytest.raises(InvalidTransition):
+        waitlist_leave(entry=entry, actor=patient.user)
