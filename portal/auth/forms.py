@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Sex
+from portal.input_limits import validate_date_in_range
 from portal.normalize import normalize_phone
 
 
@@ -70,7 +71,9 @@ class OnboardingForm(forms.Form):
         widget=forms.TextInput({"autocomplete": "additional-name"}),
     )
     birth_date = forms.DateField(
-        label=_("Date of birth"), widget=IsoDateInput({"autocomplete": "bday"})
+        label=_("Date of birth"),
+        widget=IsoDateInput({"autocomplete": "bday"}),
+        validators=[validate_date_in_range],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
     phone = PhoneField(

@@ -10,13 +10,13 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import Problem, problem_exception_handler
+from portal.api.parsers import LimitedJSONParser
 from scheduling.fhir import resources as r
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
@@ -31,7 +31,13 @@ _ISSUE_CODES = {
     415: "not-supported",
     422: "business-rule",
     429: "throttled",
+    500: "exception",
 }
+
+
+def issue_code(status_code: int) -> str:
+    """The OperationOutcome issue code for an HTTP status."""
+    return _ISSUE_CODES.get(status_code, "processing")
 
 
 class FhirJSONRenderer(JSONRenderer):
@@ -39,14 +45,12 @@ class FhirJSONRenderer(JSONRenderer):
     format = "fhir"
 
 
-class FhirJSONParser(JSONParser):
+class FhirJSONParser(LimitedJSONParser):
     media_type = FHIR_CONTENT_TYPE
 
 
 def outcome_response(status_code: int, diagnostics) -> Response:
-    body = r.operation_outcome(
-        code=_ISSUE_CODES.get(status_code, "processing"), diagnostics=force_str(diagnostics)
-    )
+    body = r.operation_outcome(code=issue_code(status_code), diagnostics=force_str(diagnostics))
     return Response(body, status=status_code, content_type=FHIR_CONTENT_TYPE)
 
 
@@ -79,7 +83,7 @@ class FhirView(APIView):
 
     permission_classes = [AllowAny]
     renderer_classes = [FhirJSONRenderer]
-    parser_classes = [FhirJSONParser, JSONParser]
+    parser_classes = [FhirJSONParser, LimitedJSONParser]
     private = False
 
     def get_exception_handler(self):
