@@ -295,6 +295,19 @@ STORAGES = {
 }
 
 # --- REST API ----------------------------------------------------------------------------------
+
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """`<count>/<second|minute|hour|day>` from the environment; empty turns the limit off."""
+    rate = env.str(name, default=default).strip()
+    if not rate:
+        return None
+    count, _slash, period = rate.partition("/")
+    if not count.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"{name} must look like 600/minute (or be empty): {rate!r}")
+    return rate
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.api.authentication.MfaEnforcingTokenAuthentication",
@@ -306,6 +319,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Counted in the default cache (Redis when configured) by portal.throttling. A clinic's
+    # booking widget reads slots anonymously from each patient's browser, and hundreds of
+    # patients may share one address (an office or a mobile operator's NAT): the anonymous
+    # rates are generous per IP and stop only a scraper or a loop.
+    "DEFAULT_THROTTLE_RATES": {
+        "slots_anon": _throttle_rate("THROTTLE_SLOTS_ANON", "600/minute"),
+        "fhir_anon": _throttle_rate("THROTTLE_FHIR_ANON", "600/minute"),
+        "auth_token": _throttle_rate("THROTTLE_AUTH_TOKEN", "30/minute"),
+        "patient_search": _throttle_rate("THROTTLE_PATIENT_SEARCH", "30/minute"),
+    },
+    # The same proxy rule as portal.request_context.client_ip, for DRF's own get_ident.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Medfront API",

@@ -24,6 +24,7 @@ from portal.models import Clinic, FamilyLink, User
 from portal.request_context import client_ip
 from portal.selectors.patients import patient_duplicates_for_staff, patient_search
 from portal.services.patients import clean_patient_fields, patient_create
+from portal.throttling import PatientSearchThrottle, TokenEndpointThrottle
 from portal.types import RequestUser
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -40,6 +41,8 @@ class TokenObtainView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Per client IP, before the per-account lockout: one address trying many accounts.
+    throttle_classes = [TokenEndpointThrottle]
 
     @extend_schema(
         operation_id="auth_token_obtain",
@@ -98,6 +101,10 @@ class PatientListCreateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    def get_throttles(self):
+        # Searches count per staff member, on the counter the search page uses too.
+        return [PatientSearchThrottle()] if self.request.method == "GET" else []
+
     @extend_schema(
         operation_id="patients_search",
         description=(
@@ -105,7 +112,7 @@ class PatientListCreateView(APIView):
             "last four digits of the phone and the surname). Anything else is 400."
         ),
         parameters=[s.PatientSearchInput],
-        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403)},
+        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403, 429)},
     )
     def get(self, request):
         permissions.require_capability(request.user, "patient.search")

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import Problem, problem_responses
+from portal.throttling import SlotReadThrottle
 from scheduling.api import serializers as s
 from scheduling.models import Doctor, Service
 from scheduling.selectors import catalogue
@@ -67,11 +68,12 @@ class SlotListView(APIView):
     """
 
     permission_classes = [AllowAny]
+    throttle_classes = [SlotReadThrottle]
 
     @extend_schema(
         operation_id="slots_list",
         parameters=[s.SlotQueryInput],
-        responses={200: s.SlotOutput(many=True), **problem_responses(400, 404)},
+        responses={200: s.SlotOutput(many=True), **problem_responses(400, 404, 429)},
     )
     def get(self, request):
         query = s.SlotQueryInput(data=request.query_params)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from portal.api.exceptions import Problem, problem_exception_handler
 from portal.api.parsers import LimitedJSONParser
+from portal.throttling import FhirReadThrottle
 from scheduling.fhir import resources as r
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
@@ -84,6 +85,7 @@ class FhirView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [FhirJSONRenderer]
     parser_classes = [FhirJSONParser, LimitedJSONParser]
+    throttle_classes = [FhirReadThrottle]
     private = False
 
     def get_exception_handler(self):
