@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
 from portal.api import serializers as s
+from portal.api.access import public
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
@@ -36,11 +37,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+@public
 class TokenObtainView(APIView):
     """Exchange e-mail, password and (for MFA accounts) a one-time code for an API token."""
 
     authentication_classes: list = []
-    permission_classes = [AllowAny]
     # Per client IP, before the per-account lockout: one address trying many accounts.
     throttle_classes = [TokenEndpointThrottle]
 

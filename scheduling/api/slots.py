@@ -11,10 +11,10 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.access import public
 from portal.api.exceptions import Problem, problem_responses
 from portal.throttling import SlotReadThrottle
 from scheduling.api import serializers as s
@@ -61,13 +61,13 @@ def slot_dicts(slots, *, price) -> list[dict]:
     ]
 
 
+@public
 class SlotListView(APIView):
     """Free slots of a service, optionally for one doctor, specialty, clinic or channel.
 
     Dates are clinic-local; `end` is inclusive and at most 62 days after `start`.
     """
 
-    permission_classes = [AllowAny]
     throttle_classes = [SlotReadThrottle]
 
     @extend_schema(

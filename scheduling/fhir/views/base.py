@@ -9,8 +9,6 @@ from django.http import JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -80,13 +78,12 @@ def fhir_not_found(request, *args, **kwargs) -> JsonResponse:
 
 @extend_schema(exclude=True)
 class FhirView(APIView):
-    """Base: FHIR JSON in and out, OperationOutcome errors, public unless said otherwise."""
+    """Base: FHIR JSON in and out, OperationOutcome errors; signed-in callers only unless the
+    view is marked `portal.api.access.public`."""
 
-    permission_classes = [AllowAny]
     renderer_classes = [FhirJSONRenderer]
     parser_classes = [FhirJSONParser, LimitedJSONParser]
     throttle_classes = [FhirReadThrottle]
-    private = False
 
     def get_exception_handler(self):
         return fhir_exception_handler
@@ -95,11 +92,6 @@ class FhirView(APIView):
         # Clients send Accept: application/json, application/fhir+json or */*: all get FHIR JSON.
         renderer = self.renderer_classes[0]()
         return renderer, renderer.media_type
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if self.private and not request.user.is_authenticated:
-            raise NotAuthenticated
 
     def search_url(self, request) -> str:
         return request.build_absolute_uri()
