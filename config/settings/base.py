@@ -237,7 +237,10 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
-ACCOUNT_FORMS = {"login": "portal.auth.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "portal.auth.forms.LoginForm",
+    "request_login_code": "portal.auth.forms.RequestLoginCodeForm",
+}
 # Failed sign-ins are counted per account + IP by portal.services.lockout; allauth's own
 # per-account counter would lock an account from every address at once.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}

@@ -286,3 +286,10 @@ def test_the_log_filter_scrubs_personal_data_from_tracebacks():
     text = logging.Formatter().format(record)
     assert "RuntimeError" in text
     assert "anna@" not in text and "555-12-34" not in text
+
+
+def test_an_empty_request_for_a_sign_in_code_is_a_form_error_not_a_500():
+    # allauth's view read the user of a form that named neither e-mail nor phone.
+    response = Client(raise_request_exception=False).post("/accounts/login/code/", {})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
