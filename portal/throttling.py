@@ -71,13 +71,15 @@ class PatientSearchThrottle(StaffMemberThrottle):
 def retry_after(throttle: SimpleRateThrottle) -> int:
     """Whole seconds until the refused caller may try again (at least one)."""
     wait = throttle.wait()
-    return max(1, math.ceil(wait if wait is not None else throttle.duration or 1))
+    # DRF gives no wait when more requests were counted than a lowered rate allows.
+    return max(1, math.ceil(wait)) if wait is not None else 60
 
 
 def patient_search_wait(request) -> int | None:
     """Counts one patient search by `request.user`, the staff pages' side of the API's
     `PatientSearchThrottle`: None while within the rate, else the seconds to wait."""
     throttle = PatientSearchThrottle()
-    if throttle.allow_request(request, None):
+    # A page has no DRF view to pass, and the throttle's key does not depend on it.
+    if throttle.allow_request(request, None):  # type: ignore[arg-type]
         return None
     return retry_after(throttle)

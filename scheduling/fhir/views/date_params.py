@@ -24,6 +24,7 @@ _ONE_DAY = datetime.timedelta(days=1)
 
 
 def _parse_value(date_text: str, time_text: str | None, name: str):
+    value: datetime.date
     try:
         if time_text:
             value = datetime.datetime.fromisoformat(date_text + time_text.replace("Z", "+00:00"))
