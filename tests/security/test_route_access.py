@@ -207,7 +207,9 @@ PLACEHOLDERS = {
     "app_label": "portal",
     "url": "nothing-here/",
 }
-CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+# By converter, for a parameter name not listed above.
+BY_CONVERTER = {"uuid": PLACEHOLDERS["public_id"], "int": "999999"}
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 # Django-generated admin routes, and the admin's catch-all.
 ADMIN_PREFIX = "admin/"
@@ -223,8 +225,11 @@ def all_routes(patterns=None, prefix: str = ""):
 
 
 def concrete_path(route: str) -> str:
-    path = NAMED_GROUP.sub(lambda m: PLACEHOLDERS[m.group(1)], route)
-    path = CONVERTER.sub(lambda m: PLACEHOLDERS[m.group(1)], path)
+    path = NAMED_GROUP.sub(lambda m: PLACEHOLDERS.get(m.group(1), "nothing"), route)
+    path = CONVERTER.sub(
+        lambda m: PLACEHOLDERS.get(m.group(2)) or BY_CONVERTER.get(m.group(1) or "", "nothing"),
+        path,
+    )
     return "/" + path.replace(".*", "nothing-here").replace("^", "").replace("$", "")
 
 
