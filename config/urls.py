@@ -15,6 +15,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Problem+json under /api/, OperationOutcome under /fhir/, the site's pages elsewhere.
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"
+
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 

@@ -5,6 +5,7 @@ import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\d)\+?[78]?[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?!\d)")
+_TRACEBACKS = logging.Formatter()
 
 
 def scrub(text: str) -> str:
@@ -20,4 +21,8 @@ class PiiScrubFilter(logging.Filter):
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # An exception's text (e.g. a value quoted in a database error) goes to the log with the
+        # traceback: format it here, scrubbed; handlers then print `exc_text` as it is.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(_TRACEBACKS.formatException(record.exc_info))
         return True

@@ -4,6 +4,7 @@ a director, a network admin, anonymous."""
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.test import Client
@@ -48,6 +49,15 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_requests_counted():
+    """Rate limits count in the cache (LocMem in tests, one per process): each test starts with
+    nothing counted, whatever ran before it in the same worker."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp import constants as csp_keywords
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "guardian",
     "allauth",
     "allauth.account",
@@ -82,10 +84,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.request_guard.MalformedRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -248,7 +252,10 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
-ACCOUNT_FORMS = {"login": "portal.auth.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "portal.auth.forms.LoginForm",
+    "request_login_code": "portal.auth.forms.RequestLoginCodeForm",
+}
 # Failed sign-ins are counted per account + IP by portal.services.lockout; allauth's own
 # per-account counter would lock an account from every address at once.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
@@ -309,6 +316,19 @@ STORAGES = {
 }
 
 # --- REST API ----------------------------------------------------------------------------------
+
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """`<count>/<second|minute|hour|day>` from the environment; empty turns the limit off."""
+    rate = env.str(name, default=default).strip()
+    if not rate:
+        return None
+    count, _slash, period = rate.partition("/")
+    if not count.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"{name} must look like 600/minute (or be empty): {rate!r}")
+    return rate
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.api.authentication.MfaEnforcingTokenAuthentication",
@@ -317,9 +337,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "portal.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Counted in the default cache (Redis when configured) by portal.throttling. A clinic's
+    # booking widget reads slots anonymously from each patient's browser, and hundreds of
+    # patients may share one address (an office or a mobile operator's NAT): the anonymous
+    # rates are generous per IP and stop only a scraper or a loop.
+    "DEFAULT_THROTTLE_RATES": {
+        "slots_anon": _throttle_rate("THROTTLE_SLOTS_ANON", "600/minute"),
+        "fhir_anon": _throttle_rate("THROTTLE_FHIR_ANON", "600/minute"),
+        "auth_token": _throttle_rate("THROTTLE_AUTH_TOKEN", "30/minute"),
+        "patient_search": _throttle_rate("THROTTLE_PATIENT_SEARCH", "30/minute"),
+    },
+    # The same proxy rule as portal.request_context.client_ip, for DRF's own get_ident.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Medfront API",
@@ -336,6 +368,32 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security ----------------------------------------------------------------------------------
+# Request bodies: forms (Django) and JSON (portal.api.parsers) alike; larger ones are a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+# Nesting levels a JSON body may have (FHIR resources need about eight).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"
+# Content-Security-Policy (django-csp 4): our own files only, no inline script, no inline style,
+# no framing. Pico's icons are data: images; the TOTP QR code is a data: image too. The API
+# docs pages widen style-src for their bundles (config.api).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_keywords.SELF],
+        "script-src": [csp_keywords.SELF],
+        "style-src": [csp_keywords.SELF],
+        "img-src": [csp_keywords.SELF, "data:"],
+        "font-src": [csp_keywords.SELF],
+        "connect-src": [csp_keywords.SELF],
+        "object-src": [csp_keywords.NONE],
+        "base-uri": [csp_keywords.SELF],
+        "form-action": [csp_keywords.SELF],
+        "frame-ancestors": [csp_keywords.NONE],
+    },
+}
+# The language cookie says nothing secret, but it is sent like the others: over HTTPS only
+# (without DEBUG), not to scripts, not with cross-site requests.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 CSRF_COOKIE_HTTPONLY = False
@@ -346,6 +404,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    LANGUAGE_COOKIE_SECURE = env.bool("LANGUAGE_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

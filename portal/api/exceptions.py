@@ -10,6 +10,7 @@ per-field `errors`. Apps to the right of `portal` (scheduling) register their do
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -219,7 +220,8 @@ def problem_exception_handler(exc, context) -> Response | None:
         headers["WWW-Authenticate"] = auth_header
     wait = getattr(exc, "wait", None)
     if wait:
-        headers["Retry-After"] = str(int(wait))
+        # Rounded up: "0" would invite an immediate retry that is refused again.
+        headers["Retry-After"] = str(math.ceil(wait))
 
     code = exc.status_code
     if isinstance(exc, Problem):

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import permissions
 from portal.api import serializers as s
+from portal.api.access import public
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
@@ -24,6 +25,7 @@ from portal.models import Clinic, FamilyLink, User
 from portal.request_context import client_ip
 from portal.selectors.patients import patient_duplicates_for_staff, patient_search
 from portal.services.patients import clean_patient_fields, patient_create
+from portal.throttling import PatientSearchThrottle, TokenEndpointThrottle
 from portal.types import RequestUser
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -35,11 +37,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+@public
 class TokenObtainView(APIView):
     """Exchange e-mail, password and (for MFA accounts) a one-time code for an API token."""
 
     authentication_classes: list = []
-    permission_classes = [AllowAny]
+    # Per client IP, before the per-account lockout: one address trying many accounts.
+    throttle_classes = [TokenEndpointThrottle]
 
     @extend_schema(
         operation_id="auth_token_obtain",
@@ -98,6 +102,10 @@ class PatientListCreateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    def get_throttles(self):
+        # Searches count per staff member, on the counter the search page uses too.
+        return [PatientSearchThrottle()] if self.request.method == "GET" else []
+
     @extend_schema(
         operation_id="patients_search",
         description=(
@@ -105,7 +113,7 @@ class PatientListCreateView(APIView):
             "last four digits of the phone and the surname). Anything else is 400."
         ),
         parameters=[s.PatientSearchInput],
-        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403)},
+        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403, 429)},
     )
     def get(self, request):
         permissions.require_capability(request.user, "patient.search")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Sex
+from portal.input_limits import validate_date_in_range
 from portal.normalize import normalize_phone
 
 
@@ -70,7 +72,9 @@ class OnboardingForm(forms.Form):
         widget=forms.TextInput({"autocomplete": "additional-name"}),
     )
     birth_date = forms.DateField(
-        label=_("Date of birth"), widget=IsoDateInput({"autocomplete": "bday"})
+        label=_("Date of birth"),
+        widget=IsoDateInput({"autocomplete": "bday"}),
+        validators=[validate_date_in_range],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
     phone = PhoneField(
@@ -97,3 +101,17 @@ class LoginForm(AllauthLoginForm):
         login.widget.attrs.update(
             {"autocomplete": "username", "placeholder": "name@example.ru / +7 914 555-12-34"}
         )
+
+
+class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+    """allauth's "send me a code" form, refusing a form with neither e-mail nor phone.
+
+    With both sign-in methods on, allauth makes both fields optional and its view then reads the
+    user an empty form never looked up (a 500); an empty form is a form error instead.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(_("Enter your e-mail or phone."), code="required")
+        return cleaned

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import FamilyRelation, LegalBasis, Sex
+from portal.input_limits import validate_date_in_range
 from portal.models import Clinic
 
 
@@ -45,7 +46,10 @@ class PersonFields(forms.Form):
         widget=forms.TextInput({"autocomplete": "additional-name"}),
     )
     birth_date = forms.DateField(
-        label=_("Date of birth"), required=False, widget=DateInput({"autocomplete": "bday"})
+        label=_("Date of birth"),
+        required=False,
+        widget=DateInput({"autocomplete": "bday"}),
+        validators=[validate_date_in_range],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=_blank(Sex.choices), required=False)
 
@@ -107,6 +111,7 @@ class DependantForm(PersonFields):
         required=False,
         widget=DateInput(),
         help_text=_("Leave empty for a parent of a minor: it ends at 18."),
+        validators=[validate_date_in_range],
     )
 
     field_order = [

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, IdDocumentType, Sex
+from portal.input_limits import validate_date_in_range
 from portal.models import Clinic
 from portal.services.patients import clean_patient_fields
 
@@ -77,7 +78,8 @@ class PatientSearchForm(forms.Form):
             day, month, year = numbers if found.re is _DATE_DOTTED else reversed(numbers)
             try:
                 birth_date = datetime.date(year, month, day)
-            except ValueError as exc:
+                validate_date_in_range(birth_date)
+            except (ValueError, ValidationError) as exc:
                 raise ValidationError(
                     _("Enter the date of birth as DD.MM.YYYY."), code="invalid"
                 ) from exc
@@ -112,6 +114,7 @@ class PatientForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
         widget=IsoDateInput(),
+        validators=[validate_date_in_range],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=_blank(Sex.choices), required=False)
     phone = forms.CharField(

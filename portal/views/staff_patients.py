@@ -30,6 +30,7 @@ from portal.selectors.patients import (
     staff_patient_card,
 )
 from portal.services.patients import patient_create, patient_update
+from portal.throttling import patient_search_wait
 
 AUDIT_PAGE_SIZE = 50
 
@@ -37,15 +38,20 @@ AUDIT_PAGE_SIZE = 50
 def _search_context(request) -> dict:
     """Shared by the full page and its htmx partial: the form, and results once searched."""
     form = PatientSearchForm(request.POST if request.method == "POST" else None)
-    results = None
+    results = retry_after = None
     if form.is_bound and form.is_valid() and form.criteria():
-        try:
-            results = patient_search(user=request.user, **form.criteria())
-        except ValidationError as exc:
-            form.add_error("q", [m for messages_ in exc.message_dict.values() for m in messages_])
+        # Counted per staff member with the API's searches; over the rate nothing is read.
+        retry_after = patient_search_wait(request)
+        if retry_after is None:
+            try:
+                results = patient_search(user=request.user, **form.criteria())
+            except ValidationError as exc:
+                errors = [m for messages_ in exc.message_dict.values() for m in messages_]
+                form.add_error("q", errors)
     return {
         "form": form,
         "results": results,
+        "retry_after": retry_after,
         "can_create": permissions.has_capability(request.user, "patient.create"),
     }
 
@@ -55,9 +61,16 @@ def _search_context(request) -> dict:
 def patient_search_page(request):
     permissions.require_capability(request.user, "patient.search")
     context = _search_context(request)
-    if request.htmx:
-        return render(request, "portal/htmx/patient_results.html", context)
-    return render(request, "portal/staff/patient_search.html", context)
+    template = (
+        "portal/htmx/patient_results.html" if request.htmx else "portal/staff/patient_search.html"
+    )
+    if context["retry_after"] is None:
+        return render(request, template, context)
+    # Too many searches: the same page (or partial) says when to try again, with the typed
+    # query kept, as a 429 with Retry-After.
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(context["retry_after"])
+    return response
 
 
 @login_required

@@ -7,10 +7,11 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.access import public
 from portal.api.exceptions import problem_responses
 from scheduling.api import serializers as s
 from scheduling.selectors.appointments import get_appointment_for_user
@@ -56,11 +57,11 @@ class CalendarFeedView(APIView):
         return Response(s.CalendarFeedOutput({"url": _feed_url(request, secret)}).data)
 
 
+@public
 class CalendarFeedIcsView(APIView):
     """The feed itself; its address is the credential."""
 
     authentication_classes: list = []
-    permission_classes = [AllowAny]
 
     @extend_schema(
         operation_id="calendar_feed_ics",

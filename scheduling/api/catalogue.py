@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.access import public
 from portal.api.exceptions import problem_responses
 from scheduling.api import serializers as s
 from scheduling.selectors import catalogue
 
 
+@public
 class PublicAPIView(APIView):
-    # Anonymous readers need no CSRF token or session; authenticated ones are welcome too.
-    permission_classes = [AllowAny]
+    """Anonymous readers need no CSRF token or session; authenticated ones are welcome too."""
 
 
 class ClinicListView(PublicAPIView):

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal import input_limits
 from scheduling.choices import AppointmentChannel, AppointmentStatus
 from scheduling.selectors.availability import EARLIEST_DATE, LATEST_DATE
 
@@ -125,6 +126,8 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": _("Give the time with its UTC offset, e.g. 2026-03-02T10:00:00+08:00."),
+        "out_of_range": input_limits.OUT_OF_RANGE,
+        "bad_offset": input_limits.BAD_OFFSET,
     }
 
     def __init__(self, **kwargs):
@@ -132,7 +135,13 @@ class AwareDateTimeField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        return super().to_internal_value(value).astimezone(datetime.UTC)
+        parsed = super().to_internal_value(value)
+        # Checked before the conversion to UTC, which overflows at the calendar's ends.
+        if not input_limits.date_in_range(parsed):
+            self.fail("out_of_range")
+        if not input_limits.offset_in_range(parsed):
+            self.fail("bad_offset")
+        return parsed.astimezone(datetime.UTC)
 
     def enforce_timezone(self, value):
         # Keep the caller's offset; DRF would otherwise make a naive value aware silently.

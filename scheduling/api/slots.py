@@ -11,11 +11,12 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.access import public
 from portal.api.exceptions import Problem, problem_responses
+from portal.throttling import SlotReadThrottle
 from scheduling.api import serializers as s
 from scheduling.models import Doctor, Service
 from scheduling.selectors import catalogue
@@ -60,18 +61,19 @@ def slot_dicts(slots, *, price) -> list[dict]:
     ]
 
 
+@public
 class SlotListView(APIView):
     """Free slots of a service, optionally for one doctor, specialty, clinic or channel.
 
     Dates are clinic-local; `end` is inclusive and at most 62 days after `start`.
     """
 
-    permission_classes = [AllowAny]
+    throttle_classes = [SlotReadThrottle]
 
     @extend_schema(
         operation_id="slots_list",
         parameters=[s.SlotQueryInput],
-        responses={200: s.SlotOutput(many=True), **problem_responses(400, 404)},
+        responses={200: s.SlotOutput(many=True), **problem_responses(400, 404, 429)},
     )
     def get(self, request):
         query = s.SlotQueryInput(data=request.query_params)

@@ -55,7 +55,6 @@ def booking_request(body):
 class AppointmentSearchCreateView(FhirView):
     """Search visits the caller may see; POST books a free Slot through the engine."""
 
-    private = True
     max_results = 200
 
     def get(self, request):
@@ -94,8 +93,6 @@ class AppointmentSearchCreateView(FhirView):
 
 
 class AppointmentReadView(FhirView):
-    private = True
-
     def get(self, request, resource_id):
         appointment = selectors.get_appointment_for_user(request.user, resource_id)
         return Response(r.appointment(appointment))

@@ -9,14 +9,13 @@ from django.http import JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.exceptions import Problem, problem_exception_handler
+from portal.api.parsers import LimitedJSONParser
+from portal.throttling import FhirReadThrottle
 from scheduling.fhir import resources as r
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
@@ -31,7 +30,13 @@ _ISSUE_CODES = {
     415: "not-supported",
     422: "business-rule",
     429: "throttled",
+    500: "exception",
 }
+
+
+def issue_code(status_code: int) -> str:
+    """The OperationOutcome issue code for an HTTP status."""
+    return _ISSUE_CODES.get(status_code, "processing")
 
 
 class FhirJSONRenderer(JSONRenderer):
@@ -39,14 +44,12 @@ class FhirJSONRenderer(JSONRenderer):
     format = "fhir"
 
 
-class FhirJSONParser(JSONParser):
+class FhirJSONParser(LimitedJSONParser):
     media_type = FHIR_CONTENT_TYPE
 
 
 def outcome_response(status_code: int, diagnostics) -> Response:
-    body = r.operation_outcome(
-        code=_ISSUE_CODES.get(status_code, "processing"), diagnostics=force_str(diagnostics)
-    )
+    body = r.operation_outcome(code=issue_code(status_code), diagnostics=force_str(diagnostics))
     return Response(body, status=status_code, content_type=FHIR_CONTENT_TYPE)
 
 
@@ -75,12 +78,12 @@ def fhir_not_found(request, *args, **kwargs) -> JsonResponse:
 
 @extend_schema(exclude=True)
 class FhirView(APIView):
-    """Base: FHIR JSON in and out, OperationOutcome errors, public unless said otherwise."""
+    """Base: FHIR JSON in and out, OperationOutcome errors; signed-in callers only unless the
+    view is marked `portal.api.access.public`."""
 
-    permission_classes = [AllowAny]
     renderer_classes = [FhirJSONRenderer]
-    parser_classes = [FhirJSONParser, JSONParser]
-    private = False
+    parser_classes = [FhirJSONParser, LimitedJSONParser]
+    throttle_classes = [FhirReadThrottle]
 
     def get_exception_handler(self):
         return fhir_exception_handler
@@ -89,11 +92,6 @@ class FhirView(APIView):
         # Clients send Accept: application/json, application/fhir+json or */*: all get FHIR JSON.
         renderer = self.renderer_classes[0]()
         return renderer, renderer.media_type
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if self.private and not request.user.is_authenticated:
-            raise NotAuthenticated
 
     def search_url(self, request) -> str:
         return request.build_absolute_uri()

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import input_limits
 from scheduling.fhir.views.base import bad_param
 
 # Days of free slots a search without an upper bound answers.
@@ -23,14 +24,22 @@ _ONE_DAY = datetime.timedelta(days=1)
 
 
 def _parse_value(date_text: str, time_text: str | None, name: str):
+    value: datetime.date
     try:
-        if not time_text:
-            return datetime.date.fromisoformat(date_text)
-        value = datetime.datetime.fromisoformat(date_text + time_text.replace("Z", "+00:00"))
+        if time_text:
+            value = datetime.datetime.fromisoformat(date_text + time_text.replace("Z", "+00:00"))
+        else:
+            value = datetime.date.fromisoformat(date_text)
     except ValueError as exc:
         raise bad_param(name, _("This is not a valid date.")) from exc
-    if value.tzinfo is None:
-        raise bad_param(name, _("Give times with their UTC offset."))
+    # Bounds are widened by days and converted to UTC: the calendar's ends would overflow.
+    if not input_limits.date_in_range(value):
+        raise bad_param(name, input_limits.OUT_OF_RANGE)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise bad_param(name, _("Give times with their UTC offset."))
+        if not input_limits.offset_in_range(value):
+            raise bad_param(name, input_limits.BAD_OFFSET)
     return value
 
 

@@ -13,16 +13,12 @@ from scheduling.fhir.views.base import FhirView, not_found
 class PatientSearchView(FhirView):
     """The caller's own Patient resource (a searchset of one, or none for staff)."""
 
-    private = True
-
     def get(self, request):
         items = [r.patient(request.user.patient)] if permissions.is_patient(request.user) else []
         return self.searchset(request, items)
 
 
 class PatientReadView(FhirView):
-    private = True
-
     def get(self, request, resource_id):
         if (
             not permissions.is_patient(request.user)

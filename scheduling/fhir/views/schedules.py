@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
+from portal.api.access import public
 from portal.models import Clinic
 from scheduling.errors import InvalidInput
 from scheduling.fhir import resources as r
@@ -39,6 +40,7 @@ def schedule_pair(resource_id: str) -> tuple[Doctor, Clinic]:
     return doctor, clinic
 
 
+@public
 class ScheduleSearchView(FhirView):
     """Every schedule, or those of one `actor` (a Practitioner or a Location)."""
 
@@ -61,6 +63,7 @@ class ScheduleSearchView(FhirView):
         return self.searchset(request, items)
 
 
+@public
 class ScheduleReadView(FhirView):
     def get(self, request, resource_id):
         doctor, clinic = schedule_pair(resource_id)

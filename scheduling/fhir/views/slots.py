@@ -8,6 +8,7 @@ import uuid
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
+from portal.api.access import public
 from portal.api.exceptions import Problem
 from scheduling.errors import BookingError, InvalidInput
 from scheduling.fhir import resources as r
@@ -55,6 +56,7 @@ def slot_from_id(resource_id: str):
     return service, doctor, ref.start
 
 
+@public
 class SlotSearchView(FhirView):
     """Free slots: `schedule`, `service-type`, `start=ge..&start=lt..`, `status=free`."""
 
@@ -88,6 +90,7 @@ class SlotSearchView(FhirView):
         return self.searchset(request, items)
 
 
+@public
 class SlotReadView(FhirView):
     """A slot by id while it is free; a taken or past one is no longer published (404)."""
 

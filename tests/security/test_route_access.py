@@ -1,0 +1,376 @@
+"""Every route of the site, the API and FHIR, walked as anonymous and as each role (issue #11).
+
+`ROUTES` says who may use each route (NetBox-style generated access tests): every URL pattern
+that `django.urls.get_resolver()` knows must have an entry, so a new route fails this test until
+its access is declared. Each route is requested with GET and POST (the admin's with GET only: a
+POST there writes) with placeholder ids, as anonymous and as every persona:
+
+- who may not use it gets the documented refusal: a redirect to sign-in for anonymous on a page
+  (401 problem+json or OperationOutcome on the API and FHIR), 403 or 404 for a signed-in role
+  (404: unknown or someone else's), 405 where the method does not exist;
+- who may use it gets no refusal (placeholder ids may well be 404);
+- nobody ever gets a 5xx.
+
+API and FHIR views are private unless marked `portal.api.access.public`: the mark must agree with
+the table, and no view may let anonymous callers in without it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from portal.api.access import is_public
+from portal.choices import Role
+from portal.permissions import CAPABILITIES
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+PATIENT = "patient"
+STAFF_PERSONAS = {
+    Role.REGISTRAR: "registrar_a",
+    Role.HEAD_NURSE: "head_nurse_a",
+    Role.DOCTOR: "doctor_a",
+    Role.CLINIC_ADMIN: "clinic_admin_a",
+    Role.MARKETER: "marketer",
+    Role.DIRECTOR: "director",
+    Role.NETWORK_ADMIN: "network_admin",
+}
+PERSONAS = [ANONYMOUS, PATIENT, *STAFF_PERSONAS.values()]
+SIGNED_IN = frozenset(PERSONAS) - {ANONYMOUS}
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use a route; everyone else is refused."""
+
+    allowed: frozenset[str]
+    why: str = ""
+    # Who may POST, where that differs (e.g. anyone signed in lists visits, fewer book them).
+    post: frozenset[str] | None = None
+    # The admin checks each model's permissions after letting a user in: a 403 for one action
+    # is no refusal of the route.
+    per_action_checks: bool = False
+
+    def allows(self, persona: str, method: str) -> bool:
+        who = self.post if method == "post" and self.post is not None else self.allowed
+        return persona in who
+
+    @property
+    def public(self) -> bool:
+        return ANONYMOUS in self.allowed
+
+
+def capability(name: str) -> Access:
+    """The staff roles holding `name` in `portal.permissions.CAPABILITIES`."""
+    return Access(frozenset(STAFF_PERSONAS[Role(role)] for role in CAPABILITIES[name]), name)
+
+
+PUBLIC = Access(frozenset(PERSONAS), "public")
+ANY_SIGNED_IN = Access(SIGNED_IN, "signed in")
+PATIENTS = Access(frozenset({PATIENT}), "patients")
+NETWORK_ADMIN = Access(
+    frozenset({"network_admin"}), "network.manage (admin site)", per_action_checks=True
+)
+BOOKERS = frozenset({PATIENT}) | capability("appointment.book").allowed
+
+ROUTES: dict[str, Access] = {
+    # --- Portal pages -------------------------------------------------------------------------
+    "": PUBLIC,
+    "home/": ANY_SIGNED_IN,
+    "healthz": PUBLIC,
+    "language/": PUBLIC,
+    "me/welcome/": ANY_SIGNED_IN,
+    "me/security/": ANY_SIGNED_IN,
+    "me/": PATIENTS,
+    "me/edit/": PATIENTS,
+    "me/family/": PATIENTS,
+    "me/family/add/": PATIENTS,
+    "me/family/<uuid:public_id>/": PATIENTS,
+    "me/family/<uuid:public_id>/edit/": PATIENTS,
+    "me/family/<uuid:public_id>/unlink/": PATIENTS,
+    "me/consents/": PATIENTS,
+    "me/consents/<uuid:public_id>/<slug:purpose>/": PATIENTS,
+    "me/consents/<uuid:public_id>/<slug:purpose>/withdraw/": PATIENTS,
+    "staff/patients/": capability("patient.search"),
+    "staff/patients/new/": capability("patient.create"),
+    "staff/patients/<uuid:public_id>/": capability("patient.view_card"),
+    "staff/patients/<uuid:public_id>/edit/": capability("patient.update"),
+    "staff/audit/": capability("audit.view"),
+    "notifications/outbox/": capability("outbox.view"),
+    # --- Booking pages (scheduling) -----------------------------------------------------------
+    # Anyone browses doctors and free times and may hold one before signing in.
+    "doctors/": PUBLIC,
+    "doctors/<uuid:public_id>/": PUBLIC,
+    "specialties/<slug:slug>/": PUBLIC,
+    "earliest/": PUBLIC,
+    "book/hold/": PUBLIC,
+    # Signed in: a login without a patient profile is sent to onboarding or home, not refused.
+    "book/<uuid:public_id>/": Access(SIGNED_IN, "patients book; others are sent on"),
+    "visits/": Access(SIGNED_IN, "patients' visits; others are sent home"),
+    "visits/<uuid:public_id>/": PATIENTS,
+    "visits/<uuid:public_id>/cancel/": PATIENTS,
+    "visits/<uuid:public_id>/reschedule/": PATIENTS,
+    "visits/<uuid:public_id>/calendar.ics": PATIENTS,
+    "waitlist/join/": Access(SIGNED_IN, "patients wait; others are sent home"),
+    "waitlist/<uuid:public_id>/leave/": PATIENTS,
+    "i18n/setlang/": PUBLIC,
+    "jsi18n/": PUBLIC,
+    # --- Sign-in (allauth) ----------------------------------------------------------------------
+    "accounts/login/": PUBLIC,
+    "accounts/logout/": PUBLIC,
+    "accounts/inactive/": PUBLIC,
+    "accounts/signup/": PUBLIC,
+    "accounts/reauthenticate/": ANY_SIGNED_IN,
+    "accounts/email/": ANY_SIGNED_IN,
+    "accounts/confirm-email/": PUBLIC,
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": PUBLIC,
+    "accounts/password/change/": ANY_SIGNED_IN,
+    "accounts/password/set/": ANY_SIGNED_IN,
+    "accounts/password/reset/": PUBLIC,
+    "accounts/password/reset/done/": PUBLIC,
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": PUBLIC,
+    "accounts/password/reset/key/done/": PUBLIC,
+    "accounts/login/code/": PUBLIC,
+    "accounts/login/code/confirm/": PUBLIC,
+    "accounts/phone/verify/": PUBLIC,
+    "accounts/phone/change/": ANY_SIGNED_IN,
+    "accounts/2fa/": ANY_SIGNED_IN,
+    "accounts/2fa/authenticate/": PUBLIC,
+    "accounts/2fa/reauthenticate/": ANY_SIGNED_IN,
+    "accounts/2fa/totp/activate/": ANY_SIGNED_IN,
+    "accounts/2fa/totp/deactivate/": ANY_SIGNED_IN,
+    "accounts/2fa/recovery-codes/": ANY_SIGNED_IN,
+    "accounts/2fa/recovery-codes/generate/": ANY_SIGNED_IN,
+    "accounts/2fa/recovery-codes/download/": ANY_SIGNED_IN,
+    # --- REST API ------------------------------------------------------------------------------
+    "api/v1/auth/token/": PUBLIC,
+    "api/v1/me/": ANY_SIGNED_IN,
+    "api/v1/patients/": Access(
+        capability("patient.search").allowed,
+        "patient.search; POST patient.create",
+        post=capability("patient.create").allowed,
+    ),
+    "api/v1/clinics/": PUBLIC,
+    "api/v1/specialties/": PUBLIC,
+    "api/v1/services/": PUBLIC,
+    "api/v1/doctors/": PUBLIC,
+    "api/v1/slots/": PUBLIC,
+    "api/v1/holds/": Access(BOOKERS, "patients and appointment.book"),
+    "api/v1/appointments/": Access(SIGNED_IN, "visits one may see; POST books", post=BOOKERS),
+    "api/v1/appointments/<str:public_id>/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/ics": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/reschedule/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/cancel/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/confirm/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/check-in/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/no-show/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/complete/": ANY_SIGNED_IN,
+    "api/v1/appointments/<str:public_id>/rollback/": ANY_SIGNED_IN,
+    # Patients, and doctors with a schedule (the walker's doctor has none).
+    "api/v1/calendar-feed/": PATIENTS,
+    # The feed's secret address is its credential (calendar apps cannot sign in).
+    "api/v1/calendar-feed/<str:secret>.ics": PUBLIC,
+    "api/schema/": PUBLIC,
+    "api/docs/": PUBLIC,
+    "api/redoc/": PUBLIC,
+    "api/^.*$": PUBLIC,
+    # --- FHIR R4 -------------------------------------------------------------------------------
+    "fhir/R4/metadata": PUBLIC,
+    "fhir/R4/Practitioner": PUBLIC,
+    "fhir/R4/Practitioner/<str:resource_id>": PUBLIC,
+    "fhir/R4/HealthcareService": PUBLIC,
+    "fhir/R4/HealthcareService/<str:resource_id>": PUBLIC,
+    "fhir/R4/Location": PUBLIC,
+    "fhir/R4/Location/<str:resource_id>": PUBLIC,
+    "fhir/R4/Schedule": PUBLIC,
+    "fhir/R4/Schedule/<str:resource_id>": PUBLIC,
+    "fhir/R4/Slot": PUBLIC,
+    "fhir/R4/Slot/<str:resource_id>": PUBLIC,
+    "fhir/R4/Patient": ANY_SIGNED_IN,
+    "fhir/R4/Patient/<str:resource_id>": ANY_SIGNED_IN,
+    "fhir/R4/Appointment": Access(SIGNED_IN, "visits one may see; POST books", post=BOOKERS),
+    "fhir/R4/Appointment/<str:resource_id>": ANY_SIGNED_IN,
+    "fhir/R4/^.*$": PUBLIC,
+    # --- Admin ---------------------------------------------------------------------------------
+    # The admin site generates a set of routes per model; MedfrontAdminSite.has_permission
+    # guards every one of them alike (its login page is the way in).
+    "admin/login/": PUBLIC,
+    "admin/logout/": PUBLIC,
+    "admin/*": NETWORK_ADMIN,
+}
+
+# Placeholders for path parameters, by name: ids that exist nowhere.
+PLACEHOLDERS = {
+    "public_id": "00000000-0000-4000-8000-000000000000",
+    "resource_id": "00000000-0000-4000-8000-000000000000",
+    "purpose": "treatment",
+    "secret": "s" * 43,
+    "key": "k3y",
+    "uidb36": "1z",
+    "object_id": "999999",
+    "content_type_id": "999999",
+    "id": "999999",
+    "app_label": "portal",
+    "url": "nothing-here/",
+}
+# By converter, for a parameter name not listed above.
+BY_CONVERTER = {"uuid": PLACEHOLDERS["public_id"], "int": "999999"}
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+# Django-generated admin routes, and the admin's catch-all.
+ADMIN_PREFIX = "admin/"
+
+
+def all_routes(patterns=None, prefix: str = ""):
+    """(route as written, view callback) of every URL pattern, nested includes flattened."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            yield from all_routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.callback
+
+
+def concrete_path(route: str) -> str:
+    path = NAMED_GROUP.sub(lambda m: PLACEHOLDERS.get(m.group(1), "nothing"), route)
+    path = CONVERTER.sub(
+        lambda m: PLACEHOLDERS.get(m.group(2)) or BY_CONVERTER.get(m.group(1) or "", "nothing"),
+        path,
+    )
+    return "/" + path.replace(".*", "nothing-here").replace("^", "").replace("$", "")
+
+
+def access_for(route: str) -> Access | None:
+    if route in ROUTES:
+        return ROUTES[route]
+    for key, access in ROUTES.items():
+        if "*" in key and fnmatchcase(route, key):
+            return access
+    return None
+
+
+ALL = sorted(all_routes(), key=lambda item: item[0])
+
+
+def test_every_route_has_an_entry_and_every_entry_a_route():
+    missing = [route for route, _view in ALL if access_for(route) is None]
+    assert missing == [], "declare who may use these routes in ROUTES"
+    known = {route for route, _view in ALL}
+    stale = [key for key in ROUTES if "*" not in key and key not in known]
+    assert stale == [], "these ROUTES entries match no route any more"
+
+
+def test_each_concrete_path_resolves_to_its_own_route():
+    for route, _view in ALL:
+        # Django writes a nested regex route without its own "^".
+        assert resolve(concrete_path(route)).route == route.replace("^", ""), route
+
+
+@pytest.mark.parametrize(
+    ("route", "view"),
+    [item for item in ALL if issubclass(getattr(item[1], "view_class", object), APIView)],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_api_views_are_public_only_when_marked_and_declared(route, view):
+    view_class = view.view_class
+    opens_to_anyone = any(
+        isinstance(permission, type) and issubclass(permission, AllowAny)
+        for permission in view_class.permission_classes
+    )
+    assert opens_to_anyone == is_public(view_class), f"{view_class.__name__}: use @public"
+    assert is_public(view_class) == access_for(route).public, route
+
+
+def refused(response, persona: str, path: str) -> bool:
+    """Whether `response` is the documented refusal for `persona` at `path`."""
+    status = response.status_code
+    if persona == ANONYMOUS:
+        if path.startswith(("/api/", "/fhir/")):
+            return status == 401
+        location = response.get("Location", "")
+        return status == 302 and ("/accounts/login/" in location or "/admin/login/" in location)
+    if path.startswith(ADMIN_PREFIX, 1) and status == 302:
+        # The admin sends a signed-in user without access to its own login page.
+        return "/admin/login/" in response.get("Location", "")
+    return status in (403, 404)
+
+
+def let_in(response, access: Access, path: str) -> bool:
+    """No refusal: anything below 500 that is not 401, 403 or a redirect to sign in."""
+    status = response.status_code
+    if status == 401 or (status == 403 and not access.per_action_checks):
+        return False
+    location = response.get("Location", "") if status in (301, 302, 303) else ""
+    return "/login/" not in location or path.startswith("/accounts/")
+
+
+def group_of(route: str) -> str:
+    """Routes walked by one test: each on its own, the admin's a model at a time (they are
+    generated alike, and one set of personas per group keeps the walk quick)."""
+    if route.startswith(ADMIN_PREFIX):
+        return "/".join(route.split("/")[:3])
+    return route
+
+
+GROUPS: dict[str, list[str]] = {}
+for _route, _view in ALL:
+    GROUPS.setdefault(group_of(_route), []).append(_route)
+
+
+@pytest.fixture
+def clients(request):
+    """A client per persona; `fresh=True` for one of its own (a POST may sign a client out)."""
+    made: dict[str, Client] = {}
+
+    def make(persona: str, *, fresh: bool = False) -> Client:
+        if persona in made and not fresh:
+            return made[persona]
+        if persona == ANONYMOUS:
+            client = Client(raise_request_exception=False)
+        else:
+            user = request.getfixturevalue(persona)
+            client = client_for(getattr(user, "user", user))
+            client.raise_request_exception = False
+        if not fresh:
+            made[persona] = client
+        return client
+
+    return make
+
+
+def walk(route: str, clients) -> list[str]:
+    access = access_for(route)
+    assert access is not None, f"{route}: no entry in ROUTES"
+    path = concrete_path(route)
+    # A GET changes nothing; a POST may (sign out, rotate a feed), so it gets a fresh client.
+    # The admin's routes are walked with GET only: a POST there deletes or saves.
+    methods = ["get"] if route.startswith(ADMIN_PREFIX) else ["get", "post"]
+    problems = []
+    for persona in PERSONAS:
+        for method in methods:
+            client = clients(persona, fresh=method == "post")
+            response = getattr(client, method)(path)
+            status = response.status_code
+            if status >= 500:
+                problems.append(f"{method.upper()} {path} as {persona}: {status}")
+            elif access.allows(persona, method):
+                if not let_in(response, access, path):
+                    problems.append(f"{method.upper()} {path} as {persona}: refused, {status}")
+            elif status != 405 and not refused(response, persona, path):
+                problems.append(f"{method.upper()} {path} as {persona}: {status}, not refused")
+    return problems
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_every_route_answers_each_persona_as_documented(group, clients):
+    problems = [problem for route in GROUPS[group] for problem in walk(route, clients)]
+    assert problems == []
