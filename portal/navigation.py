@@ -22,6 +22,7 @@ NAV_ENTRIES = [
     ("patient", "portal:home", _("My account")),
     ("patient", "scheduling:visits", _("My visits")),
     ("patient", "scheduling:find_care", _("Book a visit")),
+    ("patient", "scheduling:documents", _("Documents")),
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
     ("patient.search", "portal:patient_search", _("Patients")),

@@ -38,3 +38,10 @@ class WaitlistForm(forms.Form):
                     _("Wait for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS},
                 )
         return cleaned
+
+
+class InvoiceForm(forms.Form):
+    organisation_name = forms.CharField(label=_("Organisation"), max_length=300)
+    organisation_inn = forms.CharField(label=_("INN"), max_length=12)
+    organisation_kpp = forms.CharField(label=_("KPP"), max_length=9, required=False)
+    organisation_address = forms.CharField(label=_("Address"), max_length=300)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, find, visits, waitlist
+from scheduling.views import book, documents, find, visits, waitlist
 
 app_name = "scheduling"
 
@@ -18,6 +18,15 @@ urlpatterns = [
     path("visits/<uuid:public_id>/cancel/", visits.cancel, name="cancel"),
     path("visits/<uuid:public_id>/reschedule/", visits.reschedule, name="reschedule"),
     path("visits/<uuid:public_id>/calendar.ics", visits.visit_ics, name="visit_ics"),
+    # Documents (PDF).
+    path("documents/", documents.documents_page, name="documents"),
+    path(
+        "visits/<uuid:public_id>/documents/<slug:kind>.pdf",
+        documents.visit_document,
+        name="visit_document",
+    ),
+    path("visits/<uuid:public_id>/invoice/", documents.invoice_new, name="invoice_new"),
+    path("invoices/<uuid:public_id>.pdf", documents.invoice_pdf, name="invoice_pdf"),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),

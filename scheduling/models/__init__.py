@@ -8,6 +8,7 @@ from .appointments import (
 )
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
+from .documents import OrganisationInvoice, VisitSummary
 from .rules import (
     BookingPolicy,
     Quota,
@@ -29,6 +30,7 @@ __all__ = [
     "EquipmentType",
     "Hold",
     "Occupancy",
+    "OrganisationInvoice",
     "Quota",
     "QuotaCounter",
     "RollbackRecord",
@@ -38,5 +40,6 @@ __all__ = [
     "Service",
     "Specialty",
     "Substitution",
+    "VisitSummary",
     "WaitlistEntry",
 ]
