@@ -296,6 +296,8 @@ LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
+# English date formats of our own (config/formats/en): unambiguous "7 Dec 2026".
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 # Times on pages: the reader's clinic zone, else this default (DisplayTimezoneMiddleware).
 DISPLAY_TIME_ZONE = env.str("DISPLAY_TIME_ZONE", default="Europe/Moscow")

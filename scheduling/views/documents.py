@@ -23,6 +23,7 @@ from scheduling.selectors.visits import get_visit_for_patient, patient_appointme
 from scheduling.services.documents import invoice_create
 
 OBJECT_TYPE = "scheduling.document"
+SHOWN_ROWS = 10  # visits with documents listed before "show all"
 
 
 def _pdf(
@@ -47,7 +48,15 @@ def _pdf(
 @login_required
 def documents_page(request: HttpRequest) -> HttpResponse:
     rows = documents.patient_documents(patient_appointments(request.user), request.user)
-    return render(request, "scheduling/documents.html", {"rows": rows})
+    show_all = request.GET.get("all") == "1"
+    return render(
+        request,
+        "scheduling/documents.html",
+        {
+            "rows": rows if show_all else rows[:SHOWN_ROWS],
+            "hidden": 0 if show_all else max(0, len(rows) - SHOWN_ROWS),
+        },
+    )
 
 
 @login_required

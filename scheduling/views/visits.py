@@ -32,6 +32,9 @@ from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import parse_slot_id
 
 
+SHOWN_PAST = 10  # past visits listed before "show all"
+
+
 def _patient_required(request: HttpRequest) -> HttpResponse | None:
     if permissions.is_patient(request.user):
         return None
@@ -45,10 +48,16 @@ def visits(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     upcoming, past = patient_visits(user=request.user)
+    show_all = request.GET.get("past") == "all"
     return render(
         request,
         "scheduling/visits.html",
-        {"upcoming": upcoming, "past": past, "waiting": patient_waitlist(request.user)},
+        {
+            "upcoming": upcoming,
+            "past": past if show_all else past[:SHOWN_PAST],
+            "past_hidden": 0 if show_all else max(0, len(past) - SHOWN_PAST),
+            "waiting": patient_waitlist(request.user),
+        },
     )
 
 
