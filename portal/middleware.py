@@ -44,6 +44,8 @@ class RequestContextMiddleware:
 
 # API clients get problem+json from DRF instead of a redirect to an HTML page.
 API_PREFIXES = ("/api/", "/fhir/")
+# Where a down store means signing in waits (allauth's own rate limits fail there first).
+SIGN_IN_PREFIXES = ("/accounts/", "/api/v1/auth/")
 # Requests an htmx element makes on its own (polling a board) set this header so they do not
 # keep an unattended session alive; they are still signed out once it has gone idle.
 BACKGROUND_HEADER = "X-Medfront-Background"
@@ -212,11 +214,10 @@ class TryLaterMiddleware:
         if isinstance(exception, StoreUnavailable | RedisError):
             status, retry_after = 503, 60
             title = _("Please try again in a minute")
-            message = (
-                exception.message
-                if isinstance(exception, StoreUnavailable)
-                else _("This page is unavailable for a moment. Please try again in a minute.")
-            )
+            if isinstance(exception, StoreUnavailable) or request.path.startswith(SIGN_IN_PREFIXES):
+                message = StoreUnavailable.default_message
+            else:
+                message = _("This page is unavailable for a moment. Please try again in a minute.")
             logger.warning("The shared store does not answer: %s", type(exception).__name__)
         elif isinstance(exception, RateLimited):
             status = 429

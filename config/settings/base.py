@@ -245,7 +245,13 @@ ACCOUNT_FORMS = {
 # Failed sign-ins (passwords, sign-in codes, second-factor codes, the API) are counted per
 # account + IP by portal.services.lockout; allauth's own per-account counter would lock an
 # account from every address at once.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Codes sent per phone or e-mail are limited by portal.services.code_limits under keyed
+# digests; allauth's per-key parts would keep a plain SHA-256 of the number in the cache.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "request_login_code": "20/m/ip",
+    "verify_phone": "3/m/ip",
+}
 MFA_ADAPTER = "portal.auth.mfa_adapter.MFAAdapter"
 MFA_FORMS = {
     "authenticate": "portal.auth.code_forms.MfaAuthenticateForm",

@@ -2,7 +2,7 @@
 
 A code goes to an address (a phone, or an e-mail for sign-in codes) and concerns a person (a
 patient, or a login without a profile). Both are counted, in the shared store, over every
-purpose together: a pause between two codes (`CODE_RESEND_INTERVAL`), at most
+purpose together: a pause between two codes (`CODE_RESEND_INTERVAL`, none when 0), at most
 `CODE_SEND_LIMIT` codes and `CODE_GUESS_LIMIT` wrong codes per `CODE_LIMIT_WINDOW`. Switching
 purpose, session or spelling of the number gives no fresh allowance: addresses are counted in
 their canonical form (`canonical_login`) and only as keyed digests, so no phone is kept in
@@ -119,10 +119,8 @@ def code_send_check(*, target: CodeTarget) -> None:
     """Raise CodeLimitReached when no code may be sent to `target` now: too soon after the
     previous one, too many in the window, or too many wrong codes already."""
     code_guess_check(target=target)
-    wait = max(
-        _over("code-resend", target, 1),
-        _over("code-sends", target, int(settings.CODE_SEND_LIMIT)),
-    )
+    pause = _over("code-resend", target, 1) if settings.CODE_RESEND_INTERVAL else 0
+    wait = max(pause, _over("code-sends", target, int(settings.CODE_SEND_LIMIT)))
     if wait:
         raise _send_refused(wait)
 
@@ -131,9 +129,10 @@ def code_send(*, target: CodeTarget) -> None:
     """Check and count one code about to be sent to `target` (raises CodeLimitReached)."""
     code_send_check(target=target)
     for digest in target.digests:
-        limits.counter_add(
-            key=limits.store_key("code-resend", digest), window=settings.CODE_RESEND_INTERVAL
-        )
+        if settings.CODE_RESEND_INTERVAL:
+            limits.counter_add(
+                key=limits.store_key("code-resend", digest), window=settings.CODE_RESEND_INTERVAL
+            )
         limits.counter_add(
             key=limits.store_key("code-sends", digest), window=settings.CODE_LIMIT_WINDOW
         )
