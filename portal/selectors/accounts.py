@@ -9,9 +9,10 @@ from allauth.mfa.models import Authenticator
 
 from portal.auth.policy import is_staff_login, mfa_exempt, mfa_required
 from portal.crypto import blind_index
-from portal.models import User
+from portal.models import ApiToken, User
 from portal.models.patients import BIDX_PHONE
 from portal.normalize import canonical_login, format_phone
+from portal.selectors.api_tokens import api_tokens_of
 from portal.services.accounts import own_patient
 
 
@@ -28,10 +29,12 @@ class SecurityOverview:
     mfa_required: bool
     mfa_exempt: bool
     has_password: bool
+    api_tokens: list[ApiToken]
 
 
 def security_overview(*, user: User) -> SecurityOverview:
-    """What protects `user`'s login: addresses, phone, password and MFA state."""
+    """What protects `user`'s login: addresses, phone, password, MFA state and the apps
+    signed in through the API."""
     authenticators = {a.type: a for a in Authenticator.objects.filter(user_id=user.pk)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
     patient = own_patient(user)
@@ -47,6 +50,7 @@ def security_overview(*, user: User) -> SecurityOverview:
         mfa_required=mfa_required(user),
         mfa_exempt=is_staff_login(user) and mfa_exempt(user),
         has_password=user.has_usable_password(),
+        api_tokens=api_tokens_of(user=user),
     )
 
 
