@@ -295,6 +295,10 @@ if not timedelta(0) < API_TOKEN_TTL_STAFF <= API_TOKEN_TTL:
         "API_TOKEN_TTL_STAFF_HOURS must be positive and at most API_TOKEN_TTL_HOURS."
     )
 KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's migrations create its own token table even when swapped out (django-rest-knox #196):
+# an empty table whose foreign key to users stops PostgreSQL from truncating them. knox has no
+# other model, so it runs without migrations; the swapped model is never created.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {"TOKEN_TTL": API_TOKEN_TTL, "AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
 
 # --- Email -------------------------------------------------------------------------------------
