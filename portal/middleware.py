@@ -215,12 +215,13 @@ class TryLaterMiddleware:
             status, retry_after = 503, 60
             title = _("Please try again in a minute")
             if isinstance(exception, StoreUnavailable) or request.path.startswith(SIGN_IN_PREFIXES):
-                message = StoreUnavailable.default_message
+                slug, message = StoreUnavailable.code, StoreUnavailable.default_message
             else:
+                slug = "service-unavailable"
                 message = _("This page is unavailable for a moment. Please try again in a minute.")
             logger.warning("The shared store does not answer: %s", type(exception).__name__)
         elif isinstance(exception, RateLimited):
-            status = 429
+            status, slug = 429, "too-many-requests"
             retry_after = getattr(exception, "retry_after", None) or 60
             title = _("Too many requests")
             message = getattr(exception, "message", None) or _(
@@ -229,7 +230,9 @@ class TryLaterMiddleware:
         else:
             return None
         if request.path.startswith(API_PREFIXES):
-            body = problem_body(status_code=status, detail=message, instance=request.path)
+            body = problem_body(
+                status_code=status, detail=message, slug=slug, title=title, instance=request.path
+            )
             response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
         else:
             response = render(

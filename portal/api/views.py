@@ -42,17 +42,18 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 class TokenView(APIView):
     """Sign in for a new API token (POST), or revoke the token of this request (DELETE)."""
 
-    def _signing_in(self) -> bool:
-        # The schema generator builds the view without a request.
+    def _revoking(self) -> bool:
+        # Only DELETE needs a signed-in caller; anything else but POST is a plain 405. (The
+        # schema generator builds the view without a request.)
         request = getattr(self, "request", None)
-        return request is not None and request.method == "POST"
+        return request is None or request.method == "DELETE"
 
     def get_authenticators(self):
         # Signing in needs no credentials but the body's; a stale token header must not stop it.
-        return [] if self._signing_in() else super().get_authenticators()
+        return super().get_authenticators() if self._revoking() else []
 
     def get_permissions(self):
-        return [AllowAny()] if self._signing_in() else [IsAuthenticated()]
+        return [IsAuthenticated()] if self._revoking() else [AllowAny()]
 
     @extend_schema(
         operation_id="auth_token_obtain",

@@ -318,3 +318,9 @@ def test_staff_sessions_that_skipped_mfa_cannot_list_or_revoke(persona, request)
     client = staff_client(user)
     assert client.get(LIST_URL).status_code == 403
     assert client.delete(TOKEN_URL).status_code == 403
+
+
+def test_other_methods_on_the_token_endpoint_are_405_for_anyone(api):
+    response = api.get(TOKEN_URL)
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/problem+json")

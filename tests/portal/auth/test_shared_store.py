@@ -2,6 +2,7 @@
 not answer, signing in waits with a clear 503 instead of guessing without counters; never a
 500. The Redis tests run only when REDIS_URL names a server (CI and the PostgreSQL run)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -175,3 +176,40 @@ def test_code_limits_are_counted_in_redis_too(shared_store, db):
         "/accounts/login/code/", {"phone": "+79145551234"}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "Too many codes were requested" in response.content.decode()
+
+
+# --- The answers themselves, wherever the error comes from -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "slug"),
+    [
+        ("/api/v1/auth/token/", "sign-in-unavailable"),
+        ("/api/v1/slots/", "service-unavailable"),
+    ],
+)
+def test_a_redis_error_under_the_api_is_a_503_problem(rf, path, slug):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from portal.middleware import TryLaterMiddleware
+
+    response = TryLaterMiddleware(lambda r: None).process_exception(
+        rf.post(path), RedisConnectionError("refused")
+    )
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "60"
+    assert json.loads(response.content)["type"] == f"urn:medfront:problem:{slug}"
+
+
+def test_a_refused_code_under_the_api_is_a_429_problem_with_retry_after(rf):
+    from portal.auth.codes import CodeRateLimited
+    from portal.middleware import TryLaterMiddleware
+    from portal.services.code_limits import CodeLimitReached
+
+    refused = CodeRateLimited(CodeLimitReached("Too many codes.", retry_after=42))
+    response = TryLaterMiddleware(lambda r: None).process_exception(rf.post("/api/v1/x/"), refused)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "42"
+    assert json.loads(response.content)["detail"] == "Too many codes."
+    assert TryLaterMiddleware(lambda r: None).process_exception(rf.get("/"), ValueError()) is None
