@@ -173,7 +173,19 @@ class AccountAdapter(DefaultAccountAdapter):
             user = login_for_identifier(identifier=email)
             patient = accounts.own_patient(user) if user is not None else None
             self._count_code(user=user, patient=patient, address=email)
+        elif template_prefix == "account/email/unknown_account" and not self._may_notify(email):
+            # "No account here" answers a code request for an unknown address: counted like a
+            # code, so nobody floods a stranger's mailbox, and skipped silently when over.
+            return
         super().send_mail(template_prefix, email, context)
+
+    @staticmethod
+    def _may_notify(address: str) -> bool:
+        try:
+            code_limits.code_send(target=code_limits.code_target(address=address, people=[]))
+        except code_limits.CodeLimitReached:
+            return False
+        return True
 
     def _count_code(self, *, user, patient, address: str) -> None:
         """Count a code about to go out, or refuse it (429, or allauth's resend message)."""
@@ -190,11 +202,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_account_already_exists_sms(self, phone: str) -> None:
         # Counted like a code (SMS pumping), and skipped silently when over: a sign-up form
         # must look the same whether the number is known or not.
-        try:
-            code_limits.code_send(target=code_limits.code_target(address=phone, people=[]))
-        except code_limits.CodeLimitReached:
-            return
-        sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
+        if self._may_notify(phone):
+            sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # Deliberately silent: texting any number typed into a form would let strangers run

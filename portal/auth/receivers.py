@@ -3,15 +3,25 @@ start-up by `PortalConfig.ready`: the lockout and API tokens."""
 
 from __future__ import annotations
 
+import logging
+
 from portal.request_context import client_ip
 from portal.services import api_tokens, lockout
+from portal.services.limits import StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def clear_lockout_after_sign_in(sender, request, user, **kwargs) -> None:
     """Django's `user_logged_in`: a completed sign-in (second factor included) ends the count
     of its account from this address."""
-    if request is not None:
+    if request is None:
+        return
+    try:
         lockout.login_succeeded(subject=lockout.user_subject(user=user), ip=client_ip(request))
+    except StoreUnavailable:
+        # The session is signed in already; the count lapses with its cool-off anyway.
+        logger.warning("Could not clear a sign-in count: the shared store does not answer")
 
 
 def lift_lockout_after_password_reset(sender, request, user, **kwargs) -> None:

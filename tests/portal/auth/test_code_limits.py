@@ -199,3 +199,17 @@ def test_no_phone_or_e_mail_is_kept_in_the_store_or_the_session(phone_patient):
     for text in (pending, keys):
         assert "9145551234" not in text
         assert phone_patient.user.email not in text
+
+
+def test_nobody_floods_a_strangers_mailbox_with_no_account_here_mails(db):
+    from django.core import mail
+
+    assert (
+        post(Client(), "/accounts/login/code/", {"email": "stranger@example.test"}).status_code
+        == 302
+    )
+    for _ in range(2):
+        # The same answer as for a known address that was just sent a code.
+        response = post(Client(), "/accounts/login/code/", {"email": "Stranger@example.test"})
+        assert TOO_MANY_SENT in response.content.decode()
+    assert len(mail.outbox) == 1
