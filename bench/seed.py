@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import datetime
 import random
-import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from knox.models import get_token_model
 
 from portal.models import Clinic, LegalEntity, Patient, User
 from scheduling.choices import RoomKind
@@ -160,7 +159,7 @@ def seed_patients(network: Network, *, count: int, prefix: str, rng: random.Rand
         patient.refresh_blind_indexes()
         patients.append(patient)
     Patient.objects.bulk_create(patients, batch_size=500)
-    tokens = [Token(user=user, key=secrets.token_hex(20)) for user in users]
-    Token.objects.bulk_create(tokens, batch_size=500)
+    # knox's public API: `create(user)` stores the digest and returns the token once.
+    tokens = [get_token_model().objects.create(user)[1] for user in users]
     for user, patient, token in zip(users, patients, tokens, strict=True):
-        network.patients.append(BenchUser(user.email, token.key, str(patient.public_id)))
+        network.patients.append(BenchUser(user.email, token, str(patient.public_id)))

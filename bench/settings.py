@@ -39,6 +39,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Nothing is delivered from a benchmark: the development sender is what it should use.
 NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = True
+# Nobody signs in during a benchmark (tokens are seeded), so no lockout needs a shared store.
+ALLOW_UNSHARED_CACHE = True
 # No password is ever checked on a timed path; fast hashing keeps seeding quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 # The benchmark serves no static files; WhiteNoise need not warn that none were collected.

@@ -7,8 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from portal import language
-        from portal.auth import adapter
+        from portal import checks, language
+        from portal.auth import receivers
 
         language.connect()
-        adapter.connect()
+        receivers.connect()
+        checks.refuse_unshared_cache_without_debug()

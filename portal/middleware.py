@@ -1,22 +1,31 @@
-"""Request context for the audit trail, staff idle logout and the staff MFA requirement."""
+"""Request context for the audit trail, staff idle logout, the staff MFA requirement, and the
+answers of sign-in when its shared store is down or a code limit is reached."""
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import cached_property
 from urllib.parse import urlencode, urlsplit
 
+from allauth.core.exceptions import RateLimited
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.messages.storage import default_storage
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+from redis.exceptions import RedisError
 
 from portal import request_context
-from portal.auth.policy import is_staff_login, mfa_missing
+from portal.api.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from portal.auth.policy import MfaState, is_staff_login, staff_mfa_state
+from portal.services.limits import StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
@@ -35,6 +44,8 @@ class RequestContextMiddleware:
 
 # API clients get problem+json from DRF instead of a redirect to an HTML page.
 API_PREFIXES = ("/api/", "/fhir/")
+# Where a down store means signing in waits (allauth's own rate limits fail there first).
+SIGN_IN_PREFIXES = ("/accounts/", "/api/v1/auth/")
 # Requests an htmx element makes on its own (polling a board) set this header so they do not
 # keep an unattended session alive; they are still signed out once it has gone idle.
 BACKGROUND_HEADER = "X-Medfront-Background"
@@ -42,6 +53,18 @@ BACKGROUND_HEADER = "X-Medfront-Background"
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _return_url(request) -> str:
+    """Where to come back to after signing in again or entering a code."""
+    # For htmx the request path is a fragment; come back to the page that asked for it.
+    if _is_htmx(request):
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.path and (not current.netloc or current.netloc == request.get_host()):
+            return current.path + (f"?{current.query}" if current.query else "")
+    if request.method == "GET":
+        return request.get_full_path()
+    return request.path
 
 
 def _redirect(request, url: str, message: str):
@@ -91,7 +114,7 @@ class StaffIdleTimeoutMiddleware:
         return self.get_response(request)
 
     def _sign_out(self, request, timeout: float):
-        next_url = self._next_url(request)
+        next_url = _return_url(request)
         logout(request)
         if request.path.startswith(API_PREFIXES):
             # Carry on anonymously: the API answers 401 unless a token authenticates.
@@ -103,39 +126,24 @@ class StaffIdleTimeoutMiddleware:
         login_url = f"{reverse('account_login')}?{urlencode({'next': next_url})}"
         return _redirect(request, login_url, message)
 
-    @staticmethod
-    def _next_url(request) -> str:
-        # For htmx the request path is a fragment; come back to the page that asked for it.
-        if _is_htmx(request):
-            current = urlsplit(request.headers.get("HX-Current-URL", ""))
-            if current.path and (not current.netloc or current.netloc == request.get_host()):
-                return current.path + (f"?{current.query}" if current.query else "")
-        if request.method == "GET":
-            return request.get_full_path()
-        return request.path
-
 
 class StaffMfaRequiredMiddleware:
-    """Sends a signed-in staff member without an authenticator app to set one up.
+    """Holds a staff session to the MFA rule on every page (`portal.auth.policy`).
 
+    A staff login without an authenticator app is sent to set one up; a session that has not
+    passed the app's code itself (opened by any way in that skipped it) is sent to enter one.
     Demo staff are exempt only while `MFA_EXEMPT_DEMO_STAFF` (true only with DEBUG). API
-    requests pass: the API asks for the TOTP code when it issues a token.
+    requests pass here and are refused by the API's authentication classes instead.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     @cached_property
-    def allowed_prefixes(self) -> tuple[str, ...]:
-        # The pages needed to set MFA up (activation asks for the password again and for a
-        # verified e-mail), to leave, and the assets and endpoints every page uses.
+    def always_open(self) -> tuple[str, ...]:
+        # Leaving, and the assets and endpoints every page uses.
         return (
-            reverse("mfa_index"),
-            reverse("account_reauthenticate"),
             reverse("account_logout"),
-            reverse("account_email"),
-            reverse("account_email_verification_sent"),
-            "/accounts/confirm-email/",
             settings.STATIC_URL,
             reverse("portal:healthz"),
             "/i18n/",
@@ -143,20 +151,98 @@ class StaffMfaRequiredMiddleware:
             *API_PREFIXES,
         )
 
+    @cached_property
+    def open_for_setup(self) -> tuple[str, ...]:
+        # The pages needed to set MFA up: activation asks for the password again and for a
+        # verified e-mail.
+        return (
+            reverse("mfa_index"),
+            reverse("account_reauthenticate"),
+            reverse("account_email"),
+            reverse("account_email_verification_sent"),
+            "/accounts/confirm-email/",
+            *self.always_open,
+        )
+
+    @cached_property
+    def open_for_verify(self) -> tuple[str, ...]:
+        # Only the code prompt: the rest of /accounts/2fa/ (recovery codes) needs the factor.
+        return (reverse("mfa_reauthenticate"), *self.always_open)
+
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not request.path.startswith(self.allowed_prefixes)
-            and mfa_missing(user)
-        ):
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        if request.path.startswith(self.open_for_verify):
+            return self.get_response(request)
+        state = staff_mfa_state(request, user)
+        if state is MfaState.SETUP and not request.path.startswith(self.open_for_setup):
             return _redirect(
                 request,
                 reverse("mfa_activate_totp"),
                 _("Your role requires two-factor authentication: set up an authenticator app."),
             )
+        if state is MfaState.VERIFY:
+            next_url = _return_url(request)
+            return _redirect(
+                request,
+                f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}",
+                _(
+                    "Your role requires two-factor authentication: enter the code from your "
+                    "authenticator app."
+                ),
+            )
         return self.get_response(request)
+
+
+class TryLaterMiddleware:
+    """Answers a down lockout store with 503 and a refused code with 429, never a 500.
+
+    Signing in without the lockout counters would hand out unlimited guesses, so it waits for
+    the store (`portal.services.limits.StoreUnavailable`; Redis errors raised anywhere else,
+    e.g. allauth's own rate limits, mean the same). allauth's `RateLimited` comes from the code
+    limits when a code is about to be sent (`portal.auth.adapter`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, StoreUnavailable | RedisError):
+            status, retry_after = 503, 60
+            title = _("Please try again in a minute")
+            if isinstance(exception, StoreUnavailable) or request.path.startswith(SIGN_IN_PREFIXES):
+                slug, message = StoreUnavailable.code, StoreUnavailable.default_message
+            else:
+                slug = "service-unavailable"
+                message = _("This page is unavailable for a moment. Please try again in a minute.")
+            logger.warning("The shared store does not answer: %s", type(exception).__name__)
+        elif isinstance(exception, RateLimited):
+            status, slug = 429, "too-many-requests"
+            retry_after = getattr(exception, "retry_after", None) or 60
+            title = _("Too many requests")
+            message = getattr(exception, "message", None) or _(
+                "Too many requests. Please wait a few minutes and try again."
+            )
+        else:
+            return None
+        if request.path.startswith(API_PREFIXES):
+            body = problem_body(
+                status_code=status, detail=message, slug=slug, title=title, instance=request.path
+            )
+            response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+        else:
+            response = render(
+                request,
+                "portal/auth/try_later.html",
+                {"title": title, "message": message},
+                status=status,
+            )
+        response["Retry-After"] = str(int(retry_after))
+        return response
 
 
 class DisplayTimezoneMiddleware:

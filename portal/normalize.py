@@ -55,12 +55,31 @@ def format_phone(e164: str, *, international: bool = True) -> str:
 
 
 def normalize_email(raw: str) -> str:
-    text = (raw or "").strip()
+    """The one spelling of an e-mail address: Unicode NFKC, case-folded, trimmed; validated.
+
+    NFKC makes full-width and other compatibility forms ("ａｎｎａ＠…") the plain letters they
+    look like, and casefold() goes further than lower() ("ß" is "ss"), so no other spelling
+    of an address reaches a different account, blind index or counter.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip().casefold()
     if len(text) > 254:
         raise ValidationError(_("The email address is too long."), code="max_length")
     validate_email(text)
-    local, _sep, domain = text.rpartition("@")
-    return f"{local}@{domain.lower()}".lower()
+    return text
+
+
+def canonical_login(raw: str) -> str:
+    """The one spelling of a sign-in identifier, used for the account lookup, the lockout and
+    every rate limit: an e-mail as `normalize_email`, a phone in E.164.
+
+    What is neither still gets one spelling (NFKC, case-folded, without spaces), so a malformed
+    identifier cannot be varied into fresh counters either.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    try:
+        return normalize_email(text) if "@" in text else normalize_phone(text)
+    except ValidationError:
+        return _SPACES.sub("", text).casefold()
 
 
 def normalize_name(raw: str) -> str:

@@ -12,6 +12,11 @@ urlpatterns = [
     # Every login: a new patient's first profile, and sign-in security (password, MFA...).
     path("me/welcome/", accounts.onboarding, name="onboarding"),
     path("me/security/", accounts.security, name="security"),
+    path(
+        "me/security/apps/<uuid:public_id>/sign-out/",
+        accounts.api_token_revoke_page,
+        name="security_app_sign_out",
+    ),
     # The patient's own account (self and dependants).
     path("me/", account_pages.profile, name="profile"),
     path("me/edit/", account_pages.profile_edit, name="profile_edit"),

@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from django.test import Client
 from django.utils import translation
 
+from portal.auth.policy import mark_session_mfa_set_up
 from portal.choices import Role
 from tests.factories import (
     ClinicFactory,
@@ -39,6 +40,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Lockout counters and code limits live in the cache (one per test process): each test
+    starts with none, whatever an earlier test in the process counted."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -141,8 +151,9 @@ def network_admin(db):
 def client_for(user) -> Client:
     """A test client signed in as `user` (MFA and idle checks see a fresh staff session).
 
-    Staff get an authenticator app first, as every real staff session must have one
-    (`StaffMfaRequiredMiddleware`); tests of that rule sign in with `Client.force_login`.
+    Staff get an authenticator app first, and the session is marked as having passed it, as
+    every real staff session must (`StaffMfaRequiredMiddleware`); tests of that rule sign in
+    with `Client.force_login` or through the sign-in pages.
     """
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -154,6 +165,9 @@ def client_for(user) -> Client:
         TOTP.activate(user, generate_totp_secret())
     client = Client()
     client.force_login(user)
+    session = client.session
+    mark_session_mfa_set_up(session, user)
+    session.save()
     return client
 
 

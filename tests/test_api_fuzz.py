@@ -11,7 +11,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import get_token_model
 from schemathesis.checks import not_a_server_error
 
 from config.wsgi import application
@@ -37,7 +37,7 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def tokens(patient, registrar_a) -> list[str]:
-    return [Token.objects.get_or_create(user=user)[0].key for user in (patient.user, registrar_a)]
+    return [get_token_model().objects.create(user)[1] for user in (patient.user, registrar_a)]
 
 
 @schema.parametrize()

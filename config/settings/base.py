@@ -65,7 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.StaffIdleTimeoutMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
+    "portal.middleware.TryLaterMiddleware",
     "portal.middleware.DisplayTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -252,14 +253,30 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
+# The code forms add the lockout and the code limits to allauth's checks (portal.auth.code_forms).
 ACCOUNT_FORMS = {
     "login": "portal.auth.forms.LoginForm",
-    "request_login_code": "portal.auth.forms.RequestLoginCodeForm",
+    "request_login_code": "portal.auth.code_forms.RequestLoginCodeForm",
+    "confirm_login_code": "portal.auth.code_forms.ConfirmLoginCodeForm",
+    "verify_phone": "portal.auth.code_forms.VerifyPhoneForm",
+    "change_phone": "portal.auth.code_forms.ChangePhoneForm",
 }
-# Failed sign-ins are counted per account + IP by portal.services.lockout; allauth's own
-# per-account counter would lock an account from every address at once.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Failed sign-ins (passwords, sign-in codes, second-factor codes, the API) are counted per
+# account + IP by portal.services.lockout; allauth's own per-account counter would lock an
+# account from every address at once.
+# Codes sent per phone or e-mail are limited by portal.services.code_limits under keyed
+# digests; allauth's per-key parts would keep a plain SHA-256 of the number in the cache.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "request_login_code": "20/m/ip",
+    "verify_phone": "3/m/ip",
+}
 MFA_ADAPTER = "portal.auth.mfa_adapter.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "portal.auth.code_forms.MfaAuthenticateForm",
+    "reauthenticate": "portal.auth.code_forms.MfaReauthenticateForm",
+    "activate_totp": "portal.auth.code_forms.ActivateTotpForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Medfront"
 # One 30-second step either side: phone clocks drift.
@@ -274,6 +291,34 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 # Client IP comes from X-Forwarded-For only when a trusted proxy count is configured.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Failed sign-ins from one client IP over all accounts before that address cools off too: a
+# ceiling against credential stuffing, far above what a clinic's shared NAT address produces.
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=50)
+# One-time codes (sign-in, phone verification, consent signing) per phone and per patient,
+# whatever the purpose: a pause between two codes, then at most so many codes sent and so many
+# wrong codes typed within the window (portal.services.code_limits).
+CODE_RESEND_INTERVAL = timedelta(seconds=env.int("CODE_RESEND_SECONDS", default=60))
+CODE_SEND_LIMIT = env.int("CODE_SEND_LIMIT", default=5)
+CODE_GUESS_LIMIT = env.int("CODE_GUESS_LIMIT", default=10)
+CODE_LIMIT_WINDOW = timedelta(minutes=env.int("CODE_LIMIT_WINDOW_MINUTES", default=60))
+# Lockout and rate limits must be counted in one store for every worker (REDIS_URL); only
+# test and benchmark settings may run without DEBUG on a per-process cache (portal.checks).
+ALLOW_UNSHARED_CACHE = False
+
+# API tokens (django-rest-knox, hashed): one per sign-in, expiring; staff tokens sooner, and
+# also after STAFF_IDLE_TIMEOUT without a request (portal.api.authentication).
+API_TOKEN_TTL = timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24 * 30))
+API_TOKEN_TTL_STAFF = timedelta(hours=env.int("API_TOKEN_TTL_STAFF_HOURS", default=12))
+if not timedelta(0) < API_TOKEN_TTL_STAFF <= API_TOKEN_TTL:
+    raise ImproperlyConfigured(
+        "API_TOKEN_TTL_STAFF_HOURS must be positive and at most API_TOKEN_TTL_HOURS."
+    )
+KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's migrations create its own token table even when swapped out (django-rest-knox #196):
+# an empty table whose foreign key to users stops PostgreSQL from truncating them. knox has no
+# other model, so it runs without migrations; the swapped model is never created.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_TTL": API_TOKEN_TTL, "AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
 
 # --- Email -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -430,6 +475,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint narrates every layout step at INFO; its warnings are what matters.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Seal heads are an audit sink (portal.audit_sink): always written, whatever LOG_LEVEL,
         # and not through the PII scrubber, which would take a 10-digit event id or a run of
         # digits inside a digest for a phone number. They hold only ids, digests and times.

@@ -25,6 +25,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks in-process; the real broker is exercised by tests that ask for it explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each test process counts in its own cache; the shared store has tests of its own (Redis).
+ALLOW_UNSHARED_CACHE = True
 AUDIT_SEAL_GRACE = __import__("datetime").timedelta(seconds=0)
 MFA_EXEMPT_DEMO_STAFF = False
 # Tests run without DEBUG and deliver through the development sender.

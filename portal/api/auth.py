@@ -1,9 +1,12 @@
-"""API sign-in: e-mail + password (+ a TOTP or recovery code for accounts with MFA) → token.
+"""API sign-in: e-mail + password (+ a TOTP or recovery code for accounts with MFA) → a new
+knox token for this sign-in (device).
 
-Failures are counted per e-mail + client IP (`portal.services.lockout`); a locked pair gets 429
-until the cool-off ends, whatever it sends. Every wrong answer looks the same (401), so the
-endpoint does not tell which of e-mail, password or code was wrong; only a correct password on an
-MFA account without a code is answered with 400 asking for the code.
+Failures count in the same lockout as every other way in (`portal.services.lockout`: per
+account + client IP, whatever spelling of the identifier); a locked pair gets 429 with
+Retry-After until the cool-off ends, whatever it sends. Every wrong answer looks the same (401),
+so the endpoint does not tell which of e-mail, password or code was wrong; only a correct
+password on an MFA account without a code is answered with 400 asking for the code. A down
+lockout store answers 503: no sign-in goes uncounted.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import Token
 
 from portal.api.authentication import MFA_SETUP_REQUIRED
 from portal.api.exceptions import Problem
 from portal.auth.policy import mfa_missing
+from portal.models import ApiToken
+from portal.selectors.accounts import login_for_identifier
 from portal.services import lockout
+from portal.services.api_tokens import api_token_issue
+from portal.services.limits import StoreUnavailable
 
 User = get_user_model()
 
@@ -29,12 +35,13 @@ def _bad_credentials() -> Problem:
     )
 
 
-def _locked() -> Problem:
-    return Problem(
-        status_code=429,
-        slug="sign-in-locked",
-        detail=_("Too many failed attempts. Try again in a few minutes."),
-    )
+class RetryLater(Problem):
+    """A problem answered with Retry-After: the handler reads `wait` as it does DRF's
+    Throttled."""
+
+    def __init__(self, *, status_code: int, slug: str, detail, wait: int) -> None:
+        super().__init__(status_code=status_code, slug=slug, detail=detail)
+        self.wait = wait
 
 
 def _mfa_authenticators(user) -> list[Authenticator]:
@@ -56,21 +63,43 @@ def _otp_is_valid(authenticators: list[Authenticator], otp: str) -> bool:
     return False
 
 
-def api_token_obtain(*, email: str, password: str, otp: str = "", ip: str | None) -> Token:
-    """The caller's API token, created on first use; raises `Problem` 401/400/429."""
-    identifier = (email or "").strip().lower()
-    if lockout.login_is_locked(identifier=identifier, ip=ip):
-        raise _locked()
-    user = User.objects.filter(email__iexact=identifier).first()
+def api_token_obtain(
+    *, email: str, password: str, otp: str = "", ip: str | None, user_agent: str = ""
+) -> tuple[ApiToken, str]:
+    """A new token for this sign-in: (row, token); raises `Problem` 400/401/403/429/503."""
+    try:
+        return _obtain(email=email, password=password, otp=otp, ip=ip, user_agent=user_agent)
+    except StoreUnavailable as exc:
+        raise RetryLater(status_code=503, slug=exc.code, detail=exc.message, wait=60) from exc
+
+
+def _obtain(
+    *, email: str, password: str, otp: str, ip: str | None, user_agent: str
+) -> tuple[ApiToken, str]:
+    user = login_for_identifier(identifier=email)
+    subject = (
+        lockout.user_subject(user=user)
+        if user is not None
+        else lockout.lockout_subject(identifier=email)
+    )
+    seconds = lockout.login_locked_for(subject=subject, ip=ip)
+    if seconds:
+        raise RetryLater(
+            status_code=429,
+            slug="sign-in-locked",
+            detail=_("Too many failed attempts. Try again in a few minutes."),
+            wait=seconds,
+        )
     if user is None:
         # Spend the same hashing time as a real check so timing does not reveal accounts.
         User().set_password(password)
-        lockout.login_failed(identifier=identifier, ip=ip)
+        lockout.login_failed(subject=subject, ip=ip)
         raise _bad_credentials()
     if not user.check_password(password) or not user.is_active:
-        lockout.login_failed(identifier=identifier, ip=ip)
+        lockout.login_failed(subject=subject, ip=ip)
         raise _bad_credentials()
     authenticators = _mfa_authenticators(user)
+    mfa_verified = False
     if any(a.type == Authenticator.Type.TOTP for a in authenticators):
         if not otp:
             raise Problem(
@@ -80,15 +109,11 @@ def api_token_obtain(*, email: str, password: str, otp: str = "", ip: str | None
                 extra={"errors": {"otp": [str(_("Enter the code from your authenticator app."))]}},
             )
         if not _otp_is_valid(authenticators, otp):
-            lockout.login_failed(identifier=identifier, ip=ip)
+            lockout.login_failed(subject=subject, ip=ip)
             raise _bad_credentials()
-    lockout.login_succeeded(identifier=identifier, ip=ip)
+        mfa_verified = True
+    lockout.login_succeeded(subject=subject, ip=ip)
     if mfa_missing(user):
         # Staff must have an authenticator app; a token would sidestep the page-side rule.
-        raise Problem(
-            status_code=403,
-            slug="mfa-setup-required",
-            detail=MFA_SETUP_REQUIRED,
-        )
-    token, _created = Token.objects.get_or_create(user=user)
-    return token
+        raise Problem(status_code=403, slug="mfa-setup-required", detail=MFA_SETUP_REQUIRED)
+    return api_token_issue(user=user, user_agent=user_agent, mfa_verified=mfa_verified)

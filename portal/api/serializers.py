@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.choices import IdDocumentType, Sex
-from portal.models import Patient
+from portal.models import ApiToken, Patient
 
 
 class TokenInput(serializers.Serializer):
@@ -19,7 +19,33 @@ class TokenInput(serializers.Serializer):
 
 
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField(help_text=_("Send as `Authorization: Token <token>`."))
+    token = serializers.CharField(
+        help_text=_("Send as `Authorization: Token <token>`. Shown once: only a digest is kept.")
+    )
+    id = serializers.UUIDField(
+        source="public_id", help_text=_("Names this token in the list of your API tokens.")
+    )
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenOutput(serializers.Serializer):
+    """One API sign-in (a device) of the caller; the token itself is never shown again."""
+
+    id = serializers.UUIDField(source="public_id")
+    # DRF's serializer metaclass moves declared fields out of the class, so this field does not
+    # shadow Field.label at run time; the stubs cannot see that.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text=_("The client that signed in, from its user agent.")
+    )
+    created = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(source="last_used_at", allow_null=True)
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(
+        help_text=_("True for the token this request was made with.")
+    )
+
+    def get_current(self, token: ApiToken) -> bool:
+        return token.pk == self.context.get("current")
 
 
 class MembershipOutput(serializers.Serializer):

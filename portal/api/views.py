@@ -1,4 +1,5 @@
-"""Portal API: token sign-in, the caller, and staff patient search/create.
+"""Portal API: token sign-in and the caller's tokens, the caller, and staff patient
+search/create.
 
 Views stay thin: parse with an input serializer → permission helper → one service or selector →
 output serializer. Errors become problem+json in `portal.api.exceptions`.
@@ -7,11 +8,12 @@ output serializer. Errors become problem+json in `portal.api.exceptions`.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,9 +23,11 @@ from portal.api.access import public
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
 from portal.api.idempotency import idempotent
-from portal.models import Clinic, FamilyLink, User
+from portal.models import ApiToken, Clinic, FamilyLink, User
 from portal.request_context import client_ip
+from portal.selectors.api_tokens import api_tokens_of
 from portal.selectors.patients import patient_duplicates_for_staff, patient_search
+from portal.services.api_tokens import api_token_revoke
 from portal.services.patients import clean_patient_fields, patient_create
 from portal.throttling import PatientSearchThrottle, TokenEndpointThrottle
 from portal.types import RequestUser
@@ -38,29 +42,98 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 
 @public
-class TokenObtainView(APIView):
-    """Exchange e-mail, password and (for MFA accounts) a one-time code for an API token."""
+class TokenView(APIView):
+    """Sign in for a new API token (POST), or revoke the token of this request (DELETE)."""
 
-    authentication_classes: list = []
-    # Per client IP, before the per-account lockout: one address trying many accounts.
-    throttle_classes = [TokenEndpointThrottle]
+    def _revoking(self) -> bool:
+        # Only DELETE needs a signed-in caller; anything else but POST is a plain 405. (The
+        # schema generator builds the view without a request.)
+        request = getattr(self, "request", None)
+        return request is None or request.method == "DELETE"
+
+    def get_authenticators(self):
+        # Signing in needs no credentials but the body's; a stale token header must not stop it.
+        return super().get_authenticators() if self._revoking() else []
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self._revoking() else [AllowAny()]
+
+    def get_throttles(self):
+        # Per client IP, before the per-account lockout: one address trying many accounts.
+        return [] if self._revoking() else [TokenEndpointThrottle()]
 
     @extend_schema(
         operation_id="auth_token_obtain",
+        description=(
+            "Exchange e-mail, password and (for MFA accounts, required for staff) a one-time "
+            "code for a new token. Each sign-in gets its own token (a device in "
+            "`/api/v1/auth/tokens/`); it expires after the configured lifetime (shorter for "
+            "staff, whose tokens also end after the idle timeout) and is revoked when the "
+            "password changes. Failed attempts share the sign-in lockout: 429 with Retry-After."
+        ),
         request=s.TokenInput,
-        responses={200: s.TokenOutput, **problem_responses(400, 401, 429)},
+        responses={200: s.TokenOutput, **problem_responses(400, 401, 403, 429, 503)},
         auth=[],
     )
     def post(self, request):
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        token = api_token_obtain(
+        token, secret = api_token_obtain(
             email=data.validated_data["email"],
             password=data.validated_data["password"],
             otp=data.validated_data.get("otp", "").strip(),
             ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
         )
-        return Response(s.TokenOutput({"token": token.key}).data)
+        output = {"token": secret, "public_id": token.public_id, "expiry": token.expiry}
+        return Response(s.TokenOutput(output).data)
+
+    @extend_schema(
+        operation_id="auth_token_revoke_current",
+        description="Revoke the token this request is made with (sign out this device).",
+        request=None,
+        responses={204: None, **problem_responses(400, 401, 403)},
+    )
+    def delete(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise Problem(
+                status_code=400,
+                slug="no-token",
+                detail=_("This request was not made with an API token."),
+            )
+        api_token_revoke(user=request.user, public_id=request.auth.public_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """The caller's own API tokens: one per sign-in, with when it was last used."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        responses={200: s.ApiTokenOutput(many=True), **problem_responses(401, 403)},
+    )
+    def get(self, request):
+        tokens = api_tokens_of(user=request.user)
+        current = request.auth.pk if isinstance(request.auth, ApiToken) else None
+        return Response(s.ApiTokenOutput(tokens, many=True, context={"current": current}).data)
+
+
+class TokenDetailView(APIView):
+    """One of the caller's API tokens; anyone else's is 404 like an unknown one."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        request=None,
+        responses={204: None, **problem_responses(401, 403, 404)},
+    )
+    def delete(self, request, public_id):
+        if not api_token_revoke(user=request.user, public_id=public_id):
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _dependant_links(user: RequestUser) -> list[FamilyLink]:

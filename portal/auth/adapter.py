@@ -1,5 +1,6 @@
-"""Medfront's allauth adapter: phones on the encrypted profile, SMS through the outbox,
-lockout per account + IP, card claiming and onboarding after sign-in."""
+"""Medfront's allauth adapter: phones on the encrypted profile, SMS through the outbox, one
+spelling per identifier, lockout per account + IP, code limits, card claiming and onboarding
+after sign-in."""
 
 from __future__ import annotations
 
@@ -11,20 +12,17 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.core import context
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.auth import phone_session, sms
+from portal.auth import codes, phone_session, sms
 from portal.auth.forms import PhoneField
 from portal.auth.policy import is_staff_login, mfa_missing
-from portal.crypto import blind_index
-from portal.models.patients import BIDX_PHONE
-from portal.normalize import normalize_email, normalize_phone
+from portal.normalize import canonical_login, normalize_phone
 from portal.request_context import client_ip
-from portal.services import accounts, lockout
+from portal.selectors.accounts import login_by_phone, login_for_identifier
+from portal.services import accounts, code_limits, lockout
 
 
 def needs_onboarding(user) -> bool:
@@ -36,19 +34,9 @@ def needs_onboarding(user) -> bool:
     )
 
 
-def _lockout_identifier(credentials: dict) -> str:
-    """The account a sign-in attempt names, in the form lookups use (never logged)."""
-    if credentials.get("email"):
-        try:
-            return normalize_email(credentials["email"])
-        except ValidationError:
-            return str(credentials["email"]).strip().lower()
-    if credentials.get("phone"):
-        try:
-            return normalize_phone(credentials["phone"])
-        except ValidationError:
-            return str(credentials["phone"]).strip()
-    return str(credentials.get("username") or "").strip().lower()
+def _credentials_identifier(credentials: dict) -> str:
+    """The identifier a sign-in attempt names (never logged)."""
+    return str(credentials.get("email") or credentials.get("phone") or "")
 
 
 def _typed_password_recently(request, user) -> bool:
@@ -60,21 +48,16 @@ def _typed_password_recently(request, user) -> bool:
     return time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
 
 
-def lift_lockout_after_password_reset(sender, request, user, **kwargs) -> None:
-    """allauth's `password_reset` receiver: a completed reset proves the mailbox, so the
-    account's addresses are unlocked for this client address too."""
-    for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True):
-        lockout.login_succeeded(
-            identifier=_lockout_identifier({"email": email}), ip=client_ip(request)
+def refuse_if_locked(request, *, subject: str) -> None:
+    """Raise the locked error when `subject` may not try to sign in from this address now:
+    the one message of every way in that shows a form."""
+    seconds = lockout.login_locked_for(subject=subject, ip=client_ip(request))
+    if seconds:
+        raise ValidationError(
+            AccountAdapter.error_messages["login_locked"],
+            code="login_locked",
+            params={"minutes": max(1, math.ceil(seconds / 60))},
         )
-
-
-def connect() -> None:
-    from allauth.account.signals import password_reset
-
-    password_reset.connect(
-        lift_lockout_after_password_reset, dispatch_uid="portal.lift_lockout_after_reset"
-    )
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -83,6 +66,11 @@ class AccountAdapter(DefaultAccountAdapter):
         "login_locked": _(
             "Too many failed sign-in attempts for this account from your network. "
             "Try again in %(minutes)d minutes or reset your password."
+        ),
+        # allauth shows this when a code may not be resent (`portal.services.code_limits`).
+        "rate_limited": _(
+            "Too many codes were requested for this phone or account. "
+            "Please wait a few minutes before asking for another one."
         ),
     }
 
@@ -99,28 +87,27 @@ class AccountAdapter(DefaultAccountAdapter):
         """Refuse a locked account + IP pair before the password is even checked.
 
         allauth's own per-account counter is switched off (ACCOUNT_RATE_LIMITS): it would lock
-        the account from every address, which lets anyone lock out a colleague.
+        the account from every address, which lets anyone lock out a colleague. The count is
+        cleared only when a sign-in completes (`portal.auth.receivers`), not by a right password
+        alone: a second factor still to come would otherwise get fresh guesses per password.
         """
-        if lockout.login_is_locked(
-            identifier=_lockout_identifier(credentials), ip=client_ip(request)
-        ):
-            minutes = max(1, math.ceil(settings.LOGIN_COOLOFF.total_seconds() / 60))
-            raise ValidationError(
-                self.error_messages["login_locked"],
-                code="login_locked",
-                params={"minutes": minutes},
-            )
+        subject = lockout.lockout_subject(identifier=_credentials_identifier(credentials))
+        refuse_if_locked(request, subject=subject)
 
     def authenticate(self, request, **credentials):
-        user = super().authenticate(request, **credentials)
-        if user is not None:
-            lockout.login_succeeded(
-                identifier=_lockout_identifier(credentials), ip=client_ip(request)
-            )
-        return user
+        # The canonical spelling for the lookup too, so the account found is the one counted.
+        for name in ("email", "phone"):
+            if credentials.get(name):
+                credentials[name] = canonical_login(str(credentials[name]))
+        return super().authenticate(request, **credentials)
 
     def authentication_failed(self, request, **credentials) -> None:
-        lockout.login_failed(identifier=_lockout_identifier(credentials), ip=client_ip(request))
+        subject = lockout.lockout_subject(identifier=_credentials_identifier(credentials))
+        lockout.login_failed(subject=subject, ip=client_ip(request))
+
+    def clean_email(self, email: str) -> str:
+        # New addresses are stored in the spelling every lookup and counter uses.
+        return canonical_login(super().clean_email(email))
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         if not super().is_reauthentication_required(app=app, **kwargs):
@@ -145,17 +132,7 @@ class AccountAdapter(DefaultAccountAdapter):
             e164 = normalize_phone(phone)
         except ValidationError:
             return None
-        users = list(
-            get_user_model()
-            .objects.filter(
-                is_active=True,
-                patient__phone_bidx=blind_index(BIDX_PHONE, e164),
-                patient__phone_verified_at__isnull=False,
-                patient__anonymised_at__isnull=True,
-            )
-            .order_by("pk")[:2]
-        )
-        return users[0] if len(users) == 1 else None
+        return login_by_phone(phone=e164)
 
     def get_phone(self, user) -> tuple[str, bool] | None:
         patient = accounts.own_patient(user)
@@ -186,15 +163,47 @@ class AccountAdapter(DefaultAccountAdapter):
             if current is not None and current == (phone, True)
             else sms.EVENT_VERIFY_PHONE
         )
-        sms.send_auth_sms(
-            event=event,
-            phone=phone,
-            context={"code": code},
-            patient=accounts.own_patient(user),
+        patient = accounts.own_patient(user)
+        self._count_code(user=user, patient=patient, address=phone)
+        sms.send_auth_sms(event=event, phone=phone, context={"code": code}, patient=patient)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        if template_prefix == "account/email/login_code":
+            # Sign-in codes by e-mail share the limits of SMS codes (per address and person).
+            user = login_for_identifier(identifier=email)
+            patient = accounts.own_patient(user) if user is not None else None
+            self._count_code(user=user, patient=patient, address=email)
+        elif template_prefix == "account/email/unknown_account" and not self._may_notify(email):
+            # "No account here" answers a code request for an unknown address: counted like a
+            # code, so nobody floods a stranger's mailbox, and skipped silently when over.
+            return
+        super().send_mail(template_prefix, email, context)
+
+    @staticmethod
+    def _may_notify(address: str) -> bool:
+        try:
+            code_limits.code_send(target=code_limits.code_target(address=address, people=[]))
+        except code_limits.CodeLimitReached:
+            return False
+        return True
+
+    def _count_code(self, *, user, patient, address: str) -> None:
+        """Count a code about to go out, or refuse it (429, or allauth's resend message)."""
+        target = code_limits.code_target(
+            address=address, people=[code_limits.person_of(patient=patient, user=user)]
         )
+        try:
+            code_limits.code_send(target=target)
+        except code_limits.CodeLimitReached as exc:
+            raise codes.CodeRateLimited(exc) from exc
+        subject = lockout.user_subject(user=user) if user is not None else ""
+        codes.remember(context.request, target=target, subject=subject)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
-        sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
+        # Counted like a code (SMS pumping), and skipped silently when over: a sign-up form
+        # must look the same whether the number is known or not.
+        if self._may_notify(phone):
+            sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # Deliberately silent: texting any number typed into a form would let strangers run

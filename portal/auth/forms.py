@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Sex
 from portal.input_limits import validate_date_in_range
-from portal.normalize import normalize_phone
+from portal.normalize import canonical_login, normalize_phone
 
 
 class PhoneField(forms.CharField):
@@ -92,7 +92,9 @@ class OnboardingForm(forms.Form):
 
 
 class LoginForm(AllauthLoginForm):
-    """allauth's sign-in form with a label that says what to type."""
+    """allauth's sign-in form with a label that says what to type, reading the identifier in
+    its one spelling (`canonical_login`): allauth then tells e-mail from phone by that, so
+    "ｉｖａｎ＠…" typed with a full-width keyboard is the e-mail it looks like."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -101,6 +103,9 @@ class LoginForm(AllauthLoginForm):
         login.widget.attrs.update(
             {"autocomplete": "username", "placeholder": "name@example.ru / +7 914 555-12-34"}
         )
+
+    def clean_login(self) -> str:
+        return canonical_login(super().clean_login())
 
 
 class RequestLoginCodeForm(AllauthRequestLoginCodeForm):

@@ -1,3 +1,4 @@
+from .api_tokens import ApiToken
 from .audit import AuditEvent, AuditSeal, MaintenanceCheckpoint
 from .clinics import Clinic, LegalEntity, StaffMembership
 from .consents import Consent, ConsentDocument
@@ -6,6 +7,7 @@ from .patients import FamilyLink, Patient
 from .users import User
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "AuditSeal",
     "Clinic",

@@ -31,7 +31,9 @@ class MedfrontUserManager(UserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractUser):
+# django-stubs cannot type the reverse manager of portal.ApiToken (`auth_token_set`): its
+# manager derives from django-rest-knox's, which ships no type information.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A login. Patients' names live in the encrypted Patient profile; first/last stay empty.
 
     `display_name` (encrypted) names staff members in the UI; `is_staff` keeps Django's meaning

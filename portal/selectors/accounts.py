@@ -8,8 +8,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 
 from portal.auth.policy import is_staff_login, mfa_exempt, mfa_required
-from portal.models import User
-from portal.normalize import format_phone
+from portal.crypto import blind_index
+from portal.models import ApiToken, User
+from portal.models.patients import BIDX_PHONE
+from portal.normalize import canonical_login, format_phone
+from portal.selectors.api_tokens import api_tokens_of
 from portal.services.accounts import own_patient
 
 
@@ -26,10 +29,12 @@ class SecurityOverview:
     mfa_required: bool
     mfa_exempt: bool
     has_password: bool
+    api_tokens: list[ApiToken]
 
 
 def security_overview(*, user: User) -> SecurityOverview:
-    """What protects `user`'s login: addresses, phone, password and MFA state."""
+    """What protects `user`'s login: addresses, phone, password, MFA state and the apps
+    signed in through the API."""
     authenticators = {a.type: a for a in Authenticator.objects.filter(user_id=user.pk)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
     patient = own_patient(user)
@@ -45,6 +50,7 @@ def security_overview(*, user: User) -> SecurityOverview:
         mfa_required=mfa_required(user),
         mfa_exempt=is_staff_login(user) and mfa_exempt(user),
         has_password=user.has_usable_password(),
+        api_tokens=api_tokens_of(user=user),
     )
 
 
@@ -57,3 +63,36 @@ def verified_login_email(*, user: User) -> str:
         .first()
     )
     return address or ""
+
+
+def login_by_phone(*, phone: str) -> User | None:
+    """The one active login whose profile holds `phone` (E.164) as a verified number.
+
+    A number on two profiles signs in neither: it would be a guess which one is meant.
+    """
+    users = list(
+        User.objects.filter(
+            is_active=True,
+            patient__phone_bidx=blind_index(BIDX_PHONE, phone),
+            patient__phone_verified_at__isnull=False,
+            patient__anonymised_at__isnull=True,
+        ).order_by("pk")[:2]
+    )
+    return users[0] if len(users) == 1 else None
+
+
+def login_for_identifier(*, identifier: str) -> User | None:
+    """The login an identifier typed at any sign-in names, in any spelling (`canonical_login`):
+    an e-mail of the login (its addresses or its own field), or its verified phone."""
+    canonical = canonical_login(identifier)
+    if "@" not in canonical:
+        return login_by_phone(phone=canonical) if canonical.startswith("+") else None
+    user_id = (
+        EmailAddress.objects.filter(email__iexact=canonical)
+        .order_by("-verified", "-primary", "pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if user_id is not None:
+        return User.objects.filter(pk=user_id).first()
+    return User.objects.filter(email__iexact=canonical).order_by("pk").first()

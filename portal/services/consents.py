@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -34,6 +34,16 @@ from portal.models import Consent, FamilyLink, Patient
 from portal.normalize import format_phone
 from portal.selectors.consents import current_document
 from portal.services.audit import audit_record
+from portal.services.code_limits import (
+    CodeLimitReached,
+    CodeTarget,
+    code_guess_check,
+    code_guess_failed,
+    code_guess_passed,
+    code_send,
+    code_target,
+    person_of,
+)
 from portal.types import Actor
 
 OBJECT_TYPE = "portal.consent"
@@ -85,6 +95,13 @@ class CodeResendTooSoon(CodeError):
     default_message = _("A code was sent less than a minute ago. Please wait a little.")
 
 
+class CodeLimited(CodeError):
+    """The signer's phone or person reached a code limit shared with sign-in codes
+    (`portal.services.code_limits`); the message says when to try again."""
+
+    default_message = _("Too many codes. Please wait a few minutes and try again.")
+
+
 class NoPhone(ConsentError):
     default_message = _("There is no phone number in the profile to send a code to.")
 
@@ -93,7 +110,8 @@ class NoPhone(ConsentError):
 
 
 class CodeChallenge(TypedDict):
-    """What the session keeps of a sent code: a keyed digest, never the code itself."""
+    """What the session keeps of a sent code: a keyed digest, never the code itself, and the
+    keyed digests its limits are counted under (`code_limits.CodeTarget`)."""
 
     patient: str
     purpose: str
@@ -102,6 +120,7 @@ class CodeChallenge(TypedDict):
     expires_at: str
     attempts: int
     to: str
+    target: NotRequired[list[str]]
 
 
 def _code_digest(*, patient: Patient, purpose: str, code: str) -> str:
@@ -132,6 +151,10 @@ def consent_code_send(
         sent_at = _parse_time(previous.get("sent_at"))
         if sent_at and now - sent_at < CODE_RESEND_AFTER and previous.get("purpose") == purpose:
             raise CodeResendTooSoon
+    try:
+        code_send(target=_code_target(patient=patient, signer=signer))
+    except CodeLimitReached as exc:
+        raise CodeLimited(exc.message) from exc
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
     language = signer.preferred_language or translation.get_language() or "ru"
     with translation.override(language):
@@ -153,7 +176,17 @@ def consent_code_send(
         "expires_at": (now + CODE_TTL).isoformat(),
         "attempts": 0,
         "to": _masked(signer.phone),
+        "target": _code_target(patient=patient, signer=signer).as_list(),
     }
+
+
+def _code_target(*, patient: Patient, signer: Patient) -> CodeTarget:
+    # The signer's phone and both people: a guardian signing for each child in turn shares
+    # one allowance with their own sign-in codes.
+    return code_target(
+        address=signer.phone,
+        people=[person_of(patient=signer), person_of(patient=patient)],
+    )
 
 
 def consent_code_check(
@@ -169,14 +202,26 @@ def consent_code_check(
         raise CodeExpired
     if challenge.get("attempts", 0) >= CODE_MAX_ATTEMPTS:
         raise CodeAttemptsExceeded
+    target = CodeTarget.from_list(challenge.get("target"))
+    if target is not None:
+        try:
+            code_guess_check(target=target)
+        except CodeLimitReached as exc:
+            raise CodeLimited(exc.message) from exc
     challenge["attempts"] = challenge.get("attempts", 0) + 1
     code = "".join((code or "").split())
     expected = challenge.get("digest", "")
-    if not (code.isdigit() and len(code) == CODE_LENGTH):
-        raise CodeError
-    if not constant_time_compare(
-        _code_digest(patient=patient, purpose=purpose, code=code), expected
-    ):
+    right = (
+        code.isdigit()
+        and len(code) == CODE_LENGTH
+        and constant_time_compare(
+            _code_digest(patient=patient, purpose=purpose, code=code), expected
+        )
+    )
+    if target is not None:
+        # Counted with sign-in and phone codes: a new consent code brings no fresh guesses.
+        (code_guess_passed if right else code_guess_failed)(target=target)
+    if not right:
         if challenge["attempts"] >= CODE_MAX_ATTEMPTS:
             raise CodeAttemptsExceeded
         raise CodeError

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from portal.auth import phone_session
 from portal.auth.adapter import needs_onboarding
 from portal.auth.forms import OnboardingForm
 from portal.selectors.accounts import security_overview, verified_login_email
 from portal.services.accounts import AccountError, patient_onboard
+from portal.services.api_tokens import api_token_revoke
 
 
 def _next_or_home(request):
@@ -68,7 +71,18 @@ def onboarding(request):
 
 @login_required
 def security(request):
-    """Password, e-mail addresses, phone and two-factor authentication in one place."""
+    """Password, e-mail addresses, phone, two-factor authentication and the apps signed in
+    through the API, in one place."""
     return render(
         request, "portal/security.html", {"overview": security_overview(user=request.user)}
     )
+
+
+@require_POST
+@login_required
+def api_token_revoke_page(request, public_id):
+    """Sign one of the login's own API devices out; anyone else's token is 404."""
+    if not api_token_revoke(user=request.user, public_id=public_id):
+        raise Http404
+    messages.success(request, _("The app was signed out."))
+    return redirect("portal:security")

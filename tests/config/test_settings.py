@@ -30,6 +30,8 @@ def production_env(**overrides) -> dict[str, str]:
         "ALLOWED_HOSTS": "medfront.example",
         "DATABASE_URL": "sqlite:////tmp/medfront-settings-test.sqlite3",
         "NOTIFICATION_SENDERS": REAL_SENDERS,
+        # The lockout's shared store; `check` does not connect to it.
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -181,6 +183,25 @@ def test_an_explicitly_allowed_development_sender_starts_and_the_deployment_chec
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
     assert "notifications.W001" in result.stdout + result.stderr
+
+
+def test_without_debug_a_per_process_cache_stops_start_up_naming_the_setting():
+    result = manage("check", env=production_env(REDIS_URL=None))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "REDIS_URL is not set" in result.stderr
+
+
+def test_with_debug_the_per_process_cache_is_allowed():
+    result = manage("check", env=production_env(REDIS_URL=None, DEBUG="1"))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_staff_token_lifetime_longer_than_the_patients_stops_start_up_naming_the_setting():
+    env = production_env(API_TOKEN_TTL_HOURS="8", API_TOKEN_TTL_STAFF_HOURS="24")
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "API_TOKEN_TTL_STAFF_HOURS must be positive" in result.stderr
 
 
 def test_served_profiles_on_postgresql_lend_connections_from_a_bounded_pool():

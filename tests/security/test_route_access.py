@@ -91,6 +91,7 @@ ROUTES: dict[str, Access] = {
     "language/": PUBLIC,
     "me/welcome/": ANY_SIGNED_IN,
     "me/security/": ANY_SIGNED_IN,
+    "me/security/apps/<uuid:public_id>/sign-out/": ANY_SIGNED_IN,
     "me/": PATIENTS,
     "me/edit/": PATIENTS,
     "me/family/": PATIENTS,
@@ -158,6 +159,8 @@ ROUTES: dict[str, Access] = {
     "accounts/2fa/recovery-codes/download/": ANY_SIGNED_IN,
     # --- REST API ------------------------------------------------------------------------------
     "api/v1/auth/token/": PUBLIC,
+    "api/v1/auth/tokens/": ANY_SIGNED_IN,
+    "api/v1/auth/tokens/<uuid:public_id>/": ANY_SIGNED_IN,
     "api/v1/me/": ANY_SIGNED_IN,
     "api/v1/patients/": Access(
         capability("patient.search").allowed,
@@ -208,7 +211,9 @@ ROUTES: dict[str, Access] = {
     # --- Admin ---------------------------------------------------------------------------------
     # The admin site generates a set of routes per model; MedfrontAdminSite.has_permission
     # guards every one of them alike (its login page is the way in).
-    "admin/login/": PUBLIC,
+    # The admin's login page sends anonymous callers to the site's sign-in (allauth) and the
+    # signed-in ones home: nobody signs in there.
+    "admin/login/": Access(SIGNED_IN, "signs in through allauth"),
     "admin/logout/": PUBLIC,
     "admin/*": NETWORK_ADMIN,
 }

@@ -6,12 +6,12 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
 from portal import permissions
 from portal.api.authentication import MfaEnforcingTokenAuthentication
+from portal.models import ApiToken
 from tests.factories import DEMO_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +43,14 @@ def test_it_gives_a_token_that_authenticates_later_requests(api, patient):
     assert me.json()["id"] == str(patient.user.public_id)
 
 
-def test_the_e_mail_is_case_insensitive_and_the_token_is_stable(api, patient):
+def test_the_e_mail_is_case_insensitive_and_each_sign_in_gets_its_own_token(api, patient):
     first = api.post(
         URL, {"email": patient.user.email.upper(), "password": DEMO_PASSWORD}, format="json"
     )
     second = api.post(URL, {"email": patient.user.email, "password": DEMO_PASSWORD}, format="json")
-    assert first.json()["token"] == second.json()["token"]
+    assert first.status_code == second.status_code == 200
+    assert first.json()["token"] != second.json()["token"]
+    assert ApiToken.objects.filter(user=patient.user).count() == 2
 
 
 @pytest.mark.parametrize("email", ["nobody@example.test", "registrar-a@example.test"])
@@ -133,7 +135,7 @@ def test_a_staff_token_stops_working_once_the_authenticator_is_removed(api, regi
     Authenticator.objects.filter(user=registrar_a).delete()
     refused = client.get("/api/v1/me/")
     assert refused.status_code == 403
-    assert Token.objects.filter(user=registrar_a).exists()
+    assert ApiToken.objects.filter(user=registrar_a).exists()
 
 
 def test_a_staff_session_without_mfa_cannot_use_the_api(registrar_a):
@@ -157,17 +159,17 @@ def test_demo_staff_are_exempt_only_under_the_demo_setting(api, registrar_a):
 def test_a_token_loads_the_user_and_whether_they_are_staff_in_one_query(
     patient, django_assert_num_queries
 ):
-    token = Token.objects.create(user=patient.user)
+    _row, token = ApiToken.objects.create(patient.user)
     with django_assert_num_queries(1):
-        user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
+        user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token)
         assert not permissions.is_staff_member(user)
     assert permissions.is_patient(user)
     assert user.patient.pk == patient.pk
 
 
 def test_a_staff_members_token_still_finds_their_roles(registrar_a):
-    token = Token.objects.create(user=registrar_a)
-    user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token.key)
+    _row, token = ApiToken.objects.create(registrar_a)
+    user, _token = MfaEnforcingTokenAuthentication().authenticate_credentials(token)
     assert permissions.is_staff_member(user)
     assert not permissions.is_patient(user)
 
@@ -176,8 +178,10 @@ def test_an_unknown_or_inactive_users_token_is_refused(patient):
     auth = MfaEnforcingTokenAuthentication()
     with pytest.raises(AuthenticationFailed):
         auth.authenticate_credentials("no-such-token")
-    token = Token.objects.create(user=patient.user)
+    _row, token = ApiToken.objects.create(patient.user)
     patient.user.is_active = False
     patient.user.save(update_fields=["is_active"])
     with pytest.raises(AuthenticationFailed):
-        auth.authenticate_credentials(token.key)
+        auth.authenticate_credentials(token)
+    # Refused and deleted: reactivating the login does not bring the token back.
+    assert not ApiToken.objects.filter(user=patient.user).exists()

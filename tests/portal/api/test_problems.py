@@ -32,7 +32,7 @@ def test_an_unknown_api_address_is_a_problem_404(api):
 
 
 def test_a_wrong_method_is_a_problem_405(api):
-    assert_problem(api.delete("/api/v1/auth/token/"), 405)
+    assert_problem(api.patch("/api/v1/slots/", {}, format="json"), 405)
 
 
 def test_anonymous_on_a_private_endpoint_is_a_problem_401(api):

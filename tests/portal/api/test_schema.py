@@ -16,6 +16,8 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     paths = schema["paths"]
     for path in [
         "/api/v1/auth/token/",
+        "/api/v1/auth/tokens/",
+        "/api/v1/auth/tokens/{public_id}/",
         "/api/v1/me/",
         "/api/v1/patients/",
         "/api/v1/slots/",
@@ -27,6 +29,19 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
         assert path in paths, path
     problem = paths["/api/v1/appointments/"]["post"]["responses"]["409"]["content"]
     assert "application/problem+json" in problem
+    token = paths["/api/v1/auth/token/"]
+    assert set(token) >= {"post", "delete"}
+    assert not token["post"].get("security")
+    assert token["delete"]["security"] == [{"tokenAuth": []}, {"cookieAuth": []}]
+    assert "429" in token["post"]["responses"]
+    assert "404" in paths["/api/v1/auth/tokens/{public_id}/"]["delete"]["responses"]
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
 
 
 def test_the_schema_is_served(api):

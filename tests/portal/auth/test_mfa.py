@@ -72,10 +72,19 @@ def test_patients_are_not_required_to_use_it(as_user, patient):
     assert as_user(patient.user).get(PAGE).status_code == 200
 
 
-def test_staff_with_an_authenticator_pass(clinic_a):
+def test_staff_whose_session_passed_the_app_pass(clinic_a, as_user):
+    staff = make_staff(Role.REGISTRAR, clinic_a)
+    assert as_user(staff).get(PAGE).status_code == 200
+
+
+def test_a_staff_session_that_skipped_the_app_must_enter_its_code(clinic_a):
+    # The account has an authenticator, but this session never passed it (an entry point that
+    # skipped allauth's MFA step): the account's authenticator is not enough.
     staff = make_staff(Role.REGISTRAR, clinic_a)
     TOTP.activate(staff, SECRET)
-    assert staff_client(staff).get(PAGE).status_code == 200
+    response = staff_client(staff).get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fme%2Fsecurity%2F"
 
 
 def test_demo_staff_are_exempt_only_with_the_setting(clinic_a):
@@ -109,6 +118,7 @@ def test_a_staff_member_sets_up_the_app_and_then_works(client, clinic_a):
     # The secret is stored encrypted, and still validates codes.
     assert authenticator.data["secret"] != secret
     assert decrypt_text(authenticator.data["secret"]) == secret
+    # The valid activation code proved the app for this session: no second code right away.
     assert client.get(PAGE).status_code == 200
 
 

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
@@ -284,6 +285,8 @@ def test_a_new_code_within_a_minute_is_refused(patient):
             actor=patient.user, patient=patient, purpose=ADS, signer=patient, previous=first
         )
     first["sent_at"] = (timezone.now() - datetime.timedelta(minutes=2)).isoformat()
+    # A minute later the shared pause between two codes has lapsed too.
+    cache.clear()
     consent_code_send(
         actor=patient.user, patient=patient, purpose=ADS, signer=patient, previous=first
     )
