@@ -18,6 +18,13 @@ from portal.services.encryption import (
     encrypted_models,
     encryption_rotate_model,
 )
+from scheduling.models import (
+    Appointment,
+    AppointmentEvent,
+    RollbackRecord,
+    ScheduleException,
+    Substitution,
+)
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +50,12 @@ def test_it_discovers_every_model_with_encrypted_fields():
     assert found[User] == {"display_name"}
     assert found[FamilyLink] == {"basis_document"}
     assert {"to_address", "context", "subject", "body"} <= found[OutboxMessage]
+    # Free text of the booking engine: reasons and schedule notes.
+    assert found[Appointment] == {"cancel_reason"}
+    assert found[AppointmentEvent] == {"reason"}
+    assert found[RollbackRecord] == {"reason"}
+    assert found[ScheduleException] == {"note"}
+    assert found[Substitution] == {"note"}
 
 
 def test_after_rotation_the_old_key_can_go_and_the_patient_is_still_found_by_phone(
