@@ -157,12 +157,12 @@ class TestIdempotency:
     def test_a_replay_while_the_first_is_running_is_409(self, api_as, registrar_a):
         from django.utils import timezone
 
-        from portal.api.idempotency import IDEMPOTENCY_TTL, request_fingerprint
+        from portal.api.idempotency import IDEMPOTENCY_TTL, key_digest, request_fingerprint
 
         IdempotencyRecord.objects.create(
             user_id=registrar_a.pk,
             route=URL,
-            key="k-3",
+            key_digest=key_digest("k-3"),
             request_hash=request_fingerprint(NEW),
             expires_at=timezone.now() + IDEMPOTENCY_TTL,
         )
@@ -202,6 +202,26 @@ class TestIdempotency:
         IdempotencyRecord.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
         assert idempotency_purge_expired() == 1
         assert not IdempotencyRecord.objects.exists()
+
+    def test_the_record_keeps_no_key_body_or_answer_in_clear(self, api_as, registrar_a):
+        from django.db import connection
+
+        key = "create Тимофеева 1990-05-06"
+        first = api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        assert first.status_code == 201
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT route, key_digest, request_hash, response_body"
+                " FROM portal_idempotencyrecord"
+            )
+            row = cursor.fetchone()
+        raw = " ".join(str(value) for value in row)
+        needles = ("Тимофеева", "1990-05-06", "Сидорова", "Мария", "1990-05-01", "9147770011")
+        needles += ("maria@example.test",)
+        for needle in needles:
+            assert needle not in raw
+        assert len(row[1]) == len(row[2]) == 64
+        assert IdempotencyRecord.objects.get().response_body == first.json()
 
     def test_an_over_long_key_is_400(self, api_as, registrar_a):
         response = api_as(registrar_a).post(URL, NEW, format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
