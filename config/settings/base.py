@@ -436,6 +436,8 @@ LOGGING = {
         # and not through the PII scrubber, which would take a 10-digit event id or a run of
         # digits inside a digest for a phone number. They hold only ids, digests and times.
         "medfront.audit.seals": {"handlers": ["audit_seals"], "level": "INFO", "propagate": False},
+        # runserver's request lines: Django's default handler for them has no filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
