@@ -31,7 +31,6 @@ from scheduling.services.booking import appointment_cancel, appointment_reschedu
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import parse_slot_id
 
-
 SHOWN_PAST = 10  # past visits listed before "show all"
 
 

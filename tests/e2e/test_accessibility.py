@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
@@ -33,7 +34,7 @@ def world(clinic_a, patient, dependant):
     service = ServiceFactory(name="Приём терапевта первичный", specialty__name="Терапевт")
     doctor = DoctorFactory(services=[service], clinics=[clinic_a])
     make_weekly_schedule(doctor, clinic_a, start=datetime.time(0), end=datetime.time(23, 30))
-    today = datetime.date.today()
+    today = timezone.localdate()
     slot = free_slots(
         service=service,
         doctor=doctor,
