@@ -54,6 +54,22 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [StaffMembershipInline]
     fk_name = "user"
 
+    # The admin's history names the object by str(); a login's is its display name, which
+    # is encrypted in portal_user and would sit in clear in django_admin_log. An unsaved copy
+    # with only the primary key and public id is named by its public id instead.
+    @staticmethod
+    def _unnamed(user: User) -> User:
+        return User(pk=user.pk, public_id=user.public_id)
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, self._unnamed(obj), message)
+
+    def log_change(self, request, obj, message):
+        return super().log_change(request, self._unnamed(obj), message)
+
+    def log_deletions(self, request, queryset):
+        return super().log_deletions(request, [self._unnamed(user) for user in queryset])
+
 
 @admin.register(ConsentDocument)
 class ConsentDocumentAdmin(admin.ModelAdmin):

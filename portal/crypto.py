@@ -44,7 +44,8 @@ def encrypt_text(value: str) -> str:
 def decrypt_text(token: str) -> str:
     try:
         return get_fernet().decrypt(token.encode("ascii")).decode("utf-8")
-    except InvalidToken as exc:
+    except (InvalidToken, UnicodeEncodeError) as exc:
+        # A token is ASCII: anything else is not one (plaintext awaiting its migration).
         raise DecryptionError("no configured key decrypts this value") from exc
 
 

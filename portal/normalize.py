@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from portal.homoglyphs import fold_word_scripts, remove_invisible
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -82,11 +84,20 @@ def canonical_login(raw: str) -> str:
         return _SPACES.sub("", text).casefold()
 
 
-def normalize_name(raw: str) -> str:
-    """Case-fold, unify ё/е and hyphen/space variants, collapse spaces."""
-    text = unicodedata.normalize("NFKC", raw or "").casefold()
-    text = text.replace("ё", "е").replace("‐", "-").replace("–", "-")
+def clean_name(raw: str) -> str:
+    """A name as it is stored and shown: NFKC (full-width and compatibility forms become the
+    plain letters), invisible characters removed, spaces collapsed; letters as typed."""
+    text = remove_invisible(unicodedata.normalize("NFKC", raw or ""))
     return _SPACES.sub(" ", text).strip()
+
+
+def normalize_name(raw: str) -> str:
+    """A name as blind indexes and duplicate checks compare it: `clean_name`, look-alike
+    letters folded into each word's script (a Latin "о" in "Иванов"), case-folded, ё/е and
+    dash variants unified, so no spelling that looks the same gets an index of its own."""
+    text = fold_word_scripts(clean_name(raw)).casefold().replace("ё", "е")
+    # Dashes and hyphens of every kind (Unicode category Pd) and the minus sign.
+    return "".join("-" if unicodedata.category(ch) == "Pd" or ch == "\u2212" else ch for ch in text)
 
 
 def phone_last_digits(e164: str, count: int = 4) -> str:

@@ -443,6 +443,8 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+# Sessions hold pending sign-in phones and e-mails: encrypted with FIELD_ENCRYPTION_KEYS.
+SESSION_SERIALIZER = "portal.sessions.EncryptedJSONSerializer"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -482,6 +484,8 @@ LOGGING = {
         # and not through the PII scrubber, which would take a 10-digit event id or a run of
         # digits inside a digest for a phone number. They hold only ids, digests and times.
         "medfront.audit.seals": {"handlers": ["audit_seals"], "level": "INFO", "propagate": False},
+        # runserver's request lines: Django's default handler for them has no filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

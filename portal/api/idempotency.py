@@ -5,12 +5,15 @@ A key is scoped to (user, route); the first answer is kept for `IDEMPOTENCY_TTL`
 
 1. The "running" record is inserted in its own transaction *before* the work starts, so a
    concurrent replay finds it and gets 409 instead of booking twice.
-2. The same key with another body (hash of the canonical JSON) is 422.
+2. The same key with another body (keyed hash of the canonical JSON) is 422.
 3. The work and the "done" update run in one transaction: if the work fails the record goes
    with it, and if it succeeds the stored answer is committed together with the booking, so a
    crash can never leave a booking without its replayable answer.
 4. Only successful (2xx) answers are stored. An error changed nothing, so the same key may be
    retried, for instance after fixing the body.
+
+The record holds no personal data: the key and the body as HMAC digests (`BLIND_INDEX_KEY`),
+the stored answer encrypted (`IdempotencyRecord.response_body`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from portal.api.exceptions import Problem
+from portal.crypto import blind_index
 from portal.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -35,9 +39,18 @@ MAX_KEY_LENGTH = 255
 
 
 def request_fingerprint(data) -> str:
-    """A stable hash of the parsed body: key order and whitespace do not matter."""
+    """A stable, keyed hash of the parsed body: key order and whitespace do not matter.
+
+    Keyed, because a plain hash of a body of a few known fields (a name, a birth date, a
+    phone) can be found by guessing them.
+    """
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return blind_index("idempotency-request", hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def key_digest(key: str) -> str:
+    """What is stored of the client's key: clients may put anything there, names included."""
+    return blind_index("idempotency-key", key)
 
 
 def _claim(*, user_id: int, route: str, key: str, request_hash: str):
@@ -49,14 +62,14 @@ def _claim(*, user_id: int, route: str, key: str, request_hash: str):
                 record = IdempotencyRecord.objects.create(
                     user_id=user_id,
                     route=route,
-                    key=key,
+                    key_digest=key_digest(key),
                     request_hash=request_hash,
                     expires_at=now + IDEMPOTENCY_TTL,
                 )
             return record, True
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(
-                user_id=user_id, route=route, key=key
+                user_id=user_id, route=route, key_digest=key_digest(key)
             ).first()
             if existing is None:
                 continue

@@ -114,6 +114,70 @@ class PatientOutput(serializers.Serializer):
     )
 
 
+class RelativeOutput(serializers.Serializer):
+    """A guardian or dependant as a staff card lists them."""
+
+    id = serializers.UUIDField(source="public_id")
+    last_name = serializers.CharField()
+    first_name = serializers.CharField()
+    middle_name = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+
+
+class GuardianLinkOutput(serializers.Serializer):
+    guardian = RelativeOutput()
+    relation = serializers.CharField()
+    legal_basis = serializers.CharField()
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class DependantLinkOutput(serializers.Serializer):
+    dependant = RelativeOutput()
+    relation = serializers.CharField()
+    legal_basis = serializers.CharField()
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class ConsentLineOutput(serializers.Serializer):
+    purpose = serializers.CharField()
+    given = serializers.SerializerMethodField()
+    signed_at = serializers.SerializerMethodField()
+    document_version = serializers.SerializerMethodField()
+
+    def get_given(self, line: Any) -> bool:
+        return line.consent is not None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_signed_at(self, line: Any) -> str | None:
+        return line.consent.signed_at.isoformat() if line.consent else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_document_version(self, line: Any) -> str | None:
+        return line.consent.document_version if line.consent else None
+
+
+class PatientProfileOutput(PatientOutput):
+    """Every field of the profile, as the staff card shows it."""
+
+    address = serializers.CharField()
+    id_document_type = serializers.CharField()
+    id_document_number = serializers.CharField()
+    snils = serializers.CharField()
+    oms_policy = serializers.CharField()
+    dms_policy = serializers.CharField()
+    dms_insurer = serializers.CharField()
+    notes = serializers.CharField()
+
+
+class PatientCardOutput(serializers.Serializer):
+    """The staff card: the profile, the family it lists and the state of the consents."""
+
+    patient = PatientProfileOutput()
+    guardians = GuardianLinkOutput(source="guardian_links", many=True)
+    dependants = DependantLinkOutput(source="dependant_links", many=True)
+    consents = ConsentLineOutput(many=True)
+
+
 class DuplicateOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="short_name")

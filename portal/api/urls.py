@@ -12,4 +12,6 @@ urlpatterns = [
     ),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("patients/", views.PatientListCreateView.as_view(), name="api-patients"),
+    path("patients/search/", views.PatientSearchView.as_view(), name="api-patients-search"),
+    path("patients/<uuid:public_id>/", views.PatientCardView.as_view(), name="api-patient"),
 ]

@@ -1,5 +1,5 @@
-"""Portal API: token sign-in and the caller's tokens, the caller, and staff patient
-search/create.
+"""Portal API: token sign-in and the caller's tokens, the caller, and staff patient search,
+card and create.
 
 Views stay thin: parse with an input serializer → permission helper → one service or selector →
 output serializer. Errors become problem+json in `portal.api.exceptions`.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -26,7 +27,11 @@ from portal.api.idempotency import idempotent
 from portal.models import ApiToken, Clinic, FamilyLink, User
 from portal.request_context import client_ip
 from portal.selectors.api_tokens import api_tokens_of
-from portal.selectors.patients import patient_duplicates_for_staff, patient_search
+from portal.selectors.patients import (
+    patient_duplicates_for_staff,
+    patient_search,
+    staff_patient_card,
+)
 from portal.services.api_tokens import api_token_revoke
 from portal.services.patients import clean_patient_fields, patient_create
 from portal.throttling import PatientSearchThrottle, TokenEndpointThrottle
@@ -170,30 +175,29 @@ class MeView(APIView):
         return Response(s.MeOutput(me).data)
 
 
+SEARCH_IN_URL = _(
+    "Patient search takes its criteria in the body of POST /api/v1/patients/search/, never "
+    "in the address: addresses end up in access logs, proxies and browser history."
+)
+
+
 class PatientListCreateView(APIView):
-    """Staff: exact blind-index search (audited) and creating a profile."""
+    """Staff: creating a profile. Searching here by GET is refused (see `PatientSearchView`)."""
 
     permission_classes = [IsAuthenticated]
 
-    def get_throttles(self):
-        # Searches count per staff member, on the counter the search page uses too.
-        return [PatientSearchThrottle()] if self.request.method == "GET" else []
-
     @extend_schema(
-        operation_id="patients_search",
+        operation_id="patients_search_in_url",
         description=(
-            "Exact search by one key: `phone`, `email`, `name` with `birth_date`, or `q` (the "
-            "last four digits of the phone and the surname). Anything else is 400."
+            "Refused with 400: phones, names and birth dates must not travel in the URL. "
+            "Search with `POST /api/v1/patients/search/`."
         ),
-        parameters=[s.PatientSearchInput],
-        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403, 429)},
+        deprecated=True,
+        responses=problem_responses(400, 401, 403),
     )
     def get(self, request):
         permissions.require_capability(request.user, "patient.search")
-        data = s.PatientSearchInput(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        found = patient_search(user=request.user, **_blank_to_default(data.validated_data))
-        return Response(s.PatientOutput(found, many=True).data)
+        raise Problem(status_code=400, slug="search-in-url", detail=SEARCH_IN_URL)
 
     @extend_schema(
         operation_id="patients_create",
@@ -227,6 +231,51 @@ class PatientListCreateView(APIView):
         patient = patient_create(actor=request.user, **values)
         output = s.PatientCreateOutput(patient, context={"duplicates": duplicates})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class PatientSearchView(APIView):
+    """Staff: exact blind-index search (audited), criteria in the body."""
+
+    permission_classes = [IsAuthenticated]
+    # Searches count per staff member, on the counter the search page uses too.
+    throttle_classes = [PatientSearchThrottle]
+
+    @extend_schema(
+        operation_id="patients_search",
+        description=(
+            "Exact search by one key: `phone`, `email`, `name` with `birth_date`, or `q` (the "
+            "last four digits of the phone and the surname). Anything else is 400. A POST, so "
+            "that no search value appears in an address."
+        ),
+        request=s.PatientSearchInput,
+        responses={200: s.PatientOutput(many=True), **problem_responses(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        permissions.require_capability(request.user, "patient.search")
+        data = s.PatientSearchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = patient_search(user=request.user, **_blank_to_default(data.validated_data))
+        return _private(Response(s.PatientOutput(found, many=True).data))
+
+
+class PatientCardView(APIView):
+    """Staff: a patient's card with the family it lists; audited naming every one of them."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="patients_card",
+        responses={200: s.PatientCardOutput, **problem_responses(401, 403, 404)},
+    )
+    def get(self, request, public_id):
+        card = staff_patient_card(user=request.user, public_id=public_id, with_audit_trail=False)
+        return _private(Response(s.PatientCardOutput(card).data))
+
+
+def _private(response: Response) -> Response:
+    # Personal data: no browser or proxy keeps a copy.
+    add_never_cache_headers(response)
+    return response
 
 
 def _blank_to_default(values: dict) -> dict:

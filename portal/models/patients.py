@@ -31,6 +31,29 @@ def last4_surname_index(last4: str, last_name: str) -> str:
     return blind_index(BIDX_LAST4_SURNAME, f"{last4}|{normalize_name(last_name)}")
 
 
+def blind_indexes_of(
+    *,
+    phone: str,
+    email: str,
+    last_name: str,
+    first_name: str,
+    birth_date: datetime.date | None,
+) -> dict[str, str]:
+    """The blind-index columns of a profile with these values (already normalised)."""
+    return {
+        "phone_bidx": blind_index(BIDX_PHONE, phone) if phone else "",
+        "email_bidx": blind_index(BIDX_EMAIL, email) if email else "",
+        "name_birth_bidx": (
+            name_birth_index(last_name, first_name, birth_date)
+            if last_name and first_name and birth_date
+            else ""
+        ),
+        "last4_surname_bidx": (
+            last4_surname_index(phone_last_digits(phone), last_name) if phone and last_name else ""
+        ),
+    }
+
+
 class Patient(TimeStampedModel):
     """The one profile of a person, shared by every app.
 
@@ -118,20 +141,13 @@ class Patient(TimeStampedModel):
         return f"{self.last_name} {initials}".strip()
 
     def compute_blind_indexes(self) -> dict[str, str]:
-        return {
-            "phone_bidx": blind_index(BIDX_PHONE, self.phone) if self.phone else "",
-            "email_bidx": blind_index(BIDX_EMAIL, self.email) if self.email else "",
-            "name_birth_bidx": (
-                name_birth_index(self.last_name, self.first_name, self.birth_date)
-                if self.last_name and self.first_name and self.birth_date
-                else ""
-            ),
-            "last4_surname_bidx": (
-                last4_surname_index(phone_last_digits(self.phone), self.last_name)
-                if self.phone and self.last_name
-                else ""
-            ),
-        }
+        return blind_indexes_of(
+            phone=self.phone,
+            email=self.email,
+            last_name=self.last_name,
+            first_name=self.first_name,
+            birth_date=self.birth_date,
+        )
 
     def refresh_blind_indexes(self) -> None:
         for field, value in self.compute_blind_indexes().items():

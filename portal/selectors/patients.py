@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -126,7 +127,10 @@ def patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> Patient:
     return patient
 
 
-def _audit_card_view(user: RequestUser, patient: Patient) -> None:
+def _audit_card_view(user: RequestUser, patient: Patient, shown: Iterable[Patient] = ()) -> None:
+    """One VIEW event for the card of `patient` naming every patient it shows: the card's own
+    and those of `shown` (the family listed on it), so a read of a relative is never missing
+    from that relative's trail."""
     # A patient (or guardian) reading their own family's profile is not a staff access.
     if permissions.can_act_for_patient(user, patient):
         return
@@ -135,7 +139,7 @@ def _audit_card_view(user: RequestUser, patient: Patient) -> None:
         action=AuditAction.VIEW,
         object_type=OBJECT_TYPE,
         object_id=patient.public_id,
-        patient_ids=[patient.public_id],
+        patient_ids={patient.public_id, *(other.public_id for other in shown)},
     )
 
 
@@ -158,13 +162,16 @@ class StaffPatientCard:
     can_edit: bool
 
 
-def staff_patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> StaffPatientCard:
-    """The staff card of `public_id` (403/404 per `get_patient_for_staff`); the view is audited.
+def staff_patient_card(
+    *, user: RequestUser, public_id: uuid.UUID | str, with_audit_trail: bool = True
+) -> StaffPatientCard:
+    """The staff card of `public_id` (403/404 per `get_patient_for_staff`); the view is audited
+    as one event naming the patient and every guardian and dependant the card lists.
 
-    The card's own recent audit trail is included only for holders of `audit.view`.
+    The card's own recent audit trail is included only for holders of `audit.view` (and only
+    when `with_audit_trail`: the API card does not show it).
     """
     patient = permissions.get_patient_for_staff(user, public_id, capability="patient.view_card")
-    _audit_card_view(user, patient)
     guardian_links = list(
         FamilyLink.objects.filter(dependant=patient, guardian__anonymised_at__isnull=True)
         .select_related("guardian")
@@ -174,6 +181,12 @@ def staff_patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> Staf
         FamilyLink.objects.filter(guardian=patient, dependant__anonymised_at__isnull=True)
         .select_related("dependant")
         .order_by("pk")
+    )
+    _audit_card_view(
+        user,
+        patient,
+        shown=[link.guardian for link in guardian_links]
+        + [link.dependant for link in dependant_links],
     )
     active = {
         c.purpose: c
@@ -190,7 +203,9 @@ def staff_patient_card(*, user: RequestUser, public_id: uuid.UUID | str) -> Staf
         guardian_links=guardian_links,
         dependant_links=dependant_links,
         consents=consents,
-        recent_audit=audit_events_for_patient(user=user, patient=patient),
+        recent_audit=(
+            audit_events_for_patient(user=user, patient=patient) if with_audit_trail else []
+        ),
         can_edit=permissions.has_capability(user, "patient.update"),
     )
 

@@ -15,11 +15,19 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import models, transaction
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast
+from django.utils import timezone
 
-from portal.crypto import is_under_newest_key, rotate_token
+from portal.crypto import (
+    DecryptionError,
+    decrypt_text,
+    encrypt_text,
+    is_under_newest_key,
+    rotate_token,
+)
 from portal.fields import EncryptedFieldMixin
 from portal.models import MaintenanceCheckpoint
 
@@ -143,3 +151,117 @@ def _rotate_rows(
             result.rows_rotated += 1
             changed.append(stand_in)
     return changed
+
+
+def encryption_rotate_sessions(
+    *, session_model: type[models.Model] | None = None, batch_size: int = 500
+) -> int:
+    """Write every live database session again, encrypted under the newest key; returns how
+    many. Expired sessions are deleted instead (nothing will read them again).
+
+    Sessions are encrypted by `portal.sessions.EncryptedJSONSerializer`, which also reads the
+    plain JSON of sessions written before it, so this both rotates keys and encrypts legacy
+    rows. A session no configured key decrypts decodes as empty and is written back empty:
+    its user is signed out, as they would be on their next request. `session_model` is the
+    migration's historical model; by default Django's own.
+    """
+    if session_model is None:
+        from django.contrib.sessions.models import Session
+
+        session_model = Session
+    manager = session_model._base_manager
+    now = timezone.now()
+    manager.filter(expire_date__lte=now).delete()
+    store = SessionStore()
+    written = 0
+    position = ""
+    while True:
+        with transaction.atomic():
+            rows = list(
+                manager.filter(session_key__gt=position, expire_date__gt=now)
+                .order_by("session_key")
+                .values_list("session_key", "session_data")[:batch_size]
+            )
+            if not rows:
+                break
+            for key, data in rows:
+                manager.filter(session_key=key).update(
+                    session_data=store.encode(store.decode(data))
+                )
+            written += len(rows)
+            position = rows[-1][0]
+    return written
+
+
+def encryption_encrypt_plaintext(
+    *, model: type[models.Model], field_names: Sequence[str], batch_size: int = 500
+) -> int:
+    """Encrypt the values of `field_names` still stored as plaintext; returns how many.
+
+    For data migrations that turn a plain column into an encrypted one (`model` is then the
+    migration's historical model). A value that already decrypts is left alone, so a re-run
+    changes nothing.
+    """
+
+    def encrypt(value: str) -> str:
+        try:
+            decrypt_text(value)
+        except DecryptionError:
+            return encrypt_text(value)
+        return value
+
+    return _rewrite_raw_values(model, field_names, encrypt, batch_size)
+
+
+def encryption_decrypt_to_plaintext(
+    *, model: type[models.Model], field_names: Sequence[str], batch_size: int = 500
+) -> int:
+    """The reverse of `encryption_encrypt_plaintext`, for reversing such a migration."""
+
+    def decrypt(value: str) -> str:
+        try:
+            return decrypt_text(value)
+        except DecryptionError:
+            return value
+
+    return _rewrite_raw_values(model, field_names, decrypt, batch_size)
+
+
+def _rewrite_raw_values(
+    model: type[models.Model],
+    field_names: Sequence[str],
+    transform: Callable[[str], str],
+    batch_size: int,
+) -> int:
+    """Apply `transform` to the stored text of non-empty values, in primary-key batches."""
+    concrete = {f.name: f for f in model._meta.concrete_fields}
+    fields = [concrete[name] for name in field_names]
+    raw = {f"raw_{f.attname}": Cast(f.attname, output_field=TextField()) for f in fields}
+    manager = model._base_manager
+    pk_name = model._meta.pk.attname
+    position: Any = None
+    changed_values = 0
+    while True:
+        with transaction.atomic():
+            qs = manager.order_by("pk")
+            if position is not None:
+                qs = qs.filter(pk__gt=position)
+            rows = list(qs.annotate(**raw).values_list(pk_name, *raw)[:batch_size])
+            if not rows:
+                break
+            changed = []
+            for pk, *values in rows:
+                stand_in = model(pk=pk)
+                needs_write = False
+                for f, value in zip(fields, values, strict=True):
+                    new = transform(value) if value else value
+                    needs_write = needs_write or new != value
+                    changed_values += new != value
+                    # Every listed field is written; unchanged ones get their own text back.
+                    setattr(stand_in, f.attname, Value(new, output_field=TextField()))
+                if needs_write:
+                    changed.append(stand_in)
+            if changed:
+                manager.bulk_update(changed, [f.attname for f in fields])
+            position = rows[-1][0]
+    return changed_values

@@ -18,7 +18,7 @@ from portal.choices import AuditAction, IdDocumentType, Sex
 from portal.crypto import blind_index
 from portal.models import Clinic, Patient, User
 from portal.models.patients import BIDX_EMAIL, BIDX_PHONE, name_birth_index
-from portal.normalize import normalize_email, normalize_phone
+from portal.normalize import clean_name, normalize_email, normalize_phone
 from portal.services.audit import audit_record
 from portal.types import Actor
 from portal.validators import validate_birth_date, validate_oms_policy, validate_snils
@@ -132,7 +132,11 @@ def _clean_one(name: str, value: Any) -> Any:
     if name == "oms_policy":
         return validate_oms_policy(value)
     if name in ("last_name", "first_name", "middle_name"):
-        return " ".join(str(value).split())
+        # Invisible characters go: they would make a name that looks the same another one.
+        cleaned_name = clean_name(str(value))
+        if not cleaned_name and name != "middle_name":
+            raise ValidationError(_("This field is required."), code="required")
+        return cleaned_name
     return value
 
 

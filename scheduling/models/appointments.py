@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import EncryptedCharField
 from portal.models import Clinic, Patient
 from scheduling.choices import (
     AppointmentChannel,
@@ -59,7 +60,8 @@ class Appointment(models.Model):
     quota_channel = models.CharField(max_length=10, choices=QuotaChannel.choices, blank=True)
     price = models.DecimalField(_("price, ₽"), max_digits=10, decimal_places=2)
     reschedule_count = models.PositiveSmallIntegerField(default=0)
-    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+    # Free text typed by patients and staff ("ill", "in hospital"): encrypted like the profile.
+    cancel_reason = EncryptedCharField(_("cancellation reason"), max_length=300, blank=True)
     late_cancel = models.BooleanField(_("late cancellation"), default=False)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -106,7 +108,7 @@ class AppointmentEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     occurred_at = models.DateTimeField()
-    reason = models.CharField(max_length=300, blank=True)
+    reason = EncryptedCharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -164,7 +166,7 @@ class RollbackRecord(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField(max_length=300, blank=True)
+    reason = EncryptedCharField(max_length=300, blank=True)
     occurred_at = models.DateTimeField(db_index=True)
 
     class Meta:

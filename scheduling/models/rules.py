@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import EncryptedCharField
 from portal.models import Clinic
 from portal.models.base import TimeStampedModel
 from scheduling.choices import BookingMode, ExceptionKind, QuotaChannel
@@ -139,7 +140,8 @@ class ScheduleException(TimeStampedModel):
     end_time = models.TimeField(_("ends"), null=True, blank=True)
     slot_step_minutes = models.PositiveSmallIntegerField(_("slot step, minutes"), default=30)
     room = models.ForeignKey(Room, on_delete=models.SET_NULL, null=True, blank=True)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    # Staff write why a doctor is away ("sick leave"): personal data, encrypted.
+    note = EncryptedCharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["date_from"]
@@ -175,7 +177,7 @@ class Substitution(TimeStampedModel):
     date = models.DateField(_("date"))
     absent_doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
     substitute = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = EncryptedCharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["date"]

@@ -164,9 +164,11 @@ ROUTES: dict[str, Access] = {
     "api/v1/me/": ANY_SIGNED_IN,
     "api/v1/patients/": Access(
         capability("patient.search").allowed,
-        "patient.search; POST patient.create",
+        "patient.search (a GET is a 400: search by POST to search/); POST patient.create",
         post=capability("patient.create").allowed,
     ),
+    "api/v1/patients/search/": capability("patient.search"),
+    "api/v1/patients/<uuid:public_id>/": capability("patient.view_card"),
     "api/v1/clinics/": PUBLIC,
     "api/v1/specialties/": PUBLIC,
     "api/v1/services/": PUBLIC,

@@ -16,6 +16,7 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 PHONE = {"phone": "+79145551234"}
+SEARCH = "/api/v1/patients/search/"
 
 
 @pytest.fixture
@@ -112,11 +113,11 @@ def test_patient_searches_count_per_staff_member_across_the_api_and_the_page(
     rates(patient_search="3/minute")
     api = api_as(registrar_a)
     page = client_for(registrar_a)
-    assert api.get("/api/v1/patients/", PHONE).status_code == 200
+    assert api.post(SEARCH, PHONE, format="json").status_code == 200
     assert page.post("/staff/patients/", {"q": PHONE["phone"]}).status_code == 200
-    assert api.get("/api/v1/patients/", PHONE).status_code == 200
+    assert api.post(SEARCH, PHONE, format="json").status_code == 200
     # The fourth search, on either side, is refused and reads nothing.
-    refused = api.get("/api/v1/patients/", PHONE)
+    refused = api.post(SEARCH, PHONE, format="json")
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     page_refused = page.post("/staff/patients/", {"q": PHONE["phone"]})
     assert page_refused.status_code == 429 and int(page_refused["Retry-After"]) >= 1
@@ -124,7 +125,7 @@ def test_patient_searches_count_per_staff_member_across_the_api_and_the_page(
     assert b"Too many searches in a short time" in page_refused.content
     assert PHONE["phone"].encode() in page_refused.content  # the typed query is kept
     # A colleague has a count of their own.
-    assert api_as(registrar_b).get("/api/v1/patients/", PHONE).status_code == 200
+    assert api_as(registrar_b).post(SEARCH, PHONE, format="json").status_code == 200
 
 
 def test_the_htmx_search_partial_answers_429_with_its_message(rates, registrar_a):

@@ -2,15 +2,25 @@
 
 Put the new key first in FIELD_ENCRYPTION_KEYS (old ones after it), run this, then drop the old
 keys. Re-runs resume from per-model checkpoints and skip values already under the newest key.
+Database sessions (encrypted with the same keys) are written again at the end.
 """
 
+from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from portal.services.encryption import (
     encrypted_models,
     encryption_rotate_model,
+    encryption_rotate_sessions,
     rotation_start,
+)
+
+# Session engines that keep sessions in `django_session`; cache sessions expire on their own.
+DATABASE_SESSION_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
 )
 
 
@@ -75,6 +85,13 @@ class Command(BaseCommand):
                 + f", {verb} {result.values_rotated} values in {result.rows_rotated} rows."
             )
             failures.extend((result.label, name, pk) for name, pk in result.failed)
+        if (
+            not dry_run
+            and apps.is_installed("django.contrib.sessions")
+            and settings.SESSION_ENGINE in DATABASE_SESSION_ENGINES
+        ):
+            sessions = encryption_rotate_sessions(batch_size=batch_size)
+            self.stdout.write(f"sessions: re-encrypted {sessions} live sessions.")
         if failures:
             shown = "; ".join(f"{label}.{name} pk={pk}" for label, name, pk in failures[:20])
             raise CommandError(

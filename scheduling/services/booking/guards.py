@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
 from portal.models import Clinic, Patient
@@ -14,7 +16,10 @@ from scheduling.errors import InvalidInput, InvalidTransition, NotAllowed, Outsi
 from scheduling.models import Appointment
 from scheduling.selectors.availability import LATEST_DATE
 
+# Of the plaintext: the column holds its encrypted token, which is longer.
 MAX_REASON_LENGTH = 300
+# C0 controls but tab and newlines, and DEL: invisible in every place a reason is shown.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_may_act_for(actor: Any, patient: Patient) -> None:
@@ -36,6 +41,8 @@ def clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_LENGTH:
         raise InvalidInput(code="reason_too_long", max_length=MAX_REASON_LENGTH)
+    if _CONTROL_CHARS.search(reason):
+        raise InvalidInput(_("Remove control characters."), code="reason_control_characters")
     return reason
 
 

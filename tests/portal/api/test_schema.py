@@ -20,6 +20,8 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/auth/tokens/{public_id}/",
         "/api/v1/me/",
         "/api/v1/patients/",
+        "/api/v1/patients/search/",
+        "/api/v1/patients/{public_id}/",
         "/api/v1/slots/",
         "/api/v1/holds/",
         "/api/v1/appointments/",
@@ -27,6 +29,9 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
         "/api/v1/calendar-feed/",
     ]:
         assert path in paths, path
+    # Patient search has no query parameters: its criteria go in the body.
+    assert "parameters" not in paths["/api/v1/patients/"]["get"]
+    assert "requestBody" in paths["/api/v1/patients/search/"]["post"]
     problem = paths["/api/v1/appointments/"]["post"]["responses"]["409"]["content"]
     assert "application/problem+json" in problem
     token = paths["/api/v1/auth/token/"]

@@ -11,12 +11,19 @@ from django.test import override_settings
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 from portal.crypto import is_under_newest_key
-from portal.models import FamilyLink, MaintenanceCheckpoint, Patient, User
+from portal.models import FamilyLink, IdempotencyRecord, MaintenanceCheckpoint, Patient, User
 from portal.selectors.patients import patient_search
 from portal.services.encryption import (
     checkpoint_name,
     encrypted_models,
     encryption_rotate_model,
+)
+from scheduling.models import (
+    Appointment,
+    AppointmentEvent,
+    RollbackRecord,
+    ScheduleException,
+    Substitution,
 )
 from tests.factories import PatientFactory
 
@@ -43,6 +50,14 @@ def test_it_discovers_every_model_with_encrypted_fields():
     assert found[User] == {"display_name"}
     assert found[FamilyLink] == {"basis_document"}
     assert {"to_address", "context", "subject", "body"} <= found[OutboxMessage]
+    # Stored answers of idempotent POSTs (a created patient's profile).
+    assert found[IdempotencyRecord] == {"response_body"}
+    # Free text of the booking engine: reasons and schedule notes.
+    assert found[Appointment] == {"cancel_reason"}
+    assert found[AppointmentEvent] == {"reason"}
+    assert found[RollbackRecord] == {"reason"}
+    assert found[ScheduleException] == {"note"}
+    assert found[Substitution] == {"note"}
 
 
 def test_after_rotation_the_old_key_can_go_and_the_patient_is_still_found_by_phone(

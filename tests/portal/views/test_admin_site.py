@@ -65,3 +65,57 @@ def test_patients_and_anonymous_are_sent_to_the_admin_login(as_user, patient, cl
         response = visitor.get("/admin/")
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_history_names_a_login_by_its_public_id_not_its_name(
+    as_user, network_admin, registrar_a
+):
+    from django.contrib.admin.models import LogEntry
+
+    client = as_user(network_admin)
+    url = f"/admin/portal/user/{registrar_a.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields if name != "password"}
+    data.update(
+        {
+            "display_name": "Агафья Регистраторова",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    registrar_a.refresh_from_db()
+    assert registrar_a.display_name == "Агафья Регистраторова"
+    entry = LogEntry.objects.get(object_id=str(registrar_a.pk))
+    assert entry.object_repr == str(registrar_a.public_id)
+    assert "Агафья" not in entry.change_message
+
+
+def test_adding_and_deleting_a_login_leave_no_name_in_the_history(as_user, network_admin):
+    from django.contrib.admin.models import LogEntry
+
+    from portal.models import User
+
+    client = as_user(network_admin)
+    password = "Kx8#mPq2vL9z-Medfront"
+    added = client.post(
+        "/admin/portal/user/add/",
+        {
+            "email": "agafya@example.test",
+            "password1": password,
+            "password2": password,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert added.status_code == 302
+    user = User.objects.get(email="agafya@example.test")
+    User.objects.filter(pk=user.pk).update(display_name="Агафья Регистраторова")
+    deleted = client.post(f"/admin/portal/user/{user.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    entries = LogEntry.objects.filter(object_id=str(user.pk))
+    assert entries.count() == 2
+    assert {e.object_repr for e in entries} == {str(user.public_id)}

@@ -6,7 +6,7 @@ from django.utils import translation
 
 from portal.choices import AuditAction
 from portal.models import AuditEvent, Patient
-from tests.factories import PatientFactory
+from tests.factories import FamilyLinkFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,13 @@ def test_the_search_page_is_keyboard_first(as_user, registrar_a):
     assert not AuditEvent.objects.exists()  # opening the page searches nothing
 
 
+def test_a_search_typed_into_the_address_is_not_run(as_user, registrar_a, petrov):
+    response = as_user(registrar_a).get(SEARCH, {"q": petrov.phone})
+    assert response.status_code == 200
+    assert card_url(petrov) not in response.content.decode()
+    assert not AuditEvent.objects.exists()
+
+
 @pytest.mark.parametrize(
     "query",
     ["8 914 555-12-34", "1234 Петров", "Петров 1234"],
@@ -211,6 +218,19 @@ def test_the_card_shows_the_profile_formatted_and_is_audited(
     assert "Recent access" not in html  # registrars do not see the card's audit
     event = AuditEvent.objects.get()
     assert (event.action, event.object_id) == (AuditAction.VIEW, str(patient.public_id))
+    # The card lists the dependant: the read is in the dependant's trail too.
+    assert sorted(event.patient_ids) == sorted([str(patient.public_id), str(dependant.public_id)])
+
+
+def test_a_dependants_card_audits_the_guardians_it_lists(as_user, registrar_a, patient, dependant):
+    second = FamilyLinkFactory(dependant=dependant).guardian
+    html = as_user(registrar_a).get(card_url(dependant)).content.decode()
+    assert card_url(patient) in html and card_url(second) in html
+    event = AuditEvent.objects.get()
+    assert event.object_id == str(dependant.public_id)
+    assert sorted(event.patient_ids) == sorted(
+        str(p.public_id) for p in (dependant, patient, second)
+    )
 
 
 def test_network_admins_see_the_cards_recent_audit(as_user, network_admin, registrar_a, patient):

@@ -248,6 +248,9 @@ def test_cancelling_frees_the_slot_and_flags_late_cancellations(
     cancelled = appointment_cancel(appointment=appointment, actor=patient.user, reason="Заболел")
     assert cancelled.status == S.CANCELLED
     assert cancelled.cancel_reason == "Заболел"
+    stored = Appointment.objects.get(pk=appointment.pk)
+    assert stored.cancel_reason == "Заболел"
+    assert stored.events.get(kind="cancelled").reason == "Заболел"
     assert cancelled.late_cancel is False
     assert not Occupancy.objects.exists()
     assert QuotaCounter.objects.get().used == 0
@@ -255,6 +258,17 @@ def test_cancelling_frees_the_slot_and_flags_late_cancellations(
     clock.advance(hours=20)  # now 4 hours before the visit, under the 24-hour threshold
     assert appointment_cancel(appointment=again, actor=other_patient.user).late_cancel is True
     assert OutboxMessage.objects.filter(event="appointment.cancelled").count() == 4
+
+
+def test_the_longest_reason_is_kept_whole_though_its_token_is_longer(
+    clock, doctor, service, patient, tue9
+):
+    appointment = book(patient, doctor, service, tue9)
+    reason = "Ж" * 300
+    appointment_cancel(appointment=appointment, actor=patient.user, reason=reason)
+    stored = Appointment.objects.get(pk=appointment.pk)
+    assert stored.cancel_reason == reason
+    assert stored.events.get(kind="cancelled").reason == reason
 
 
 def test_cancel_refuses_strangers_finished_visits_and_long_reasons(
@@ -265,6 +279,9 @@ def test_cancel_refuses_strangers_finished_visits_and_long_reasons(
         appointment_cancel(appointment=appointment, actor=other_patient.user)
     with pytest.raises(InvalidInput):
         appointment_cancel(appointment=appointment, actor=patient.user, reason="x" * 301)
+    with pytest.raises(InvalidInput) as err:
+        appointment_cancel(appointment=appointment, actor=patient.user, reason="ill\x00")
+    assert err.value.code == "reason_control_characters"
     clock.advance(days=2)
     with pytest.raises(InvalidTransition):
         appointment_cancel(appointment=appointment, actor=registrar_a)

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_audit_seal_key_id'),
+        ('portal', '0008_reindex_look_alike_names'),
     ]
 
     operations = [
