@@ -7,7 +7,7 @@ from scheduling.errors import HoldInvalid, InvalidInput, NotAllowed, SlotTaken
 from scheduling.models import Appointment, Hold, Occupancy
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
-from scheduling.services.holds import hold_create, hold_release, holds_purge_expired
+from scheduling.services.holds import hold_claim, hold_create, hold_release, holds_purge_expired
 from tests.scheduling.conftest import local
 
 
@@ -182,3 +182,21 @@ def test_a_hold_without_a_signed_in_actor_belongs_to_nobody(clock, doctor, servi
     assert tue9 + datetime.timedelta(hours=1) not in free
     hold_release(hold=anonymous, actor=patient.user)
     assert list(Hold.objects.all()) == [mine]
+
+
+def test_a_hold_made_before_sign_in_is_claimed_once(
+    clock, doctor, service, patient, other_patient, tue9
+):
+    """The browser's anonymous hold becomes the signed-in patient's; then nobody else's."""
+    anonymous = hold_create(
+        doctor=doctor, service=service, start=tue9, channel="online", actor=AnonymousUser()
+    )
+    claimed = hold_claim(hold=anonymous, actor=patient.user)
+    assert claimed.created_by == patient.user
+    assert Hold.objects.get(pk=anonymous.pk).created_by == patient.user
+    # Claiming again by the owner changes nothing; by anyone else is refused.
+    assert hold_claim(hold=claimed, actor=patient.user).created_by == patient.user
+    with pytest.raises(HoldInvalid) as err:
+        hold_claim(hold=Hold.objects.get(pk=anonymous.pk), actor=other_patient.user)
+    assert err.value.code == "not_your_hold"
+    assert Hold.objects.get(pk=anonymous.pk).created_by == patient.user
