@@ -2,6 +2,7 @@
 appointment goes through `scheduling.services.booking` so it leaves its trail."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from scheduling import models
 
@@ -22,10 +23,14 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(models.Doctor)
 class DoctorAdmin(admin.ModelAdmin):
-    list_display = ("full_name", "registry_id", "is_active")
+    list_display = ("name_column", "registry_id", "is_active")
     search_fields = ("last_name", "first_name")
     filter_horizontal = ("specialties", "clinics", "services")
     raw_id_fields = ("user",)
+
+    @admin.display(description=_("Doctor's name"), ordering="last_name")
+    def name_column(self, doctor: models.Doctor) -> str:
+        return doctor.full_name
 
 
 admin.site.register(models.EquipmentType)
@@ -44,14 +49,28 @@ class ScheduleRuleAdmin(admin.ModelAdmin):
     raw_id_fields = ("doctor", "room")
 
 
-@admin.register(models.ScheduleException, models.Substitution)
-class ScheduleChangeAdmin(admin.ModelAdmin):
+@admin.register(models.ScheduleException)
+class ScheduleExceptionAdmin(admin.ModelAdmin):
+    list_display = ("doctor", "kind", "date_from", "date_to", "clinic")
+    list_filter = ("clinic", "kind")
+
+
+@admin.register(models.Substitution)
+class SubstitutionAdmin(admin.ModelAdmin):
+    list_display = ("date", "clinic", "absent_doctor", "substitute")
     list_filter = ("clinic",)
 
 
-@admin.register(models.BookingPolicy, models.Quota)
-class PolicyAdmin(admin.ModelAdmin):
-    list_filter = ("clinic",)
+@admin.register(models.BookingPolicy)
+class BookingPolicyAdmin(admin.ModelAdmin):
+    list_display = ("clinic", "mode", "min_notice_minutes", "horizon_days")
+    list_filter = ("clinic", "mode")
+
+
+@admin.register(models.Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    list_display = ("clinic", "channel", "doctor", "service", "limit")
+    list_filter = ("clinic", "channel")
 
 
 @admin.register(models.Appointment)
