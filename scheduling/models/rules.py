@@ -97,16 +97,29 @@ class ScheduleRule(TimeStampedModel):
     )
     start_time = models.TimeField(_("starts"))
     end_time = models.TimeField(_("ends"))
-    breaks = models.JSONField(_("breaks"), default=list, blank=True, validators=[_validate_breaks])
+    breaks = models.JSONField(
+        _("breaks"),
+        default=list,
+        blank=True,
+        validators=[_validate_breaks],
+        help_text=_('Pairs of start and end times, e.g. [["12:00", "12:30"]].'),
+    )
     slot_step_minutes = models.PositiveSmallIntegerField(
         _("slot step, minutes"), default=30, validators=[MinValueValidator(5)]
     )
     buffer_minutes = models.PositiveSmallIntegerField(_("buffer after a visit"), default=0)
     room = models.ForeignKey(
-        Room, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("room")
+        Room,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("room"),
+        help_text=_("The doctor's own room, for visits that need no special room."),
     )
     valid_from = models.DateField(_("valid from"))
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty: no end date.")
+    )
 
     class Meta:
         ordering = ["doctor", "weekday", "start_time"]
@@ -143,12 +156,19 @@ class ScheduleException(TimeStampedModel):
         Doctor, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("doctor")
     )
     clinic = models.ForeignKey(
-        Clinic, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("clinic")
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("clinic"),
+        help_text=_("Empty: an absence in every clinic. Extra hours need a clinic."),
     )
     kind = models.CharField(_("kind"), max_length=12, choices=ExceptionKind.choices)
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
-    start_time = models.TimeField(_("starts"), null=True, blank=True)
+    start_time = models.TimeField(
+        _("starts"), null=True, blank=True, help_text=_("Empty: the whole day.")
+    )
     end_time = models.TimeField(_("ends"), null=True, blank=True)
     slot_step_minutes = models.PositiveSmallIntegerField(_("slot step, minutes"), default=30)
     room = models.ForeignKey(
@@ -225,15 +245,28 @@ class Quota(TimeStampedModel):
         Clinic, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("clinic")
     )
     doctor = models.ForeignKey(
-        Doctor, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("doctor")
+        Doctor,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("doctor"),
+        help_text=_("Empty: any doctor."),
     )
     service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("service")
+        Service,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("service"),
+        help_text=_("Empty: any service."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=QuotaChannel.choices)
     limit = models.PositiveIntegerField(_("bookings a day"))
     release_before_hours = models.PositiveIntegerField(
-        _("released hours before the slot"), null=True, blank=True
+        _("released hours before the slot"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the limit holds until the slot itself."),
     )
 
     class Meta:
