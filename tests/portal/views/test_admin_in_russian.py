@@ -1,5 +1,6 @@
 """The admin speaks Russian: every registered model's list and add pages render with Russian
-column and field labels (no raw field names), and schedule rules show weekdays by name."""
+column and field labels (no raw field names), counts decline by number ("5 клиник"), and
+schedule rules show weekdays by name."""
 
 import datetime
 import re
@@ -10,10 +11,11 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.choices import ConsentPurpose
-from portal.models import ConsentDocument
+from portal.models import Clinic, ConsentDocument
+from portal.templatetags.admin_counts import admin_result_count
 from scheduling.choices import AppointmentChannel, ExceptionKind, QuotaChannel
 from scheduling.models import BookingPolicy, Quota, ScheduleException, Substitution
 from scheduling.services.booking import appointment_book
@@ -60,6 +62,7 @@ RESULT_LIST = re.compile(r'<table id="result_list">(.*?)</table>', re.S)
 COLUMN_HEADER = re.compile(r'<th scope="col"[^>]*>(.*?)</th>', re.S)
 INLINE_COLUMN_HEADER = re.compile(r'<th class="column-[^"]*"[^>]*>(.*?)</th>', re.S)
 FIELD_LABEL = re.compile(r"<label[^>]*>(.*?)</label>", re.S)
+PAGINATOR = re.compile(r'<p class="paginator">(.*?)</p>', re.S)
 WEEKDAY_CELL = re.compile(r'<td class="field-weekday">(.*?)</td>', re.S)
 TAG = re.compile(r"<[^>]+>")
 
@@ -169,11 +172,31 @@ def test_the_add_page_has_russian_field_labels(superuser, label):
         assert_russian(texts(INLINE_COLUMN_HEADER, html), f"the inlines of the add page of {label}")
 
 
+@pytest.mark.parametrize("label", REGISTERED)
+def test_every_list_words_its_count_in_the_plural_its_number_takes(label):
+    assert admin.site.get_model_admin(apps.get_model(label)).count_phrase
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [(1, "1 клиника"), (3, "3 клиники"), (5, "5 клиник"), (11, "11 клиник"), (21, "21 клиника")],
+)
+def test_a_count_declines_by_its_number(count, words):
+    class ChangeList:
+        model_admin = admin.site.get_model_admin(Clinic)
+        opts = Clinic._meta
+        result_count = count
+
+    with translation.override("ru"):
+        assert admin_result_count(ChangeList()) == words
+
+
 def test_schedule_rules_are_listed_with_weekdays_by_name(superuser, clinic_a):
     make_weekly_schedule(DoctorFactory(clinics=[clinic_a]), clinic_a)
     response = client_for(superuser).get(admin_url("scheduling.ScheduleRule", "changelist"))
     html = response.content.decode()
     assert texts(WEEKDAY_CELL, html) == WEEKDAYS_RU
+    assert texts(PAGINATOR, html) == ["7 правил расписания"]
     # The weekday filter offers the days by name too.
     for day in WEEKDAYS_RU:
         assert f"?weekday__exact={WEEKDAYS_RU.index(day)}" in html
@@ -192,3 +215,16 @@ def test_a_network_admin_sees_the_same_russian_labels(network_admin, rows_of_eve
     assert response.status_code == 200
     html = response.content.decode()
     assert_russian(column_headers_of_the_list(html), f"the list of {label}")
+
+
+@pytest.mark.parametrize("label", ["auth.Group", "account.EmailAddress", "mfa.Authenticator"])
+def test_the_lists_of_libraries_models_still_open_with_their_own_count(superuser, label):
+    model = apps.get_model(label)
+    assert admin.site.is_registered(model)
+    response = client_for(superuser).get(admin_url(label, "changelist"))
+    assert response.status_code == 200
+    count, _, name = texts(PAGINATOR, response.content.decode())[0].partition(" ")
+    with translation.override("ru"):
+        names = {str(model._meta.verbose_name), str(model._meta.verbose_name_plural)}
+    assert count.isdigit()
+    assert name in names
