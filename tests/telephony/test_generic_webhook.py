@@ -8,8 +8,8 @@ import time
 import pytest
 from django.db import connection
 
-from portal.models.patients import BIDX_PHONE
 from portal.crypto import blind_index
+from portal.models.patients import BIDX_PHONE
 from telephony.models import Call, CallbackRequest, CallEventRecord
 from telephony.providers import generic
 from tests.factories import PatientFactory
