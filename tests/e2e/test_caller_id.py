@@ -34,7 +34,7 @@ def send_event(live_server, account, payload) -> int:
     """POST the event as a telephony provider would: over HTTP, signed."""
     body = json.dumps(payload).encode()
     stamp = str(int(time.time()))
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the live server's http address
         f"{live_server.url}/telephony/generic/{account.public_id}/events/",
         data=body,
         method="POST",
