@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.fields import EncryptedCharField, EncryptedJSONField
-from portal.models import Clinic, Patient
+from portal.models import Clinic, Patient, User
 from portal.models.base import TimeStampedModel
 from telephony.choices import CallDirection, CallState, Provider
 
@@ -52,7 +52,7 @@ class TelephonyLine(TimeStampedModel):
     name = models.CharField(_("name"), max_length=120)
     # As the provider sends it: E.164 digits for numbers (with or without "+"), or a line id.
     number = models.CharField(_("number or line id"), max_length=40)
-    answerers = models.ManyToManyField(
+    answerers: models.ManyToManyField[User, LineAnswerer] = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="LineAnswerer",
         related_name="+",
