@@ -101,3 +101,33 @@ def test_a_new_caller_is_registered_with_the_number_filled_in(
     assert "79145550000" not in page.url
     assert page.locator("input[name=phone]").input_value() == "+79145550000"
     screenshot(page, "caller-id-new-caller")
+
+
+def test_the_calls_page_lists_who_to_ring_back_and_closes_a_callback(
+    page, live_server, account, registrar_a
+):
+    now = int(time.time())
+    for index, (caller, states) in enumerate(
+        [("+79145550001", ["ringing", "ended"]), ("+79145550002", ["ringing", "answered", "ended"])]
+    ):
+        for offset, state in enumerate(states):
+            event = {
+                "event_id": f"e-{index}-{state}",
+                "call_id": f"c-{index}",
+                "state": state,
+                "from": caller,
+                "to": "+73952000000",
+                "extension": "101",
+                "time": now - 60 + index * 20 + offset * 7,
+            }
+            assert send_event(live_server, account, event) == 200
+    open_calls_page(page, live_server, registrar_a)
+    assert page.locator("table").count() == 2
+    assert "+7 914 555-00-01" in page.locator("section", has_text="Перезвонить").inner_text()
+    screenshot(page, "calls-page-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "calls-page-390")
+    page.get_by_role("button", name="Готово").click()
+    page.wait_for_selector("text=Перезванивать некому.")
