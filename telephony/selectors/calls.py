@@ -24,7 +24,7 @@ from portal.normalize import format_phone
 from portal.selectors.patients import patients_with_phone_index
 from portal.services.audit import audit_record
 from scheduling.selectors.appointments import appointment_list
-from telephony.choices import ACTIVE_STATES
+from telephony.choices import ACTIVE_STATES, CallDirection
 from telephony.models import Call, CallbackRequest, LineAnswerer
 from telephony.permissions import callbacks_visible_to, calls_visible_to, require_answerer
 
@@ -66,7 +66,12 @@ def active_calls_for(user: Any, *, now: datetime.datetime, limit: int = 3) -> li
     line_has_answerers = Exists(LineAnswerer.objects.filter(line=OuterRef("line")))
     calls = list(
         calls_visible_to(user)
-        .filter(state__in=ACTIVE_STATES, started_at__gte=oldest, line__is_active=True)
+        .filter(
+            state__in=ACTIVE_STATES,
+            direction=CallDirection.INBOUND,
+            started_at__gte=oldest,
+            line__is_active=True,
+        )
         .filter(
             Q(answered_by=user)
             | (Q(answered_by__isnull=True) & (answers_line | ~line_has_answerers))

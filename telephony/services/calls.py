@@ -20,7 +20,7 @@ from django.utils import timezone
 from portal.models import User
 from portal.normalize import normalize_phone
 from portal.selectors.patients import patients_with_phone_index, phone_blind_index
-from telephony.choices import CallState
+from telephony.choices import CallDirection, CallState
 from telephony.models import (
     Call,
     CallbackRequest,
@@ -133,8 +133,9 @@ def line_for(account: TelephonyAccount, number: str) -> TelephonyLine | None:
 
 
 def _new_call(account: TelephonyAccount, event: CallEvent) -> Call | None:
-    if event.state == CallState.ANSWERED:
-        # An answer of a call whose ring we never saw: nothing to time it against.
+    if event.state == CallState.ANSWERED or event.direction == CallDirection.OUTBOUND:
+        # An answer of a call whose ring we never saw has nothing to time it against; outgoing
+        # calls are not kept (the caller panel and the answer-time KPI are about incoming ones).
         return None
     line = line_for(account, event.to_number)
     if line is None:
@@ -224,7 +225,7 @@ def _answerer(line: TelephonyLine, extension: str) -> User | None:
 
 def _end(call: Call, *, at: datetime.datetime) -> None:
     call.ended_at = max(at, call.answered_at or call.started_at)
-    call.missed = call.answered_at is None and call.direction == "in"
+    call.missed = call.answered_at is None and call.direction == CallDirection.INBOUND
     call.state = CallState.ENDED
     if call.missed and call.from_bidx:
         _callback_for(call)

@@ -149,3 +149,9 @@ def test_only_post_reaches_the_generic_webhook(webhook_client, generic_account):
         ).status_code
         == 405
     )
+
+
+def test_outgoing_calls_are_not_kept(webhook_client, generic_account, line_a):
+    event = generic_event("out-1", "ringing", direction="out")
+    assert post_generic(webhook_client, generic_account, event).status_code == 200
+    assert not Call.objects.exists()
