@@ -158,3 +158,43 @@ def run(port: int, state: CallerIdState, results: dict, *, samples: int = SAMPLE
     results["caller_id_p95_ms"] = summary.get("p95_ms")
     connection.close()
     return summary
+
+
+def main() -> int:
+    """`python -m bench.caller_id`: the caller-ID figure alone, against gunicorn served as
+    `make bench` serves it, on a throw-away database (default `medfront_bench_caller_id`)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from bench import run as bench_run
+
+    env = dict(os.environ)
+    env.setdefault(
+        "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/medfront_bench_caller_id"
+    )
+    cfg = bench_run.Config(env)
+    samples = max(20, min(int(env.get("BENCH_CALLER_ID_SAMPLES", str(SAMPLES))), 2000))
+    results: dict = {}
+    with bench_run.seeded_network(cfg) as state:
+        telephony = seed(state.network)
+        handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
+        os.close(handle)
+        # The environment `seeded_network` set up: the same throw-away keys as the seeding.
+        server = bench_run.Server(cfg, dict(os.environ), Path(log_name))
+        try:
+            server.wait_ready()
+            summary = run(server.port, telephony, results, samples=samples)
+        finally:
+            server.stop()
+            Path(log_name).unlink(missing_ok=True)
+    print(f"== bench.caller_id, {samples} calls, {cfg.workers} gunicorn workers")
+    for key in ("cards_shown", "requests", "status_4xx", "status_5xx", "p50_ms", "p95_ms"):
+        print(f"   {key:14s} {summary.get(key)}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
