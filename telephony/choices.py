@@ -19,7 +19,3 @@ class CallState(models.TextChoices):
     RINGING = "ringing", _("Ringing")
     ANSWERED = "answered", _("Answered")
     ENDED = "ended", _("Ended")
-
-
-# States in which a call is on someone's caller panel.
-ACTIVE_STATES = (CallState.RINGING, CallState.ANSWERED)

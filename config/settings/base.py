@@ -78,10 +78,10 @@ INSTALLED_APPS = [
     "portal",
     "notifications",
     "scheduling",
+    # Caller ID and call KPIs: reads portal and scheduling; no app imports it.
+    "telephony",
     "crm",
     "analytics",
-    # Caller ID and call KPIs: reads portal and scheduling; nothing imports it.
-    "telephony",
 ]
 
 MIDDLEWARE = [

@@ -24,12 +24,14 @@ from portal.normalize import format_phone
 from portal.selectors.patients import patients_with_phone_index
 from portal.services.audit import audit_record
 from scheduling.selectors.appointments import appointment_list
-from telephony.choices import ACTIVE_STATES, CallDirection
+from telephony.choices import CallDirection, CallState
 from telephony.models import Call, CallbackRequest, LineAnswerer
 from telephony.permissions import callbacks_visible_to, calls_visible_to, require_answerer
 
 # Patients shown for one number (a family often shares one phone).
 MATCH_LIMIT = 5
+# Nobody lets a phone ring this long: an older ring lost its end event.
+RINGING_SHOWN_MINUTES = 10
 AUDIT_OBJECT_TYPE = "portal.patient"
 
 
@@ -62,14 +64,16 @@ def active_calls_for(user: Any, *, now: datetime.datetime, limit: int = 3) -> li
     names none); once answered, only to whoever answered it, when we know who did.
     """
     oldest = now - datetime.timedelta(hours=settings.TELEPHONY_MAX_CALL_HOURS)
+    # A ring whose end never arrived (a lost event) must not stay on the panel for hours.
+    ring_oldest = now - datetime.timedelta(minutes=RINGING_SHOWN_MINUTES)
     answers_line = Exists(LineAnswerer.objects.filter(line=OuterRef("line"), user=user))
     line_has_answerers = Exists(LineAnswerer.objects.filter(line=OuterRef("line")))
     calls = list(
         calls_visible_to(user)
         .filter(
-            state__in=ACTIVE_STATES,
+            Q(state=CallState.ANSWERED, started_at__gte=oldest)
+            | Q(state=CallState.RINGING, started_at__gte=ring_oldest),
             direction=CallDirection.INBOUND,
-            started_at__gte=oldest,
             line__is_active=True,
         )
         .filter(

@@ -2,6 +2,7 @@
 poll costs."""
 
 import datetime
+import time
 
 import pytest
 from django.db import connection
@@ -230,3 +231,12 @@ def test_unknown_ids_are_a_404(registrar_a, line_a):
     missing = "00000000-0000-4000-8000-000000000000"
     assert client.post(f"/telephony/callbacks/{missing}/done/").status_code == 404
     assert client.post(f"/telephony/calls/{missing}/new-patient/").status_code == 404
+
+
+def test_a_ring_whose_end_was_lost_leaves_the_panel(
+    webhook_client, generic_account, line_a, registrar_a
+):
+    old = int(time.time()) - 11 * 60
+    post_generic(webhook_client, generic_account, generic_event("c-1", "ringing", time=old))
+    assert Call.objects.get().state == "ringing"
+    assert "No call right now" in client_for(registrar_a).get(PANEL, headers=EN).content.decode()
