@@ -240,3 +240,16 @@ def test_a_ring_whose_end_was_lost_leaves_the_panel(
     post_generic(webhook_client, generic_account, generic_event("c-1", "ringing", time=old))
     assert Call.objects.get().state == "ringing"
     assert "No call right now" in client_for(registrar_a).get(PANEL, headers=EN).content.decode()
+
+
+def test_the_panels_poll_keeps_no_unattended_session_alive(registrar_a, line_a):
+    from portal.middleware import BACKGROUND_HEADER, StaffIdleTimeoutMiddleware
+
+    client = client_for(registrar_a)
+    assert BACKGROUND_HEADER in client.get(CALLS).content.decode()
+    session = client.session
+    last_seen = time.time() - 120
+    session[StaffIdleTimeoutMiddleware.SESSION_KEY] = last_seen
+    session.save()
+    assert client.get(PANEL, headers={BACKGROUND_HEADER: "1"}).status_code == 200
+    assert client.session[StaffIdleTimeoutMiddleware.SESSION_KEY] == last_seen
