@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from portal import permissions
 from portal.prefill import new_patient_prefill_remember
@@ -16,9 +19,13 @@ from telephony.selectors.calls import caller_panel, calls_page
 from telephony.services.calls import callback_mark_done
 
 
-@login_required
 @require_http_methods(["GET"])
 def caller_panel_partial(request):
+    if not request.user.is_authenticated:
+        # A poll whose session ended sends the whole page to sign in, not into the panel.
+        if request.htmx:
+            return HttpResponseClientRedirect(redirect_to_login(reverse("telephony:calls")).url)
+        return redirect_to_login(request.get_full_path())
     panel = caller_panel(user=request.user)
     response = render(request, "telephony/htmx/caller_panel.html", {"panel": panel})
     response["Cache-Control"] = "no-store"

@@ -253,3 +253,9 @@ def test_the_panels_poll_keeps_no_unattended_session_alive(registrar_a, line_a):
     session.save()
     assert client.get(PANEL, headers={BACKGROUND_HEADER: "1"}).status_code == 200
     assert client.session[StaffIdleTimeoutMiddleware.SESSION_KEY] == last_seen
+
+
+def test_a_poll_after_sign_out_sends_the_page_to_sign_in(client):
+    response = client.get(PANEL, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
