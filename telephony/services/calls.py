@@ -240,14 +240,21 @@ def _callback_for(call: Call) -> CallbackRequest:
         .filter(clinic_id=clinic_id, from_bidx=call.from_bidx, done_at__isnull=True)
         .first()
     )
-    if open_request is not None:
-        open_request.call = call
-        open_request.missed_calls += 1
-        open_request.save(update_fields=["call", "missed_calls"])
-        return open_request
-    return CallbackRequest.objects.create(
-        clinic_id=clinic_id, call=call, from_bidx=call.from_bidx, due_at=due
-    )
+    if open_request is None:
+        try:
+            with transaction.atomic():
+                return CallbackRequest.objects.create(
+                    clinic_id=clinic_id, call=call, from_bidx=call.from_bidx, due_at=due
+                )
+        except IntegrityError:
+            # The same number's other missed call opened it meanwhile (one open per number).
+            open_request = CallbackRequest.objects.select_for_update().get(
+                clinic_id=clinic_id, from_bidx=call.from_bidx, done_at__isnull=True
+            )
+    open_request.call = call
+    open_request.missed_calls += 1
+    open_request.save(update_fields=["call", "missed_calls"])
+    return open_request
 
 
 def callback_mark_done(*, callback: CallbackRequest, actor: Any) -> CallbackRequest:
