@@ -258,3 +258,26 @@ def test_the_number_is_stored_encrypted_and_never_logged(
             assert rows, table
             assert digits not in repr(rows), table
     assert digits not in caplog.text
+
+
+def test_a_ring_costs_the_same_queries_however_many_calls_and_patients(
+    webhook_client, generic_account, line_a
+):
+    from django.test.utils import CaptureQueriesContext
+
+    def ring_queries(call_id):
+        with CaptureQueriesContext(connection) as ctx:
+            response = post_generic(
+                webhook_client, generic_account, generic_event(call_id, "ringing")
+            )
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    PatientFactory(phone=CALLER)
+    before = ring_queries("c-0")
+    for index in range(1, 15):
+        PatientFactory()
+        post_generic(webhook_client, generic_account, generic_event(f"c-{index}", "ringing"))
+        post_generic(webhook_client, generic_account, generic_event(f"c-{index}", "ended"))
+    assert ring_queries("c-new") == before
+    assert before <= 12
