@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "portal",
     "notifications",
     "scheduling",
+    # Caller ID and call KPIs: reads portal and scheduling; no app imports it.
+    "telephony",
     "crm",
     "analytics",
 ]
@@ -520,5 +522,18 @@ NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = env.bool(
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
 # The development sender's delivery log (one JSON line per public id, no address or text).
 DEV_OUTBOX_LOG = env.str("DEV_OUTBOX_LOG", default="")
+# Telephony webhooks: how far a signed timestamp may lie from now, and the longest call kept
+# on a caller panel (a Zadarma event is refused when its call started longer ago).
+TELEPHONY_WEBHOOK_TOLERANCE_SECONDS = env.int("TELEPHONY_WEBHOOK_TOLERANCE_SECONDS", default=300)
+TELEPHONY_MAX_CALL_HOURS = env.int("TELEPHONY_MAX_CALL_HOURS", default=6)
+# A missed call is due to be rung back this long after it ended.
+TELEPHONY_CALLBACK_DUE_MINUTES = env.int("TELEPHONY_CALLBACK_DUE_MINUTES", default=15)
+# How often a registrar's browser asks the caller panel for the ringing call.
+TELEPHONY_POLL_SECONDS = env.int("TELEPHONY_POLL_SECONDS", default=2)
+if not 1 <= TELEPHONY_POLL_SECONDS <= 60 or TELEPHONY_WEBHOOK_TOLERANCE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "TELEPHONY_POLL_SECONDS must lie between 1 and 60 and "
+        "TELEPHONY_WEBHOOK_TOLERANCE_SECONDS be positive."
+    )
 # Tests only: the development sender answers this much later (a worker killed mid-send).
 DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)
