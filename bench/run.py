@@ -38,7 +38,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import loadgen, report, scenario
+from bench import caller_id, loadgen, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -354,6 +354,7 @@ def main() -> int:
         migrate()
         log("seeding the bench network and counting queries")
         state = scenario.seed_and_count(cfg, results)
+        telephony = caller_id.seed(state.network)
         handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
         os.close(handle)
         server = Server(cfg, env, Path(log_name))
@@ -370,6 +371,8 @@ def main() -> int:
             state,
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
+        log(f"caller ID: webhook → card in the panel, {caller_id.SAMPLES} calls")
+        caller_id.run(server.port, telephony, results)
         log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
         results["pgbench"] = run_pgbench(cfg, cfg.seconds)
         results["pgbench_tps"] = results["pgbench"]["tps"]
