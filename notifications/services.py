@@ -176,17 +176,22 @@ def publish_dispatch() -> None:
 def render_message(message: OutboxMessage) -> tuple[str, str]:
     """Render (subject, body) from `notifications/messages/<event>.<channel>.txt`.
 
-    A template's first line `Subject: ...` becomes the subject of an email.
+    A template's first line `Subject: ...` becomes the subject of an email. An event without a
+    template brings its text (and subject) in the context, rendered by the caller: sign-in
+    e-mails come rendered from allauth's templates.
     """
     names = [
         f"notifications/messages/{message.event}.{message.channel}.txt",
         f"notifications/messages/{message.event}.txt",
     ]
+    context = {"network_name": settings.NETWORK_NAME, **_with_display_times(message.context)}
     with translation.override(message.language):
         try:
-            text = render_to_string(names, _with_display_times(message.context)).strip()
+            text = render_to_string(names, context).strip()
         except TemplateDoesNotExist:
-            text = message.context.get("text", message.event)
+            return str(message.context.get("subject", "")), str(
+                message.context.get("text", message.event)
+            )
     subject = ""
     if text.startswith("Subject:"):
         first, _sep, rest = text.partition("\n")

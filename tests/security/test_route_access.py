@@ -108,6 +108,8 @@ ROUTES: dict[str, Access] = {
     "staff/patients/<uuid:public_id>/edit/": capability("patient.update"),
     "staff/audit/": capability("audit.view"),
     "notifications/outbox/": capability("outbox.view"),
+    # Development only (404 otherwise): the messages this browser's own session caused.
+    "notifications/outbox/mine/": PUBLIC,
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,

@@ -144,7 +144,7 @@ def test_anonymous_visitors_cannot_open_security(client):
 def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     import re
 
-    from django.core import mail
+    from tests.mail import sent_mails
 
     from notifications.models import OutboxMessage
     from tests.portal.auth.conftest import STRONG_PASSWORD
@@ -160,7 +160,7 @@ def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     )
     code = OutboxMessage.objects.get(event="auth.verify_phone").context["code"]
     assert client.post("/accounts/phone/verify/", {"code": code}).status_code == 302
-    link = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[0].body).group(1)
     assert client.post(link)["Location"] == URL
     page = client.get(URL)
     assert 'value="+79145554433"' in page.content.decode()

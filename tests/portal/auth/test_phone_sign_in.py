@@ -117,3 +117,30 @@ def test_an_unverified_phone_on_file_does_not_stop_a_password_sign_in(client):
     assert response["Location"] == "/home/"
     assert signed_in_user_id(client) == str(patient.user.pk)
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("ru", ("по SMS", "+7 914 555-12-34")), ("en", ("by SMS", "+7 914 555-12-34"))],
+)
+def test_the_code_page_says_the_code_went_by_sms_to_the_formatted_number(
+    client, phone_patient, language, words
+):
+    client.cookies["django_language"] = language
+    response = client.post("/accounts/login/code/", {"phone": "8 (914) 555-12-34"}, follow=True)
+    html = response.content.decode()
+    for word in words:
+        assert word in html
+    assert PHONE not in html.replace(f"tel:{PHONE}", "")
+    for e_mail in ("e-mail", "почт"):
+        assert e_mail not in html.lower()
+
+
+def test_the_code_page_for_an_e_mail_says_it_went_by_e_mail(client, phone_patient):
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/accounts/login/code/", {"email": phone_patient.user.email}, follow=True
+    )
+    html = response.content.decode()
+    assert f"by e-mail to {phone_patient.user.email}" in html
+    assert "SMS" not in html.split("<main", 1)[1].split("</form>", 1)[0]
