@@ -19,6 +19,7 @@ from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
+from portal.language import remember_choice
 from portal.panels import LANDING, PATIENT_HOME, panels_for
 from portal.selectors.consents import consent_overview
 from portal.selectors.family import dependant_links
@@ -189,18 +190,10 @@ def healthz(request):
 
 @require_POST
 def set_language(request):
-    """Django's language switch (cookie, no URL prefix) that also remembers the choice on the
-    signed-in user, so it follows them to another device at their next sign-in."""
+    """Django's language switch (cookie, no URL prefix) that also remembers the choice: on the
+    signed-in user, so it follows them to another device, or in the session until sign-in."""
     response = django_set_language(request)
-    language = request.POST.get("language", "")
-    user = request.user
-    if (
-        user.is_authenticated
-        and language in dict(settings.LANGUAGES)
-        and user.preferred_language != language
-    ):
-        user.preferred_language = language
-        user.save(update_fields=["preferred_language"])
+    remember_choice(request, request.POST.get("language", ""))
     return response
 
 

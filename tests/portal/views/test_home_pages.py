@@ -211,6 +211,53 @@ def test_signing_in_applies_the_users_preferred_language(client):
     assert response.cookies["django_language"].value == "en"
 
 
+def _sign_in(client, user):
+    return client.post(
+        reverse("account_login"), {"login": user.email, "password": "Medfront-test-2026"}
+    )
+
+
+def _verified_user(**fields):
+    user = UserFactory(email="lang@example.test", **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def test_a_language_chosen_before_sign_in_is_kept_and_saved_to_the_account(client):
+    user = _verified_user(preferred_language="ru")
+    client.post(reverse("portal:set_language"), {"language": "en", "next": "/"})
+    response = _sign_in(client, user)
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+    assert '<html lang="en"' in client.get("/me/welcome/").content.decode()
+
+
+def test_the_saved_language_applies_when_none_was_chosen_before_sign_in(client):
+    user = _verified_user(preferred_language="en")
+    client.cookies["django_language"] = "ru"  # left from an earlier visit, not chosen now
+    response = _sign_in(client, user)
+    assert response.cookies["django_language"].value == "en"
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+
+
+def test_an_account_without_a_saved_language_saves_the_one_it_signed_in_with(client):
+    user = _verified_user(preferred_language="")
+    client.cookies["django_language"] = "en"
+    _sign_in(client, user)
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+
+
+def test_an_unknown_language_chosen_before_sign_in_is_ignored(client):
+    user = _verified_user(preferred_language="en")
+    client.post(reverse("portal:set_language"), {"language": "xx", "next": "/"})
+    response = _sign_in(client, user)
+    assert response.cookies["django_language"].value == "en"
+
+
 # --- Locale formatting ---------------------------------------------------------------------
 
 
