@@ -34,7 +34,15 @@ from portal.services.patients import OBJECT_TYPE, patient_create, patient_update
 from portal.types import RequestUser
 
 # Fields the onboarding page may set; the e-mail comes from the verified login.
-ONBOARDING_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex", "phone")
+ONBOARDING_FIELDS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "home_clinic",
+)
 
 
 def account_language_set(*, user: User, language: str) -> None:

@@ -227,6 +227,8 @@ def _patient_context(user) -> dict:
         "links": links,
         "lines": lines,
         "attention": [line for line in lines if line.needs_attention],
+        # A card made at the front desk may have none; onboarding asks new patients.
+        "needs_home_clinic": me.home_clinic_id is None,
         "active_count": sum(1 for line in lines if line.is_active),
         "security_url": _url_or_none("portal:security"),
     }

@@ -168,3 +168,53 @@ def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     patient = Patient.objects.get(user__email="fresh@example.test")
     assert patient.phone == "+79145554433"
     assert patient.phone_verified_at is not None
+
+
+def test_onboarding_asks_for_the_home_clinic(login_user, clinic_a, clinic_b):
+    client = client_of(login_user)
+    page = client.get(URL).content.decode()
+    assert 'name="home_clinic"' in page
+    assert "Иркутск — " in page or "Москва — " in page
+    response = client.post(URL, VALID)
+    assert response.status_code == 200
+    assert response.context["form"].errors["home_clinic"]
+    assert not Patient.objects.filter(user=login_user).exists()
+    response = client.post(URL, {**VALID, "home_clinic": clinic_b.pk})
+    assert response.status_code == 302
+    assert Patient.objects.get(user=login_user).home_clinic == clinic_b
+
+
+def test_onboarding_preselects_the_only_clinic(login_user, clinic_a):
+    client = client_of(login_user)
+    form = client.get(URL).context["form"]
+    assert form["home_clinic"].value() == clinic_a.pk
+
+
+def test_onboarding_refuses_an_unknown_or_closed_clinic(login_user, clinic_a):
+    closed = type(clinic_a).objects.create(
+        slug="closed",
+        name="Закрыта",
+        legal_entity=clinic_a.legal_entity,
+        city="Москва",
+        address="—",
+        timezone="Europe/Moscow",
+        is_active=False,
+    )
+    client = client_of(login_user)
+    for value in (closed.pk, 999999, "abc"):
+        response = client.post(URL, {**VALID, "home_clinic": value})
+        assert response.status_code == 200
+        assert response.context["form"].errors["home_clinic"]
+    assert not Patient.objects.filter(user=login_user).exists()
+
+
+def test_a_patient_without_a_home_clinic_is_asked_on_the_home_page(patient, as_user, clinic_a):
+    patient.home_clinic = None
+    patient.save(update_fields=["home_clinic"])
+    client = as_user(patient.user)
+    client.cookies["django_language"] = "en"
+    page = client.get("/home/").content.decode()
+    assert "Choose my clinic" in page and "/me/edit/#id_home_clinic" in page
+    patient.home_clinic = clinic_a
+    patient.save(update_fields=["home_clinic"])
+    assert "Choose my clinic" not in client.get("/home/").content.decode()
