@@ -1,6 +1,7 @@
 """Landing page, each role's home page, the language switch and locale formatting."""
 
 import datetime
+import re
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -104,6 +105,33 @@ def test_clinic_staff_see_only_their_own_clinics(request, as_user, persona, clin
 def test_network_wide_roles_see_every_active_clinic(request, as_user, persona, clinic_a, clinic_b):
     response, _body = page(as_user(request.getfixturevalue(persona)))
     assert {row["clinic"] for row in response.context["clinics"]} == {clinic_a, clinic_b}
+
+
+HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]*)(?:#[^"]*)?"')
+BUTTON_LOOK = re.compile(r'<(?:span|div|ul|li|p)\b[^>]*(?:role="button"|class="[^"]*\b(?:button|chips)\b)')
+
+
+@pytest.mark.parametrize(
+    "persona", ["patient", *[persona for persona, _role, _heading in STAFF_CASES]]
+)
+@override_settings(DEV_OUTBOX_ENABLED=True)
+def test_everything_on_a_home_page_that_looks_pressable_leads_to_a_working_page(
+    request, as_user, persona, clinic_a
+):
+    user = request.getfixturevalue(persona)
+    user = getattr(user, "user", user)
+    client = as_user(user)
+    response, body = page(client)
+    assert response.status_code == 200
+    links = {href for href in HREF.findall(body) if href.startswith("/")}
+    assert links, "a home page links somewhere"
+    for href in sorted(links):
+        answer = client.get(href)
+        assert answer.status_code in (200, 302), f"{persona}: {href} answers {answer.status_code}"
+        if answer.status_code == 302:
+            assert "/login/" not in answer["Location"], f"{persona}: {href} asks to sign in"
+    # Nothing that is not a link or a form button is dressed as one.
+    assert not BUTTON_LOOK.findall(body)
 
 
 def test_the_registrar_home_has_an_autofocused_search_posting_to_patient_search(
