@@ -33,7 +33,6 @@ import zoneinfo
 
 import pytest
 from django.conf import settings
-from tests.mail import sent_mails
 from django.db import connection
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -42,6 +41,7 @@ from notifications.models import OutboxMessage
 from portal.consent_texts import ensure_consent_documents
 from portal.logging import PiiScrubFilter
 from portal.models import Patient
+from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD
 from tests.scheduling.api.builders import make_doctor, make_rule, make_service, make_specialty
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 from django import forms
@@ -53,6 +55,13 @@ class IsoDateInput(forms.DateInput):
         return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+class ClinicChoiceField(forms.ModelChoiceField):
+    """Clinics named with their city first: the list reads like the network's map."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.city} — {obj.name}"
+
+
 class OnboardingForm(forms.Form):
     """Who the new patient is. The e-mail comes from the verified login, not from here."""
 
@@ -82,7 +91,7 @@ class OnboardingForm(forms.Form):
         required=False,
         help_text=_("For reminders and sign-in codes."),
     )
-    home_clinic = forms.ModelChoiceField(
+    home_clinic = ClinicChoiceField(
         label=_("My clinic"),
         queryset=Clinic.objects.none(),
         empty_label="—",
@@ -96,9 +105,8 @@ class OnboardingForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         clinics = Clinic.objects.filter(is_active=True).order_by("city", "name")
-        field = self.fields["home_clinic"]
+        field = cast(ClinicChoiceField, self.fields["home_clinic"])
         field.queryset = clinics
-        field.label_from_instance = lambda clinic: f"{clinic.city} — {clinic.name}"
         if len(clinics) == 1:
             field.initial = clinics[0].pk
         elif not clinics:

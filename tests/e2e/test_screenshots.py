@@ -56,9 +56,14 @@ def overflow(page) -> list[str]:
     return page.evaluate(
         """() => {
         const width = document.documentElement.clientWidth;
-        const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
-            const s = getComputedStyle(p); if (['auto', 'scroll', 'hidden'].includes(s.overflowX)
-            && p !== document.body && p !== document.documentElement) return true; } return false; };
+        const scrolls = el => {
+            for (let p = el.parentElement; p; p = p.parentElement) {
+                const s = getComputedStyle(p);
+                if (['auto', 'scroll', 'hidden'].includes(s.overflowX)
+                    && p !== document.body && p !== document.documentElement) return true;
+            }
+            return false;
+        };
         return [...document.querySelectorAll('body *')].filter(el => {
             const r = el.getBoundingClientRect();
             return r.width && r.right > width + 1 && !scrolls(el);

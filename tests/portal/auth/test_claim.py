@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from tests.mail import sent_mails
 
 from notifications.models import OutboxMessage
 from portal.models import AuditEvent, Patient, User
@@ -12,6 +11,7 @@ from portal.services.accounts import (
     patient_claim_by_verified_phone,
 )
 from tests.factories import PatientFactory, UserFactory, make_staff
+from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD, signed_in_user_id
 
 pytestmark = pytest.mark.django_db

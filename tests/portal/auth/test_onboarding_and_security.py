@@ -144,9 +144,8 @@ def test_anonymous_visitors_cannot_open_security(client):
 def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     import re
 
-    from tests.mail import sent_mails
-
     from notifications.models import OutboxMessage
+    from tests.mail import sent_mails
     from tests.portal.auth.conftest import STRONG_PASSWORD
 
     client.post(

@@ -4,13 +4,13 @@ through the outbox like every other message."""
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test import Client, override_settings
-from allauth.account.models import EmailAddress
-from notifications.models import OutboxMessage
-from tests.mail import sent_mails
 
+from notifications.models import OutboxMessage
 from portal.models import User
+from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD, sign_in, signed_in_user_id
 
 pytestmark = pytest.mark.django_db

@@ -108,7 +108,9 @@ def test_network_wide_roles_see_every_active_clinic(request, as_user, persona, c
 
 
 HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]*)(?:#[^"]*)?"')
-BUTTON_LOOK = re.compile(r'<(?:span|div|ul|li|p)\b[^>]*(?:role="button"|class="[^"]*\b(?:button|chips)\b)')
+BUTTON_LOOK = re.compile(
+    r'<(?:span|div|ul|li|p)\b[^>]*(?:role="button"|class="[^"]*\b(?:button|chips)\b)'
+)
 
 
 @pytest.mark.parametrize(
