@@ -40,7 +40,7 @@ from rest_framework.test import APIClient
 from notifications.models import OutboxMessage
 from portal.consent_texts import ensure_consent_documents
 from portal.logging import PiiScrubFilter
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD
 from tests.scheduling.api.builders import make_doctor, make_rule, make_service, make_specialty
@@ -300,7 +300,15 @@ def run_scenario(registrar, bookable, django_capture_on_commit_callbacks) -> Non
         )
         link = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[-1].body).group(1)
         assert a.post(link).status_code == 302
-        welcome = a.post("/me/welcome/", {**A, "sex": "female", "phone": "8 (914) 555-01-01"})
+        welcome = a.post(
+            "/me/welcome/",
+            {
+                **A,
+                "sex": "female",
+                "phone": "8 (914) 555-01-01",
+                "home_clinic": Clinic.objects.get().pk,
+            },
+        )
         assert welcome.status_code == 302, welcome.content.decode()[:2000]
         patient_a = Patient.objects.get(user__email=LOGIN_EMAIL)
         assert patient_a.phone == A["phone"] and patient_a.phone_verified_at is not None
