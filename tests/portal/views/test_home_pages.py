@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from portal.choices import Role
 from portal.consent_texts import ensure_consent_documents
-from portal.templatetags.medfront import age, rub
+from portal.templatetags.medfront import age, language_names, rub
 from tests.factories import ClinicFactory, PatientWithLoginFactory, UserFactory, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +308,9 @@ def test_age_counts_full_years():
     assert age(born) == 11
     assert age(born - datetime.timedelta(days=1)) == 12
     assert age(None) == ""
+
+
+def test_language_codes_read_as_their_speakers_write_them():
+    assert language_names(["ru", "en"]) == "Русский, English"
+    assert language_names(["xx"]) == "XX"
+    assert language_names(None) == ""
