@@ -25,6 +25,7 @@ from portal.selectors.consents import consent_overview
 from portal.selectors.family import dependant_links
 from portal.selectors.health import health_report
 from portal.selectors.network import (
+    active_clinics,
     clinics_by_city,
     clinics_for_role,
     network_counts,
@@ -228,7 +229,7 @@ def _patient_context(user) -> dict:
         "lines": lines,
         "attention": [line for line in lines if line.needs_attention],
         # A card made at the front desk may have none; onboarding asks new patients.
-        "needs_home_clinic": me.home_clinic_id is None,
+        "needs_home_clinic": me.home_clinic_id is None and active_clinics().exists(),
         "active_count": sum(1 for line in lines if line.is_active),
         "security_url": _url_or_none("portal:security"),
     }

@@ -217,3 +217,11 @@ def test_a_patient_without_a_home_clinic_is_asked_on_the_home_page(patient, as_u
     patient.home_clinic = clinic_a
     patient.save(update_fields=["home_clinic"])
     assert "Choose my clinic" not in client.get("/home/").content.decode()
+
+
+def test_a_network_without_clinics_asks_nobody_for_one(patient, as_user):
+    patient.home_clinic = None
+    patient.save(update_fields=["home_clinic"])
+    client = as_user(patient.user)
+    client.cookies["django_language"] = "en"
+    assert "Choose my clinic" not in client.get("/home/").content.decode()
