@@ -54,6 +54,8 @@ AUDIT_SEAL_RETIRED_KEYS = secret_store.validate_audit_seal_retired_keys(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The clinic network's name as patients know it: page headers, titles, e-mails and texts.
+NETWORK_NAME = env.str("NETWORK_NAME", default="Medfront")
 
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -263,7 +265,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
 # The code forms add the lockout and the code limits to allauth's checks (portal.auth.code_forms).
 ACCOUNT_FORMS = {
     "login": "portal.auth.forms.LoginForm",
@@ -289,7 +290,7 @@ MFA_FORMS = {
     "activate_totp": "portal.auth.code_forms.ActivateTotpForm",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Medfront"
+MFA_TOTP_ISSUER = NETWORK_NAME
 # One 30-second step either side: phone clocks drift.
 MFA_TOTP_TOLERANCE = 1
 

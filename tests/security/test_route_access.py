@@ -108,6 +108,8 @@ ROUTES: dict[str, Access] = {
     "staff/patients/<uuid:public_id>/edit/": capability("patient.update"),
     "staff/audit/": capability("audit.view"),
     "notifications/outbox/": capability("outbox.view"),
+    # Development only (404 otherwise): the messages this browser's own session caused.
+    "notifications/outbox/mine/": PUBLIC,
     # --- Telephony ------------------------------------------------------------------------------
     # Provider webhooks: signed with the account's secret (unknown account: 404, unsigned: 403).
     "telephony/generic/<uuid:account>/events/": Access(frozenset(PERSONAS), "signed webhook"),
