@@ -1,0 +1,125 @@
+"""Prepayments of visits and their refunds, and the built-in test provider's own records."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.choices import PaymentStatus, RefundStatus
+
+from .appointments import Appointment
+
+CURRENCY = "RUB"
+
+
+class Payment(models.Model):
+    """One attempt to prepay one appointment at a payment provider.
+
+    Written only by `scheduling.services.payments`. At most one live (pending or paid) payment
+    exists per appointment, which the database keeps: a double click on "Pay" finds the first.
+    The `idempotence_key` goes to the provider with the creation request, so a retried request
+    never creates a second payment there either.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    provider_payment_id = models.CharField(_("provider's payment id"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY)
+    idempotence_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    confirmation_url = models.URLField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=Q(status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]),
+                name="payment_one_live_per_appointment",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"],
+                condition=~Q(provider_payment_id=""),
+                name="payment_unique_provider_id",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.provider_payment_id or '-'} {self.amount} ({self.status})"
+
+
+class Refund(models.Model):
+    """The full refund of a paid payment, made when its visit is cancelled or released.
+
+    Recorded in the cancellation's transaction; the provider is asked after the commit (a
+    Celery task, retried), with `idempotence_key` so a retry never refunds twice.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+    provider_refund_id = models.CharField(_("provider's refund id"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default=CURRENCY)
+    idempotence_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+
+    def __str__(self):
+        return f"refund {self.provider_refund_id or '-'} {self.amount} ({self.status})"
+
+
+class TestGatewayPayment(models.Model):
+    """What the built-in test provider keeps "on its side" about one payment, as a real
+    provider keeps it on its servers: our `Payment` learns its state only from the signed
+    webhook or by fetching it, exactly as with a real provider."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    idempotence_key = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default=CURRENCY)
+    description = models.CharField(max_length=128)
+    return_url = models.URLField(max_length=1000)
+    status = models.CharField(
+        max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    refund_id = models.UUIDField(null=True, blank=True)
+    refund_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("test provider payment")
+        verbose_name_plural = _("test provider payments")
+
+    def __str__(self):
+        return f"test payment {self.public_id} ({self.status})"
