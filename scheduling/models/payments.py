@@ -104,6 +104,8 @@ class TestGatewayPayment(models.Model):
     provider keeps it on its servers: our `Payment` learns its state only from the signed
     webhook or by fetching it, exactly as with a real provider."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     idempotence_key = models.CharField(max_length=64, unique=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
