@@ -26,7 +26,7 @@ from scheduling.services.payments import (
 )
 from scheduling.services.refunds import refund_send
 from tests.scheduling.conftest import local
-from tests.scheduling.payments import (
+from tests.scheduling.payments.helpers import (
     book_online,
     post_webhook,
     settle_at_gateway,
