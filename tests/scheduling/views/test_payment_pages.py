@@ -19,6 +19,18 @@ S = AppointmentStatus
 
 
 @pytest.fixture
+def as_user(as_user, settings):
+    """Clients reading the pages in English (the default language is Russian)."""
+
+    def make(user):
+        client = as_user(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
 def waiting(clock, clinic_a, doctor, prepaid, patient):
     return book_online(patient, doctor, prepaid, local(clinic_a, 2027, 3, 2, 9))
 
