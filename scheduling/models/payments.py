@@ -26,9 +26,7 @@ class Payment(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    appointment = models.ForeignKey(
-        Appointment, on_delete=models.PROTECT, related_name="payments"
-    )
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(_("provider"), max_length=20)
     provider_payment_id = models.CharField(_("provider's payment id"), max_length=64, blank=True)
     status = models.CharField(

@@ -140,7 +140,7 @@ class TestGatewayProvider:
 # --- The provider's side: its payment page decides, then it notifies us --------------------
 
 
-def gateway_payment_for_page(public_id: object) -> TestGatewayPayment | None:
+def gateway_payment_for_page(public_id: uuid.UUID) -> TestGatewayPayment | None:
     return TestGatewayPayment.objects.filter(public_id=public_id).first()
 
 

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 # 54-ФЗ VAT rate codes of YooKassa's `vat_code` (its "parameters values" reference); 11 is
 # the 22 % rate in force from 2026.
-VAT_CODES = {
+VAT_CODES: dict[str, int] = {
     VatMode.NONE: 1,
     VatMode.VAT0: 2,
     VatMode.VAT10: 3,

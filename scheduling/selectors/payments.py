@@ -111,7 +111,9 @@ def payment_states(
     return {a.pk: _state(a, paid.get(a.pk), now=now) for a in appointments}
 
 
-def payment_state(appointment: Appointment, *, now: datetime.datetime | None = None) -> PaymentState:
+def payment_state(
+    appointment: Appointment, *, now: datetime.datetime | None = None
+) -> PaymentState:
     return payment_states([appointment], now=now)[appointment.pk]
 
 

@@ -80,7 +80,9 @@ def test_the_same_key_gives_the_same_payment_at_yookassa(yookassa):
         description="ЭКГ",
         return_url=RETURN_URL,
         idempotence_key="key-1",
-        receipt=Receipt(items=[ReceiptItem("ЭКГ", 1, Decimal("1500.00"), "none")], email="a@example.test"),
+        receipt=Receipt(
+            items=[ReceiptItem("ЭКГ", 1, Decimal("1500.00"), "none")], email="a@example.test"
+        ),
     )
     first, second = provider.create_payment(request), provider.create_payment(request)
     assert first.id == second.id and len(yookassa.payments) == 1
@@ -160,9 +162,7 @@ def test_a_refund_waits_while_yookassa_is_down_and_goes_with_the_same_key(
     assert keys == {str(refund.idempotence_key)}
 
 
-def test_wrong_credentials_or_no_answer_make_no_payment_link(
-    waiting, patient, yookassa, settings
-):
+def test_wrong_credentials_or_no_answer_make_no_payment_link(waiting, patient, yookassa, settings):
     settings.YOOKASSA_SECRET_KEY = "wrong"
     with pytest.raises(PaymentUnavailable):
         start_payment(waiting, patient.user)

@@ -64,7 +64,9 @@ class FakeYooKassa:
                 self._answer(status, {"type": "error", "code": code})
 
             def do_GET(self):
-                fake.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+                fake.requests.append(
+                    {"method": "GET", "path": self.path, "headers": dict(self.headers)}
+                )
                 if not self._authorised():
                     return self._error(401, "invalid_credentials")
                 kind, _sep, object_id = self.path.removeprefix("/v3/").partition("/")
@@ -77,7 +79,12 @@ class FakeYooKassa:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.requests.append(
-                    {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body}
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                    }
                 )
                 if fake.down:
                     return self._error(500, "internal_server_error")

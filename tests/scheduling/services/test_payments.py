@@ -92,7 +92,9 @@ def test_bookings_at_the_desk_and_unlisted_services_do_not_wait(
     assert OutboxMessage.objects.filter(event="appointment.booked").exists()
 
 
-def test_no_provider_configured_means_no_prepayment(clock, doctor, prepaid, patient, tue9, settings):
+def test_no_provider_configured_means_no_prepayment(
+    clock, doctor, prepaid, patient, tue9, settings
+):
     settings.PAYMENT_PROVIDER = "none"
     assert book_online(patient, doctor, prepaid, tue9).payment_due_at is None
 
@@ -162,9 +164,7 @@ def test_the_webhook_body_is_not_trusted_the_provider_is_asked(waiting, patient)
     assert payment.status == PaymentStatus.PENDING and waiting.status == S.BOOKED
 
 
-def test_a_forged_signature_is_refused_and_logged_without_personal_data(
-    waiting, patient, caplog
-):
+def test_a_forged_signature_is_refused_and_logged_without_personal_data(waiting, patient, caplog):
     payment = start_payment(waiting, patient.user)
     settle_at_gateway(payment)
     with caplog.at_level(logging.WARNING):
@@ -206,7 +206,9 @@ def test_malformed_webhooks_are_refused(db):
     body = b"not json"
     assert post_webhook(Client(), body).status_code == 400
     assert post_webhook(Client(), b'{"event": "payment.succeeded"}').status_code == 400
-    unknown = Client().post("/payments/webhook/nobody/", data=b"{}", content_type="application/json")
+    unknown = Client().post(
+        "/payments/webhook/nobody/", data=b"{}", content_type="application/json"
+    )
     assert unknown.status_code == 404
 
 
@@ -236,7 +238,9 @@ def test_an_unpaid_booking_is_released_when_due_and_not_before(
     last = waiting.events.order_by("-id").first()
     assert (last.kind, last.from_status, last.actor) == ("cancelled", S.BOOKED, None)
     day = tue9.date()
-    starts = [s.start for s in free_slots(service=prepaid, doctor=doctor, start_date=day, end_date=day)]
+    starts = [
+        s.start for s in free_slots(service=prepaid, doctor=doctor, start_date=day, end_date=day)
+    ]
     assert tue9 in starts
     assert prepayments_release_expired() == 0  # once
 

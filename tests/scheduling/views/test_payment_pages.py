@@ -141,7 +141,9 @@ def test_another_patient_staff_and_anonymous_cannot_pay_or_see_it(
     assert not Payment.objects.exists()
 
 
-def test_paying_a_visit_that_does_not_wait_says_so(as_user, clock, clinic_a, doctor, service, patient):
+def test_paying_a_visit_that_does_not_wait_says_so(
+    as_user, clock, clinic_a, doctor, service, patient
+):
     plain = book_online(patient, doctor, service, local(clinic_a, 2027, 3, 2, 9))
     client = as_user(patient.user)
     shown = client.post(visit_url(plain, "pay"), follow=True)
@@ -164,7 +166,10 @@ def test_the_test_providers_page_exists_only_with_the_test_provider(
 ):
     client = as_user(patient.user)
     gateway = client.post(visit_url(waiting, "pay"))["Location"]
-    assert client.get("/payments/test-gateway/00000000-0000-4000-8000-000000000000/").status_code == 404
+    assert (
+        client.get("/payments/test-gateway/00000000-0000-4000-8000-000000000000/").status_code
+        == 404
+    )
     settings.PAYMENT_PROVIDER = "yookassa"
     assert client.get(gateway).status_code == 404
 
@@ -185,12 +190,16 @@ def test_the_confirmation_page_says_the_service_is_prepaid(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_test_provider_posts_its_signed_webhook_over_http(live_server, clock, clinic_a, doctor, prepaid, patient):
+def test_the_test_provider_posts_its_signed_webhook_over_http(
+    live_server, clock, clinic_a, doctor, prepaid, patient
+):
     from tests.scheduling.payments.helpers import start_payment
 
     appointment = book_online(patient, doctor, prepaid, local(clinic_a, 2027, 3, 2, 9))
     payment = start_payment(appointment, patient.user)
-    TestGatewayPayment.objects.filter(public_id=payment.provider_payment_id).update(status="succeeded")
+    TestGatewayPayment.objects.filter(public_id=payment.provider_payment_id).update(
+        status="succeeded"
+    )
     url = live_server.url + reverse("scheduling:payment_webhook", args=["test"])
     assert deliver_webhook(url, webhook_body(payment.provider_payment_id).decode())
     appointment.refresh_from_db()
