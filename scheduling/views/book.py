@@ -153,7 +153,7 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         if appointment.payment_due_at is not None:
             messages.success(
                 request,
-                _("The time is yours for now: pay for the visit below to confirm it."),
+                _("Booked and waiting for payment: pay for the visit below to confirm it."),
             )
         else:
             messages.success(request, _("Your visit is booked. We have sent a confirmation."))

@@ -186,7 +186,7 @@ def test_the_confirmation_page_says_the_service_is_prepaid(
     page = client.get(confirm["Location"]).content.decode()
     assert "prepaid online" in page and "15 minutes to pay" in page
     booked = client.post(confirm["Location"], {"patient": str(patient.public_id)}, follow=True)
-    assert "pay for the visit below to confirm it" in booked.content.decode()
+    assert "waiting for payment: pay for the visit below" in booked.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
