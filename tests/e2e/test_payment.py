@@ -71,7 +71,7 @@ def test_a_patient_pays_for_a_prepaid_visit_and_downloads_the_receipt(
     assert appointment.status == "confirmed" and payment.status == PaymentStatus.SUCCEEDED
 
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile("Квитанция об оплате")).click()
+        page.locator("a", has_text="Квитанция об оплате").click()
     pdf = tmp_path / "receipt.pdf"
     download.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
