@@ -30,7 +30,7 @@ from portal.models import Patient
 from scheduling.choices import AppointmentStatus, PaymentStatus
 from scheduling.errors import InvalidTransition, PaymentMismatch, PaymentUnavailable
 from scheduling.models import Appointment, Payment, Refund
-from scheduling.payments import ProviderError, WebhookRefused, get_provider
+from scheduling.payments import ProviderError, WebhookRefused, get_provider, payments_enabled
 from scheduling.payments.base import PaymentRequest, RemotePayment, WebhookEvent
 from scheduling.selectors.payments import receipt_for
 from scheduling.services.booking import (
@@ -68,6 +68,8 @@ def payment_start(*, appointment: Appointment, actor: Any, return_url: str) -> P
                 raise InvalidTransition(
                     _("This visit does not wait for a payment."), code="no_payment_due"
                 )
+            if not payments_enabled():  # switched off since the booking was made
+                raise PaymentUnavailable(code="payments_off")
             payment = Payment.objects.create(
                 appointment=appointment,
                 provider=settings.PAYMENT_PROVIDER,

@@ -22,7 +22,13 @@ from scheduling.choices import PaymentStatus
 from scheduling.errors import BookingError
 from scheduling.payments import ProviderError, WebhookRefused, get_provider, provider_names
 from scheduling.payments import test_gateway as gateway
-from scheduling.selectors.payments import AWAITING, PAID, payment_state
+from scheduling.selectors.payments import (
+    AWAITING,
+    PAID,
+    REFUND_PENDING,
+    REFUNDED,
+    payment_state,
+)
 from scheduling.selectors.visits import get_visit_for_patient
 from scheduling.services.payments import (
     latest_payment_refresh,
@@ -60,6 +66,14 @@ def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     state = payment_state(appointment)
     if state.kind == PAID:
         messages.success(request, _("Thank you: the visit is paid and confirmed."))
+    elif state.kind in (REFUND_PENDING, REFUNDED):
+        messages.warning(
+            request,
+            _(
+                "The payment arrived after the time had been freed, so it is being refunded. "
+                "Please book again."
+            ),
+        )
     elif state.kind == AWAITING:
         messages.warning(
             request,
@@ -73,7 +87,7 @@ def payment_return(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def webhook(request: HttpRequest, provider: str) -> HttpResponse:
     """A provider's notification. Refusals are logged with a reason code only and answered
     400, which providers do not take as delivered."""
-    if provider not in provider_names():
+    if provider not in provider_names() or (provider == "test" and not _test_gateway_on()):
         raise Http404
     try:
         adapter = get_provider(provider)

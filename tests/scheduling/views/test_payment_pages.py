@@ -205,3 +205,33 @@ def test_the_test_provider_posts_its_signed_webhook_over_http(
     appointment.refresh_from_db()
     assert appointment.status == S.CONFIRMED
     assert not deliver_webhook(url, "forged")  # unsigned garbage is refused (400)
+
+
+def test_a_payment_too_late_is_refunded_and_the_patient_told(
+    as_user, clock, waiting, patient, settings, django_capture_on_commit_callbacks
+):
+    client = as_user(patient.user)
+    gateway = client.post(visit_url(waiting, "pay"))["Location"]
+    clock.advance(minutes=settings.PAYMENT_HOLD_MINUTES + 1)
+    client.get(reverse("scheduling:visits"))  # released on sight
+    with django_capture_on_commit_callbacks(execute=True):
+        back = client.post(gateway, {"action": "pay"})
+        shown = client.get(back["Location"], follow=True).content.decode()
+    assert "it is being refunded" in shown and "Refund pending" in shown
+    waiting.refresh_from_db()
+    assert waiting.status == S.CANCELLED
+    # The provider took the refund once the request's transaction committed.
+    assert Payment.objects.get().refund.status == "succeeded"
+    assert "Refunded" in client.get(visit_url(waiting)).content.decode()
+
+
+def test_without_a_provider_a_waiting_visit_says_payments_are_unavailable(
+    as_user, waiting, patient, settings
+):
+    settings.PAYMENT_PROVIDER = "none"
+    client = as_user(patient.user)
+    shown = client.post(visit_url(waiting, "pay"), follow=True).content.decode()
+    assert "payment service is not answering" in shown
+    assert not Payment.objects.exists()
+    webhook = client.post("/payments/webhook/test/", data=b"{}", content_type="application/json")
+    assert webhook.status_code == 404
