@@ -43,6 +43,6 @@ def send_refund(refund_id: int) -> bool:
 
 
 @shared_task
-def deliver_test_gateway_webhook(url: str, body: str) -> bool:
+def deliver_test_gateway_webhook(gateway_payment_id: int) -> bool:
     """The test provider notifies our webhook endpoint."""
-    return deliver_webhook(url, body)
+    return deliver_webhook(gateway_payment_id=gateway_payment_id)

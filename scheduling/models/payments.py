@@ -110,6 +110,8 @@ class TestGatewayPayment(models.Model):
     currency = models.CharField(max_length=3, default=CURRENCY)
     description = models.CharField(max_length=128)
     return_url = models.URLField(max_length=1000)
+    # Where its webhook goes: our endpoint on the host the payer came from.
+    notify_url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(
         max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )

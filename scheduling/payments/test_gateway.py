@@ -144,10 +144,10 @@ def gateway_payment_for_page(public_id: uuid.UUID) -> TestGatewayPayment | None:
     return TestGatewayPayment.objects.filter(public_id=public_id).first()
 
 
-def gateway_settle(*, remote: TestGatewayPayment, paid: bool, webhook_url: str) -> None:
+def gateway_settle(*, remote: TestGatewayPayment, paid: bool, notify_url: str) -> None:
     """The payer pressed "Pay" or "Fail" on the test provider's page: settle a pending
-    payment once and send the signed webhook after the commit (a settled one stays as it
-    is, as at a real provider)."""
+    payment once and send the signed webhook to `notify_url` after the commit (a settled one
+    stays as it is, as at a real provider)."""
     from scheduling.tasks import deliver_test_gateway_webhook
 
     with transaction.atomic():
@@ -155,16 +155,25 @@ def gateway_settle(*, remote: TestGatewayPayment, paid: bool, webhook_url: str) 
         if remote.status != PaymentStatus.PENDING:
             return
         remote.status = PaymentStatus.SUCCEEDED if paid else PaymentStatus.CANCELED
-        remote.save(update_fields=["status"])
-        event = "payment.succeeded" if paid else "payment.canceled"
-        body = json.dumps({"event": event, "object": {"id": str(remote.public_id)}})
-        transaction.on_commit(lambda: deliver_test_gateway_webhook.delay(webhook_url, body))
+        remote.notify_url = notify_url
+        remote.save(update_fields=["status", "notify_url"])
+        pk = remote.pk
+        transaction.on_commit(lambda: deliver_test_gateway_webhook.delay(pk))
 
 
-def deliver_webhook(url: str, body: str) -> bool:
-    """POST the signed webhook; False if our endpoint did not take it (the return page and
-    the periodic check fetch the payment anyway)."""
-    data = body.encode()
+def deliver_webhook(*, gateway_payment_id: int) -> bool:
+    """POST the signed webhook about a settled payment; False if our endpoint did not take it
+    (the return page and the periodic check fetch the payment anyway)."""
+    remote = TestGatewayPayment.objects.get(pk=gateway_payment_id)
+    event = "payment.succeeded" if remote.status == PaymentStatus.SUCCEEDED else "payment.canceled"
+    return post_signed(remote.notify_url, webhook_json(str(remote.public_id), event))
+
+
+def webhook_json(object_id: str, event: str) -> bytes:
+    return json.dumps({"event": event, "object": {"id": object_id}}).encode()
+
+
+def post_signed(url: str, data: bytes) -> bool:
     request = urllib.request.Request(  # noqa: S310 - our own endpoint
         url,
         data=data,

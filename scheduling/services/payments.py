@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,14 +70,7 @@ def payment_start(*, appointment: Appointment, actor: Any, return_url: str) -> P
                 )
             if not payments_enabled():  # switched off since the booking was made
                 raise PaymentUnavailable(code="payments_off")
-            payment = Payment.objects.create(
-                appointment=appointment,
-                provider=settings.PAYMENT_PROVIDER,
-                amount=appointment.price,
-                created_by=user_or_none(actor),
-                created_at=now,
-                updated_at=now,
-            )
+            payment = _payment_create(appointment, actor=actor, now=now)
     if payment.status == PaymentStatus.SUCCEEDED or payment.confirmation_url:
         return payment
     # Outside the transaction: no row stays locked while the provider answers. A concurrent
@@ -105,6 +98,23 @@ def payment_start(*, appointment: Appointment, actor: Any, return_url: str) -> P
             payment.updated_at = timezone.now()
             payment.save(update_fields=["provider_payment_id", "confirmation_url", "updated_at"])
     return payment
+
+
+def _payment_create(appointment: Appointment, *, actor: Any, now: datetime.datetime) -> Payment:
+    """A new pending payment; a concurrent one of the same visit (the row lock is the guard,
+    the constraint the backstop) is returned instead."""
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                appointment=appointment,
+                provider=settings.PAYMENT_PROVIDER,
+                amount=appointment.price,
+                created_by=user_or_none(actor),
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        return Payment.objects.get(appointment=appointment, status__in=LIVE)
 
 
 def _payment_description(appointment: Appointment) -> str:

@@ -117,7 +117,7 @@ def test_gateway(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         action = request.POST.get("action")
         if action in ("pay", "fail"):
             gateway.gateway_settle(
-                remote=remote, paid=action == "pay", webhook_url=gateway.webhook_url(request)
+                remote=remote, paid=action == "pay", notify_url=gateway.webhook_url(request)
             )
             return HttpResponseRedirect(remote.return_url)
     return render(request, "scheduling/test_gateway.html", {"remote": remote})

@@ -10,9 +10,9 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from scheduling.choices import AppointmentStatus, PaymentStatus
 from scheduling.models import Payment, TestGatewayPayment
-from scheduling.payments.test_gateway import deliver_webhook
+from scheduling.payments.test_gateway import deliver_webhook, post_signed
 from tests.scheduling.conftest import local
-from tests.scheduling.payments.helpers import book_online, webhook_body
+from tests.scheduling.payments.helpers import book_online
 
 pytestmark = pytest.mark.django_db
 S = AppointmentStatus
@@ -197,14 +197,14 @@ def test_the_test_provider_posts_its_signed_webhook_over_http(
 
     appointment = book_online(patient, doctor, prepaid, local(clinic_a, 2027, 3, 2, 9))
     payment = start_payment(appointment, patient.user)
-    TestGatewayPayment.objects.filter(public_id=payment.provider_payment_id).update(
-        status="succeeded"
-    )
     url = live_server.url + reverse("scheduling:payment_webhook", args=["test"])
-    assert deliver_webhook(url, webhook_body(payment.provider_payment_id).decode())
+    remote = TestGatewayPayment.objects.get(public_id=payment.provider_payment_id)
+    remote.status, remote.notify_url = "succeeded", url
+    remote.save(update_fields=["status", "notify_url"])
+    assert deliver_webhook(gateway_payment_id=remote.pk)
     appointment.refresh_from_db()
     assert appointment.status == S.CONFIRMED
-    assert not deliver_webhook(url, "forged")  # unsigned garbage is refused (400)
+    assert not post_signed(url, b"not json")  # signed but malformed: refused (400)
 
 
 def test_a_payment_too_late_is_refunded_and_the_patient_told(
