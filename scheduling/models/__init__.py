@@ -9,7 +9,7 @@ from .appointments import (
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
 from .documents import OrganisationInvoice, VisitSummary
-from .payments import Payment, Refund, TestGatewayPayment
+from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .rules import (
     BookingPolicy,
     Quota,
@@ -33,6 +33,7 @@ __all__ = [
     "Occupancy",
     "OrganisationInvoice",
     "Payment",
+    "PaymentWebhookEvent",
     "Quota",
     "QuotaCounter",
     "Refund",

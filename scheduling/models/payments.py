@@ -125,3 +125,30 @@ class TestGatewayPayment(models.Model):
 
     def __str__(self):
         return f"test payment {self.public_id} ({self.status})"
+
+
+class PaymentWebhookEvent(models.Model):
+    """A provider's notification that passed its signature or sender check, kept once per
+    distinct body (a replay counts up `deliveries`), with what we made of it. The body itself
+    is not kept, only its SHA-256: it may carry card details."""
+
+    provider = models.CharField(max_length=20)
+    event = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    body_sha256 = models.CharField(max_length=64)
+    deliveries = models.PositiveIntegerField(default=1)
+    outcome = models.CharField(max_length=40, blank=True)  # "accepted" or a refusal reason
+    first_received_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("payment webhook event")
+        verbose_name_plural = _("payment webhook events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "body_sha256"], name="payment_webhook_event_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.event} {self.object_id} ×{self.deliveries}"

@@ -7,6 +7,8 @@ means for a visit.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -89,6 +91,28 @@ class WebhookEvent:
 
     object_kind: str  # "payment" or "refund"
     object_id: str
+    event: str  # the provider's event name, e.g. "payment.succeeded"
+    digest: str  # SHA-256 of the raw body: replays are recognised by it
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    """The `{"event": "<kind>.<what>", "object": {"id": ...}}` both providers send; raises
+    `WebhookRefused` for anything else."""
+    try:
+        data = json.loads(body)
+        event = str(data["event"])[:60]
+        object_id = str(data["object"]["id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRefused("malformed") from exc
+    kind = event.partition(".")[0]
+    if kind not in ("payment", "refund") or not object_id or len(object_id) > 64:
+        raise WebhookRefused("unknown_event")
+    return WebhookEvent(
+        object_kind=kind,
+        object_id=object_id,
+        event=event,
+        digest=hashlib.sha256(body).hexdigest(),
+    )
 
 
 class PaymentProvider(Protocol):

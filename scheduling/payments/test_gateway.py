@@ -33,6 +33,7 @@ from .base import (
     RemoteRefund,
     WebhookEvent,
     WebhookRefused,
+    parse_event,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,15 +104,7 @@ class TestGatewayProvider:
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not given or not hmac.compare_digest(given, sign(request.body)):
             raise WebhookRefused("bad_signature")
-        try:
-            body = json.loads(request.body)
-            kind = str(body["event"]).partition(".")[0]
-            object_id = str(body["object"]["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookRefused("malformed") from exc
-        if kind not in ("payment", "refund"):
-            raise WebhookRefused("unknown_event")
-        return WebhookEvent(object_kind=kind, object_id=object_id)
+        return parse_event(request.body)
 
     def webhook_ok(self) -> tuple[int, str]:
         return 200, "OK"

@@ -33,6 +33,7 @@ from .base import (
     RemoteRefund,
     WebhookEvent,
     WebhookRefused,
+    parse_event,
 )
 
 logger = logging.getLogger(__name__)
@@ -215,15 +216,7 @@ class YooKassaProvider:
             raise WebhookRefused("sender_unknown") from exc
         if not any(sender in network for network in self.networks):
             raise WebhookRefused("sender_not_allowed")
-        try:
-            body = json.loads(request.body)
-            kind, _sep, _event = str(body["event"]).partition(".")
-            object_id = str(body["object"]["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookRefused("malformed") from exc
-        if kind not in ("payment", "refund") or not object_id:
-            raise WebhookRefused("unknown_event")
-        return WebhookEvent(object_kind=kind, object_id=object_id)
+        return parse_event(request.body)
 
     def webhook_ok(self) -> tuple[int, str]:
         return 200, ""

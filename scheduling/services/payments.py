@@ -29,7 +29,7 @@ from notifications.services import NoAddress, outbox_enqueue
 from portal.models import Patient
 from scheduling.choices import AppointmentStatus, PaymentStatus
 from scheduling.errors import InvalidTransition, PaymentMismatch, PaymentUnavailable
-from scheduling.models import Appointment, Payment, Refund
+from scheduling.models import Appointment, Payment, PaymentWebhookEvent, Refund
 from scheduling.payments import ProviderError, WebhookRefused, get_provider, payments_enabled
 from scheduling.payments.base import PaymentRequest, RemotePayment, WebhookEvent
 from scheduling.selectors.payments import receipt_for
@@ -192,9 +192,23 @@ def payment_refresh(*, payment: Payment) -> Payment:
 
 
 def payment_webhook_handle(*, provider_name: str, event: WebhookEvent) -> None:
-    """Act on a verified webhook: fetch what it names from the provider and record that.
-    Raises `WebhookRefused` for a payment or refund we never made or one that does not
-    match, and `ProviderError` when the provider cannot be asked (it will send again)."""
+    """Act on a verified webhook: keep it (once per body), fetch what it names from the
+    provider and record that. Raises `WebhookRefused` for a payment or refund we never made
+    or one that does not match, and `ProviderError` when the provider cannot be asked (it
+    will send again)."""
+    record = _webhook_event_record(provider_name, event)
+    try:
+        _webhook_act(provider_name, event)
+    except WebhookRefused as exc:
+        _webhook_event_outcome(record, exc.reason)
+        raise
+    except ProviderError:
+        _webhook_event_outcome(record, "provider_unreachable")
+        raise
+    _webhook_event_outcome(record, "accepted")
+
+
+def _webhook_act(provider_name: str, event: WebhookEvent) -> None:
     provider = get_provider(provider_name)
     if event.object_kind == "payment":
         payment = Payment.objects.filter(
@@ -216,6 +230,31 @@ def payment_webhook_handle(*, provider_name: str, event: WebhookEvent) -> None:
         refund_record_state(refund=refund, remote=provider.fetch_refund(event.object_id))
     except PaymentMismatch as exc:
         raise WebhookRefused("refund_mismatch") from exc
+
+
+def _webhook_event_record(provider_name: str, event: WebhookEvent) -> PaymentWebhookEvent:
+    now = timezone.now()
+    with transaction.atomic():
+        record, created = PaymentWebhookEvent.objects.select_for_update().get_or_create(
+            provider=provider_name,
+            body_sha256=event.digest,
+            defaults={
+                "event": event.event,
+                "object_id": event.object_id,
+                "first_received_at": now,
+                "last_received_at": now,
+            },
+        )
+        if not created:
+            record.deliveries += 1
+            record.last_received_at = now
+            record.save(update_fields=["deliveries", "last_received_at"])
+    return record
+
+
+def _webhook_event_outcome(record: PaymentWebhookEvent, outcome: str) -> None:
+    record.outcome = outcome
+    record.save(update_fields=["outcome"])
 
 
 def prepayments_release_expired(

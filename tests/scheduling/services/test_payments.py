@@ -15,6 +15,7 @@ from scheduling.models import (
     AppointmentEvent,
     Occupancy,
     Payment,
+    PaymentWebhookEvent,
     Refund,
     TestGatewayPayment,
 )
@@ -152,6 +153,10 @@ def test_a_replayed_webhook_changes_nothing(waiting, patient):
     assert payment.status == PaymentStatus.SUCCEEDED
     assert AppointmentEvent.objects.count() == events
     assert OutboxMessage.objects.count() == messages
+    # Kept once, counted twice; its body is not stored, only its digest.
+    (kept,) = PaymentWebhookEvent.objects.all()
+    assert (kept.event, kept.object_id) == ("payment.succeeded", payment.provider_payment_id)
+    assert (kept.deliveries, kept.outcome) == (2, "accepted")
 
 
 def test_the_webhook_body_is_not_trusted_the_provider_is_asked(waiting, patient):
@@ -177,6 +182,7 @@ def test_a_forged_signature_is_refused_and_logged_without_personal_data(waiting,
     assert "bad_signature" in caplog.text
     for secret in (patient.last_name, patient.email, patient.phone):
         assert secret not in caplog.text
+    assert not PaymentWebhookEvent.objects.exists()  # a forgery is not even kept
 
 
 def test_a_signed_webhook_about_an_unknown_payment_is_refused(waiting, patient, caplog):
@@ -185,6 +191,7 @@ def test_a_signed_webhook_about_an_unknown_payment_is_refused(waiting, patient, 
         response = post_webhook(Client(), webhook_body("6f1c1d0e-0000-4000-8000-000000000000"))
     assert response.status_code == 400
     assert "unknown_payment" in caplog.text
+    assert PaymentWebhookEvent.objects.get().outcome == "unknown_payment"
     assert not Payment.objects.filter(status=PaymentStatus.SUCCEEDED).exists()
 
 
