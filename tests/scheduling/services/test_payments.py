@@ -319,3 +319,21 @@ def test_cancelling_an_unpaid_visit_refunds_nothing(waiting, patient):
     start_payment(waiting, patient.user)
     appointment_cancel(appointment=waiting, actor=patient.user)
     assert not Refund.objects.exists()
+
+
+def test_a_guardian_pays_for_a_dependants_visit_with_their_own_contacts(
+    clock, doctor, prepaid, patient, dependant, tue9
+):
+    from scheduling.selectors.payments import receipt_for
+
+    dependant.email, dependant.phone = "", ""
+    dependant.save(update_fields=["email", "phone"])
+    visit = book_online(dependant, doctor, prepaid, tue9, actor=patient.user)
+    assert visit.payment_due_at is not None
+    payment = start_payment(visit, patient.user)
+    receipt = receipt_for(visit)
+    assert (receipt.email, receipt.phone) == (patient.email, patient.phone.lstrip("+"))
+    settle_at_gateway(payment)
+    assert post_webhook(Client(), webhook_body(payment.provider_payment_id)).status_code == 200
+    visit.refresh_from_db()
+    assert visit.status == S.CONFIRMED
