@@ -6,18 +6,17 @@ from __future__ import annotations
 from django.conf import settings
 
 from .base import PaymentProvider, ProviderError, WebhookRefused
+from .test_gateway import TestGatewayProvider
+from .yookassa import YooKassaProvider
 
 
 def get_provider(name: str | None = None) -> PaymentProvider:
-    """The provider called `name` (default: the configured one)."""
+    """The provider called `name` (default: the configured one); `LookupError` for a name
+    no adapter has."""
     name = name or settings.PAYMENT_PROVIDER
     if name == "test":
-        from .test_gateway import TestGatewayProvider
-
         return TestGatewayProvider()
     if name == "yookassa":
-        from .yookassa import YooKassaProvider
-
         return YooKassaProvider.from_settings()
     raise LookupError(name)
 

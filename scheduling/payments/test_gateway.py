@@ -141,6 +141,7 @@ def gateway_settle(*, remote: TestGatewayPayment, paid: bool, notify_url: str) -
     """The payer pressed "Pay" or "Fail" on the test provider's page: settle a pending
     payment once and send the signed webhook to `notify_url` after the commit (a settled one
     stays as it is, as at a real provider)."""
+    # tasks.py imports this module; the task is looked up when first needed.
     from scheduling.tasks import deliver_test_gateway_webhook
 
     with transaction.atomic():

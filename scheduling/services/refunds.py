@@ -39,6 +39,7 @@ def refund_record(*, appointment: Appointment, actor: Any, now: datetime.datetim
         },
     )
     if created:
+        # tasks.py imports this module; the task is looked up when first needed.
         from scheduling.tasks import send_refund
 
         transaction.on_commit(lambda: send_refund.delay(refund.pk))
