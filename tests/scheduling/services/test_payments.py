@@ -337,3 +337,15 @@ def test_a_guardian_pays_for_a_dependants_visit_with_their_own_contacts(
     assert post_webhook(Client(), webhook_body(payment.provider_payment_id)).status_code == 200
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("mode", "vat"),
+    [("none", None), ("vat0", "0.00"), ("vat10", "227.27"), ("vat22", "450.82")],
+)
+def test_the_receipt_shows_the_vat_included_in_the_price(mode, vat):
+    from decimal import Decimal
+
+    from scheduling.selectors.payments import included_vat
+
+    assert included_vat(Decimal("2500.00"), mode) == (Decimal(vat) if vat else None)
