@@ -140,6 +140,14 @@ ROUTES: dict[str, Access] = {
     "visits/<uuid:public_id>/documents/<slug:kind>.pdf": PATIENTS,
     "visits/<uuid:public_id>/invoice/": PATIENTS,
     "invoices/<uuid:public_id>.pdf": PATIENTS,
+    "visits/<uuid:public_id>/pay/": PATIENTS,
+    "visits/<uuid:public_id>/payment/return/": PATIENTS,
+    # Providers call the webhook without a session: it checks their signature or address and
+    # fetches the payment back; anything else gets 400.
+    "payments/webhook/<slug:provider>/": Access(frozenset(PERSONAS), "payment providers"),
+    # The test provider's own payment page, reached by its unguessable link (404 unless the
+    # test provider is configured).
+    "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
@@ -238,6 +246,7 @@ PLACEHOLDERS = {
     "public_id": "00000000-0000-4000-8000-000000000000",
     "resource_id": "00000000-0000-4000-8000-000000000000",
     "purpose": "treatment",
+    "provider": "test",
     "secret": "s" * 43,
     "key": "k3y",
     "uidb36": "1z",
