@@ -42,8 +42,9 @@ DELIVERY_STATUSES = {
 
 def twilio_signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
     """Twilio's X-Twilio-Signature of a form POST: HMAC-SHA1 with the auth token over the full
-    URL followed by each parameter's name and value, sorted by name, base64-encoded."""
-    payload = url + "".join(name + value for name, value in sorted(params))
+    URL followed by each parameter's name and value, sorted by name then value, a repeated
+    (name, value) pair counted once (as Twilio's own validators do), base64-encoded."""
+    payload = url + "".join(name + value for name, value in sorted(set(params)))
     digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
