@@ -34,7 +34,7 @@ def validate_reminder_offsets(value) -> None:
     """A list of distinct whole minutes before the visit, each within two weeks."""
     if not isinstance(value, list) or len(value) > MAX_REMINDERS:
         raise ValidationError(
-            _("Give at most %(count)d reminder times, in minutes before the visit."),
+            _("There may be at most %(count)d reminder times."),
             params={"count": MAX_REMINDERS},
             code="reminder_offsets",
         )

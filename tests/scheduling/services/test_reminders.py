@@ -248,7 +248,8 @@ def test_the_reminder_text_is_translated_and_names_no_diagnosis(
     reminders_enqueue_due()
     [reminder] = reminders()
     subject, body = render_message(reminder)
-    assert body.startswith("Напоминание:")
+    assert body.startswith("Напоминание: 2 марта 2027 г. 9:00")
+    assert subject.startswith("Напоминание: ваш приём")
     reminder.language = "en"
     subject, body = render_message(reminder)
     assert body.startswith("Reminder:")
