@@ -387,7 +387,11 @@ def delivery_record(*, provider: str, provider_message_id: str, status: Delivery
     )
     if message is None:
         return False
-    current = DELIVERY_RANK.get(DeliveryStatus(message.delivery_status), 0) if message.delivery_status else 0
+    current = (
+        DELIVERY_RANK.get(DeliveryStatus(message.delivery_status), 0)
+        if message.delivery_status
+        else 0
+    )
     if DELIVERY_RANK[status] < current or message.delivery_status == status:
         return True
     OutboxMessage.objects.filter(pk=message.pk).update(
@@ -411,10 +415,8 @@ def next_contact_time(
         return at
     local = at.astimezone(zone)
     wall = local.time().replace(tzinfo=None)
-    if opens < closes:
-        inside = opens <= wall < closes
-    else:  # a window across midnight, e.g. 22:00–06:00
-        inside = wall >= opens or wall < closes
+    # A window may run across midnight, e.g. 22:00–06:00.
+    inside = opens <= wall < closes if opens < closes else (wall >= opens or wall < closes)
     if inside:
         return at
     day = local.date() if wall < opens else local.date() + datetime.timedelta(days=1)

@@ -66,7 +66,9 @@ def smsru_status(request, token: str):
         for value in values
     ]
     for sms_id, status in parse_smsru_callback(lines):
-        if not delivery_record(provider=SmsRuSender.name, provider_message_id=sms_id, status=status):
+        if not delivery_record(
+            provider=SmsRuSender.name, provider_message_id=sms_id, status=status
+        ):
             logger.info("SMS.ru status for an unknown message id")
     return HttpResponse("100", content_type="text/plain")
 
@@ -86,7 +88,11 @@ def twilio_status(request):
         return HttpResponseForbidden()
     status = TWILIO_DELIVERY_STATUSES.get(request.POST.get("MessageStatus", ""))
     sid = request.POST.get("MessageSid", "")
-    if status is not None and sid:
-        if not delivery_record(provider=TwilioSender.name, provider_message_id=sid, status=status):
-            logger.info("Twilio status for an unknown message sid")
+    known = (
+        status is None
+        or not sid
+        or delivery_record(provider=TwilioSender.name, provider_message_id=sid, status=status)
+    )
+    if not known:
+        logger.info("Twilio status for an unknown message sid")
     return HttpResponse(status=204)

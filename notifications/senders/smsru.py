@@ -124,7 +124,7 @@ class SmsRuSender(Sender):
         if part.get("status") == "OK":
             return
         try:
-            code = int(part.get("status_code"))
+            code = int(part.get("status_code", ""))
         except (TypeError, ValueError):
             code = 0
         # SMS.ru's status_text may quote the number: only the code is kept.

@@ -87,9 +87,7 @@ class BookingPolicy(TimeStampedModel):
         validators=[validate_reminder_offsets],
         help_text=_("For example [1440, 120]: a day and two hours before. Empty: no reminders."),
     )
-    contact_hours_start = models.TimeField(
-        _("contact hours start"), default=datetime.time(8, 0)
-    )
+    contact_hours_start = models.TimeField(_("contact hours start"), default=datetime.time(8, 0))
     contact_hours_end = models.TimeField(
         _("contact hours end"),
         default=datetime.time(20, 0),

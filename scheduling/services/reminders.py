@@ -12,7 +12,7 @@ in the outbox is cancelled when its visit is cancelled, moved or rolled back
 from __future__ import annotations
 
 import datetime
-import logging
+import zoneinfo
 from dataclasses import dataclass
 
 import phonenumbers
@@ -30,10 +30,9 @@ from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
 from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES
 from scheduling.selectors.policy import policy_for
+
 # history calls back into this module (reminders_cancel_pending): imported as a module.
 from scheduling.services import history
-
-logger = logging.getLogger(__name__)
 
 REMINDER_EVENT = "appointment.reminder"
 # A visit that is still ahead and not yet at the desk; a booking waiting for its prepayment
@@ -48,7 +47,10 @@ PLACEMENT_EVENTS = (
 # Refusing either consent stops reminders (ECOSYSTEM.md: nothing to a patient who refused
 # notifications or data processing).
 STOPPING_CONSENTS = (ConsentPurpose.SERVICE_NOTIFICATIONS, ConsentPurpose.PERSONAL_DATA)
-MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
 
 
 def reminder_key_prefix(appointment: Appointment) -> str:
@@ -70,7 +72,7 @@ def plan_reminder(
     starts_at: datetime.datetime,
     placed_at: datetime.datetime,
     policy: BookingPolicy,
-    zone,
+    zone: zoneinfo.ZoneInfo,
     now: datetime.datetime,
 ) -> PlannedReminder | None:
     """The reminder to record now for a visit at `starts_at` placed at `placed_at`, or None.

@@ -52,7 +52,9 @@ class FakeProvider:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                fake.requests.append({"path": self.path, "headers": dict(self.headers), "form": form})
+                fake.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "form": form}
+                )
                 status, body = fake.respond(self.path, self.headers, form)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

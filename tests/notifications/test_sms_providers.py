@@ -165,9 +165,7 @@ def test_smsru_callback_for_an_unknown_id_is_still_acknowledged(smsru):
 @pytest.mark.parametrize("token", ["wrong-token", CALLBACK_TOKEN[:-1]])
 def test_smsru_callback_with_a_wrong_token_is_refused_and_changes_nothing(smsru, token, caplog):
     message = send_one()
-    response = smsru_callback(
-        Client(), token, f"sms_status\n{message.provider_message_id}\n103\n1"
-    )
+    response = smsru_callback(Client(), token, f"sms_status\n{message.provider_message_id}\n103\n1")
     assert response.status_code == 404
     message.refresh_from_db()
     assert message.delivery_status == ""

@@ -35,7 +35,11 @@ MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 
 def book(patient, doctor, service, start):
     return appointment_book(
-        patient=patient, doctor=doctor, service=service, start=start, channel="online",
+        patient=patient,
+        doctor=doctor,
+        service=service,
+        start=start,
+        channel="online",
         actor=patient.user,
     )
 
@@ -316,8 +320,11 @@ def test_plan_reminder_in_the_clinics_zone(zone, start_local, expected_local):
     start = datetime.datetime(*start_local, tzinfo=zone)
     now = start - datetime.timedelta(hours=23, minutes=55)
     planned = plan_reminder(
-        starts_at=start, placed_at=start - datetime.timedelta(days=5), policy=policy(),
-        zone=zone, now=now,
+        starts_at=start,
+        placed_at=start - datetime.timedelta(days=5),
+        policy=policy(),
+        zone=zone,
+        now=now,
     )
     assert planned is not None
     assert planned.offset_minutes == 1440
@@ -330,14 +337,21 @@ def test_a_reminder_deferred_past_the_visit_is_dropped():
     zone = IRKUTSK
     early = datetime.datetime(2027, 3, 2, 8, 30, tzinfo=zone)
     plan = plan_reminder(
-        starts_at=early, placed_at=early - datetime.timedelta(days=5),
-        policy=policy(reminder_offsets_minutes=[120]), zone=zone,
+        starts_at=early,
+        placed_at=early - datetime.timedelta(days=5),
+        policy=policy(reminder_offsets_minutes=[120]),
+        zone=zone,
         now=early - datetime.timedelta(minutes=119),
     )
     assert plan is not None and plan.send_at == datetime.datetime(2027, 3, 2, 8, 0, tzinfo=zone)
     earlier = datetime.datetime(2027, 3, 2, 7, 30, tzinfo=zone)
-    assert plan_reminder(
-        starts_at=earlier, placed_at=earlier - datetime.timedelta(days=5),
-        policy=policy(reminder_offsets_minutes=[120]), zone=zone,
-        now=earlier - datetime.timedelta(minutes=119),
-    ) is None
+    assert (
+        plan_reminder(
+            starts_at=earlier,
+            placed_at=earlier - datetime.timedelta(days=5),
+            policy=policy(reminder_offsets_minutes=[120]),
+            zone=zone,
+            now=earlier - datetime.timedelta(minutes=119),
+        )
+        is None
+    )
