@@ -28,7 +28,7 @@ from portal.choices import ConsentPurpose
 from portal.models import Consent, Patient
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
-from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES
+from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES, default_reminder_offsets
 from scheduling.selectors.policy import policy_for
 
 # history calls back into this module (reminders_cancel_pending): imported as a module.
@@ -114,7 +114,7 @@ def reminders_enqueue_due(*, now: datetime.datetime | None = None) -> int:
             status__in=REMINDABLE_STATUSES,
             payment_due_at__isnull=True,
             starts_at__gt=now,
-            starts_at__lte=now + datetime.timedelta(minutes=MAX_REMINDER_OFFSET_MINUTES),
+            starts_at__lte=now + datetime.timedelta(minutes=_longest_offset_minutes()),
             patient__anonymised_at__isnull=True,
         )
         .select_related("clinic__booking_policy", "doctor", "service", "patient")
@@ -148,6 +148,14 @@ def reminders_enqueue_due(*, now: datetime.datetime | None = None) -> int:
         if _record(appointment, planned=planned, key=key):
             recorded += 1
     return recorded
+
+
+def _longest_offset_minutes() -> int:
+    """The furthest any clinic reminds ahead: each run looks at the visits that close only."""
+    offsets = [*default_reminder_offsets()]
+    for configured in BookingPolicy.objects.values_list("reminder_offsets_minutes", flat=True):
+        offsets.extend(configured or [])
+    return min(max(offsets), MAX_REMINDER_OFFSET_MINUTES)
 
 
 def _record(appointment: Appointment, *, planned: PlannedReminder, key: str) -> bool:
@@ -202,7 +210,10 @@ def _refused(purpose: str) -> Q:
 def reminders_cancel_pending(appointment: Appointment) -> int:
     """Cancel the visit's reminders still waiting in the outbox (it was cancelled, moved or
     rolled back); returns how many. Called inside the change's transaction."""
+    # Pending first: the outbox's (status, due_at) index narrows to the few waiting messages,
+    # whatever the size of the outbox, before the key's prefix is compared.
     return OutboxMessage.objects.filter(
-        idempotency_key__startswith=reminder_key_prefix(appointment),
         status=MessageStatus.PENDING,
+        event=REMINDER_EVENT,
+        idempotency_key__startswith=reminder_key_prefix(appointment),
     ).update(status=MessageStatus.CANCELLED, last_error="VisitChanged")

@@ -355,3 +355,34 @@ def test_a_reminder_deferred_past_the_visit_is_dropped():
         )
         is None
     )
+
+
+def test_a_clinic_reminding_days_ahead_is_looked_at_that_far(
+    clock, doctor, service, patient, clinic_a
+):
+    BookingPolicy.objects.create(clinic=clinic_a, reminder_offsets_minutes=[3 * 24 * 60])
+    start = local(clinic_a, 2027, 3, 5, 9)  # Friday 09:00; booked Monday 08:00
+    book(patient, doctor, service, start)
+    clock.now = start - datetime.timedelta(days=3)
+    assert reminders_enqueue_due() == 1
+    assert reminders()[0].due_at == start - datetime.timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [[0], [-60], [120, 120], [1.5], ["60"], [True], [60, 120, 180, 240, 300], 60, [20161]],
+)
+def test_reminder_offsets_are_validated(offsets):
+    from django.core.exceptions import ValidationError
+
+    from scheduling.models.rules import validate_reminder_offsets
+
+    with pytest.raises(ValidationError):
+        validate_reminder_offsets(offsets)
+
+
+@pytest.mark.parametrize("offsets", [[], [1440, 120], [20160]])
+def test_reasonable_reminder_offsets_pass(offsets):
+    from scheduling.models.rules import validate_reminder_offsets
+
+    validate_reminder_offsets(offsets)
