@@ -386,3 +386,12 @@ def test_reasonable_reminder_offsets_pass(offsets):
     from scheduling.models.rules import validate_reminder_offsets
 
     validate_reminder_offsets(offsets)
+
+
+def test_a_booking_waiting_for_its_prepayment_is_not_reminded(
+    clock, doctor, prepaid, patient, tue9
+):
+    appointment = book(patient, doctor, prepaid, tue9)
+    assert appointment.payment_due_at is not None
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 0
