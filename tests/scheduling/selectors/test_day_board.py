@@ -167,9 +167,10 @@ def test_the_change_token_moves_with_bookings_and_the_minute_and_costs_one_query
     appointment_confirm(appointment=appointment, actor=registrar_a)
     confirmed = day_board_version(clinic=clinic_a, day=MON, now=clock.now)
     assert confirmed != after_booking
-    assert day_board_version(
-        clinic=clinic_a, day=MON, now=clock.now + datetime.timedelta(minutes=1)
-    ) != confirmed
+    assert (
+        day_board_version(clinic=clinic_a, day=MON, now=clock.now + datetime.timedelta(minutes=1))
+        != confirmed
+    )
     # Another day's board does not move with this one.
     tuesday = MON + datetime.timedelta(days=1)
     assert day_board_version(clinic=clinic_a, day=tuesday, now=clock.now) == day_board_version(
