@@ -392,3 +392,32 @@ def test_check_in_before_the_day_is_a_message_not_an_error(
     page = as_user(registrar_a).post(action(later, "check-in"), follow=True)
     assert page.status_code == 200
     assert "flash-error" in page.content.decode()
+
+
+# --- The patient card and the home page ------------------------------------------------------
+
+
+def test_the_patient_card_lists_visits_with_desk_links_and_a_book_button(
+    clock, as_user, registrar_a, registrar_b, clinic_a, visit, caller
+):
+    card = reverse("portal:patient_card", args=[caller.public_id])
+    body = as_user(registrar_a).get(card).content.decode()
+    assert reverse("scheduling:desk_appointment", args=[visit.public_id]) in body
+    assert f"{DESK}?clinic={clinic_a.public_id}&amp;patient={caller.public_id}" in body
+    # Another clinic's registrar opens the shared profile, but not this clinic's visits.
+    other = as_user(registrar_b).get(card).content.decode()
+    assert str(visit.public_id) not in other
+
+
+def test_booking_from_the_card_shows_the_patient_and_carries_them_to_the_slot(
+    clock, as_user, registrar_a, clinic_a, doctor, caller
+):
+    page = as_user(registrar_a).get(board_url(clinic_a, patient=caller.public_id))
+    body = page.content.decode()
+    assert caller.last_name in body
+    assert f"&amp;patient={caller.public_id}" in body
+
+
+def test_the_registrar_home_links_to_the_day_board(as_user, registrar_a):
+    body = as_user(registrar_a).get(reverse("portal:home")).content.decode()
+    assert f'href="{DESK}"' in body
