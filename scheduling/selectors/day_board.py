@@ -16,7 +16,7 @@ import datetime
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +141,7 @@ def _short_name(last: str, first: str, middle: str) -> str:
     return f"{last} {initials}".strip()
 
 
-def _doctor_name(row: dict[str, str]) -> str:
+def _doctor_name(row: Mapping[str, Any]) -> str:
     return _short_name(row["last_name"], row["first_name"], row["middle_name"])
 
 
@@ -274,7 +274,11 @@ def day_board(
         wanted = default_service_id(
             services, doctor_services.get(chosen["id"], set()) if chosen else ()
         )
-    service = Service.objects.select_related("specialty").filter(public_id=wanted).first()
+    service = (
+        Service.objects.select_related("specialty").filter(public_id=wanted).first()
+        if wanted is not None
+        else None
+    )
 
     windows = _windows_of_day(doctor_ids, clinic, day)
     appointments = _appointments(clinic, doctor_ids, since, until)

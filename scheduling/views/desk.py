@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
@@ -89,23 +90,27 @@ def _day_param(value: str | None, clinic: Clinic) -> datetime.date:
     return timezone.now().astimezone(clinic.tz).date()
 
 
+@dataclass(frozen=True)
+class BoardFilters:
+    """What the board is narrowed to, kept by every link and poll of the board."""
+
+    doctor: uuid.UUID | None = None
+    service: uuid.UUID | None = None
+    patient: uuid.UUID | None = None
+    released: bool = False
+
+
 def _board_query(
-    *,
-    clinic: Clinic,
-    day: datetime.date,
-    doctor: uuid.UUID | None = None,
-    service: uuid.UUID | None = None,
-    patient: uuid.UUID | None = None,
-    released: bool = False,
+    *, clinic: Clinic, day: datetime.date, filters: BoardFilters = BoardFilters()
 ) -> str:
     query: dict[str, str] = {"clinic": str(clinic.public_id), "date": day.isoformat()}
-    if doctor:
-        query["doctor"] = str(doctor)
-    if service:
-        query["service"] = str(service)
-    if patient:
-        query["patient"] = str(patient)
-    if released:
+    if filters.doctor:
+        query["doctor"] = str(filters.doctor)
+    if filters.service:
+        query["service"] = str(filters.service)
+    if filters.patient:
+        query["patient"] = str(filters.patient)
+    if filters.released:
         query["released"] = "1"
     return urlencode(query)
 
@@ -129,8 +134,9 @@ def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
     )
     # The service shown, so that polls and day links keep it even when it was the default.
     shown_service = board.service.public_id if board.service else None
-    keep = {"doctor": doctor, "service": shown_service, "patient": patient, "released": released}
+    keep = BoardFilters(doctor=doctor, service=shown_service, patient=patient, released=released)
     today = now.astimezone(clinic.tz).date()
+    one_day = datetime.timedelta(days=1)
     return {
         "board": board,
         "clinic": clinic,
@@ -139,15 +145,19 @@ def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
         "now_local": now.astimezone(clinic.tz),
         "doctor_id": doctor,
         "patient_id": patient,
-        "query": _board_query(clinic=clinic, day=day, **keep),
-        "prev_query": _board_query(clinic=clinic, day=day - datetime.timedelta(days=1), **keep),
-        "next_query": _board_query(clinic=clinic, day=day + datetime.timedelta(days=1), **keep),
-        "today_query": _board_query(clinic=clinic, day=today, **keep),
-        "no_patient_query": _board_query(clinic=clinic, day=day, **{**keep, "patient": None}),
+        "query": _board_query(clinic=clinic, day=day, filters=keep),
+        "prev_query": _board_query(clinic=clinic, day=day - one_day, filters=keep),
+        "next_query": _board_query(clinic=clinic, day=day + one_day, filters=keep),
+        "today_query": _board_query(clinic=clinic, day=today, filters=keep),
+        "no_patient_query": _board_query(
+            clinic=clinic, day=day, filters=replace(keep, patient=None)
+        ),
         # A doctor picked from the board shows that doctor's own first service.
-        "doctor_base_query": _board_query(clinic=clinic, day=day, patient=patient),
+        "doctor_base_query": _board_query(
+            clinic=clinic, day=day, filters=BoardFilters(patient=patient)
+        ),
         "released_query": _board_query(
-            clinic=clinic, day=day, **{**keep, "released": not released}
+            clinic=clinic, day=day, filters=replace(keep, released=not released)
         ),
         "version": day_board_version(clinic=clinic, day=day, now=now),
         "poll_seconds": POLL_SECONDS,
@@ -231,7 +241,7 @@ def _already_booked(
         patient=patient,
         doctor=doctor,
         starts_at=ref.start,
-        booked_by=request.user,
+        booked_by_id=request.user.pk,
         status__in=UPCOMING_STATUSES,
     ).first()
 
@@ -252,8 +262,10 @@ def _book_context(
         + _board_query(
             clinic=clinic,
             day=start.date(),
-            service=service.public_id,
-            patient=_uuid_param(request.GET.get("patient") or request.POST.get("patient")),
+            filters=BoardFilters(
+                service=service.public_id,
+                patient=_uuid_param(request.GET.get("patient") or request.POST.get("patient")),
+            ),
         ),
         "channels": [(c.value, c.label) for c in DESK_CHANNELS],
         "channel": request.POST.get("channel") or AppointmentChannel.PHONE,
@@ -340,7 +352,9 @@ def book(request: HtmxRequest) -> HttpResponse:
         reverse("scheduling:desk")
         + "?"
         + _board_query(
-            clinic=clinic, day=ref.start.astimezone(clinic.tz).date(), service=service.public_id
+            clinic=clinic,
+            day=ref.start.astimezone(clinic.tz).date(),
+            filters=BoardFilters(service=service.public_id),
         )
         + f"#appt-{appointment.public_id}"
     )
