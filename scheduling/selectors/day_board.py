@@ -63,9 +63,14 @@ class BoardAppointment:
     status: str
     status_label: str
     patient_public_id: uuid.UUID
-    patient_name: str  # surname and initials
+    patient_surname: str
+    patient_initials: str
     service_name: str
     channel: str
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.patient_surname} {self.patient_initials}".strip()
 
     @property
     def released(self) -> bool:
@@ -89,6 +94,7 @@ class DoctorRow:
     cells: list[list[BoardAppointment | BoardSlot]] = field(default_factory=list)
     free_count: int = 0
     booked_count: int = 0
+    offers_service: bool = False  # the service whose free times the board shows
 
     @property
     def working(self) -> bool:
@@ -136,9 +142,12 @@ def _utc_offset(clinic: Clinic, day: datetime.date) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+def _initials(first: str, middle: str) -> str:
+    return "".join(f"{part[0]}." for part in (first, middle) if part)
+
+
 def _short_name(last: str, first: str, middle: str) -> str:
-    initials = "".join(f"{part[0]}." for part in (first, middle) if part)
-    return f"{last} {initials}".strip()
+    return f"{last} {_initials(first, middle)}".strip()
 
 
 def _doctor_name(row: Mapping[str, Any]) -> str:
@@ -306,6 +315,8 @@ def day_board(
                 (_as_time(w.start), _as_time(w.end)) for w in _merged(windows.get(row["id"], []))
             ],
             cells=[[] for _ in hours],
+            offers_service=service is not None
+            and service.public_id in doctor_services.get(row["id"], set()),
         )
         for row in doctors
     }
@@ -396,10 +407,9 @@ def _appointments(
                 status=row["status"],
                 status_label=str(labels.get(row["status"], row["status"])),
                 patient_public_id=row["patient__public_id"],
-                patient_name=_short_name(
-                    row["patient__last_name"] or "",
-                    row["patient__first_name"] or "",
-                    row["patient__middle_name"] or "",
+                patient_surname=row["patient__last_name"] or "",
+                patient_initials=_initials(
+                    row["patient__first_name"] or "", row["patient__middle_name"] or ""
                 ),
                 service_name=row["service__name"],
                 channel=row["channel"],
