@@ -72,6 +72,7 @@ def test_verdicts_compare_each_target_in_its_direction():
             "booking_throughput_ratio": 0.5,
             "slot_picker_p95_ratio": 15.0,
             "earliest_slots_p95_ratio": 40.5,
+            "day_board_p95_ratio": 30.0,
         }
     )
     assert verdicts == {
@@ -79,6 +80,7 @@ def test_verdicts_compare_each_target_in_its_direction():
         "booking_throughput_ratio": "met",
         "slot_picker_p95_ratio": "met",
         "earliest_slots_p95_ratio": "missed",
+        "day_board_p95_ratio": "met",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 
