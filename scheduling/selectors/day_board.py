@@ -59,18 +59,17 @@ DEFAULT_HOURS = (8, 20)  # the hours shown when nobody works that day
 class BoardAppointment:
     public_id: uuid.UUID
     start: datetime.datetime  # in the clinic's zone
-    end: datetime.datetime
     status: str
     status_label: str
-    patient_public_id: uuid.UUID
+    # The surname only: every name is decrypted on each render of up to a thousand visits, so
+    # the board reads one per visit (the visit's own page shows the whole name).
     patient_surname: str
-    patient_initials: str
     service_name: str
     channel: str
 
     @property
     def patient_name(self) -> str:
-        return f"{self.patient_surname} {self.patient_initials}".strip()
+        return self.patient_surname
 
     @property
     def released(self) -> bool:
@@ -377,7 +376,7 @@ def _appointments(
     clinic: Clinic, doctor_ids: list[int], since: datetime.datetime, until: datetime.datetime
 ) -> list[tuple[int, BoardAppointment]]:
     tz = clinic.tz
-    labels = dict(S.choices)
+    labels = {value: str(label) for value, label in S.choices}
     rows = (
         Appointment.objects.filter(
             clinic=clinic, doctor_id__in=doctor_ids, starts_at__gte=since, starts_at__lt=until
@@ -386,13 +385,9 @@ def _appointments(
             "doctor_id",
             "public_id",
             "starts_at",
-            "ends_at",
             "status",
             "channel",
-            "patient__public_id",
             "patient__last_name",
-            "patient__first_name",
-            "patient__middle_name",
             "service__name",
         )
         .order_by("starts_at", "id")
@@ -403,14 +398,9 @@ def _appointments(
             BoardAppointment(
                 public_id=row["public_id"],
                 start=row["starts_at"].astimezone(tz),
-                end=row["ends_at"].astimezone(tz),
                 status=row["status"],
-                status_label=str(labels.get(row["status"], row["status"])),
-                patient_public_id=row["patient__public_id"],
+                status_label=labels.get(row["status"], row["status"]),
                 patient_surname=row["patient__last_name"] or "",
-                patient_initials=_initials(
-                    row["patient__first_name"] or "", row["patient__middle_name"] or ""
-                ),
                 service_name=row["service__name"],
                 channel=row["channel"],
             ),
