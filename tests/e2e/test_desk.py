@@ -202,3 +202,37 @@ def test_screenshots_of_a_busy_day(browser, live_server, desk_clinic, registrar,
     page.locator("#board a.dk-free").first.click()
     page.wait_for_url("**/desk/book/**")
     screenshot(page, f"desk-book-{width}")
+
+
+def test_desk_pages_have_no_accessibility_violations(
+    browser, live_server, desk_clinic, registrar, busy_day, caller
+):
+    from tests.e2e.test_accessibility import violations
+
+    client = client_for(registrar)
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="ru-RU",
+        viewport={"width": 1280, "height": 900},
+        bypass_csp=True,
+    )
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    visit = Appointment.objects.filter(clinic=desk_clinic, status="booked").first()
+    found = {}
+    page.goto(f"/desk/?patient={caller.public_id}")
+    found["board"] = violations(page)
+    page.locator("#board a.dk-free").first.click()
+    page.wait_for_url("**/desk/book/**")
+    found["book"] = violations(page)
+    for path in (
+        f"/desk/appointments/{visit.public_id}/",
+        f"/desk/appointments/{visit.public_id}/reschedule/",
+        f"/staff/patients/{visit.patient.public_id}/",
+    ):
+        page.goto(path)
+        found[path] = violations(page)
+        screenshot(page, "desk-" + path.strip("/").split("/")[-1][:12] + "-1280")
+    assert {name: v for name, v in found.items() if v} == {}
