@@ -66,3 +66,12 @@ def blind_index(kind: str, normalized_value: str) -> str:
     """Keyed, deterministic digest of an already-normalised value, separated by `kind`."""
     message = f"{kind}\x1f{normalized_value}".encode()
     return hmac.new(settings.BLIND_INDEX_KEY, message, hashlib.sha256).hexdigest()
+
+
+def cache_key(key: str, key_prefix: str, version: int) -> str:
+    """The cache's KEY_FUNCTION: every key is stored as a keyed digest.
+
+    Libraries build cache keys from identifiers (allauth's rate limits hash the e-mail with
+    plain SHA-256, which a dictionary reverses); keyed, a dump of the store names nobody.
+    """
+    return f"{key_prefix}:{version}:{blind_index('cache', key)}"

@@ -241,6 +241,7 @@ def shared_stores():
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
+            "KEY_FUNCTION": "portal.crypto.cache_key",
         }
     }
     client = redis.Redis.from_url(REDIS_URL)

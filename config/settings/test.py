@@ -24,7 +24,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S3
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks in-process; the real broker is exercised by tests that ask for it explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_FUNCTION": "portal.crypto.cache_key",
+    }
+}
 # Each test process counts in its own cache; the shared store has tests of its own (Redis).
 ALLOW_UNSHARED_CACHE = True
 AUDIT_SEAL_GRACE = __import__("datetime").timedelta(seconds=0)

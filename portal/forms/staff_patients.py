@@ -197,8 +197,35 @@ def initial_from(patient) -> dict:
 
 
 class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Person (e-mail or id)"), max_length=254, required=False)
     patient = forms.UUIDField(label=_("Patient id"), required=False)
-    actor = forms.CharField(label=_("Actor (e-mail or id)"), max_length=254, required=False)
+    clinic = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label="—"
+    )
     action = forms.ChoiceField(
         label=_("Action"), choices=_blank(AuditAction.choices), required=False
     )
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, clinics=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if clinics is not None:
+            self.fields["clinic"].queryset = clinics
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError({"date_to": _("The end of the period is before its start.")})
+        return data

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.utils.translation import gettext
+from django.db.models import Field, Model, Q, QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 
 from portal import permissions
-from portal.choices import PATIENT_ROLE, Role
+from portal.choices import PATIENT_ROLE, AuditAction, Role
 from portal.models import AuditEvent, Clinic, Patient, User
+from portal.services.audit import audit_record
 from portal.types import RequestUser
+
+# Blind-index columns name what a search matched on; a reader needs the words, not the column.
+INDEX_FIELD_LABELS = {
+    "phone_bidx": gettext_lazy("phone"),
+    "email_bidx": gettext_lazy("e-mail"),
+    "name_birth_bidx": gettext_lazy("name and date of birth"),
+    "last4_surname_bidx": gettext_lazy("last 4 phone digits and surname"),
+    "duplicates": gettext_lazy("possible duplicates"),
+}
+# Object types recorded under a name that is not a model label.
+OBJECT_TYPE_LABELS = {
+    "scheduling.document": gettext_lazy("document"),
+    "portal.family_link": gettext_lazy("family link"),
+}
+
+
+@dataclass(frozen=True)
+class AuditPatient:
+    """A patient an event names: the name for readers who may see patients, else a short id."""
+
+    public_id: str
+    label: str
+    named: bool
 
 
 @dataclass(frozen=True)
@@ -22,6 +50,21 @@ class AuditRow:
     event: AuditEvent
     actor_label: str
     clinic_label: str
+    patients: list[AuditPatient] = field(default_factory=list)
+
+    @property
+    def object_label(self) -> str:
+        """What was touched, in words ("Appointment", "Document: certificate")."""
+        label = capfirst(str(object_type_label(self.event.object_type)))
+        if self.event.object_type == "scheduling.document" and self.event.object_id:
+            return f"{label}: {self.event.object_id}"
+        return label
+
+    @property
+    def fields_label(self) -> str:
+        """The changed (or searched-by) fields in the reader's language."""
+        model = _model_of(self.event.object_type)
+        return ", ".join(str(field_label(model, name)) for name in self.event.changed_fields or [])
 
     @property
     def role_label(self) -> str:
@@ -35,23 +78,73 @@ class AuditRow:
 def audit_events(
     *,
     user: RequestUser,
-    patient_public_id: uuid.UUID | None = None,
+    patient: uuid.UUID | None = None,
     actor: str = "",
     action: str = "",
+    clinic: Clinic | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
 ) -> QuerySet[AuditEvent]:
     """Audit events newest first, for holders of `audit.view`, filtered as given.
 
-    `actor` is a user's e-mail or public id; an unknown one matches nothing.
+    Readers whose `audit.view` is tied to clinics see the events of those clinics only.
+    `patient` is a patient's public id; `actor` a user's e-mail or public id (an unknown one
+    matches nothing). The period's
+    dates are in the reader's time zone, both ends included.
     """
     permissions.require_capability(user, "audit.view")
     qs = AuditEvent.objects.order_by("-pk")
-    if patient_public_id:
-        qs = qs.filter(_mentions_patient(str(patient_public_id)))
+    readable = permissions.clinic_ids_with(user, "audit.view")
+    if readable is not None:
+        qs = qs.filter(clinic_id__in=readable)
+    if patient:
+        qs = qs.filter(_mentions_patient(str(patient)))
     if actor:
         qs = qs.filter(_actor_condition(actor))
     if action:
         qs = qs.filter(action=action)
+    if clinic is not None:
+        qs = qs.filter(clinic_id=clinic.pk)
+    if date_from:
+        qs = qs.filter(occurred_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(occurred_at__date__lte=date_to)
     return qs
+
+
+def audit_readable_clinics(user: RequestUser) -> QuerySet[Clinic]:
+    """The clinics a reader of the audit log may filter by."""
+    return permissions.clinics_with(user, "audit.view").order_by("name")
+
+
+def object_type_label(object_type: str) -> str:
+    """A recorded object type in words: the model's verbose name where it is a model."""
+    if object_type in OBJECT_TYPE_LABELS:
+        return str(OBJECT_TYPE_LABELS[object_type])
+    model = _model_of(object_type)
+    return str(model._meta.verbose_name) if model is not None else object_type
+
+
+def field_label(model: type[Model] | None, name: str) -> str:
+    """A recorded field name in words: the field's verbose name, or what an index searches."""
+    if name in INDEX_FIELD_LABELS:
+        return str(INDEX_FIELD_LABELS[name])
+    if model is not None:
+        try:
+            found = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            found = None
+        # Reverse relations and generic keys have no verbose name of their own.
+        if isinstance(found, Field):
+            return str(found.verbose_name)
+    return name.replace("_", " ")
+
+
+def _model_of(object_type: str) -> type[Model] | None:
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
 
 
 def audit_events_for_patient(
@@ -66,8 +159,13 @@ def audit_events_for_patient(
     return audit_describe(events)
 
 
-def audit_describe(events: list[AuditEvent]) -> list[AuditRow]:
-    """Actor and clinic names for a page of events: two queries whatever the page size."""
+def audit_describe(
+    events: list[AuditEvent], *, reader: RequestUser | None = None
+) -> list[AuditRow]:
+    """Actor, clinic and patient names for a page of events: a fixed number of queries
+    whatever the page size. Patients are named only for a `reader` who may open patient cards;
+    others see the start of their public id."""
+    names = _patient_names(events, reader) if reader is not None else {}
     actor_ids = {e.actor_id for e in events if e.actor_id}
     clinic_ids = {e.clinic_id for e in events if e.clinic_id}
     actors = {
@@ -87,8 +185,41 @@ def audit_describe(events: list[AuditEvent]) -> list[AuditRow]:
         else:
             actor_label = ""
         clinic_label = clinics.get(event.clinic_id, "") if event.clinic_id is not None else ""
-        rows.append(AuditRow(event, actor_label, clinic_label))
+        patients = [
+            AuditPatient(str(pid), names.get(str(pid), str(pid)[:8]), str(pid) in names)
+            for pid in event.patient_ids or []
+        ]
+        rows.append(AuditRow(event, actor_label, clinic_label, patients))
     return rows
+
+
+def audit_log_rows(events: list[AuditEvent], *, reader: RequestUser) -> list[AuditRow]:
+    """A page of the audit log for `reader`. Patients it shows by name are a listing of those
+    patients, audited like a search."""
+    rows = audit_describe(events, reader=reader)
+    named = sorted({p.public_id for row in rows for p in row.patients if p.named})
+    if named:
+        audit_record(
+            actor=reader,
+            action=AuditAction.LIST,
+            object_type="portal.patient",
+            patient_ids=named,
+        )
+    return rows
+
+
+def _patient_names(events: list[AuditEvent], reader: RequestUser) -> dict[str, str]:
+    if not permissions.has_capability(reader, "patient.view_card"):
+        return {}
+    wanted = {str(pid) for event in events for pid in event.patient_ids or []}
+    if not wanted:
+        return {}
+    return {
+        str(patient.public_id): patient.full_name
+        for patient in Patient.objects.filter(public_id__in=wanted).only(
+            "public_id", "last_name", "first_name", "middle_name", "anonymised_at"
+        )
+    }
 
 
 def _mentions_patient(public_id: str) -> Q:

@@ -23,7 +23,7 @@ from portal.forms.staff_patients import (
     initial_from,
 )
 from portal.panels import STAFF_PATIENT_CARD, panels_for
-from portal.selectors.audit import audit_describe, audit_events
+from portal.selectors.audit import audit_events, audit_log_rows, audit_readable_clinics
 from portal.selectors.patients import (
     patient_duplicates_for_staff,
     patient_for_edit,
@@ -146,30 +146,24 @@ def patient_edit_page(request, public_id):
 @require_http_methods(["GET"])
 def audit_log(request):
     permissions.require_capability(request.user, "audit.view")
-    form = AuditFilterForm(request.GET or None)
+    form = AuditFilterForm(
+        {k: v for k, v in request.GET.items() if k != "page"} or None,
+        clinics=audit_readable_clinics(request.user),
+    )
     valid = not form.is_bound or form.is_valid()
     filters = form.cleaned_data if form.is_bound and valid else {}
-    events = audit_events(
-        user=request.user,
-        patient_public_id=filters.get("patient"),
-        actor=filters.get("actor", ""),
-        action=filters.get("action", ""),
-    )
+    events = audit_events(user=request.user, **filters)
     if not valid:
         # A filter that cannot be applied shows its error and nothing, never everything.
         events = events.none()
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    rows = audit_log_rows(list(page.object_list), reader=request.user)
     return render(
         request,
         "portal/staff/audit_log.html",
-        {
-            "form": form,
-            "page": page,
-            "rows": audit_describe(list(page.object_list)),
-            "query": query.urlencode(),
-        },
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 

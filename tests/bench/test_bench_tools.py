@@ -144,12 +144,20 @@ def test_the_table_shows_cpu_per_request_by_process_group_when_measured():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_cpu_by_group_counts_a_busy_process_group_and_this_process():
+    # The child spins until it has used 0.5 s of CPU (however loaded the machine), says so,
+    # and stays alive to be measured; this process does the same.
     busy = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import time\nend = time.time() + 0.6\nwhile time.time() < end: pass",
+            "import sys, time\n"
+            "while time.process_time() < 0.5: pass\n"
+            "print('spun', flush=True)\n"
+            "sys.stdin.read()",
         ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -158,9 +166,10 @@ def test_cpu_by_group_counts_a_busy_process_group_and_this_process():
         spin_until = time.process_time() + 0.3
         while time.process_time() < spin_until:
             pass
-        time.sleep(0.4)
+        assert busy.stdout.readline().strip() == "spun"
         after = loadgen.cpu_seconds_by_group(group)
     finally:
+        busy.stdin.close()
         busy.wait(timeout=10)
     assert set(after) == {"django", "postgresql", "load generator"}
     assert after["django"] - before["django"] >= 0.1

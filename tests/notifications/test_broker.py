@@ -60,3 +60,14 @@ def test_nothing_is_sent_for_a_rolled_back_change(live_worker):
         outbox_enqueue(event="test.rollback", channel="sms", to="+79140000002", context={})
         raise Abort
     assert not OutboxMessage.objects.filter(event="test.rollback").exists()
+
+
+def test_a_worker_keeps_the_projects_log_handlers(live_worker):
+    """Celery would swap the root logger's handlers for its own unfiltered ones; the worker's
+    log lines must go through the handler that scrubs phones and e-mails."""
+    import logging
+
+    from portal.logging import PiiScrubFilter
+
+    root = logging.getLogger()
+    assert any(isinstance(f, PiiScrubFilter) for h in root.handlers for f in h.filters)

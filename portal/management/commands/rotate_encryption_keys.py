@@ -2,7 +2,8 @@
 
 Put the new key first in FIELD_ENCRYPTION_KEYS (old ones after it), run this, then drop the old
 keys. Re-runs resume from per-model checkpoints and skip values already under the newest key.
-Database sessions (encrypted with the same keys) are written again at the end.
+Authenticator secrets (allauth's MFA data, encrypted through our MFA adapter) and database
+sessions (encrypted with the same keys) are written again at the end.
 """
 
 from django.apps import apps
@@ -12,6 +13,7 @@ from tqdm import tqdm
 
 from portal.services.encryption import (
     encrypted_models,
+    encryption_rotate_authenticators,
     encryption_rotate_model,
     encryption_rotate_sessions,
     rotation_start,
@@ -83,6 +85,14 @@ class Command(BaseCommand):
                 f"{result.label} ({columns}): {result.rows_seen} rows checked"
                 + (f" from pk>{start}" if start else "")
                 + f", {verb} {result.values_rotated} values in {result.rows_rotated} rows."
+            )
+            failures.extend((result.label, name, pk) for name, pk in result.failed)
+        if not dry_run:
+            # Authenticator secrets sit inside allauth's JSON column, rotated on their own.
+            result = encryption_rotate_authenticators(batch_size=batch_size)
+            self.stdout.write(
+                f"{result.label} (data): {result.rows_seen} rows checked, "
+                f"rotated {result.values_rotated} values in {result.rows_rotated} rows."
             )
             failures.extend((result.label, name, pk) for name, pk in result.failed)
         if (

@@ -1,3 +1,4 @@
+import time
 from io import StringIO
 
 import pytest
@@ -158,3 +159,34 @@ def test_progress_bars_go_to_the_commands_stderr_as_drawn(patient):
     # tqdm redraws a bar in place; OutputWrapper would have ended each redraw with a newline.
     assert progress.count("\n") < progress.count("\r")
     assert "Dry run finished." in out.getvalue()
+
+
+def test_authenticator_secrets_are_rotated_and_still_work(registrar_a):
+    """TOTP secrets and recovery-code seeds sit encrypted inside allauth's JSON column."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+    )
+
+    secret = generate_totp_secret()
+    totp = TOTP.activate(registrar_a, secret).instance
+    codes = RecoveryCodes.activate(registrar_a)
+    unused = codes.get_unused_codes()
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]):
+        output = _rotate()
+    assert f"{Authenticator._meta.label} (data): 2 rows checked, rotated 2 values in 2" in output
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+        fresh = Authenticator.objects.get(pk=totp.pk)
+        assert is_under_newest_key(fresh.data["secret"])
+        assert secret not in str(fresh.data)
+        code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+        assert TOTP(fresh).validate_code(code)
+        recovery = Authenticator.objects.get(pk=codes.instance.pk)
+        assert RecoveryCodes(recovery).get_unused_codes() == unused
+    with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, *settings.FIELD_ENCRYPTION_KEYS]):
+        again = _rotate()  # a second run has nothing to do
+    assert f"{Authenticator._meta.label} (data): 2 rows checked, rotated 0 values" in again

@@ -377,7 +377,30 @@ def test_the_audit_log_page_has_a_fixed_query_budget(
     for user in (registrar_a, doctor_a):
         for _ in range(4):
             as_user(user).get(card_url(petrov))
-    # Count, page, actors, clinics: the same whether the page shows one row or nine.
+    # Count, page, actors, clinics, patients and the audit row of the names shown: the same
+    # whether the page shows one row or eleven (nine card views, two listings by this page).
     with django_assert_num_queries(budget):
         response = client.get(AUDIT)
-    assert len(response.context["rows"]) == 9
+    assert len(response.context["rows"]) == 11
+
+
+def test_the_audit_log_reads_in_words_with_names_for_card_readers(
+    as_user, network_admin, director, registrar_a, petrov, clinic_a
+):
+    as_user(registrar_a).get(card_url(petrov))
+    admin_page = as_user(network_admin).get(AUDIT, {"clinic": clinic_a.pk}).content.decode()
+    assert petrov.full_name in admin_page
+    assert "portal.patient" not in admin_page and "phone_bidx" not in admin_page
+    director_page = as_user(director).get(AUDIT).content.decode()
+    assert petrov.full_name not in director_page
+    assert str(petrov.public_id)[:8] in director_page
+
+
+def test_a_period_ending_before_it_starts_is_refused(as_user, network_admin, registrar_a, petrov):
+    as_user(registrar_a).get(card_url(petrov))
+    response = as_user(network_admin).get(
+        AUDIT, {"date_from": "2026-12-10", "date_to": "2026-12-01"}
+    )
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert response.context["form"].errors["date_to"]
