@@ -421,3 +421,17 @@ def test_booking_from_the_card_shows_the_patient_and_carries_them_to_the_slot(
 def test_the_registrar_home_links_to_the_day_board(as_user, registrar_a):
     body = as_user(registrar_a).get(reverse("portal:home")).content.decode()
     assert f'href="{DESK}"' in body
+
+
+def test_the_booking_form_finds_a_patient_by_passport_number(
+    clock, as_user, registrar_a, clinic_a, doctor, service
+):
+    holder = PatientFactory(id_document_type="passport_ru", id_document_number="2512 654321")
+    slot = slot_at(doctor, service, clinic_a, 9)
+    found = as_user(registrar_a).post(
+        f"{BOOK}?slot={slot.slot_id}",
+        {"slot": slot.slot_id, "q": "2512654321"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert found.status_code == 200
+    assert str(holder.public_id) in found.content.decode()
