@@ -19,6 +19,9 @@ LANDING = "landing"
 PATIENT_HOME = "patient_home"
 # The staff card of one patient: its context function also receives `patient=`.
 STAFF_PATIENT_CARD = "staff_patient_card"
+# The registrar desk's day board (e.g. a caller-ID card): the context function also receives
+# `clinic=`, the clinic whose board is shown.
+DESK = "desk"
 
 
 @dataclass(frozen=True)

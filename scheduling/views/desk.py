@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import permissions
 from portal.forms.staff_patients import PatientSearchForm
 from portal.models import Clinic, Patient
+from portal.panels import DESK, panels_for
 from portal.selectors.patients import patient_card, patient_search
 from portal.throttling import patient_search_wait
 from portal.types import HtmxRequest
@@ -184,6 +185,9 @@ def board(request: HtmxRequest) -> HttpResponse:
         return render(request, "scheduling/desk/pick_clinic.html", {"clinics": clinics})
     context = _board_context(request, clinic)
     context["clinics"] = clinics
+    # Parts other apps add beside the board (a caller's card, queues) without the booking
+    # engine importing them.
+    context["panels"] = panels_for(DESK, request, clinic=clinic)
     patient_id = context["patient_id"]
     if patient_id is not None:
         # Booking for a patient chosen on their card: their name is shown, so it is a card view.

@@ -435,3 +435,22 @@ def test_the_booking_form_finds_a_patient_by_passport_number(
     )
     assert found.status_code == 200
     assert str(holder.public_id) in found.content.decode()
+
+
+def test_other_apps_can_add_a_panel_beside_the_board(
+    clock, as_user, registrar_a, clinic_a, monkeypatch
+):
+    from portal import panels
+
+    seen = {}
+
+    def caller_card(request, *, clinic):
+        seen["clinic"] = clinic
+        return {"upcoming": [], "specialties": []}
+
+    monkeypatch.setitem(
+        panels._panels, panels.DESK, [panels.Panel("scheduling/panels/my_visits.html", caller_card)]
+    )
+    body = as_user(registrar_a).get(DESK).content.decode()
+    assert seen["clinic"] == clinic_a
+    assert 'id="my-visits-title"' in body
