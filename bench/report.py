@@ -21,6 +21,7 @@ TARGETS = {
     "slot_picker_p95_ratio": ("<=", 15.0),
     "earliest_slots_p95_ratio": ("<=", 40.0),
     "day_board_p95_ratio": ("<=", 30.0),
+    "caller_id_p95_ms": ("<=", 200.0),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
 HARD_INVARIANTS = ("race_overlaps", "race_5xx")
@@ -203,6 +204,12 @@ def format_table(results: dict) -> str:
         (
             "  trivial view (desk phase) p50 / p95, ms",
             _pair(phase("trivial_desk", "p50_ms"), phase("trivial_desk", "p95_ms")),
+            "",
+        ),
+        ("caller_id_p95_ms", results.get("caller_id_p95_ms"), "≤ 200"),
+        (
+            "  caller ID p50 ms, cards shown",
+            _pair(phase("caller_id", "p50_ms"), phase("caller_id", "cards_shown")),
             "",
         ),
         ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),

@@ -38,7 +38,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import desk, loadgen, report, scenario
+from bench import caller_id, desk, loadgen, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -365,6 +365,7 @@ def main() -> int:
         desk_state = desk.seed_and_count(
             results, patients=desk_patients(), day=state.today + datetime.timedelta(days=1)
         )
+        telephony = caller_id.seed(state.network)
         handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
         os.close(handle)
         server = Server(cfg, env, Path(log_name))
@@ -390,6 +391,8 @@ def main() -> int:
             phase=scenario.record_phase,
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
+        log(f"caller ID: webhook → card in the panel, {caller_id.SAMPLES} calls")
+        caller_id.run(server.port, telephony, results)
         log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
         results["pgbench"] = run_pgbench(cfg, cfg.seconds)
         results["pgbench_tps"] = results["pgbench"]["tps"]

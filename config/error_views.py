@@ -41,7 +41,12 @@ def _minimal_page(template_name: str, status: int) -> HttpResponse:
     """A page rendered without the request: no context processor runs, so nothing that may
     have failed (the database, the session) is touched again, and nothing from a malformed
     request is echoed."""
-    return HttpResponse(loader.render_to_string(template_name, {"minimal": True}), status=status)
+    return HttpResponse(
+        loader.render_to_string(
+            template_name, {"minimal": True, "network_name": settings.NETWORK_NAME}
+        ),
+        status=status,
+    )
 
 
 def bad_request(request, exception=None):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("notifications/", include("notifications.urls")),
+    path("telephony/", include("telephony.urls")),
     path("api/", include("config.api")),
     path("fhir/R4/", include("scheduling.fhir.urls")),
     path("admin/", admin.site.urls),

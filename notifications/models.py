@@ -19,11 +19,16 @@ class OutboxMessage(models.Model):
     context and rendered text are PII and are encrypted.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     event = models.CharField(_("event"), max_length=60)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     patient = models.ForeignKey(
-        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Patient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
     )
     to_address = EncryptedCharField(_("to"), max_length=254)
     language = models.CharField(_("language"), max_length=8, default="ru")
@@ -31,21 +36,21 @@ class OutboxMessage(models.Model):
     subject = EncryptedCharField(_("subject"), max_length=200, blank=True)
     body = EncryptedTextField(_("text"), blank=True)
     status = models.CharField(
-        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        _("status"), max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
-    due_at = models.DateTimeField()  # the dispatcher's claims use outbox_due_idx
+    due_at = models.DateTimeField(_("due at"))  # the dispatcher's claims use outbox_due_idx
     # Set by each claim: the claim's age tells a dead worker's message from one in flight, and
     # only the latest claim may record the outcome.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=5)
-    last_error = models.CharField(max_length=300, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    provider = models.CharField(max_length=30, blank=True)
-    provider_message_id = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("maximum attempts"), default=5)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider = models.CharField(_("provider"), max_length=30, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
     # Unique where set (Meta.constraints): most messages have none, and need no index entry.
-    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

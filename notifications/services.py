@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import weakref
+import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils import formats, timezone, translation
 from notifications.choices import CHANNELS, Channel, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.senders import SendError, get_sender
+from portal.formatting import is_readers_zone, zone_note
 from portal.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -176,17 +178,25 @@ def publish_dispatch() -> None:
 def render_message(message: OutboxMessage) -> tuple[str, str]:
     """Render (subject, body) from `notifications/messages/<event>.<channel>.txt`.
 
-    A template's first line `Subject: ...` becomes the subject of an email.
+    A template's first line `Subject: ...` becomes the subject of an email. An event without a
+    template brings its text (and subject) in the context, rendered by the caller: sign-in
+    e-mails come rendered from allauth's templates.
     """
     names = [
         f"notifications/messages/{message.event}.{message.channel}.txt",
         f"notifications/messages/{message.event}.txt",
     ]
     with translation.override(message.language):
+        context = {
+            "network_name": settings.NETWORK_NAME,
+            **_with_display_times(message.context, reader_zone=_reader_zone(message)),
+        }
         try:
-            text = render_to_string(names, _with_display_times(message.context)).strip()
+            text = render_to_string(names, context).strip()
         except TemplateDoesNotExist:
-            text = message.context.get("text", message.event)
+            return str(message.context.get("subject", "")), str(
+                message.context.get("text", message.event)
+            )
     subject = ""
     if text.startswith("Subject:"):
         first, _sep, rest = text.partition("\n")
@@ -194,9 +204,26 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
     return subject, text
 
 
-def _with_display_times(context: dict[str, Any]) -> dict[str, Any]:
+def _reader_zone(message: OutboxMessage) -> zoneinfo.ZoneInfo:
+    """The zone the recipient lives in, as the pages assume it: their home clinic's, else the
+    network's DISPLAY_TIME_ZONE."""
+    zone = ""
+    if message.patient_id is not None:
+        zone = (
+            Patient.objects.filter(pk=message.patient_id)
+            .values_list("home_clinic__timezone", flat=True)
+            .first()
+            or ""
+        )
+    return zoneinfo.ZoneInfo(zone or settings.DISPLAY_TIME_ZONE)
+
+
+def _with_display_times(
+    context: dict[str, Any], *, reader_zone: zoneinfo.ZoneInfo
+) -> dict[str, Any]:
     """`context` with `start_display`: its `start` (ISO, the clinic's local time with its
-    offset) written out in the active language, unless the context brings its own."""
+    offset) written out in the active language, saying the clinic's zone when it is not the
+    reader's ("7 Dec 2026, 14:00 (Irkutsk time, UTC+8)"), unless the context brings its own."""
     start = context.get("start")
     if "start_display" in context or not isinstance(start, str):
         return context
@@ -204,7 +231,14 @@ def _with_display_times(context: dict[str, Any]) -> dict[str, Any]:
         local = datetime.datetime.fromisoformat(start)
     except ValueError:
         return context
-    return {**context, "start_display": formats.date_format(local, "DATETIME_FORMAT")}
+    if local.tzinfo is None:
+        return context
+    label = formats.date_format(local, "DATETIME_FORMAT")
+    with timezone.override(reader_zone):
+        readers_own = is_readers_zone(local.tzinfo, local)
+    if not readers_own:
+        label = zone_note(label, local, city=str(context.get("clinic_city", "")))
+    return {**context, "start_display": label}
 
 
 def outbox_dispatch_due(*, limit: int = 200) -> int:

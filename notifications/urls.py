@@ -6,4 +6,5 @@ app_name = "notifications"
 
 urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
+    path("outbox/mine/", views.browser_outbox, name="browser_outbox"),
 ]

@@ -1,9 +1,13 @@
 """Admin for the network's reference data. Patients, consents and the audit trail are not
-here on purpose: their writes go through services that validate and audit."""
+here on purpose: their writes go through services that validate and audit.
+
+`count_phrase` words a list's count with the plural its number takes in Russian
+(`portal/templatetags/admin_counts.py`)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from portal.models import Clinic, ConsentDocument, LegalEntity, StaffMembership, User
 
@@ -16,12 +20,14 @@ class StaffMembershipInline(admin.TabularInline):
 
 @admin.register(LegalEntity)
 class LegalEntityAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)d legal entity", "%(count)d legal entities", "count")
     list_display = ("short_name", "inn", "kpp", "vat_mode")
     search_fields = ("name", "short_name", "inn")
 
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)d clinic", "%(count)d clinics", "count")
     list_display = ("name", "city", "timezone", "legal_entity", "is_active")
     list_filter = ("city", "is_active", "legal_entity")
     search_fields = ("name", "slug", "city")
@@ -30,6 +36,9 @@ class ClinicAdmin(admin.ModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy(
+        "%(count)d staff membership", "%(count)d staff memberships", "count"
+    )
     list_display = ("user", "role", "clinic")
     list_filter = ("role", "clinic")
     autocomplete_fields = ("user",)
@@ -39,6 +48,7 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     """Logins. Names of patients are not here: they live in the encrypted patient profile."""
 
+    count_phrase = ngettext_lazy("%(count)d user", "%(count)d users", "count")
     ordering = ("email",)
     list_display = ("email", "display_name", "is_active", "is_staff", "last_login")
     list_filter = ("is_active", "is_staff", "is_demo")
@@ -75,6 +85,9 @@ class UserAdmin(DjangoUserAdmin):
 class ConsentDocumentAdmin(admin.ModelAdmin):
     """A published text is never edited: a change is a new version (signatures point to it)."""
 
+    count_phrase = ngettext_lazy(
+        "%(count)d consent document", "%(count)d consent documents", "count"
+    )
     list_display = ("title", "purpose", "version", "language", "published_at", "is_required")
     list_filter = ("purpose", "language")
     readonly_fields = ("sha256",)

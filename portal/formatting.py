@@ -45,7 +45,7 @@ def utc_offset_label(moment: datetime.datetime) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def is_readers_zone(zone: zoneinfo.ZoneInfo, moment: datetime.datetime) -> bool:
+def is_readers_zone(zone: datetime.tzinfo, moment: datetime.datetime) -> bool:
     """Whether the reader's active zone shows `moment` at the same wall-clock time."""
     reader = timezone.get_current_timezone()
     return moment.astimezone(reader).utcoffset() == moment.astimezone(zone).utcoffset()
@@ -58,6 +58,12 @@ def when_label(moment: datetime.datetime, zone: zoneinfo.ZoneInfo, *, city: str 
     text = f"{day_label(local.date())}, {time_label(local)}"
     if is_readers_zone(zone, moment):
         return text
+    return zone_note(text, local, city=city)
+
+
+def zone_note(text: str, local: datetime.datetime, *, city: str = "") -> str:
+    """`text` (a date and time written out) followed by the zone of `local`, an aware datetime
+    in that zone: '… (Irkutsk time, UTC+8)', or '… (UTC+8)' without a city."""
     if city:
         return _("%(when)s (%(city)s time, %(offset)s)") % {
             "when": text,

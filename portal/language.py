@@ -1,10 +1,21 @@
-"""The user's chosen language follows them: saved on the user by `portal:set_language`, put
-back into the language cookie when they sign in (URLs carry no language prefix)."""
+"""The user's chosen language follows them (URLs carry no language prefix).
+
+- Signed in, the language switch saves the choice on the account (`account_language_set`).
+- Before sign-in, the switch notes the choice in the session; signing in keeps it and saves it
+  to the account, so the page does not jump to another language at the moment of sign-in.
+- Otherwise signing in applies the account's saved language (a cookie left from an earlier
+  visit, or the browser's preference, is no choice made now); an account without one saves
+  the language its pages were read in.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+
+from portal.services.accounts import account_language_set
+
+CHOSEN_KEY = "medfront_chosen_language"
 
 
 def set_language_cookie(response, language: str) -> None:
@@ -20,10 +31,35 @@ def set_language_cookie(response, language: str) -> None:
     )
 
 
+def is_supported(language: str) -> bool:
+    return language in dict(settings.LANGUAGES)
+
+
+def remember_choice(request, language: str) -> None:
+    """The language switch was used: save it on the account, or note it in the session until
+    the visitor signs in."""
+    if not is_supported(language):
+        return
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        account_language_set(user=user, language=language)
+    elif hasattr(request, "session"):
+        request.session[CHOSEN_KEY] = language
+
+
 def apply_preferred_language(sender, request=None, response=None, user=None, **kwargs) -> None:
     """allauth's `user_logged_in` receiver: it passes the response, so the cookie can be set."""
-    language = getattr(user, "preferred_language", "") or ""
-    if response is None or language not in dict(settings.LANGUAGES):
+    chosen = ""
+    if request is not None and hasattr(request, "session"):
+        chosen = request.session.pop(CHOSEN_KEY, "") or ""
+    saved = getattr(user, "preferred_language", "") or ""
+    if not is_supported(chosen) and not saved:
+        # An account without a saved language keeps the one its pages were read in.
+        chosen = translation.get_language() or ""
+    if is_supported(chosen) and user is not None:
+        account_language_set(user=user, language=chosen)
+    language = chosen if is_supported(chosen) else saved
+    if response is None or not is_supported(language):
         return
     set_language_cookie(response, language)
     translation.activate(language)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.conf import settings
+
 if TYPE_CHECKING:
     from portal.models import Patient
 
@@ -58,3 +60,30 @@ def hand_over_message(
     return _handler(
         event=event, channel=channel, context=context, patient=patient, to=to, language=language
     )
+
+
+# The development outbox shows a browser the messages it caused (a new user finishing sign-up
+# on `make run` has no staff role to read the whole outbox). Only while DEV_OUTBOX_ENABLED.
+BROWSER_MESSAGES_KEY = "medfront_dev_outbox"
+BROWSER_MESSAGES_KEPT = 20
+
+
+def remember_for_this_browser(request, message: Any) -> None:
+    """Note `message` (what the handler returned) as sent by this browser's session."""
+    public_id = getattr(message, "public_id", None)
+    if not settings.DEV_OUTBOX_ENABLED or public_id is None:
+        return
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    kept = [str(public_id), *session.get(BROWSER_MESSAGES_KEY, [])]
+    session[BROWSER_MESSAGES_KEY] = kept[:BROWSER_MESSAGES_KEPT]
+
+
+def messages_of_this_browser(request) -> list[str]:
+    """Public ids of the messages this browser's session caused, newest first."""
+    session = getattr(request, "session", None)
+    if not settings.DEV_OUTBOX_ENABLED or session is None:
+        return []
+    kept = session.get(BROWSER_MESSAGES_KEY, [])
+    return [str(item) for item in kept] if isinstance(kept, list) else []

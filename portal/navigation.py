@@ -27,6 +27,7 @@ NAV_ENTRIES = [
     ("patient", "portal:consents", _("Consents")),
     ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
+    ("telephony.answer", "telephony:calls", _("Calls")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

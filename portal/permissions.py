@@ -37,6 +37,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         {R.DOCTOR, R.REGISTRAR, R.HEAD_NURSE, R.CLINIC_ADMIN, R.NETWORK_ADMIN}
     ),
     "appointment.rollback": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # Telephony: the caller panel, the callback queue and the day's calls of a clinic's lines
+    "telephony.answer": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     # Schedules, rooms, equipment, quotas
     "schedule.view": frozenset(
         {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.DIRECTOR, R.NETWORK_ADMIN}
@@ -245,6 +247,7 @@ CAPABILITY_DESCRIPTIONS = {
     "appointment.manage": "Confirm, check in, mark no-show, cancel, reschedule",
     "appointment.complete": "Mark a visit completed",
     "appointment.rollback": "Undo a wrong booking or move (red button)",
+    "telephony.answer": "Answer the clinic's lines: caller ID, callbacks, the day's calls",
     "schedule.view": "See schedules and the day board",
     "schedule.manage": "Set schedules, quotas, rooms and equipment",
     "substitution.arrange": "Arrange a substitution",

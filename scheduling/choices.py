@@ -29,6 +29,18 @@ class ExceptionKind(models.TextChoices):
 ABSENCE_KINDS = (ExceptionKind.VACATION, ExceptionKind.SICK_LEAVE, ExceptionKind.DAY_OFF)
 
 
+class Weekday(models.IntegerChoices):
+    """Days of the week numbered as Python's `date.weekday()` numbers them: Monday is 0."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
 class QuotaChannel(models.TextChoices):
     ONLINE = "online", _("Online")
     PHONE = "phone", _("Phone")

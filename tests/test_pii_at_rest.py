@@ -33,7 +33,6 @@ import zoneinfo
 
 import pytest
 from django.conf import settings
-from django.core import mail
 from django.db import connection
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -41,7 +40,8 @@ from rest_framework.test import APIClient
 from notifications.models import OutboxMessage
 from portal.consent_texts import ensure_consent_documents
 from portal.logging import PiiScrubFilter
-from portal.models import Patient
+from portal.models import Clinic, Patient
+from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD
 from tests.scheduling.api.builders import make_doctor, make_rule, make_service, make_specialty
 
@@ -299,9 +299,17 @@ def run_scenario(registrar, bookable, django_capture_on_commit_callbacks) -> Non
             a.post("/accounts/phone/verify/", {"code": _code("auth.verify_phone")}).status_code
             == 302
         )
-        link = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[-1].body).group(1)
+        link = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[-1].body).group(1)
         assert a.post(link).status_code == 302
-        welcome = a.post("/me/welcome/", {**A, "sex": "female", "phone": "8 (914) 555-01-01"})
+        welcome = a.post(
+            "/me/welcome/",
+            {
+                **A,
+                "sex": "female",
+                "phone": "8 (914) 555-01-01",
+                "home_clinic": Clinic.objects.get().pk,
+            },
+        )
         assert welcome.status_code == 302, welcome.content.decode()[:2000]
         patient_a = Patient.objects.get(user__email=LOGIN_EMAIL)
         assert patient_a.phone == A["phone"] and patient_a.phone_verified_at is not None

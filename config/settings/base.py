@@ -54,6 +54,8 @@ AUDIT_SEAL_RETIRED_KEYS = secret_store.validate_audit_seal_retired_keys(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The clinic network's name as patients know it: page headers, titles, e-mails and texts.
+NETWORK_NAME = env.str("NETWORK_NAME", default="Medfront")
 
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -78,6 +80,8 @@ INSTALLED_APPS = [
     "portal",
     "notifications",
     "scheduling",
+    # Caller ID and call KPIs: reads portal and scheduling; no app imports it.
+    "telephony",
     "crm",
     "analytics",
 ]
@@ -261,7 +265,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medfront] "
 # The code forms add the lockout and the code limits to allauth's checks (portal.auth.code_forms).
 ACCOUNT_FORMS = {
     "login": "portal.auth.forms.LoginForm",
@@ -287,7 +290,7 @@ MFA_FORMS = {
     "activate_totp": "portal.auth.code_forms.ActivateTotpForm",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Medfront"
+MFA_TOTP_ISSUER = NETWORK_NAME
 # One 30-second step either side: phone clocks drift.
 MFA_TOTP_TOLERANCE = 1
 
@@ -520,5 +523,18 @@ NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = env.bool(
 DEV_OUTBOX_ENABLED = env.bool("DEV_OUTBOX_ENABLED", default=DEBUG)
 # The development sender's delivery log (one JSON line per public id, no address or text).
 DEV_OUTBOX_LOG = env.str("DEV_OUTBOX_LOG", default="")
+# Telephony webhooks: how far a signed timestamp may lie from now, and the longest call kept
+# on a caller panel (a Zadarma event is refused when its call started longer ago).
+TELEPHONY_WEBHOOK_TOLERANCE_SECONDS = env.int("TELEPHONY_WEBHOOK_TOLERANCE_SECONDS", default=300)
+TELEPHONY_MAX_CALL_HOURS = env.int("TELEPHONY_MAX_CALL_HOURS", default=6)
+# A missed call is due to be rung back this long after it ended.
+TELEPHONY_CALLBACK_DUE_MINUTES = env.int("TELEPHONY_CALLBACK_DUE_MINUTES", default=15)
+# How often a registrar's browser asks the caller panel for the ringing call.
+TELEPHONY_POLL_SECONDS = env.int("TELEPHONY_POLL_SECONDS", default=2)
+if not 1 <= TELEPHONY_POLL_SECONDS <= 60 or TELEPHONY_WEBHOOK_TOLERANCE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "TELEPHONY_POLL_SECONDS must lie between 1 and 60 and "
+        "TELEPHONY_WEBHOOK_TOLERANCE_SECONDS be positive."
+    )
 # Tests only: the development sender answers this much later (a worker killed mid-send).
 DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)

@@ -12,11 +12,12 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.core import context
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.auth import codes, phone_session, sms
+from portal.auth import codes, mail, phone_session, sms
 from portal.auth.forms import PhoneField
 from portal.auth.policy import is_staff_login, mfa_missing
 from portal.normalize import canonical_login, normalize_phone
@@ -165,7 +166,13 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         patient = accounts.own_patient(user)
         self._count_code(user=user, patient=patient, address=phone)
-        sms.send_auth_sms(event=event, phone=phone, context={"code": code}, patient=patient)
+        sms.send_auth_sms(
+            event=event,
+            phone=phone,
+            context={"code": code},
+            patient=patient,
+            request=context.request,
+        )
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         if template_prefix == "account/email/login_code":
@@ -177,7 +184,11 @@ class AccountAdapter(DefaultAccountAdapter):
             # "No account here" answers a code request for an unknown address: counted like a
             # code, so nobody floods a stranger's mailbox, and skipped silently when over.
             return
-        super().send_mail(template_prefix, email, context)
+        mail.send_auth_mail(adapter=self, template_prefix=template_prefix, email=email, **context)
+
+    def format_email_subject(self, subject: str) -> str:
+        # The network's name, as patients know it; allauth's default is the host name.
+        return f"{settings.NETWORK_NAME}: {subject}"
 
     @staticmethod
     def _may_notify(address: str) -> bool:
@@ -203,7 +214,9 @@ class AccountAdapter(DefaultAccountAdapter):
         # Counted like a code (SMS pumping), and skipped silently when over: a sign-up form
         # must look the same whether the number is known or not.
         if self._may_notify(phone):
-            sms.send_auth_sms(event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={})
+            sms.send_auth_sms(
+                event=sms.EVENT_ACCOUNT_EXISTS, phone=phone, context={}, request=context.request
+            )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # Deliberately silent: texting any number typed into a form would let strangers run

@@ -26,6 +26,8 @@ ADMIN_MANAGED_MODELS = {
         "bookingpolicy",
         "clinicbookingsettings",
     },
+    # Accounts and lines are set up here; calls and callbacks are shown read-only.
+    "telephony": {"telephonyaccount", "telephonyline", "lineanswerer", "call", "callbackrequest"},
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
 from django import forms
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Sex
 from portal.input_limits import validate_date_in_range
+from portal.models import Clinic
 from portal.normalize import canonical_login, normalize_phone
 
 
@@ -52,6 +55,13 @@ class IsoDateInput(forms.DateInput):
         return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+class ClinicChoiceField(forms.ModelChoiceField):
+    """Clinics named with their city first: the list reads like the network's map."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.city} — {obj.name}"
+
+
 class OnboardingForm(forms.Form):
     """Who the new patient is. The e-mail comes from the verified login, not from here."""
 
@@ -81,6 +91,27 @@ class OnboardingForm(forms.Form):
         required=False,
         help_text=_("For reminders and sign-in codes."),
     )
+    home_clinic = ClinicChoiceField(
+        label=_("My clinic"),
+        queryset=Clinic.objects.none(),
+        empty_label="—",
+        help_text=_(
+            "The clinic you usually go to: its time zone and address come first. "
+            "You can book in any clinic of the network."
+        ),
+        error_messages={"required": _("Choose the clinic you usually go to.")},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        clinics = Clinic.objects.filter(is_active=True).order_by("city", "name")
+        field = cast(ClinicChoiceField, self.fields["home_clinic"])
+        field.queryset = clinics
+        if len(clinics) == 1:
+            field.initial = clinics[0].pk
+        elif not clinics:
+            # A network without clinics yet cannot ask; the profile page asks later.
+            field.required = False
 
     def apply_service_errors(self, error: ValidationError) -> None:
         """Show a service's ValidationError on the fields it names."""

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from portal.messaging import hand_over_message
+from portal.messaging import hand_over_message, remember_for_this_browser
 
 EVENT_LOGIN_CODE = "auth.login_code"
 EVENT_VERIFY_PHONE = "auth.verify_phone"
 EVENT_ACCOUNT_EXISTS = "auth.account_exists"
 
 
-def send_auth_sms(*, event: str, phone: str, context: dict, patient=None) -> None:
+def send_auth_sms(*, event: str, phone: str, context: dict, patient=None, request=None) -> None:
     with transaction.atomic():
-        hand_over_message(event=event, channel="sms", to=phone, patient=patient, context=context)
+        message = hand_over_message(
+            event=event, channel="sms", to=phone, patient=patient, context=context
+        )
+    remember_for_this_browser(request, message)

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken, AuthTokenManager
+from knox.settings import CONSTANTS
 
 if TYPE_CHECKING:
     from portal.models.users import User
@@ -41,17 +42,39 @@ class ApiToken(AbstractAuthToken):
 
     # knox's base class is untyped, so the fields spell out their types for mypy.
     user: models.ForeignKey[User, User] = models.ForeignKey(
-        settings.AUTH_USER_MODEL, related_name="auth_token_set", on_delete=models.CASCADE
+        settings.AUTH_USER_MODEL,
+        related_name="auth_token_set",
+        on_delete=models.CASCADE,
+        verbose_name=_("user"),
+    )
+    # knox's own columns, declared again as knox declares them only to give them labels.
+    digest: models.CharField[str, str] = models.CharField(
+        _("token digest"), max_length=CONSTANTS.DIGEST_LENGTH, primary_key=True
+    )
+    token_key: models.CharField[str, str] = models.CharField(
+        _("token prefix"),
+        max_length=CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH,
+        db_index=True,
+    )
+    created: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        _("created"), auto_now_add=True
+    )
+    expiry: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        _("expires at"), null=True, blank=True
     )
     public_id: models.UUIDField[uuid.UUID, uuid.UUID] = models.UUIDField(
-        default=uuid.uuid4, unique=True, editable=False
+        _("public id"), default=uuid.uuid4, unique=True, editable=False
     )
     label: models.CharField[str, str] = models.CharField(_("device"), max_length=80, blank=True)
     last_used_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         _("last used"), null=True, blank=True
     )
-    mfa_verified: models.BooleanField[bool, bool] = models.BooleanField(default=False)
-    password_marker: models.CharField[str, str] = models.CharField(max_length=128, blank=True)
+    mfa_verified: models.BooleanField[bool, bool] = models.BooleanField(
+        _("signed in with a second factor"), default=False
+    )
+    password_marker: models.CharField[str, str] = models.CharField(
+        _("password marker"), max_length=128, blank=True
+    )
 
     objects: ClassVar[ApiTokenManager] = ApiTokenManager()  # type: ignore[assignment]
 

@@ -22,19 +22,19 @@ class AuditEvent(models.Model):
     Events are chained later, in sealed blocks (`AuditSeal`), so the write path only appends.
     """
 
-    occurred_at = models.DateTimeField(db_index=True)
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    actor_public_id = models.CharField(max_length=36, blank=True)
-    role = models.CharField(max_length=20, blank=True)
-    clinic_id = models.BigIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=12, choices=AuditAction.choices)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64, blank=True)
-    patient_ids = models.JSONField(default=list, blank=True)
-    changed_fields = models.JSONField(default=list, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    request_id = models.CharField(max_length=36, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    actor_public_id = models.CharField(_("actor public id"), max_length=36, blank=True)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    clinic_id = models.BigIntegerField(_("clinic id"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=12, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    patient_ids = models.JSONField(_("patient ids"), default=list, blank=True)
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    request_id = models.CharField(_("request id"), max_length=36, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -90,17 +90,17 @@ class AuditSeal(models.Model):
     segment at the start of the chain (`audit_verify_chain`).
     """
 
-    first_event_id = models.BigIntegerField()
-    last_event_id = models.BigIntegerField(unique=True)
-    event_count = models.PositiveIntegerField()
-    events_digest = models.CharField(max_length=64)
-    previous_digest = models.CharField(max_length=64, unique=True)
-    digest = models.CharField(max_length=64, unique=True)
-    sealed_at = models.DateTimeField()
-    skipped_ids = models.JSONField(default=list, blank=True)
-    late_ids = models.JSONField(default=list, blank=True)
-    fingerprints = models.TextField(blank=True)
-    key_id = models.CharField(max_length=16, blank=True)
+    first_event_id = models.BigIntegerField(_("first event id"))
+    last_event_id = models.BigIntegerField(_("last event id"), unique=True)
+    event_count = models.PositiveIntegerField(_("number of events"))
+    events_digest = models.CharField(_("events digest"), max_length=64)
+    previous_digest = models.CharField(_("previous seal digest"), max_length=64, unique=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    sealed_at = models.DateTimeField(_("sealed at"))
+    skipped_ids = models.JSONField(_("skipped event ids"), default=list, blank=True)
+    late_ids = models.JSONField(_("late event ids"), default=list, blank=True)
+    fingerprints = models.TextField(_("event fingerprints"), blank=True)
+    key_id = models.CharField(_("key id"), max_length=16, blank=True)
 
     FINGERPRINT_LENGTH = 16
 
@@ -180,9 +180,9 @@ class AuditSeal(models.Model):
 class MaintenanceCheckpoint(models.Model):
     """Where a long maintenance job (key rotation...) stopped, so a re-run resumes there."""
 
-    name = models.CharField(max_length=200, unique=True)
-    position = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(_("job"), max_length=200, unique=True)
+    position = models.BigIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("maintenance checkpoint")

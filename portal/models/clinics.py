@@ -42,8 +42,8 @@ class LegalEntity(TimeStampedModel):
 class Clinic(TimeStampedModel):
     """One unit of the network: an address, a time zone in which its slots are computed."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.SlugField(unique=True, max_length=60)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("URL slug"), unique=True, max_length=60)
     name = models.CharField(_("name"), max_length=200)
     legal_entity = models.ForeignKey(
         LegalEntity,
@@ -79,11 +79,19 @@ class StaffMembership(TimeStampedModel):
     """A role a user holds in one clinic, or network-wide when `clinic` is empty."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     clinic = models.ForeignKey(
-        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("clinic"),
     )
 
     class Meta:

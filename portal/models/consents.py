@@ -21,7 +21,7 @@ class ConsentDocument(TimeStampedModel):
     language = models.CharField(_("language"), max_length=8, default="ru")
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
-    sha256 = models.CharField(max_length=64, editable=False)
+    sha256 = models.CharField(_("SHA-256 of the text"), max_length=64, editable=False)
     published_at = models.DateTimeField(_("published"))
     is_required = models.BooleanField(_("required to use the portal"), default=False)
 
@@ -46,23 +46,39 @@ class ConsentDocument(TimeStampedModel):
 class Consent(TimeStampedModel):
     """One signed consent for one purpose. Withdrawal sets `withdrawn_at`; rows are kept."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consents")
-    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
-    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="+")
-    document_version = models.CharField(max_length=20)
-    document_sha256 = models.CharField(max_length=64)
-    signer_kind = models.CharField(max_length=20, choices=SignerKind.choices)
-    representative = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="consents", verbose_name=_("patient")
     )
-    channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
-    signature_method = models.CharField(max_length=20, choices=SignatureMethod.choices)
-    signed_at = models.DateTimeField()
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawal_channel = models.CharField(max_length=10, choices=ConsentChannel.choices, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
+    document = models.ForeignKey(
+        ConsentDocument,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("consent document"),
+    )
+    document_version = models.CharField(_("document version"), max_length=20)
+    document_sha256 = models.CharField(_("SHA-256 of the signed text"), max_length=64)
+    signer_kind = models.CharField(_("signed by"), max_length=20, choices=SignerKind.choices)
+    representative = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("representative"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel.choices)
+    signature_method = models.CharField(
+        _("signature method"), max_length=20, choices=SignatureMethod.choices
+    )
+    signed_at = models.DateTimeField(_("signed at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_channel = models.CharField(
+        _("withdrawal channel"), max_length=10, choices=ConsentChannel.choices, blank=True
+    )
 
     class Meta:
         ordering = ["-signed_at"]

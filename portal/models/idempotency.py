@@ -19,20 +19,23 @@ class IdempotencyRecord(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
 
-    user_id = models.BigIntegerField()
-    route = models.CharField(max_length=200)
-    key_digest = models.CharField(max_length=64)
-    request_hash = models.CharField(max_length=64)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    user_id = models.BigIntegerField(_("user id"))
+    route = models.CharField(_("route"), max_length=200)
+    key_digest = models.CharField(_("key digest"), max_length=64)
+    request_hash = models.CharField(_("request digest"), max_length=64)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.RUNNING
+    )
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
     # Null while the request runs; the field's type hints know no None (django-stubs wants
     # them optional on a nullable field), a narrow hint rather than a wrong column.
-    response_body = EncryptedJSONField(null=True, blank=True)  # type: ignore[misc]
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
+    response_body = EncryptedJSONField(_("response body"), null=True, blank=True)  # type: ignore[misc]
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     class Meta:
         verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(
                 fields=["user_id", "route", "key_digest"], name="idempotency_unique"

@@ -72,13 +72,14 @@ class Patient(TimeStampedModel):
     emails normalised (see `portal.normalize`); services validate before saving.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="patient",
+        verbose_name=_("user account"),
     )
     last_name = EncryptedCharField(_("last name"), max_length=100)
     first_name = EncryptedCharField(_("first name"), max_length=100)
@@ -98,25 +99,53 @@ class Patient(TimeStampedModel):
     snils = EncryptedCharField(_("SNILS"), max_length=14, blank=True)
     notes = EncryptedTextField(_("notes"), max_length=2000, blank=True)
 
-    phone_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    email_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    name_birth_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    last4_surname_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    document_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_bidx = models.CharField(
+        _("phone search index"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    email_bidx = models.CharField(
+        _("email search index"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    name_birth_bidx = models.CharField(
+        _("name and date of birth search index"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+    )
+    last4_surname_bidx = models.CharField(
+        _("phone last digits and surname search index"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+    )
+    document_bidx = models.CharField(
+        _("document number search index"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+    )
 
     home_clinic = models.ForeignKey(
-        Clinic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Clinic,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("home clinic"),
     )
-    preferred_language = models.CharField(max_length=8, blank=True)
-    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    anonymised_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     BLIND_INDEX_FIELDS = (
         "phone_bidx",
@@ -183,8 +212,18 @@ class Patient(TimeStampedModel):
 class FamilyLink(TimeStampedModel):
     """`guardian` may manage `dependant`'s visits and documents, on `legal_basis`."""
 
-    guardian = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="dependant_links")
-    dependant = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.ForeignKey(
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="dependant_links",
+        verbose_name=_("guardian"),
+    )
+    dependant = models.ForeignKey(
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="guardian_links",
+        verbose_name=_("dependant"),
+    )
     relation = models.CharField(_("relation"), max_length=20, choices=FamilyRelation.choices)
     legal_basis = models.CharField(_("legal basis"), max_length=30, choices=LegalBasis.choices)
     basis_document = EncryptedCharField(_("basis document"), max_length=200, blank=True)

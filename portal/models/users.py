@@ -42,7 +42,7 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
 
     # Removing an inherited field with None is documented Django; the stubs allow only a str.
     username = None  # type: ignore[assignment]
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     # Optional (a patient may sign in by phone only); the stubs fix AbstractUser.email as str.
     email = models.EmailField(  # type: ignore[assignment]
         _("email address"), unique=True, null=True, blank=True
@@ -51,7 +51,9 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     preferred_language = models.CharField(
         _("language"), max_length=8, blank=True, choices=[("ru", "Русский"), ("en", "English")]
     )
-    is_demo = models.BooleanField(default=False, help_text="Demo login created by seed_demo.")
+    is_demo = models.BooleanField(
+        _("demo login"), default=False, help_text=_("A demo login created by seed_demo.")
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

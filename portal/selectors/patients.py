@@ -298,3 +298,27 @@ def patient_duplicates_for_staff(
             changed_fields=["duplicates"],
         )
     return found
+
+
+def phone_blind_index(phone: str) -> str:
+    """The blind index of `phone` as patients' phones are indexed ("" when it is no valid
+    number), for other apps that keep a number encrypted and find patients by it."""
+    try:
+        return blind_index(BIDX_PHONE, normalize_phone(phone))
+    except ValidationError:
+        return ""
+
+
+def patients_with_phone_index(*, phone_bidx: str, limit: int = 5) -> list[Patient]:
+    """Patients whose phone has this blind index (telephony's caller lookup).
+
+    Not audited here: the caller of this selector records a read when it shows the patients
+    to a person (the caller panel does, once per call and registrar).
+    """
+    if not phone_bidx:
+        return []
+    return list(
+        Patient.objects.filter(phone_bidx=phone_bidx, anonymised_at__isnull=True).order_by("id")[
+            :limit
+        ]
+    )

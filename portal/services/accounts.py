@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,24 @@ from portal.services.patients import OBJECT_TYPE, patient_create, patient_update
 from portal.types import RequestUser
 
 # Fields the onboarding page may set; the e-mail comes from the verified login.
-ONBOARDING_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex", "phone")
+ONBOARDING_FIELDS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "home_clinic",
+)
+
+
+def account_language_set(*, user: User, language: str) -> None:
+    """Save `language` (one of LANGUAGES; anything else is ignored) as the account's own: the
+    pages' language at each sign-in."""
+    if language not in dict(settings.LANGUAGES) or user.preferred_language == language:
+        return
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
 
 
 class AccountError(Exception):

@@ -19,6 +19,26 @@ def phone_filter(value: str) -> str:
     return format_phone(value or "")
 
 
+@register.filter(name="nobreak")
+def nobreak(value: str) -> str:
+    """Text kept on one line inside a sentence: no-break spaces and hyphens ('+7 914 555-12-34'
+    never ends a line at '+7')."""
+    return str(value or "").replace(" ", "\u00a0").replace("-", "\u2011")
+
+
+@register.filter(name="language_names")
+def language_names(codes) -> str:
+    """Language codes as their speakers write them: ['ru', 'en'] → 'Русский, English'; a code
+    Django does not know stays as it is, in capitals."""
+    names = []
+    for code in codes or []:
+        try:
+            names.append(translation.get_language_info(str(code))["name_local"])
+        except KeyError:
+            names.append(str(code).upper())
+    return ", ".join(names)
+
+
 @register.filter(name="rub")
 def rub(value) -> str:
     """Money in roubles per locale: '1 500 ₽' in Russian, '₽1,500' in English.

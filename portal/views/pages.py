@@ -19,11 +19,13 @@ from django_stubs_ext import StrOrPromise
 
 from portal import permissions
 from portal.choices import PATIENT_ROLE, Role
+from portal.language import remember_choice
 from portal.panels import LANDING, PATIENT_HOME, panels_for
 from portal.selectors.consents import consent_overview
 from portal.selectors.family import dependant_links
 from portal.selectors.health import health_report
 from portal.selectors.network import (
+    active_clinics,
     clinics_by_city,
     clinics_for_role,
     network_counts,
@@ -195,18 +197,10 @@ def healthz(request):
 
 @require_POST
 def set_language(request):
-    """Django's language switch (cookie, no URL prefix) that also remembers the choice on the
-    signed-in user, so it follows them to another device at their next sign-in."""
+    """Django's language switch (cookie, no URL prefix) that also remembers the choice: on the
+    signed-in user, so it follows them to another device, or in the session until sign-in."""
     response = django_set_language(request)
-    language = request.POST.get("language", "")
-    user = request.user
-    if (
-        user.is_authenticated
-        and language in dict(settings.LANGUAGES)
-        and user.preferred_language != language
-    ):
-        user.preferred_language = language
-        user.save(update_fields=["preferred_language"])
+    remember_choice(request, request.POST.get("language", ""))
     return response
 
 
@@ -240,6 +234,8 @@ def _patient_context(user) -> dict:
         "links": links,
         "lines": lines,
         "attention": [line for line in lines if line.needs_attention],
+        # A card made at the front desk may have none; onboarding asks new patients.
+        "needs_home_clinic": me.home_clinic_id is None and active_clinics().exists(),
         "active_count": sum(1 for line in lines if line.is_active),
         "security_url": _url_or_none("portal:security"),
     }

@@ -23,6 +23,7 @@ from portal.forms.staff_patients import (
     initial_from,
 )
 from portal.panels import STAFF_PATIENT_CARD, panels_for
+from portal.prefill import new_patient_prefill_take
 from portal.selectors.audit import audit_events, audit_log_rows, audit_readable_clinics
 from portal.selectors.patients import (
     patient_duplicates_for_staff,
@@ -88,7 +89,11 @@ def patient_card(request, public_id):
 def patient_create_page(request):
     permissions.require_capability(request.user, "patient.create")
     clinics = permissions.clinics_with(request.user, "patient.create")
-    form = NewPatientForm(request.POST or None, clinics=clinics, initial=_default_clinic(clinics))
+    initial = _default_clinic(clinics)
+    if request.method == "GET":
+        # A number handed over by the caller panel (telephony), never through the URL.
+        initial |= new_patient_prefill_take(request.session)
+    form = NewPatientForm(request.POST or None, clinics=clinics, initial=initial)
     duplicates = []
     if form.is_bound and form.is_valid():
         values = form.profile_values()

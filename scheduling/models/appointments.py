@@ -32,24 +32,44 @@ class Appointment(models.Model):
     `Occupancy` rows for its doctor, room and equipment, which the database keeps disjoint.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     # The indexes of Meta.indexes lead with these three; an index of their own would only cost
     # every booking's insert.
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="appointments", db_index=False
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
+        verbose_name=_("patient"),
     )
     doctor = models.ForeignKey(
-        Doctor, on_delete=models.PROTECT, related_name="appointments", db_index=False
+        Doctor,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
+        verbose_name=_("doctor"),
     )
     clinic = models.ForeignKey(
-        Clinic, on_delete=models.PROTECT, related_name="appointments", db_index=False
+        Clinic,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
+        verbose_name=_("clinic"),
     )
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True)
-    equipment = models.ManyToManyField(Equipment, blank=True, related_name="appointments")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("service")
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("room")
+    )
+    equipment = models.ManyToManyField(
+        Equipment, blank=True, related_name="appointments", verbose_name=_("equipment")
+    )
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
-    buffer_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer after the visit, minutes"), default=0
+    )
     status = models.CharField(
         _("status"),
         max_length=12,
@@ -57,26 +77,38 @@ class Appointment(models.Model):
         default=AppointmentStatus.BOOKED,
     )
     channel = models.CharField(_("channel"), max_length=12, choices=AppointmentChannel.choices)
-    quota_channel = models.CharField(max_length=10, choices=QuotaChannel.choices, blank=True)
+    quota_channel = models.CharField(
+        _("quota channel"), max_length=10, choices=QuotaChannel.choices, blank=True
+    )
     price = models.DecimalField(_("price, ₽"), max_digits=10, decimal_places=2)
-    reschedule_count = models.PositiveSmallIntegerField(default=0)
+    reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
     # Free text typed by patients and staff ("ill", "in hospital"): encrypted like the profile.
     cancel_reason = EncryptedCharField(_("cancellation reason"), max_length=300, blank=True)
     late_cancel = models.BooleanField(_("late cancellation"), default=False)
     booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    no_show_at = models.DateTimeField(null=True, blank=True)
-    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("marked no-show at"), null=True, blank=True)
+    rolled_back_at = models.DateTimeField(_("rolled back at"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -100,15 +132,24 @@ class Appointment(models.Model):
 class AppointmentEvent(models.Model):
     """One change of an appointment: who, when, from which status to which."""
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=12, choices=AppointmentEventKind.choices)
-    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="events", verbose_name=_("appointment")
     )
-    occurred_at = models.DateTimeField()
-    reason = EncryptedCharField(max_length=300, blank=True)
+    kind = models.CharField(_("event"), max_length=12, choices=AppointmentEventKind.choices)
+    from_status = models.CharField(
+        _("previous status"), max_length=12, choices=AppointmentStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("new status"), max_length=12, choices=AppointmentStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    reason = EncryptedCharField(_("reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -122,24 +163,47 @@ class AppointmentEvent(models.Model):
 class AppointmentMove(models.Model):
     """A reschedule: the exact previous placement, so a rollback can restore it."""
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="moves")
-    event = models.OneToOneField(AppointmentEvent, on_delete=models.CASCADE, related_name="move")
-    from_starts_at = models.DateTimeField()
-    from_ends_at = models.DateTimeField()
-    from_doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="moves", verbose_name=_("appointment")
+    )
+    event = models.OneToOneField(
+        AppointmentEvent,
+        on_delete=models.CASCADE,
+        related_name="move",
+        verbose_name=_("appointment event"),
+    )
+    from_starts_at = models.DateTimeField(_("previous start"))
+    from_ends_at = models.DateTimeField(_("previous end"))
+    from_doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="+", verbose_name=_("previous doctor")
+    )
     from_room = models.ForeignKey(
-        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previous room"),
     )
-    from_equipment_ids = models.JSONField(default=list, blank=True)
-    from_buffer_minutes = models.PositiveSmallIntegerField(default=0)
-    from_status = models.CharField(max_length=12, choices=AppointmentStatus.choices)
-    to_starts_at = models.DateTimeField()
-    to_ends_at = models.DateTimeField()
-    to_doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="+")
+    from_equipment_ids = models.JSONField(_("previous equipment ids"), default=list, blank=True)
+    from_buffer_minutes = models.PositiveSmallIntegerField(_("previous buffer, minutes"), default=0)
+    from_status = models.CharField(
+        _("previous status"), max_length=12, choices=AppointmentStatus.choices
+    )
+    to_starts_at = models.DateTimeField(_("new start"))
+    to_ends_at = models.DateTimeField(_("new end"))
+    to_doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="+", verbose_name=_("new doctor")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moved by"),
     )
-    moved_at = models.DateTimeField()
+    moved_at = models.DateTimeField(_("moved at"))
 
     class Meta:
         ordering = ["moved_at", "id"]
@@ -157,17 +221,29 @@ class RollbackRecord(models.Model):
         BOOKING = "booking", _("Booking")
         RESCHEDULE = "reschedule", _("Reschedule")
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="+", verbose_name=_("appointment")
+    )
     undone_event = models.OneToOneField(
-        AppointmentEvent, on_delete=models.CASCADE, related_name="rollback"
+        AppointmentEvent,
+        on_delete=models.CASCADE,
+        related_name="rollback",
+        verbose_name=_("undone event"),
     )
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("what was undone"), max_length=12, choices=Kind.choices)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rolled back by"),
     )
-    reason = EncryptedCharField(max_length=300, blank=True)
-    occurred_at = models.DateTimeField(db_index=True)
+    reason = EncryptedCharField(_("reason"), max_length=300, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
 
     class Meta:
         ordering = ["occurred_at"]
@@ -181,23 +257,41 @@ class RollbackRecord(models.Model):
 class Hold(models.Model):
     """A slot kept for a few minutes while a patient confirms; occupies like an appointment."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
     patient = models.ForeignKey(
-        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Patient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
     )
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, null=True, blank=True)
-    equipment_ids = models.JSONField(default=list, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    channel = models.CharField(max_length=12, choices=AppointmentChannel.choices)
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("room")
+    )
+    equipment_ids = models.JSONField(_("equipment ids"), default=list, blank=True)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    channel = models.CharField(_("channel"), max_length=12, choices=AppointmentChannel.choices)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     class Meta:
         verbose_name = _("hold")
@@ -215,14 +309,21 @@ class Occupancy(models.Model):
     their rows (a constraint cannot read the clock) until a booking transaction clears them.
     """
 
-    resource_kind = models.CharField(max_length=1, choices=ResourceKind.choices)
-    resource_id = models.BigIntegerField()
+    resource_kind = models.CharField(_("resource type"), max_length=1, choices=ResourceKind.choices)
+    resource_id = models.BigIntegerField(_("resource id"))
     # Meta.indexes has (clinic, starts_at).
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_index=False)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("clinic")
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="occupancy"
+        Appointment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="occupancy",
+        verbose_name=_("appointment"),
     )
     # Meta.indexes has it for hold rows only: an appointment's rows (most) would add nulls.
     hold = models.ForeignKey(
@@ -232,12 +333,13 @@ class Occupancy(models.Model):
         blank=True,
         related_name="occupancy",
         db_index=False,
+        verbose_name=_("hold"),
     )
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("occupancy")
-        verbose_name_plural = _("occupancy")
+        verbose_name = _("occupancy interval")
+        verbose_name_plural = _("occupancy intervals")
         indexes = [
             models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),

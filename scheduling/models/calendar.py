@@ -19,12 +19,15 @@ class CalendarFeedToken(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    secret = EncryptedCharField(max_length=64)
-    created_at = models.DateTimeField()
-    rotated_at = models.DateTimeField()
+    token_hash = models.CharField(_("address secret digest"), max_length=64, unique=True)
+    secret = EncryptedCharField(_("address secret"), max_length=64)
+    created_at = models.DateTimeField(_("created"))
+    rotated_at = models.DateTimeField(_("rotated at"))
 
     class Meta:
         verbose_name = _("calendar feed")

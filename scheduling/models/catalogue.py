@@ -18,8 +18,8 @@ from scheduling.choices import RoomKind
 class Specialty(TimeStampedModel):
     """A medical specialty (therapist, cardiologist...); patients search by it."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.SlugField(unique=True, max_length=60)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("URL slug"), unique=True, max_length=60)
     name = models.CharField(_("name"), max_length=120)
 
     class Meta:
@@ -34,7 +34,7 @@ class Specialty(TimeStampedModel):
 class EquipmentType(TimeStampedModel):
     """A kind of device a service needs (ultrasound scanner, ECG machine...)."""
 
-    slug = models.SlugField(unique=True, max_length=60)
+    slug = models.SlugField(_("URL slug"), unique=True, max_length=60)
     name = models.CharField(_("name"), max_length=120)
 
     class Meta:
@@ -49,7 +49,7 @@ class EquipmentType(TimeStampedModel):
 class Service(TimeStampedModel):
     """A bookable medical service: how long it takes, what it costs, what it needs."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     code = models.SlugField(_("code"), unique=True, max_length=60)
     name = models.CharField(_("name"), max_length=200)
     specialty = models.ForeignKey(
@@ -94,8 +94,10 @@ class Service(TimeStampedModel):
 class Room(TimeStampedModel):
     """A room of one clinic; a service may need a room of a given kind."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="rooms")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("clinic")
+    )
     name = models.CharField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=20, choices=RoomKind.choices)
     is_active = models.BooleanField(_("active"), default=True)
@@ -115,15 +117,22 @@ class Room(TimeStampedModel):
 class Equipment(TimeStampedModel):
     """One piece of equipment in one clinic; it can serve one visit at a time."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="equipment")
-    type = models.ForeignKey(EquipmentType, on_delete=models.PROTECT, related_name="items")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="equipment", verbose_name=_("clinic")
+    )
+    type = models.ForeignKey(
+        EquipmentType,
+        on_delete=models.PROTECT,
+        related_name="items",
+        verbose_name=_("equipment type"),
+    )
     name = models.CharField(_("name"), max_length=120)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["clinic", "name"]
-        verbose_name = _("equipment")
+        verbose_name = _("piece of equipment")
         verbose_name_plural = _("equipment")
 
     def __str__(self):
@@ -137,20 +146,27 @@ class Doctor(TimeStampedModel):
     be scheduled (and where patients find them).
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="doctor_profile",
+        verbose_name=_("user account"),
     )
     last_name = models.CharField(_("last name"), max_length=100)
     first_name = models.CharField(_("first name"), max_length=100)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
-    specialties = models.ManyToManyField(Specialty, related_name="doctors")
-    clinics = models.ManyToManyField(Clinic, related_name="doctors", blank=True)
-    services = models.ManyToManyField(Service, related_name="doctors", blank=True)
+    specialties = models.ManyToManyField(
+        Specialty, related_name="doctors", verbose_name=_("specialties")
+    )
+    clinics = models.ManyToManyField(
+        Clinic, related_name="doctors", blank=True, verbose_name=_("clinics")
+    )
+    services = models.ManyToManyField(
+        Service, related_name="doctors", blank=True, verbose_name=_("services")
+    )
     bio = models.TextField(_("short bio"), blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True)
     registry_id = models.CharField(_("registry id"), max_length=64, blank=True)

@@ -20,13 +20,17 @@ class VisitSummary(models.Model):
     A diagnosis appears on the patient's documents only when the doctor writes it here."""
 
     appointment = models.OneToOneField(
-        Appointment, on_delete=models.CASCADE, related_name="summary"
+        Appointment, on_delete=models.CASCADE, related_name="summary", verbose_name=_("appointment")
     )
     text = EncryptedTextField(_("summary for the patient"))
     written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("written by"),
     )
-    written_at = models.DateTimeField()
+    written_at = models.DateTimeField(_("written at"))
 
     class Meta:
         verbose_name = _("visit summary")
@@ -39,19 +43,30 @@ class VisitSummary(models.Model):
 class OrganisationInvoice(models.Model):
     """An invoice to an organisation for one visit, numbered per legal entity."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="invoices")
-    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="+")
-    number = models.PositiveIntegerField()
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        verbose_name=_("appointment"),
+    )
+    legal_entity = models.ForeignKey(
+        LegalEntity, on_delete=models.PROTECT, related_name="+", verbose_name=_("legal entity")
+    )
+    number = models.PositiveIntegerField(_("number"))
     organisation_name = models.CharField(_("organisation"), max_length=300)
     organisation_inn = models.CharField(_("INN"), max_length=12)
     organisation_kpp = models.CharField(_("KPP"), max_length=9, blank=True)
     organisation_address = models.CharField(_("address"), max_length=300)
     amount = models.DecimalField(_("amount, ₽"), max_digits=10, decimal_places=2)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created"))
 
     class Meta:
         ordering = ["-created_at"]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.fields import EncryptedCharField
 from portal.models import Clinic
 from portal.models.base import TimeStampedModel
-from scheduling.choices import BookingMode, ExceptionKind, QuotaChannel
+from scheduling.choices import BookingMode, ExceptionKind, QuotaChannel, Weekday
 
 from .catalogue import Doctor, Room, Service
 
@@ -25,7 +25,9 @@ MAX_HORIZON_DAYS = 730
 class BookingPolicy(TimeStampedModel):
     """A clinic's booking mode and rules. A clinic without a row uses the defaults."""
 
-    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="booking_policy")
+    clinic = models.OneToOneField(
+        Clinic, on_delete=models.CASCADE, related_name="booking_policy", verbose_name=_("clinic")
+    )
     mode = models.CharField(
         _("booking mode"), max_length=12, choices=BookingMode.choices, default=BookingMode.NATIVE
     )
@@ -84,21 +86,40 @@ class ScheduleRule(TimeStampedModel):
     each visit; `room` is the doctor's own cabinet for visits that need no special room.
     """
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="schedule_rules")
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="schedule_rules")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="schedule_rules", verbose_name=_("doctor")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="schedule_rules", verbose_name=_("clinic")
+    )
     weekday = models.PositiveSmallIntegerField(
-        _("weekday"), validators=[MaxValueValidator(6)], help_text=_("0 = Monday")
+        _("weekday"), choices=Weekday.choices, validators=[MaxValueValidator(6)]
     )
     start_time = models.TimeField(_("starts"))
     end_time = models.TimeField(_("ends"))
-    breaks = models.JSONField(_("breaks"), default=list, blank=True, validators=[_validate_breaks])
+    breaks = models.JSONField(
+        _("breaks"),
+        default=list,
+        blank=True,
+        validators=[_validate_breaks],
+        help_text=_('Pairs of start and end times, e.g. [["12:00", "12:30"]].'),
+    )
     slot_step_minutes = models.PositiveSmallIntegerField(
         _("slot step, minutes"), default=30, validators=[MinValueValidator(5)]
     )
     buffer_minutes = models.PositiveSmallIntegerField(_("buffer after a visit"), default=0)
-    room = models.ForeignKey(Room, on_delete=models.SET_NULL, null=True, blank=True)
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("room"),
+        help_text=_("The doctor's own room, for visits that need no special room."),
+    )
     valid_from = models.DateField(_("valid from"))
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty: no end date.")
+    )
 
     class Meta:
         ordering = ["doctor", "weekday", "start_time"]
@@ -120,7 +141,7 @@ class ScheduleRule(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.doctor} {self.weekday} {self.start_time}-{self.end_time}"
+        return f"{self.doctor} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
 
 
 class ScheduleException(TimeStampedModel):
@@ -131,15 +152,28 @@ class ScheduleException(TimeStampedModel):
     one clinic on each day of the range.
     """
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="exceptions")
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, null=True, blank=True)
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("doctor")
+    )
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("clinic"),
+        help_text=_("Empty: an absence in every clinic. Extra hours need a clinic."),
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=ExceptionKind.choices)
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
-    start_time = models.TimeField(_("starts"), null=True, blank=True)
+    start_time = models.TimeField(
+        _("starts"), null=True, blank=True, help_text=_("Empty: the whole day.")
+    )
     end_time = models.TimeField(_("ends"), null=True, blank=True)
     slot_step_minutes = models.PositiveSmallIntegerField(_("slot step, minutes"), default=30)
-    room = models.ForeignKey(Room, on_delete=models.SET_NULL, null=True, blank=True)
+    room = models.ForeignKey(
+        Room, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("room")
+    )
     # Staff write why a doctor is away ("sick leave"): personal data, encrypted.
     note = EncryptedCharField(_("note"), max_length=200, blank=True)
 
@@ -173,10 +207,16 @@ class ScheduleException(TimeStampedModel):
 class Substitution(TimeStampedModel):
     """On `date`, in `clinic`, `substitute` works the hours of `absent_doctor`."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
     date = models.DateField(_("date"))
-    absent_doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
-    substitute = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+")
+    absent_doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("absent doctor")
+    )
+    substitute = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("substitute doctor")
+    )
     note = EncryptedCharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -201,13 +241,32 @@ class Quota(TimeStampedModel):
     service (empty = any). From `release_before_hours` before a slot the limit no longer holds,
     so capacity kept back for other channels is released."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="quotas")
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, null=True, blank=True)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("clinic")
+    )
+    doctor = models.ForeignKey(
+        Doctor,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("doctor"),
+        help_text=_("Empty: any doctor."),
+    )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("service"),
+        help_text=_("Empty: any service."),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=QuotaChannel.choices)
     limit = models.PositiveIntegerField(_("bookings a day"))
     release_before_hours = models.PositiveIntegerField(
-        _("released hours before the slot"), null=True, blank=True
+        _("released hours before the slot"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the limit holds until the slot itself."),
     )
 
     class Meta:
@@ -231,12 +290,15 @@ class Quota(TimeStampedModel):
 class QuotaCounter(models.Model):
     """Bookings counted against one quota on one local day; locked FOR UPDATE when booking."""
 
-    quota = models.ForeignKey(Quota, on_delete=models.CASCADE, related_name="counters")
-    date = models.DateField()
-    used = models.PositiveIntegerField(default=0)
+    quota = models.ForeignKey(
+        Quota, on_delete=models.CASCADE, related_name="counters", verbose_name=_("quota")
+    )
+    date = models.DateField(_("date"))
+    used = models.PositiveIntegerField(_("bookings counted"), default=0)
 
     class Meta:
         verbose_name = _("quota counter")
+        verbose_name_plural = _("quota counters")
         constraints = [
             models.UniqueConstraint(fields=["quota", "date"], name="quota_counter_unique_day")
         ]

@@ -20,25 +20,43 @@ class WaitlistEntry(models.Model):
     clinic, between two local dates. Offers of freed slots are made to active entries
     (the notifications issue fills it); the patient leaves the list at any time."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("patient")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
     doctor = models.ForeignKey(
-        Doctor, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Doctor,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("doctor"),
     )
     clinic = models.ForeignKey(
-        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clinic"),
     )
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
     status = models.CharField(
-        max_length=12, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE
+        _("status"), max_length=12, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

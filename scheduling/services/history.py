@@ -36,6 +36,7 @@ def message_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
         "appointment_id": str(appointment.public_id),
         "clinic": clinic.name,
         "clinic_address": clinic.address,
+        "clinic_city": clinic.city,
         "clinic_phone": clinic.phone,
         "doctor": appointment.doctor.full_name,
         "service": appointment.service.name,

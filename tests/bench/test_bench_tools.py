@@ -73,6 +73,7 @@ def test_verdicts_compare_each_target_in_its_direction():
             "slot_picker_p95_ratio": 15.0,
             "earliest_slots_p95_ratio": 40.5,
             "day_board_p95_ratio": 30.0,
+            "caller_id_p95_ms": 97.0,
         }
     )
     assert verdicts == {
@@ -81,6 +82,7 @@ def test_verdicts_compare_each_target_in_its_direction():
         "slot_picker_p95_ratio": "met",
         "earliest_slots_p95_ratio": "missed",
         "day_board_p95_ratio": "met",
+        "caller_id_p95_ms": "met",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 

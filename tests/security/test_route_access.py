@@ -108,6 +108,19 @@ ROUTES: dict[str, Access] = {
     "staff/patients/<uuid:public_id>/edit/": capability("patient.update"),
     "staff/audit/": capability("audit.view"),
     "notifications/outbox/": capability("outbox.view"),
+    # Development only (404 otherwise): the messages this browser's own session caused.
+    "notifications/outbox/mine/": PUBLIC,
+    # --- Telephony ------------------------------------------------------------------------------
+    # Provider webhooks: signed with the account's secret (unknown account: 404, unsigned: 403).
+    "telephony/generic/<uuid:account>/events/": Access(frozenset(PERSONAS), "signed webhook"),
+    "telephony/mango/<uuid:account>/events/<slug:kind>": Access(
+        frozenset(PERSONAS), "signed webhook"
+    ),
+    "telephony/zadarma/<uuid:account>/": Access(frozenset(PERSONAS), "signed webhook"),
+    "telephony/desk/caller/": capability("telephony.answer"),
+    "telephony/calls/": capability("telephony.answer"),
+    "telephony/callbacks/<uuid:public_id>/done/": capability("telephony.answer"),
+    "telephony/calls/<uuid:public_id>/new-patient/": capability("telephony.answer"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,

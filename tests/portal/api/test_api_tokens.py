@@ -214,12 +214,12 @@ def test_changing_the_password_revokes_every_token(patient, as_user):
 def test_a_password_reset_revokes_every_token(patient, client):
     import re
 
-    from django.core import mail
+    from tests.mail import sent_mails
 
     token = sign_in(patient.user)["token"]
     verify_email(patient.user)
     client.post("/accounts/password/reset/", {"email": patient.user.email})
-    path = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[0].body).group(1)
+    path = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[0].body).group(1)
     form_page = client.get(path, follow=True)
     client.post(
         form_page.redirect_chain[-1][0],

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core import mail
 
 from notifications.models import OutboxMessage
 from portal.models import AuditEvent, Patient, User
@@ -12,6 +11,7 @@ from portal.services.accounts import (
     patient_claim_by_verified_phone,
 )
 from tests.factories import PatientFactory, UserFactory, make_staff
+from tests.mail import sent_mails
 from tests.portal.auth.conftest import STRONG_PASSWORD, signed_in_user_id
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_confirming_the_card_e_mail_claims_it_and_lands_home(client, card):
         "/accounts/signup/",
         {"email": CARD_EMAIL, "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
     )
-    path = LINK.search(mail.outbox[0].body).group(1)
+    path = LINK.search(sent_mails()[0].body).group(1)
     response = client.post(path)
     user = User.objects.get(email=CARD_EMAIL)
     card.refresh_from_db()
@@ -149,7 +149,7 @@ def test_a_confirmed_e_mail_matching_two_cards_goes_to_onboarding(client, card):
         "/accounts/signup/",
         {"email": CARD_EMAIL, "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
     )
-    response = client.post(LINK.search(mail.outbox[0].body).group(1))
+    response = client.post(LINK.search(sent_mails()[0].body).group(1))
     assert response["Location"] == "/me/welcome/"
     assert not Patient.objects.filter(user__email=CARD_EMAIL).exists()
 

@@ -101,11 +101,11 @@ def test_a_phone_is_counted_whatever_way_it_is_typed(client):
 def test_a_completed_password_reset_lifts_the_lock_for_that_ip(client, login_user):
     import re
 
-    from django.core import mail
+    from tests.mail import sent_mails
 
     fail(client, login_user.email, 3)
     client.post("/accounts/password/reset/", {"email": login_user.email})
-    path = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[0].body).group(1)
+    path = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[0].body).group(1)
     form_page = client.get(path, follow=True)
     new_password = "Another#Strong-pass-42"
     client.post(

@@ -144,9 +144,8 @@ def test_anonymous_visitors_cannot_open_security(client):
 def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     import re
 
-    from django.core import mail
-
     from notifications.models import OutboxMessage
+    from tests.mail import sent_mails
     from tests.portal.auth.conftest import STRONG_PASSWORD
 
     client.post(
@@ -160,7 +159,7 @@ def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     )
     code = OutboxMessage.objects.get(event="auth.verify_phone").context["code"]
     assert client.post("/accounts/phone/verify/", {"code": code}).status_code == 302
-    link = re.search(r"https?://testserver(/accounts/[^\s]+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https?://testserver(/accounts/[^\s]+/)", sent_mails()[0].body).group(1)
     assert client.post(link)["Location"] == URL
     page = client.get(URL)
     assert 'value="+79145554433"' in page.content.decode()
@@ -168,3 +167,61 @@ def test_a_phone_confirmed_at_sign_up_reaches_the_new_profile_verified(client):
     patient = Patient.objects.get(user__email="fresh@example.test")
     assert patient.phone == "+79145554433"
     assert patient.phone_verified_at is not None
+
+
+def test_onboarding_asks_for_the_home_clinic(login_user, clinic_a, clinic_b):
+    client = client_of(login_user)
+    page = client.get(URL).content.decode()
+    assert 'name="home_clinic"' in page
+    assert "Иркутск — " in page or "Москва — " in page
+    response = client.post(URL, VALID)
+    assert response.status_code == 200
+    assert response.context["form"].errors["home_clinic"]
+    assert not Patient.objects.filter(user=login_user).exists()
+    response = client.post(URL, {**VALID, "home_clinic": clinic_b.pk})
+    assert response.status_code == 302
+    assert Patient.objects.get(user=login_user).home_clinic == clinic_b
+
+
+def test_onboarding_preselects_the_only_clinic(login_user, clinic_a):
+    client = client_of(login_user)
+    form = client.get(URL).context["form"]
+    assert form["home_clinic"].value() == clinic_a.pk
+
+
+def test_onboarding_refuses_an_unknown_or_closed_clinic(login_user, clinic_a):
+    closed = type(clinic_a).objects.create(
+        slug="closed",
+        name="Закрыта",
+        legal_entity=clinic_a.legal_entity,
+        city="Москва",
+        address="—",
+        timezone="Europe/Moscow",
+        is_active=False,
+    )
+    client = client_of(login_user)
+    for value in (closed.pk, 999999, "abc"):
+        response = client.post(URL, {**VALID, "home_clinic": value})
+        assert response.status_code == 200
+        assert response.context["form"].errors["home_clinic"]
+    assert not Patient.objects.filter(user=login_user).exists()
+
+
+def test_a_patient_without_a_home_clinic_is_asked_on_the_home_page(patient, as_user, clinic_a):
+    patient.home_clinic = None
+    patient.save(update_fields=["home_clinic"])
+    client = as_user(patient.user)
+    client.cookies["django_language"] = "en"
+    page = client.get("/home/").content.decode()
+    assert "Choose my clinic" in page and "/me/edit/#id_home_clinic" in page
+    patient.home_clinic = clinic_a
+    patient.save(update_fields=["home_clinic"])
+    assert "Choose my clinic" not in client.get("/home/").content.decode()
+
+
+def test_a_network_without_clinics_asks_nobody_for_one(patient, as_user):
+    patient.home_clinic = None
+    patient.save(update_fields=["home_clinic"])
+    client = as_user(patient.user)
+    client.cookies["django_language"] = "en"
+    assert "Choose my clinic" not in client.get("/home/").content.decode()

@@ -19,6 +19,12 @@ def phone_patient(db):
     return patient
 
 
+def readable(response) -> str:
+    """The page's text with plain spaces and hyphens (phones are kept on one line with
+    no-break ones)."""
+    return " ".join(response.content.decode().replace("\u2011", "-").split())
+
+
 def request_code(client, phone):
     return client.post("/accounts/login/code/", {"phone": phone})
 
@@ -117,3 +123,62 @@ def test_an_unverified_phone_on_file_does_not_stop_a_password_sign_in(client):
     assert response["Location"] == "/home/"
     assert signed_in_user_id(client) == str(patient.user.pk)
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentences"),
+    [
+        (
+            "ru",
+            (
+                "Мы отправили код по SMS на номер +7 914 555-12-34.",
+                "Код для входа отправлен по SMS на номер +7 914 555-12-34.",
+            ),
+        ),
+        (
+            "en",
+            (
+                "We have sent a code by SMS to +7 914 555-12-34.",
+                "A sign-in code has been sent by SMS to +7 914 555-12-34.",
+            ),
+        ),
+    ],
+)
+def test_the_code_page_says_the_code_went_by_sms_to_the_formatted_number(
+    client, phone_patient, language, sentences
+):
+    client.cookies["django_language"] = language
+    response = client.post("/accounts/login/code/", {"phone": "8 (914) 555-12-34"}, follow=True)
+    html = readable(response)
+    for sentence in sentences:  # the page's text and the message above it
+        assert sentence in html
+    assert PHONE not in html
+    for e_mail in ("e-mail", "почт"):
+        assert e_mail not in html.lower()
+
+
+def test_the_code_page_for_an_e_mail_says_it_went_by_e_mail(client, phone_patient):
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/accounts/login/code/", {"email": phone_patient.user.email}, follow=True
+    )
+    html = readable(response)
+    assert f"We have sent a code by e-mail to {phone_patient.user.email}." in html
+    assert "SMS" not in html.split("<main", 1)[1].split("</form>", 1)[0]
+
+
+def test_the_phone_confirmation_page_names_sms_and_the_formatted_number(client):
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "new.phone@example.test",
+            "phone": "8 914 555 01 01",
+            "password1": "Kx8#mPq2vL9z-Phone",
+            "password2": "Kx8#mPq2vL9z-Phone",
+        },
+        follow=True,
+    )
+    html = readable(response)
+    assert "We have sent a code by SMS to +7 914 555-01-01." in html
+    assert "+79145550101" not in html

@@ -1,6 +1,7 @@
 """Landing page, each role's home page, the language switch and locale formatting."""
 
 import datetime
+import re
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -10,7 +11,7 @@ from django.utils import timezone, translation
 
 from portal.choices import Role
 from portal.consent_texts import ensure_consent_documents
-from portal.templatetags.medfront import age, rub
+from portal.templatetags.medfront import age, language_names, rub
 from tests.factories import ClinicFactory, PatientWithLoginFactory, UserFactory, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,35 @@ def test_clinic_staff_see_only_their_own_clinics(request, as_user, persona, clin
 def test_network_wide_roles_see_every_active_clinic(request, as_user, persona, clinic_a, clinic_b):
     response, _body = page(as_user(request.getfixturevalue(persona)))
     assert {row["clinic"] for row in response.context["clinics"]} == {clinic_a, clinic_b}
+
+
+HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]*)(?:#[^"]*)?"')
+BUTTON_LOOK = re.compile(
+    r'<(?:span|div|ul|li|p)\b[^>]*(?:role="button"|class="[^"]*\b(?:button|chips)\b)'
+)
+
+
+@pytest.mark.parametrize(
+    "persona", ["patient", *[persona for persona, _role, _heading in STAFF_CASES]]
+)
+@override_settings(DEV_OUTBOX_ENABLED=True)
+def test_everything_on_a_home_page_that_looks_pressable_leads_to_a_working_page(
+    request, as_user, persona, clinic_a
+):
+    user = request.getfixturevalue(persona)
+    user = getattr(user, "user", user)
+    client = as_user(user)
+    response, body = page(client)
+    assert response.status_code == 200
+    links = {href for href in HREF.findall(body) if href.startswith("/")}
+    assert links, "a home page links somewhere"
+    for href in sorted(links):
+        answer = client.get(href)
+        assert answer.status_code in (200, 302), f"{persona}: {href} answers {answer.status_code}"
+        if answer.status_code == 302:
+            assert "/login/" not in answer["Location"], f"{persona}: {href} asks to sign in"
+    # Nothing that is not a link or a form button is dressed as one.
+    assert not BUTTON_LOOK.findall(body)
 
 
 def test_the_registrar_home_has_an_autofocused_search_posting_to_patient_search(
@@ -211,6 +241,53 @@ def test_signing_in_applies_the_users_preferred_language(client):
     assert response.cookies["django_language"].value == "en"
 
 
+def _sign_in(client, user):
+    return client.post(
+        reverse("account_login"), {"login": user.email, "password": "Medfront-test-2026"}
+    )
+
+
+def _verified_user(**fields):
+    user = UserFactory(email="lang@example.test", **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def test_a_language_chosen_before_sign_in_is_kept_and_saved_to_the_account(client):
+    user = _verified_user(preferred_language="ru")
+    client.post(reverse("portal:set_language"), {"language": "en", "next": "/"})
+    response = _sign_in(client, user)
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+    assert '<html lang="en"' in client.get("/me/welcome/").content.decode()
+
+
+def test_the_saved_language_applies_when_none_was_chosen_before_sign_in(client):
+    user = _verified_user(preferred_language="en")
+    client.cookies["django_language"] = "ru"  # left from an earlier visit, not chosen now
+    response = _sign_in(client, user)
+    assert response.cookies["django_language"].value == "en"
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+
+
+def test_an_account_without_a_saved_language_saves_the_one_it_signed_in_with(client):
+    user = _verified_user(preferred_language="")
+    client.cookies["django_language"] = "en"
+    _sign_in(client, user)
+    user.refresh_from_db()
+    assert user.preferred_language == "en"
+
+
+def test_an_unknown_language_chosen_before_sign_in_is_ignored(client):
+    user = _verified_user(preferred_language="en")
+    client.post(reverse("portal:set_language"), {"language": "xx", "next": "/"})
+    response = _sign_in(client, user)
+    assert response.cookies["django_language"].value == "en"
+
+
 # --- Locale formatting ---------------------------------------------------------------------
 
 
@@ -231,3 +308,9 @@ def test_age_counts_full_years():
     assert age(born) == 11
     assert age(born - datetime.timedelta(days=1)) == 12
     assert age(None) == ""
+
+
+def test_language_codes_read_as_their_speakers_write_them():
+    assert language_names(["ru", "en"]) == "Русский, English"
+    assert language_names(["xx"]) == "XX"
+    assert language_names(None) == ""

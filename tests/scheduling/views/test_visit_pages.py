@@ -130,3 +130,26 @@ def test_the_visit_page_explains_the_deadlines_before_the_click(as_user, visit, 
     clock.advance(hours=24)  # now within 2 hours of the visit: no online move any more
     late = as_user(patient.user).get(reverse("scheduling:visit", args=[visit.public_id]))
     assert reverse("scheduling:reschedule", args=[visit.public_id]) not in late.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "home", "shown", "absent"),
+    [
+        ("en", None, "Tue 2 Mar 2027, 09:00 (Иркутск time, UTC+8)", "03/02"),
+        ("ru", None, "Вт, 2 марта 2027, 09:00 (время: Иркутск, UTC+8)", "Mar"),
+        ("en", "clinic_a", "Tue 2 Mar 2027, 09:00", "UTC+8"),
+    ],
+)
+def test_visit_times_are_unambiguous_and_name_a_zone_that_is_not_the_readers(
+    request, as_user, visit, patient, language, home, shown, absent
+):
+    """A patient at home in Irkutsk reads the time alone; anyone else reads Irkutsk's zone."""
+    if home:
+        patient.home_clinic = request.getfixturevalue(home)
+        patient.save(update_fields=["home_clinic"])
+    client = as_user(patient.user)
+    client.cookies["django_language"] = language
+    for url in (reverse("scheduling:visits"), reverse("scheduling:visit", args=[visit.public_id])):
+        body = client.get(url).content.decode()
+        assert shown in body, url
+        assert absent not in body.split("<main", 1)[1], url

@@ -11,13 +11,19 @@ def index_documents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0009_api_tokens")]
+    dependencies = [("portal", "0010_verbose_names")]
 
     operations = [
         migrations.AddField(
             model_name="patient",
             name="document_bidx",
-            field=models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                editable=False,
+                max_length=64,
+                verbose_name="document number search index",
+            ),
         ),
         migrations.RunPython(index_documents, migrations.RunPython.noop),
     ]
