@@ -188,6 +188,8 @@ def board(request: HtmxRequest) -> HttpResponse:
     # Parts other apps add beside the board (a caller's card, queues) without the booking
     # engine importing them.
     context["panels"] = panels_for(DESK, request, clinic=clinic)
+    # The telephony app's caller-ID panel (wired in by template), for those on the lines.
+    context["caller_panel"] = permissions.has_capability(request.user, "telephony.answer", clinic)
     patient_id = context["patient_id"]
     if patient_id is not None:
         # Booking for a patient chosen on their card: their name is shown, so it is a card view.

@@ -127,7 +127,7 @@ def test_the_poll_answers_204_until_something_changes(
 ):
     client = as_user(registrar_a)
     page = client.get(board_url(clinic_a)).content.decode()
-    poll = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    poll = re.search(r'id="board"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
     # Another desk books meanwhile: the next poll brings the new board.
     appointment = appointment_book(
@@ -454,3 +454,10 @@ def test_other_apps_can_add_a_panel_beside_the_board(
     body = as_user(registrar_a).get(DESK).content.decode()
     assert seen["clinic"] == clinic_a
     assert 'id="my-visits-title"' in body
+
+
+def test_those_on_the_lines_get_the_caller_panel_on_the_board(
+    clock, as_user, registrar_a, head_nurse_a, clinic_a
+):
+    assert 'id="caller-panel"' in as_user(registrar_a).get(DESK).content.decode()
+    assert 'id="caller-panel"' not in as_user(head_nurse_a).get(DESK).content.decode()
