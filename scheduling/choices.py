@@ -130,3 +130,18 @@ class WaitlistStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     CANCELLED = "cancelled", _("Left the list")
     EXPIRED = "expired", _("Expired")
+
+
+class PaymentStatus(models.TextChoices):
+    """A payment as the provider reports it (YooKassa's `waiting_for_capture` never occurs:
+    payments are created with automatic capture)."""
+
+    PENDING = "pending", _("Awaiting payment")
+    SUCCEEDED = "succeeded", _("Paid")
+    CANCELED = "canceled", _("Not paid")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Refund pending")
+    SUCCEEDED = "succeeded", _("Refunded")
+    CANCELED = "canceled", _("Refund refused")

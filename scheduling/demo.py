@@ -163,6 +163,8 @@ DOCTORS_PER_SPECIALTY = {
     "neurologist": 2,
     "gynecologist": 2,
 }
+# Booked online, these wait for a prepayment in every demo clinic.
+PREPAID_SERVICES = ("cardiologist-first",)
 SHIFTS = [(datetime.time(8), datetime.time(14)), (datetime.time(14), datetime.time(20))]
 
 
@@ -178,7 +180,9 @@ def seed(ctx: DemoContext) -> None:
         rooms, equipment = _rooms_and_equipment(clinics)
         doctors = _doctors(ctx, fake, clinics, services, rooms)
         for clinic in clinics.values():
-            BookingPolicy.objects.get_or_create(clinic=clinic)
+            policy, _created = BookingPolicy.objects.get_or_create(clinic=clinic)
+            # Shows the online prepayment with the test provider on `make run`.
+            policy.prepaid_services.add(*(services[code] for code in PREPAID_SERVICES))
         count = _history(ctx, doctors, equipment)
     upcoming = _demo_patient_upcoming(ctx, doctors)
     ctx.log(

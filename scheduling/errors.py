@@ -109,3 +109,19 @@ class HoldInvalid(BookingError):
     code = "hold_invalid"
     default_message = _("The reservation has expired. Please choose the slot again.")
     http_status = 409
+
+
+class PaymentUnavailable(BookingError):
+    """The payment provider did not answer or refused to create the payment."""
+
+    code = "payment_unavailable"
+    default_message = _("The payment service is not answering. Please try again in a minute.")
+    http_status = 503
+
+
+class PaymentMismatch(BookingError):
+    """What the provider reports does not match our payment (another id, amount or currency)."""
+
+    code = "payment_mismatch"
+    default_message = _("The payment does not match the visit.")
+    http_status = 409

@@ -1,11 +1,48 @@
 """Celery tasks of the booking engine: thin wrappers around services."""
 
+import datetime
+import logging
+
 from celery import shared_task
 
+from scheduling.payments import ProviderError
+from scheduling.payments.test_gateway import deliver_webhook
 from scheduling.services.holds import holds_purge_expired
+from scheduling.services.payments import payments_refresh_pending, prepayments_release_expired
+from scheduling.services.refunds import refund_send, refunds_retry_pending
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
 def purge_expired_holds() -> int:
     """Expired holds already stop counting in free slots; this only keeps the table small."""
     return holds_purge_expired()
+
+
+@shared_task
+def release_unpaid_bookings() -> int:
+    """Release bookings whose prepayment is overdue; ask about payments whose webhook never
+    came; send refunds the provider has not taken yet."""
+    released = prepayments_release_expired()
+    payments_refresh_pending(older_than=datetime.timedelta(minutes=5))
+    refunds_retry_pending()
+    return released
+
+
+@shared_task
+def send_refund(refund_id: int) -> bool:
+    """Ask the provider for a recorded refund; if it cannot be reached, the periodic task
+    tries again (a failure here must not fail the cancellation that has committed)."""
+    try:
+        refund_send(refund_id=refund_id)
+    except ProviderError as exc:
+        logger.warning("refund %s not sent: %s", refund_id, exc.detail)
+        return False
+    return True
+
+
+@shared_task
+def deliver_test_gateway_webhook(gateway_payment_id: int) -> bool:
+    """The test provider notifies our webhook endpoint."""
+    return deliver_webhook(gateway_payment_id=gateway_payment_id)

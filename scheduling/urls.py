@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, desk, documents, find, visits, waitlist
+from scheduling.views import book, desk, documents, find, payments, visits, waitlist
 
 app_name = "scheduling"
 
@@ -18,6 +18,19 @@ urlpatterns = [
     path("visits/<uuid:public_id>/cancel/", visits.cancel, name="cancel"),
     path("visits/<uuid:public_id>/reschedule/", visits.reschedule, name="reschedule"),
     path("visits/<uuid:public_id>/calendar.ics", visits.visit_ics, name="visit_ics"),
+    # Prepayment: the patient pays, the provider sends them back and notifies us.
+    path("visits/<uuid:public_id>/pay/", payments.pay, name="pay"),
+    path(
+        "visits/<uuid:public_id>/payment/return/",
+        payments.payment_return,
+        name="payment_return",
+    ),
+    path("payments/webhook/<slug:provider>/", payments.webhook, name="payment_webhook"),
+    path(
+        "payments/test-gateway/<uuid:public_id>/",
+        payments.test_gateway,
+        name="test_gateway",
+    ),
     # Documents (PDF).
     path("documents/", documents.documents_page, name="documents"),
     path(

@@ -23,7 +23,7 @@ class TelephonyAccount(TimeStampedModel):
     """One connection to a telephony provider; its events arrive at a webhook address that
     names the account by `public_id`, signed with the account's secret."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     provider = models.CharField(_("provider"), max_length=12, choices=Provider.choices)
     # Mango's `vpbx_api_key`, Zadarma's API key: sent in clear by the provider, not a secret.
@@ -47,8 +47,15 @@ class TelephonyLine(TimeStampedModel):
     rings every holder of `telephony.answer` in its clinic.
     """
 
-    account = models.ForeignKey(TelephonyAccount, on_delete=models.CASCADE, related_name="lines")
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        TelephonyAccount,
+        verbose_name=_("telephony account"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+    )
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="+"
+    )
     name = models.CharField(_("name"), max_length=120)
     # As the provider sends it: E.164 digits for numbers (with or without "+"), or a line id.
     number = models.CharField(_("number or line id"), max_length=40)
@@ -75,8 +82,18 @@ class TelephonyLine(TimeStampedModel):
 class LineAnswerer(models.Model):
     """A registrar who answers a line, at an extension of the PBX when they have one."""
 
-    line = models.ForeignKey(TelephonyLine, on_delete=models.CASCADE, related_name="answerer_links")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    line = models.ForeignKey(
+        TelephonyLine,
+        verbose_name=_("telephony line"),
+        on_delete=models.CASCADE,
+        related_name="answerer_links",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrar"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     extension = models.CharField(_("extension"), max_length=20, blank=True)
 
     class Meta:
@@ -97,12 +114,22 @@ class Call(models.Model):
     time; a call that ended without an answer is `missed` and has a `CallbackRequest`.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    account = models.ForeignKey(TelephonyAccount, on_delete=models.CASCADE, related_name="calls")
-    line = models.ForeignKey(TelephonyLine, on_delete=models.CASCADE, related_name="calls")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(
+        TelephonyAccount,
+        verbose_name=_("telephony account"),
+        on_delete=models.CASCADE,
+        related_name="calls",
+    )
+    line = models.ForeignKey(
+        TelephonyLine,
+        verbose_name=_("telephony line"),
+        on_delete=models.CASCADE,
+        related_name="calls",
+    )
     provider_call_id = models.CharField(_("provider's call id"), max_length=200)
     # Mango sends one id per leg: the caller's own leg, whose end is the call's end.
-    caller_leg_id = models.CharField(max_length=200, blank=True)
+    caller_leg_id = models.CharField(_("caller's leg id"), max_length=200, blank=True)
     direction = models.CharField(
         _("direction"), max_length=3, choices=CallDirection.choices, default=CallDirection.INBOUND
     )
@@ -110,7 +137,9 @@ class Call(models.Model):
         _("state"), max_length=10, choices=CallState.choices, default=CallState.RINGING
     )
     from_number = EncryptedCharField(_("caller's number"), max_length=40, blank=True)
-    from_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    from_bidx = models.CharField(
+        _("caller's number search index"), max_length=64, blank=True, db_index=True, editable=False
+    )
     extension = models.CharField(_("extension"), max_length=20, blank=True)
     started_at = models.DateTimeField(_("started"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
@@ -134,7 +163,7 @@ class Call(models.Model):
         verbose_name=_("patient"),
     )
     recording_url = EncryptedCharField(_("recording"), max_length=1000, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("call")
@@ -168,10 +197,16 @@ class CallbackRequest(models.Model):
     """A missed caller to ring back: one open request per number and clinic, however many
     times they called; closed by a registrar or by their next answered call."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="callbacks")
-    from_bidx = models.CharField(max_length=64, blank=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="+"
+    )
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.CASCADE, related_name="callbacks"
+    )
+    from_bidx = models.CharField(
+        _("caller's number search index"), max_length=64, blank=True, editable=False
+    )
     missed_calls = models.PositiveSmallIntegerField(_("missed calls"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     due_at = models.DateTimeField(_("due"))
@@ -185,7 +220,12 @@ class CallbackRequest(models.Model):
         verbose_name=_("done by"),
     )
     closed_by_call = models.ForeignKey(
-        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Call,
+        verbose_name=_("call that closed it"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -214,11 +254,18 @@ class CallEventRecord(models.Model):
     """Every accepted provider event, once: the key refuses a replay, and the raw payload
     (encrypted: it holds the caller's number) stays for support."""
 
-    account = models.ForeignKey(TelephonyAccount, on_delete=models.CASCADE, related_name="+")
-    event_key = models.CharField(max_length=300)
-    received_at = models.DateTimeField(auto_now_add=True)
-    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, related_name="events")
-    payload = EncryptedJSONField(default=dict)
+    account = models.ForeignKey(
+        TelephonyAccount,
+        verbose_name=_("telephony account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    event_key = models.CharField(_("event identifier"), max_length=300)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), on_delete=models.SET_NULL, null=True, related_name="events"
+    )
+    payload = EncryptedJSONField(_("event data"), default=dict)
 
     class Meta:
         verbose_name = _("call event")

@@ -8,7 +8,7 @@ from django.db.models import Field
 from django.utils import translation
 from django.utils.functional import Promise
 
-PROJECT_APPS = {"portal", "scheduling", "notifications", "crm", "analytics"}
+PROJECT_APPS = {"portal", "scheduling", "notifications", "telephony", "crm", "analytics"}
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 

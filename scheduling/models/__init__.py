@@ -9,6 +9,7 @@ from .appointments import (
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
 from .documents import OrganisationInvoice, VisitSummary
+from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .rules import (
     BookingPolicy,
     Quota,
@@ -31,8 +32,11 @@ __all__ = [
     "Hold",
     "Occupancy",
     "OrganisationInvoice",
+    "Payment",
+    "PaymentWebhookEvent",
     "Quota",
     "QuotaCounter",
+    "Refund",
     "RollbackRecord",
     "Room",
     "ScheduleException",
@@ -40,6 +44,7 @@ __all__ = [
     "Service",
     "Specialty",
     "Substitution",
+    "TestGatewayPayment",
     "VisitSummary",
     "WaitlistEntry",
 ]

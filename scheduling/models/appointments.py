@@ -109,6 +109,10 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     no_show_at = models.DateTimeField(_("marked no-show at"), null=True, blank=True)
     rolled_back_at = models.DateTimeField(_("rolled back at"), null=True, blank=True)
+    # Set when the booking waits for an online prepayment: unpaid by then, it is released
+    # (`scheduling.services.payments`). Cleared when the payment arrives; kept on a released
+    # visit, which tells why it was cancelled.
+    payment_due_at = models.DateTimeField(_("pay by"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

@@ -51,6 +51,16 @@ class BookingPolicy(TimeStampedModel):
     hold_ttl_minutes = models.PositiveIntegerField(
         _("hold time, minutes"), default=10, validators=[MinValueValidator(1)]
     )
+    prepaid_services = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="+",
+        verbose_name=_("services paid online in advance"),
+        help_text=_(
+            "Booked online, these services wait for an online prepayment and are released "
+            "if it does not arrive in time."
+        ),
+    )
 
     class Meta:
         verbose_name = _("booking policy")

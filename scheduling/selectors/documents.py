@@ -15,20 +15,29 @@ from portal.formatting import day_label, time_label
 from scheduling.choices import AppointmentStatus
 from scheduling.models import Appointment, OrganisationInvoice, VisitSummary
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.payments import included_vat, paid_appointment_ids, paid_payment
 
 S = AppointmentStatus
 SUMMARY = "summary"
 CERTIFICATE = "certificate"
+RECEIPT = "receipt"
 KINDS = {
     SUMMARY: _("Visit summary"),
     CERTIFICATE: _("Certificate of attendance"),
+    RECEIPT: _("Payment receipt"),
 }
 ATTENDED = (S.CHECKED_IN, S.COMPLETED)
 
 
-def document_kinds(appointment: Appointment) -> list[str]:
-    """The documents of a visit: a summary and a certificate once the patient came."""
-    return [SUMMARY, CERTIFICATE] if appointment.status in ATTENDED else []
+def document_kinds(appointment: Appointment, *, paid: bool | None = None) -> list[str]:
+    """The documents of a visit: a summary and a certificate once the patient came, a payment
+    receipt once it was prepaid (`paid`: known already, or read now)."""
+    kinds = [SUMMARY, CERTIFICATE] if appointment.status in ATTENDED else []
+    if paid is None:
+        paid = paid_payment(appointment) is not None
+    if paid:
+        kinds.append(RECEIPT)
+    return kinds
 
 
 def patient_invoices(user: Any) -> QuerySet[OrganisationInvoice]:
@@ -54,8 +63,13 @@ def patient_documents(appointments: QuerySet[Appointment], user: Any) -> list[Do
     for invoice in patient_invoices(user).order_by("-created_at"):
         invoices.setdefault(invoice.appointment_id, []).append(invoice)
     rows = []
-    for appointment in appointments.order_by("-starts_at"):
-        kinds = [(kind, str(KINDS[kind])) for kind in document_kinds(appointment)]
+    ordered = list(appointments.order_by("-starts_at"))
+    paid = paid_appointment_ids(a.pk for a in ordered)
+    for appointment in ordered:
+        kinds = [
+            (kind, str(KINDS[kind]))
+            for kind in document_kinds(appointment, paid=appointment.pk in paid)
+        ]
         if kinds or appointment.pk in invoices:
             rows.append(DocumentRow(appointment, kinds, invoices.get(appointment.pk, [])))
     return rows
@@ -83,7 +97,28 @@ def document_context(appointment: Appointment, kind: str) -> dict[str, Any]:
     context["title"] = KINDS[kind]
     if kind == SUMMARY:
         context["summary"] = VisitSummary.objects.filter(appointment=appointment).first()
+    if kind == RECEIPT:
+        context.update(receipt_context(appointment))
     return context
+
+
+def receipt_context(appointment: Appointment) -> dict[str, Any]:
+    """The prepayment's receipt: the service as its one item, VAT included, the payment's
+    ids and time in the clinic's zone."""
+    payment = paid_payment(appointment)
+    if payment is None:  # pragma: no cover - document_kinds offers it only when paid
+        return {}
+    clinic = appointment.clinic
+    paid_at = (payment.paid_at or payment.updated_at).astimezone(clinic.tz)
+    entity = clinic.legal_entity
+    return {
+        "payment": payment,
+        "refund": getattr(payment, "refund", None),
+        "paid_day": day_label(paid_at.date()),
+        "paid_time": time_label(paid_at),
+        "vat": included_vat(payment.amount, entity.vat_mode),
+        "vat_mode": entity.get_vat_mode_display(),
+    }
 
 
 def invoice_context(invoice: OrganisationInvoice) -> dict[str, Any]:

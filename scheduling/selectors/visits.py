@@ -4,7 +4,7 @@ and, when they may not, why — said before the click, as the booking services w
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,6 +17,7 @@ from portal.formatting import when_label
 from scheduling.choices import AppointmentStatus, WaitlistStatus
 from scheduling.models import Appointment, BookingPolicy, WaitlistEntry
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.payments import PaymentState, payment_state, payment_states
 from scheduling.selectors.policy import policy_for
 
 S = AppointmentStatus
@@ -46,13 +47,20 @@ class VisitView:
     cancel_note: str  # the late-cancellation rule, shown before the click
     can_reschedule: bool
     reschedule_note: str  # why a move is not possible any more, or its limits
+    payment: PaymentState = field(default_factory=PaymentState)
 
     @property
     def is_self(self) -> bool:
         return self.appointment.patient.user_id is not None
 
 
-def visit_view(appointment: Appointment, *, now: datetime.datetime | None = None) -> VisitView:
+def visit_view(
+    appointment: Appointment,
+    *,
+    now: datetime.datetime | None = None,
+    payment: PaymentState | None = None,
+) -> VisitView:
+    """The visit with what the patient may do; its payment state is read unless given."""
     now = now or timezone.now()
     clinic = appointment.clinic
     policy = policy_for(clinic)
@@ -65,6 +73,7 @@ def visit_view(appointment: Appointment, *, now: datetime.datetime | None = None
         cancel_note=_cancel_note(appointment, policy, now=now) if upcoming else "",
         can_reschedule=upcoming and _reschedule_refusal(appointment, policy, now=now) == "",
         reschedule_note=_reschedule_refusal(appointment, policy, now=now) if upcoming else "",
+        payment=payment if payment is not None else payment_state(appointment, now=now),
     )
 
 
@@ -106,8 +115,10 @@ def patient_visits(
     """(upcoming, past) visits of the patient and their dependants, nearest first."""
     now = now or timezone.now()
     upcoming, past = [], []
-    for appointment in patient_appointments(user).order_by("starts_at", "id"):
-        view = visit_view(appointment, now=now)
+    appointments = list(patient_appointments(user).order_by("starts_at", "id"))
+    payments = payment_states(appointments, now=now)
+    for appointment in appointments:
+        view = visit_view(appointment, now=now, payment=payments[appointment.pk])
         if appointment.status in (S.BOOKED, S.CONFIRMED, S.CHECKED_IN) and (
             appointment.ends_at > now
         ):

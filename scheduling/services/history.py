@@ -57,8 +57,10 @@ def record_change(
     changed_fields: list[str],
     reason: str = "",
     context: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> AppointmentEvent:
-    """Append the event, the audit row and the patient's messages of one change."""
+    """Append the event, the audit row and the patient's messages of one change (none with
+    `notify=False`: a booking that waits for its prepayment is announced once paid)."""
     authenticated = getattr(actor, "is_authenticated", False)
     event = AppointmentEvent.objects.create(
         appointment=appointment,
@@ -78,6 +80,8 @@ def record_change(
         changed_fields=changed_fields,
         clinic=appointment.clinic_id,
     )
+    if not notify:
+        return event
     message = message_context(appointment, **(context or {}))
     messages = []
     for channel in NOTIFY_CHANNELS[kind]:

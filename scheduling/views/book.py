@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,7 @@ from scheduling.choices import AppointmentChannel
 from scheduling.errors import BookingError, HoldInvalid, InvalidInput
 from scheduling.models import Doctor, Hold, Service
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.payments import requires_prepayment
 from scheduling.selectors.policy import policy_for
 from scheduling.services.booking import appointment_book
 from scheduling.services.holds import hold_claim, hold_create, hold_release
@@ -148,7 +150,13 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             **request.session.get(SESSION_BOOKED, {}),
             str(held.public_id): str(appointment.public_id),
         }
-        messages.success(request, _("Your visit is booked. We have sent a confirmation."))
+        if appointment.payment_due_at is not None:
+            messages.success(
+                request,
+                _("Booked and waiting for payment: pay for the visit below to confirm it."),
+            )
+        else:
+            messages.success(request, _("Your visit is booked. We have sent a confirmation."))
         return redirect("scheduling:visit", appointment.public_id)
     policy = policy_for(held.clinic)
     return render(
@@ -161,5 +169,7 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "back": back,
             "seconds_left": max(0, int((held.expires_at - timezone.now()).total_seconds())),
             "policy": policy,
+            "prepaid": requires_prepayment(clinic=held.clinic, service=held.service),
+            "payment_minutes": settings.PAYMENT_HOLD_MINUTES,
         },
     )

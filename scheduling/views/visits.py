@@ -29,6 +29,7 @@ from scheduling.selectors.visits import (
 )
 from scheduling.services.booking import appointment_cancel, appointment_reschedule
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
+from scheduling.services.payments import prepayments_release_expired
 from scheduling.slot_ids import parse_slot_id
 
 SHOWN_PAST = 10  # past visits listed before "show all"
@@ -46,6 +47,8 @@ def visits(request: HttpRequest) -> HttpResponse:
     refused = _patient_required(request)
     if refused is not None:
         return refused
+    # Bookings left unpaid are released on sight too, not only by the periodic task.
+    prepayments_release_expired(patients=permissions.patients_managed_by(request.user))
     upcoming, past = patient_visits(user=request.user)
     show_all = request.GET.get("past") == "all"
     return render(
@@ -63,6 +66,8 @@ def visits(request: HttpRequest) -> HttpResponse:
 @login_required
 def visit(request: HttpRequest, public_id: object) -> HttpResponse:
     appointment = get_visit_for_patient(request.user, public_id)
+    if prepayments_release_expired(patients=[appointment.patient]):
+        appointment = get_visit_for_patient(request.user, public_id)
     return render(
         request,
         "scheduling/visit.html",

@@ -70,6 +70,8 @@ def test_patient_pages_have_no_accessibility_violations(browser, live_server, wi
         f"/doctors/{doctor.public_id}/?service={service.public_id}",
         f"/earliest/?service={service.public_id}",
         "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/login/code/",
     ]
     found = {}
     for path in public:
@@ -87,6 +89,12 @@ def test_patient_pages_have_no_accessibility_violations(browser, live_server, wi
         f"/visits/{visit.public_id}/reschedule/",
         "/documents/",
         f"/waitlist/join/?service={service.public_id}",
+        "/me/",
+        "/me/edit/",
+        "/me/family/",
+        "/me/family/add/",
+        "/me/consents/",
+        "/me/security/",
     ]:
         page.goto(path)
         found[path] = violations(page)

@@ -49,3 +49,13 @@ def doctor(clinic_a, service):
 
 def local(clinic, y, m, d, hh, mm=0, fold=0) -> datetime.datetime:
     return datetime.datetime(y, m, d, hh, mm, tzinfo=clinic.tz, fold=fold)
+
+
+@pytest.fixture
+def prepaid(clinic_a, service):
+    """`service`, which clinic A takes prepaid online (the test provider is configured)."""
+    from scheduling.models import BookingPolicy
+
+    policy = BookingPolicy.objects.create(clinic=clinic_a)
+    policy.prepaid_services.add(service)
+    return service

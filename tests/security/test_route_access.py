@@ -140,6 +140,14 @@ ROUTES: dict[str, Access] = {
     "visits/<uuid:public_id>/documents/<slug:kind>.pdf": PATIENTS,
     "visits/<uuid:public_id>/invoice/": PATIENTS,
     "invoices/<uuid:public_id>.pdf": PATIENTS,
+    "visits/<uuid:public_id>/pay/": PATIENTS,
+    "visits/<uuid:public_id>/payment/return/": PATIENTS,
+    # Providers call the webhook without a session: it checks their signature or address and
+    # fetches the payment back; anything else gets 400.
+    "payments/webhook/<slug:provider>/": Access(frozenset(PERSONAS), "payment providers"),
+    # The test provider's own payment page, reached by its unguessable link (404 unless the
+    # test provider is configured).
+    "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
     # The registrar desk: the board for whoever sees schedules (network-wide staff pick a
     # clinic); booking and actions check their capability in the slot's or visit's clinic.
@@ -248,6 +256,7 @@ PLACEHOLDERS = {
     "public_id": "00000000-0000-4000-8000-000000000000",
     "resource_id": "00000000-0000-4000-8000-000000000000",
     "purpose": "treatment",
+    "provider": "test",
     "secret": "s" * 43,
     "key": "k3y",
     "uidb36": "1z",

@@ -25,7 +25,9 @@ from .status import (
     appointment_check_in,
     appointment_complete,
     appointment_confirm,
+    appointment_confirm_paid,
     appointment_mark_no_show,
+    appointment_release_unpaid,
 )
 
 __all__ = [
@@ -34,7 +36,9 @@ __all__ = [
     "appointment_check_in",
     "appointment_complete",
     "appointment_confirm",
+    "appointment_confirm_paid",
     "appointment_mark_no_show",
+    "appointment_release_unpaid",
     "appointment_reschedule",
     "appointment_rollback",
     "check_may_act_for",

@@ -20,6 +20,7 @@ from scheduling.errors import HoldInvalid, InvalidInput, OtherClinic, PolicyViol
 from scheduling.models import Appointment, BookingPolicy, Doctor, Hold, Service
 from scheduling.selectors.availability import resolve_slot_for_booking
 from scheduling.selectors.availability.free import checked_channels
+from scheduling.selectors.payments import prepayment_due_at
 from scheduling.selectors.policy import policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
@@ -51,6 +52,9 @@ def appointment_book(
     quota (e.g. "referral"). Refuses with `NotAllowed` (a patient acting for someone they may
     not), `OtherClinic`, `SlotUnavailable`/`OutsideBookingWindow` (not a slot),
     `QuotaExceeded`, `PolicyViolation` (too many active bookings), `HoldInvalid`, `SlotTaken`.
+
+    A service the clinic takes only prepaid, booked online, waits for its payment until
+    `payment_due_at` (PAYMENT_HOLD_MINUTES) keeping its time; its messages go out once paid.
     """
     now = timezone.now()
     if quota_channel is not None and quota_channel not in QUOTA_CHANNELS:
@@ -88,6 +92,9 @@ def appointment_book(
     )
     if hold is not None:
         hold.delete()
+    payment_due_at = prepayment_due_at(
+        clinic=slot_clinic, service=service, channel=channel, now=now
+    )
     appointment = Appointment.objects.create(
         patient=patient,
         doctor=doctor,
@@ -105,6 +112,7 @@ def appointment_book(
         updated_by=user_or_none(actor),
         created_at=now,
         updated_at=now,
+        payment_due_at=payment_due_at,
     )
     if slot.equipment_ids:
         Appointment.equipment.through.objects.bulk_create(
@@ -124,6 +132,7 @@ def appointment_book(
         actor=actor,
         now=now,
         changed_fields=["status", "starts_at", "doctor", "service", "clinic"],
+        notify=payment_due_at is None,
     )
     return appointment
 

@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.errors import InvalidTransition
@@ -13,6 +14,7 @@ from scheduling.models import Appointment
 from scheduling.selectors.policy import policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
+from scheduling.services.refunds import refund_record
 
 from .guards import (
     check_may_act_for,
@@ -34,7 +36,8 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str = ""
     """Cancel an upcoming booked or confirmed appointment and free its time and quota.
 
     A cancellation closer to the start than the clinic's `cancel_deadline_hours` is allowed
-    but flagged `late_cancel` (no-show analytics and penalties count it).
+    but flagged `late_cancel` (no-show analytics and penalties count it). A prepaid visit gets
+    its refund recorded here; the provider is asked once this commits.
     """
     now = timezone.now()
     reason = clean_reason(reason)
@@ -73,7 +76,55 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str = ""
         reason=reason,
         changed_fields=["status", "cancel_reason", "late_cancel"],
     )
+    refund_record(appointment=appointment, actor=actor, now=now)
     return appointment
+
+
+@conflicts_as_slot_taken
+def appointment_release_unpaid(*, appointment: Appointment) -> Appointment | None:
+    """Cancel a booking whose online prepayment did not arrive by its `payment_due_at`, and
+    free its time and quota. A booking paid, cancelled or not yet due is left as it is (None):
+    the periodic task and a page view may both try."""
+    now = timezone.now()
+    appointment = lock_appointment(appointment)
+    due = appointment.payment_due_at
+    if appointment.status != S.BOOKED or due is None or due > now:
+        return None
+    release(appointment)
+    appointment.status = S.CANCELLED
+    appointment.cancelled_at = now
+    appointment.updated_by = None
+    appointment.updated_at = now
+    appointment.save(update_fields=["status", "cancelled_at", "updated_by", "updated_at"])
+    record_change(
+        appointment=appointment,
+        kind=K.CANCELLED,
+        from_status=S.BOOKED,
+        actor=None,
+        now=now,
+        changed_fields=["status"],
+    )
+    return appointment
+
+
+@conflicts_as_slot_taken
+def appointment_confirm_paid(*, appointment: Appointment) -> Appointment:
+    """The prepayment of a waiting booking arrived: it no longer waits and is confirmed (the
+    patient is told by the payment's own message)."""
+    now = timezone.now()
+    appointment = lock_appointment(appointment)
+    check_transition(appointment, S.CONFIRMED)
+    appointment.payment_due_at = None
+    appointment.save(update_fields=["payment_due_at"])
+    return set_status(
+        appointment=appointment,
+        to=S.CONFIRMED,
+        kind=K.CONFIRMED,
+        stamp_field="confirmed_at",
+        actor=None,
+        now=now,
+        notify=False,
+    )
 
 
 def set_status(
@@ -84,6 +135,7 @@ def set_status(
     stamp_field: str,
     actor: Any,
     now: datetime.datetime,
+    notify: bool = True,
 ) -> Appointment:
     """Change the status, stamp when, and record the change (the caller has checked it)."""
     from_status = appointment.status
@@ -99,6 +151,7 @@ def set_status(
         actor=actor,
         now=now,
         changed_fields=["status"],
+        notify=notify,
     )
     return appointment
 
@@ -112,6 +165,10 @@ def appointment_confirm(*, appointment: Appointment, actor: Any) -> Appointment:
     check_transition(appointment, S.CONFIRMED)
     if appointment.starts_at <= now:
         raise InvalidTransition(code="already_started")
+    if appointment.payment_due_at is not None:
+        raise InvalidTransition(
+            _("This visit is confirmed by its prepayment."), code="awaiting_payment"
+        )
     return set_status(
         appointment=appointment,
         to=S.CONFIRMED,
