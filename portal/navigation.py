@@ -25,6 +25,7 @@ NAV_ENTRIES = [
     ("patient", "scheduling:documents", _("Documents")),
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
+    ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("outbox.view", "notifications:outbox", _("Outbox")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, documents, find, payments, visits, waitlist
+from scheduling.views import book, desk, documents, find, payments, visits, waitlist
 
 app_name = "scheduling"
 
@@ -40,6 +40,21 @@ urlpatterns = [
     ),
     path("visits/<uuid:public_id>/invoice/", documents.invoice_new, name="invoice_new"),
     path("invoices/<uuid:public_id>.pdf", documents.invoice_pdf, name="invoice_pdf"),
+    # The registrar desk: the day board, booking from it, and acting on one appointment.
+    path("desk/", desk.board, name="desk"),
+    path("desk/board/", desk.board_poll, name="desk_board"),
+    path("desk/book/", desk.book, name="desk_book"),
+    path("desk/appointments/<uuid:public_id>/", desk.appointment, name="desk_appointment"),
+    path(
+        "desk/appointments/<uuid:public_id>/reschedule/",
+        desk.reschedule,
+        name="desk_reschedule",
+    ),
+    path(
+        "desk/appointments/<uuid:public_id>/<slug:action>/",
+        desk.appointment_action,
+        name="desk_action",
+    ),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),
