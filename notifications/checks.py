@@ -4,10 +4,10 @@ a deployment that forgot to name its providers must not lose every message silen
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.senders import development_sender_channels
+from notifications.senders import development_sender_channels, sender_paths
 
 
 def refuse_development_sender_without_debug() -> None:
@@ -37,3 +37,36 @@ def check_development_sender(app_configs, **kwargs):
             id="notifications.W001",
         )
     ]
+
+
+# The settings each real sender cannot work without.
+REQUIRED_SENDER_SETTINGS = {
+    "notifications.senders.smsru.SmsRuSender": ("SMSRU_API_ID",),
+    "notifications.senders.twilio.TwilioSender": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
+}
+
+
+@register("notifications")
+def check_sender_settings(app_configs, **kwargs):
+    """A channel named for SMS.ru or Twilio without its key would fail every message."""
+    errors = []
+    for channel, path in sorted(sender_paths().items()):
+        missing = [
+            name for name in REQUIRED_SENDER_SETTINGS.get(path, ()) if not getattr(settings, name)
+        ]
+        if missing:
+            errors.append(
+                Error(
+                    f"The {channel} channel's sender needs {', '.join(missing)}.",
+                    hint="Set it in the environment (or a *_FILE); README, Messaging providers.",
+                    id="notifications.E002",
+                )
+            )
+    if settings.TWILIO_STATUS_CALLBACK_URL and not settings.TWILIO_AUTH_TOKEN:
+        errors.append(
+            Error(
+                "TWILIO_STATUS_CALLBACK_URL is set without TWILIO_AUTH_TOKEN to check signatures.",
+                id="notifications.E003",
+            )
+        )
+    return errors

@@ -18,3 +18,23 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class DeliveryStatus(models.TextChoices):
+    """What the provider's status callbacks last said about a sent message."""
+
+    QUEUED = "queued", _("Queued at the provider")
+    SENT = "sent", _("Passed to the operator")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Not delivered")
+    EXPIRED = "expired", _("Expired undelivered")
+
+
+# A later callback may arrive before an earlier one: a status never goes back to a lower rank.
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.FAILED: 3,
+    DeliveryStatus.EXPIRED: 3,
+}

@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from notifications.choices import Channel, MessageStatus
+from notifications.choices import Channel, DeliveryStatus, MessageStatus
 from portal.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from portal.models import Patient
 
@@ -48,6 +48,11 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider = models.CharField(_("provider"), max_length=30, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
+    # Set by the provider's status callbacks (`notifications.services.delivery`).
+    delivery_status = models.CharField(
+        _("delivery status"), max_length=12, choices=DeliveryStatus.choices, blank=True
+    )
+    delivery_updated_at = models.DateTimeField(_("delivery status updated"), null=True, blank=True)
     # Unique where set (Meta.constraints): most messages have none, and need no index entry.
     idempotency_key = models.CharField(_("idempotency key"), max_length=120, null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -56,7 +61,15 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=["status", "due_at"], name="outbox_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="outbox_due_idx"),
+            # Status callbacks find their message by the provider's id.
+            models.Index(
+                fields=["provider", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="outbox_provider_id_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["idempotency_key"],

@@ -17,9 +17,9 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
-from notifications.choices import CHANNELS, Channel, MessageStatus
+from notifications.choices import CHANNELS, DELIVERY_RANK, Channel, DeliveryStatus, MessageStatus
 from notifications.models import OutboxMessage
-from notifications.senders import SendError, get_sender
+from notifications.senders import PermanentSendError, SendError, get_sender
 from portal.formatting import is_readers_zone, zone_note
 from portal.models import Patient
 
@@ -332,6 +332,11 @@ def outbox_send(*, message_id: int) -> OutboxMessage:
         message.subject, message.body = render_message(message)
         sender = get_sender(message.channel)
         provider_id = sender.send(message)
+    except PermanentSendError as exc:
+        message.status = MessageStatus.FAILED
+        message.provider = sender.name
+        message.last_error = str(exc)[:300]
+        logger.warning("outbox message %s refused for good", message.public_id)
     except SendError as exc:
         _schedule_retry(message, error=str(exc)[:300])
         logger.warning("outbox message %s failed: %s", message.public_id, exc.__class__.__name__)
@@ -370,3 +375,50 @@ def outbox_purge_older_than(*, days: int) -> int:
         status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED],
     ).delete()
     return deleted
+
+
+def delivery_record(*, provider: str, provider_message_id: str, status: DeliveryStatus) -> bool:
+    """Record a provider's status callback on the message it sent; False when no message of
+    ours has that provider id. A status never goes back (a late "sent" after "delivered")."""
+    message = (
+        OutboxMessage.objects.filter(provider=provider, provider_message_id=provider_message_id)
+        .only("pk", "delivery_status")
+        .first()
+    )
+    if message is None:
+        return False
+    current = (
+        DELIVERY_RANK.get(DeliveryStatus(message.delivery_status), 0)
+        if message.delivery_status
+        else 0
+    )
+    if DELIVERY_RANK[status] < current or message.delivery_status == status:
+        return True
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        delivery_status=status, delivery_updated_at=timezone.now()
+    )
+    return True
+
+
+def next_contact_time(
+    at: datetime.datetime,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    opens: datetime.time,
+    closes: datetime.time,
+    urgent: bool = False,
+) -> datetime.datetime:
+    """`at`, or the start of the next contact window when `at` falls outside the recipient's
+    contact hours (`opens`–`closes`, wall-clock times in `zone`). Urgent messages go at once.
+    `opens == closes` means no restriction."""
+    if urgent or opens == closes:
+        return at
+    local = at.astimezone(zone)
+    wall = local.time().replace(tzinfo=None)
+    # A window may run across midnight, e.g. 22:00–06:00.
+    inside = opens <= wall < closes if opens < closes else (wall >= opens or wall < closes)
+    if inside:
+        return at
+    day = local.date() if wall < opens else local.date() + datetime.timedelta(days=1)
+    # A wall-clock time built in the zone, so the offset of that day applies (DST).
+    return datetime.datetime.combine(day, opens, tzinfo=zone).astimezone(datetime.UTC)

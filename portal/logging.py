@@ -33,6 +33,8 @@ SECRET_PATHS = (
     (re.compile(r"(/api/v1/calendar-feed/)[^/?#\s\"']+?(\.ics)"), rf"\1{SECRET}\2"),
     (re.compile(r"(/accounts/password/reset/key/)(?!done/)[^/?#\s\"']+"), rf"\1{SECRET}"),
     (re.compile(r"(/accounts/confirm-email/)[^/?#\s\"']+"), rf"\1{SECRET}"),
+    # SMS.ru's status callback: the token in its address is its only credential.
+    (re.compile(r"(/notifications/sms/smsru/)[^/?#\s\"']+"), rf"\1{SECRET}"),
 )
 # Routes that take or show personal data: their query strings are masked whole.
 SENSITIVE_PREFIXES = (

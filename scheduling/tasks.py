@@ -10,6 +10,7 @@ from scheduling.payments.test_gateway import deliver_webhook
 from scheduling.services.holds import holds_purge_expired
 from scheduling.services.payments import payments_refresh_pending, prepayments_release_expired
 from scheduling.services.refunds import refund_send, refunds_retry_pending
+from scheduling.services.reminders import reminders_enqueue_due
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +47,9 @@ def send_refund(refund_id: int) -> bool:
 def deliver_test_gateway_webhook(gateway_payment_id: int) -> bool:
     """The test provider notifies our webhook endpoint."""
     return deliver_webhook(gateway_payment_id=gateway_payment_id)
+
+
+@shared_task(ignore_result=True)
+def enqueue_due_reminders() -> int:
+    """Record the visit reminders whose time has come (each once: see services.reminders)."""
+    return reminders_enqueue_due()

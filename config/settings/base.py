@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
+    # Reminders are recorded at most this late after their time (plus the dispatch's delay).
+    "reminders-enqueue": {"task": "scheduling.tasks.enqueue_due_reminders", "schedule": 120.0},
     "unpaid-bookings-release": {
         "task": "scheduling.tasks.release_unpaid_bookings",
         "schedule": 60.0,
@@ -577,3 +579,24 @@ if not 1 <= TELEPHONY_POLL_SECONDS <= 60 or TELEPHONY_WEBHOOK_TOLERANCE_SECONDS 
     )
 # Tests only: the development sender answers this much later (a worker killed mid-send).
 DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)
+
+# --- SMS providers (README "Messaging providers") --------------------------------------------
+# Name one for the SMS channel in NOTIFICATION_SENDERS, e.g.
+# NOTIFICATION_SENDERS="sms=notifications.senders.smsru.SmsRuSender".
+SMS_PROVIDER_TIMEOUT_SECONDS = env.float("SMS_PROVIDER_TIMEOUT_SECONDS", default=10.0)
+SMSRU_API_URL = env.str("SMSRU_API_URL", default="https://sms.ru")
+SMSRU_API_ID = secret_store.read_secret("SMSRU_API_ID") or ""
+SMSRU_SENDER_NAME = env.str("SMSRU_SENDER_NAME", default="")
+# test=1: SMS.ru checks the request and answers as usual but sends nothing and charges nothing.
+SMSRU_TEST = env.bool("SMSRU_TEST", default=False)
+# The secret part of the status callback address /notifications/sms/smsru/<token>/status/
+# (SMS.ru signs nothing); empty turns the callback off.
+SMSRU_CALLBACK_TOKEN = secret_store.read_secret("SMSRU_CALLBACK_TOKEN") or ""
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = secret_store.read_secret("TWILIO_AUTH_TOKEN") or ""
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# The public address of /notifications/sms/twilio/status/ exactly as Twilio calls it: Twilio
+# signs this URL, so it is given here rather than rebuilt behind proxies. Empty: no callbacks.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")

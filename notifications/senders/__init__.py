@@ -19,6 +19,11 @@ class SendError(Exception):
     """A provider refused or could not be reached; the outbox retries with back-off."""
 
 
+class PermanentSendError(SendError):
+    """The provider refused this message for good (a number it cannot reach, a stop list):
+    sending it again would fail the same way, so the outbox marks it failed at once."""
+
+
 class Sender:
     """Delivers one message and returns the provider's message id.
 

@@ -20,6 +20,35 @@ from .catalogue import Doctor, Room, Service
 
 # Two years: enough for planned check-ups, far from the calendar's end.
 MAX_HORIZON_DAYS = 730
+# Reminders go out at most this long before a visit, and at most this many per visit.
+MAX_REMINDER_OFFSET_MINUTES = 14 * 24 * 60
+MAX_REMINDERS = 4
+
+
+def default_reminder_offsets() -> list[int]:
+    """24 hours and 2 hours before the visit."""
+    return [24 * 60, 2 * 60]
+
+
+def validate_reminder_offsets(value) -> None:
+    """A list of distinct whole minutes before the visit, each within two weeks."""
+    if not isinstance(value, list) or len(value) > MAX_REMINDERS:
+        raise ValidationError(
+            _("There may be at most %(count)d reminder times."),
+            params={"count": MAX_REMINDERS},
+            code="reminder_offsets",
+        )
+    if len(set(value)) != len(value) or not all(
+        isinstance(minutes, int)
+        and not isinstance(minutes, bool)
+        and 1 <= minutes <= MAX_REMINDER_OFFSET_MINUTES
+        for minutes in value
+    ):
+        raise ValidationError(
+            _("Each reminder time is a different whole number of minutes, from 1 to %(max)d."),
+            params={"max": MAX_REMINDER_OFFSET_MINUTES},
+            code="reminder_offsets",
+        )
 
 
 class BookingPolicy(TimeStampedModel):
@@ -50,6 +79,22 @@ class BookingPolicy(TimeStampedModel):
     rollback_window_minutes = models.PositiveIntegerField(_("rollback window, minutes"), default=15)
     hold_ttl_minutes = models.PositiveIntegerField(
         _("hold time, minutes"), default=10, validators=[MinValueValidator(1)]
+    )
+    reminder_offsets_minutes = models.JSONField(
+        _("reminders, minutes before the visit"),
+        default=default_reminder_offsets,
+        blank=True,
+        validators=[validate_reminder_offsets],
+        help_text=_("For example [1440, 120]: a day and two hours before. Empty: no reminders."),
+    )
+    contact_hours_start = models.TimeField(_("contact hours start"), default=datetime.time(8, 0))
+    contact_hours_end = models.TimeField(
+        _("contact hours end"),
+        default=datetime.time(20, 0),
+        help_text=_(
+            "Local time. Reminders due outside these hours wait for the next morning; "
+            "the same start and end allow any hour."
+        ),
     )
     prepaid_services = models.ManyToManyField(
         Service,

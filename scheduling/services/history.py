@@ -11,9 +11,12 @@ from portal.choices import AuditAction
 from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind
 from scheduling.models import Appointment, AppointmentEvent
+from scheduling.services import reminders
 
 OBJECT_TYPE = "scheduling.appointment"
 K = AppointmentEventKind
+# Changes after which the visit's waiting reminders are for a time that no longer holds.
+CANCELS_REMINDERS = frozenset({K.RESCHEDULED, K.CANCELLED, K.ROLLED_BACK})
 # Visit-day bookkeeping goes by email only; changes of the booking itself also by SMS.
 NOTIFY_CHANNELS: dict[str, tuple[str, ...]] = {
     K.BOOKED: ("sms", "email"),
@@ -80,6 +83,8 @@ def record_change(
         changed_fields=changed_fields,
         clinic=appointment.clinic_id,
     )
+    if kind in CANCELS_REMINDERS:
+        reminders.reminders_cancel_pending(appointment)
     if not notify:
         return event
     message = message_context(appointment, **(context or {}))

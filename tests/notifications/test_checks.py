@@ -6,7 +6,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from notifications.checks import check_development_sender, refuse_development_sender_without_debug
+from notifications.checks import (
+    check_development_sender,
+    check_sender_settings,
+    refuse_development_sender_without_debug,
+)
 
 REAL = "tests.config.senders.ProviderStandIn"
 ALL_REAL = {"email": REAL, "sms": REAL, "messenger": REAL}
@@ -41,3 +45,26 @@ def test_the_deployment_check_names_the_channels_left_to_it():
     assert "email, messenger" in warning.msg
     with override_settings(NOTIFICATION_SENDERS=ALL_REAL):
         assert check_development_sender(None) == []
+
+
+def test_a_real_sms_sender_without_its_key_is_a_configuration_error():
+    with override_settings(
+        NOTIFICATION_SENDERS={"sms": "notifications.senders.smsru.SmsRuSender"}, SMSRU_API_ID=""
+    ):
+        [error] = check_sender_settings(None)
+    assert error.id == "notifications.E002"
+    assert "SMSRU_API_ID" in error.msg
+    with override_settings(
+        NOTIFICATION_SENDERS={"sms": "notifications.senders.twilio.TwilioSender"},
+        TWILIO_ACCOUNT_SID="AC1",
+        TWILIO_AUTH_TOKEN="",
+        TWILIO_STATUS_CALLBACK_URL="https://portal.example.test/notifications/sms/twilio/status/",
+    ):
+        errors = check_sender_settings(None)
+    assert [e.id for e in errors] == ["notifications.E002", "notifications.E003"]
+    assert "TWILIO_AUTH_TOKEN" in errors[0].msg and "TWILIO_ACCOUNT_SID" not in errors[0].msg
+    with override_settings(
+        NOTIFICATION_SENDERS={"sms": "notifications.senders.smsru.SmsRuSender"},
+        SMSRU_API_ID="key",
+    ):
+        assert check_sender_settings(None) == []

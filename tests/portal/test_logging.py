@@ -38,6 +38,10 @@ SECRET = "Zq8mW3kT0pLx7Rv2Nc5Hy"
         ),
         ("/accounts/password/reset/key/done/", "/accounts/password/reset/key/done/"),
         ("/accounts/confirm-email/MjA:1tXyz:abc/", "/accounts/confirm-email/[secret]/"),
+        (
+            f"/notifications/sms/smsru/{SECRET}/status/",
+            "/notifications/sms/smsru/[secret]/status/",
+        ),
         (f"/api/v1/patients/?phone={quote(PHONE)}", "/api/v1/patients/?[masked]"),
         ("/staff/patients/?q=Иванова+Анна+14.03.1985", "/staff/patients/?[masked]"),
         ("/staff/audit/?actor=registrar%40example.test&page=2", "/staff/audit/?[masked]"),

@@ -110,6 +110,10 @@ ROUTES: dict[str, Access] = {
     "notifications/outbox/": capability("outbox.view"),
     # Development only (404 otherwise): the messages this browser's own session caused.
     "notifications/outbox/mine/": PUBLIC,
+    # SMS providers' delivery reports (POST only): SMS.ru's behind the secret token in its
+    # address (wrong or unset: 404), Twilio's signed (unsigned: 403; no URL configured: 404).
+    "notifications/sms/smsru/<str:token>/status/": Access(frozenset(PERSONAS), "secret address"),
+    "notifications/sms/twilio/status/": Access(frozenset(PERSONAS), "signed webhook"),
     # --- Telephony ------------------------------------------------------------------------------
     # Provider webhooks: signed with the account's secret (unknown account: 404, unsigned: 403).
     "telephony/generic/<uuid:account>/events/": Access(frozenset(PERSONAS), "signed webhook"),
