@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from portal import permissions
@@ -42,16 +43,20 @@ STATUS_BADGES = {
 }
 
 
-def doctor_of(user: Any) -> Doctor:
-    """The active doctor profile of a signed-in doctor. Others are refused: staff without the
-    doctor's role and doctors' logins without a profile get 403, patients too (the page is not
-    theirs to know about, but its address is no secret)."""
+def doctor_of(user: Any) -> Doctor | None:
+    """The active doctor profile of a signed-in doctor, or None while no profile is linked to
+    their login yet. Anyone without the doctor's role is refused (403)."""
     if Role.DOCTOR not in permissions.staff_roles(user):
         raise PermissionDenied
-    doctor = Doctor.objects.filter(user=user, is_active=True).first()
+    return Doctor.objects.filter(user=user, is_active=True).first()
+
+
+def get_doctor_appointment(doctor: Doctor | None, public_id: Any) -> Appointment:
+    """One of the doctor's own visits; 404 for another doctor's or an unknown one (and for
+    every visit while no profile is linked)."""
     if doctor is None:
-        raise PermissionDenied
-    return doctor
+        raise Http404
+    return get_by_public_id(doctor_appointments(doctor), public_id)
 
 
 def doctor_appointments(doctor: Doctor) -> QuerySet[Appointment]:
@@ -59,11 +64,6 @@ def doctor_appointments(doctor: Doctor) -> QuerySet[Appointment]:
     return Appointment.objects.filter(doctor=doctor).select_related(
         "patient", "clinic", "service", "summary"
     )
-
-
-def get_doctor_appointment(doctor: Doctor, public_id: Any) -> Appointment:
-    """One of the doctor's own visits; 404 for another doctor's or an unknown one."""
-    return get_by_public_id(doctor_appointments(doctor), public_id)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The doctor's workplace: their own day or week across clinics, completing a visit, the note
 for the patient, and requests for a day off or a substitution.
 
-Every page needs the doctor's role and a doctor profile linked to the login (others: 403);
-every visit is looked up among the doctor's own (another doctor's: 404).
+Every page needs the doctor's role (others: 403) and shows the doctor profile linked to the
+login (a page saying so while none is linked); every visit is looked up among the doctor's own
+(another doctor's: 404).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def _visit_day(appointment) -> datetime.date:
 @require_http_methods(["GET"])
 def doctor_day(request: HttpRequest) -> HttpResponse:
     doctor = doctor_of(request.user)
+    if doctor is None:
+        return render(request, "scheduling/doctor/no_profile.html")
     mode = WEEK if request.GET.get("view") == WEEK else DAY
     agenda = doctor_agenda(doctor=doctor, mode=mode, day=_asked_day(request.GET.get("date")))
     return render(
@@ -131,6 +134,8 @@ def visit_note(request: HttpRequest, public_id: object) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def leave_request(request: HttpRequest) -> HttpResponse:
     doctor = doctor_of(request.user)
+    if doctor is None:
+        return render(request, "scheduling/doctor/no_profile.html")
     clinics = list(doctor.clinics.filter(is_active=True).order_by("name"))
     substitutes = list(
         Doctor.objects.filter(is_active=True, clinics__in=clinics)
