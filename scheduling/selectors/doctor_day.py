@@ -32,7 +32,7 @@ WEEK = "week"
 # Visits a note may be written for: the patient came (as `visit_summary_write` requires).
 ATTENDED = (S.CHECKED_IN, S.COMPLETED)
 # The colour of each state on the page (classes of static/css/medfront.css).
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     S.BOOKED: "badge-muted",
     S.CONFIRMED: "badge-info",
     S.CHECKED_IN: "badge-warn",

@@ -11,12 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
 from portal.choices import AuditAction
-from portal.models import Clinic, User
+from portal.models import Clinic
 from portal.services.audit import audit_record
+from portal.types import RequestUser
 from scheduling.choices import AppointmentStatus, LeaveKind
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.models import Appointment, Doctor, LeaveRequest
 from scheduling.services.booking import appointment_check_in, appointment_complete
+from scheduling.services.booking.guards import user_or_none
 
 S = AppointmentStatus
 MAX_LEAVE_NOTE_LENGTH = 300
@@ -25,7 +27,9 @@ MAX_LEAVE_DAYS = 60
 
 
 @transaction.atomic
-def visit_complete_by_doctor(*, appointment: Appointment, actor: User) -> tuple[Appointment, bool]:
+def visit_complete_by_doctor(
+    *, appointment: Appointment, actor: RequestUser
+) -> tuple[Appointment, bool]:
     """Mark the doctor's visit completed; (the visit, whether anything changed).
 
     A patient the desk has not checked in is checked in first (the doctor saw them), through
@@ -45,7 +49,7 @@ def visit_complete_by_doctor(*, appointment: Appointment, actor: User) -> tuple[
 def leave_request_create(
     *,
     doctor: Doctor,
-    actor: User,
+    actor: RequestUser,
     kind: str,
     date_from: datetime.date,
     date_to: datetime.date,
@@ -81,7 +85,7 @@ def leave_request_create(
         date_to=date_to,
         substitute=substitute,
         note=note,
-        requested_by=actor,
+        requested_by=user_or_none(actor),
     )
     audit_record(
         actor=actor,

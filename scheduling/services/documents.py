@@ -12,7 +12,7 @@ from portal import permissions
 from portal.choices import AuditAction
 from portal.models import LegalEntity, User
 from portal.services.audit import audit_record
-from portal.types import Actor
+from portal.types import Actor, RequestUser
 from scheduling.choices import AppointmentStatus
 from scheduling.errors import InvalidInput, InvalidTransition, NotAllowed
 from scheduling.models import Appointment, OrganisationInvoice, VisitSummary
@@ -28,7 +28,7 @@ SUMMARY_OBJECT_TYPE = "scheduling.visitsummary"
 
 @transaction.atomic
 def visit_summary_write(
-    *, appointment: Appointment, text: str, actor: User, visible_to_patient: bool = False
+    *, appointment: Appointment, text: str, actor: RequestUser, visible_to_patient: bool = False
 ) -> VisitSummary:
     """The doctor's words for the patient after the visit (replacing earlier ones), shown to
     the patient only when `visible_to_patient`. Staff who may complete visits in the clinic

@@ -59,4 +59,3 @@ def _as_time(minutes: int) -> datetime.time:
     """Wall-clock minutes of a day as a time (24:00, a window to midnight, as 23:59)."""
     minutes = min(minutes, 24 * 60 - 1)
     return datetime.time(minutes // 60, minutes % 60)
-
