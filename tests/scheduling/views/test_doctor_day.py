@@ -141,7 +141,7 @@ def test_a_fixed_number_of_queries_however_many_visits(
         book(my_doctor, service, PatientFactory(), actor=registrar_a)
     with django_assert_num_queries(QUERIES):
         page = client.get(day_url(view="week"))
-    assert page.content.decode().count("<td><div class=\"agenda-actions\">") == 7
+    assert page.content.decode().count('<td><div class="agenda-actions">') == 7
 
 
 # Session, user, memberships, the MFA check, the doctor, the visits, the engine's three
