@@ -38,7 +38,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import caller_id, loadgen, report, scenario
+from bench import caller_id, desk, loadgen, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -230,6 +230,13 @@ def migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def desk_patients() -> list:
+    """Patients the desk's bookings are made for (the bench network's, in a fixed order)."""
+    from portal.models import Patient
+
+    return list(Patient.objects.order_by("id")[:200])
+
+
 def overlap_counts() -> dict[str, int]:
     """Overlapping active occupancy, counted by the database over everything booked."""
     from django.db import connection
@@ -354,6 +361,10 @@ def main() -> int:
         migrate()
         log("seeding the bench network and counting queries")
         state = scenario.seed_and_count(cfg, results)
+        log("seeding the desk's clinic (a full day booked) and counting the board's queries")
+        desk_state = desk.seed_and_count(
+            results, patients=desk_patients(), day=state.today + datetime.timedelta(days=1)
+        )
         telephony = caller_id.seed(state.network)
         handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
         os.close(handle)
@@ -371,6 +382,15 @@ def main() -> int:
             state,
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
+        desk.drive(
+            cfg,
+            server.port,
+            results,
+            desk_state,
+            alternate=scenario.alternate,
+            phase=scenario.record_phase,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
         log(f"caller ID: webhook → card in the panel, {caller_id.SAMPLES} calls")
         caller_id.run(server.port, telephony, results)
         log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
@@ -380,6 +400,7 @@ def main() -> int:
         results.update(overlap_counts())
         results["race_overlaps"] = results["occupancy_overlaps"] + results["appointment_overlaps"]
         scenario.ratios(results)
+        desk.ratios(results)
     except Exception:
         failure = traceback.format_exc()
         log("the benchmark stopped on an error:\n" + failure)
@@ -414,6 +435,7 @@ def main() -> int:
         "queries_per_free_slots_fixed",
         "queries_per_slot_picker_fixed",
         "queries_per_earliest_slots_fixed",
+        "queries_per_day_board_fixed",
     ):
         if results.get(key) is False:
             failures.append(key)

@@ -506,6 +506,15 @@ def race(cfg, port: int, results: dict, state: State) -> None:
     results["race_transport_errors"] = statuses.get(0, 0)
 
 
+# The desk's phase (`bench.desk`) runs its arms and records them the same way.
+def alternate(port: int, **kwargs) -> dict:
+    return _alternate(port, **kwargs)
+
+
+def record_phase(results: dict, name: str, phase: loadgen.PhaseResult, **extra) -> dict:
+    return _phase(results, name, phase, **extra)
+
+
 def ratios(results: dict) -> None:
     phases = results["phases"]
     results["free_slots_p95_ratio"] = report.ratio(

@@ -27,6 +27,7 @@ NAV_ENTRIES = [
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
     ("doctor", "scheduling:doctor_day", _("My day")),
+    ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("outbox.view", "notifications:outbox", _("Outbox")),

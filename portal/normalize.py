@@ -102,3 +102,10 @@ def normalize_name(raw: str) -> str:
 
 def phone_last_digits(e164: str, count: int = 4) -> str:
     return re.sub(r"\D", "", e164)[-count:]
+
+
+def normalize_document_number(raw: str) -> str:
+    """An ID document number without spaces, dashes, dots or "№", letters upper-case (NFKC
+    first, so full-width digits count): the form its blind index is computed from."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    return "".join(ch for ch in text if ch.isalnum()).upper()

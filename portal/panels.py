@@ -17,12 +17,19 @@ from django.http import HttpRequest
 
 LANDING = "landing"
 PATIENT_HOME = "patient_home"
+# The staff card of one patient: its context function also receives `patient=`.
+STAFF_PATIENT_CARD = "staff_patient_card"
+# The registrar desk's day board (e.g. a caller-ID card): the context function also receives
+# `clinic=`, the clinic whose board is shown.
+DESK = "desk"
 
 
 @dataclass(frozen=True)
 class Panel:
     template: str
-    context: Callable[[HttpRequest], dict[str, Any] | None]  # None: nothing to show now
+    # Builds the panel's context from the request (and, on some pages, the object shown);
+    # None: nothing to show now.
+    context: Callable[..., dict[str, Any] | None]
     order: int = 100
 
 
@@ -36,17 +43,19 @@ _panels: dict[str, list[Panel]] = defaultdict(list)
 
 
 def register_panel(page: str, panel: Panel) -> None:
-    """Show `panel` on `page` (`LANDING`, `PATIENT_HOME`); registering it again is a no-op."""
+    """Show `panel` on `page` (`LANDING`, `PATIENT_HOME`, `STAFF_PATIENT_CARD`); registering
+    it again is a no-op."""
     if panel not in _panels[page]:
         _panels[page].append(panel)
         _panels[page].sort(key=lambda item: item.order)
 
 
-def panels_for(page: str, request: HttpRequest) -> list[RenderedPanel]:
-    """The panels of `page` with their contexts, leaving out those with nothing to show."""
+def panels_for(page: str, request: HttpRequest, **shown_object: Any) -> list[RenderedPanel]:
+    """The panels of `page` with their contexts, leaving out those with nothing to show.
+    `shown_object` (e.g. `patient=`) is passed on to each panel's context function."""
     shown = []
     for panel in _panels[page]:
-        context = panel.context(request)
+        context = panel.context(request, **shown_object)
         if context is not None:
             shown.append(RenderedPanel(template=panel.template, context=context))
     return shown

@@ -7,7 +7,13 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self) -> None:
-        from portal.panels import LANDING, PATIENT_HOME, Panel, register_panel
+        from portal.panels import (
+            LANDING,
+            PATIENT_HOME,
+            STAFF_PATIENT_CARD,
+            Panel,
+            register_panel,
+        )
         from scheduling.views import panels
 
         # "Book a visit" on the kernel's pages, which cannot import the booking engine.
@@ -15,4 +21,9 @@ class SchedulingConfig(AppConfig):
         register_panel(
             PATIENT_HOME,
             Panel("scheduling/panels/my_visits.html", panels.my_visits_panel, order=10),
+        )
+        # The patient's visits and a "Book" button on the staff card.
+        register_panel(
+            STAFF_PATIENT_CARD,
+            Panel("scheduling/panels/staff_visits.html", panels.staff_visits_panel, order=10),
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, doctor, documents, find, payments, visits, waitlist
+from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
 
 app_name = "scheduling"
 
@@ -49,6 +49,21 @@ urlpatterns = [
     ),
     path("doctor/visits/<uuid:public_id>/note/", doctor.visit_note, name="doctor_visit_note"),
     path("doctor/leave/", doctor.leave_request, name="doctor_leave"),
+    # The registrar desk: the day board, booking from it, and acting on one appointment.
+    path("desk/", desk.board, name="desk"),
+    path("desk/board/", desk.board_poll, name="desk_board"),
+    path("desk/book/", desk.book, name="desk_book"),
+    path("desk/appointments/<uuid:public_id>/", desk.appointment, name="desk_appointment"),
+    path(
+        "desk/appointments/<uuid:public_id>/reschedule/",
+        desk.reschedule,
+        name="desk_reschedule",
+    ),
+    path(
+        "desk/appointments/<uuid:public_id>/<slug:action>/",
+        desk.appointment_action,
+        name="desk_action",
+    ),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),

@@ -96,6 +96,12 @@ class PatientSearchInput(serializers.Serializer):
         max_length=120,
         help_text=_("Last 4 digits of the phone and the surname, e.g. `1234 Ivanov`."),
     )
+    document = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("An ID document number in any spacing, e.g. `4510 123456`."),
+    )
 
 
 class PatientOutput(serializers.Serializer):

@@ -51,7 +51,8 @@ class PatientSearchForm(forms.Form):
         required=False,
         help_text=_(
             "A phone, an e-mail, the last 4 phone digits and the surname (1234 Ivanov), "
-            "or the surname, first name and date of birth (Ivanov Ivan 14.03.1985)."
+            "the surname, first name and date of birth (Ivanov Ivan 14.03.1985), or a document "
+            "number (4510 123456, or № AB1234567 with letters)."
         ),
         widget=forms.TextInput(
             {
@@ -70,8 +71,11 @@ class PatientSearchForm(forms.Form):
             return {}
         if "@" in text:
             return {"email": text}
+        if text.startswith(("№", "#")):
+            return {"document": text[1:].strip()}
         if not _LETTER.search(text):
-            return {"phone": text}
+            # Digits alone: a phone, or a passport's series and number (4510 123456).
+            return {"phone": text, "document": text}
         found = _DATE_DOTTED.search(text) or _DATE_ISO.search(text)
         if found is not None:
             numbers = [int(part) for part in found.groups()]

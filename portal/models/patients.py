@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.choices import FamilyRelation, IdDocumentType, LegalBasis, Sex
 from portal.crypto import blind_index
 from portal.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
-from portal.normalize import normalize_name, phone_last_digits
+from portal.normalize import normalize_document_number, normalize_name, phone_last_digits
 
 from .base import TimeStampedModel
 from .clinics import Clinic
@@ -20,6 +20,7 @@ BIDX_PHONE = "phone"
 BIDX_EMAIL = "email"
 BIDX_NAME_BIRTH = "name+birth"
 BIDX_LAST4_SURNAME = "last4+surname"
+BIDX_DOCUMENT = "document"
 
 
 def name_birth_index(last_name: str, first_name: str, birth_date: datetime.date) -> str:
@@ -31,6 +32,13 @@ def last4_surname_index(last4: str, last_name: str) -> str:
     return blind_index(BIDX_LAST4_SURNAME, f"{last4}|{normalize_name(last_name)}")
 
 
+def document_index(number: str) -> str:
+    """The index of an ID document number as typed in any spacing: "45 10 123456",
+    "4510-123456" and "4510123456" are one number ("" when it has no letter or digit)."""
+    key = normalize_document_number(number)
+    return blind_index(BIDX_DOCUMENT, key) if key else ""
+
+
 def blind_indexes_of(
     *,
     phone: str,
@@ -38,6 +46,7 @@ def blind_indexes_of(
     last_name: str,
     first_name: str,
     birth_date: datetime.date | None,
+    id_document_number: str = "",
 ) -> dict[str, str]:
     """The blind-index columns of a profile with these values (already normalised)."""
     return {
@@ -51,6 +60,7 @@ def blind_indexes_of(
         "last4_surname_bidx": (
             last4_surname_index(phone_last_digits(phone), last_name) if phone and last_name else ""
         ),
+        "document_bidx": document_index(id_document_number or ""),
     }
 
 
@@ -109,6 +119,13 @@ class Patient(TimeStampedModel):
         db_index=True,
         editable=False,
     )
+    document_bidx = models.CharField(
+        _("document number search index"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+    )
 
     home_clinic = models.ForeignKey(
         Clinic,
@@ -130,7 +147,13 @@ class Patient(TimeStampedModel):
     )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
-    BLIND_INDEX_FIELDS = ("phone_bidx", "email_bidx", "name_birth_bidx", "last4_surname_bidx")
+    BLIND_INDEX_FIELDS = (
+        "phone_bidx",
+        "email_bidx",
+        "name_birth_bidx",
+        "last4_surname_bidx",
+        "document_bidx",
+    )
     PII_FIELDS = (
         "last_name",
         "first_name",
@@ -170,6 +193,7 @@ class Patient(TimeStampedModel):
             last_name=self.last_name,
             first_name=self.first_name,
             birth_date=self.birth_date,
+            id_document_number=self.id_document_number,
         )
 
     def refresh_blind_indexes(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -20,10 +21,11 @@ from portal.models import Consent, FamilyLink, Patient
 from portal.models.patients import (
     BIDX_EMAIL,
     BIDX_PHONE,
+    document_index,
     last4_surname_index,
     name_birth_index,
 )
-from portal.normalize import normalize_email, normalize_phone
+from portal.normalize import normalize_document_number, normalize_email, normalize_phone
 from portal.selectors.audit import AuditRow, audit_events_for_patient
 from portal.services.audit import audit_record
 from portal.services.patients import patient_find_duplicates
@@ -31,6 +33,8 @@ from portal.types import RequestUser
 
 OBJECT_TYPE = "portal.patient"
 SEARCH_LIMIT = 20
+# Shorter digits are no ID document's number (a Russian passport has 10, a foreign one 9).
+MIN_DOCUMENT_LENGTH = 6
 _QUICK = re.compile(r"^\s*(\d{4})\s+(\S.*)$|^\s*(\S.*?)\s+(\d{4})\s*$")
 
 
@@ -55,16 +59,21 @@ def patient_search(
     name: str = "",
     birth_date: datetime.date | str | None = None,
     q: str = "",
+    document: str = "",
 ) -> list[Patient]:
     """Exact blind-index search across the network; one audit event names every result.
 
-    Exactly one criterion: a phone, an e-mail, a "Surname Name" with a birth date, or a quick
-    query of the last four phone digits and the surname.
+    Exactly one criterion: a phone, an e-mail, a "Surname Name" with a birth date, a quick
+    query of the last four phone digits and the surname, or an ID document number. Digits
+    alone may be either a phone or a document number: given the same text as `phone` and
+    `document`, both are searched.
     """
     permissions.require_capability(user, "patient.search")
-    index_filter = _index_filter(phone=phone, email=email, name=name, birth_date=birth_date, q=q)
+    condition, fields = _index_query(
+        phone=phone, email=email, name=name, birth_date=birth_date, q=q, document=document
+    )
     results = list(
-        Patient.objects.filter(anonymised_at__isnull=True, **index_filter)
+        Patient.objects.filter(condition, anonymised_at__isnull=True)
         .select_related("home_clinic")
         .order_by("id")[:SEARCH_LIMIT]
     )
@@ -73,9 +82,44 @@ def patient_search(
         action=AuditAction.SEARCH,
         object_type=OBJECT_TYPE,
         patient_ids=[p.public_id for p in results],
-        changed_fields=sorted(index_filter),
+        changed_fields=fields,
     )
     return results
+
+
+def _index_query(
+    *,
+    phone: str,
+    email: str,
+    name: str,
+    birth_date: datetime.date | str | None,
+    q: str,
+    document: str,
+) -> tuple[Q, list[str]]:
+    """The blind-index condition of one criterion, and the index columns it reads."""
+    phone_or_document = bool(phone) and phone == document
+    if phone_or_document:
+        try:
+            condition = Q(phone_bidx=blind_index(BIDX_PHONE, normalize_phone(phone)))
+        except ValidationError as exc:
+            # Not a phone: a document number, if it is long enough to be one.
+            if len(normalize_document_number(document)) < MIN_DOCUMENT_LENGTH:
+                raise ValidationError({"phone": exc.messages}) from exc
+            condition = Q(pk__in=[])
+        if document_index(document):
+            condition |= Q(document_bidx=document_index(document))
+        return condition, ["document_bidx", "phone_bidx"]
+    if document and not (phone or email or name or birth_date or q):
+        key = document_index(document)
+        if not key:
+            raise ValidationError({"document": [_("Type the document number.")]})
+        return Q(document_bidx=key), ["document_bidx"]
+    found = _index_filter(phone=phone, email=email, name=name, birth_date=birth_date, q=q)
+    if document:
+        raise ValidationError(
+            {"__all__": [_("Search by one thing: phone, e-mail, name with birth date, or quick.")]}
+        )
+    return Q(**found), sorted(found)
 
 
 def _index_filter(

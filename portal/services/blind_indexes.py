@@ -16,7 +16,7 @@ from portal.models import Patient
 from portal.models.patients import blind_indexes_of
 
 # What the indexes are computed from, and the indexes themselves.
-SOURCE_FIELDS = ("phone", "email", "last_name", "first_name", "birth_date")
+SOURCE_FIELDS = ("phone", "email", "last_name", "first_name", "birth_date", "id_document_number")
 INDEX_FIELDS = Patient.BLIND_INDEX_FIELDS
 
 
@@ -33,6 +33,11 @@ def blind_indexes_refresh(
     are written. `model` is a migration's historical Patient, or the current one.
     """
     manager = model._base_manager
+    # A migration's historical model may predate an index (or its source): only the columns
+    # it has are read and written.
+    known = {field.name for field in model._meta.get_fields()}
+    sources = [name for name in SOURCE_FIELDS if name in known]
+    indexes = [name for name in INDEX_FIELDS if name in known]
     position = 0
     changed_rows = 0
     while True:
@@ -41,19 +46,20 @@ def blind_indexes_refresh(
                 manager.select_for_update()
                 .filter(pk__gt=position)
                 .order_by("pk")
-                .only("pk", *SOURCE_FIELDS, *INDEX_FIELDS)[:batch_size]
+                .only("pk", *sources, *indexes)[:batch_size]
             )
             if not batch:
                 break
             changed = []
             for patient in batch:
-                fresh = blind_indexes_of(**{name: getattr(patient, name) for name in SOURCE_FIELDS})
+                computed = blind_indexes_of(**{name: getattr(patient, name) for name in sources})
+                fresh = {name: value for name, value in computed.items() if name in indexes}
                 if any(getattr(patient, name) != value for name, value in fresh.items()):
                     for name, value in fresh.items():
                         setattr(patient, name, value)
                     changed.append(patient)
             if changed:
-                manager.bulk_update(changed, list(INDEX_FIELDS))
+                manager.bulk_update(changed, indexes)
             changed_rows += len(changed)
             position = batch[-1].pk
         if on_batch:

@@ -57,7 +57,7 @@ CAPABILITY_LABELS = {
 
 # Keyed by the role's code: memberships and the role switcher carry plain strings.
 ROLE_INTROS: dict[str, StrOrPromise] = {
-    Role.REGISTRAR: _("Front desk: find and register patients of your clinics."),
+    Role.REGISTRAR: _("Front desk: the day board, booking, and patients of your clinics."),
     Role.HEAD_NURSE: _("Clinic operations: schedules, rooms and equipment of your clinics."),
     Role.DOCTOR: _("Your patients and visits in the clinics where you work."),
     Role.CLINIC_ADMIN: _("Your clinics' staff, prices and promotions."),
@@ -82,6 +82,12 @@ TOOLS = (
         Role.DOCTOR,
         _("My day"),
         _("Your visits today and this week in every clinic; notes for patients; days off."),
+    ),
+    (
+        "scheduling:desk",
+        "schedule.view",
+        _("Day board"),
+        _("Doctors and times of the day: book a call or a walk-in, check in, move, cancel."),
     ),
     (
         "portal:patient_search",

@@ -22,6 +22,7 @@ from portal.forms.staff_patients import (
     PatientSearchForm,
     initial_from,
 )
+from portal.panels import STAFF_PATIENT_CARD, panels_for
 from portal.prefill import new_patient_prefill_take
 from portal.selectors.audit import audit_events, audit_log_rows, audit_readable_clinics
 from portal.selectors.patients import (
@@ -78,7 +79,9 @@ def patient_search_page(request):
 @require_http_methods(["GET"])
 def patient_card(request, public_id):
     card = staff_patient_card(user=request.user, public_id=public_id)
-    return render(request, "portal/staff/patient_card.html", {"card": card})
+    # Other apps add their parts (the booking engine: visits and "Book") through panels.
+    panels = panels_for(STAFF_PATIENT_CARD, request, patient=card.patient)
+    return render(request, "portal/staff/patient_card.html", {"card": card, "panels": panels})
 
 
 @login_required

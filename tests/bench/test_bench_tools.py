@@ -72,6 +72,7 @@ def test_verdicts_compare_each_target_in_its_direction():
             "booking_throughput_ratio": 0.5,
             "slot_picker_p95_ratio": 15.0,
             "earliest_slots_p95_ratio": 40.5,
+            "day_board_p95_ratio": 30.0,
             "caller_id_p95_ms": 97.0,
         }
     )
@@ -80,6 +81,7 @@ def test_verdicts_compare_each_target_in_its_direction():
         "booking_throughput_ratio": "met",
         "slot_picker_p95_ratio": "met",
         "earliest_slots_p95_ratio": "missed",
+        "day_board_p95_ratio": "met",
         "caller_id_p95_ms": "met",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"

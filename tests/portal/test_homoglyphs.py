@@ -149,11 +149,12 @@ def test_migration_0008_reindexes_names_stored_before_it(registrar_a):
     try:
         # Its reverse computes the indexes as the previous release did: the Latin "o" counted.
         executor.migrate([("portal", "0007_idempotency_without_pii")])
-        patient.refresh_from_db()
+        # Only the column read here: later migrations add columns the table lacks at 0007.
+        patient.refresh_from_db(fields=["name_birth_bidx"])
         assert patient.name_birth_bidx != name_birth_index("Иванова", "Анна", BORN)
         executor = MigrationExecutor(connection)
         executor.migrate([("portal", "0008_reindex_look_alike_names")])
-        patient.refresh_from_db()
+        patient.refresh_from_db(fields=["name_birth_bidx"])
         assert patient.name_birth_bidx == name_birth_index("Иванова", "Анна", BORN)
     finally:
         executor = MigrationExecutor(connection)

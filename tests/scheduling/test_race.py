@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime
 import random
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from portal.choices import Role
 from scheduling.errors import SlotTaken
 from scheduling.models import Appointment, Occupancy
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
+from tests.concurrency import run_in_threads
 from tests.factories import PatientFactory, RoomFactory, ServiceFactory, make_staff
 
 pytestmark = [
@@ -22,27 +22,6 @@ pytestmark = [
 ]
 
 THREADS = 12
-
-
-def run_in_threads(work, count):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except BaseException as exc:  # reported to the test, not swallowed
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -155,6 +155,16 @@ ROUTES: dict[str, Access] = {
     "doctor/visits/<uuid:public_id>/complete/": DOCTOR_OWN,
     "doctor/visits/<uuid:public_id>/note/": DOCTOR_OWN,
     "doctor/leave/": DOCTOR_OWN,
+    # The registrar desk: the board for whoever sees schedules (network-wide staff pick a
+    # clinic); booking and actions check their capability in the slot's or visit's clinic.
+    "desk/": capability("schedule.view"),
+    "desk/board/": capability("schedule.view"),
+    "desk/book/": capability("appointment.book"),
+    "desk/appointments/<uuid:public_id>/": capability("appointment.view"),
+    "desk/appointments/<uuid:public_id>/reschedule/": capability("appointment.manage"),
+    # Each action needs its own capability: the placeholder action is unknown (404) to anyone
+    # who may see visits at all.
+    "desk/appointments/<uuid:public_id>/<slug:action>/": capability("appointment.view"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------

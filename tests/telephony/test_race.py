@@ -2,13 +2,12 @@
 number arrive at once; each call is created once, each number has one open callback, and no
 request fails."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from telephony.models import Call, CallbackRequest
+from tests.concurrency import run_in_threads
 from tests.telephony.conftest import generic_event, post_generic
 
 pytestmark = [
@@ -17,27 +16,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 THREADS = 8
-
-
-def run_in_threads(work, count):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except BaseException as exc:  # reported to the test, not swallowed
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_events_of_one_new_call_at_once_create_it_once(generic_account, line_a):

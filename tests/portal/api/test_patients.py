@@ -16,7 +16,12 @@ SEARCH = "/api/v1/patients/search/"
 @pytest.fixture
 def known(db):
     return PatientFactory(
-        last_name="Петров", first_name="Пётр", phone="+79145551234", email="petrov@example.test"
+        last_name="Петров",
+        first_name="Пётр",
+        phone="+79145551234",
+        email="petrov@example.test",
+        id_document_type="passport_ru",
+        id_document_number="2512 654321",
     )
 
 
@@ -26,6 +31,7 @@ def known(db):
         {"phone": "8 914 555-12-34"},
         {"email": "PETROV@example.test"},
         {"q": "1234 петров"},
+        {"document": "2512-654321"},
     ],
 )
 def test_a_registrar_finds_a_patient_exactly(api_as, registrar_a, known, query):
