@@ -89,6 +89,7 @@ def test_the_doctor_sees_their_day_in_the_clinic_time_with_a_link_to_the_card(
     assert reverse("portal:patient_card", args=[patient.public_id]) in html
     assert "09:00–13:00" in html  # the working hours from the schedule
     assert 'class="badge badge-muted"' in html  # booked
+    assert "UTC+8" not in html  # one clinic: its zone is the reader's own
 
 
 def test_the_week_lists_every_clinic_and_names_a_zone_that_is_not_the_readers(
