@@ -93,6 +93,10 @@ class LeaveRequestAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "clinic")
     readonly_fields = ("doctor", "requested_by", "decided_by", "decided_at")
 
+    def has_add_permission(self, request):
+        # Doctors ask from their day page; the admin only reads and decides.
+        return False
+
 
 @admin.register(models.BookingPolicy)
 class BookingPolicyAdmin(admin.ModelAdmin):
