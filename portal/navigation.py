@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
+from portal.choices import Role
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class NavItem:
     url: str
 
 
-# (capability, "patient" or "signed_in", url name, label)
+# (capability, "patient", "doctor" (the doctor's role) or "signed_in", url name, label)
 NAV_ENTRIES = [
     ("patient", "portal:home", _("My account")),
     ("patient", "scheduling:visits", _("My visits")),
@@ -25,6 +26,7 @@ NAV_ENTRIES = [
     ("patient", "scheduling:documents", _("Documents")),
     ("patient", "portal:family", _("Family")),
     ("patient", "portal:consents", _("Consents")),
+    ("doctor", "scheduling:doctor_day", _("My day")),
     ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
@@ -51,6 +53,8 @@ def navigation_for(request) -> list[NavItem]:
             allowed = True
         elif need == "patient":
             allowed = permissions.is_patient(user)
+        elif need == "doctor":
+            allowed = Role.DOCTOR in permissions.staff_roles(user)
         else:
             allowed = permissions.has_capability(user, need)
         if not allowed:

@@ -86,6 +86,18 @@ class SubstitutionAdmin(admin.ModelAdmin):
     list_filter = ("clinic",)
 
 
+@admin.register(models.LeaveRequest)
+class LeaveRequestAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)d leave request", "%(count)d leave requests", "count")
+    list_display = ("doctor", "kind", "date_from", "date_to", "clinic", "substitute", "status")
+    list_filter = ("status", "kind", "clinic")
+    readonly_fields = ("doctor", "requested_by", "decided_by", "decided_at")
+
+    def has_add_permission(self, request):
+        # Doctors ask from their day page; the admin only reads and decides.
+        return False
+
+
 @admin.register(models.BookingPolicy)
 class BookingPolicyAdmin(admin.ModelAdmin):
     count_phrase = ngettext_lazy("%(count)d booking policy", "%(count)d booking policies", "count")

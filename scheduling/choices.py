@@ -145,3 +145,16 @@ class RefundStatus(models.TextChoices):
     PENDING = "pending", _("Refund pending")
     SUCCEEDED = "succeeded", _("Refunded")
     CANCELED = "canceled", _("Refund refused")
+
+
+class LeaveKind(models.TextChoices):
+    """What a doctor asks the clinic for (`LeaveRequest`)."""
+
+    DAY_OFF = "day_off", _("Day off")
+    SUBSTITUTION = "substitution", _("Substitution")
+
+
+class LeaveStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.views import book, desk, documents, find, payments, visits, waitlist
+from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
 
 app_name = "scheduling"
 
@@ -40,6 +40,15 @@ urlpatterns = [
     ),
     path("visits/<uuid:public_id>/invoice/", documents.invoice_new, name="invoice_new"),
     path("invoices/<uuid:public_id>.pdf", documents.invoice_pdf, name="invoice_pdf"),
+    # The doctor's workplace: their own day and week, visits and leave requests.
+    path("doctor/", doctor.doctor_day, name="doctor_day"),
+    path(
+        "doctor/visits/<uuid:public_id>/complete/",
+        doctor.visit_complete,
+        name="doctor_visit_complete",
+    ),
+    path("doctor/visits/<uuid:public_id>/note/", doctor.visit_note, name="doctor_visit_note"),
+    path("doctor/leave/", doctor.leave_request, name="doctor_leave"),
     # The registrar desk: the day board, booking from it, and acting on one appointment.
     path("desk/", desk.board, name="desk"),
     path("desk/board/", desk.board_poll, name="desk_board"),

@@ -74,9 +74,15 @@ class Tool:
     url: str
 
 
-# (url name, capability or None for everyone, label, description). Only links that resolve are
-# shown, so a home page never points at a page that does not exist yet.
+# (url name, capability, role or None for everyone, label, description). Only links that
+# resolve are shown, so a home page never points at a page that does not exist yet.
 TOOLS = (
+    (
+        "scheduling:doctor_day",
+        Role.DOCTOR,
+        _("My day"),
+        _("Your visits today and this week in every clinic; notes for patients; days off."),
+    ),
     (
         "scheduling:desk",
         "schedule.view",
@@ -146,6 +152,8 @@ def _tools_for(user) -> list[Tool]:
     for url_name, need, label, description in TOOLS:
         if need == PATIENT_ROLE:
             allowed = permissions.is_patient(user)
+        elif need == Role.DOCTOR:
+            allowed = Role.DOCTOR in permissions.staff_roles(user)
         elif need is not None:
             allowed = permissions.has_capability(user, need)
         else:

@@ -12,6 +12,7 @@ from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .rules import (
     BookingPolicy,
+    LeaveRequest,
     Quota,
     QuotaCounter,
     ScheduleException,
@@ -30,6 +31,7 @@ __all__ = [
     "Equipment",
     "EquipmentType",
     "Hold",
+    "LeaveRequest",
     "Occupancy",
     "OrganisationInvoice",
     "Payment",

@@ -16,13 +16,16 @@ from .appointments import Appointment
 
 
 class VisitSummary(models.Model):
-    """What the doctor wrote for the patient after the visit (shown on the visit summary).
-    A diagnosis appears on the patient's documents only when the doctor writes it here."""
+    """What the doctor wrote for the patient after the visit (shown on the visit summary once
+    `visible_to_patient`). A diagnosis appears on the patient's documents only when the doctor
+    writes it here and shows it."""
 
     appointment = models.OneToOneField(
         Appointment, on_delete=models.CASCADE, related_name="summary", verbose_name=_("appointment")
     )
     text = EncryptedTextField(_("summary for the patient"))
+    # The patient sees the text (visit page, summary PDF) only once the doctor says so.
+    visible_to_patient = models.BooleanField(_("visible to the patient"), default=False)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -91,12 +91,17 @@ def _visit_context(appointment: Appointment) -> dict[str, Any]:
     }
 
 
+def patient_visible_summary(appointment: Appointment) -> VisitSummary | None:
+    """The doctor's note for the patient, if the doctor has made it visible to them."""
+    return VisitSummary.objects.filter(appointment=appointment, visible_to_patient=True).first()
+
+
 def document_context(appointment: Appointment, kind: str) -> dict[str, Any]:
     """What the document of `kind` shows for `appointment` (a summary or a certificate)."""
     context = _visit_context(appointment)
     context["title"] = KINDS[kind]
     if kind == SUMMARY:
-        context["summary"] = VisitSummary.objects.filter(appointment=appointment).first()
+        context["summary"] = patient_visible_summary(appointment)
     if kind == RECEIPT:
         context.update(receipt_context(appointment))
     return context

@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
+from portal.choices import AuditAction
 from portal.models import LegalEntity, User
-from portal.types import Actor
+from portal.services.audit import audit_record
+from portal.types import Actor, RequestUser
 from scheduling.choices import AppointmentStatus
 from scheduling.errors import InvalidInput, InvalidTransition, NotAllowed
 from scheduling.models import Appointment, OrganisationInvoice, VisitSummary
@@ -21,20 +23,46 @@ MAX_SUMMARY_LENGTH = 4000
 ATTENDED = (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
 
 
+SUMMARY_OBJECT_TYPE = "scheduling.visitsummary"
+
+
 @transaction.atomic
-def visit_summary_write(*, appointment: Appointment, text: str, actor: User) -> VisitSummary:
-    """The doctor's words for the patient after the visit (replacing earlier ones). Staff who
-    may complete visits in the clinic write it; only for a visit the patient attended."""
+def visit_summary_write(
+    *, appointment: Appointment, text: str, actor: RequestUser, visible_to_patient: bool = False
+) -> VisitSummary:
+    """The doctor's words for the patient after the visit (replacing earlier ones), shown to
+    the patient only when `visible_to_patient`. Staff who may complete visits in the clinic
+    write it; only for a visit the patient attended. Audited (field names, never the text)."""
     if not permissions.has_capability(actor, "appointment.complete", appointment.clinic_id):
         raise NotAllowed(code="staff_only")
     if appointment.status not in ATTENDED:
-        raise InvalidTransition(code="not_attended")
+        raise InvalidTransition(
+            _("A note can be written once the patient has come."), code="not_attended"
+        )
     text = text.strip()
     if not text or len(text) > MAX_SUMMARY_LENGTH:
-        raise InvalidInput(code="invalid_summary", max_length=MAX_SUMMARY_LENGTH)
-    summary, _created = VisitSummary.objects.update_or_create(
+        raise InvalidInput(
+            _("Write the note in at most %(limit)d characters.") % {"limit": MAX_SUMMARY_LENGTH},
+            code="invalid_summary",
+            max_length=MAX_SUMMARY_LENGTH,
+        )
+    summary, created = VisitSummary.objects.update_or_create(
         appointment=appointment,
-        defaults={"text": text, "written_by": actor, "written_at": timezone.now()},
+        defaults={
+            "text": text,
+            "visible_to_patient": visible_to_patient,
+            "written_by": actor,
+            "written_at": timezone.now(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        object_type=SUMMARY_OBJECT_TYPE,
+        object_id=appointment.public_id,
+        patient_ids=[appointment.patient.public_id],
+        changed_fields=["text", "visible_to_patient"],
+        clinic=appointment.clinic_id,
     )
     return summary
 

@@ -19,7 +19,7 @@ from scheduling.errors import BookingError, InvalidInput
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
 from scheduling.selectors.catalogue import get_by_public_id
-from scheduling.selectors.documents import KINDS, document_kinds
+from scheduling.selectors.documents import KINDS, document_kinds, patient_visible_summary
 from scheduling.selectors.ics import appointment_ics
 from scheduling.selectors.visits import (
     get_visit_for_patient,
@@ -75,6 +75,7 @@ def visit(request: HttpRequest, public_id: object) -> HttpResponse:
             "visit": visit_view(appointment),
             "max_reason": MAX_REASON_LENGTH,
             "documents": [(kind, KINDS[kind]) for kind in document_kinds(appointment)],
+            "summary": patient_visible_summary(appointment),
         },
     )
 

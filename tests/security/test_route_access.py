@@ -81,6 +81,7 @@ PATIENTS = Access(frozenset({PATIENT}), "patients")
 NETWORK_ADMIN = Access(
     frozenset({"network_admin"}), "network.manage (admin site)", per_action_checks=True
 )
+DOCTOR_OWN = Access(frozenset({"doctor_a"}), "the doctor's own day (a doctor profile)")
 BOOKERS = frozenset({PATIENT}) | capability("appointment.book").allowed
 
 ROUTES: dict[str, Access] = {
@@ -153,6 +154,11 @@ ROUTES: dict[str, Access] = {
     # test provider is configured).
     "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
+    # The doctor's own day: the doctor's role with a doctor profile linked to the login.
+    "doctor/": DOCTOR_OWN,
+    "doctor/visits/<uuid:public_id>/complete/": DOCTOR_OWN,
+    "doctor/visits/<uuid:public_id>/note/": DOCTOR_OWN,
+    "doctor/leave/": DOCTOR_OWN,
     # The registrar desk: the board for whoever sees schedules (network-wide staff pick a
     # clinic); booking and actions check their capability in the slot's or visit's clinic.
     "desk/": capability("schedule.view"),

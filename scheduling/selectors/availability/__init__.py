@@ -13,6 +13,7 @@ computation for one start, so nothing can be booked that `free_slots` would not 
 
 from .engine import Slot
 from .free import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, free_slots, parse_date
+from .hours import working_hours
 from .resolve import Resolution, resolve_slot, resolve_slot_for_booking
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "parse_date",
     "resolve_slot",
     "resolve_slot_for_booking",
+    "working_hours",
 ]

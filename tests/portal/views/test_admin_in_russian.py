@@ -17,7 +17,13 @@ from portal.choices import ConsentPurpose
 from portal.models import Clinic, ConsentDocument
 from portal.templatetags.admin_counts import admin_result_count
 from scheduling.choices import AppointmentChannel, ExceptionKind, QuotaChannel
-from scheduling.models import BookingPolicy, Quota, ScheduleException, Substitution
+from scheduling.models import (
+    BookingPolicy,
+    LeaveRequest,
+    Quota,
+    ScheduleException,
+    Substitution,
+)
 from scheduling.services.booking import appointment_book
 from tests.conftest import client_for
 from tests.factories import (
@@ -51,6 +57,7 @@ REGISTERED = [
     "scheduling.ScheduleRule",
     "scheduling.ScheduleException",
     "scheduling.Substitution",
+    "scheduling.LeaveRequest",
     "scheduling.Quota",
 ]
 PROJECT_APPS = {"portal", "scheduling", "notifications", "crm", "analytics"}
@@ -122,6 +129,9 @@ def rows_of_every_model(clinic_a, registrar_a, superuser):
     )
     Substitution.objects.create(
         clinic=clinic_a, date=next_week, absent_doctor=doctor, substitute=substitute
+    )
+    LeaveRequest.objects.create(
+        doctor=doctor, kind="substitution", date_from=next_week, date_to=next_week
     )
     BookingPolicy.objects.create(clinic=clinic_a)
     Quota.objects.create(clinic=clinic_a, channel=QuotaChannel.PHONE, limit=10)

@@ -53,7 +53,9 @@ def doc_url(appointment, kind):
 def test_the_owner_downloads_the_summary_and_certificate_and_each_is_audited(
     as_user, attended, patient, registrar_a
 ):
-    visit_summary_write(appointment=attended, text="Рекомендован отдых.", actor=registrar_a)
+    visit_summary_write(
+        appointment=attended, text="Рекомендован отдых.", actor=registrar_a, visible_to_patient=True
+    )
     client = as_user(patient.user)
     page = client.get(reverse("scheduling:documents"))
     assert page.status_code == 200 and doc_url(attended, "summary") in page.content.decode()
