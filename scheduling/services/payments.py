@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,20 +101,16 @@ def payment_start(*, appointment: Appointment, actor: Any, return_url: str) -> P
 
 
 def _payment_create(appointment: Appointment, *, actor: Any, now: datetime.datetime) -> Payment:
-    """A new pending payment; a concurrent one of the same visit (the row lock is the guard,
-    the constraint the backstop) is returned instead."""
-    try:
-        with transaction.atomic():
-            return Payment.objects.create(
-                appointment=appointment,
-                provider=settings.PAYMENT_PROVIDER,
-                amount=appointment.price,
-                created_by=user_or_none(actor),
-                created_at=now,
-                updated_at=now,
-            )
-    except IntegrityError:
-        return Payment.objects.get(appointment=appointment, status__in=LIVE)
+    """A new pending payment. The caller holds the visit's row lock and found no live payment
+    under it, so no concurrent one can exist (the database constraint stays the backstop)."""
+    return Payment.objects.create(
+        appointment=appointment,
+        provider=settings.PAYMENT_PROVIDER,
+        amount=appointment.price,
+        created_by=user_or_none(actor),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _payment_description(appointment: Appointment) -> str:

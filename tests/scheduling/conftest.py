@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import DoctorFactory, ServiceFactory, make_weekly_schedule
+from tests.scheduling.payments.yookassa_server import SECRET_KEY, SHOP_ID, FakeYooKassa
 
 UTC = datetime.UTC
 # Monday 1 March 2027, 08:00 in Irkutsk (UTC+8), 03:00 in Moscow (UTC+3).
@@ -59,3 +60,16 @@ def prepaid(clinic_a, service):
     policy = BookingPolicy.objects.create(clinic=clinic_a)
     policy.prepaid_services.add(service)
     return service
+
+
+@pytest.fixture
+def yookassa(settings):
+    """A local YooKassa, configured as the site's provider; webhooks come from 127.0.0.1."""
+    fake = FakeYooKassa().start()
+    settings.PAYMENT_PROVIDER = "yookassa"
+    settings.YOOKASSA_SHOP_ID = SHOP_ID
+    settings.YOOKASSA_SECRET_KEY = SECRET_KEY
+    settings.YOOKASSA_API_URL = fake.url
+    settings.YOOKASSA_WEBHOOK_NETWORKS = ["127.0.0.1/32"]
+    yield fake
+    fake.stop()

@@ -50,3 +50,13 @@ def post_webhook(client, body: bytes, *, signature: str | None = None):
         content_type="application/json",
         headers={SIGNATURE_HEADER: sign(body) if signature is None else signature},
     )
+
+
+def notify_yookassa(client, event: str, object_id: str):
+    """YooKassa's notification about `object_id`, sent from an address the test allows."""
+    body = {"type": "notification", "event": event, "object": {"id": object_id}}
+    return client.post(
+        reverse("scheduling:payment_webhook", args=["yookassa"]),
+        data=body,
+        content_type="application/json",
+    )

@@ -21,7 +21,9 @@ class FakeYooKassa:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, str] = {}
         self.requests: list[dict[str, Any]] = []  # method, path, headers, body
-        self.down = False
+        self.down = False  # every request answered with a 500
+        self.confirmation = True  # new payments carry a payment link
+        self.refund_status = "succeeded"  # what a new refund starts as
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -40,6 +42,9 @@ class FakeYooKassa:
     def settle(self, payment_id: str, status: str = "succeeded") -> None:
         self.payments[payment_id]["status"] = status
         self.payments[payment_id]["paid"] = status == "succeeded"
+
+    def settle_refund(self, refund_id: str, status: str = "succeeded") -> None:
+        self.refunds[refund_id]["status"] = status
 
     def _handler(self):
         fake = self
@@ -67,6 +72,8 @@ class FakeYooKassa:
                 fake.requests.append(
                     {"method": "GET", "path": self.path, "headers": dict(self.headers)}
                 )
+                if fake.down:
+                    return self._error(500, "internal_server_error")
                 if not self._authorised():
                     return self._error(401, "invalid_credentials")
                 kind, _sep, object_id = self.path.removeprefix("/v3/").partition("/")
@@ -112,6 +119,8 @@ class FakeYooKassa:
                         "metadata": body.get("metadata", {}),
                         "test": True,
                     }
+                    if not fake.confirmation:
+                        del fake.payments[payment_id]["confirmation"]
                     fake.by_key[key] = payment_id
                     return self._answer(200, fake.payments[payment_id])
                 if self.path == "/v3/refunds":
@@ -122,7 +131,7 @@ class FakeYooKassa:
                     fake.refunds[refund_id] = {
                         "id": refund_id,
                         "payment_id": payment["id"],
-                        "status": "succeeded",
+                        "status": fake.refund_status,
                         "amount": body["amount"],
                     }
                     fake.by_key[key] = refund_id
