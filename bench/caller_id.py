@@ -60,7 +60,7 @@ def seed(network, *, callers: int = 50) -> CallerIdState:
     line = TelephonyLine.objects.create(
         account=account, clinic=clinic, name="Reception", number=LINE_NUMBER
     )
-    registrar = User.objects.create(email="bench-registrar@bench.example.test", is_active=True)
+    registrar = User.objects.create(email="bench-caller-id@bench.example.test", is_active=True)
     StaffMembership.objects.create(user=registrar, role=Role.REGISTRAR, clinic=clinic)
     # The staff MFA rule needs an authenticator on record; its secret is never read here.
     Authenticator.objects.create(
