@@ -1,5 +1,5 @@
-"""A patient books in the browser: three clicks from the home page, the same time taken
-meanwhile, a visit moved and cancelled."""
+"""A patient books in the browser: three clicks from the home page, signing up on the way, the
+same time taken meanwhile, a visit moved and cancelled."""
 
 import datetime
 
@@ -130,3 +130,40 @@ def test_a_patient_moves_then_cancels_a_visit(page, bookable, signed_up):
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
     screenshot(page, "cancelled")
+
+
+def test_a_new_visitor_picks_a_time_signs_up_and_comes_back_to_confirm_it(page, bookable):
+    """Sign-up on the way: the e-mail link from the outbox, the profile, then the held time."""
+    import re
+
+    from tests.mail import sent_mails
+
+    doctor, service = bookable
+    page.goto("/")
+    page.get_by_role("link", name="Терапевт").first.click()
+    page.locator("button.slot").first.click()
+    page.wait_for_url("**/accounts/login/**")
+    held = Hold.objects.get()
+    page.goto(page.url.replace("/accounts/login/", "/accounts/signup/"))
+    page.fill("input[name=email]", "new.patient@example.test")
+    page.fill("input[name=password1]", "Another#Strong-pass-42")
+    page.fill("input[name=password2]", "Another#Strong-pass-42")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state()
+    body = sent_mails("new.patient@example.test")[0].body
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", body).group(1)
+    page.goto(link)
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_url("**/me/welcome/**")
+    page.fill("input[name=last_name]", "Петрова")
+    page.fill("input[name=first_name]", "Ольга")
+    page.fill("input[name=birth_date]", "1990-05-17")
+    page.fill("input[name=phone]", "8 914 555-77-66")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_url("**/book/**")
+    assert Hold.objects.get().pk == held.pk  # the time picked before signing up is still held
+    page.get_by_role("button", name="Записаться").click()
+    page.wait_for_url("**/visits/**")
+    appointment = Appointment.objects.get()
+    assert appointment.patient.user.email == "new.patient@example.test"
+    assert (appointment.doctor, appointment.starts_at) == (doctor, held.starts_at)
