@@ -92,11 +92,12 @@ def payment_start(*, appointment: Appointment, actor: Any, return_url: str) -> P
         raise PaymentUnavailable() from exc
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if not payment.provider_payment_id:
-            payment.provider_payment_id = remote.id
-            payment.confirmation_url = remote.confirmation_url
-            payment.updated_at = timezone.now()
-            payment.save(update_fields=["provider_payment_id", "confirmation_url", "updated_at"])
+        # The first answer fixes the provider's id (a concurrent click may have stored it); a
+        # link may come only with a later answer.
+        payment.provider_payment_id = payment.provider_payment_id or remote.id
+        payment.confirmation_url = payment.confirmation_url or remote.confirmation_url
+        payment.updated_at = timezone.now()
+        payment.save(update_fields=["provider_payment_id", "confirmation_url", "updated_at"])
     return payment
 
 

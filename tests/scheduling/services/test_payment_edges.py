@@ -98,6 +98,27 @@ def test_a_second_click_before_the_link_exists_keeps_the_first_provider_payment(
     assert len(sent) == 2 and len(yookassa.payments) == 1
     assert second.pk == first.pk and Payment.objects.count() == 1
     assert second.provider_payment_id == first.provider_payment_id
+    assert second.confirmation_url == ""
+
+
+def test_a_link_given_with_a_later_answer_is_kept(waiting, patient, yookassa):
+    yookassa.confirmation = False
+    first = start_payment(waiting, patient.user)
+    assert first.confirmation_url == ""
+    # YooKassa's payment now carries its link; the next click's answer brings it.
+    link = f"https://yoomoney.ru/checkout/payments/v2/contract?orderId={first.provider_payment_id}"
+    yookassa.payments[first.provider_payment_id]["confirmation"] = {
+        "type": "redirect",
+        "confirmation_url": link,
+    }
+    second = start_payment(waiting, patient.user)
+    assert (second.pk, second.provider_payment_id) == (first.pk, first.provider_payment_id)
+    assert second.confirmation_url == link
+    assert Payment.objects.get().confirmation_url == link
+    # With the link kept, a third click goes straight to it without asking the provider.
+    asked = len(requests_to(yookassa, "POST", "/v3/payments"))
+    assert start_payment(waiting, patient.user).confirmation_url == link
+    assert len(requests_to(yookassa, "POST", "/v3/payments")) == asked
 
 
 # --- Asking the provider about a payment ---------------------------------------------------------
