@@ -6,11 +6,15 @@ up in access logs, proxies or browser history.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -113,7 +117,8 @@ def patient_create_page(request):
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("The patient profile was created."))
-                return redirect("portal:patient_card", public_id=patient.public_id)
+                back = _return_with_patient(request, patient)
+                return redirect(back or reverse("portal:patient_card", args=[patient.public_id]))
     return render(
         request,
         "portal/staff/patient_form.html",
@@ -170,6 +175,19 @@ def audit_log(request):
         "portal/staff/audit_log.html",
         {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
+
+
+def _return_with_patient(request, patient) -> str | None:
+    """Where the registration started (the desk's booking of a free time, say), carrying the
+    new patient; None unless `next` is a path on this site."""
+    target = request.GET.get("next", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(target)
+    query = urlencode([*parse_qsl(parts.query), ("patient", str(patient.public_id))])
+    return urlunsplit(("", "", parts.path, query, ""))
 
 
 def _default_clinic(clinics) -> dict:

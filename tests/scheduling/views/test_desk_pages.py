@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Patient
 from scheduling.models import Appointment
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book, appointment_check_in
@@ -461,3 +461,47 @@ def test_those_on_the_lines_get_the_caller_panel_on_the_board(
 ):
     assert 'id="caller-panel"' in as_user(registrar_a).get(DESK).content.decode()
     assert 'id="caller-panel"' not in as_user(head_nurse_a).get(DESK).content.decode()
+
+
+def test_a_new_patient_registered_from_a_free_time_comes_back_to_book_it(
+    clock, as_user, registrar_a, clinic_a, doctor, service
+):
+    client = as_user(registrar_a)
+    slot = slot_at(doctor, service, clinic_a, 9, 30)
+    url = f"{BOOK}?slot={slot.slot_id}"
+    html = client.get(url).content.decode()
+    register = re.search(r'href="(/staff/patients/new/\?next=[^"]+)"', html).group(1)
+    # The search that finds nobody offers the same way back.
+    nobody = client.post(url, {"slot": slot.slot_id, "q": "0000 Никтова"}, HTTP_HX_REQUEST="true")
+    assert register in nobody.content.decode()
+    created = client.post(
+        register.replace("&amp;", "&"),
+        {
+            "last_name": "Зайцева",
+            "first_name": "Мария",
+            "birth_date": "1988-02-03",
+            "phone": "8 914 777-66-55",
+            "home_clinic": clinic_a.pk,
+        },
+    )
+    patient = Patient.objects.get()
+    assert created.status_code == 302
+    assert created["Location"] == f"{BOOK}?slot={slot.slot_id}&patient={patient.public_id}"
+    # The booking form opens with the new patient chosen for the same free time.
+    form = client.get(created["Location"]).content.decode()
+    assert str(patient.public_id) in form and "09:30" in form
+
+
+def test_registration_returns_only_to_this_site(as_user, registrar_a, clinic_a):
+    created = as_user(registrar_a).post(
+        "/staff/patients/new/?next=https://elsewhere.example/steal",
+        {
+            "last_name": "Зайцева",
+            "first_name": "Мария",
+            "birth_date": "1988-02-03",
+            "phone": "8 914 777-66-55",
+            "home_clinic": clinic_a.pk,
+        },
+    )
+    patient = Patient.objects.get()
+    assert created["Location"] == reverse("portal:patient_card", args=[patient.public_id])
