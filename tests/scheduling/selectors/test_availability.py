@@ -5,7 +5,7 @@ import pytest
 from scheduling.choices import AppointmentChannel, BookingMode, ExceptionKind
 from scheduling.errors import InvalidInput
 from scheduling.models import BookingPolicy, Quota, QuotaCounter, ScheduleException, Substitution
-from scheduling.selectors.availability import MAX_RANGE_DAYS, Slot, free_slots
+from scheduling.selectors.availability import MAX_RANGE_DAYS, Slot, free_slots, working_hours
 from scheduling.slot_ids import parse_slot_id
 from tests.factories import (
     DoctorFactory,
@@ -262,3 +262,27 @@ def test_a_doctor_who_is_inactive_or_does_not_do_the_service_has_no_slots(clock,
     doctor.is_active = False
     doctor.save(update_fields=["is_active"])
     assert free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE) == []
+
+
+def test_working_hours_leave_out_days_of_absence_and_keep_what_a_partial_one_leaves(
+    clinic_a, doctor
+):
+    wed = TUE + datetime.timedelta(days=1)
+    ScheduleException.objects.create(
+        doctor=doctor, kind=ExceptionKind.VACATION, date_from=TUE, date_to=TUE
+    )
+    ScheduleException.objects.create(
+        doctor=doctor,
+        clinic=clinic_a,
+        kind=ExceptionKind.DAY_OFF,
+        date_from=wed,
+        date_to=wed,
+        start_time=datetime.time(9),
+        end_time=datetime.time(12),
+    )
+    hours = working_hours(doctor_id=doctor.pk, first=TUE - datetime.timedelta(days=1), last=wed)
+    monday = TUE - datetime.timedelta(days=1)
+    assert hours == {
+        (clinic_a.pk, monday): [(datetime.time(9), datetime.time(13))],
+        (clinic_a.pk, wed): [(datetime.time(12), datetime.time(13))],
+    }
