@@ -267,6 +267,11 @@ def _doctors(ctx, fake, clinics, services, rooms) -> list[DemoDoctor]:
             if doctor_user and specialty_slug == "therapist" and n == 0:
                 doctor.user = doctor_user
                 doctor.save(update_fields=["user"])
+                # The login shows the same person as the doctor's profile.
+                doctor_user.display_name = " ".join(
+                    (doctor.first_name, doctor.middle_name, doctor.last_name)
+                )
+                doctor_user.save(update_fields=["display_name"])
             seeded = DemoDoctor(doctor=doctor, specialty=specialty_slug)
             specialty = Specialty.objects.get(slug=specialty_slug)
             doctor.specialties.add(specialty)
