@@ -204,3 +204,11 @@ def test_gunicorn_with_the_projects_config_logs_masked_access_lines(tmp_path):
     assert "/api/v1/slots/?service=6f1c&[masked]" in logged
     for leak in (SECRET, "9145550011", "%2B7914", "Иванова", "%D0%98", "anna", "example.test"):
         assert leak not in logged, leak
+
+
+def test_ids_that_contain_phone_like_digits_are_kept():
+    from portal.logging import scrub
+
+    text = "payment 1d889780-7736-4f1e-9c2a-0b5d3e7a9f10 not asked; order a1234567890b"
+    assert scrub(text) == text
+    assert scrub("reply from 8 (914) 555-00-11, id 42") == "reply from [phone], id 42"
