@@ -23,7 +23,7 @@ from scheduling.services.reminders import (
     plan_reminder,
     reminders_enqueue_due,
 )
-from tests.factories import DoctorFactory, make_weekly_schedule
+from tests.factories import DoctorFactory, PatientWithLoginFactory, make_weekly_schedule
 from tests.scheduling.conftest import T0, local
 
 pytestmark = pytest.mark.django_db
@@ -395,3 +395,53 @@ def test_a_booking_waiting_for_its_prepayment_is_not_reminded(
     assert appointment.payment_due_at is not None
     clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
     assert reminders_enqueue_due() == 0
+
+
+def test_a_patient_with_neither_a_mobile_nor_an_email_is_skipped_and_the_run_goes_on(
+    clock, doctor, service, patient, clinic_a, tue9
+):
+    """Nothing to send a reminder to: no message is recorded for that visit, and the later
+    visit of another patient in the same run still gets its reminder."""
+    patient.phone = "+73952200200"  # an Irkutsk landline: no SMS
+    patient.email = ""
+    patient.save()
+    other = PatientWithLoginFactory()
+    unreachable = book(patient, doctor, service, tue9)
+    reachable = book(other, doctor, service, tue9 + datetime.timedelta(hours=1))
+    clock.now = datetime.datetime(2027, 3, 1, 2, 1, tzinfo=UTC)  # Mon 10:01: both 24 h due
+    assert reminders_enqueue_due() == 1
+    [reminder] = reminders()
+    assert reminder.patient_id == other.pk
+    assert reminder.channel == "sms"
+    assert reminder.idempotency_key.startswith(f"reminder:{reachable.public_id}:1440:")
+    assert not OutboxMessage.objects.filter(
+        idempotency_key__startswith=f"reminder:{unreachable.public_id}:"
+    ).exists()
+    assert reminders_enqueue_due() == 0  # still nothing for the unreachable patient
+
+
+def test_a_stored_phone_that_does_not_parse_gets_the_reminder_by_email(
+    clock, doctor, service, patient, tue9
+):
+    """Older data may hold a number phonenumbers cannot parse: no SMS is tried and the
+    reminder goes by e-mail instead of the run failing."""
+    patient.phone = "нет"  # "none": a placeholder typed before numbers were normalised
+    patient.save()
+    book(patient, doctor, service, tue9)
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 1
+    [reminder] = reminders()
+    assert reminder.channel == "email"
+    assert reminder.to_address == patient.email
+
+
+def test_a_stored_phone_that_does_not_parse_and_no_email_gets_no_reminder(
+    clock, doctor, service, patient, tue9
+):
+    patient.phone = "нет"
+    patient.email = ""
+    patient.save()
+    book(patient, doctor, service, tue9)
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 0
+    assert reminders() == []
