@@ -23,9 +23,7 @@ from urllib.parse import unquote_plus
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # Not inside a longer token: the digits of a UUID or a hex id ("1d889780-7736-…") are no phone.
-_PHONE = re.compile(
-    r"(?<![\w-])\+?[78]?[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w]|-\w)"
-)
+_PHONE = re.compile(r"(?<![\w-])\+?[78]?[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w]|-\w)")
 _TRACEBACKS = logging.Formatter()
 
 MASK = "[masked]"
