@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class TelephonyConfig(AppConfig):
     name = "telephony"
     verbose_name = _("Telephony")
+
+    def ready(self) -> None:
+        from portal.panels import DESK, Panel, register_panel
+        from telephony.views.panels import desk_caller_panel
+
+        # First above the board: a ringing caller matters more than any queue.
+        register_panel(
+            DESK, Panel("telephony/panels/desk_caller.html", desk_caller_panel, order=10)
+        )

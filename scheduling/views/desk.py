@@ -185,11 +185,9 @@ def board(request: HtmxRequest) -> HttpResponse:
         return render(request, "scheduling/desk/pick_clinic.html", {"clinics": clinics})
     context = _board_context(request, clinic)
     context["clinics"] = clinics
-    # Parts other apps add beside the board (a caller's card, queues) without the booking
+    # Parts other apps add beside the board (the caller-ID panel, queues) without the booking
     # engine importing them.
     context["panels"] = panels_for(DESK, request, clinic=clinic)
-    # The telephony app's caller-ID panel (wired in by template), for those on the lines.
-    context["caller_panel"] = permissions.has_capability(request.user, "telephony.answer", clinic)
     patient_id = context["patient_id"]
     if patient_id is not None:
         # Booking for a patient chosen on their card: their name is shown, so it is a card view.

@@ -1,5 +1,6 @@
 """`{% telephony_caller_panel %}`: the self-updating caller panel, for any staff page (the
-registrar desk includes it). It polls `telephony:caller_panel` every TELEPHONY_POLL_SECONDS."""
+calls page; the desk's board shows it as a `portal.panels.DESK` panel). It polls
+`telephony:caller_panel` every TELEPHONY_POLL_SECONDS."""
 
 from django import template
 from django.conf import settings
