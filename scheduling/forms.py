@@ -11,6 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.selectors.availability import MAX_RANGE_DAYS
 
 
+def _dates_from_today(form: forms.Form, first: datetime.date, last: datetime.date) -> bool:
+    """Add the error of a period that starts before today or ends before it starts; True when
+    there is none."""
+    if first < timezone.localdate():
+        form.add_error("date_from", _("Choose today or a later date."))
+        return False
+    if last < first:
+        form.add_error("date_to", _("The end is before the start."))
+        return False
+    return True
+
+
 class WaitlistForm(forms.Form):
     """Whom to wait for and between which dates (the clinic's local dates)."""
 
@@ -27,16 +39,12 @@ class WaitlistForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
-        if first and last:
-            if first < timezone.localdate():
-                self.add_error("date_from", _("Choose today or a later date."))
-            elif last < first:
-                self.add_error("date_to", _("The end is before the start."))
-            elif (last - first) > datetime.timedelta(days=MAX_RANGE_DAYS - 1):
-                self.add_error(
-                    "date_to",
-                    _("Wait for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS},
-                )
+        longest = datetime.timedelta(days=MAX_RANGE_DAYS - 1)
+        if first and last and _dates_from_today(self, first, last) and last - first > longest:
+            self.add_error(
+                "date_to",
+                _("Wait for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS},
+            )
         return cleaned
 
 
@@ -96,10 +104,7 @@ class LeaveRequestForm(forms.Form):
         cleaned = super().clean()
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
         if first and last:
-            if first < timezone.localdate():
-                self.add_error("date_from", _("Choose today or a later date."))
-            elif last < first:
-                self.add_error("date_to", _("The end is before the start."))
+            _dates_from_today(self, first, last)
         cleaned["clinic"] = self.clinics.get(cleaned.get("clinic") or "")
         cleaned["substitute"] = self.substitutes.get(cleaned.get("substitute") or "")
         return cleaned
