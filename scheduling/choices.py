@@ -158,3 +158,11 @@ class LeaveStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")
     DECLINED = "declined", _("Declined")
+
+
+class RebookReason(models.TextChoices):
+    """Why an appointment was handed to the desk to move or cancel."""
+
+    CLOSURE = "closure", _("Room or device closed")
+    LEAVE = "leave", _("Doctor away")
+    OTHER = "other", _("Other")

@@ -8,6 +8,7 @@ from .appointments import (
 )
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
+from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .rules import (
@@ -38,6 +39,7 @@ __all__ = [
     "PaymentWebhookEvent",
     "Quota",
     "QuotaCounter",
+    "RebookTask",
     "Refund",
     "RollbackRecord",
     "Room",
