@@ -102,6 +102,12 @@ TOOLS = (
         _("Register a patient after checking for duplicates."),
     ),
     (
+        "crm:leads",
+        "crm.use",
+        _("Leads"),
+        _("Enquiries from the website, calls and walk-ins: contact them in time, see who booked."),
+    ),
+    (
         "portal:audit_log",
         "audit.view",
         _("Audit trail"),

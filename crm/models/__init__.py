@@ -1,0 +1,3 @@
+from .leads import Lead, LeadEvent, PipelineStage
+
+__all__ = ["Lead", "LeadEvent", "PipelineStage"]
