@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LeadSource(models.TextChoices):
@@ -18,7 +19,7 @@ class StageKind(models.TextChoices):
     """What reaching a pipeline stage means for the funnel."""
 
     OPEN = "open", _("In progress")
-    WON = "won", _("Booked")
+    WON = "won", pgettext_lazy("lead stage", "Booked")
     LOST = "lost", _("Lost")
 
 

@@ -44,7 +44,10 @@ class StaffLeadForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
     email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
     comment = forms.CharField(
-        label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea
+        label=_("Comment"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     utm_source = forms.CharField(label=_("UTM source"), max_length=100, required=False)
     utm_campaign = forms.CharField(label=_("UTM campaign"), max_length=150, required=False)
@@ -56,6 +59,9 @@ class StaffLeadForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label=_("Note"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea
+        label=_("Note"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     contacted = forms.BooleanField(label=_("We have spoken to them"), required=False)

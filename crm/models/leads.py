@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.choices import LeadEventKind, LeadSource, StageKind
 from portal.fields import EncryptedCharField, EncryptedTextField
@@ -53,7 +54,7 @@ class PipelineStage(models.Model):
 BUILT_IN_STAGES = {
     "new": _("New"),
     "contacted": _("Contacted"),
-    "booked": _("Booked"),
+    "booked": pgettext_lazy("lead stage", "Booked"),
     "lost": _("Lost"),
 }
 
