@@ -5,6 +5,7 @@ for a first call, so the marketer's pages tell a story on `make run`."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from crm.choices import LeadSource
 from crm.models import Lead, PipelineStage
 from crm.services.leads import lead_add_note, lead_create, lead_set_stage
 from crm.services.loop import leads_close_loop
+from crm.services.spend import ad_spend_add
 from portal.demo import DemoContext
 
 # (utm_source, utm_medium, utm_campaign)
@@ -81,4 +83,17 @@ def seed(ctx: DemoContext) -> None:
         if stage is not None:
             lead_set_stage(lead=lead, stage=stage, actor=marketer)
     booked = leads_close_loop()
+    # Two months of spend per campaign (roubles), so the funnel shows cost and ROMI.
+    start = (now - datetime.timedelta(days=62)).date()
+    for (utm_source, _medium, utm_campaign), amount in zip(
+        CAMPAIGNS[:4], ("38000", "24000", "15000", "21000"), strict=True
+    ):
+        ad_spend_add(
+            utm_source=utm_source,
+            utm_campaign=utm_campaign,
+            date_from=start,
+            date_to=now.date(),
+            amount=Decimal(amount),
+            actor=marketer,
+        )
     ctx.log(f"crm: {created} leads, {booked} of them booked")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views
+from crm import views, views_funnel
 
 app_name = "crm"
 
@@ -12,4 +12,11 @@ urlpatterns = [
     path("leads/", views.leads, name="leads"),
     path("leads/<uuid:public_id>/", views.lead, name="lead"),
     path("leads/<uuid:public_id>/<slug:action>/", views.lead_action, name="lead_action"),
+    # The closed loop: the funnel with ad spend, and conversions for web analytics.
+    path("funnel/", views_funnel.funnel, name="funnel"),
+    path(
+        "exports/offline-conversions.csv",
+        views_funnel.offline_conversions_csv,
+        name="offline_conversions",
+    ),
 ]

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -113,6 +113,11 @@ class Lead(models.Model):
     comagic_visitor_id = models.CharField(_("CoMagic visitor"), max_length=40, blank=True)
     landing_url = models.CharField(_("landing page"), max_length=500, blank=True)
     tracking_number = models.CharField(_("tracking number dialled"), max_length=16, blank=True)
+    # The latest touch (a repeat enquiry), for last-touch attribution; the first touch's
+    # when there was none.
+    last_utm_source = models.CharField(_("last UTM source"), max_length=100, blank=True)
+    last_utm_campaign = models.CharField(_("last UTM campaign"), max_length=150, blank=True)
+    last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
     created_at = models.DateTimeField(_("received"), db_index=True)
     first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     first_contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True)
@@ -141,6 +146,49 @@ class Lead(models.Model):
 
     def __str__(self):
         return f"lead {self.public_id}"
+
+
+class AdSpend(models.Model):
+    """Money spent on one source (and campaign) over a period, entered by the marketer or
+    imported from an ad account's CSV; the funnel spreads it evenly over the period's days."""
+
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clinic"),
+        help_text=_("Empty: the whole network."),
+    )
+    utm_source = models.CharField(_("UTM source"), max_length=100)
+    utm_campaign = models.CharField(
+        _("UTM campaign"), max_length=150, blank=True, help_text=_("Empty: the whole source.")
+    )
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    amount = models.DecimalField(_("amount, ₽"), max_digits=12, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    created_at = models.DateTimeField(_("entered"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date_from", "utm_source", "utm_campaign"]
+        verbose_name = _("ad spend")
+        verbose_name_plural = _("ad spend entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(date_to__gte=F("date_from")), name="ad_spend_dates"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="ad_spend_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.utm_source}/{self.utm_campaign} {self.date_from}..{self.date_to}"
 
 
 class LeadEvent(models.Model):

@@ -182,9 +182,18 @@ def lead_create(
         .order_by("-created_at")
         .first()
     )
+    touch = _clean_attribution(attribution or {})
     if existing is not None:
+        existing.last_touch_at = now
+        fields = ["last_touch_at"]
+        if touch["utm_source"]:
+            # A repeat enquiry through a campaign is that campaign's last touch.
+            existing.last_utm_source = touch["utm_source"]
+            existing.last_utm_campaign = touch["utm_campaign"]
+            fields += ["last_utm_source", "last_utm_campaign"]
+        existing.save(update_fields=fields)
         _event(existing, LeadEventKind.TOUCH, actor, now=now, note=comment)
-        _audit(existing, actor, AuditAction.UPDATE, ["events"])
+        _audit(existing, actor, AuditAction.UPDATE, ["events", *fields])
         return existing, False
     minutes = settings.CRM_FIRST_CONTACT_MINUTES
     lead = Lead.objects.create(
@@ -200,7 +209,9 @@ def lead_create(
         email_bidx=email_bidx,
         created_at=now,
         first_contact_due_at=now + datetime.timedelta(minutes=minutes),
-        **_clean_attribution(attribution or {}),
+        last_utm_source=touch["utm_source"],
+        last_utm_campaign=touch["utm_campaign"],
+        **touch,
     )
     _event(lead, LeadEventKind.CREATED, actor, now=now, stage=lead.stage, note=comment)
     if lead.patient_id:

@@ -79,3 +79,32 @@ def test_an_enquiry_from_a_clinics_site_reaches_the_marketer(
     lead.refresh_from_db()
     assert lead.first_contacted_at is not None
     assert errors == []
+
+
+def test_the_funnel_reads_well(page, live_server, clinic_a, marketer):
+    """The funnel of the demo's leads and spend, at a desktop's and a phone's width."""
+    import io
+    import random
+
+    from crm import demo
+    from portal.demo import DemoContext
+
+    demo.seed(
+        DemoContext(
+            clinics={"a": clinic_a},
+            patients=[],
+            users={"marketer": marketer},
+            rng=random.Random(1),
+            today=__import__("datetime").date.today(),
+            stdout=io.StringIO(),
+        )
+    )
+    session = client_for(marketer).cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    for width, name in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/crm/funnel/")
+        assert page.locator(".funnel-table .funnel-source").count() >= 3
+        screenshot(page, f"crm-funnel-{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the funnel scrolls sideways at {width} px"

@@ -132,6 +132,8 @@ ROUTES: dict[str, Access] = {
     "crm/leads/": capability("crm.use"),
     "crm/leads/<uuid:public_id>/": capability("crm.use"),
     "crm/leads/<uuid:public_id>/<slug:action>/": capability("crm.use"),
+    "crm/funnel/": capability("crm.use"),
+    "crm/exports/offline-conversions.csv": capability("crm.use"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,
