@@ -11,6 +11,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("notifications/", include("notifications.urls")),
     path("telephony/", include("telephony.urls")),
+    path("crm/", include("crm.urls")),
     path("api/", include("config.api")),
     path("fhir/R4/", include("scheduling.fhir.urls")),
     path("admin/", admin.site.urls),

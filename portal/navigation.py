@@ -30,6 +30,8 @@ NAV_ENTRIES = [
     ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
+    ("crm.use", "crm:leads", _("Leads")),
+    ("crm.use", "crm:funnel", _("Funnel")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

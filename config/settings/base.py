@@ -226,7 +226,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17),
     },
+    "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
 }
+
+# --- CRM ----------------------------------------------------------------------------------------
+# A new lead should hear from the clinic within this many minutes; later it is escalated.
+CRM_FIRST_CONTACT_MINUTES = env.int("CRM_FIRST_CONTACT_MINUTES", default=15)
+if CRM_FIRST_CONTACT_MINUTES < 1:
+    raise ImproperlyConfigured("CRM_FIRST_CONTACT_MINUTES must be at least 1.")
+# Website forms: how many enquiries one address may send an hour.
+CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
+# Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).
+CRM_FORM_FRAME_ANCESTORS = env.list("CRM_FORM_FRAME_ANCESTORS", default=["https:"])
 
 # --- Payments (online prepayment of visits) ---------------------------------------------------
 # `test`: the built-in test provider (its own pay/fail page); `yookassa`; `none`: no online

@@ -36,3 +36,5 @@ AUDIT_SEAL_GRACE = __import__("datetime").timedelta(seconds=0)
 MFA_EXEMPT_DEMO_STAFF = False
 # Tests run without DEBUG and deliver through the development sender.
 NOTIFICATIONS_ALLOW_DEVELOPMENT_SENDER = True
+# The browser test frames the lead form in a page served from another local port.
+CRM_FORM_FRAME_ANCESTORS = ["https:", "http://127.0.0.1:*"]

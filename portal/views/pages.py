@@ -102,6 +102,18 @@ TOOLS = (
         _("Register a patient after checking for duplicates."),
     ),
     (
+        "crm:leads",
+        "crm.use",
+        _("Leads"),
+        _("Enquiries from the website, calls and walk-ins: contact them in time, see who booked."),
+    ),
+    (
+        "crm:funnel",
+        "crm.use",
+        _("Funnel"),
+        _("Which sources and campaigns brought leads, visits and revenue, against their cost."),
+    ),
+    (
         "portal:audit_log",
         "audit.view",
         _("Audit trail"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import re
 import zoneinfo
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils import timezone
 from portal.models import User
 from portal.normalize import normalize_phone
 from portal.selectors.patients import patients_with_phone_index, phone_blind_index
+from portal.signals import enquiry_received
 from telephony.choices import CallDirection, CallState
 from telephony.models import (
     Call,
@@ -31,6 +33,7 @@ from telephony.models import (
 )
 from telephony.providers.base import CallEvent, WebhookRefused
 
+logger = logging.getLogger(__name__)
 _NOT_DIGITS = re.compile(r"\D")
 
 
@@ -229,6 +232,30 @@ def _end(call: Call, *, at: datetime.datetime) -> None:
     call.state = CallState.ENDED
     if call.missed and call.from_bidx:
         _callback_for(call)
+    if call.from_number and (call.missed or call.patient_id is None):
+        # A missed call, or a first call from a number no profile has: an enquiry for the CRM.
+        transaction.on_commit(lambda: _announce_enquiry(call))
+
+
+def _announce_enquiry(call: Call) -> None:
+    results = enquiry_received.send_robust(
+        sender=Call,
+        source="call",
+        clinic=call.line.clinic,
+        phone=call.from_number,
+        tracking_number=call.line.number,
+        occurred_at=call.started_at,
+    )
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            # The call is recorded whatever a listener does; the failure is logged, without
+            # the number.
+            logger.error(
+                "enquiry listener %s failed for call %s: %s",
+                getattr(receiver, "__qualname__", receiver),
+                call.public_id,
+                type(result).__name__,
+            )
 
 
 def _callback_for(call: Call) -> CallbackRequest:

@@ -126,6 +126,14 @@ ROUTES: dict[str, Access] = {
     "telephony/calls/": capability("telephony.answer"),
     "telephony/callbacks/<uuid:public_id>/done/": capability("telephony.answer"),
     "telephony/calls/<uuid:public_id>/new-patient/": capability("telephony.answer"),
+    # --- CRM ----------------------------------------------------------------------------------
+    "crm/form/": PUBLIC,
+    "crm/embed.js": PUBLIC,
+    "crm/leads/": capability("crm.use"),
+    "crm/leads/<uuid:public_id>/": capability("crm.use"),
+    "crm/leads/<uuid:public_id>/<slug:action>/": capability("crm.use"),
+    "crm/funnel/": capability("crm.use"),
+    "crm/exports/offline-conversions.csv": capability("crm.use"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,

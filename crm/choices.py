@@ -1,0 +1,34 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class LeadSource(models.TextChoices):
+    """Where a lead came from: the first touch."""
+
+    WEB_FORM = "web_form", _("Website form")
+    CALL = "call", _("Phone call")
+    MESSENGER = "messenger", _("Messenger")
+    WALK_IN = "walk_in", _("Walk-in")
+    ASSISTANT = "assistant", _("Assistant")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class StageKind(models.TextChoices):
+    """What reaching a pipeline stage means for the funnel."""
+
+    OPEN = "open", _("In progress")
+    WON = "won", pgettext_lazy("lead stage", "Booked")
+    LOST = "lost", _("Lost")
+
+
+class LeadEventKind(models.TextChoices):
+    CREATED = "created", _("Lead received")
+    TOUCH = "touch", _("Came back")
+    STAGE = "stage", _("Stage changed")
+    OWNER = "owner", _("Owner changed")
+    NOTE = "note", _("Note")
+    CONTACTED = "contacted", _("First contact")
+    PATIENT = "patient", _("Linked to a patient")
+    BOOKED = "booked", _("Booked a visit")

@@ -1,0 +1,112 @@
+"""Forms of the CRM pages: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from crm.choices import LeadSource
+from crm.services.leads import ATTRIBUTION_FIELDS, MAX_COMMENT, MAX_NAME
+from portal.models import Clinic
+
+# The browser's date picker reads and writes ISO dates whatever the page's language.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PublicLeadForm(forms.Form):
+    """The website form. `website` is a honeypot: people never see it, robots fill it."""
+
+    name = forms.CharField(label=_("Your name"), max_length=MAX_NAME, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    comment = forms.CharField(
+        label=_("How can we help?"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    clinic = forms.SlugField(required=False, widget=forms.HiddenInput)
+
+
+# Attribution ids ride along as hidden fields with the names the ad systems give them.
+for _name in ATTRIBUTION_FIELDS:
+    PublicLeadForm.base_fields[_name] = forms.CharField(
+        required=False, max_length=2000, widget=forms.HiddenInput
+    )
+
+
+class StaffLeadForm(forms.Form):
+    """A lead the marketer enters by hand (a call to a tracking number, a walk-in)."""
+
+    source = forms.ChoiceField(label=_("Source"), choices=LeadSource.choices)
+    clinic: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False
+    )
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    utm_source = forms.CharField(label=_("UTM source"), max_length=100, required=False)
+    utm_campaign = forms.CharField(label=_("UTM campaign"), max_length=150, required=False)
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    contacted = forms.BooleanField(label=_("We have spoken to them"), required=False)
+
+
+class FunnelFilterForm(forms.Form):
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), widget=DATE_INPUT)
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), widget=DATE_INPUT)
+    touch = forms.ChoiceField(
+        label=_("Attribution"),
+        choices=[("first", _("First touch")), ("last", _("Last touch"))],
+        initial="first",
+    )
+    clinic: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All")
+    )
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and (end < start or (end - start).days > 3 * 366):
+            raise forms.ValidationError(_("Choose a period that runs forwards, up to three years."))
+        return data
+
+
+class SpendForm(forms.Form):
+    utm_source = forms.CharField(label=_("UTM source"), max_length=100)
+    utm_campaign = forms.CharField(
+        label=_("UTM campaign"),
+        max_length=150,
+        required=False,
+        help_text=_("Empty: the whole source."),
+    )
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), widget=DATE_INPUT)
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), widget=DATE_INPUT)
+    amount = forms.DecimalField(label=_("Amount, ₽"), max_digits=12, decimal_places=2, min_value=0)
+
+
+class SpendImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))

@@ -1,0 +1,3 @@
+from .leads import AdSpend, Lead, LeadEvent, PipelineStage
+
+__all__ = ["AdSpend", "Lead", "LeadEvent", "PipelineStage"]

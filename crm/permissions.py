@@ -1,0 +1,43 @@
+"""Who reaches which leads: holders of `crm.use`, for the clinics they hold it in.
+
+A lead without a clinic (a network-wide form, an unknown line) is seen only by network-wide
+CRM users. Lookups raise 403 for users without the capability anywhere and 404 for a lead of
+another clinic or one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from crm.models import Lead
+from portal import permissions
+
+CAPABILITY = "crm.use"
+
+
+def require_crm_user(user: Any) -> None:
+    permissions.require_capability(user, CAPABILITY)
+
+
+def leads_visible_to(user: Any) -> QuerySet[Lead]:
+    ids = permissions.clinic_ids_with(user, CAPABILITY)
+    if ids is None:
+        return Lead.objects.all()
+    return Lead.objects.filter(Q(clinic_id__in=ids))
+
+
+def get_lead_for_user(user: Any, public_id: uuid.UUID | str) -> Lead:
+    require_crm_user(user)
+    lead = (
+        leads_visible_to(user)
+        .select_related("stage", "owner", "clinic", "patient")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if lead is None:
+        raise Http404
+    return lead

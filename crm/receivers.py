@@ -1,0 +1,36 @@
+"""Enquiries announced by other apps become leads (`portal.signals.enquiry_received`)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from crm.choices import LeadSource
+from crm.services.leads import lead_create
+from portal.models import Clinic
+from portal.signals import enquiry_received
+
+
+def lead_from_enquiry(
+    *,
+    source: str,
+    clinic: Clinic | None,
+    phone: str,
+    tracking_number: str,
+    occurred_at: datetime.datetime,
+    **kwargs: Any,
+) -> None:
+    """A missed or first-time call becomes a lead (or a "came back" line on the caller's open
+    lead), with the number they dialled as its tracking number."""
+    lead_create(
+        source=source if source in LeadSource.values else LeadSource.OTHER,
+        actor=None,
+        clinic=clinic,
+        phone=phone,
+        attribution={"tracking_number": tracking_number},
+        now=occurred_at,
+    )
+
+
+def connect() -> None:
+    enquiry_received.connect(lead_from_enquiry, dispatch_uid="crm.lead_from_enquiry")

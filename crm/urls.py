@@ -1,0 +1,22 @@
+from django.urls import path
+
+from crm import views, views_funnel
+
+app_name = "crm"
+
+urlpatterns = [
+    # Public: the website enquiry form and the snippet that frames it.
+    path("form/", views.lead_form, name="lead_form"),
+    path("embed.js", views.embed_script, name="embed_script"),
+    # The marketer's leads.
+    path("leads/", views.leads, name="leads"),
+    path("leads/<uuid:public_id>/", views.lead, name="lead"),
+    path("leads/<uuid:public_id>/<slug:action>/", views.lead_action, name="lead_action"),
+    # The closed loop: the funnel with ad spend, and conversions for web analytics.
+    path("funnel/", views_funnel.funnel, name="funnel"),
+    path(
+        "exports/offline-conversions.csv",
+        views_funnel.offline_conversions_csv,
+        name="offline_conversions",
+    ),
+]
