@@ -13,6 +13,7 @@ from crm.choices import LeadSource
 from crm.models import Lead, PipelineStage
 from crm.services.leads import lead_add_note, lead_create, lead_set_stage
 from crm.services.loop import leads_close_loop
+from crm.services.segments import segment_create
 from crm.services.spend import ad_spend_add
 from portal.demo import DemoContext
 
@@ -96,4 +97,10 @@ def seed(ctx: DemoContext) -> None:
             amount=Decimal(amount),
             actor=marketer,
         )
+    segment_create(
+        name="Не были полгода, согласны на рассылку",
+        rules={"inactive_days": 180, "marketing_consent": True},
+        actor=marketer,
+    )
+    segment_create(name="Пропускали приёмы", rules={"min_no_shows": 1}, actor=marketer)
     ctx.log(f"crm: {created} leads, {booked} of them booked")

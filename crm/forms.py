@@ -110,3 +110,39 @@ class SpendForm(forms.Form):
 
 class SpendImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"))
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    clinic: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All")
+    )
+    inactive_days = forms.IntegerField(
+        label=_("No visit for at least, days"), min_value=1, max_value=3650, required=False
+    )
+    specialty_id = forms.TypedChoiceField(
+        label=_("Visited the specialty"), coerce=int, required=False, empty_value=None
+    )
+    min_no_shows = forms.IntegerField(
+        label=_("No-shows, at least"), min_value=1, max_value=100, required=False
+    )
+    min_spend = forms.DecimalField(
+        label=_("Spent at least, ₽"), min_value=1, max_digits=12, decimal_places=2, required=False
+    )
+    marketing_consent = forms.BooleanField(
+        label=_("Only with consent to advertising messages"), required=False
+    )
+
+    def __init__(self, *args, clinics, specialties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+        self.fields["specialty_id"].choices = [
+            ("", _("Any")),
+            *((s.pk, s.name) for s in specialties),
+        ]
+
+    def rules(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in RULE_FIELDS}
+
+
+RULE_FIELDS = ("inactive_days", "specialty_id", "min_no_shows", "min_spend", "marketing_consent")

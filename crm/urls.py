@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_funnel
+from crm import views, views_funnel, views_segments
 
 app_name = "crm"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("leads/", views.leads, name="leads"),
     path("leads/<uuid:public_id>/", views.lead, name="lead"),
     path("leads/<uuid:public_id>/<slug:action>/", views.lead_action, name="lead_action"),
+    # Segments of patients, counted live.
+    path("segments/", views_segments.segments, name="segments"),
+    path("segments/count/", views_segments.segment_preview, name="segment_preview"),
+    path("segments/<int:pk>/delete/", views_segments.segment_remove, name="segment_remove"),
     # The closed loop: the funnel with ad spend, and conversions for web analytics.
     path("funnel/", views_funnel.funnel, name="funnel"),
     path(

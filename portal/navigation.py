@@ -32,6 +32,7 @@ NAV_ENTRIES = [
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("crm.use", "crm:leads", _("Leads")),
     ("crm.use", "crm:funnel", _("Funnel")),
+    ("crm.use", "crm:segments", _("Segments")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

@@ -1,3 +1,3 @@
-from .leads import AdSpend, Lead, LeadEvent, PipelineStage
+from .leads import AdSpend, Lead, LeadEvent, PipelineStage, Segment
 
-__all__ = ["AdSpend", "Lead", "LeadEvent", "PipelineStage"]
+__all__ = ["AdSpend", "Lead", "LeadEvent", "PipelineStage", "Segment"]

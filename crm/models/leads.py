@@ -225,3 +225,37 @@ class LeadEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Segment(models.Model):
+    """A named group of patients defined by rules (see `crm.selectors.segments.SEGMENT_RULES`);
+    its members are computed when asked, never stored, so counts are always live."""
+
+    name = models.CharField(_("name"), max_length=100)
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clinic"),
+        help_text=_("Empty: the whole network."),
+    )
+    rules = models.JSONField(_("rules"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self):
+        return self.name

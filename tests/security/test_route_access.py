@@ -133,6 +133,9 @@ ROUTES: dict[str, Access] = {
     "crm/leads/<uuid:public_id>/": capability("crm.use"),
     "crm/leads/<uuid:public_id>/<slug:action>/": capability("crm.use"),
     "crm/funnel/": capability("crm.use"),
+    "crm/segments/": capability("crm.use"),
+    "crm/segments/count/": capability("crm.use"),
+    "crm/segments/<int:pk>/delete/": capability("crm.use"),
     "crm/exports/offline-conversions.csv": capability("crm.use"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
