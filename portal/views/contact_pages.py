@@ -60,8 +60,11 @@ def notification_settings(request, me: Patient):
     for line in overview.lines:
         initial[_field(line.channel, MessageKind.CARE)] = line.care and not line.stopped
         initial[_field(line.channel, MessageKind.MARKETING)] = line.marketing and not line.stopped
+    # A post with every switch off carries no switch at all: bound whenever it is a POST.
     form = ContactPreferencesForm(
-        request.POST or None, initial=initial, marketing_allowed=overview.marketing_consent
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        marketing_allowed=overview.marketing_consent,
     )
     if request.method == "POST" and form.is_valid():
         contact_preferences_set(actor=request.user, patient=me, choices=form.choices())
