@@ -49,7 +49,7 @@ KEYWORDS = {
 }
 _BY_WORD = {word: keyword for keyword, words in KEYWORDS.items() for word in words}
 # The events of the replies (templates in notifications/messages/).
-REPLY_EVENTS = {
+REPLY_EVENTS: dict[str, str] = {
     InboundKeyword.STOP: "inbound.stopped",
     InboundKeyword.START: "inbound.started",
     InboundKeyword.HELP: "inbound.help",
@@ -152,8 +152,8 @@ def _patients_of(channel: str, sender: str) -> list[Patient]:
     return [patient] if patient is not None else []
 
 
-def _act(keyword: str, *, patients: list[Patient], channel: str) -> str:
-    """Do what the keyword asks; returns the event of the reply."""
+def _act(keyword: str, *, patients: list[Patient], channel: str) -> str | None:
+    """Do what the keyword asks; returns the event of the reply (None: no reply)."""
     if keyword == InboundKeyword.STOP:
         contact_channel_stop(patients=patients, channel=channel)
     elif keyword == InboundKeyword.START:

@@ -27,6 +27,7 @@ from tests.factories import PatientFactory, PatientWithLoginFactory
 pytestmark = pytest.mark.django_db
 
 PHONE = "+79991234567"
+SMSRU_PHONE = "79991234567"  # SMS.ru writes numbers as digits only
 TOKEN = "twilio-inbound-token"
 INBOUND_URL = "https://portal.example.test/notifications/sms/twilio/inbound/"
 SMSRU_TOKEN = "smsru-cb-token-0123"
@@ -89,7 +90,7 @@ def twilio_sms(text, *, sender=PHONE, sid=None, sign=True, token=TOKEN):
     )
 
 
-def smsru_sms(text, *, sender=PHONE.lstrip("+"), sms_id=None, token=SMSRU_TOKEN):
+def smsru_sms(text, *, sender=SMSRU_PHONE, sms_id=None, token=SMSRU_TOKEN):
     line = f"sms_incoming\n{sms_id or f'0000-{next(counter)}'}\n{sender}\n{text}\n1700000000"
     return Client().post(
         f"/notifications/sms/smsru/{token}/status/",
@@ -291,7 +292,7 @@ def test_without_a_taker_the_patient_is_told_no_question_waits(anna):
 
     def no_offer(*, patient, accept, channel):
         declined.append(patient)
-        return None
+        return
 
     register_reply_handler(no_offer)
     try:

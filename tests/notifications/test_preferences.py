@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from notifications.services import NoAddress, NotWanted, message_kind, outbox_enqueue
 from portal.choices import ConsentPurpose
-from portal.models import Consent, ContactPreference
 from portal.consent_texts import ensure_consent_documents
+from portal.models import Consent, ContactPreference
 from portal.selectors.consents import current_document
 from portal.services.contact import contact_channel_stop, contact_preferences_set
 from tests.factories import PatientWithLoginFactory
