@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import ContactChannel
+from portal.crypto import blind_index
 from portal.fields import EncryptedCharField
 
 from .base import TimeStampedModel
@@ -12,6 +13,11 @@ from .patients import Patient
 
 # The blind-index kind of a Telegram chat id.
 BIDX_TELEGRAM_CHAT = "telegram-chat"
+
+
+def chat_index(chat_id: str) -> str:
+    """The blind index a Telegram chat id is found by."""
+    return blind_index(BIDX_TELEGRAM_CHAT, str(chat_id).strip())
 
 
 class ContactPreference(TimeStampedModel):

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from portal.choices import ConsentPurpose, ContactChannel, MessageKind
 from portal.crypto import blind_index
 from portal.models import Consent, ContactPreference, MessengerLink, Patient
+from portal.models.contact import chat_index
 from portal.models.patients import BIDX_PHONE
 from portal.normalize import normalize_phone
-from portal.services.contact import chat_index
 
 MOBILE_TYPES = (
     phonenumbers.PhoneNumberType.MOBILE,

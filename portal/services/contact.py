@@ -24,10 +24,9 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, ContactChannel, MessageKind
-from portal.crypto import blind_index
 from portal.errors import PortalError
 from portal.models import ContactPreference, MessengerLink, MessengerLinkCode, Patient
-from portal.models.contact import BIDX_TELEGRAM_CHAT
+from portal.models.contact import chat_index
 from portal.services.audit import audit_record
 from portal.types import Actor
 
@@ -125,10 +124,6 @@ def _set_stopped(*, patients: list[Patient], channel: str, stopped: bool) -> int
 
 
 # --- Telegram link -------------------------------------------------------------------------
-
-
-def chat_index(chat_id: str) -> str:
-    return blind_index(BIDX_TELEGRAM_CHAT, str(chat_id).strip())
 
 
 def _code_digest(code: str) -> str:

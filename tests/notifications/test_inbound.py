@@ -21,7 +21,7 @@ from notifications.senders.smsru import parse_smsru_incoming
 from notifications.senders.twilio import twilio_signature
 from notifications.services import NotWanted, outbox_enqueue
 from portal.models import AuditEvent, ContactPreference, MessengerLink
-from portal.services.contact import chat_index
+from portal.models.contact import chat_index
 from tests.factories import PatientFactory, PatientWithLoginFactory
 
 pytestmark = pytest.mark.django_db
@@ -364,3 +364,26 @@ def test_the_inbound_url_needs_the_auth_token(settings):
 
     settings.TWILIO_AUTH_TOKEN = ""
     assert "notifications.E004" in [error.id for error in check_sender_settings(None)]
+
+
+def test_a_patients_text_is_encrypted_at_rest(anna):
+    from django.db import connection
+
+    twilio_sms("Перезвоните мне после обеда")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM notifications_inboundmessage")
+        [(raw,)] = cursor.fetchall()
+    assert "обеда" not in raw and raw
+
+
+def test_a_code_of_an_anonymised_patient_links_nothing(anna):
+    from django.utils import timezone
+
+    from portal.services.contact import messenger_link_code_issue
+
+    code, _expires = messenger_link_code_issue(actor=None, patient=anna)
+    anna.anonymised_at = timezone.now()
+    anna.save()
+    telegram(f"/start {code}")
+    assert not MessengerLink.objects.exists()
+    assert OutboxMessage.objects.get().event == "messenger.link_failed"

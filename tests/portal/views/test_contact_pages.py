@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from portal.consent_texts import ensure_consent_documents
 from portal.models import AuditEvent, ContactPreference, MessengerLink, MessengerLinkCode
-from portal.services.contact import chat_index, contact_channel_stop
+from portal.models.contact import chat_index
+from portal.services.contact import contact_channel_stop
 from tests.notifications.test_preferences import advertising_consent
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,18 @@ UNLINK_URL = reverse("portal:telegram_unlink")
 def documents(db, settings):
     ensure_consent_documents()
     settings.TELEGRAM_BOT_USERNAME = "medfront_test_bot"
+
+
+@pytest.fixture
+def as_user(as_user):
+    """Signed-in clients reading the pages in English."""
+
+    def english(user):
+        client = as_user(user)
+        client.cookies["django_language"] = "en"
+        return client
+
+    return english
 
 
 def link(patient, chat="31337"):

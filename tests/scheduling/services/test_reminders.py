@@ -452,7 +452,7 @@ def test_a_stored_phone_that_does_not_parse_and_no_email_gets_no_reminder(
 
 def link_telegram(patient, chat="4242"):
     from portal.models import MessengerLink
-    from portal.services.contact import chat_index
+    from portal.models.contact import chat_index
 
     MessengerLink.objects.create(patient=patient, chat_id=chat, chat_bidx=chat_index(chat))
 
