@@ -43,7 +43,7 @@ def test_message_settings_and_telegram_link_pages(
     problems["settings"] = overflow(page)
     page.locator("#channel-sms input[type=checkbox]").first.check()
     page.locator(".contact-prefs button[type=submit]").click()
-    page.wait_for_url("**/me/notifications/")
+    page.locator(".flash").wait_for()  # the same address again: wait for the saved notice
     assert ContactPreference.objects.get(patient=patient, channel="sms").stopped_at is None
     page.goto("/me/telegram/")
     page.locator("form.get-code button[type=submit]").click()
