@@ -43,12 +43,14 @@ def check_development_sender(app_configs, **kwargs):
 REQUIRED_SENDER_SETTINGS = {
     "notifications.senders.smsru.SmsRuSender": ("SMSRU_API_ID",),
     "notifications.senders.twilio.TwilioSender": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
+    "notifications.senders.telegram.TelegramSender": ("TELEGRAM_BOT_TOKEN",),
 }
 
 
 @register("notifications")
 def check_sender_settings(app_configs, **kwargs):
-    """A channel named for SMS.ru or Twilio without its key would fail every message."""
+    """A channel named for SMS.ru, Twilio or Telegram without its key would fail every
+    message."""
     errors = []
     for channel, path in sorted(sender_paths().items()):
         missing = [
@@ -67,6 +69,13 @@ def check_sender_settings(app_configs, **kwargs):
             Error(
                 "TWILIO_STATUS_CALLBACK_URL is set without TWILIO_AUTH_TOKEN to check signatures.",
                 id="notifications.E003",
+            )
+        )
+    if settings.TWILIO_INBOUND_URL and not settings.TWILIO_AUTH_TOKEN:
+        errors.append(
+            Error(
+                "TWILIO_INBOUND_URL is set without TWILIO_AUTH_TOKEN to check signatures.",
+                id="notifications.E004",
             )
         )
     return errors

@@ -38,3 +38,15 @@ DELIVERY_RANK = {
     DeliveryStatus.FAILED: 3,
     DeliveryStatus.EXPIRED: 3,
 }
+
+
+class InboundKeyword(models.TextChoices):
+    """What an inbound SMS or messenger reply was read as."""
+
+    STOP = "stop", _("STOP")
+    START = "start", _("START")
+    HELP = "help", _("HELP")
+    YES = "yes", _("YES")
+    NO = "no", _("NO")
+    LINK = "link", _("Telegram link code")
+    OTHER = "other", _("Other text")

@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from notifications.choices import Channel, DeliveryStatus, MessageStatus
+from notifications.choices import Channel, DeliveryStatus, InboundKeyword, MessageStatus
 from portal.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from portal.models import Patient
 
@@ -80,3 +80,41 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.event} via {self.channel} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """One SMS or messenger message a patient (or anyone) sent us, recorded once.
+
+    `(provider, external_id)` is unique: a provider repeating a callback, or a replayed
+    webhook, finds its row and changes nothing. The sender is kept only as the matched
+    patient; the text is kept (encrypted) only when a patient was matched, so nothing an
+    unknown sender wrote is stored.
+    """
+
+    provider = models.CharField(_("provider"), max_length=30)
+    external_id = models.CharField(_("provider's message id"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    keyword = models.CharField(_("read as"), max_length=10, choices=InboundKeyword.choices)
+    body = EncryptedTextField(_("text"), blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="inbound_once_per_provider_id"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.keyword}"

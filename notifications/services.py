@@ -20,8 +20,10 @@ from django.utils import formats, timezone, translation
 from notifications.choices import CHANNELS, DELIVERY_RANK, Channel, DeliveryStatus, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.senders import PermanentSendError, SendError, get_sender
+from portal.choices import MessageKind
 from portal.formatting import is_readers_zone, zone_note
 from portal.models import Patient
+from portal.selectors.contact import channel_allows, messenger_chat_of, phone_is_landline
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +34,48 @@ class NoAddress(Exception):
     """The recipient has no address for the requested channel."""
 
 
+class NotWanted(NoAddress):
+    """The patient does not take this kind of message on this channel (turned off in the
+    portal, a STOP reply, marketing without the advertising consent, SMS to a landline).
+    A NoAddress, so callers that skip a channel without an address skip this one too."""
+
+
+# Events that are answers to the patient's own action (sign-in and signing codes, replies to
+# STOP/HELP, the Telegram link): they go whatever the preferences say.
+SERVICE_EVENT_PREFIXES = ("auth.", "consent.", "inbound.", "messenger.")
+MARKETING_EVENT_PREFIXES = ("campaign.", "marketing.")
+
+
+def message_kind(event: str) -> str | None:
+    """The preference kind of `event`: marketing for campaigns, None for service messages
+    that always go, care (visits, payments, waitlist offers) for the rest."""
+    if event.startswith(SERVICE_EVENT_PREFIXES):
+        return None
+    if event.startswith(MARKETING_EVENT_PREFIXES):
+        return MessageKind.MARKETING
+    return MessageKind.CARE
+
+
 def _address_for(patient: Patient, channel: str) -> str:
     if channel == Channel.SMS:
         return patient.phone
     if channel == Channel.EMAIL:
         return patient.email
+    if channel == Channel.MESSENGER:
+        return messenger_chat_of(patient)
     return ""
+
+
+def _check_wanted(*, patient: Patient, channel: str, event: str, address: str) -> None:
+    """Raise NotWanted when the patient's preferences or consents keep `event` off
+    `channel`; an SMS to a number known to be a landline is never wanted."""
+    kind = message_kind(event)
+    if kind is None:
+        return
+    if channel == Channel.SMS and phone_is_landline(address):
+        raise NotWanted("SMS to a landline")
+    if not channel_allows(patient=patient, channel=channel, kind=kind):
+        raise NotWanted(f"{kind} messages are off on {channel} for this recipient")
 
 
 def outbox_enqueue(
@@ -56,9 +94,10 @@ def outbox_enqueue(
     transaction commits.
 
     Either `patient` (address taken from the profile for `channel`) or an explicit `to` is
-    needed. A repeated `idempotency_key` returns the first message instead of a second one;
-    `key_is_new=True` says the key cannot have been used before (it contains an id created in
-    this transaction), which skips looking for it.
+    needed. A patient's preferences and consents decide whether care and marketing messages
+    may go (`NotWanted`, a `NoAddress`, when not). A repeated `idempotency_key` returns the
+    first message instead of a second one; `key_is_new=True` says the key cannot have been
+    used before (it contains an id created in this transaction), which skips looking for it.
     """
     message = outbox_message(
         event=event,
@@ -105,12 +144,15 @@ def outbox_message(
 ) -> OutboxMessage:
     """The unsaved message `outbox_enqueue` would record, for callers that insert a change's
     whole trail at once; they call `outbox_nudge_on_commit` after inserting it. Raises
-    `NoAddress` like `outbox_enqueue`."""
+    `NoAddress` like `outbox_enqueue`, and `NotWanted` (a NoAddress) when the patient keeps
+    this kind of message off the channel (`message_kind`, `_check_wanted`)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
     if not address:
         raise NoAddress(f"no {channel} address for this recipient")
+    if patient is not None:
+        _check_wanted(patient=patient, channel=channel, event=event, address=address)
     return OutboxMessage(
         event=event,
         channel=channel,
@@ -189,6 +231,7 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
     with translation.override(message.language):
         context = {
             "network_name": settings.NETWORK_NAME,
+            "site_url": settings.SITE_URL,
             **_with_display_times(message.context, reader_zone=_reader_zone(message)),
         }
         try:

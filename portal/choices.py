@@ -97,3 +97,18 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", _("Exported")
     CLAIM = "claim", _("Claimed by patient")
     ANONYMISE = "anonymise", _("Anonymised")
+
+
+class ContactChannel(models.TextChoices):
+    """The channels a patient may be written to; the values are the outbox's channel names."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    MESSENGER = "messenger", _("Telegram")
+
+
+class MessageKind(models.TextChoices):
+    """What a message is for, as the patient's preferences distinguish them."""
+
+    CARE = "care", _("Visits: confirmations and reminders")
+    MARKETING = "marketing", _("News and offers")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import account_pages, accounts, pages, staff_patients
+from portal.views import account_pages, accounts, contact_pages, pages, staff_patients
 
 app_name = "portal"
 
@@ -40,6 +40,10 @@ urlpatterns = [
         account_pages.consent_withdraw_view,
         name="consent_withdraw",
     ),
+    # How the patient is written to: channels and kinds, and the Telegram chat link.
+    path("me/notifications/", contact_pages.notification_settings, name="notification_settings"),
+    path("me/telegram/", contact_pages.telegram_link, name="telegram_link"),
+    path("me/telegram/unlink/", contact_pages.telegram_unlink, name="telegram_unlink"),
     # Staff workplace: the shared patient profile and the audit log.
     path("staff/patients/", staff_patients.patient_search_page, name="patient_search"),
     path("staff/patients/new/", staff_patients.patient_create_page, name="patient_create"),

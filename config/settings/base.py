@@ -611,3 +611,21 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 # The public address of /notifications/sms/twilio/status/ exactly as Twilio calls it: Twilio
 # signs this URL, so it is given here rather than rebuilt behind proxies. Empty: no callbacks.
 TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# The public address of /notifications/sms/twilio/inbound/ as Twilio calls it (the number's
+# "A message comes in" webhook); Twilio signs it. Empty: inbound SMS from Twilio are refused.
+TWILIO_INBOUND_URL = env.str("TWILIO_INBOUND_URL", default="")
+
+# --- Telegram bot and inbound replies (README "Telegram bot" and "Replies: STOP, HELP...") --
+# Name it for the messenger channel:
+# NOTIFICATION_SENDERS="messenger=notifications.senders.telegram.TelegramSender".
+TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
+TELEGRAM_BOT_TOKEN = secret_store.read_secret("TELEGRAM_BOT_TOKEN") or ""
+# The bot's @username without the @, for the t.me/<bot>?start=<code> link in the portal.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
+# Given to setWebhook as secret_token; Telegram sends it back in
+# X-Telegram-Bot-Api-Secret-Token. Empty: the webhook answers 404.
+TELEGRAM_WEBHOOK_SECRET = secret_store.read_secret("TELEGRAM_WEBHOOK_SECRET") or ""
+# How long a code shown in the portal may be used to link a chat.
+MESSENGER_LINK_CODE_TTL_MINUTES = env.int("MESSENGER_LINK_CODE_TTL_MINUTES", default=15)
+# The answer to HELP (ПОМОЩЬ): how to reach the clinic. Empty: a default naming the network.
+INBOUND_HELP_TEXT = env.str("INBOUND_HELP_TEXT", default="")

@@ -154,3 +154,21 @@ def parse_smsru_callback(lines: list[str]) -> list[tuple[str, DeliveryStatus]]:
         if sms_id and status is not None:
             reports.append((sms_id, status))
     return reports
+
+
+def parse_smsru_incoming(lines: list[str]) -> list[tuple[str, str, str]]:
+    """The (id, sender, text) of each incoming SMS among a callback's `data[]` lines.
+
+    A line is "sms_incoming\\n<id>\\n<sender's number>\\n<text>\\n<unix time>"; the text may
+    hold line breaks of its own, so it is everything between the number and the last line.
+    Other kinds of lines (delivery reports, the callback check) are skipped.
+    """
+    messages = []
+    for line in lines:
+        parts = line.replace("\r\n", "\n").split("\n")
+        if len(parts) < 5 or parts[0].strip() != "sms_incoming":
+            continue
+        sms_id, sender = parts[1].strip(), parts[2].strip()
+        if sms_id and sender:
+            messages.append((sms_id, sender, "\n".join(parts[3:-1]).strip()))
+    return messages

@@ -2,6 +2,7 @@ from .api_tokens import ApiToken
 from .audit import AuditEvent, AuditSeal, MaintenanceCheckpoint
 from .clinics import Clinic, LegalEntity, StaffMembership
 from .consents import Consent, ConsentDocument
+from .contact import ContactPreference, MessengerLink, MessengerLinkCode
 from .idempotency import IdempotencyRecord
 from .patients import FamilyLink, Patient
 from .users import User
@@ -13,10 +14,13 @@ __all__ = [
     "Clinic",
     "Consent",
     "ConsentDocument",
+    "ContactPreference",
     "FamilyLink",
     "IdempotencyRecord",
     "LegalEntity",
     "MaintenanceCheckpoint",
+    "MessengerLink",
+    "MessengerLinkCode",
     "Patient",
     "StaffMembership",
     "User",

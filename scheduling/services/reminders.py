@@ -24,8 +24,9 @@ from django.utils import timezone
 from notifications.choices import Channel, MessageStatus
 from notifications.models import OutboxMessage
 from notifications.services import next_contact_time, outbox_enqueue
-from portal.choices import ConsentPurpose
+from portal.choices import ConsentPurpose, MessageKind
 from portal.models import Consent, Patient
+from portal.selectors.contact import channel_allows, messenger_chat_of
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
 from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES, default_reminder_offsets
@@ -159,8 +160,9 @@ def _longest_offset_minutes() -> int:
 
 
 def _record(appointment: Appointment, *, planned: PlannedReminder, key: str) -> bool:
-    # The channel is chosen by the address the patient has, so `outbox_enqueue` always finds
-    # one (no NoAddress to catch); a patient with neither is skipped here.
+    # The channel is chosen by the address the patient has and takes visit messages on, so
+    # `outbox_enqueue` always finds one it may use (no NoAddress to catch); a patient with
+    # none is skipped here.
     channel = reminder_channel(appointment.patient)
     if channel is None:
         return False
@@ -181,12 +183,19 @@ def _record(appointment: Appointment, *, planned: PlannedReminder, key: str) -> 
 
 
 def reminder_channel(patient: Patient) -> str | None:
-    """SMS to a mobile number; else e-mail; None when the patient has neither. Landlines get
-    no SMS (ECOSYSTEM.md)."""
+    """The first channel, in the order Telegram (a linked chat), SMS to a mobile number,
+    e-mail, that reaches the patient and on which they take visit messages (no STOP there,
+    not turned off in the portal); None when none does. Landlines get no SMS (ECOSYSTEM.md)."""
+    candidates = []
+    if messenger_chat_of(patient):
+        candidates.append(Channel.MESSENGER)
     if patient.phone and _is_mobile(patient.phone):
-        return Channel.SMS
+        candidates.append(Channel.SMS)
     if patient.email:
-        return Channel.EMAIL
+        candidates.append(Channel.EMAIL)
+    for channel in candidates:
+        if channel_allows(patient=patient, channel=channel, kind=MessageKind.CARE):
+            return channel
     return None
 
 

@@ -103,6 +103,9 @@ ROUTES: dict[str, Access] = {
     "me/consents/": PATIENTS,
     "me/consents/<uuid:public_id>/<slug:purpose>/": PATIENTS,
     "me/consents/<uuid:public_id>/<slug:purpose>/withdraw/": PATIENTS,
+    "me/notifications/": PATIENTS,
+    "me/telegram/": PATIENTS,
+    "me/telegram/unlink/": PATIENTS,
     "staff/patients/": capability("patient.search"),
     "staff/patients/new/": capability("patient.create"),
     "staff/patients/<uuid:public_id>/": capability("patient.view_card"),
@@ -115,6 +118,10 @@ ROUTES: dict[str, Access] = {
     # address (wrong or unset: 404), Twilio's signed (unsigned: 403; no URL configured: 404).
     "notifications/sms/smsru/<str:token>/status/": Access(frozenset(PERSONAS), "secret address"),
     "notifications/sms/twilio/status/": Access(frozenset(PERSONAS), "signed webhook"),
+    # Replies: Twilio's inbound SMS signed like its status callbacks; the Telegram bot's
+    # updates carry its secret header (missing or wrong: 403; no secret configured: 404).
+    "notifications/sms/twilio/inbound/": Access(frozenset(PERSONAS), "signed webhook"),
+    "notifications/telegram/webhook/": Access(frozenset(PERSONAS), "secret header"),
     # --- Telephony ------------------------------------------------------------------------------
     # Provider webhooks: signed with the account's secret (unknown account: 404, unsigned: 403).
     "telephony/generic/<uuid:account>/events/": Access(frozenset(PERSONAS), "signed webhook"),

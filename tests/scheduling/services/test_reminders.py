@@ -445,3 +445,47 @@ def test_a_stored_phone_that_does_not_parse_and_no_email_gets_no_reminder(
     clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
     assert reminders_enqueue_due() == 0
     assert reminders() == []
+
+
+# --- The patient's message settings (portal "Messages" page, STOP replies) ------------------
+
+
+def link_telegram(patient, chat="4242"):
+    from portal.models import MessengerLink
+    from portal.models.contact import chat_index
+
+    MessengerLink.objects.create(patient=patient, chat_id=chat, chat_bidx=chat_index(chat))
+
+
+def test_a_linked_telegram_chat_gets_the_reminder(clock, doctor, service, patient, tue9):
+    link_telegram(patient)
+    book(patient, doctor, service, tue9)
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 1
+    [reminder] = reminders()
+    assert (reminder.channel, reminder.to_address) == ("messenger", "4242")
+
+
+def test_reminders_skip_channels_the_patient_turned_off_or_stopped(
+    clock, doctor, service, patient, tue9
+):
+    from portal.services.contact import contact_channel_stop, contact_preferences_set
+
+    link_telegram(patient)
+    contact_channel_stop(patients=[patient], channel="messenger")
+    contact_preferences_set(actor=None, patient=patient, choices={("sms", "care"): False})
+    book(patient, doctor, service, tue9)
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 1
+    assert reminders()[0].channel == "email"
+
+
+def test_no_reminder_when_every_channel_is_off(clock, doctor, service, patient, tue9):
+    from portal.services.contact import contact_preferences_set
+
+    contact_preferences_set(
+        actor=None, patient=patient, choices={("sms", "care"): False, ("email", "care"): False}
+    )
+    book(patient, doctor, service, tue9)
+    clock.now = datetime.datetime(2027, 3, 1, 1, 1, tzinfo=UTC)
+    assert reminders_enqueue_due() == 0

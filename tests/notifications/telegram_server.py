@@ -1,0 +1,102 @@
+"""A local HTTP server speaking the Telegram Bot API's sendMessage as far as Medfront uses it.
+
+POST /bot<token>/sendMessage with a JSON body (chat_id, text); answers {"ok": true, "result":
+Message} or the Bot API's error object {"ok": false, "error_code", "description"} with the same
+HTTP status. `answer` chooses a scenario for the next calls; every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BOT_TOKEN = "123456:telegram-test-token-ABCdef"
+
+
+class FakeTelegram:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answer = "ok"
+        self.counter = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def respond(self, path: str, body: dict) -> tuple[int, dict | bytes]:
+        if path != f"/bot{BOT_TOKEN}/sendMessage":
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        if self.answer == "blocked":
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        if self.answer == "chat_not_found":
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: chat not found",
+            }
+        if self.answer == "flood":
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 5",
+                "parameters": {"retry_after": 5},
+            }
+        if self.answer == "not_json":
+            return 200, b"<html>gateway</html>"
+        if self.answer == "no_result":
+            return 200, {"ok": True}
+        if not isinstance(body.get("chat_id"), (int, str)) or not body.get("text"):
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request"}
+        self.counter += 1
+        return 200, {
+            "ok": True,
+            "result": {
+                "message_id": self.counter,
+                "date": 1700000000,
+                "chat": {"id": int(body["chat_id"]), "type": "private"},
+                "text": body["text"],
+            },
+        }
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = {}
+                fake.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": body}
+                )
+                status, answer = fake.respond(self.path, body)
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
