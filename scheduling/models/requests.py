@@ -4,6 +4,7 @@ up to three alternatives, or decline."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from scheduling.choices import (
     BookingRequestSource,
     BookingRequestStatus,
     ContactChannel,
+    DayPart,
 )
 
 from .appointments import Appointment
@@ -136,6 +138,22 @@ class BookingRequest(models.Model):
 
     def __str__(self):
         return f"request {self.public_id} ({self.status})"
+
+    @property
+    def what(self) -> str:
+        """What is asked: the service, else the specialty."""
+        return self.service.name if self.service else str(self.specialty)
+
+    def preferred_times(self) -> list[tuple[datetime.date, datetime.date, str]]:
+        """The preferred days as (first, last, part of the day's label), for pages."""
+        return [
+            (
+                datetime.date.fromisoformat(w["from"]),
+                datetime.date.fromisoformat(w["to"]),
+                str(DayPart(w["part"]).label),
+            )
+            for w in self.windows
+        ]
 
 
 class ProposedSlot(models.Model):
