@@ -364,7 +364,7 @@ def test_times_of_another_clinic_or_unknown_doctor_are_refused(
     )
     confirm = reverse("scheduling:desk_request_action", args=[request.public_id, "confirm"])
     assert (
-        "request's clinic"
+        "Choose a time in the request"
         in client.post(confirm, {"slot": elsewhere}, follow=True).content.decode()
     )
     assert client.post(confirm, {"slot": nobody}, follow=True).status_code == 200
