@@ -4,6 +4,7 @@ every refusal (issue #15)."""
 import datetime
 
 import pytest
+from django.utils import translation
 
 from notifications.models import OutboxMessage
 from portal.models import AuditEvent
@@ -28,6 +29,13 @@ from tests.scheduling.conftest import local
 pytestmark = pytest.mark.django_db
 TUE = datetime.date(2027, 3, 2)
 WED = datetime.date(2027, 3, 3)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The checks below read the errors' English words."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
