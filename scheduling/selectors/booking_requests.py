@@ -120,7 +120,7 @@ def services_for(request: BookingRequest) -> list[Service]:
     if request.service is not None:
         return [request.service]
     return list(
-        Service.objects.filter(is_active=True, specialty_id=request.specialty_id).order_by(
+        Service.objects.filter(is_active=True, specialty=request.specialty).order_by(
             "sort_order", "name", "pk"
         )
     )

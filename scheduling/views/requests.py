@@ -45,6 +45,7 @@ def _asked(request: HttpRequest) -> tuple[Clinic, Doctor | None, Specialty, list
             Doctor.objects.filter(is_active=True, clinics=clinic), request.GET["doctor"]
         )
     active = Service.objects.filter(is_active=True).select_related("specialty")
+    specialty: Specialty | None
     if request.GET.get("service"):
         specialty = get_by_public_id(active, request.GET["service"]).specialty
     elif request.GET.get("specialty"):
