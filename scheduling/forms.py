@@ -155,7 +155,7 @@ class BookingRequestForm(forms.Form):
                 widget=forms.DateInput(attrs={"type": "date"}),
             )
             self.fields[f"part_{n}"] = forms.ChoiceField(
-                label=_("Time of day"), choices=DayPart.choices, initial=DayPart.ANY
+                label=_("Time of day"), choices=DayPart.choices, initial=DayPart.ANY, required=False
             )
 
     def window_rows(self):
@@ -176,7 +176,13 @@ class BookingRequestForm(forms.Form):
                 self.add_error(f"from_{n}", _("Choose today or a later date."))
             elif last is not None and last < first:
                 self.add_error(f"to_{n}", _("The end is before the start."))
-            windows.append({"from": first, "to": last or first, "part": cleaned.get(f"part_{n}")})
+            windows.append(
+                {
+                    "from": first,
+                    "to": last or first,
+                    "part": cleaned.get(f"part_{n}") or DayPart.ANY,
+                }
+            )
         cleaned["windows"] = windows
         cleaned["service"] = self.services.get(cleaned.get("service") or "")
         return cleaned

@@ -106,9 +106,13 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         "doctor": found,
         "service": service,
         "services": found.services.all(),
-        "request_clinics": [c for c in found.clinics.all() if c.pk in request_mode_clinic_ids()],
     }
-    if service is not None:
+    ids = request_mode_clinic_ids()
+    clinics = list(found.clinics.all())
+    context["request_clinics"] = [c for c in clinics if c.pk in ids]
+    # Only request-mode clinics: no free times to show, only the request form.
+    context["request_only"] = bool(clinics) and len(context["request_clinics"]) == len(clinics)
+    if service is not None and not context["request_only"]:
         context["picker"] = pages.week_picker(
             service=service,
             doctor=found,
