@@ -109,9 +109,10 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
     }
     ids = request_mode_clinic_ids()
     clinics = list(found.clinics.all())
-    context["request_clinics"] = [c for c in clinics if c.pk in ids]
+    by_request = [c for c in clinics if c.pk in ids]
+    context["request_clinics"] = by_request
     # Only request-mode clinics: no free times to show, only the request form.
-    context["request_only"] = bool(clinics) and len(context["request_clinics"]) == len(clinics)
+    context["request_only"] = bool(clinics) and len(by_request) == len(clinics)
     if service is not None and not context["request_only"]:
         context["picker"] = pages.week_picker(
             service=service,
