@@ -8,6 +8,7 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.panels import (
+            DESK,
             LANDING,
             PATIENT_HOME,
             STAFF_PATIENT_CARD,
@@ -26,4 +27,9 @@ class SchedulingConfig(AppConfig):
         register_panel(
             STAFF_PATIENT_CARD,
             Panel("scheduling/panels/staff_visits.html", panels.staff_visits_panel, order=10),
+        )
+        # The booking-request queue's count and link on the day board of request-mode clinics.
+        register_panel(
+            DESK,
+            Panel("scheduling/panels/desk_requests.html", panels.desk_requests_panel, order=20),
         )

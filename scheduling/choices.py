@@ -54,6 +54,8 @@ class AppointmentChannel(models.TextChoices):
     WAITLIST = "waitlist", _("Waiting list")
     CONNECTOR = "connector", _("External system")
     ASSISTANT = "assistant", _("Assistant")
+    # Booked by the clinic's staff from a patient's booking request (request-mode clinics).
+    REQUEST = "request", _("Booking request")
 
 
 # The values as sets, for checks on hot paths (`Choices.values` builds a new list each time).
@@ -67,6 +69,7 @@ QUOTA_CHANNEL_OF: dict[str, str | None] = {
     AppointmentChannel.ASSISTANT: QuotaChannel.ONLINE,
     AppointmentChannel.WAITLIST: QuotaChannel.ONLINE,
     AppointmentChannel.CONNECTOR: QuotaChannel.ONLINE,
+    AppointmentChannel.REQUEST: QuotaChannel.ONLINE,
     AppointmentChannel.PHONE: QuotaChannel.PHONE,
     AppointmentChannel.WALK_IN: None,
 }
@@ -166,3 +169,44 @@ class RebookReason(models.TextChoices):
     CLOSURE = "closure", _("Room or device closed")
     LEAVE = "leave", _("Doctor away")
     OTHER = "other", _("Other")
+
+
+class BookingRequestStatus(models.TextChoices):
+    """Where a booking request stands: open until staff answer, proposed while the patient
+    chooses among alternatives; the other four are final."""
+
+    OPEN = "open", _("Waiting for the clinic")
+    PROPOSED = "proposed", _("Times proposed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+# Requests the clinic or the patient still has to act on.
+ACTIVE_REQUEST_STATUSES = (BookingRequestStatus.OPEN, BookingRequestStatus.PROPOSED)
+
+
+class BookingRequestSource(models.TextChoices):
+    """Who left the request."""
+
+    PORTAL = "portal", _("Patient's account")
+    DESK = "desk", _("Registrar, on the patient's behalf")
+    ASSISTANT = "assistant", _("Assistant")
+
+
+class ContactChannel(models.TextChoices):
+    """How the patient wants the clinic to reach them about a request."""
+
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class DayPart(models.TextChoices):
+    """A part of the day a patient prefers, in the clinic's local time."""
+
+    ANY = "any", _("Any time")
+    MORNING = "morning", _("Morning (before 12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (12:00–17:00)")
+    EVENING = "evening", _("Evening (after 17:00)")

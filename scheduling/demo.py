@@ -19,9 +19,16 @@ from faker import Faker
 
 from portal.choices import AuditAction, Role
 from portal.demo import DemoContext
-from portal.models import AuditEvent, StaffMembership
+from portal.models import AuditEvent, Patient, StaffMembership
 from portal.services.audit import audit_record_many
-from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind, RoomKind
+from scheduling.choices import (
+    AppointmentChannel,
+    AppointmentStatus,
+    BookingMode,
+    DayPart,
+    ResourceKind,
+    RoomKind,
+)
 from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
@@ -38,6 +45,7 @@ from scheduling.models import (
 )
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
+from scheduling.services.booking_requests import booking_request_create
 
 S = AppointmentStatus
 UTC = datetime.UTC
@@ -55,6 +63,8 @@ class DemoDoctor:
 PAST_DAYS = 365
 AHEAD_DAYS = 56
 CLINIC_SLUGS = ("irkutsk-centre", "irkutsk-levoberezhny", "moscow-arbat")
+# Takes booking requests that its desk confirms instead of showing free times to patients.
+REQUEST_MODE_CLINIC = "irkutsk-levoberezhny"
 
 # slug, name, [(code, service name, minutes, price, room kind, equipment type)]
 ServiceRow = tuple[str, str, int, str, str, str]
@@ -183,7 +193,11 @@ def seed(ctx: DemoContext) -> None:
             policy, _created = BookingPolicy.objects.get_or_create(clinic=clinic)
             # Shows the online prepayment with the test provider on `make run`.
             policy.prepaid_services.add(*(services[code] for code in PREPAID_SERVICES))
+            if clinic.slug == REQUEST_MODE_CLINIC:
+                policy.mode = BookingMode.REQUEST
+                policy.save(update_fields=["mode"])
         count = _history(ctx, doctors, equipment)
+        _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
     ctx.log(
         f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
@@ -494,6 +508,26 @@ def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
     elif status == S.CONFIRMED:
         a.confirmed_at = created
         a.updated_at = created
+
+
+def _requests(ctx: DemoContext, clinic) -> None:
+    """Two open booking requests in the request-mode clinic, for its desk's queue."""
+    if clinic is None:
+        return
+    doctor = Doctor.objects.filter(clinics=clinic, is_active=True).order_by("pk").first()
+    service = doctor.services.order_by("pk").first() if doctor else None
+    if service is None:
+        return
+    patients = Patient.objects.filter(home_clinic=clinic).order_by("pk")[:2]
+    day = ctx.today + datetime.timedelta(days=2)
+    for patient, part in zip(patients, (DayPart.MORNING, DayPart.EVENING), strict=False):
+        booking_request_create(
+            patient=patient,
+            clinic=clinic,
+            service=service,
+            windows=[{"from": day, "to": day + datetime.timedelta(days=2), "part": part}],
+            actor=None,
+        )
 
 
 def _demo_patient_upcoming(ctx: DemoContext, doctors: list[DemoDoctor]) -> int:

@@ -7,6 +7,10 @@ from celery import shared_task
 
 from scheduling.payments import ProviderError
 from scheduling.payments.test_gateway import deliver_webhook
+from scheduling.services.booking_requests import (
+    booking_requests_escalate,
+    booking_requests_expire,
+)
 from scheduling.services.holds import holds_purge_expired
 from scheduling.services.payments import payments_refresh_pending, prepayments_release_expired
 from scheduling.services.refunds import refund_send, refunds_retry_pending
@@ -53,3 +57,10 @@ def deliver_test_gateway_webhook(gateway_payment_id: int) -> bool:
 def enqueue_due_reminders() -> int:
     """Record the visit reminders whose time has come (each once: see services.reminders)."""
     return reminders_enqueue_due()
+
+
+@shared_task(ignore_result=True)
+def escalate_booking_requests() -> int:
+    """Flag booking requests past their answer time; close proposals nobody answered."""
+    booking_requests_expire()
+    return booking_requests_escalate()

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
+from scheduling.views import (
+    book,
+    desk,
+    desk_requests,
+    doctor,
+    documents,
+    find,
+    payments,
+    requests,
+    visits,
+    waitlist,
+)
 
 app_name = "scheduling"
 
@@ -63,6 +74,18 @@ urlpatterns = [
         "desk/appointments/<uuid:public_id>/<slug:action>/",
         desk.appointment_action,
         name="desk_action",
+    ),
+    # Booking requests where a clinic books on request: the patient's side...
+    path("requests/new/", requests.new, name="request_new"),
+    path("requests/<uuid:public_id>/accept/", requests.accept, name="request_accept"),
+    path("requests/<uuid:public_id>/cancel/", requests.cancel, name="request_cancel"),
+    # ...and the desk's queue.
+    path("desk/requests/", desk_requests.queue, name="desk_requests"),
+    path("desk/requests/<uuid:public_id>/", desk_requests.detail, name="desk_request"),
+    path(
+        "desk/requests/<uuid:public_id>/<slug:action>/",
+        desk_requests.act,
+        name="desk_request_action",
     ),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),

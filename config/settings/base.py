@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
+    "booking-requests-escalate": {
+        "task": "scheduling.tasks.escalate_booking_requests",
+        "schedule": 60.0,
+    },
     # Reminders are recorded at most this late after their time (plus the dispatch's delay).
     "reminders-enqueue": {"task": "scheduling.tasks.enqueue_due_reminders", "schedule": 120.0},
     "unpaid-bookings-release": {

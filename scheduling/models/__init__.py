@@ -11,6 +11,7 @@ from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialt
 from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
+from .requests import BookingRequest, ProposedSlot
 from .rules import (
     BookingPolicy,
     LeaveRequest,
@@ -27,6 +28,7 @@ __all__ = [
     "AppointmentEvent",
     "AppointmentMove",
     "BookingPolicy",
+    "BookingRequest",
     "CalendarFeedToken",
     "Doctor",
     "Equipment",
@@ -37,6 +39,7 @@ __all__ = [
     "OrganisationInvoice",
     "Payment",
     "PaymentWebhookEvent",
+    "ProposedSlot",
     "Quota",
     "QuotaCounter",
     "RebookTask",

@@ -59,6 +59,27 @@ def validate_reminder_offsets(value) -> None:
         )
 
 
+def all_weekdays() -> list[int]:
+    """Every day of the week, Monday 0 to Sunday 6."""
+    return list(range(7))
+
+
+def validate_weekdays(value) -> None:
+    """A non-empty list of distinct weekday numbers, 0 to 6."""
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(set(value)) != len(value)
+        or not all(
+            isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6 for day in value
+        )
+    ):
+        raise ValidationError(
+            _("List the working days as different numbers from 0 (Monday) to 6 (Sunday)."),
+            code="weekdays",
+        )
+
+
 class BookingPolicy(TimeStampedModel):
     """A clinic's booking mode and rules. A clinic without a row uses the defaults."""
 
@@ -103,6 +124,27 @@ class BookingPolicy(TimeStampedModel):
             "Local time. Reminders due outside these hours wait for the next morning; "
             "the same start and end allow any hour."
         ),
+    )
+    request_sla_minutes = models.PositiveIntegerField(
+        _("booking request answer time, working minutes"),
+        default=15,
+        validators=[MinValueValidator(1)],
+        help_text=_("Request mode: an open request not answered within this is escalated."),
+    )
+    desk_opens = models.TimeField(_("desk opens"), default=datetime.time(8, 0))
+    desk_closes = models.TimeField(
+        _("desk closes"),
+        default=datetime.time(20, 0),
+        help_text=_(
+            "Local time. Working minutes of booking requests count only while the desk is "
+            "open; the same opening and closing time means round the clock."
+        ),
+    )
+    desk_days = models.JSONField(
+        _("desk working days"),
+        default=all_weekdays,
+        validators=[validate_weekdays],
+        help_text=_("Weekday numbers, Monday 0 to Sunday 6, for example [0, 1, 2, 3, 4]."),
     )
     prepaid_services = models.ManyToManyField(
         Service,

@@ -49,6 +49,8 @@ class DoctorCard:
     next_slots: list[SlotChoice] = field(default_factory=list)
     next_clinic: Clinic | None = None  # where those times are
     next_zone: str = ""  # "UTC+8" when the clinic's zone is not the reader's
+    # Clinics of the doctor that book on request: the card offers a request form there.
+    request_clinics: list[Clinic] = field(default_factory=list)
 
     @property
     def initials(self) -> str:

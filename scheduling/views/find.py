@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal.types import HtmxRequest
 from scheduling.models import Doctor, Service, Specialty
 from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.booking_requests import request_mode_clinic_ids
 from scheduling.selectors.catalogue import get_by_public_id, public_clinics, public_specialties
 
 
@@ -27,6 +28,14 @@ def _date_param(request: HttpRequest, name: str) -> datetime.date | None:
         return None
 
 
+def _with_request_clinics(cards: list[pages.DoctorCard]) -> list[pages.DoctorCard]:
+    """Mark on each card the doctor's clinics that take booking requests instead of slots."""
+    ids = request_mode_clinic_ids()
+    for card in cards:
+        card.request_clinics = [c for c in card.clinics if c.pk in ids]
+    return cards
+
+
 def find_care(request: HttpRequest) -> HttpResponse:
     """Specialties to pick from, and doctors found by name."""
     query = request.GET.get("q", "").strip()[:100]
@@ -38,7 +47,9 @@ def find_care(request: HttpRequest) -> HttpResponse:
         {
             "specialties": specialties,
             "query": query,
-            "cards": pages.doctor_cards(doctors, service=None, today=_today()),
+            "cards": _with_request_clinics(
+                pages.doctor_cards(doctors, service=None, today=_today())
+            ),
         },
     )
 
@@ -52,9 +63,12 @@ def specialty(request: HttpRequest, slug: str) -> HttpResponse:
     clinic = next((c for c in clinics if str(c.public_id) == request.GET.get("clinic")), None)
     service = pages.default_service(chosen)
     doctors = pages.doctors_shown(specialty=chosen, clinic=clinic)
-    cards = pages.doctor_cards(
-        doctors, service=service, specialty=chosen, clinic=clinic, today=_today()
+    cards = _with_request_clinics(
+        pages.doctor_cards(
+            doctors, service=service, specialty=chosen, clinic=clinic, today=_today()
+        )
     )
+    ids = request_mode_clinic_ids()
     return render(
         request,
         "scheduling/specialty.html",
@@ -64,6 +78,14 @@ def specialty(request: HttpRequest, slug: str) -> HttpResponse:
             "cards": cards,
             "clinics": clinics,
             "clinic": clinic,
+            # Clinics where this specialty is booked by request, with a form instead of slots.
+            "request_clinics": [
+                c
+                for c in clinics
+                if c.pk in ids
+                and (clinic is None or c.pk == clinic.pk)
+                and any(c in card.request_clinics for card in cards)
+            ],
         },
     )
 
@@ -85,7 +107,13 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         "service": service,
         "services": found.services.all(),
     }
-    if service is not None:
+    ids = request_mode_clinic_ids()
+    clinics = list(found.clinics.all())
+    by_request = [c for c in clinics if c.pk in ids]
+    context["request_clinics"] = by_request
+    # Only request-mode clinics: no free times to show, only the request form.
+    context["request_only"] = bool(clinics) and len(by_request) == len(clinics)
+    if service is not None and not context["request_only"]:
         context["picker"] = pages.week_picker(
             service=service,
             doctor=found,

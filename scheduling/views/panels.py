@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 
 from portal import permissions
-from portal.models import Patient
+from portal.models import Clinic, Patient
+from scheduling.selectors.booking_requests import desk_request_clinics, request_queue
 from scheduling.selectors.catalogue import public_specialties
 from scheduling.selectors.desk import desk_clinics, staff_patient_visits
 from scheduling.selectors.visits import patient_visits
@@ -41,3 +44,16 @@ def staff_visits_panel(request: HttpRequest, *, patient: Patient) -> dict[str, A
         clinic for clinic in desk_clinics(user) if booking is None or clinic.pk in booking
     ]
     return {"patient": patient, "upcoming": upcoming, "past": past, "book_clinics": book_clinics}
+
+
+def desk_requests_panel(request: HttpRequest, *, clinic: Clinic) -> dict[str, Any] | None:
+    """On the day board of a request-mode clinic: how many booking requests wait, how many
+    are overdue, and the way to the queue."""
+    if clinic not in desk_request_clinics(request.user):
+        return None
+    rows = request_queue(user=request.user, clinic=clinic, now=timezone.now())
+    return {
+        "open": sum(1 for row in rows if row.request.status == "open"),
+        "overdue": sum(1 for row in rows if row.overdue),
+        "url": f"{reverse('scheduling:desk_requests')}?clinic={clinic.public_id}",
+    }

@@ -18,6 +18,7 @@ from portal.types import HtmxRequest
 from scheduling.errors import BookingError, InvalidInput
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.booking_requests import patient_requests
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.documents import KINDS, document_kinds, patient_visible_summary
 from scheduling.selectors.ics import appointment_ics
@@ -59,6 +60,7 @@ def visits(request: HttpRequest) -> HttpResponse:
             "past": past if show_all else past[:SHOWN_PAST],
             "past_hidden": 0 if show_all else max(0, len(past) - SHOWN_PAST),
             "waiting": patient_waitlist(request.user),
+            "requests": list(patient_requests(request.user)),
         },
     )
 

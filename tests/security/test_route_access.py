@@ -172,6 +172,14 @@ ROUTES: dict[str, Access] = {
     # test provider is configured).
     "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
+    # Booking requests where a clinic books on request (a login without a patient profile is
+    # sent home from the form), and the desk's queue of them.
+    "requests/new/": Access(SIGNED_IN, "patients request; others are sent home"),
+    "requests/<uuid:public_id>/accept/": PATIENTS,
+    "requests/<uuid:public_id>/cancel/": PATIENTS,
+    "desk/requests/": capability("appointment.book"),
+    "desk/requests/<uuid:public_id>/": capability("appointment.book"),
+    "desk/requests/<uuid:public_id>/<slug:action>/": capability("appointment.book"),
     # The doctor's own day: the doctor's role with a doctor profile linked to the login.
     "doctor/": DOCTOR_OWN,
     "doctor/visits/<uuid:public_id>/complete/": DOCTOR_OWN,

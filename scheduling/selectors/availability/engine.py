@@ -1,9 +1,10 @@
 """The checks that turn a schedule's candidate into a bookable slot, or say why not.
 
-In order: the clinic takes bookings natively, the start is in the future and after the
-minimum notice (self-service channels), within the horizon, under the quotas, the doctor is
-free through the buffer, a room of the kind (or the rule's own room) is free, and one item of
-each equipment type the service needs is free.
+In order: the clinic takes bookings natively (a clinic in request mode takes them from its
+own staff only: patients leave requests that staff confirm), the start is in the future and
+after the minimum notice (self-service channels), within the horizon, under the quotas, the
+doctor is free through the buffer, a room of the kind (or the rule's own room) is free, and one
+item of each equipment type the service needs is free.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scheduling.choices import SELF_SERVICE_CHANNELS, ResourceKind
+from scheduling.choices import SELF_SERVICE_CHANNELS, BookingMode, ResourceKind
 from scheduling.errors import (
     BookingError,
     OutsideBookingWindow,
@@ -138,7 +139,10 @@ class Engine:
             limits = ClinicLimits(
                 clinic=clinic,
                 tz=tz,
-                native=clinic.native,
+                native=clinic.native
+                or (
+                    clinic.mode == BookingMode.REQUEST and self.channel not in SELF_SERVICE_CHANNELS
+                ),
                 earliest=earliest,
                 last_day=self.now.astimezone(tz).date()
                 + datetime.timedelta(days=clinic.horizon_days),

@@ -43,6 +43,7 @@ def appointment_book(
     clinic: Clinic | None = None,
     bookable_clinic_ids: Collection[int] | None = None,
     quota_channel: str | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Book `service` with `doctor` at `start` for `patient`.
 
@@ -52,6 +53,9 @@ def appointment_book(
     quota (e.g. "referral"). Refuses with `NotAllowed` (a patient acting for someone they may
     not), `OtherClinic`, `SlotUnavailable`/`OutsideBookingWindow` (not a slot),
     `QuotaExceeded`, `PolicyViolation` (too many active bookings), `HoldInvalid`, `SlotTaken`.
+
+    `notify=False` leaves the patient's "booked" messages to the caller (a confirmed booking
+    request tells the patient in its own words).
 
     A service the clinic takes only prepaid, booked online, waits for its payment until
     `payment_due_at` (PAYMENT_HOLD_MINUTES) keeping its time; its messages go out once paid.
@@ -132,7 +136,7 @@ def appointment_book(
         actor=actor,
         now=now,
         changed_fields=["status", "starts_at", "doctor", "service", "clinic"],
-        notify=payment_due_at is None,
+        notify=notify and payment_due_at is None,
     )
     return appointment
 

@@ -182,6 +182,28 @@ def test_clinics_not_in_native_mode_offer_nothing(clock, clinic_a, doctor, servi
     assert free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE) == []
 
 
+def test_request_mode_clinics_offer_their_staff_times(clock, clinic_a, doctor, service):
+    """Patients leave requests there; staff confirm them (and book callers) in real slots."""
+    policy = BookingPolicy.objects.create(clinic=clinic_a, mode=BookingMode.REQUEST)
+    for channel in (AppointmentChannel.REQUEST, AppointmentChannel.PHONE):
+        slots = free_slots(
+            service=service, doctor=doctor, start_date=TUE, end_date=TUE, channel=channel
+        )
+        assert len(slots) == 8
+    policy.mode = BookingMode.CONNECTOR
+    policy.save()
+    assert (
+        free_slots(
+            service=service,
+            doctor=doctor,
+            start_date=TUE,
+            end_date=TUE,
+            channel=AppointmentChannel.PHONE,
+        )
+        == []
+    )
+
+
 def test_an_exhausted_quota_hides_slots_until_released(clock, clinic_a, doctor, service):
     quota = Quota.objects.create(
         clinic=clinic_a, doctor=doctor, channel="online", limit=1, release_before_hours=26
