@@ -8,13 +8,14 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.panels import (
+            DESK,
             LANDING,
             PATIENT_HOME,
             STAFF_PATIENT_CARD,
             Panel,
             register_panel,
         )
-        from scheduling.views import panels
+        from scheduling.views import desk_queues, panels
 
         # "Book a visit" on the kernel's pages, which cannot import the booking engine.
         register_panel(LANDING, Panel("scheduling/panels/book.html", panels.book_panel, order=10))
@@ -26,4 +27,11 @@ class SchedulingConfig(AppConfig):
         register_panel(
             STAFF_PATIENT_CARD,
             Panel("scheduling/panels/staff_visits.html", panels.staff_visits_panel, order=10),
+        )
+        # The day board's link to the desk's queues, with the count of visits to rebook.
+        register_panel(
+            DESK,
+            Panel(
+                "scheduling/panels/desk_queues_link.html", desk_queues.desk_queue_badge, order=20
+            ),
         )
