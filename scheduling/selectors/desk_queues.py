@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from portal import permissions
 from portal.choices import AuditAction
@@ -61,14 +60,12 @@ def get_rebook_task_for_user(user: Any, pk: int) -> RebookTask:
 class RebookRow:
     task: RebookTask
     start: datetime.datetime  # the visit's time in its clinic's zone
-    age: datetime.timedelta
 
 
-def open_rebook_tasks(*, user: Any, now: datetime.datetime | None = None) -> list[RebookRow]:
+def open_rebook_tasks(*, user: Any) -> list[RebookRow]:
     """Open tasks of the user's clinics whose visit still waits, the soonest visit first.
     Showing the patients' names is a list view of their data, audited."""
     permissions.require_capability(user, CAPABILITY)
-    now = now or timezone.now()
     tasks = list(
         _waiting(rebook_tasks_visible_to(user))
         .select_related(
@@ -91,7 +88,6 @@ def open_rebook_tasks(*, user: Any, now: datetime.datetime | None = None) -> lis
         RebookRow(
             task=t,
             start=t.appointment.starts_at.astimezone(t.appointment.clinic.tz),
-            age=now - t.created_at,
         )
         for t in tasks
     ]

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -40,6 +41,7 @@ def queues(request: HttpRequest) -> HttpResponse:
         "scheduling/desk/queues.html",
         {
             "rebook_rows": open_rebook_tasks(user=request.user),
+            "now": timezone.now(),
             "panels": panels_for(DESK_QUEUES, request),
         },
     )
