@@ -283,3 +283,58 @@ def test_affected_visits_are_those_on_the_days_in_the_clinics_own_calendar(
     assert leave_affected_appointments(request) == [tuesday]
     assert tuesday.starts_at.astimezone(clinic_a.tz).date() == TUE
     assert local(clinic_a, 2027, 3, 2, 9) <= tuesday.starts_at
+
+
+@pytest.mark.parametrize(
+    ("language", "away", "moved", "decided"),
+    [
+        ("en", "will call you", "instead of", "approved your request (substitution"),
+        ("ru", "Клиника позвонит", "Вместо врача", "одобрил(а) вашу заявку (замена"),
+    ],
+)
+def test_the_messages_read_well_in_both_languages(
+    clock,
+    my_doctor,
+    substitute,
+    service,
+    patient,
+    other_patient,
+    head_nurse_a,
+    language,
+    away,
+    moved,
+    decided,
+):
+    from notifications.services import render_message
+
+    for someone in (patient, other_patient):
+        someone.preferred_language = language
+        someone.save(update_fields=["preferred_language"])
+    my_doctor.user.preferred_language = language
+    my_doctor.user.save(update_fields=["preferred_language"])
+    book(patient, my_doctor, service)
+    clash = book(other_patient, my_doctor, service, index=1)
+    appointment_book(
+        patient=patient,
+        doctor=substitute,
+        service=service,
+        start=clash.starts_at,
+        channel="phone",
+        actor=patient.user,
+    )
+    OutboxMessage.objects.all().delete()
+    leave_request_approve(
+        request=ask(my_doctor, LeaveKind.SUBSTITUTION, substitute=substitute),
+        actor=head_nurse_a,
+        reason="OK",
+    )
+    subject, body = render_message(
+        OutboxMessage.objects.get(event="appointment.doctor_away", channel="email")
+    )
+    assert away in body and my_doctor.full_name in body
+    subject, body = render_message(
+        OutboxMessage.objects.get(event="appointment.rescheduled", channel="email")
+    )
+    assert moved in body and substitute.full_name in body
+    subject, body = render_message(OutboxMessage.objects.get(event="leave.decided"))
+    assert decided in body and "02.03.2027" in subject
