@@ -2,8 +2,9 @@
 
 Approval puts the leave into the schedule in one transaction: a day off becomes an absence
 (`ScheduleException`) and its waiting visits go to the desk to rebook; a substitution becomes a
-`Substitution` per day and clinic (and the absence), and each waiting visit is moved to the
-substitute at the same time where the booking engine allows it, else handed to the desk too.
+`Substitution` per day and clinic (the engine then gives the absent doctor's hours to the
+substitute), and each waiting visit is moved to the substitute at the same time where the
+booking engine allows it, else handed to the desk too.
 Patients are told through the outbox, the doctor sees the decision on their leave page and by
 e-mail. Declining changes nothing in the schedule. A decided request stays decided.
 """
@@ -165,14 +166,16 @@ def leave_request_approve(
     else:
         substitute = None
     decision = LeaveDecision(request=request)
-    _record_absence(request)
     affected = leave_affected_appointments(request)
     if substitute is not None:
+        # First, so that the engine already gives the substitute the absent doctor's hours
+        # (and takes them from the absent doctor) when the visits are moved.
         _record_substitutions(request, clinics, substitute)
         for appointment in affected:
             moved = _move_to(appointment, substitute, actor)
             (decision.moved if moved else decision.to_desk).append(appointment)
     else:
+        _record_absence(request)
         decision.to_desk = affected
     if decision.to_desk:
         _hand_to_desk(request, decision.to_desk, actor)
@@ -196,8 +199,8 @@ def leave_request_decline(
 
 
 def _record_absence(request: LeaveRequest) -> None:
-    # The doctor is away either way; without the absence the portal would keep offering their
-    # free times on these days.
+    # The portal stops offering the doctor's times on these days (a substitution does the same
+    # by handing the hours to the substitute).
     ScheduleException.objects.create(
         doctor=request.doctor,
         clinic=request.clinic,

@@ -139,8 +139,8 @@ def test_a_substitution_moves_visits_to_a_free_substitute_and_the_rest_to_the_de
         (TUE, substitute.pk),
         (WED, substitute.pk),
     ]
-    # Every clinic of the doctor: the absence holds in all of them.
-    assert ScheduleException.objects.get(doctor=my_doctor).clinic is None
+    # The substitution itself takes the doctor's hours away: no absence is needed.
+    assert not ScheduleException.objects.exists()
     moved_note = OutboxMessage.objects.get(event="appointment.rescheduled", channel="email")
     assert moved_note.context["previous_doctor"] == my_doctor.full_name
     assert RebookTask.objects.get().appointment == clash
@@ -338,3 +338,24 @@ def test_the_messages_read_well_in_both_languages(
     assert moved in body and substitute.full_name in body
     subject, body = render_message(OutboxMessage.objects.get(event="leave.decided"))
     assert decided in body and "02.03.2027" in subject
+
+
+def test_the_substitute_takes_the_absent_doctors_hours_but_only_their_own_services(
+    clock, my_doctor, service, patient, head_nurse_a, clinic_a
+):
+    visit = book(patient, my_doctor, service)
+    # No hours of their own that day: the substitution gives them the absent doctor's.
+    stand_in = DoctorFactory(services=[service], clinics=[clinic_a])
+    decision = leave_request_approve(
+        request=ask(my_doctor, LeaveKind.SUBSTITUTION, substitute=stand_in), actor=head_nurse_a
+    )
+    assert decision.moved == [visit]
+    # One who does not do the service cannot take the visit: it goes to the desk.
+    other_visit = book(patient, my_doctor, service, day=WED)
+    unskilled = DoctorFactory(clinics=[clinic_a])
+    decision = leave_request_approve(
+        request=ask(my_doctor, LeaveKind.SUBSTITUTION, date_from=WED, date_to=WED),
+        actor=head_nurse_a,
+        substitute=unskilled,
+    )
+    assert decision.to_desk == [other_visit]
