@@ -22,6 +22,9 @@ STAFF_PATIENT_CARD = "staff_patient_card"
 # The registrar desk's day board (e.g. a caller-ID card): the context function also receives
 # `clinic=`, the clinic whose board is shown.
 DESK = "desk"
+# The desk's queues page, one section per kind of work waiting for a person (callbacks, and
+# later booking requests and waitlist offers); the context function receives no object.
+DESK_QUEUES = "desk_queues"
 
 
 @dataclass(frozen=True)

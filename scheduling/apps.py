@@ -15,7 +15,7 @@ class SchedulingConfig(AppConfig):
             Panel,
             register_panel,
         )
-        from scheduling.views import panels
+        from scheduling.views import desk_queues, panels
 
         # "Book a visit" on the kernel's pages, which cannot import the booking engine.
         register_panel(LANDING, Panel("scheduling/panels/book.html", panels.book_panel, order=10))
@@ -32,4 +32,11 @@ class SchedulingConfig(AppConfig):
         register_panel(
             DESK,
             Panel("scheduling/panels/desk_requests.html", panels.desk_requests_panel, order=20),
+        )
+        # The day board's link to the desk's queues, with the count of visits to rebook.
+        register_panel(
+            DESK,
+            Panel(
+                "scheduling/panels/desk_queues_link.html", desk_queues.desk_queue_badge, order=21
+            ),
         )

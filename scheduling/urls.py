@@ -3,10 +3,12 @@ from django.urls import path
 from scheduling.views import (
     book,
     desk,
+    desk_queues,
     desk_requests,
     doctor,
     documents,
     find,
+    leave,
     payments,
     requests,
     visits,
@@ -60,6 +62,10 @@ urlpatterns = [
     ),
     path("doctor/visits/<uuid:public_id>/note/", doctor.visit_note, name="doctor_visit_note"),
     path("doctor/leave/", doctor.leave_request, name="doctor_leave"),
+    # Deciding doctors' leave requests (head nurses, clinic admins).
+    path("leave/", leave.leave_requests, name="leave_requests"),
+    path("leave/<int:pk>/approve/", leave.leave_approve, name="leave_approve"),
+    path("leave/<int:pk>/decline/", leave.leave_decline, name="leave_decline"),
     # The registrar desk: the day board, booking from it, and acting on one appointment.
     path("desk/", desk.board, name="desk"),
     path("desk/board/", desk.board_poll, name="desk_board"),
@@ -87,6 +93,9 @@ urlpatterns = [
         desk_requests.act,
         name="desk_request_action",
     ),
+    # The desk's queues: visits to rebook (and the sections other apps add).
+    path("desk/queues/", desk_queues.queues, name="desk_queues"),
+    path("desk/queues/rebook/<int:pk>/done/", desk_queues.rebook_done, name="desk_rebook_done"),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),

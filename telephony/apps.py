@@ -7,10 +7,15 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        from portal.panels import DESK, Panel, register_panel
-        from telephony.views.panels import desk_caller_panel
+        from portal.panels import DESK, DESK_QUEUES, Panel, register_panel
+        from telephony.views.panels import desk_caller_panel, desk_queue_callbacks
 
         # First above the board: a ringing caller matters more than any queue.
         register_panel(
             DESK, Panel("telephony/panels/desk_caller.html", desk_caller_panel, order=10)
+        )
+        # The callback queue on the desk's queues page, after the visits to rebook.
+        register_panel(
+            DESK_QUEUES,
+            Panel("telephony/panels/queue_callbacks.html", desk_queue_callbacks, order=20),
         )

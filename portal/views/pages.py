@@ -90,6 +90,18 @@ TOOLS = (
         _("Doctors and times of the day: book a call or a walk-in, check in, move, cancel."),
     ),
     (
+        "scheduling:desk_queues",
+        "appointment.book",
+        _("Desk queues"),
+        _("Visits to rebook after a closure or a doctor's leave; people to ring back."),
+    ),
+    (
+        "scheduling:leave_requests",
+        "schedule.manage",
+        _("Leave requests"),
+        _("Approve or decline doctors' days off and substitutions."),
+    ),
+    (
         "portal:patient_search",
         "patient.search",
         _("Find a patient"),

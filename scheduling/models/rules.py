@@ -393,6 +393,9 @@ class LeaveRequest(TimeStampedModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # Why it was declined (or a word on the approval), shown to the doctor: staff may mention
+    # health or family, so it is encrypted like the doctor's note.
+    decision_reason = EncryptedCharField(_("decision reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["date_from", "pk"]

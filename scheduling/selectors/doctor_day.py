@@ -234,3 +234,16 @@ def pending_leave_requests(doctor: Doctor) -> QuerySet[LeaveRequest]:
         .select_related("clinic", "substitute")
         .order_by("date_from", "pk")
     )
+
+
+DECIDED_SHOWN = 10
+
+
+def decided_leave_requests(doctor: Doctor) -> list[LeaveRequest]:
+    """The doctor's latest decided requests with the decision and its reason, newest first."""
+    return list(
+        LeaveRequest.objects.filter(doctor=doctor)
+        .exclude(status=LeaveStatus.PENDING)
+        .select_related("clinic", "substitute")
+        .order_by("-decided_at", "-pk")[:DECIDED_SHOWN]
+    )

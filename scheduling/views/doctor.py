@@ -28,6 +28,7 @@ from scheduling.selectors.availability import EARLIEST_DATE, LATEST_DATE
 from scheduling.selectors.doctor_day import (
     DAY,
     WEEK,
+    decided_leave_requests,
     doctor_agenda,
     doctor_of,
     get_doctor_appointment,
@@ -172,6 +173,7 @@ def leave_request(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "pending": pending_leave_requests(doctor),
+            "decided": decided_leave_requests(doctor),
             "day_url": reverse("scheduling:doctor_day"),
         },
     )

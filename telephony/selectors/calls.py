@@ -204,3 +204,41 @@ def calls_page(*, user: Any, now: datetime.datetime | None = None) -> CallsPage:
         if answer_times
         else None,
     )
+
+
+QUEUE_CALLBACK_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class CallbackQueue:
+    rows: list[CallbackRow]
+    total: int  # open callbacks, of which `rows` shows the most urgent
+
+
+def open_callbacks(*, user: Any, now: datetime.datetime | None = None) -> CallbackQueue:
+    """The most urgent open callbacks of the user's lines (due first), for the desk's queues
+    page; showing the callers' names is audited like the calls page."""
+    require_answerer(user)
+    now = now or timezone.now()
+    open_ones = callbacks_visible_to(user).filter(done_at__isnull=True)
+    callbacks = list(
+        open_ones.select_related("call__patient", "call__line", "clinic").order_by("due_at")[
+            :QUEUE_CALLBACK_LIMIT
+        ]
+    )
+    shown = {cb.call.patient for cb in callbacks if cb.call.patient}
+    if shown:
+        audit_record(
+            actor=user,
+            action=AuditAction.LIST,
+            object_type=AUDIT_OBJECT_TYPE,
+            patient_ids=sorted(str(p.public_id) for p in shown),
+            changed_fields=["callbacks"],
+        )
+    total = len(callbacks) if len(callbacks) < QUEUE_CALLBACK_LIMIT else open_ones.count()
+    return CallbackQueue(
+        rows=[
+            CallbackRow(cb, format_phone(cb.call.from_number), cb.due_at <= now) for cb in callbacks
+        ],
+        total=total,
+    )

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from portal import permissions
 from portal.models import Clinic
+from telephony.selectors.calls import open_callbacks
 
 
 def desk_caller_panel(request: HttpRequest, *, clinic: Clinic) -> dict[str, Any] | None:
@@ -16,3 +17,10 @@ def desk_caller_panel(request: HttpRequest, *, clinic: Clinic) -> dict[str, Any]
     if not permissions.has_capability(request.user, "telephony.answer", clinic):
         return None
     return {"poll_seconds": settings.TELEPHONY_POLL_SECONDS}
+
+
+def desk_queue_callbacks(request: HttpRequest) -> dict[str, Any] | None:
+    """The callback queue's section on the desk's queues page, for those who answer lines."""
+    if not permissions.has_capability(request.user, "telephony.answer"):
+        return None
+    return {"queue": open_callbacks(user=request.user)}

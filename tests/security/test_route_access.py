@@ -187,6 +187,13 @@ ROUTES: dict[str, Access] = {
     "doctor/leave/": DOCTOR_OWN,
     # The registrar desk: the board for whoever sees schedules (network-wide staff pick a
     # clinic); booking and actions check their capability in the slot's or visit's clinic.
+    # Deciding leave requests: who manages schedules (another clinic's request: 404).
+    "leave/": capability("schedule.manage"),
+    "leave/<int:pk>/approve/": capability("schedule.manage"),
+    "leave/<int:pk>/decline/": capability("schedule.manage"),
+    # The desk's queues: who books (another clinic's task: 404).
+    "desk/queues/": capability("appointment.book"),
+    "desk/queues/rebook/<int:pk>/done/": capability("appointment.book"),
     "desk/": capability("schedule.view"),
     "desk/board/": capability("schedule.view"),
     "desk/book/": capability("appointment.book"),

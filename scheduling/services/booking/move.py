@@ -108,6 +108,12 @@ def appointment_reschedule(
         now=now,
     )
     from_status = appointment.status
+    # The patient is told whom they will see now when the doctor changes (a substitute).
+    previous_doctor = (
+        {"previous_doctor": appointment.doctor.full_name}
+        if doctor.pk != move.from_doctor_id
+        else {}
+    )
     appointment.doctor = doctor
     appointment.starts_at = slot.start_utc
     appointment.ends_at = slot.end_utc
@@ -135,7 +141,8 @@ def appointment_reschedule(
         reason=reason,
         changed_fields=["starts_at", "ends_at", "doctor", "room", "status"],
         context={
-            "previous_start": move.from_starts_at.astimezone(appointment.clinic.tz).isoformat()
+            "previous_start": move.from_starts_at.astimezone(appointment.clinic.tz).isoformat(),
+            **previous_doctor,
         },
     )
     move.save(force_insert=True)

@@ -1,0 +1,47 @@
+"""The callback queue's section on the desk's queues page: shown to those who answer the
+clinic's lines, with another clinic's callbacks left out."""
+
+import pytest
+
+from portal.choices import AuditAction
+from portal.models import AuditEvent
+from telephony.models import CallbackRequest
+from telephony.selectors import calls as call_selectors
+from tests.conftest import client_for
+from tests.factories import PatientFactory
+from tests.telephony.conftest import CALLER, generic_event, post_generic
+
+pytestmark = pytest.mark.django_db
+QUEUES = "/desk/queues/"
+EN = {"Accept-Language": "en"}
+
+
+def miss(client, account, call_id="c-1", caller=CALLER):
+    post_generic(client, account, generic_event(call_id, "ringing", caller=caller))
+    post_generic(client, account, generic_event(call_id, "ended"))
+
+
+def test_the_queues_page_lists_missed_callers_to_ring_back(
+    webhook_client, generic_account, line_a, registrar_a, registrar_b
+):
+    patient = PatientFactory(phone=CALLER, last_name="Петрова", first_name="Ольга")
+    miss(webhook_client, generic_account)
+    callback = CallbackRequest.objects.get()
+    html = client_for(registrar_a).get(QUEUES, headers=EN).content.decode()
+    assert "Ring back" in html and "Петрова Ольга" in html
+    assert f"/telephony/callbacks/{callback.public_id}/done/" in html
+    assert "/telephony/calls/" in html
+    listed = AuditEvent.objects.filter(action=AuditAction.LIST, actor_id=registrar_a.pk)
+    assert str(patient.public_id) in str(listed.last().patient_ids)
+    other = client_for(registrar_b).get(QUEUES, headers=EN).content.decode()
+    assert "Петрова" not in other and "Nobody to ring back" in other
+
+
+def test_a_long_queue_shows_the_most_urgent_and_counts_all(
+    webhook_client, generic_account, line_a, registrar_a, monkeypatch
+):
+    monkeypatch.setattr(call_selectors, "QUEUE_CALLBACK_LIMIT", 2)
+    for n in range(3):
+        miss(webhook_client, generic_account, call_id=f"c-{n}", caller=f"+7914555000{n}")
+    queue = call_selectors.open_callbacks(user=registrar_a)
+    assert len(queue.rows) == 2 and queue.total == 3
