@@ -90,6 +90,12 @@ TOOLS = (
         _("Doctors and times of the day: book a call or a walk-in, check in, move, cancel."),
     ),
     (
+        "scheduling:schedule",
+        "schedule.manage",
+        _("Schedules"),
+        _("Doctors' weekly hours, absences and extra hours, and the clinic's booking policy."),
+    ),
+    (
         "portal:patient_search",
         "patient.search",
         _("Find a patient"),
