@@ -216,12 +216,12 @@ class ScheduleExceptionForm(forms.Form):
     date_from = forms.DateField(label=_("First day"), widget=_date_input())
     date_to = forms.DateField(label=_("Last day"), widget=_date_input())
     start_time = forms.TimeField(
-        label=_("From"),
+        label=_("Start time"),
         required=False,
         widget=_time_input(),
         help_text=_("Empty: the whole day. Extra hours need both times."),
     )
-    end_time = forms.TimeField(label=_("To"), required=False, widget=_time_input())
+    end_time = forms.TimeField(label=_("End time"), required=False, widget=_time_input())
     note = forms.CharField(
         label=_("Note (staff only)"),
         required=False,
