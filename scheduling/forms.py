@@ -8,10 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.models import BookingPolicy
+from scheduling.models import BookingPolicy, Service
 from scheduling.selectors.availability import MAX_RANGE_DAYS
 from scheduling.services.schedule_rules import POLICY_FIELDS
-
 
 
 def _dates_from_today(form: forms.Form, first: datetime.date, last: datetime.date) -> bool:
@@ -273,7 +272,7 @@ class BookingPolicyForm(forms.ModelForm):
         ),
     )
     prepaid_services = forms.ModelMultipleChoiceField(
-        queryset=None,
+        queryset=Service.objects.none(),
         required=False,
         label=_("Services paid online in advance"),
         widget=forms.CheckboxSelectMultiple,

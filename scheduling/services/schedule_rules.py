@@ -154,7 +154,9 @@ def _check_breaks(breaks: Breaks, start_time: datetime.time, end_time: datetime.
     previous_end: datetime.time | None = None
     for start, end in sorted(breaks):
         if end <= start:
-            raise InvalidInput(_("A break must end after it starts."), code="breaks", field="breaks")
+            raise InvalidInput(
+                _("A break must end after it starts."), code="breaks", field="breaks"
+            )
         if start <= start_time or end >= end_time:
             raise InvalidInput(
                 _("Each break must lie inside the working hours."), code="breaks", field="breaks"
@@ -181,20 +183,22 @@ def _check_no_overlap(
             doctor=doctor, weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
         )
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from))
-        .exclude(pk=exclude_pk)
         .select_related("clinic")
         .order_by("start_time")
     )
     if valid_until is not None:
         clash = clash.filter(valid_from__lte=valid_until)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
     other = clash.first()
     if other is not None:
         raise InvalidInput(
-            _(
-                "These hours overlap the doctor's rule %(start)s–%(end)s on this day "
-                "in %(clinic)s."
-            )
-            % {"start": _fmt(other.start_time), "end": _fmt(other.end_time), "clinic": other.clinic},
+            _("These hours overlap the doctor's rule %(start)s–%(end)s on this day in %(clinic)s.")
+            % {
+                "start": _fmt(other.start_time),
+                "end": _fmt(other.end_time),
+                "clinic": other.clinic,
+            },
             code="overlap",
             field="start_time",
         )

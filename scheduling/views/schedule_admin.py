@@ -367,4 +367,3 @@ def policy(request: HttpRequest, clinic: object) -> HttpResponse:
     context = _clinic_context(request, place, "policy")
     context.update({"form": form, "can_edit": can_edit})
     return render(request, "scheduling/schedule/policy.html", context)
-
