@@ -1,7 +1,8 @@
 """A phone call from ring to booked visit without the mouse (issue #13, "Done when"): the
 telephony webhook announces the call, the desk's caller panel shows the caller's card, and the
-registrar books for the caller at the first free time with four keys (b, f, Enter, Enter); the visit is on the board
-and the patient's message about it is in the outbox. Desk screenshots at 1280 and 1920 px."""
+registrar books for the caller at the first free time with four keys (b, f, Enter, Enter); the
+visit is on the board and the patient's message about it is in the outbox. Desk screenshots at
+1280 and 1920 px (`tests.e2e.test_screenshots.save`: committed only with UPDATE_SCREENSHOTS=1)."""
 
 import datetime
 
