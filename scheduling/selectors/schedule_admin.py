@@ -53,10 +53,6 @@ def clinic_doctors(clinic: Clinic) -> list[Doctor]:
     )
 
 
-def get_clinic_doctor(clinic: Clinic, public_id: Any) -> Doctor:
-    return get_by_public_id(Doctor.objects.filter(clinics=clinic, is_active=True), public_id)
-
-
 def clinic_rooms(clinic: Clinic) -> list[Room]:
     return list(Room.objects.filter(clinic=clinic, is_active=True).order_by("name"))
 

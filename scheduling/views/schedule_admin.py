@@ -164,9 +164,7 @@ def _save_rule(request: HttpRequest, clinic: Clinic, rule: ScheduleRule | None, 
     }
     try:
         if rule is None:
-            if data["doctor"] is None:
-                form.add_error("doctor", _("Choose a doctor of this clinic."))
-                return False
+            # The doctor field offers only this clinic's doctors, so a valid form names one.
             schedule_rule_create(clinic=clinic, doctor=data["doctor"], actor=request.user, **values)
         else:
             schedule_rule_update(rule=rule, actor=request.user, **values)
@@ -256,9 +254,7 @@ def exceptions(request: HttpRequest, clinic: object) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         hits = _hits_of(place, form)
-        if data["doctor"] is None:
-            form.add_error("doctor", _("Choose a doctor of this clinic."))
-        elif not hits or data["confirm"]:
+        if not hits or data["confirm"]:
             try:
                 _exception, tasks = schedule_exception_create(
                     clinic=place,

@@ -93,15 +93,26 @@ def test_the_other_clinic_and_its_rules_are_not_found(
 def test_the_grid_shows_each_doctors_hours_and_the_clinics_zone(
     clock, doctor, head_nurse_a, clinic_a, django_assert_max_num_queries
 ):
+    other = DoctorFactory(clinics=[clinic_a])
+    ScheduleRuleFactory(doctor=other, clinic=clinic_a, weekday=2, breaks=[["11:00", "11:30"]])
+    ScheduleRuleFactory(
+        doctor=other,
+        clinic=clinic_a,
+        weekday=3,
+        valid_from=datetime.date(2027, 4, 1),
+        valid_until=datetime.date(2027, 6, 30),
+    )
     client = client_for(head_nurse_a)
     client.get(url("schedule_grid", clinic_a))
     with django_assert_max_num_queries(12):
         page = client.get(url("schedule_grid", clinic_a))
     html = page.content.decode()
     assert doctor.full_name in html
-    assert html.count("<b>09:00–13:00</b>") == 7
+    assert html.count("<b>09:00–13:00</b>") == 7 + 2
     assert "Asia/Irkutsk (UTC+8)" in html
-    assert "28:00" in html  # seven days of four hours
+    assert "28:00 h a week" in html  # seven days of four hours
+    assert "3:30 h a week" in html  # a break off, a rule from April not yet counted
+    assert "from 01.04.2027" in html and "until 30.06.2027" in html
 
 
 def test_a_rules_form_is_an_htmx_partial_or_a_whole_page(clock, rule, head_nurse_a, clinic_a):
