@@ -300,12 +300,11 @@ def exception_preview(request: HttpRequest, clinic: object) -> HttpResponse:
     """The booked visits an absence being typed would hit (htmx, on each change of the form)."""
     place = get_schedule_clinic(request.user, clinic)
     form = _exception_form(request, place, request.GET)
-    form.is_valid()
-    hits = _hits_of(place, form) if hasattr(form, "cleaned_data") else []
+    valid = form.is_valid()  # an invalid form still has the fields it could read
     return render(
         request,
         "scheduling/htmx/absence_hits.html",
-        {"hits": hits, "clinic": place, "checked": form.is_valid()},
+        {"hits": _hits_of(place, form), "clinic": place, "checked": valid},
     )
 
 
