@@ -28,6 +28,7 @@ NAV_ENTRIES = [
     ("patient", "portal:consents", _("Consents")),
     ("doctor", "scheduling:doctor_day", _("My day")),
     ("schedule.view", "scheduling:desk", _("Day board")),
+    ("schedule.manage", "scheduling:schedule", _("Schedules")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("crm.use", "crm:leads", _("Leads")),

@@ -251,7 +251,7 @@ CAPABILITY_DESCRIPTIONS = {
     "schedule.view": "See schedules and the day board",
     "schedule.manage": "Set schedules, quotas, rooms and equipment",
     "substitution.arrange": "Arrange a substitution",
-    "catalogue.manage": "Keep prices and promotions",
+    "catalogue.manage": "Keep prices, promotions and the booking policy",
     "crm.use": "Work the CRM: leads, segments, campaigns",
     "analytics.view": "Read KPI dashboards",
     "audit.view": "Read the audit trail",

@@ -11,6 +11,7 @@ from scheduling.views import (
     leave,
     payments,
     requests,
+    schedule_admin,
     visits,
     waitlist,
 )
@@ -99,4 +100,34 @@ urlpatterns = [
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),
+    # The clinic's schedule: weekly rules, exceptions and the booking policy.
+    path("schedule/", schedule_admin.schedule_home, name="schedule"),
+    path("schedule/<uuid:clinic>/", schedule_admin.grid, name="schedule_grid"),
+    path("schedule/<uuid:clinic>/rules/new/", schedule_admin.rule_new, name="schedule_rule_new"),
+    path(
+        "schedule/<uuid:clinic>/rules/<int:pk>/",
+        schedule_admin.rule_edit,
+        name="schedule_rule_edit",
+    ),
+    path(
+        "schedule/<uuid:clinic>/rules/<int:pk>/delete/",
+        schedule_admin.rule_delete,
+        name="schedule_rule_delete",
+    ),
+    path(
+        "schedule/<uuid:clinic>/exceptions/",
+        schedule_admin.exceptions,
+        name="schedule_exceptions",
+    ),
+    path(
+        "schedule/<uuid:clinic>/exceptions/preview/",
+        schedule_admin.exception_preview,
+        name="schedule_exception_preview",
+    ),
+    path(
+        "schedule/<uuid:clinic>/exceptions/<int:pk>/delete/",
+        schedule_admin.exception_delete,
+        name="schedule_exception_delete",
+    ),
+    path("schedule/<uuid:clinic>/policy/", schedule_admin.policy, name="schedule_policy"),
 ]

@@ -102,6 +102,12 @@ TOOLS = (
         _("Approve or decline doctors' days off and substitutions."),
     ),
     (
+        "scheduling:schedule",
+        "schedule.manage",
+        _("Schedules"),
+        _("Doctors' weekly hours, absences and extra hours, and the clinic's booking policy."),
+    ),
+    (
         "portal:patient_search",
         "patient.search",
         _("Find a patient"),

@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the registrar desk. An element with data-shortcut="x" is clicked (a
 // link or button) or focused (a field) when x is pressed outside a text field; "f" focuses the
-// board's first free time. The shortcuts are listed on the page itself.
+// board's first free time; "b" shows the board booking for the caller on the line (the caller
+// panel's first match). The shortcuts are listed on the page itself.
 (function () {
   "use strict";
   function typing(target) {
@@ -14,6 +15,16 @@
     if (key === "f") {
       var free = document.querySelector("#board a.dk-free");
       if (free) { event.preventDefault(); free.focus(); }
+      return;
+    }
+    if (key === "b") {
+      var caller = document.querySelector("#caller-panel [data-patient]");
+      if (caller) {
+        event.preventDefault();
+        var url = new URL(window.location.href);
+        url.searchParams.set("patient", caller.getAttribute("data-patient"));
+        window.location.assign(url.toString());
+      }
       return;
     }
     var target = document.querySelector('[data-shortcut="' + (key === '"' ? "" : key) + '"]');

@@ -202,6 +202,21 @@ ROUTES: dict[str, Access] = {
     # Each action needs its own capability: the placeholder action is unknown (404) to anyone
     # who may see visits at all.
     "desk/appointments/<uuid:public_id>/<slug:action>/": capability("appointment.view"),
+    # The clinic's schedule: rules and exceptions with schedule.manage in the clinic; the
+    # booking policy is read by schedule managers and changed with catalogue.manage.
+    "schedule/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/rules/new/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/rules/<int:pk>/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/rules/<int:pk>/delete/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/exceptions/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/exceptions/preview/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/exceptions/<int:pk>/delete/": capability("schedule.manage"),
+    "schedule/<uuid:clinic>/policy/": Access(
+        capability("schedule.manage").allowed,
+        "schedule.manage reads; catalogue.manage changes",
+        post=capability("catalogue.manage").allowed,
+    ),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------
