@@ -1,6 +1,16 @@
 from django.urls import path
 
-from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
+from scheduling.views import (
+    book,
+    desk,
+    doctor,
+    documents,
+    find,
+    nurse,
+    payments,
+    visits,
+    waitlist,
+)
 
 app_name = "scheduling"
 
@@ -63,6 +73,21 @@ urlpatterns = [
         "desk/appointments/<uuid:public_id>/<slug:action>/",
         desk.appointment_action,
         name="desk_action",
+    ),
+    # The head nurse's board: quotas, load of rooms and equipment, closures.
+    path("nurse/", nurse.board, name="nurse"),
+    path("nurse/quotas/new/", nurse.quota_new, name="nurse_quota_new"),
+    path("nurse/quotas/<int:pk>/", nurse.quota_edit, name="nurse_quota"),
+    path("nurse/quotas/<int:pk>/delete/", nurse.quota_remove, name="nurse_quota_delete"),
+    path("nurse/quotas/<int:pk>/day/", nurse.quota_day, name="nurse_quota_day"),
+    path("nurse/load/", nurse.load, name="nurse_load"),
+    path("nurse/closures/", nurse.closures, name="nurse_closures"),
+    path("nurse/closures/<int:pk>/", nurse.closure, name="nurse_closure"),
+    path("nurse/closures/<int:pk>/lift/", nurse.closure_lift, name="nurse_closure_lift"),
+    path(
+        "nurse/closures/<int:pk>/hand-over/",
+        nurse.closure_hand_over,
+        name="nurse_closure_hand_over",
     ),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),

@@ -90,6 +90,12 @@ TOOLS = (
         _("Doctors and times of the day: book a call or a walk-in, check in, move, cancel."),
     ),
     (
+        "scheduling:nurse",
+        "schedule.manage",
+        _("Quotas and rooms"),
+        _("Booking quotas by day and channel, load of rooms and equipment, closures."),
+    ),
+    (
         "portal:patient_search",
         "patient.search",
         _("Find a patient"),
