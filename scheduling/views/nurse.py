@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -327,7 +328,11 @@ def closures(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("The closure is saved; %(count)d visits are sent to the desk to rebook.")
+                    ngettext(
+                        "The closure is saved; %(count)d visit is sent to the desk to rebook.",
+                        "The closure is saved; %(count)d visits are sent to the desk to rebook.",
+                        len(tasks),
+                    )
                     % {"count": len(tasks)},
                 )
                 return redirect("scheduling:nurse_closure", pk=closure.pk)
@@ -383,6 +388,12 @@ def closure_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_capability(request.user, "schedule.manage", item.clinic)
     tasks = resource_closure_hand_over(closure=item, actor=request.user)
     messages.success(
-        request, _("%(count)d visits are sent to the desk to rebook.") % {"count": len(tasks)}
+        request,
+        ngettext(
+            "%(count)d visit is sent to the desk to rebook.",
+            "%(count)d visits are sent to the desk to rebook.",
+            len(tasks),
+        )
+        % {"count": len(tasks)},
     )
     return redirect("scheduling:nurse_closure", pk=item.pk)
