@@ -164,7 +164,7 @@ def test_closing_lists_the_affected_visits_and_hands_them_to_the_desk(
     assert [t.appointment for t in tasks] == [ten, half_past]
     task = tasks[0]
     assert (task.reason, task.created_by) == (RebookReason.CLOSURE, head_nurse_a)
-    assert task.detail == "УЗИ-1 closed: Ремонт"
+    assert task.detail == "УЗИ-1 закрыт: Ремонт"  # in the language of the one who closed it
     assert not RebookTask.objects.filter(appointment__in=[nine, cancelled, later]).exists()
     # Handing over again opens nothing new.
     assert resource_closure_hand_over(closure=closure, actor=head_nurse_a) == []
