@@ -29,6 +29,7 @@ NAV_ENTRIES = [
     ("doctor", "scheduling:doctor_day", _("My day")),
     ("schedule.view", "scheduling:desk", _("Day board")),
     ("schedule.manage", "scheduling:schedule", _("Schedules")),
+    ("schedule.manage", "scheduling:nurse", _("Quotas and rooms")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("crm.use", "crm:leads", _("Leads")),

@@ -22,10 +22,12 @@ from portal.demo import DemoContext
 from portal.models import AuditEvent, Patient, StaffMembership
 from portal.services.audit import audit_record_many
 from scheduling.choices import (
+    QUOTA_CHANNEL_OF,
     AppointmentChannel,
     AppointmentStatus,
     BookingMode,
     DayPart,
+    QuotaChannel,
     ResourceKind,
     RoomKind,
 )
@@ -38,6 +40,7 @@ from scheduling.models import (
     Equipment,
     EquipmentType,
     Occupancy,
+    QuotaCounter,
     Room,
     ScheduleRule,
     Service,
@@ -46,6 +49,8 @@ from scheduling.models import (
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
 from scheduling.services.booking_requests import booking_request_create
+from scheduling.services.closures import resource_closure_create
+from scheduling.services.quota_editor import quota_create, quota_day_set
 
 S = AppointmentStatus
 UTC = datetime.UTC
@@ -199,10 +204,63 @@ def seed(ctx: DemoContext) -> None:
         count = _history(ctx, doctors, equipment)
         _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
+    handed = _nurse_board(ctx, clinics, doctors)
     ctx.log(
         f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
-        f"{upcoming} upcoming for the demo patient"
+        f"{upcoming} upcoming for the demo patient, {handed} visits of a closed room to rebook"
     )
+
+
+NURSE_CLINIC = "irkutsk-centre"
+
+
+def _nurse_board(ctx: DemoContext, clinics, doctors: list[DemoDoctor]) -> int:
+    """Something for the head nurse's board in the first clinic: an online quota of one
+    doctor (with Saturday's limit halved), a phone quota of the clinic, their counts of the
+    two weeks ahead, and the procedure room closed for a morning the day after tomorrow (its
+    visits go to the desk). The number of visits handed to the desk."""
+    clinic = clinics.get(NURSE_CLINIC)
+    if clinic is None:
+        return 0
+    doctor = next(d.doctor for d in doctors if any(r.clinic_id == clinic.pk for r in d.rules))
+    online = quota_create(
+        clinic=clinic, channel=QuotaChannel.ONLINE, limit=8, doctor=doctor, actor=None
+    )
+    phone = quota_create(clinic=clinic, channel=QuotaChannel.PHONE, limit=40, actor=None)
+    first = ctx.today
+    last = first + datetime.timedelta(days=13)
+    visits = Appointment.objects.filter(
+        clinic=clinic,
+        status__in=(S.BOOKED, S.CONFIRMED),
+        starts_at__date__gte=first - datetime.timedelta(days=1),
+        starts_at__date__lte=last + datetime.timedelta(days=1),
+    ).values_list("doctor_id", "channel", "starts_at")
+    counts: dict[tuple[int, datetime.date], int] = {}
+    for doctor_id, channel, starts_at in visits:
+        day = starts_at.astimezone(clinic.tz).date()
+        for quota in (online, phone):
+            if QUOTA_CHANNEL_OF.get(channel) == quota.channel and quota.matches(
+                doctor_id=doctor_id, service_id=0
+            ):
+                counts[(quota.pk, day)] = counts.get((quota.pk, day), 0) + 1
+    QuotaCounter.objects.bulk_create(
+        QuotaCounter(quota_id=quota_id, date=day, used=used)
+        for (quota_id, day), used in counts.items()
+        if first <= day <= last
+    )
+    saturday = first + datetime.timedelta(days=(5 - first.weekday()) % 7)
+    quota_day_set(quota=online, day=saturday, limit=4, actor=None)
+    room = Room.objects.get(clinic=clinic, kind=RoomKind.PROCEDURE)
+    day = first + datetime.timedelta(days=2)
+    _closure, tasks = resource_closure_create(
+        clinic=clinic,
+        room=room,
+        starts_at=datetime.datetime.combine(day, datetime.time(8), tzinfo=clinic.tz),
+        ends_at=datetime.datetime.combine(day, datetime.time(12), tzinfo=clinic.tz),
+        reason="Плановая дезинфекция",
+        actor=None,
+    )
+    return len(tasks)
 
 
 def _catalogue() -> dict[str, Service]:

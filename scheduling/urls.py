@@ -9,6 +9,7 @@ from scheduling.views import (
     documents,
     find,
     leave,
+    nurse,
     payments,
     requests,
     schedule_admin,
@@ -97,6 +98,21 @@ urlpatterns = [
     # The desk's queues: visits to rebook (and the sections other apps add).
     path("desk/queues/", desk_queues.queues, name="desk_queues"),
     path("desk/queues/rebook/<int:pk>/done/", desk_queues.rebook_done, name="desk_rebook_done"),
+    # The head nurse's board: quotas, load of rooms and equipment, closures.
+    path("nurse/", nurse.board, name="nurse"),
+    path("nurse/quotas/new/", nurse.quota_new, name="nurse_quota_new"),
+    path("nurse/quotas/<int:pk>/", nurse.quota_edit, name="nurse_quota"),
+    path("nurse/quotas/<int:pk>/delete/", nurse.quota_remove, name="nurse_quota_delete"),
+    path("nurse/quotas/<int:pk>/day/", nurse.quota_day, name="nurse_quota_day"),
+    path("nurse/load/", nurse.load, name="nurse_load"),
+    path("nurse/closures/", nurse.closures, name="nurse_closures"),
+    path("nurse/closures/<int:pk>/", nurse.closure, name="nurse_closure"),
+    path("nurse/closures/<int:pk>/lift/", nurse.closure_lift, name="nurse_closure_lift"),
+    path(
+        "nurse/closures/<int:pk>/hand-over/",
+        nurse.closure_hand_over,
+        name="nurse_closure_hand_over",
+    ),
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),

@@ -108,6 +108,12 @@ TOOLS = (
         _("Doctors' weekly hours, absences and extra hours, and the clinic's booking policy."),
     ),
     (
+        "scheduling:nurse",
+        "schedule.manage",
+        _("Quotas and rooms"),
+        _("Booking quotas by day and channel, load of rooms and equipment, closures."),
+    ),
+    (
         "portal:patient_search",
         "patient.search",
         _("Find a patient"),

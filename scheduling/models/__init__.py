@@ -8,6 +8,7 @@ from .appointments import (
 )
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
+from .closures import ResourceClosure
 from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
@@ -44,6 +45,7 @@ __all__ = [
     "QuotaCounter",
     "RebookTask",
     "Refund",
+    "ResourceClosure",
     "RollbackRecord",
     "Room",
     "ScheduleException",

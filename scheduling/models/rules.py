@@ -467,13 +467,25 @@ class Quota(TimeStampedModel):
 
 
 class QuotaCounter(models.Model):
-    """Bookings counted against one quota on one local day; locked FOR UPDATE when booking."""
+    """One quota's local day: the bookings counted and, when the head nurse set one, that
+    day's own limit (`day_limit`) in place of the quota's standing `limit`.
+
+    The override lives on the counter row because the booking engine already reads and locks
+    exactly these rows (`counters_sql`, `quota_take`): honouring it costs no query of its own.
+    Locked FOR UPDATE when booking.
+    """
 
     quota = models.ForeignKey(
         Quota, on_delete=models.CASCADE, related_name="counters", verbose_name=_("quota")
     )
     date = models.DateField(_("date"))
     used = models.PositiveIntegerField(_("bookings counted"), default=0)
+    day_limit = models.PositiveIntegerField(
+        _("limit on this day"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the quota's usual limit."),
+    )
 
     class Meta:
         verbose_name = _("quota counter")
@@ -484,3 +496,7 @@ class QuotaCounter(models.Model):
 
     def __str__(self):
         return f"{self.quota_id} {self.date}: {self.used}"
+
+    def limit_of(self, quota: Quota) -> int:
+        """The day's limit: its own when set, else the quota's."""
+        return quota.limit if self.day_limit is None else self.day_limit

@@ -32,7 +32,8 @@ def quota_take(
     enforce: bool = True,
     quotas: list[Quota] | None = None,
 ) -> None:
-    """Count one booking against every quota that applies; refuse when one is used up.
+    """Count one booking against every quota that applies; refuse when one is used up (its
+    day's own limit when the head nurse set one, else the quota's).
 
     Counter rows are created if missing and locked FOR UPDATE in id order (no deadlocks
     between bookings of the same day). A released quota still counts but no longer limits.
@@ -59,7 +60,8 @@ def quota_take(
     if enforce:
         for counter in counters:
             quota = counter.quota
-            if counter.used >= quota.limit and not quota.is_released(start=start, now=now):
+            limit = counter.limit_of(quota)
+            if counter.used >= limit and not quota.is_released(start=start, now=now):
                 raise QuotaExceeded()
     QuotaCounter.objects.filter(pk__in=[c.pk for c in counters]).update(used=F("used") + 1)
 

@@ -217,6 +217,22 @@ ROUTES: dict[str, Access] = {
         "schedule.manage reads; catalogue.manage changes",
         post=capability("catalogue.manage").allowed,
     ),
+    # The head nurse's board: whoever sees schedules reads it (in their clinics); changes need
+    # schedule.manage in the quota's or closure's clinic (the placeholder ids are unknown: 404).
+    "nurse/": capability("schedule.view"),
+    "nurse/quotas/new/": capability("schedule.manage"),
+    "nurse/quotas/<int:pk>/": capability("schedule.view"),
+    "nurse/quotas/<int:pk>/delete/": capability("schedule.view"),
+    "nurse/quotas/<int:pk>/day/": capability("schedule.view"),
+    "nurse/load/": capability("schedule.view"),
+    "nurse/closures/": Access(
+        capability("schedule.view").allowed,
+        "schedule.view reads, schedule.manage closes",
+        post=capability("schedule.manage").allowed,
+    ),
+    "nurse/closures/<int:pk>/": capability("schedule.view"),
+    "nurse/closures/<int:pk>/lift/": capability("schedule.view"),
+    "nurse/closures/<int:pk>/hand-over/": capability("schedule.view"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------

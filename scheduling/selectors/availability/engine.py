@@ -217,7 +217,8 @@ class Engine:
             return None
         for quota in self.quotas_of(c.clinic_id, c.doctor_id):
             used = self.taken.counters.get((quota.pk, c.day), 0)
-            if used >= quota.limit and not quota.is_released(start=c.start, now=self.now):
+            limit = self.taken.limit_of(quota, c.day)
+            if used >= limit and not quota.is_released(start=c.start, now=self.now):
                 return QUOTA_USED_UP
         return None
 

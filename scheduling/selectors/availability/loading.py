@@ -14,12 +14,23 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from scheduling.choices import BookingMode, ResourceKind
-from scheduling.models import BookingPolicy, Occupancy, Quota, Service
+from scheduling.models import BookingPolicy, Occupancy, Quota, ResourceClosure, Service
 
 from . import queries
 from .busy import BusyIndex, BusySpan, ExpiredHold
@@ -107,6 +118,11 @@ class Taken:
     equipment: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # (clinic, type)
     quotas: dict[int, list[Quota]] = field(default_factory=dict)  # clinic -> quotas
     counters: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
+    # The days whose limit the head nurse set apart from the quota's own.
+    day_limits: dict[tuple[int, datetime.date], int] = field(default_factory=dict)
+
+    def limit_of(self, quota: Quota, day: datetime.date) -> int:
+        return self.day_limits.get((quota.pk, day), quota.limit)
 
 
 class _Id(NamedTuple):
@@ -192,6 +208,7 @@ class _Counter(NamedTuple):
     quota_id: int
     date: datetime.date
     used: int
+    day_limit: int | None
 
 
 def load_taken(
@@ -206,13 +223,14 @@ def load_taken(
     ignore_appointment_id: int | None = None,
 ) -> Taken:
     """Rooms and equipment the service may use, what is busy over `[since, until)` (live
-    rows and, told apart, expired holds), and the quota channel's quotas with their counters
-    in the range. Rows of the hold or appointment named by `ignore_*` are left out (the caller
-    is replacing them)."""
+    rows, closures of rooms and equipment in force, and, told apart, expired holds), and the
+    quota channel's quotas with their counters and day limits in the range. Rows of the hold
+    or appointment named by `ignore_*` are left out (the caller is replacing them)."""
     service = asked.service
     taken = Taken()
     clinic_ids = list(schedule.clinics)
     resources = Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=list(schedule.doctors))
+    closed = Q(pk__in=[])
     if service.room_kind:
         rooms = fetch(_Room, *queries.rooms_sql(kind=service.room_kind, clinic_ids=clinic_ids))
         pools: dict[int, list[int]] = defaultdict(list)
@@ -226,6 +244,7 @@ def load_taken(
         room_ids = list(schedule.room_public_ids())
     if room_ids:
         resources |= Q(resource_kind=ResourceKind.ROOM, resource_id__in=room_ids)
+        closed |= Q(room_id__in=room_ids)
     if schedule.equipment_types:
         items = fetch(
             _Item,
@@ -235,10 +254,15 @@ def load_taken(
         for item in items:
             equipment[(item.clinic_id, item.type_id)].append(item.id)
         taken.equipment = dict(equipment)
-        resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=[i.id for i in items])
+        item_ids = [i.id for i in items]
+        resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=item_ids)
+        closed |= Q(equipment_id__in=item_ids)
     _load_busy(
         taken,
         Occupancy.objects.filter(resources, starts_at__lt=until, ends_at__gt=since),
+        closures=ResourceClosure.objects.filter(
+            closed, starts_at__lt=until, ends_at__gt=since, lifted_at__isnull=True
+        ),
         now=now,
         ignore_hold_id=ignore_hold_id,
         ignore_appointment_id=ignore_appointment_id,
@@ -248,22 +272,44 @@ def load_taken(
     return taken
 
 
+BUSY_COLUMNS = ("starts_at", "ends_at", "resource_kind", "resource_id", "hold_id", "expires_at")
+
+
+def closures_as_busy(closures: QuerySet[ResourceClosure]) -> QuerySet[ResourceClosure, Any]:
+    """Closures in the shape of occupancy rows (`BUSY_COLUMNS`, in that order): live busy time
+    of their room or equipment, owned by no hold."""
+    return closures.order_by().values(
+        "starts_at",
+        "ends_at",
+        resource_kind=Case(
+            When(room__isnull=False, then=Value(ResourceKind.ROOM.value)),
+            default=Value(ResourceKind.EQUIPMENT.value),
+            output_field=CharField(),
+        ),
+        resource_id=Coalesce(F("room_id"), F("equipment_id"), output_field=BigIntegerField()),
+        hold_id=Value(None, output_field=BigIntegerField()),
+        expires_at=Value(None, output_field=DateTimeField()),
+    )
+
+
 def _load_busy(
     taken: Taken,
     occupancy: QuerySet[Occupancy],
     *,
+    closures: QuerySet[ResourceClosure],
     now: datetime.datetime,
     ignore_hold_id: int | None,
     ignore_appointment_id: int | None,
 ) -> None:
+    """Occupancy and closures in one query (a UNION ALL), so that closures cost the booking
+    path no query of their own."""
     if ignore_hold_id is not None:
         occupancy = occupancy.exclude(hold_id=ignore_hold_id)
     if ignore_appointment_id is not None:
         occupancy = occupancy.exclude(appointment_id=ignore_appointment_id)
     live = []
-    for row in occupancy.values(
-        "resource_kind", "resource_id", "starts_at", "ends_at", "hold_id", "expires_at"
-    ):
+    rows = occupancy.order_by().values(*BUSY_COLUMNS).union(closures_as_busy(closures), all=True)
+    for row in rows:
         span = (row["resource_kind"], row["resource_id"], row["starts_at"], row["ends_at"])
         if row["expires_at"] is not None and row["expires_at"] <= now:
             taken.expired_holds.append(ExpiredHold(*span, hold_id=row["hold_id"]))
@@ -295,3 +341,6 @@ def _load_quotas(taken: Taken, asked: Asked, schedule: Schedule, *, channel: str
         ),
     )
     taken.counters = {(row.quota_id, row.date): row.used for row in counters}
+    taken.day_limits = {
+        (row.quota_id, row.date): row.day_limit for row in counters if row.day_limit is not None
+    }

@@ -208,7 +208,7 @@ def counters_sql(
 ) -> Statement:
     quotas, ids = in_list("qc.quota_id", quota_ids)
     return (
-        "SELECT qc.quota_id, qc.date, qc.used FROM scheduling_quotacounter qc"
+        "SELECT qc.quota_id, qc.date, qc.used, qc.day_limit FROM scheduling_quotacounter qc"
         f" WHERE {quotas} AND qc.date >= %s AND qc.date <= %s",
         [*ids, first, last],
     )
