@@ -166,3 +166,16 @@ class RebookReason(models.TextChoices):
     CLOSURE = "closure", _("Room or device closed")
     LEAVE = "leave", _("Doctor away")
     OTHER = "other", _("Other")
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("Percent off")
+    FIXED = "fixed", _("Fixed amount off")
+
+
+class PatientSegment(models.TextChoices):
+    """Whom a promotion is for: computed from what the network knows at booking time."""
+
+    EVERYONE = "everyone", _("Everyone")
+    FIRST_VISIT = "first_visit", _("First visit to the network")
+    AGE_BAND = "age_band", _("Age band")

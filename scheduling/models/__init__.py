@@ -11,6 +11,7 @@ from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialt
 from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
+from .pricing import Promotion, ServicePrice
 from .rules import (
     BookingPolicy,
     LeaveRequest,
@@ -37,6 +38,7 @@ __all__ = [
     "OrganisationInvoice",
     "Payment",
     "PaymentWebhookEvent",
+    "Promotion",
     "Quota",
     "QuotaCounter",
     "RebookTask",
@@ -46,6 +48,7 @@ __all__ = [
     "ScheduleException",
     "ScheduleRule",
     "Service",
+    "ServicePrice",
     "Specialty",
     "Substitution",
     "TestGatewayPayment",

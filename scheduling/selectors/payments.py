@@ -32,12 +32,19 @@ VAT_RATES = {
 
 
 def prepayment_due_at(
-    *, clinic: Clinic, service: Service, channel: str, now: datetime.datetime
+    *,
+    clinic: Clinic,
+    service: Service,
+    channel: str,
+    now: datetime.datetime,
+    price: Decimal | None = None,
 ) -> datetime.datetime | None:
     """When an online booking of `service` in `clinic` must be paid by, or None when the
     clinic does not take it prepaid (only the patient's own online bookings are: staff and
-    external systems take payment their own way)."""
-    if channel != AppointmentChannel.ONLINE or not payments_enabled() or service.price <= 0:
+    external systems take payment their own way) or there is nothing to pay (`price`, the
+    booking's price after discounts, else the service's network price)."""
+    amount = service.price if price is None else price
+    if channel != AppointmentChannel.ONLINE or not payments_enabled() or amount <= 0:
         return None
     policy = policy_for(clinic)
     if policy.pk is None or not policy.prepaid_services.filter(pk=service.pk).exists():

@@ -46,7 +46,7 @@ from tests.factories import (
 from tests.scheduling.conftest import local
 
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction).
-BOOKING_QUERIES = 19
+BOOKING_QUERIES = 20
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE
@@ -387,8 +387,8 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     user = patient.user
     acts_as_patient(user)  # the request has loaded the caller's roles and profile already
     # The engine's reads (doctor, stand-ins, rules, exceptions, clinics, equipment types, then
-    # occupancy and quotas), the patient's lock and count, whether the clinic takes the service
-    # prepaid, the writes (appointment,
+    # occupancy and quotas), the patient's lock and count, the price of the day with the best
+    # automatic promotion (one query), whether the clinic takes the service prepaid, the writes (appointment,
     # occupancy, event, audit row, two messages) and the savepoint or transaction around them.
     with django_assert_num_queries(BOOKING_QUERIES):
         appointment = book(patient, doctor, service, tue9, actor=user)
