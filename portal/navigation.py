@@ -30,6 +30,7 @@ NAV_ENTRIES = [
     ("schedule.view", "scheduling:desk", _("Day board")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
+    ("catalogue.manage", "scheduling:catalogue", _("Prices")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

@@ -1,4 +1,4 @@
-"""Forms of the patient's booking pages."""
+"""Forms of the booking pages, the workplaces and the clinic admin's catalogue."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.choices import PatientSegment
+from scheduling.models import Promotion, Service
 from scheduling.selectors.availability import MAX_RANGE_DAYS
+from scheduling.selectors.pricing import normalize_code
 
 
 def _dates_from_today(form: forms.Form, first: datetime.date, last: datetime.date) -> bool:
@@ -107,4 +110,68 @@ class LeaveRequestForm(forms.Form):
             _dates_from_today(self, first, last)
         cleaned["clinic"] = self.clinics.get(cleaned.get("clinic") or "")
         cleaned["substitute"] = self.substitutes.get(cleaned.get("substitute") or "")
+        return cleaned
+
+
+# --- The clinic admin's catalogue ----------------------------------------------------------------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ServiceForm(forms.ModelForm):
+    """The shared definition of a service (network-wide staff only)."""
+
+    class Meta:
+        model = Service
+        fields = ["name", "duration_minutes", "preparation", "is_active", "sort_order"]
+        widgets = {"preparation": forms.Textarea(attrs={"rows": 4})}
+
+
+class PriceForm(forms.Form):
+    """A clinic's new price of a service and the day it takes effect."""
+
+    price = forms.DecimalField(
+        label=_("New price, ₽"), min_value=0, max_digits=10, decimal_places=2
+    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=DATE_INPUT)
+
+
+class PromotionForm(forms.ModelForm):
+    """A promotion of one clinic; the model's constraints are checked as the form validates."""
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "service",
+            "kind",
+            "value",
+            "starts_on",
+            "ends_on",
+            "code",
+            "segment",
+            "min_age",
+            "max_age",
+            "usage_limit",
+            "is_active",
+        ]
+        widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "segment": forms.RadioSelect}
+
+    service = forms.ModelChoiceField(
+        label=_("service"),
+        queryset=Service.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        empty_label=_("All services"),
+        help_text=_("Empty: every service of the clinic."),
+    )
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data.get("code") or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("segment") == PatientSegment.AGE_BAND and (
+            cleaned.get("min_age") is None and cleaned.get("max_age") is None
+        ):
+            self.add_error("min_age", _("Give the age band: from, to or both."))
         return cleaned

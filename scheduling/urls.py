@@ -1,6 +1,16 @@
 from django.urls import path
 
-from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
+from scheduling.views import (
+    book,
+    catalogue_admin,
+    desk,
+    doctor,
+    documents,
+    find,
+    payments,
+    visits,
+    waitlist,
+)
 
 app_name = "scheduling"
 
@@ -67,4 +77,36 @@ urlpatterns = [
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),
+    # The clinic admin's catalogue: services, the clinic's prices from a day on, promotions.
+    path("manage/catalogue/", catalogue_admin.catalogue, name="catalogue"),
+    path(
+        "manage/catalogue/services/<uuid:public_id>/",
+        catalogue_admin.service_edit,
+        name="catalogue_service",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/services/<uuid:public_id>/prices/",
+        catalogue_admin.service_prices,
+        name="catalogue_prices",
+    ),
+    path(
+        "manage/catalogue/prices/<uuid:public_id>/delete/",
+        catalogue_admin.price_delete,
+        name="catalogue_price_delete",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/promotions/",
+        catalogue_admin.promotions,
+        name="catalogue_promotions",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/promotions/new/",
+        catalogue_admin.promotion_new,
+        name="catalogue_promotion_new",
+    ),
+    path(
+        "manage/catalogue/promotions/<uuid:public_id>/",
+        catalogue_admin.promotion_edit,
+        name="catalogue_promotion",
+    ),
 ]

@@ -52,12 +52,17 @@ def prepayment_due_at(
     return now + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
 
 
-def requires_prepayment(*, clinic: Clinic, service: Service) -> bool:
-    """For the confirmation page: will booking this online wait for a prepayment?"""
+def requires_prepayment(*, clinic: Clinic, service: Service, price: Decimal | None = None) -> bool:
+    """For the confirmation page: will booking this online (at `price`, the quoted price
+    after discounts) wait for a prepayment?"""
     now = timezone.now()
     return (
         prepayment_due_at(
-            clinic=clinic, service=service, channel=AppointmentChannel.ONLINE, now=now
+            clinic=clinic,
+            service=service,
+            channel=AppointmentChannel.ONLINE,
+            now=now,
+            price=price,
         )
         is not None
     )

@@ -18,11 +18,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -30,6 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +40,7 @@ from scheduling.errors import PromotionInvalid
 from scheduling.models import Appointment, Promotion, Service, ServicePrice
 
 CENT = Decimal("0.01")
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 # A patient's visits that count for "first visit to the network": all but undone ones.
 UNDONE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.ROLLED_BACK)
 
@@ -59,6 +60,11 @@ class Quote:
     def price(self) -> Decimal:
         """What the patient pays."""
         return self.list_price - self.discount
+
+
+def clinic_today(clinic: Clinic) -> datetime.date:
+    """Today's date in the clinic's time zone: the day prices and promotions are judged on."""
+    return timezone.now().astimezone(clinic.tz).date()
 
 
 def normalize_code(code: str) -> str:
@@ -92,7 +98,9 @@ def price_on(*, clinic: Clinic, service: Service, day: datetime.date) -> Decimal
 
 
 def _has_visits(patient: Patient) -> Exists:
-    return Exists(Appointment.objects.filter(patient_id=patient.pk).exclude(status__in=UNDONE_STATUSES))
+    return Exists(
+        Appointment.objects.filter(patient_id=patient.pk).exclude(status__in=UNDONE_STATUSES)
+    )
 
 
 def _live(qs: QuerySet[Promotion], *, day: datetime.date) -> QuerySet[Promotion]:
@@ -102,7 +110,7 @@ def _live(qs: QuerySet[Promotion], *, day: datetime.date) -> QuerySet[Promotion]
 
 
 def _automatic_promotions(
-    *, clinic: Clinic, service: Service, patient: Patient, day: datetime.date, price
+    *, clinic: Clinic, service: Service, patient: Patient, day: datetime.date, price: Coalesce
 ) -> QuerySet[Promotion]:
     """Code-less promotions that fit the booking, the largest discount first."""
     fits = Q(segment=PatientSegment.EVERYONE) | Q(
@@ -148,7 +156,9 @@ def price_quote(
     """
     code = normalize_code(code)
     price_expr = Coalesce(
-        Subquery(_price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).values("price")[:1]),
+        Subquery(
+            _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).values("price")[:1]
+        ),
         Value(service.price),
         output_field=MONEY,
     )
@@ -192,12 +202,19 @@ def price_quote(
     return _quote(list_price, promo_id, *terms)
 
 
-def _money(value) -> Decimal:
+def _money(value: object) -> Decimal:
     # SQLite hands back computed decimals as floats or strings; PostgreSQL as Decimal.
     return Decimal(str(value)).quantize(CENT)
 
 
-def _quote(list_price, promotion_id: int, name: str, kind: str, value, limit) -> Quote:
+def _quote(
+    list_price: object,
+    promotion_id: int,
+    name: str,
+    kind: str,
+    value: object,
+    limit: int | None,
+) -> Quote:
     price = _money(list_price)
     return Quote(
         list_price=price,
@@ -262,3 +279,82 @@ def _check_segment(promotion: Promotion, *, patient: Patient, day: datetime.date
             raise PromotionInvalid(
                 _("This promo code is for patients of another age."), code="promo_other_age"
             )
+
+
+# --- The clinic admin's catalogue pages ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    service: Service
+    price_today: Decimal
+    next_price: ServicePrice | None
+
+
+@dataclass(frozen=True)
+class CatalogueSection:
+    specialty_name: str
+    rows: list[CatalogueRow]
+
+
+def clinic_catalogue(*, clinic: Clinic, day: datetime.date) -> list[CatalogueSection]:
+    """Every service (active or not) by specialty, with the clinic's price on `day` and the
+    next scheduled change (two queries)."""
+    prices: dict[int, list[ServicePrice]] = {}
+    for row in ServicePrice.objects.filter(clinic_id=clinic.pk).order_by("valid_from"):
+        prices.setdefault(row.service_id, []).append(row)
+    sections: dict[int, CatalogueSection] = {}
+    services = Service.objects.select_related("specialty").order_by(
+        "specialty__name", "sort_order", "name"
+    )
+    for service in services:
+        rows = prices.get(service.pk, [])
+        current = [r for r in rows if r.valid_from <= day]
+        later = [r for r in rows if r.valid_from > day]
+        section = sections.setdefault(
+            service.specialty_id, CatalogueSection(service.specialty.name, [])
+        )
+        section.rows.append(
+            CatalogueRow(
+                service=service,
+                price_today=current[-1].price if current else service.price,
+                next_price=later[0] if later else None,
+            )
+        )
+    return list(sections.values())
+
+
+@dataclass(frozen=True)
+class PriceHistoryRow:
+    row: ServicePrice
+    state: str  # "scheduled", "in_force" or "past"
+
+
+def price_history(*, clinic: Clinic, service: Service, day: datetime.date) -> list[PriceHistoryRow]:
+    """The clinic's prices of `service`, latest first, each marked scheduled, in force or past."""
+    rows = list(
+        ServicePrice.objects.filter(clinic_id=clinic.pk, service_id=service.pk)
+        .select_related("created_by")
+        .order_by("-valid_from")
+    )
+    history = []
+    in_force_seen = False
+    for row in rows:
+        if row.valid_from > day:
+            state = "scheduled"
+        elif not in_force_seen:
+            state, in_force_seen = "in_force", True
+        else:
+            state = "past"
+        history.append(PriceHistoryRow(row=row, state=state))
+    return history
+
+
+def clinic_promotions(*, clinic: Clinic) -> QuerySet[Promotion]:
+    """The clinic's promotions, latest first, with how many visits each went into."""
+    return (
+        Promotion.objects.filter(clinic_id=clinic.pk)
+        .select_related("service")
+        .annotate(uses=Count("appointments"))
+        .order_by("-starts_on", "name")
+    )

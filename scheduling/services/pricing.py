@@ -21,15 +21,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.choices import AuditAction
 from portal.models import Clinic
 from portal.services.audit import audit_record
 from scheduling.choices import DiscountKind, PatientSegment
 from scheduling.errors import InvalidInput, PromotionInvalid
 from scheduling.models import Promotion, Service, ServicePrice
-from scheduling.selectors.pricing import normalize_code
+from scheduling.selectors.pricing import clinic_today, normalize_code
 
 SERVICE_FIELDS = ("name", "duration_minutes", "preparation", "is_active", "sort_order")
 PROMOTION_FIELDS = (
@@ -46,10 +46,6 @@ PROMOTION_FIELDS = (
     "usage_limit",
     "is_active",
 )
-
-
-def clinic_today(clinic: Clinic) -> datetime.date:
-    return timezone.now().astimezone(clinic.tz).date()
 
 
 def user_or_none(actor: Any) -> Any:
@@ -73,7 +69,7 @@ def service_update(*, service: Service, actor: Any, **fields: Any) -> Service:
         service.save(update_fields=[*changed, "updated_at"])
         audit_record(
             actor=actor,
-            action="service.update",
+            action=AuditAction.UPDATE,
             object_type="scheduling.service",
             object_id=service.public_id,
             changed_fields=changed,
@@ -108,7 +104,7 @@ def service_price_schedule(
     )
     audit_record(
         actor=actor,
-        action="service_price.create" if created else "service_price.update",
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
         object_type="scheduling.serviceprice",
         object_id=row.public_id,
         changed_fields=["price", "valid_from"],
@@ -127,7 +123,7 @@ def service_price_delete(*, row: ServicePrice, actor: Any) -> None:
         )
     audit_record(
         actor=actor,
-        action="service_price.delete",
+        action=AuditAction.DELETE,
         object_type="scheduling.serviceprice",
         object_id=row.public_id,
         clinic=row.clinic,
@@ -159,7 +155,7 @@ def promotion_save(
     target.save()
     audit_record(
         actor=actor,
-        action="promotion.create" if is_new else "promotion.update",
+        action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
         object_type="scheduling.promotion",
         object_id=target.public_id,
         changed_fields=sorted(fields),
@@ -188,7 +184,7 @@ def _check_promotion(p: Promotion) -> None:
         )
 
 
-def promotion_take(*, promotion_id: int | None) -> None:
+def promotion_take(*, promotion_id: int) -> None:
     """Count one use of a promotion with a usage limit in the caller's booking transaction;
     `PromotionInvalid` when the limit has been reached meanwhile. (Unlimited promotions are
     not counted here, so that bookings do not queue on one row; their uses are their

@@ -105,7 +105,7 @@ def appointment_book(
         day=local_day(now, slot_clinic),
         code=promo_code,
     )
-    if quote.limited:
+    if quote.limited and quote.promotion_id is not None:
         promotion_take(promotion_id=quote.promotion_id)
     if hold is not None:
         hold.delete()

@@ -299,10 +299,10 @@ def test_a_price_is_scheduled_corrected_and_removed_before_it_applies(
     assert again.price == D(3100)
     assert again.created_by == clinic_admin_a
     assert list(
-        AuditEvent.objects.filter(object_type="scheduling.serviceprice").values_list(
-            "action", flat=True
-        )
-    ) == ["service_price.create", "service_price.update"]
+        AuditEvent.objects.filter(object_type="scheduling.serviceprice")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    ) == ["create", "update"]
     service_price_delete(row=again, actor=clinic_admin_a)
     assert not ServicePrice.objects.exists()
 
@@ -340,7 +340,7 @@ def test_a_service_definition_is_changed_with_an_audit_row(service, network_admi
     service_update(service=service, actor=network_admin, name="Новое имя")  # nothing changes
     service.refresh_from_db()
     assert (service.name, service.duration_minutes) == ("Новое имя", 40)
-    assert AuditEvent.objects.filter(action="service.update").count() == 1
+    assert AuditEvent.objects.filter(object_type="scheduling.service").count() == 1
 
 
 def test_a_service_update_refuses_unknown_fields_and_short_visits(service):
@@ -373,10 +373,10 @@ def test_a_promotion_is_created_and_changed(clinic_a, clinic_admin_a, service):
     )
     assert (changed.pk, changed.value) == (made.pk, D(15))
     assert list(
-        AuditEvent.objects.filter(object_type="scheduling.promotion").values_list(
-            "action", flat=True
-        )
-    ) == ["promotion.create", "promotion.update"]
+        AuditEvent.objects.filter(object_type="scheduling.promotion")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    ) == ["create", "update"]
 
 
 @pytest.mark.parametrize(
