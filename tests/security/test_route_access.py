@@ -169,6 +169,19 @@ ROUTES: dict[str, Access] = {
     # Each action needs its own capability: the placeholder action is unknown (404) to anyone
     # who may see visits at all.
     "desk/appointments/<uuid:public_id>/<slug:action>/": capability("appointment.view"),
+    # The clinic admin's catalogue: prices and promotions of the clinics where the user holds
+    # `catalogue.manage`; the shared service definitions only network-wide (the network admin).
+    "manage/catalogue/": capability("catalogue.manage"),
+    "manage/catalogue/services/<uuid:public_id>/": Access(
+        frozenset({"network_admin"}), "catalogue.manage network-wide (shared services)"
+    ),
+    "manage/catalogue/<uuid:clinic_id>/services/<uuid:public_id>/prices/": capability(
+        "catalogue.manage"
+    ),
+    "manage/catalogue/prices/<uuid:public_id>/delete/": capability("catalogue.manage"),
+    "manage/catalogue/<uuid:clinic_id>/promotions/": capability("catalogue.manage"),
+    "manage/catalogue/<uuid:clinic_id>/promotions/new/": capability("catalogue.manage"),
+    "manage/catalogue/promotions/<uuid:public_id>/": capability("catalogue.manage"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------
