@@ -21,7 +21,14 @@ from portal.choices import AuditAction, Role
 from portal.demo import DemoContext
 from portal.models import AuditEvent, StaffMembership
 from portal.services.audit import audit_record_many
-from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind, RoomKind
+from scheduling.choices import (
+    AppointmentChannel,
+    AppointmentStatus,
+    DiscountKind,
+    PatientSegment,
+    ResourceKind,
+    RoomKind,
+)
 from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
@@ -31,9 +38,11 @@ from scheduling.models import (
     Equipment,
     EquipmentType,
     Occupancy,
+    Promotion,
     Room,
     ScheduleRule,
     Service,
+    ServicePrice,
     Specialty,
 )
 from scheduling.selectors.availability import free_slots
@@ -183,6 +192,7 @@ def seed(ctx: DemoContext) -> None:
             policy, _created = BookingPolicy.objects.get_or_create(clinic=clinic)
             # Shows the online prepayment with the test provider on `make run`.
             policy.prepaid_services.add(*(services[code] for code in PREPAID_SERVICES))
+        _prices_and_promotions(clinics, services)
         count = _history(ctx, doctors, equipment)
     upcoming = _demo_patient_upcoming(ctx, doctors)
     ctx.log(
@@ -214,6 +224,43 @@ def _catalogue() -> dict[str, Service]:
                 service.equipment_types.add(types[equipment])
             services[code] = service
     return services
+
+
+def _prices_and_promotions(clinics, services: dict[str, Service]) -> None:
+    """In the first clinic: the therapist's first visit costs more since last month and more
+    again in two weeks (a scheduled change), and a promo code for a first visit."""
+    if not clinics:
+        return
+    clinic = next(iter(clinics.values()))
+    today = timezone.now().astimezone(clinic.tz).date()
+    therapist = services["therapist-first"]
+    ServicePrice.objects.bulk_create(
+        [
+            ServicePrice(
+                clinic=clinic,
+                service=therapist,
+                price=Decimal("2700"),
+                valid_from=today - datetime.timedelta(days=30),
+            ),
+            ServicePrice(
+                clinic=clinic,
+                service=therapist,
+                price=Decimal("2900"),
+                valid_from=today + datetime.timedelta(days=14),
+            ),
+        ]
+    )
+    Promotion.objects.create(
+        clinic=clinic,
+        name="Первый визит −10%",
+        kind=DiscountKind.PERCENT,
+        value=Decimal("10"),
+        starts_on=today - datetime.timedelta(days=7),
+        ends_on=today + datetime.timedelta(days=60),
+        code="WELCOME10",
+        segment=PatientSegment.FIRST_VISIT,
+        usage_limit=500,
+    )
 
 
 def _rooms_and_equipment(clinics):

@@ -243,7 +243,7 @@ def promotion_for_code(
     if promotion.starts_on > day:
         raise PromotionInvalid(
             _("This promo code works from %(day)s.")
-            % {"day": date_format(promotion.starts_on, "DATE_FORMAT")},
+            % {"day": date_format(promotion.starts_on, "SHORT_DATE_FORMAT")},
             code="promo_not_started",
         )
     if promotion.service_id is not None and promotion.service_id != service.pk:

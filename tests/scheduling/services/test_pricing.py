@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from portal.models import AuditEvent
 from scheduling.choices import AppointmentChannel, DiscountKind, PatientSegment
@@ -234,7 +235,7 @@ def test_a_promo_code_that_does_not_fit_books_nothing(
     clock, clinic_a, doctor, service, patient, tue9, fields, code, message
 ):
     promo(clinic_a, **({"code": "CODE"} | fields))
-    with pytest.raises(PromotionInvalid, match=message) as caught:
+    with translation.override("en"), pytest.raises(PromotionInvalid, match=message) as caught:
         book(patient, doctor, service, tue9, promo_code="CODE")
     assert caught.value.code == code
     assert not Appointment.objects.exists()

@@ -2,8 +2,10 @@
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
@@ -11,6 +13,7 @@ from portal.choices import Role
 from scheduling.choices import DiscountKind, PatientSegment
 from scheduling.models import Appointment, Hold, Promotion, ServicePrice
 from scheduling.selectors.availability import free_slots
+from scheduling.services.booking import appointment_book
 from tests.conftest import client_for
 from tests.factories import ClinicFactory, make_staff
 
@@ -70,7 +73,7 @@ def promotion_post(**kw):
     } | kw
 
 
-# --- Who may come in -------------------------------------------------------------------------------
+# --- Who may come in -----------------------------------------------------------------------------
 
 
 def test_a_clinic_admin_sees_the_services_with_todays_and_next_prices(
@@ -163,7 +166,7 @@ def test_without_any_active_clinic_the_page_says_so(as_user, network_admin):
     assert "no active clinic" in page.content.decode()
 
 
-# --- Prices ----------------------------------------------------------------------------------------
+# --- Prices --------------------------------------------------------------------------------------
 
 
 def test_a_clinic_admin_schedules_a_price_and_removes_it_before_it_applies(
@@ -214,7 +217,7 @@ def test_a_price_in_force_stays_and_bad_prices_are_refused_with_a_message(
     )
 
 
-# --- Services --------------------------------------------------------------------------------------
+# --- Services ------------------------------------------------------------------------------------
 
 
 def test_only_the_network_admin_edits_a_service_definition(
@@ -249,7 +252,7 @@ def test_only_the_network_admin_edits_a_service_definition(
     assert back["Location"] == CATALOGUE
 
 
-# --- Promotions ------------------------------------------------------------------------------------
+# --- Promotions ----------------------------------------------------------------------------------
 
 
 def test_a_clinic_admin_creates_and_changes_a_promotion(
@@ -311,7 +314,7 @@ def test_the_catalogue_reads_in_russian(clock, as_user, clinic_admin_a, clinic_a
     assert "Услуги и цены" in page.content.decode()
 
 
-# --- A promo code from the confirm page to the visit page and the PDF ------------------------------
+# --- A promo code from the confirm page to the visit page and the PDF ----------------------------
 
 
 def hold(client, doctor, service):
@@ -394,3 +397,30 @@ def test_the_desk_books_with_a_promo_code_and_refuses_a_wrong_one(
     booked = client.post(url, post | {"promo_code": "desk"})
     assert booked.status_code == 302
     assert Appointment.objects.get().price == D(2400)
+
+
+def test_the_visit_documents_show_the_discount_line(clock, clinic_a, doctor, service, patient):
+    promo(clinic_a, name="Весенняя скидка", code="SPRING", kind=DiscountKind.FIXED, value=D(600))
+    slot = free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE)[0]
+    appointment = appointment_book(
+        patient=patient,
+        doctor=doctor,
+        service=service,
+        start=slot.start,
+        channel="online",
+        actor=patient.user,
+        promo_code="SPRING",
+    )
+    context = {
+        "appointment": appointment,
+        "patient": patient,
+        "clinic": clinic_a,
+        "payment": SimpleNamespace(amount=appointment.price, provider_payment_id="p-1"),
+        "entity": clinic_a.legal_entity,
+        "vat": None,
+    }
+    with translation.override("en"):
+        summary = render_to_string("scheduling/pdf/summary.html", context)
+        receipt = render_to_string("scheduling/pdf/receipt.html", context)
+    assert "Discount" in summary and "₽600" in summary and "₽1,900" in summary
+    assert "Price before the discount ₽2,500; discount ₽600 (Весенняя скидка)" in receipt
