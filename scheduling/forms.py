@@ -158,7 +158,7 @@ class PromotionForm(forms.ModelForm):
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "segment": forms.RadioSelect}
 
     service = forms.ModelChoiceField(
-        label=_("service"),
+        label=_("Service"),
         queryset=Service.objects.filter(is_active=True).order_by("name"),
         required=False,
         empty_label=_("All services"),
