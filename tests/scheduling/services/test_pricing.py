@@ -418,3 +418,16 @@ def test_a_promotion_needs_an_active_service_and_stays_in_its_clinic(clinic_a, c
         ),
     )
     assert open_band.min_age is None
+
+
+def test_the_price_history_marks_scheduled_in_force_and_past_prices(clinic_a, service):
+    from scheduling.selectors.pricing import price_history
+
+    for days, amount in ((-60, 2000), (-10, 2200), (10, 2600)):
+        price(clinic_a, service, amount, TODAY + datetime.timedelta(days=days))
+    history = price_history(clinic=clinic_a, service=service, day=TODAY)
+    assert [(item.row.price, item.state) for item in history] == [
+        (D(2600), "scheduled"),
+        (D(2200), "in_force"),
+        (D(2000), "past"),
+    ]

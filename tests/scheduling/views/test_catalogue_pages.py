@@ -424,3 +424,20 @@ def test_the_visit_documents_show_the_discount_line(clock, clinic_a, doctor, ser
         receipt = render_to_string("scheduling/pdf/receipt.html", context)
     assert "Discount" in summary and "₽600" in summary and "₽1,900" in summary
     assert "Price before the discount ₽2,500; discount ₽600 (Весенняя скидка)" in receipt
+
+
+def test_the_network_admin_keeps_every_clinics_prices_and_promotions(
+    clock, as_user, network_admin, clinic_b, service
+):
+    client = as_user(network_admin)
+    theirs = promo(clinic_b, code="ARBAT")
+    edit = reverse("scheduling:catalogue_promotion", args=[theirs.public_id])
+    assert client.post(edit, promotion_post(code="ARBAT", value="700")).status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.value == D(700)
+    later = ServicePrice.objects.create(
+        clinic=clinic_b, service=service, price=D(1), valid_from=TODAY + datetime.timedelta(30)
+    )
+    delete = reverse("scheduling:catalogue_price_delete", args=[later.public_id])
+    assert client.post(delete).status_code == 302
+    assert not ServicePrice.objects.exists()
