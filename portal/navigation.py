@@ -32,6 +32,7 @@ NAV_ENTRIES = [
     ("schedule.manage", "scheduling:nurse", _("Quotas and rooms")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
+    ("catalogue.manage", "scheduling:catalogue", _("Prices")),
     ("crm.use", "crm:leads", _("Leads")),
     ("crm.use", "crm:funnel", _("Funnel")),
     ("crm.use", "crm:segments", _("Segments")),

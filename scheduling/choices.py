@@ -210,3 +210,16 @@ class DayPart(models.TextChoices):
     MORNING = "morning", _("Morning (before 12:00)")
     AFTERNOON = "afternoon", _("Afternoon (12:00–17:00)")
     EVENING = "evening", _("Evening (after 17:00)")
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("Percent off")
+    FIXED = "fixed", _("Fixed amount off")
+
+
+class PatientSegment(models.TextChoices):
+    """Whom a promotion is for: computed from what the network knows at booking time."""
+
+    EVERYONE = "everyone", _("Everyone")
+    FIRST_VISIT = "first_visit", _("First visit to the network")
+    AGE_BAND = "age_band", _("Age band")

@@ -27,6 +27,8 @@ from scheduling.choices import (
     AppointmentStatus,
     BookingMode,
     DayPart,
+    DiscountKind,
+    PatientSegment,
     QuotaChannel,
     ResourceKind,
     RoomKind,
@@ -40,10 +42,12 @@ from scheduling.models import (
     Equipment,
     EquipmentType,
     Occupancy,
+    Promotion,
     QuotaCounter,
     Room,
     ScheduleRule,
     Service,
+    ServicePrice,
     Specialty,
 )
 from scheduling.selectors.availability import free_slots
@@ -201,6 +205,7 @@ def seed(ctx: DemoContext) -> None:
             if clinic.slug == REQUEST_MODE_CLINIC:
                 policy.mode = BookingMode.REQUEST
                 policy.save(update_fields=["mode"])
+        _prices_and_promotions(clinics, services)
         count = _history(ctx, doctors, equipment)
         _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
@@ -286,6 +291,43 @@ def _catalogue() -> dict[str, Service]:
                 service.equipment_types.add(types[equipment])
             services[code] = service
     return services
+
+
+def _prices_and_promotions(clinics, services: dict[str, Service]) -> None:
+    """In the first clinic: the therapist's first visit costs more since last month and more
+    again in two weeks (a scheduled change), and a promo code for a first visit."""
+    if not clinics:
+        return
+    clinic = next(iter(clinics.values()))
+    today = timezone.now().astimezone(clinic.tz).date()
+    therapist = services["therapist-first"]
+    ServicePrice.objects.bulk_create(
+        [
+            ServicePrice(
+                clinic=clinic,
+                service=therapist,
+                price=Decimal("2700"),
+                valid_from=today - datetime.timedelta(days=30),
+            ),
+            ServicePrice(
+                clinic=clinic,
+                service=therapist,
+                price=Decimal("2900"),
+                valid_from=today + datetime.timedelta(days=14),
+            ),
+        ]
+    )
+    Promotion.objects.create(
+        clinic=clinic,
+        name="Первый визит −10%",
+        kind=DiscountKind.PERCENT,
+        value=Decimal("10"),
+        starts_on=today - datetime.timedelta(days=7),
+        ends_on=today + datetime.timedelta(days=60),
+        code="WELCOME10",
+        segment=PatientSegment.FIRST_VISIT,
+        usage_limit=500,
+    )
 
 
 def _rooms_and_equipment(clinics):

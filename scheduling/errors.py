@@ -125,3 +125,10 @@ class PaymentMismatch(BookingError):
     code = "payment_mismatch"
     default_message = _("The payment does not match the visit.")
     http_status = 409
+
+
+class PromotionInvalid(BookingError):
+    """The promo code is unknown, not valid for this booking, or used up; nothing is booked."""
+
+    code = "promo_invalid"
+    default_message = _("This promo code cannot be used for this visit.")

@@ -1,4 +1,4 @@
-"""Forms of the booking pages, the doctor's workplace and the clinic's schedule pages."""
+"""Forms of the booking pages, the workplaces, the clinic's schedule pages and catalogue."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.choices import ContactChannel, DayPart
-from scheduling.models import BookingPolicy, Service
+from scheduling.choices import ContactChannel, DayPart, PatientSegment
+from scheduling.models import BookingPolicy, Promotion, Service
 from scheduling.selectors.availability import MAX_RANGE_DAYS
+from scheduling.selectors.pricing import normalize_code
 from scheduling.services.schedule_rules import POLICY_FIELDS
 
 
@@ -503,4 +504,70 @@ class ClosureForm(forms.Form):
                 self.add_error("ends_at", _("The end must be after the start."))
             elif last <= timezone.now():
                 self.add_error("ends_at", _("This period is already over."))
+        return cleaned
+
+
+# --- The clinic admin's catalogue ----------------------------------------------------------------
+
+
+class ServiceForm(forms.ModelForm):
+    """The shared definition of a service (network-wide staff only)."""
+
+    class Meta:
+        model = Service
+        fields = ["name", "duration_minutes", "preparation", "is_active", "sort_order"]
+        widgets = {"preparation": forms.Textarea(attrs={"rows": 4})}
+
+
+class PriceForm(forms.Form):
+    """A clinic's new price of a service and the day it takes effect."""
+
+    price = forms.DecimalField(
+        label=_("New price, ₽"), min_value=0, max_digits=10, decimal_places=2
+    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=_date_input())
+
+
+class PromotionForm(forms.ModelForm):
+    """A promotion of one clinic; the model's constraints are checked as the form validates."""
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "service",
+            "kind",
+            "value",
+            "starts_on",
+            "ends_on",
+            "code",
+            "segment",
+            "min_age",
+            "max_age",
+            "usage_limit",
+            "is_active",
+        ]
+        widgets = {
+            "starts_on": _date_input(),
+            "ends_on": _date_input(),
+            "segment": forms.RadioSelect,
+        }
+
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        empty_label=_("All services"),
+        help_text=_("Empty: every service of the clinic."),
+    )
+
+    def clean_code(self) -> str:
+        return normalize_code(self.cleaned_data.get("code") or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("segment") == PatientSegment.AGE_BAND and (
+            cleaned.get("min_age") is None and cleaned.get("max_age") is None
+        ):
+            self.add_error("min_age", _("Give the age band: from, to or both."))
         return cleaned

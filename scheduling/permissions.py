@@ -8,16 +8,20 @@ where they hold `appointment.book`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portal import permissions
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from scheduling.choices import AppointmentChannel
 from scheduling.errors import InvalidInput
+from scheduling.models import Promotion, ServicePrice
 from scheduling.selectors.catalogue import get_by_public_id
+
+M = TypeVar("M", bound=Model)
 
 
 def require_booker(user: Any) -> None:
@@ -58,3 +62,39 @@ def bookable_clinic_ids(user: Any) -> set[int] | None:
     if permissions.acts_as_patient(user):
         return None
     return permissions.clinic_ids_with(user, "appointment.book")
+
+
+# --- The catalogue: prices and promotions (`catalogue.manage`) ---------------------------------
+
+
+def may_edit_services(user: Any) -> bool:
+    """Services are shared by the network: only network-wide `catalogue.manage` edits them."""
+    return permissions.has_capability(user, "catalogue.manage") and (
+        permissions.clinic_ids_with(user, "catalogue.manage") is None
+    )
+
+
+def catalogue_clinic_for_user(user: Any, public_id: Any) -> Clinic:
+    """The clinic whose prices and promotions `user` keeps: 404 unknown, 403 another's."""
+    permissions.require_capability(user, "catalogue.manage")
+    clinic = get_by_public_id(Clinic.objects.filter(is_active=True), public_id)
+    permissions.require_capability(user, "catalogue.manage", clinic)
+    return clinic
+
+
+def _in_catalogue_clinics(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
+    permissions.require_capability(user, "catalogue.manage")
+    ids = permissions.clinic_ids_with(user, "catalogue.manage")
+    return qs if ids is None else qs.filter(clinic_id__in=ids)
+
+
+def get_promotion_for_user(user: Any, public_id: Any) -> Promotion:
+    """A promotion of a clinic where `user` keeps the catalogue; 404 for others' and unknown."""
+    qs = Promotion.objects.select_related("clinic", "service")
+    return get_by_public_id(_in_catalogue_clinics(user, qs), public_id)
+
+
+def get_service_price_for_user(user: Any, public_id: Any) -> ServicePrice:
+    """A price row of a clinic where `user` keeps the catalogue; 404 for others' and unknown."""
+    qs = ServicePrice.objects.select_related("clinic", "service")
+    return get_by_public_id(_in_catalogue_clinics(user, qs), public_id)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from scheduling.views import (
     book,
+    catalogue_admin,
     desk,
     desk_queues,
     desk_requests,
@@ -146,4 +147,36 @@ urlpatterns = [
         name="schedule_exception_delete",
     ),
     path("schedule/<uuid:clinic>/policy/", schedule_admin.policy, name="schedule_policy"),
+    # The clinic admin's catalogue: services, the clinic's prices from a day on, promotions.
+    path("manage/catalogue/", catalogue_admin.catalogue, name="catalogue"),
+    path(
+        "manage/catalogue/services/<uuid:public_id>/",
+        catalogue_admin.service_edit,
+        name="catalogue_service",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/services/<uuid:public_id>/prices/",
+        catalogue_admin.service_prices,
+        name="catalogue_prices",
+    ),
+    path(
+        "manage/catalogue/prices/<uuid:public_id>/delete/",
+        catalogue_admin.price_delete,
+        name="catalogue_price_delete",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/promotions/",
+        catalogue_admin.promotions,
+        name="catalogue_promotions",
+    ),
+    path(
+        "manage/catalogue/<uuid:clinic_id>/promotions/new/",
+        catalogue_admin.promotion_new,
+        name="catalogue_promotion_new",
+    ),
+    path(
+        "manage/catalogue/promotions/<uuid:public_id>/",
+        catalogue_admin.promotion_edit,
+        name="catalogue_promotion",
+    ),
 ]

@@ -144,6 +144,12 @@ TOOLS = (
         _("Who touched which patient data, when and from where."),
     ),
     (
+        "scheduling:catalogue",
+        "catalogue.manage",
+        _("Prices and promotions"),
+        _("Services, your clinic's prices from a day on, discounts and promo codes."),
+    ),
+    (
         "notifications:outbox",
         "outbox.view",
         _("Message outbox"),

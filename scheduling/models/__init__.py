@@ -12,6 +12,7 @@ from .closures import ResourceClosure
 from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
+from .pricing import Promotion, ServicePrice
 from .requests import BookingRequest, ProposedSlot
 from .rules import (
     BookingPolicy,
@@ -41,6 +42,7 @@ __all__ = [
     "Payment",
     "PaymentWebhookEvent",
     "ProposedSlot",
+    "Promotion",
     "Quota",
     "QuotaCounter",
     "RebookTask",
@@ -51,6 +53,7 @@ __all__ = [
     "ScheduleException",
     "ScheduleRule",
     "Service",
+    "ServicePrice",
     "Specialty",
     "Substitution",
     "TestGatewayPayment",

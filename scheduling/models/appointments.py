@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -80,7 +81,19 @@ class Appointment(models.Model):
     quota_channel = models.CharField(
         _("quota channel"), max_length=10, choices=QuotaChannel.choices, blank=True
     )
+    # What the patient pays: the clinic's price of the booking day less `discount`.
     price = models.DecimalField(_("price, ₽"), max_digits=10, decimal_places=2)
+    discount = models.DecimalField(
+        _("discount, ₽"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    promotion = models.ForeignKey(
+        "scheduling.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("promotion"),
+    )
     reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
     # Free text typed by patients and staff ("ill", "in hospital"): encrypted like the profile.
     cancel_reason = EncryptedCharField(_("cancellation reason"), max_length=300, blank=True)
@@ -131,6 +144,11 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.public_id} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def list_price(self) -> Decimal:
+        """The price before the discount."""
+        return self.price + self.discount
 
 
 class AppointmentEvent(models.Model):

@@ -32,12 +32,19 @@ VAT_RATES = {
 
 
 def prepayment_due_at(
-    *, clinic: Clinic, service: Service, channel: str, now: datetime.datetime
+    *,
+    clinic: Clinic,
+    service: Service,
+    channel: str,
+    now: datetime.datetime,
+    price: Decimal | None = None,
 ) -> datetime.datetime | None:
     """When an online booking of `service` in `clinic` must be paid by, or None when the
     clinic does not take it prepaid (only the patient's own online bookings are: staff and
-    external systems take payment their own way)."""
-    if channel != AppointmentChannel.ONLINE or not payments_enabled() or service.price <= 0:
+    external systems take payment their own way) or there is nothing to pay (`price`, the
+    booking's price after discounts, else the service's network price)."""
+    amount = service.price if price is None else price
+    if channel != AppointmentChannel.ONLINE or not payments_enabled() or amount <= 0:
         return None
     policy = policy_for(clinic)
     if policy.pk is None or not policy.prepaid_services.filter(pk=service.pk).exists():
@@ -45,12 +52,17 @@ def prepayment_due_at(
     return now + datetime.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
 
 
-def requires_prepayment(*, clinic: Clinic, service: Service) -> bool:
-    """For the confirmation page: will booking this online wait for a prepayment?"""
+def requires_prepayment(*, clinic: Clinic, service: Service, price: Decimal | None = None) -> bool:
+    """For the confirmation page: will booking this online (at `price`, the quoted price
+    after discounts) wait for a prepayment?"""
     now = timezone.now()
     return (
         prepayment_due_at(
-            clinic=clinic, service=service, channel=AppointmentChannel.ONLINE, now=now
+            clinic=clinic,
+            service=service,
+            channel=AppointmentChannel.ONLINE,
+            now=now,
+            price=price,
         )
         is not None
     )

@@ -28,7 +28,9 @@ def patient_appointments(user: Any) -> QuerySet[Appointment]:
     """Visits of the patient and of the dependants they act for; nobody else's."""
     return Appointment.objects.filter(
         patient__in=permissions.patients_managed_by(user)
-    ).select_related("patient", "doctor", "service", "clinic", "clinic__booking_policy", "room")
+    ).select_related(
+        "patient", "doctor", "service", "clinic", "clinic__booking_policy", "room", "promotion"
+    )
 
 
 def get_visit_for_patient(user: Any, public_id: Any) -> Appointment:

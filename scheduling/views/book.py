@@ -25,11 +25,12 @@ from portal import permissions
 from portal.auth.adapter import needs_onboarding
 from portal.models import Clinic, User
 from scheduling.choices import AppointmentChannel
-from scheduling.errors import BookingError, HoldInvalid, InvalidInput
+from scheduling.errors import BookingError, HoldInvalid, InvalidInput, PromotionInvalid
 from scheduling.models import Doctor, Hold, Service
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.payments import requires_prepayment
 from scheduling.selectors.policy import policy_for
+from scheduling.selectors.pricing import clinic_today, price_quote
 from scheduling.services.booking import appointment_book
 from scheduling.services.holds import hold_claim, hold_create, hold_release
 from scheduling.slot_ids import parse_slot_id
@@ -38,6 +39,7 @@ from scheduling.slot_ids import parse_slot_id
 SESSION_HOLDS = "booking_holds"
 SESSION_BOOKED = "booking_done"  # hold public id -> the appointment it became
 KEPT_HOLDS = 5
+PROMO_CODE_MAX = 30  # Promotion.code's length
 
 
 def doctor_page_url(doctor: Doctor, service: Service, day: object = None) -> str:
@@ -131,8 +133,23 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     back = doctor_page_url(
         held.doctor, held.service, held.starts_at.astimezone(held.clinic.tz).date()
     )
-    if request.method == "POST":
-        chosen = next((p for p in people if str(p.public_id) == request.POST.get("patient")), me)
+    chosen = next((p for p in people if str(p.public_id) == request.POST.get("patient")), me)
+    promo_code = request.POST.get("promo_code", "")[:PROMO_CODE_MAX].strip()
+    promo_error = ""
+    try:
+        quote = price_quote(
+            clinic=held.clinic,
+            service=held.service,
+            patient=chosen,
+            day=clinic_today(held.clinic),
+            code=promo_code,
+        )
+    except PromotionInvalid as exc:
+        promo_error = str(exc.message)
+        quote = price_quote(
+            clinic=held.clinic, service=held.service, patient=chosen, day=clinic_today(held.clinic)
+        )
+    if request.method == "POST" and "apply_code" not in request.POST and not promo_error:
         try:
             appointment = appointment_book(
                 patient=chosen,
@@ -142,22 +159,16 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 channel=AppointmentChannel.ONLINE,
                 actor=user,
                 hold=held,
+                promo_code=promo_code,
             )
+        except PromotionInvalid as exc:
+            # The code was used up meanwhile: nothing is booked and the time is still held.
+            promo_error = str(exc.message)
         except BookingError as exc:
             messages.error(request, str(exc.message))
             return redirect(back)
-        request.session[SESSION_BOOKED] = {
-            **request.session.get(SESSION_BOOKED, {}),
-            str(held.public_id): str(appointment.public_id),
-        }
-        if appointment.payment_due_at is not None:
-            messages.success(
-                request,
-                _("Booked and waiting for payment: pay for the visit below to confirm it."),
-            )
         else:
-            messages.success(request, _("Your visit is booked. We have sent a confirmation."))
-        return redirect("scheduling:visit", appointment.public_id)
+            return _booked(request, held, appointment)
     policy = policy_for(held.clinic)
     return render(
         request,
@@ -169,7 +180,29 @@ def confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "back": back,
             "seconds_left": max(0, int((held.expires_at - timezone.now()).total_seconds())),
             "policy": policy,
-            "prepaid": requires_prepayment(clinic=held.clinic, service=held.service),
+            "prepaid": requires_prepayment(
+                clinic=held.clinic, service=held.service, price=quote.price
+            ),
             "payment_minutes": settings.PAYMENT_HOLD_MINUTES,
+            "chosen": chosen,
+            "quote": quote,
+            "promo_code": promo_code if not promo_error else request.POST.get("promo_code", ""),
+            "promo_error": promo_error,
+            "promo_code_max": PROMO_CODE_MAX,
         },
     )
+
+
+def _booked(request: HttpRequest, held: Hold, appointment) -> HttpResponse:
+    request.session[SESSION_BOOKED] = {
+        **request.session.get(SESSION_BOOKED, {}),
+        str(held.public_id): str(appointment.public_id),
+    }
+    if appointment.payment_due_at is not None:
+        messages.success(
+            request,
+            _("Booked and waiting for payment: pay for the visit below to confirm it."),
+        )
+    else:
+        messages.success(request, _("Your visit is booked. We have sent a confirmation."))
+    return redirect("scheduling:visit", appointment.public_id)

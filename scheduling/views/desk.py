@@ -39,7 +39,7 @@ from scheduling.choices import (
     AppointmentEventKind,
 )
 from scheduling.choices import AppointmentStatus as S
-from scheduling.errors import BookingError, InvalidInput, SlotTaken
+from scheduling.errors import BookingError, InvalidInput, PromotionInvalid, SlotTaken
 from scheduling.models import Appointment, Doctor, Service
 from scheduling.permissions import patient_for_booking
 from scheduling.selectors.availability import free_slots, parse_date
@@ -53,6 +53,7 @@ from scheduling.selectors.desk import (
     move_choices,
     pick_clinic,
 )
+from scheduling.selectors.pricing import clinic_today, price_on
 from scheduling.services.booking import (
     appointment_book,
     appointment_cancel,
@@ -69,6 +70,7 @@ from scheduling.slot_ids import SlotRef, parse_slot_id
 POLL_SECONDS = 5
 # The channels a registrar books through: the caller on the phone, or the person at the desk.
 DESK_CHANNELS = (AppointmentChannel.PHONE, AppointmentChannel.WALK_IN)
+PROMO_CODE_MAX = 30  # Promotion.code's length
 
 
 # --- The board -----------------------------------------------------------------------------------
@@ -275,6 +277,8 @@ def _book_context(
         "channel": request.POST.get("channel") or AppointmentChannel.PHONE,
         "form": PatientSearchForm(request.POST if "q" in request.POST else None),
         "can_create": permissions.has_capability(request.user, "patient.create"),
+        "price_today": price_on(clinic=clinic, service=service, day=clinic_today(clinic)),
+        "promo_code": request.POST.get("promo_code", "")[:PROMO_CODE_MAX],
     }
 
 
@@ -332,7 +336,11 @@ def book(request: HtmxRequest) -> HttpResponse:
             clinic=clinic,
             actor=request.user,
             bookable_clinic_ids=permissions.clinic_ids_with(request.user, "appointment.book"),
+            promo_code=context["promo_code"],
         )
+    except PromotionInvalid as exc:
+        context["error"] = str(exc.message)
+        return render(request, "scheduling/desk/book.html", context, status=exc.http_status)
     except BookingError as exc:
         repeated = (
             _already_booked(request, patient, doctor, ref) if isinstance(exc, SlotTaken) else None

@@ -233,6 +233,19 @@ ROUTES: dict[str, Access] = {
     "nurse/closures/<int:pk>/": capability("schedule.view"),
     "nurse/closures/<int:pk>/lift/": capability("schedule.view"),
     "nurse/closures/<int:pk>/hand-over/": capability("schedule.view"),
+    # The clinic admin's catalogue: prices and promotions of the clinics where the user holds
+    # `catalogue.manage`; the shared service definitions only network-wide (the network admin).
+    "manage/catalogue/": capability("catalogue.manage"),
+    "manage/catalogue/services/<uuid:public_id>/": Access(
+        frozenset({"network_admin"}), "catalogue.manage network-wide (shared services)"
+    ),
+    "manage/catalogue/<uuid:clinic_id>/services/<uuid:public_id>/prices/": capability(
+        "catalogue.manage"
+    ),
+    "manage/catalogue/prices/<uuid:public_id>/delete/": capability("catalogue.manage"),
+    "manage/catalogue/<uuid:clinic_id>/promotions/": capability("catalogue.manage"),
+    "manage/catalogue/<uuid:clinic_id>/promotions/new/": capability("catalogue.manage"),
+    "manage/catalogue/promotions/<uuid:public_id>/": capability("catalogue.manage"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------

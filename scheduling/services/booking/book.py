@@ -22,8 +22,10 @@ from scheduling.selectors.availability import resolve_slot_for_booking
 from scheduling.selectors.availability.free import checked_channels
 from scheduling.selectors.payments import prepayment_due_at
 from scheduling.selectors.policy import policy_for
+from scheduling.selectors.pricing import price_quote
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
+from scheduling.services.pricing import promotion_take
 from scheduling.services.quotas import quota_take
 
 from .guards import as_utc, check_may_act_for, local_day, user_or_none
@@ -44,6 +46,7 @@ def appointment_book(
     bookable_clinic_ids: Collection[int] | None = None,
     quota_channel: str | None = None,
     notify: bool = True,
+    promo_code: str = "",
 ) -> Appointment:
     """Book `service` with `doctor` at `start` for `patient`.
 
@@ -56,6 +59,11 @@ def appointment_book(
 
     `notify=False` leaves the patient's "booked" messages to the caller (a confirmed booking
     request tells the patient in its own words).
+
+    The price is the clinic's price on the booking day less the promotion that applies
+    (`price_quote`): the promotion of `promo_code` (`PromotionInvalid` if it does not fit) or
+    the best automatic one. One more query than a booking without prices; a promotion with a
+    usage limit costs one more (its use is counted under the limit).
 
     A service the clinic takes only prepaid, booked online, waits for its payment until
     `payment_due_at` (PAYMENT_HOLD_MINUTES) keeping its time; its messages go out once paid.
@@ -94,10 +102,19 @@ def appointment_book(
         now=now,
         quotas=resolution.quotas,
     )
+    quote = price_quote(
+        clinic=slot_clinic,
+        service=service,
+        patient=patient,
+        day=local_day(now, slot_clinic),
+        code=promo_code,
+    )
+    if quote.limited and quote.promotion_id is not None:
+        promotion_take(promotion_id=quote.promotion_id)
     if hold is not None:
         hold.delete()
     payment_due_at = prepayment_due_at(
-        clinic=slot_clinic, service=service, channel=channel, now=now
+        clinic=slot_clinic, service=service, channel=channel, now=now, price=quote.price
     )
     appointment = Appointment.objects.create(
         patient=patient,
@@ -111,7 +128,9 @@ def appointment_book(
         status=AppointmentStatus.BOOKED,
         channel=channel,
         quota_channel=quota_channel or "",
-        price=service.price,
+        price=quote.price,
+        discount=quote.discount,
+        promotion_id=quote.promotion_id,
         booked_by=user_or_none(actor),
         updated_by=user_or_none(actor),
         created_at=now,

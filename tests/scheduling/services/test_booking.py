@@ -47,7 +47,7 @@ from tests.scheduling.conftest import local
 
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction),
 # including one look at the patient's message settings per message (SMS and e-mail).
-BOOKING_QUERIES = 21
+BOOKING_QUERIES = 22
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE
@@ -388,9 +388,10 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     user = patient.user
     acts_as_patient(user)  # the request has loaded the caller's roles and profile already
     # The engine's reads (doctor, stand-ins, rules, exceptions, clinics, equipment types, then
-    # occupancy and quotas), the patient's lock and count, whether the clinic takes the service
-    # prepaid, the patient's message settings for each channel, the writes (appointment,
-    # occupancy, event, audit row, two messages) and the savepoint or transaction around them.
+    # occupancy and quotas), the patient's lock and count, the price of the day with the best
+    # automatic promotion (one query), whether the clinic takes the service prepaid, the
+    # patient's message settings for each channel, the writes (appointment, occupancy, event,
+    # audit row, two messages) and the savepoint or transaction around them.
     with django_assert_num_queries(BOOKING_QUERIES):
         appointment = book(patient, doctor, service, tue9, actor=user)
     # The returned appointment carries what the API answer shows, without a reload.

@@ -1,0 +1,360 @@
+"""What a visit costs on a day: the clinic's price in force and the promotion that applies.
+
+A booking keeps the price of its day: the engine quotes the price in force in the clinic on
+the day the booking is made (the clinic's local date), not on the visit's day, so that what
+the patient sees when booking is what they pay, and a price scheduled for later never
+applies early. With no clinic price the service's network price (`Service.price`) applies.
+
+Promotions are judged on the same day. A promo code, when given, is the only promotion tried
+and must fit (else `PromotionInvalid`, with the reason); without one, the automatic
+promotion (one without a code) that fits and gives the largest discount applies.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Clinic, Patient
+from scheduling.choices import AppointmentStatus, DiscountKind, PatientSegment
+from scheduling.errors import PromotionInvalid
+from scheduling.models import Appointment, Promotion, Service, ServicePrice
+
+CENT = Decimal("0.01")
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
+# A patient's visits that count for "first visit to the network": all but undone ones.
+UNDONE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.ROLLED_BACK)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The price of one booking: the list price, the discount and what is paid."""
+
+    list_price: Decimal
+    discount: Decimal = Decimal("0.00")
+    promotion_id: int | None = None
+    promotion_name: str = ""
+    # Whether the promotion has a usage limit: only then does a booking count its use.
+    limited: bool = False
+
+    @property
+    def price(self) -> Decimal:
+        """What the patient pays."""
+        return self.list_price - self.discount
+
+
+def clinic_today(clinic: Clinic) -> datetime.date:
+    """Today's date in the clinic's time zone: the day prices and promotions are judged on."""
+    return timezone.now().astimezone(clinic.tz).date()
+
+
+def normalize_code(code: str) -> str:
+    """Promo codes are compared without case and surrounding spaces."""
+    return code.strip().upper()
+
+
+def discount_of(*, kind: str, value: Decimal, price: Decimal) -> Decimal:
+    """The discount on `price`: a percentage rounded to kopecks, or a fixed sum up to the price."""
+    if kind == DiscountKind.PERCENT:
+        return (price * value / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return min(value, price)
+
+
+def age_on(birth_date: datetime.date | None, day: datetime.date) -> int | None:
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _price_rows(*, clinic_id: int, service_id: int, day: datetime.date) -> QuerySet[ServicePrice]:
+    return ServicePrice.objects.filter(
+        clinic_id=clinic_id, service_id=service_id, valid_from__lte=day
+    ).order_by("-valid_from")
+
+
+def price_on(*, clinic: Clinic, service: Service, day: datetime.date) -> Decimal:
+    """The price of `service` in `clinic` on `day` (one query)."""
+    row = _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).first()
+    return row.price if row is not None else service.price
+
+
+def _has_visits(patient: Patient) -> Exists:
+    return Exists(
+        Appointment.objects.filter(patient_id=patient.pk).exclude(status__in=UNDONE_STATUSES)
+    )
+
+
+def _live(qs: QuerySet[Promotion], *, day: datetime.date) -> QuerySet[Promotion]:
+    return qs.filter(is_active=True, starts_on__lte=day, ends_on__gte=day).filter(
+        Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit"))
+    )
+
+
+def _automatic_promotions(
+    *, clinic: Clinic, service: Service, patient: Patient, day: datetime.date, price: Coalesce
+) -> QuerySet[Promotion]:
+    """Code-less promotions that fit the booking, the largest discount first."""
+    fits = Q(segment=PatientSegment.EVERYONE) | Q(
+        segment=PatientSegment.FIRST_VISIT, patient_has_visits=False
+    )
+    age = age_on(patient.birth_date, day)
+    if age is not None:
+        fits |= (
+            Q(segment=PatientSegment.AGE_BAND)
+            & (Q(min_age__isnull=True) | Q(min_age__lte=age))
+            & (Q(max_age__isnull=True) | Q(max_age__gte=age))
+        )
+    size = Case(
+        When(
+            kind=DiscountKind.PERCENT,
+            then=ExpressionWrapper(F("value") * price / 100, output_field=MONEY),
+        ),
+        default=F("value"),
+        output_field=MONEY,
+    )
+    return (
+        _live(Promotion.objects.filter(clinic_id=clinic.pk, code=""), day=day)
+        .filter(Q(service__isnull=True) | Q(service_id=service.pk))
+        .annotate(patient_has_visits=_has_visits(patient), size=size)
+        .filter(fits)
+        .order_by("-size", "-pk")
+    )
+
+
+def price_quote(
+    *,
+    clinic: Clinic,
+    service: Service,
+    patient: Patient,
+    day: datetime.date,
+    code: str = "",
+) -> Quote:
+    """The quote for booking `service` in `clinic` for `patient` on the booking day `day`.
+
+    Without a code: one query (the price and the best automatic promotion together). With a
+    code: the price, the promotion and, for a first-visit code, whether the patient has been
+    before; a code that does not fit raises `PromotionInvalid` with the reason.
+    """
+    code = normalize_code(code)
+    price_expr = Coalesce(
+        Subquery(
+            _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).values("price")[:1]
+        ),
+        Value(service.price),
+        output_field=MONEY,
+    )
+    if code:
+        list_price = (
+            Service.objects.filter(pk=service.pk)
+            .annotate(today=price_expr)
+            .values_list("today", flat=True)
+            .get()
+        )
+        promotion = promotion_for_code(
+            code=code, clinic=clinic, service=service, patient=patient, day=day
+        )
+        return _quote(
+            list_price,
+            promotion.pk,
+            promotion.name,
+            promotion.kind,
+            promotion.value,
+            promotion.usage_limit,
+        )
+    best = _automatic_promotions(
+        clinic=clinic, service=service, patient=patient, day=day, price=price_expr
+    )
+    row = (
+        Service.objects.filter(pk=service.pk)
+        .annotate(
+            today=price_expr,
+            promo_id=Subquery(best.values("pk")[:1]),
+            promo_name=Subquery(best.values("name")[:1]),
+            promo_kind=Subquery(best.values("kind")[:1]),
+            promo_value=Subquery(best.values("value")[:1]),
+            promo_limit=Subquery(best.values("usage_limit")[:1]),
+        )
+        .values_list("today", "promo_id", "promo_name", "promo_kind", "promo_value", "promo_limit")
+        .get()
+    )
+    list_price, promo_id, *terms = row
+    if promo_id is None:
+        return Quote(list_price=_money(list_price))
+    return _quote(list_price, promo_id, *terms)
+
+
+def _money(value: object) -> Decimal:
+    # SQLite hands back computed decimals as floats or strings; PostgreSQL as Decimal.
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _quote(
+    list_price: object,
+    promotion_id: int,
+    name: str,
+    kind: str,
+    value: object,
+    limit: int | None,
+) -> Quote:
+    price = _money(list_price)
+    return Quote(
+        list_price=price,
+        discount=discount_of(kind=kind, value=_money(value), price=price),
+        promotion_id=promotion_id,
+        promotion_name=name,
+        limited=limit is not None,
+    )
+
+
+def promotion_for_code(
+    *, code: str, clinic: Clinic, service: Service, patient: Patient, day: datetime.date
+) -> Promotion:
+    """The promotion of `code` if it fits this booking; else `PromotionInvalid` saying why."""
+    promotion = Promotion.objects.filter(code=normalize_code(code)).first()
+    if promotion is None:
+        raise PromotionInvalid(
+            _("This promo code is not known. Check it and try again."), code="promo_unknown"
+        )
+    if promotion.clinic_id != clinic.pk:
+        raise PromotionInvalid(
+            _("This promo code is not valid in this clinic."), code="promo_other_clinic"
+        )
+    if not promotion.is_active or promotion.ends_on < day:
+        raise PromotionInvalid(_("This promo code has expired."), code="promo_expired")
+    if promotion.starts_on > day:
+        raise PromotionInvalid(
+            _("This promo code works from %(day)s.")
+            % {"day": date_format(promotion.starts_on, "SHORT_DATE_FORMAT")},
+            code="promo_not_started",
+        )
+    if promotion.service_id is not None and promotion.service_id != service.pk:
+        raise PromotionInvalid(
+            _("This promo code is for another service."), code="promo_other_service"
+        )
+    if promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit:
+        raise PromotionInvalid(_("This promo code has been used up."), code="promo_used_up")
+    _check_segment(promotion, patient=patient, day=day)
+    return promotion
+
+
+def _check_segment(promotion: Promotion, *, patient: Patient, day: datetime.date) -> None:
+    if promotion.segment == PatientSegment.FIRST_VISIT:
+        visited = (
+            Appointment.objects.filter(patient_id=patient.pk)
+            .exclude(status__in=UNDONE_STATUSES)
+            .exists()
+        )
+        if visited:
+            raise PromotionInvalid(
+                _("This promo code is for a first visit to the network only."),
+                code="promo_not_first_visit",
+            )
+    elif promotion.segment == PatientSegment.AGE_BAND:
+        age = age_on(patient.birth_date, day)
+        fits = (
+            age is not None
+            and (promotion.min_age is None or age >= promotion.min_age)
+            and (promotion.max_age is None or age <= promotion.max_age)
+        )
+        if not fits:
+            raise PromotionInvalid(
+                _("This promo code is for patients of another age."), code="promo_other_age"
+            )
+
+
+# --- The clinic admin's catalogue pages ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    service: Service
+    price_today: Decimal
+    next_price: ServicePrice | None
+
+
+@dataclass(frozen=True)
+class CatalogueSection:
+    specialty_name: str
+    rows: list[CatalogueRow]
+
+
+def clinic_catalogue(*, clinic: Clinic, day: datetime.date) -> list[CatalogueSection]:
+    """Every service (active or not) by specialty, with the clinic's price on `day` and the
+    next scheduled change (two queries)."""
+    prices: dict[int, list[ServicePrice]] = {}
+    for row in ServicePrice.objects.filter(clinic_id=clinic.pk).order_by("valid_from"):
+        prices.setdefault(row.service_id, []).append(row)
+    sections: dict[int, CatalogueSection] = {}
+    services = Service.objects.select_related("specialty").order_by(
+        "specialty__name", "sort_order", "name"
+    )
+    for service in services:
+        rows = prices.get(service.pk, [])
+        current = [r for r in rows if r.valid_from <= day]
+        later = [r for r in rows if r.valid_from > day]
+        section = sections.setdefault(
+            service.specialty_id, CatalogueSection(service.specialty.name, [])
+        )
+        section.rows.append(
+            CatalogueRow(
+                service=service,
+                price_today=current[-1].price if current else service.price,
+                next_price=later[0] if later else None,
+            )
+        )
+    return list(sections.values())
+
+
+@dataclass(frozen=True)
+class PriceHistoryRow:
+    row: ServicePrice
+    state: str  # "scheduled", "in_force" or "past"
+
+
+def price_history(*, clinic: Clinic, service: Service, day: datetime.date) -> list[PriceHistoryRow]:
+    """The clinic's prices of `service`, latest first, each marked scheduled, in force or past."""
+    rows = list(
+        ServicePrice.objects.filter(clinic_id=clinic.pk, service_id=service.pk)
+        .select_related("created_by")
+        .order_by("-valid_from")
+    )
+    history = []
+    in_force_seen = False
+    for row in rows:
+        if row.valid_from > day:
+            state = "scheduled"
+        elif not in_force_seen:
+            state, in_force_seen = "in_force", True
+        else:
+            state = "past"
+        history.append(PriceHistoryRow(row=row, state=state))
+    return history
+
+
+def clinic_promotions(*, clinic: Clinic) -> QuerySet[Promotion]:
+    """The clinic's promotions, latest first, with how many visits each went into."""
+    return (
+        Promotion.objects.filter(clinic_id=clinic.pk)
+        .select_related("service")
+        .annotate(uses=Count("appointments"))
+        .order_by("-starts_on", "name")
+    )
