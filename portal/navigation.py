@@ -28,6 +28,7 @@ NAV_ENTRIES = [
     ("patient", "portal:consents", _("Consents")),
     ("doctor", "scheduling:doctor_day", _("My day")),
     ("schedule.view", "scheduling:desk", _("Day board")),
+    ("appointment.manage", "scheduling:desk_waitlist", _("Waiting list")),
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("outbox.view", "notifications:outbox", _("Outbox")),

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors.availability import MAX_RANGE_DAYS
 
 
@@ -108,3 +109,14 @@ class LeaveRequestForm(forms.Form):
         cleaned["clinic"] = self.clinics.get(cleaned.get("clinic") or "")
         cleaned["substitute"] = self.substitutes.get(cleaned.get("substitute") or "")
         return cleaned
+
+
+class WaitlistPriorityForm(forms.Form):
+    """Staff's say in a waiting patient's rank."""
+
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+    boost = forms.IntegerField(label=_("Manual boost"), min_value=0, max_value=MAX_BOOST)
+
+
+class WaitlistAssignForm(forms.Form):
+    entry = forms.UUIDField(label=_("Waiting patient"))

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from scheduling.views import book, desk, doctor, documents, find, payments, visits, waitlist
+from scheduling.views import (
+    book,
+    desk,
+    doctor,
+    documents,
+    find,
+    payments,
+    visits,
+    waitlist,
+    waitlist_offers,
+)
 
 app_name = "scheduling"
 
@@ -67,4 +77,19 @@ urlpatterns = [
     # The cancellation waitlist.
     path("waitlist/join/", waitlist.join, name="waitlist_join"),
     path("waitlist/<uuid:public_id>/leave/", waitlist.leave, name="waitlist_leave"),
+    # An offer of a freed time: the link in the message (its token is the credential).
+    path("waitlist/offers/<str:token>/", waitlist_offers.offer, name="waitlist_offer"),
+    # Staff: the clinic's freed times, waiting patients and live offers.
+    path("desk/waitlist/", waitlist_offers.staff_page, name="desk_waitlist"),
+    path("desk/waitlist/live/", waitlist_offers.staff_live, name="desk_waitlist_live"),
+    path(
+        "desk/waitlist/entries/<uuid:public_id>/priority/",
+        waitlist_offers.entry_priority,
+        name="desk_waitlist_priority",
+    ),
+    path(
+        "desk/waitlist/slots/<uuid:public_id>/assign/",
+        waitlist_offers.slot_assign,
+        name="desk_waitlist_assign",
+    ),
 ]

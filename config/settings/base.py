@@ -218,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
     # Reminders are recorded at most this late after their time (plus the dispatch's delay).
     "reminders-enqueue": {"task": "scheduling.tasks.enqueue_due_reminders", "schedule": 120.0},
+    # Waitlist offers: expired batches move on to the next one (and deferred ones go out).
+    "waitlist-offers-advance": {
+        "task": "scheduling.tasks.advance_waitlist_offers",
+        "schedule": 30.0,
+    },
     "unpaid-bookings-release": {
         "task": "scheduling.tasks.release_unpaid_bookings",
         "schedule": 60.0,
@@ -227,6 +232,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
 }
+
+# --- Cancellation waitlist ----------------------------------------------------------------------
+# How long a batch of offers (and the engine's hold of the slot) lasts, and how many waiting
+# patients each batch reaches.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=7)
+WAITLIST_BATCH_SIZE = env.int("WAITLIST_BATCH_SIZE", default=3)
+if WAITLIST_OFFER_MINUTES < 1 or WAITLIST_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("WAITLIST_OFFER_MINUTES and WAITLIST_BATCH_SIZE must be at least 1.")
 
 # --- Payments (online prepayment of visits) ---------------------------------------------------
 # `test`: the built-in test provider (its own pay/fail page); `yookassa`; `none`: no online

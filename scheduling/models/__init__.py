@@ -20,7 +20,7 @@ from .rules import (
     ScheduleRule,
     Substitution,
 )
-from .waitlist import WaitlistEntry
+from .waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "Appointment",
@@ -31,6 +31,7 @@ __all__ = [
     "Doctor",
     "Equipment",
     "EquipmentType",
+    "FreedSlot",
     "Hold",
     "LeaveRequest",
     "Occupancy",
@@ -51,4 +52,5 @@ __all__ = [
     "TestGatewayPayment",
     "VisitSummary",
     "WaitlistEntry",
+    "WaitlistOffer",
 ]
