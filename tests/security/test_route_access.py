@@ -154,6 +154,9 @@ ROUTES: dict[str, Access] = {
     # test provider is configured).
     "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
+    # An offer of a freed time, reached by the unguessable link in the message (unknown: 404;
+    # a signed-in user who may not act for its patient: 404).
+    "waitlist/offers/<str:token>/": Access(frozenset(PERSONAS), "the offer link's token"),
     # The doctor's own day: the doctor's role with a doctor profile linked to the login.
     "doctor/": DOCTOR_OWN,
     "doctor/visits/<uuid:public_id>/complete/": DOCTOR_OWN,
@@ -169,6 +172,11 @@ ROUTES: dict[str, Access] = {
     # Each action needs its own capability: the placeholder action is unknown (404) to anyone
     # who may see visits at all.
     "desk/appointments/<uuid:public_id>/<slug:action>/": capability("appointment.view"),
+    # The clinic's waitlist: freed times, live offers, ranking, boost and assign.
+    "desk/waitlist/": capability("appointment.manage"),
+    "desk/waitlist/live/": capability("appointment.manage"),
+    "desk/waitlist/entries/<uuid:public_id>/priority/": capability("appointment.manage"),
+    "desk/waitlist/slots/<uuid:public_id>/assign/": capability("appointment.manage"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------
