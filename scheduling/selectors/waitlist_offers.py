@@ -217,6 +217,12 @@ class LiveSlot:
     seconds_left: int | None
     candidates: list[Candidate]
 
+    @property
+    def countdown(self) -> str:
+        """The seconds left as m:ss."""
+        seconds = self.seconds_left or 0
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
 
 def live_slots(*, clinic: Clinic, now: datetime.datetime) -> list[LiveSlot]:
     """The clinic's slots freed in the last day and still ahead: their offers (the current

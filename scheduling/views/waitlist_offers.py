@@ -83,7 +83,6 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         {
             "offer": item,
             "slot": slot,
-            "start": slot.starts_at.astimezone(slot.clinic.tz),
             "is_open": open_,
             "minutes_left": math.ceil(
                 max((item.expires_at - timezone.now()).total_seconds(), 0) / 60
