@@ -28,6 +28,7 @@ NAV_ENTRIES = [
     ("patient", "portal:consents", _("Consents")),
     ("doctor", "scheduling:doctor_day", _("My day")),
     ("schedule.view", "scheduling:desk", _("Day board")),
+    ("appointment.manage", "scheduling:desk_waitlist", _("Waiting list")),
     ("schedule.manage", "scheduling:schedule", _("Schedules")),
     ("schedule.manage", "scheduling:nurse", _("Quotas and rooms")),
     ("patient.search", "portal:patient_search", _("Patients")),

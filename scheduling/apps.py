@@ -15,7 +15,12 @@ class SchedulingConfig(AppConfig):
             Panel,
             register_panel,
         )
+        from notifications.inbound import register_reply_handler
+        from scheduling.services.waitlist_offers import waitlist_offer_reply
         from scheduling.views import desk_queues, panels
+
+        # YES / NO by SMS or messenger answers the patient's open waitlist offer.
+        register_reply_handler(waitlist_offer_reply)
 
         # "Book a visit" on the kernel's pages, which cannot import the booking engine.
         register_panel(LANDING, Panel("scheduling/panels/book.html", panels.book_panel, order=10))

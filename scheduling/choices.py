@@ -135,6 +135,24 @@ class WaitlistStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+class FreedSlotStatus(models.TextChoices):
+    """A slot freed by a cancellation as the waitlist works it."""
+
+    OFFERING = "offering", _("Being offered")
+    FILLED = "filled", _("Filled")
+    UNFILLED = "unfilled", _("Nobody took it")
+    GONE = "gone", _("No longer free")
+
+
+class WaitlistOfferStatus(models.TextChoices):
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    TAKEN = "taken", _("Taken by someone else")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class PaymentStatus(models.TextChoices):
     """A payment as the provider reports it (YooKassa's `waiting_for_capture` never occurs:
     payments are created with automatic capture)."""

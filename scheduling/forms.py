@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduling.choices import ContactChannel, DayPart, PatientSegment
 from scheduling.models import BookingPolicy, Promotion, Service
+from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors.availability import MAX_RANGE_DAYS
 from scheduling.selectors.pricing import normalize_code
 from scheduling.services.schedule_rules import POLICY_FIELDS
@@ -571,3 +572,14 @@ class PromotionForm(forms.ModelForm):
         ):
             self.add_error("min_age", _("Give the age band: from, to or both."))
         return cleaned
+
+
+class WaitlistPriorityForm(forms.Form):
+    """Staff's say in a waiting patient's rank."""
+
+    urgent = forms.BooleanField(label=_("Urgent"), required=False)
+    boost = forms.IntegerField(label=_("Manual boost"), min_value=0, max_value=MAX_BOOST)
+
+
+class WaitlistAssignForm(forms.Form):
+    entry = forms.UUIDField(label=_("Waiting patient"))

@@ -15,6 +15,7 @@ from scheduling.services.holds import holds_purge_expired
 from scheduling.services.payments import payments_refresh_pending, prepayments_release_expired
 from scheduling.services.refunds import refund_send, refunds_retry_pending
 from scheduling.services.reminders import reminders_enqueue_due
+from scheduling.services.waitlist_offers import waitlist_offers_advance, waitlist_slot_freed
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,15 @@ def escalate_booking_requests() -> int:
     """Flag booking requests past their answer time; close proposals nobody answered."""
     booking_requests_expire()
     return booking_requests_escalate()
+
+
+@shared_task(ignore_result=True)
+def offer_freed_slot(appointment_id: int) -> bool:
+    """Offer the time of a cancelled or rolled-back visit to the waitlist (once)."""
+    return waitlist_slot_freed(appointment_id=appointment_id) is not None
+
+
+@shared_task(ignore_result=True)
+def advance_waitlist_offers() -> int:
+    """Expired batches of waitlist offers make way for the next (and deferred ones go out)."""
+    return waitlist_offers_advance()

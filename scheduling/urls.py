@@ -16,6 +16,7 @@ from scheduling.views import (
     schedule_admin,
     visits,
     waitlist,
+    waitlist_offers,
 )
 
 app_name = "scheduling"
@@ -178,5 +179,20 @@ urlpatterns = [
         "manage/catalogue/promotions/<uuid:public_id>/",
         catalogue_admin.promotion_edit,
         name="catalogue_promotion",
+    ),
+    # An offer of a freed time: the link in the message (its token is the credential).
+    path("waitlist/offers/<str:token>/", waitlist_offers.offer, name="waitlist_offer"),
+    # Staff: the clinic's freed times, waiting patients and live offers.
+    path("desk/waitlist/", waitlist_offers.staff_page, name="desk_waitlist"),
+    path("desk/waitlist/live/", waitlist_offers.staff_live, name="desk_waitlist_live"),
+    path(
+        "desk/waitlist/entries/<uuid:public_id>/priority/",
+        waitlist_offers.entry_priority,
+        name="desk_waitlist_priority",
+    ),
+    path(
+        "desk/waitlist/slots/<uuid:public_id>/assign/",
+        waitlist_offers.slot_assign,
+        name="desk_waitlist_assign",
     ),
 ]

@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Reminders are recorded at most this late after their time (plus the dispatch's delay).
     "reminders-enqueue": {"task": "scheduling.tasks.enqueue_due_reminders", "schedule": 120.0},
+    # Waitlist offers: expired batches move on to the next one (and deferred ones go out).
+    "waitlist-offers-advance": {
+        "task": "scheduling.tasks.advance_waitlist_offers",
+        "schedule": 30.0,
+    },
     "unpaid-bookings-release": {
         "task": "scheduling.tasks.release_unpaid_bookings",
         "schedule": 60.0,
@@ -242,6 +247,14 @@ if CRM_FIRST_CONTACT_MINUTES < 1:
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).
 CRM_FORM_FRAME_ANCESTORS = env.list("CRM_FORM_FRAME_ANCESTORS", default=["https:"])
+
+# --- Cancellation waitlist ----------------------------------------------------------------------
+# How long a batch of offers (and the engine's hold of the slot) lasts, and how many waiting
+# patients each batch reaches.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=7)
+WAITLIST_BATCH_SIZE = env.int("WAITLIST_BATCH_SIZE", default=3)
+if WAITLIST_OFFER_MINUTES < 1 or WAITLIST_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("WAITLIST_OFFER_MINUTES and WAITLIST_BATCH_SIZE must be at least 1.")
 
 # --- Payments (online prepayment of visits) ---------------------------------------------------
 # `test`: the built-in test provider (its own pay/fail page); `yookassa`; `none`: no online

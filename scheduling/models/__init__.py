@@ -23,7 +23,7 @@ from .rules import (
     ScheduleRule,
     Substitution,
 )
-from .waitlist import WaitlistEntry
+from .waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "Appointment",
@@ -35,6 +35,7 @@ __all__ = [
     "Doctor",
     "Equipment",
     "EquipmentType",
+    "FreedSlot",
     "Hold",
     "LeaveRequest",
     "Occupancy",
@@ -59,4 +60,5 @@ __all__ = [
     "TestGatewayPayment",
     "VisitSummary",
     "WaitlistEntry",
+    "WaitlistOffer",
 ]

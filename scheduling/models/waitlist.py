@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Clinic, Patient
-from scheduling.choices import WaitlistStatus
+from scheduling.choices import FreedSlotStatus, WaitlistOfferStatus, WaitlistStatus
 
+from .appointments import Appointment, Hold
 from .catalogue import Doctor, Service
+
+MAX_BOOST = 40
 
 
 class WaitlistEntry(models.Model):
@@ -57,6 +61,11 @@ class WaitlistEntry(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Staff's say in the ranking of offers (seed 003): urgent adds 30 points, the boost 0–40.
+    urgent = models.BooleanField(_("urgent"), default=False)
+    boost = models.PositiveSmallIntegerField(
+        _("manual boost"), default=0, validators=[MaxValueValidator(MAX_BOOST)]
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -67,7 +76,127 @@ class WaitlistEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(date_to__gte=F("date_from")), name="waitlist_dates_in_order"
             ),
+            models.CheckConstraint(
+                condition=Q(boost__lte=MAX_BOOST), name="waitlist_boost_at_most_40"
+            ),
         ]
 
     def __str__(self):
         return f"waitlist {self.public_id} ({self.status})"
+
+
+class FreedSlot(models.Model):
+    """A slot a cancellation (or rollback, or an unpaid booking's release) gave back, as the
+    waitlist offers it: batch after batch of offers until someone takes it or nobody is left.
+    Kept afterwards for analytics: whether and how fast it was filled, and whether staff had
+    to step in."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    source = models.OneToOneField(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="freed_slot",
+        verbose_name=_("freed by"),
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=FreedSlotStatus.choices,
+        default=FreedSlotStatus.OFFERING,
+    )
+    # The slot kept for the patients of the current batch (engine hold, shared by them).
+    hold = models.ForeignKey(
+        Hold,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hold"),
+    )
+    batch = models.PositiveSmallIntegerField(_("batch"), default=0)
+    # When the current batch runs out, or the deferred first batch is due (contact hours).
+    next_step_at = models.DateTimeField(_("next step at"), null=True, blank=True)
+    freed_at = models.DateTimeField(_("freed at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    filled_by = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="filled_slot",
+        verbose_name=_("filled by"),
+    )
+    manual = models.BooleanField(_("assigned by staff"), default=False)
+
+    class Meta:
+        ordering = ["-freed_at"]
+        verbose_name = _("freed slot")
+        verbose_name_plural = _("freed slots")
+        indexes = [
+            models.Index(fields=["status", "next_step_at"]),
+            models.Index(fields=["clinic", "freed_at"]),
+        ]
+
+    def __str__(self):
+        return f"freed slot {self.public_id} ({self.status})"
+
+    @property
+    def time_to_fill(self):
+        """How long the slot stayed free, for a filled one; else None."""
+        if self.status != FreedSlotStatus.FILLED or self.closed_at is None:
+            return None
+        return self.closed_at - self.freed_at
+
+
+class WaitlistOffer(models.Model):
+    """One waiting patient offered one freed slot, in one batch. The first to accept books
+    it; the others of the batch are told it is taken. `token` is the credential of the
+    accept link in the message."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    token = models.CharField(_("link token"), max_length=64, unique=True)
+    slot = models.ForeignKey(
+        FreedSlot, on_delete=models.CASCADE, related_name="offers", verbose_name=_("slot")
+    )
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, related_name="offers", verbose_name=_("entry")
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient")
+    )
+    batch = models.PositiveSmallIntegerField(_("batch"))
+    score = models.SmallIntegerField(_("score"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=WaitlistOfferStatus.choices,
+        default=WaitlistOfferStatus.OFFERED,
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_channel = models.CharField(_("answered through"), max_length=16, blank=True)
+    # Why an acceptance could not be booked (a domain error's code), for staff.
+    note = models.CharField(_("note"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["slot", "batch", "-score"]
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "entry"], name="one_offer_per_slot_and_entry"),
+        ]
+
+    def __str__(self):
+        return f"waitlist offer {self.public_id} ({self.status})"

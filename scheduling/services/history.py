@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.db import transaction
+
 from notifications.services import NoAddress, outbox_message, outbox_record
 from portal.choices import AuditAction
 from portal.services.audit import audit_record
-from scheduling.choices import AppointmentEventKind
+from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, AppointmentEvent
 from scheduling.services import reminders
 
@@ -17,6 +19,8 @@ OBJECT_TYPE = "scheduling.appointment"
 K = AppointmentEventKind
 # Changes after which the visit's waiting reminders are for a time that no longer holds.
 CANCELS_REMINDERS = frozenset({K.RESCHEDULED, K.CANCELLED, K.ROLLED_BACK})
+# A visit left in one of these gave its time back: the waitlist may offer it.
+FREED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.ROLLED_BACK})
 # Visit-day bookkeeping goes by email only; changes of the booking itself also by SMS.
 NOTIFY_CHANNELS: dict[str, tuple[str, ...]] = {
     K.BOOKED: ("sms", "email"),
@@ -85,6 +89,8 @@ def record_change(
     )
     if kind in CANCELS_REMINDERS:
         reminders.reminders_cancel_pending(appointment)
+    if appointment.status in FREED_STATUSES:
+        _offer_to_waitlist_on_commit(appointment.pk)
     if not notify:
         return event
     message = message_context(appointment, **(context or {}))
@@ -103,3 +109,12 @@ def record_change(
             continue
     outbox_record(messages=messages)
     return event
+
+
+def _offer_to_waitlist_on_commit(appointment_id: int) -> None:
+    """Once the change commits, the waitlist is offered the freed time (nothing for a change
+    rolled back). A broker that is down must not fail the committed change: logged."""
+    # tasks.py imports the booking services; the task is looked up when first needed.
+    from scheduling.tasks import offer_freed_slot
+
+    transaction.on_commit(lambda: offer_freed_slot.delay(appointment_id), robust=True)

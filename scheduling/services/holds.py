@@ -34,8 +34,9 @@ def hold_create(
     patient: Patient | None = None,
     clinic: Clinic | None = None,
     bookable_clinic_ids: Collection[int] | None = None,
+    ttl: datetime.timedelta | None = None,
 ) -> Hold:
-    """Hold the slot at `start` for the clinic's `hold_ttl_minutes`.
+    """Hold the slot at `start` for the clinic's `hold_ttl_minutes` (or `ttl`).
 
     The actor's earlier holds are released first: one person holds one slot at a time.
     Refuses like `appointment_book` when `start` is not a free slot, or is in a clinic not
@@ -64,7 +65,8 @@ def hold_create(
         channel=channel,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         created_at=now,
-        expires_at=now + datetime.timedelta(minutes=policy_for(slot_clinic).hold_ttl_minutes),
+        expires_at=now
+        + (ttl or datetime.timedelta(minutes=policy_for(slot_clinic).hold_ttl_minutes)),
     )
     occupancy_take(
         spans=visit_spans(

@@ -180,6 +180,9 @@ ROUTES: dict[str, Access] = {
     "desk/requests/": capability("appointment.book"),
     "desk/requests/<uuid:public_id>/": capability("appointment.book"),
     "desk/requests/<uuid:public_id>/<slug:action>/": capability("appointment.book"),
+    # An offer of a freed time, reached by the unguessable link in the message (unknown: 404;
+    # a signed-in user who may not act for its patient: 404).
+    "waitlist/offers/<str:token>/": Access(frozenset(PERSONAS), "the offer link's token"),
     # The doctor's own day: the doctor's role with a doctor profile linked to the login.
     "doctor/": DOCTOR_OWN,
     "doctor/visits/<uuid:public_id>/complete/": DOCTOR_OWN,
@@ -246,6 +249,11 @@ ROUTES: dict[str, Access] = {
     "manage/catalogue/<uuid:clinic_id>/promotions/": capability("catalogue.manage"),
     "manage/catalogue/<uuid:clinic_id>/promotions/new/": capability("catalogue.manage"),
     "manage/catalogue/promotions/<uuid:public_id>/": capability("catalogue.manage"),
+    # The clinic's waitlist: freed times, live offers, ranking, boost and assign.
+    "desk/waitlist/": capability("appointment.manage"),
+    "desk/waitlist/live/": capability("appointment.manage"),
+    "desk/waitlist/entries/<uuid:public_id>/priority/": capability("appointment.manage"),
+    "desk/waitlist/slots/<uuid:public_id>/assign/": capability("appointment.manage"),
     "i18n/setlang/": PUBLIC,
     "jsi18n/": PUBLIC,
     # --- Sign-in (allauth) ----------------------------------------------------------------------

@@ -1,0 +1,220 @@
+"""The offer link's page and the staff page of the cancellation waitlist."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.choices import Role
+from scheduling.choices import FreedSlotStatus, WaitlistOfferStatus
+from scheduling.models import Appointment, WaitlistEntry, WaitlistOffer
+from scheduling.services.booking import appointment_book, appointment_cancel
+from scheduling.services.waitlist_offers import waitlist_slot_freed
+from tests.factories import PatientFactory, make_staff
+from tests.scheduling.conftest import T0, local
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.date(2027, 3, 2)
+
+
+def wait(patient, service, **kw):
+    return WaitlistEntry.objects.create(
+        patient=patient,
+        service=service,
+        date_from=DAY,
+        date_to=DAY + datetime.timedelta(days=3),
+        created_at=T0,
+        **kw,
+    )
+
+
+@pytest.fixture
+def slot(clock, clinic_a, doctor, service, registrar_a, patient, dependant):
+    """A freed Tuesday 09:00 offered to the signed-in patient, their child and a stranger."""
+    wait(patient, service, boost=20)
+    wait(dependant, service, boost=10)
+    wait(PatientFactory(), service)
+    visit = appointment_book(
+        patient=PatientFactory(),
+        doctor=doctor,
+        service=service,
+        start=local(clinic_a, 2027, 3, 2, 9),
+        channel="phone",
+        actor=registrar_a,
+    )
+    appointment_cancel(appointment=visit, actor=registrar_a)
+    return waitlist_slot_freed(appointment_id=visit.pk)
+
+
+def offer_of(slot, patient):
+    return WaitlistOffer.objects.get(slot=slot, patient=patient)
+
+
+def url(offer):
+    return reverse("scheduling:waitlist_offer", args=[offer.token])
+
+
+# --- The link ---------------------------------------------------------------------------------
+
+
+def test_the_link_works_without_signing_in_and_the_first_yes_wins(slot, patient, dependant):
+    mine, childs = offer_of(slot, patient), offer_of(slot, dependant)
+    client = Client()
+    page = client.get(url(mine))
+    assert page.status_code == 200
+    assert slot.doctor.full_name in page.content.decode()
+    assert client.post(url(mine), {"answer": "yes"}).status_code == 302
+    assert Appointment.objects.get(patient=patient, status="booked").channel == "waitlist"
+    followed = client.post(url(childs), {"answer": "yes"}, follow=True)
+    assert followed.status_code == 200
+    childs.refresh_from_db()
+    assert childs.status == WaitlistOfferStatus.TAKEN
+    assert not Appointment.objects.filter(patient=dependant).exists()
+
+
+def test_a_guardian_answers_for_their_child_and_may_decline(as_user, slot, patient, dependant):
+    client = as_user(patient.user)
+    childs = offer_of(slot, dependant)
+    assert client.get(url(childs)).status_code == 200
+    client.post(url(childs), {"answer": "no"})
+    childs.refresh_from_db()
+    assert childs.status == WaitlistOfferStatus.DECLINED
+
+
+def test_a_bad_answer_changes_nothing(slot, patient):
+    mine = offer_of(slot, patient)
+    answer = Client().post(url(mine), {"answer": "maybe"})
+    assert answer.status_code == 200
+    mine.refresh_from_db()
+    assert mine.status == WaitlistOfferStatus.OFFERED
+
+
+def test_the_wrong_patient_and_staff_get_404_and_an_unknown_token_too(
+    as_user, slot, patient, other_patient, registrar_a
+):
+    mine = offer_of(slot, patient)
+    assert as_user(other_patient.user).get(url(mine)).status_code == 404
+    assert as_user(other_patient.user).post(url(mine), {"answer": "yes"}).status_code == 404
+    assert as_user(registrar_a).get(url(mine)).status_code == 404
+    assert Client().get(reverse("scheduling:waitlist_offer", args=["nope"])).status_code == 404
+    mine.refresh_from_db()
+    assert mine.status == WaitlistOfferStatus.OFFERED
+
+
+def test_a_closed_offer_says_so(clock, slot, patient):
+    mine = offer_of(slot, patient)
+    clock.advance(minutes=8)
+    page = Client().get(url(mine))
+    assert page.status_code == 200
+    assert 'name="answer"' not in page.content.decode()
+
+
+# --- The staff page -----------------------------------------------------------------------------
+
+
+PAGE = reverse("scheduling:desk_waitlist")
+LIVE = reverse("scheduling:desk_waitlist_live")
+
+
+@pytest.mark.parametrize("persona", ["registrar_a", "head_nurse_a", "clinic_admin_a"])
+def test_the_clinics_staff_see_freed_times_offers_and_the_leaderboard(
+    request, as_user, slot, patient, persona
+):
+    client = as_user(request.getfixturevalue(persona))
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert patient.short_name in body and "+20" in body
+    live = client.get(LIVE, {"clinic": str(slot.clinic.public_id)}, HTTP_HX_REQUEST="true")
+    assert live.status_code == 200 and 'id="waitlist-live"' in live.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["doctor_a", "director", "marketer"])
+def test_other_roles_are_refused(request, as_user, slot, persona):
+    client = as_user(request.getfixturevalue(persona))
+    assert client.get(PAGE).status_code == 403
+    assert client.get(LIVE).status_code == 403
+
+
+def test_patients_are_refused_and_anonymous_sent_to_sign_in(as_user, slot, patient):
+    assert as_user(patient.user).get(PAGE).status_code == 403
+    assert Client().get(PAGE).status_code == 302
+
+
+def test_staff_of_another_clinic_see_neither_its_page_nor_its_slots(
+    as_user, slot, registrar_b, patient
+):
+    client = as_user(registrar_b)
+    assert client.get(PAGE, {"clinic": str(slot.clinic.public_id)}).status_code == 404
+    assert client.get(LIVE, {"clinic": str(slot.clinic.public_id)}).status_code == 404
+    entry = patient.waitlist.get()
+    assign = reverse("scheduling:desk_waitlist_assign", args=[slot.public_id])
+    assert client.post(assign, {"entry": str(entry.public_id)}).status_code == 404
+    priority = reverse("scheduling:desk_waitlist_priority", args=[entry.public_id])
+    answer = client.post(
+        priority, {"clinic": str(slot.clinic.public_id), "boost": "40", "urgent": "on"}
+    )
+    assert answer.status_code == 404
+    entry.refresh_from_db()
+    assert entry.boost == 20 and not entry.urgent
+
+
+def test_network_staff_pick_a_clinic_first(as_user, network_admin, slot, clinic_b):
+    client = as_user(network_admin)
+    assert "?clinic=" in client.get(PAGE).content.decode()
+    assert client.get(LIVE).status_code == 404
+    assert client.get(PAGE, {"clinic": str(slot.clinic.public_id)}).status_code == 200
+
+
+def test_staff_boost_and_flag_a_waiting_patient(as_user, registrar_a, slot, patient):
+    entry = patient.waitlist.get()
+    priority = reverse("scheduling:desk_waitlist_priority", args=[entry.public_id])
+    client = as_user(registrar_a)
+    clinic = str(slot.clinic.public_id)
+    answer = client.post(priority, {"clinic": clinic, "boost": "35", "urgent": "on"})
+    assert answer.status_code == 302 and clinic in answer["Location"]
+    entry.refresh_from_db()
+    assert entry.boost == 35 and entry.urgent
+    for bad in ("41", "-1", "x"):
+        client.post(priority, {"clinic": clinic, "boost": bad})
+        entry.refresh_from_db()
+        assert entry.boost == 35
+    entry.status = "cancelled"
+    entry.save()
+    assert client.post(priority, {"clinic": clinic, "boost": "1"}).status_code == 404
+    assert client.post(priority, {"boost": "1"}).status_code == 404
+
+
+def test_staff_assign_a_freed_time_by_hand(as_user, registrar_a, slot):
+    stranger_entry = WaitlistEntry.objects.filter(boost=0).get()
+    assign = reverse("scheduling:desk_waitlist_assign", args=[slot.public_id])
+    client = as_user(registrar_a)
+    assert client.post(assign, {"entry": "not-a-uuid"}).status_code == 302
+    answer = client.post(assign, {"entry": str(stranger_entry.public_id)})
+    assert answer.status_code == 302
+    slot.refresh_from_db()
+    assert slot.status == FreedSlotStatus.FILLED and slot.manual
+    assert slot.filled_by.patient == stranger_entry.patient
+    # A second assignment is refused with a message, nothing changes.
+    other = WaitlistEntry.objects.filter(boost=20).get()
+    followed = client.post(assign, {"entry": str(other.public_id)}, follow=True)
+    assert followed.status_code == 200
+    assert Appointment.objects.filter(status="booked").count() == 1
+
+
+def test_patients_cannot_assign_or_boost(as_user, patient, slot):
+    client = as_user(patient.user)
+    entry = patient.waitlist.get()
+    assign = reverse("scheduling:desk_waitlist_assign", args=[slot.public_id])
+    priority = reverse("scheduling:desk_waitlist_priority", args=[entry.public_id])
+    assert client.post(assign, {"entry": str(entry.public_id)}).status_code == 403
+    assert client.post(priority, {"boost": "40"}).status_code == 403
+
+
+def test_a_doctor_of_the_clinic_cannot_assign(slot, as_user, clinic_a):
+    doctor_user = make_staff(Role.DOCTOR, clinic_a)
+    assign = reverse("scheduling:desk_waitlist_assign", args=[slot.public_id])
+    assert as_user(doctor_user).post(assign, {"entry": "x"}).status_code == 403
