@@ -7,6 +7,7 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self) -> None:
+        from notifications.inbound import register_reply_handler
         from portal.panels import (
             DESK,
             LANDING,
@@ -15,7 +16,6 @@ class SchedulingConfig(AppConfig):
             Panel,
             register_panel,
         )
-        from notifications.inbound import register_reply_handler
         from scheduling.services.waitlist_offers import waitlist_offer_reply
         from scheduling.views import desk_queues, panels
 
