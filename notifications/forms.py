@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.choices import Channel, LogState
 from notifications.templating import Event, check_text
-from portal.models import Clinic
 from portal.input_limits import validate_date_in_range
+from portal.models import Clinic
 
 
 def _blank(choices):
