@@ -165,9 +165,10 @@ def test_the_network_admin_edits_the_network_defaults(network_admin, clinic_a):
 def test_restoring_the_default_deletes_the_clinic_text(clinic_admin_a, clinic_a):
     client = client_for(clinic_admin_a)
     client.post(edit_url(clinic_a.pk), {"body": "Своё {service}"})
-    assert "Restore the default" in client.get(
-        edit_url(clinic_a.pk), HTTP_ACCEPT_LANGUAGE="en"
-    ).text or "Вернуть" in client.get(edit_url(clinic_a.pk)).text
+    assert (
+        "Restore the default" in client.get(edit_url(clinic_a.pk), HTTP_ACCEPT_LANGUAGE="en").text
+        or "Вернуть" in client.get(edit_url(clinic_a.pk)).text
+    )
     response = client.post(edit_url(clinic_a.pk), {"action": "reset"})
     assert response.status_code == 302
     assert not MessageTemplate.objects.exists()
