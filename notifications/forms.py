@@ -53,13 +53,13 @@ class MessageLogFilterForm(forms.Form):
         label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label="—"
     )
     date_from = forms.DateField(
-        label=_("From"),
+        label=_("Date from"),
         required=False,
         validators=[validate_date_in_range],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"),
+        label=_("Date to"),
         required=False,
         validators=[validate_date_in_range],
         widget=forms.DateInput(attrs={"type": "date"}),

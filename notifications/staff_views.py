@@ -94,6 +94,7 @@ def message_text_list(request):
         raise Http404
     scope = request.GET.get("scope") or scopes[0][0]
     clinic = get_template_scope_for_user(request.user, scope)
+    overview = message_text_overview(clinic=clinic)
     return render(
         request,
         "notifications/message_texts.html",
@@ -101,8 +102,11 @@ def message_text_list(request):
             "scopes": scopes,
             "scope": scope,
             "clinic": clinic,
-            "overview": message_text_overview(clinic=clinic),
-            "languages": settings.LANGUAGES,
+            "overview": overview,
+            "columns": [
+                {"channel_label": Channel(cell.channel).label, "language": cell.language}
+                for cell in (overview[0].cells if overview else [])
+            ],
         },
     )
 
