@@ -177,3 +177,22 @@ def test_restoring_the_default_deletes_the_clinic_text(clinic_admin_a, clinic_a)
     ).exists()
     # Restoring again changes nothing.
     assert client.post(edit_url(clinic_a.pk), {"action": "reset"}).status_code == 302
+
+
+def test_the_home_page_links_the_message_pages_for_those_who_may_use_them(
+    clinic_admin_a, registrar_a, doctor_a
+):
+    texts, log = reverse("notifications:message_texts"), reverse("notifications:message_log")
+    home = reverse("portal:home")
+    admin_home = client_for(clinic_admin_a).get(home, follow=True).text
+    assert texts in admin_home and log in admin_home
+    registrar_home = client_for(registrar_a).get(home, follow=True).text
+    assert log in registrar_home and texts not in registrar_home
+    doctor_home = client_for(doctor_a).get(home, follow=True).text
+    assert log not in doctor_home and texts not in doctor_home
+
+
+def test_a_clinic_admin_of_a_closed_clinic_has_no_texts_to_edit(clinic_admin_a, clinic_a):
+    clinic_a.is_active = False
+    clinic_a.save(update_fields=["is_active"])
+    assert client_for(clinic_admin_a).get(LIST).status_code == 404
