@@ -50,3 +50,23 @@ class InboundKeyword(models.TextChoices):
     NO = "no", _("NO")
     LINK = "link", _("Telegram link code")
     OTHER = "other", _("Other text")
+
+
+class Lane(models.TextChoices):
+    """Which dispatcher (and Celery queue) sends a message: booking-critical ones never wait
+    behind a mass send (a whole day's reminders, a campaign)."""
+
+    CRITICAL = "critical", _("Critical")
+    BULK = "bulk", _("Bulk")
+
+
+class LogState(models.TextChoices):
+    """One message's state as the message log and the daily counts show it: the outbox status
+    and, once sent, what the provider last reported."""
+
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")

@@ -17,12 +17,21 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
-from notifications.choices import CHANNELS, DELIVERY_RANK, Channel, DeliveryStatus, MessageStatus
+from notifications.choices import (
+    CHANNELS,
+    DELIVERY_RANK,
+    Channel,
+    DeliveryStatus,
+    Lane,
+    MessageStatus,
+)
 from notifications.models import OutboxMessage
+from notifications.queues import RateLimited, lane_for_event, provider_take
 from notifications.senders import PermanentSendError, SendError, get_sender
+from notifications.templating import render_custom
 from portal.choices import MessageKind
 from portal.formatting import is_readers_zone, zone_note
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from portal.selectors.contact import channel_allows, messenger_chat_of, phone_is_landline
 
 logger = logging.getLogger(__name__)
@@ -89,6 +98,7 @@ def outbox_enqueue(
     due_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
     key_is_new: bool = False,
+    clinic: Clinic | int | None = None,
 ) -> OutboxMessage:
     """Record a message (the arguments of `outbox_message`) to send once the surrounding
     transaction commits.
@@ -108,6 +118,7 @@ def outbox_enqueue(
         language=language,
         due_at=due_at,
         idempotency_key=idempotency_key,
+        clinic=clinic,
     )
     key = message.idempotency_key
     if key and not key_is_new:
@@ -141,11 +152,14 @@ def outbox_message(
     language: str | None = None,
     due_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
+    clinic: Clinic | int | None = None,
 ) -> OutboxMessage:
     """The unsaved message `outbox_enqueue` would record, for callers that insert a change's
     whole trail at once; they call `outbox_nudge_on_commit` after inserting it. Raises
     `NoAddress` like `outbox_enqueue`, and `NotWanted` (a NoAddress) when the patient keeps
-    this kind of message off the channel (`message_kind`, `_check_wanted`)."""
+    this kind of message off the channel (`message_kind`, `_check_wanted`). `clinic` (the
+    visit's) picks the clinic's own texts and shows the message in that clinic's message log;
+    the event picks the lane."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
@@ -165,13 +179,16 @@ def outbox_message(
         context=context,
         due_at=due_at or timezone.now(),
         idempotency_key=idempotency_key,
+        clinic_id=clinic.pk if isinstance(clinic, Clinic) else clinic,
+        lane=lane_for_event(event),
     )
 
 
 def outbox_nudge_on_commit(message: OutboxMessage) -> None:
     """Wake the dispatcher when the transaction commits if `message` is due already; one
-    publish per transaction, however many messages it records."""
-    if message.due_at > timezone.now():
+    publish per transaction, however many messages it records. Bulk messages wait for the
+    bulk dispatcher's periodic run: a mass send does not wake the critical queue."""
+    if message.due_at > timezone.now() or message.lane == Lane.BULK:
         return
     connection = transaction.get_connection()
     wake = _wakes.get(connection)
@@ -234,6 +251,16 @@ def render_message(message: OutboxMessage) -> tuple[str, str]:
             "site_url": settings.SITE_URL,
             **_with_display_times(message.context, reader_zone=_reader_zone(message)),
         }
+        # A clinic's (or the network's) own text, edited in the message-text pages, comes first.
+        custom = render_custom(
+            clinic_id=message.clinic_id,
+            event=message.event,
+            channel=message.channel,
+            language=message.language,
+            context=context,
+        )
+        if custom is not None:
+            return custom
         try:
             text = render_to_string(names, context).strip()
         except TemplateDoesNotExist:
@@ -284,9 +311,9 @@ def _with_display_times(
     return {**context, "start_display": label}
 
 
-def outbox_dispatch_due(*, limit: int = 200) -> int:
-    """Claim, send and record due messages one at a time until none is due or `limit` were
-    handled; returns how many were handled.
+def outbox_dispatch_due(*, limit: int = 200, lane: str | None = None) -> int:
+    """Claim, send and record due messages (of `lane` only, when given) one at a time until
+    none is due or `limit` were handled; returns how many were handled.
 
     Each message's claim and outcome commit on their own, so a worker killed mid-run strands
     at most the message it was sending, which `outbox_claim_next` takes again after
@@ -295,7 +322,7 @@ def outbox_dispatch_due(*, limit: int = 200) -> int:
     outbox_fail_abandoned()
     handled = 0
     while handled < limit:
-        message = outbox_claim_next()
+        message = outbox_claim_next(lane=lane)
         if message is None:
             break
         outbox_send(message_id=message.pk)
@@ -307,13 +334,13 @@ def _claim_expired_before() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
 
 
-def outbox_claim_next() -> OutboxMessage | None:
+def outbox_claim_next(*, lane: str | None = None) -> OutboxMessage | None:
     """Mark the most overdue message as sending and return it, or None when nothing is due.
 
     Due are pending messages whose time has come and messages whose claim expired (their worker
     died). The claim commits before anything is sent and counts as an attempt, so a message
     that kills its worker every time still runs out of attempts. SKIP LOCKED lets concurrent
-    dispatchers pass each other's claims.
+    dispatchers pass each other's claims. With `lane`, only that lane's messages are claimed.
     """
     now = timezone.now()
     claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
@@ -321,6 +348,8 @@ def outbox_claim_next() -> OutboxMessage | None:
         claimed_at__lt=_claim_expired_before(),
         attempts__lt=F("max_attempts"),
     )
+    if lane is not None:
+        claimable &= Q(lane=lane)
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -348,6 +377,7 @@ def outbox_fail_abandoned() -> int:
 
 # What `outbox_send` records about an attempt.
 _OUTCOME_FIELDS = (
+    "attempts",
     "subject",
     "body",
     "status",
@@ -374,7 +404,13 @@ def outbox_send(*, message_id: int) -> OutboxMessage:
     try:
         message.subject, message.body = render_message(message)
         sender = get_sender(message.channel)
+        provider_take(sender.name)
         provider_id = sender.send(message)
+    except RateLimited as exc:
+        # Deferred, not failed: the claim gives its attempt back (`_OUTCOME_FIELDS`).
+        message.status = MessageStatus.PENDING
+        message.attempts -= 1
+        message.due_at = timezone.now() + datetime.timedelta(seconds=exc.retry_after)
     except PermanentSendError as exc:
         message.status = MessageStatus.FAILED
         message.provider = sender.name

@@ -1,14 +1,22 @@
 from celery import shared_task
 from django.conf import settings
 
-from notifications import services
+from notifications import retention, services
+from notifications.choices import Lane
 
 
 @shared_task(ignore_result=True)
 def dispatch_due_messages() -> int:
-    return services.outbox_dispatch_due()
+    """The critical lane's dispatcher (queue `critical`): what a patient is waiting for."""
+    return services.outbox_dispatch_due(lane=Lane.CRITICAL)
+
+
+@shared_task(ignore_result=True)
+def dispatch_bulk_messages() -> int:
+    """The bulk lane's dispatcher (queue `bulk`): reminders and campaigns."""
+    return services.outbox_dispatch_due(lane=Lane.BULK)
 
 
 @shared_task(ignore_result=True)
 def purge_old_messages() -> int:
-    return services.outbox_purge_older_than(days=settings.OUTBOX_RETENTION_DAYS)
+    return retention.outbox_purge_counted(days=settings.OUTBOX_RETENTION_DAYS)

@@ -53,6 +53,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Administration
     "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
     "outbox.view": frozenset({R.NETWORK_ADMIN}),
+    # Patient messages: the message log (read-only, addresses masked) and the texts per event
+    "messages.view": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "messages.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     "network.manage": frozenset({R.NETWORK_ADMIN}),
 }
 
@@ -256,6 +259,8 @@ CAPABILITY_DESCRIPTIONS = {
     "analytics.view": "Read KPI dashboards",
     "audit.view": "Read the audit trail",
     "outbox.view": "Browse the development outbox",
+    "messages.view": "Read the message log of the clinic: status, attempts, errors (no text)",
+    "messages.manage": "Edit the texts of patient messages per event, channel and language",
     "network.manage": "Manage clinics and staff of the network",
 }
 

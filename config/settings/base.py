@@ -208,8 +208,19 @@ CELERY_TIMEZONE = "UTC"
 AUDIT_SEAL_INTERVAL = timedelta(seconds=env.int("AUDIT_SEAL_INTERVAL_SECONDS", default=60))
 if AUDIT_SEAL_INTERVAL.total_seconds() < 1:
     raise ImproperlyConfigured("AUDIT_SEAL_INTERVAL_SECONDS must be at least 1.")
+# Booking-critical messages and mass sends (reminders, campaigns) are dispatched on their own
+# queues, served by their own workers (README, "Message queues and rate limits").
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.dispatch_due_messages": {"queue": "critical"},
+    "notifications.tasks.dispatch_bulk_messages": {"queue": "bulk"},
+    "notifications.tasks.purge_old_messages": {"queue": "bulk"},
+}
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "notifications.tasks.dispatch_due_messages", "schedule": 15.0},
+    "outbox-dispatch-bulk": {
+        "task": "notifications.tasks.dispatch_bulk_messages",
+        "schedule": 15.0,
+    },
     "audit-seal": {
         "task": "portal.tasks.seal_audit_events",
         "schedule": AUDIT_SEAL_INTERVAL.total_seconds(),
@@ -578,7 +589,21 @@ AUDIT_SEAL_SINK_FILE = env.str("AUDIT_SEAL_SINK_FILE", default="")
 # Digest of the last seal made before seals were keyed: unkeyed seals up to it verify as a
 # legacy segment. Unset: an unkeyed seal is a finding.
 AUDIT_SEAL_LEGACY_HEAD = env.str("AUDIT_SEAL_LEGACY_HEAD", default="")
-OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
+# Sent, failed and cancelled messages older than this are deleted by the nightly purge, which
+# keeps their per-day counts (notifications.MessageDailyCount).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=90)
+if OUTBOX_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("OUTBOX_RETENTION_DAYS must be at least 1.")
+# Calls per window of seconds per provider (sender name), e.g. "smsru=20/1,twilio=100/1";
+# a provider not named is not limited. A message over the limit waits for the next window.
+NOTIFICATION_RATE_LIMITS: dict[str, tuple[int, int]] = {}
+for _provider, _limit in env.dict("NOTIFICATION_RATE_LIMITS", default={}).items():
+    _calls, _sep, _seconds = _limit.partition("/")
+    if not (_calls.isdigit() and _seconds.isdigit() and int(_calls) > 0 and int(_seconds) > 0):
+        raise ImproperlyConfigured(
+            "NOTIFICATION_RATE_LIMITS must list provider=calls/seconds, e.g. smsru=20/1."
+        )
+    NOTIFICATION_RATE_LIMITS[_provider] = (int(_calls), int(_seconds))
 # A message left `sending` longer than this is claimed again: its worker died mid-send.
 # Keep it well above the slowest provider's answer time.
 OUTBOX_CLAIM_TIMEOUT_SECONDS = env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300)

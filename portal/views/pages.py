@@ -52,6 +52,8 @@ CAPABILITY_LABELS = {
     "analytics.view": _("See network KPIs"),
     "audit.view": _("Read the audit trail"),
     "outbox.view": _("Read the message outbox"),
+    "messages.view": _("Read the message log"),
+    "messages.manage": _("Edit message texts"),
     "network.manage": _("Manage clinics and staff"),
 }
 
@@ -148,6 +150,18 @@ TOOLS = (
         "catalogue.manage",
         _("Prices and promotions"),
         _("Services, your clinic's prices from a day on, discounts and promo codes."),
+    ),
+    (
+        "notifications:message_log",
+        "messages.view",
+        _("Message log"),
+        _("Messages to patients of your clinics: status, attempts and errors."),
+    ),
+    (
+        "notifications:message_texts",
+        "messages.manage",
+        _("Message texts"),
+        _("What patients receive for each event, by channel and language."),
     ),
     (
         "notifications:outbox",

@@ -432,6 +432,7 @@ def booking_requests_escalate(*, now: datetime.datetime | None = None) -> int:
                     "created": request.created_at.astimezone(request.clinic.tz).isoformat(),
                 },
                 idempotency_key=f"booking_request.overdue:{request.public_id}",
+                clinic=request.clinic_id,
             )
     return len(overdue)
 
@@ -510,6 +511,7 @@ def _tell(request: BookingRequest, kind: str, **extra: Any) -> None:
                 channel=channel,
                 patient=patient,
                 context=context,
+                clinic=request.clinic_id,
             )
         except NoAddress:
             continue

@@ -103,6 +103,7 @@ def record_change(
                     channel=channel,
                     patient=appointment.patient,
                     context=message,
+                    clinic=appointment.clinic_id,
                 )
             )
         except NoAddress:

@@ -262,6 +262,7 @@ def _hand_to_desk(
                     patient=appointment.patient,
                     context=message_context(appointment),
                     idempotency_key=f"leave:{request.pk}:{appointment.public_id}:{channel}",
+                    clinic=appointment.clinic_id,
                 )
             except NoAddress:
                 continue

@@ -168,6 +168,7 @@ def _tell_payment_received(appointment: Appointment, payment: Payment) -> None:
                 patient=appointment.patient,
                 context=context,
                 idempotency_key=f"payment.received:{payment.public_id}:{channel}",
+                clinic=appointment.clinic_id,
             )
         except NoAddress:
             continue

@@ -175,6 +175,7 @@ def _record(appointment: Appointment, *, planned: PlannedReminder, key: str) -> 
                 context=history.message_context(appointment, offset_minutes=planned.offset_minutes),
                 due_at=planned.send_at,
                 idempotency_key=key,
+                clinic=appointment.clinic_id,
                 key_is_new=True,  # looked up just before; a racing run trips the constraint
             )
     except IntegrityError:

@@ -347,6 +347,7 @@ def _tell(offer: WaitlistOffer, *, event: str, extra: dict[str, Any] | None = No
                 context=context,
                 idempotency_key=f"{event}:{offer.public_id}:{channel}",
                 key_is_new=True,
+                clinic=slot.clinic_id,
             )
         except NoAddress:
             continue

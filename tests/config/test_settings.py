@@ -77,6 +77,9 @@ def test_a_missing_secret_stops_start_up_naming_the_setting(missing, named):
             "AUDIT_SEAL_RETIRED_KEYS: key #2 must hold at least 32 bytes",
         ),
         ("AUDIT_SEAL_INTERVAL_SECONDS", "0", "AUDIT_SEAL_INTERVAL_SECONDS must be at least 1"),
+        ("OUTBOX_RETENTION_DAYS", "0", "OUTBOX_RETENTION_DAYS must be at least 1"),
+        ("NOTIFICATION_RATE_LIMITS", "smsru=fast", "NOTIFICATION_RATE_LIMITS must list"),
+        ("NOTIFICATION_RATE_LIMITS", "smsru=0/1", "NOTIFICATION_RATE_LIMITS must list"),
     ],
 )
 def test_a_malformed_secret_stops_start_up_naming_the_setting(setting, value, named):

@@ -118,15 +118,24 @@ def wait_for(condition, *, timeout: float, every=None, why: str) -> None:
 
 
 @pytest.fixture
-def queue():
+def queue(monkeypatch):
     """Tasks published by this test go to a queue of its own on the Redis broker."""
     from config.celery import app
+    from notifications.tasks import dispatch_due_messages
 
     saved = {
         key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")
     }
     name = f"medfront-crash-{uuid.uuid4().hex[:8]}"
     app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=name)
+    # The dispatcher is routed to the `critical` queue (CELERY_TASK_ROUTES); an explicit queue
+    # wins over the route, so this test's worker alone receives its dispatches.
+    publish = dispatch_due_messages.apply_async
+    monkeypatch.setattr(
+        dispatch_due_messages,
+        "apply_async",
+        lambda *args, **options: publish(*args, **{**options, "queue": name}),
+    )
     try:
         yield name
     finally:

@@ -112,6 +112,15 @@ ROUTES: dict[str, Access] = {
     "staff/patients/<uuid:public_id>/edit/": capability("patient.update"),
     "staff/audit/": capability("audit.view"),
     "notifications/outbox/": capability("outbox.view"),
+    # The message log (read-only, addresses masked) and the message texts per event.
+    "notifications/messages/": capability("messages.view"),
+    "notifications/texts/": capability("messages.manage"),
+    "notifications/texts/<str:scope>/<str:event>/<str:channel>/<str:language>/": capability(
+        "messages.manage"
+    ),
+    "notifications/texts/<str:scope>/<str:event>/<str:channel>/<str:language>/preview/": (
+        capability("messages.manage")
+    ),
     # Development only (404 otherwise): the messages this browser's own session caused.
     "notifications/outbox/mine/": PUBLIC,
     # SMS providers' delivery reports (POST only): SMS.ru's behind the secret token in its
