@@ -55,13 +55,31 @@ def _actor_user(actor: Actor) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
+# The network's default pipeline: (code, order, kind), as the first migration creates it.
+DEFAULT_STAGES = (
+    ("new", 10, StageKind.OPEN),
+    ("contacted", 20, StageKind.OPEN),
+    ("booked", 30, StageKind.WON),
+    ("lost", 40, StageKind.LOST),
+)
+
+
 def pipeline_of(clinic: Clinic | None) -> list[PipelineStage]:
     """The stages leads of `clinic` move through: the clinic's own, else the network's."""
     if clinic is not None:
         own = list(PipelineStage.objects.filter(clinic=clinic))
         if own:
             return own
-    return list(PipelineStage.objects.filter(clinic__isnull=True))
+    network = list(PipelineStage.objects.filter(clinic__isnull=True))
+    if not network:
+        # A database emptied of them since the migration (a flush, a clean-up by hand) gets
+        # the defaults back rather than refusing every enquiry.
+        for code, order, kind in DEFAULT_STAGES:
+            PipelineStage.objects.get_or_create(
+                clinic=None, code=code, defaults={"order": order, "kind": kind}
+            )
+        network = list(PipelineStage.objects.filter(clinic__isnull=True))
+    return network
 
 
 def _first_stage(clinic: Clinic | None, kind: str = StageKind.OPEN) -> PipelineStage:

@@ -105,7 +105,7 @@ def _check_may_decide(request: LeaveRequest, actor: RequestUser) -> list[Clinic]
 
 def _lock_pending(request: LeaveRequest) -> LeaveRequest:
     locked = (
-        LeaveRequest.objects.select_for_update()
+        LeaveRequest.objects.select_for_update(of=("self",))
         .select_related("doctor", "clinic", "substitute")
         .get(pk=request.pk)
     )

@@ -109,6 +109,13 @@ def test_an_empty_pipeline_is_refused_plainly(clinic_a):
         create(clinic=clinic_a)
 
 
+def test_a_pipeline_emptied_since_the_migration_gets_its_defaults_back():
+    PipelineStage.objects.all().delete()
+    lead, _ = create()
+    assert lead.stage.code == "new"
+    assert PipelineStage.objects.filter(clinic__isnull=True).count() == 4
+
+
 def test_a_clinic_with_its_own_stages_uses_them(clinic_a, clinic_b):
     own = PipelineStage.objects.create(clinic=clinic_a, name="Заявка", order=1, kind="open")
     assert pipeline_of(clinic_a) == [own]

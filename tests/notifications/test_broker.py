@@ -22,10 +22,18 @@ def live_worker():
     from config.celery import app
 
     saved = {
-        key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")
+        key: app.conf[key]
+        for key in ("task_always_eager", "broker_url", "task_default_queue", "task_routes")
     }
     queue = f"medfront-test-{uuid.uuid4().hex[:8]}"
-    app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
+    # The dispatchers' own queues (critical, bulk) are routed to this test's queue, which only
+    # its worker consumes.
+    app.conf.update(
+        task_always_eager=False,
+        broker_url=REDIS_URL,
+        task_default_queue=queue,
+        task_routes={"notifications.tasks.*": {"queue": queue}},
+    )
     try:
         with start_worker(app, queues=[queue], perform_ping_check=False, pool="solo"):
             yield app
