@@ -32,3 +32,14 @@ class LeadEventKind(models.TextChoices):
     CONTACTED = "contacted", _("First contact")
     PATIENT = "patient", _("Linked to a patient")
     BOOKED = "booked", _("Booked a visit")
+
+
+class CampaignChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from crm.choices import LeadSource
-from crm.models import Lead, PipelineStage
+from crm.models import PipelineStage, Segment
+from crm.services.campaigns import campaign_create, campaign_send, campaign_start
 from crm.services.leads import lead_add_note, lead_create, lead_set_stage
 from crm.services.loop import leads_close_loop
 from crm.services.segments import segment_create
@@ -29,7 +30,8 @@ NEW_NAMES = ("Алина", "Борис", "Вера", "Глеб", "Дарья", "
 
 
 def seed(ctx: DemoContext) -> None:
-    if Lead.objects.exists():
+    # Calls seeded by telephony may have made leads already: the demo's own segments mark it.
+    if Segment.objects.exists():
         return
     now = timezone.now()
     clinics = list(ctx.clinics.values())
@@ -97,10 +99,21 @@ def seed(ctx: DemoContext) -> None:
             amount=Decimal(amount),
             actor=marketer,
         )
-    segment_create(
+    lapsed = segment_create(
         name="Не были полгода, согласны на рассылку",
         rules={"inactive_days": 180, "marketing_consent": True},
         actor=marketer,
     )
+    campaign = campaign_create(
+        name="Приглашение на осмотр",
+        segment=lapsed,
+        channel="email",
+        subject="Пора на профилактический осмотр",
+        text="Вы давно у нас не были. Запишитесь на осмотр в личном кабинете.",
+        actor=marketer,
+    )
+    campaign_start(campaign=campaign, actor=marketer)
+    # The demo runs Celery eagerly; sending here does not depend on when the commit happens.
+    campaign_send(campaign_id=campaign.pk)
     segment_create(name="Пропускали приёмы", rules={"min_no_shows": 1}, actor=marketer)
     ctx.log(f"crm: {created} leads, {booked} of them booked")

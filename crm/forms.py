@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm.choices import LeadSource
+from crm.choices import CampaignChannel, LeadSource
+from crm.models import Segment
 from crm.services.leads import ATTRIBUTION_FIELDS, MAX_COMMENT, MAX_NAME
 from portal.models import Clinic
 
@@ -146,3 +147,24 @@ class SegmentForm(forms.Form):
 
 
 RULE_FIELDS = ("inactive_days", "specialty_id", "min_no_shows", "min_spend", "marketing_consent")
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    segment: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Segment"), queryset=Segment.objects.none()
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=CampaignChannel.choices)
+    subject = forms.CharField(
+        label=_("E-mail subject"), max_length=150, required=False, help_text=_("E-mail only.")
+    )
+    text = forms.CharField(
+        label=_("Message"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    booking_window_days = forms.IntegerField(
+        label=_("Count bookings for, days"), min_value=1, max_value=90, initial=14
+    )
+
+    def __init__(self, *args, segments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = segments

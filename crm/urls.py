@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_funnel, views_segments
+from crm import views, views_campaigns, views_funnel, views_segments
 
 app_name = "crm"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("segments/", views_segments.segments, name="segments"),
     path("segments/count/", views_segments.segment_preview, name="segment_preview"),
     path("segments/<int:pk>/delete/", views_segments.segment_remove, name="segment_remove"),
+    # Retention campaigns to segments.
+    path("campaigns/", views_campaigns.campaigns, name="campaigns"),
+    path("campaigns/<int:pk>/", views_campaigns.campaign, name="campaign"),
+    path("campaigns/<int:pk>/send/", views_campaigns.campaign_send, name="campaign_send"),
     # The closed loop: the funnel with ad spend, and conversions for web analytics.
     path("funnel/", views_funnel.funnel, name="funnel"),
     path(

@@ -214,6 +214,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.dispatch_due_messages": {"queue": "critical"},
     "notifications.tasks.dispatch_bulk_messages": {"queue": "bulk"},
     "notifications.tasks.purge_old_messages": {"queue": "bulk"},
+    # A campaign's messages are queued in one long task: never on the critical queue.
+    "crm.tasks.send_campaign": {"queue": "bulk"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "notifications.tasks.dispatch_due_messages", "schedule": 15.0},
