@@ -66,6 +66,7 @@ from scheduling.services.booking import (
 )
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import SlotRef, parse_slot_id
+from scheduling.views.pick import clinic_choice_page
 
 POLL_SECONDS = 5
 # The channels a registrar books through: the caller on the phone, or the person at the desk.
@@ -184,7 +185,12 @@ def board(request: HtmxRequest) -> HttpResponse:
         raise PermissionDenied
     clinic, clinics = pick_clinic(request.user, request.GET.get("clinic"))
     if clinic is None:
-        return render(request, "scheduling/desk/pick_clinic.html", {"clinics": clinics})
+        return clinic_choice_page(
+            request,
+            clinics,
+            heading=_("Day board"),
+            lead=_("Choose the clinic whose day you want to see."),
+        )
     context = _board_context(request, clinic)
     context["clinics"] = clinics
     # Parts other apps add beside the board (the caller-ID panel, queues) without the booking

@@ -65,6 +65,7 @@ from scheduling.services.quota_editor import (
     quota_delete,
     quota_update,
 )
+from scheduling.views.pick import clinic_choice_page
 
 
 def _today(clinic: Clinic) -> datetime.date:
@@ -109,7 +110,13 @@ def _clinic_or_pick(request: HttpRequest, page: str) -> tuple[Clinic | None, dic
 
 
 def _pick(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    return render(request, "scheduling/nurse/pick_clinic.html", context)
+    return clinic_choice_page(
+        request,
+        context.get("clinics", []),
+        heading=_("Head nurse board"),
+        lead=_("Choose the clinic whose quotas, rooms and equipment you want to see."),
+        context=context,
+    )
 
 
 # --- Quotas ----------------------------------------------------------------------------------

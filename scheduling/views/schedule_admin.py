@@ -60,6 +60,7 @@ from scheduling.services.schedule_rules import (
     schedule_rule_delete,
     schedule_rule_update,
 )
+from scheduling.views.pick import clinic_choice_page
 
 WEEKDAYS = [(int(day.value), day.label) for day in Weekday]
 
@@ -105,7 +106,14 @@ def schedule_home(request: HttpRequest) -> HttpResponse:
     clinics = schedule_clinics(request.user)
     if len(clinics) == 1:
         return redirect(_grid_url(clinics[0]))
-    return render(request, "scheduling/schedule/pick_clinic.html", {"clinics": clinics})
+    return clinic_choice_page(
+        request,
+        clinics,
+        heading=_("Schedules"),
+        lead=_(
+            "Choose the clinic whose weekly hours, absences and booking policy you want to edit."
+        ),
+    )
 
 
 @login_required

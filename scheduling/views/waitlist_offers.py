@@ -32,6 +32,7 @@ from scheduling.services.waitlist_offers import (
     waitlist_entry_prioritise,
     waitlist_offer_answer,
 )
+from scheduling.views.pick import clinic_choice_page
 
 POLL_SECONDS = 5
 OS = WaitlistOfferStatus
@@ -122,7 +123,12 @@ def staff_page(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
     clinic, clinics = selectors.pick_waitlist_clinic(request.user, request.GET.get("clinic"))
     if clinic is None:
-        return render(request, "scheduling/desk/waitlist_pick_clinic.html", {"clinics": clinics})
+        return clinic_choice_page(
+            request,
+            clinics,
+            heading=_("Waiting list"),
+            lead=_("Choose the clinic whose waiting list you want to see."),
+        )
     context = _page_context(request, clinic)
     context["clinics"] = clinics
     return render(request, "scheduling/desk/waitlist.html", context)
