@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.test
+# Without arguments (make test, CI) the suite runs on one xdist worker per core, each with its
+# own test database and browser.
+if [ "$#" -eq 0 ]; then
+  set -- -n auto
+fi
 .venv/bin/python manage.py check
 .venv/bin/python manage.py makemigrations --check --dry-run
 if [ "${MEDFRONT_COVERAGE:-}" = "1" ]; then

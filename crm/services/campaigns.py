@@ -121,7 +121,7 @@ def campaign_send(*, campaign_id: int, now: datetime.datetime | None = None) -> 
     """Queue the campaign's messages (the task `crm.tasks.send_campaign`); None when it is not
     waiting to be sent (sent meanwhile, or never started)."""
     campaign = (
-        Campaign.objects.select_for_update()
+        Campaign.objects.select_for_update(of=("self",))
         .select_related("segment", "clinic")
         .filter(pk=campaign_id, status=CampaignStatus.SENDING)
         .first()
