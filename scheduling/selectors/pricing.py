@@ -15,21 +15,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
-    Exists,
-    ExpressionWrapper,
     F,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -97,10 +91,10 @@ def price_on(*, clinic: Clinic, service: Service, day: datetime.date) -> Decimal
     return row.price if row is not None else service.price
 
 
-def _has_visits(patient: Patient) -> Exists:
-    return Exists(
+def _has_visits(patient: Patient) -> bool:
+    return (
         Appointment.objects.filter(patient_id=patient.pk).exclude(status__in=UNDONE_STATUSES)
-    )
+    ).exists()
 
 
 def _live(qs: QuerySet[Promotion], *, day: datetime.date) -> QuerySet[Promotion]:
@@ -109,35 +103,19 @@ def _live(qs: QuerySet[Promotion], *, day: datetime.date) -> QuerySet[Promotion]
     )
 
 
-def _automatic_promotions(
-    *, clinic: Clinic, service: Service, patient: Patient, day: datetime.date, price: Coalesce
-) -> QuerySet[Promotion]:
-    """Code-less promotions that fit the booking, the largest discount first."""
-    fits = Q(segment=PatientSegment.EVERYONE) | Q(
-        segment=PatientSegment.FIRST_VISIT, patient_has_visits=False
-    )
-    age = age_on(patient.birth_date, day)
-    if age is not None:
-        fits |= (
-            Q(segment=PatientSegment.AGE_BAND)
-            & (Q(min_age__isnull=True) | Q(min_age__lte=age))
-            & (Q(max_age__isnull=True) | Q(max_age__gte=age))
+def _fits(promotion: Promotion, *, patient: Patient, day: datetime.date, visited: Any) -> bool:
+    """Whether an automatic promotion's segment takes `patient`; `visited()` asks (once, and
+    only when a first-visit promotion is in play) whether they have been before."""
+    if promotion.segment == PatientSegment.FIRST_VISIT:
+        return not visited()
+    if promotion.segment == PatientSegment.AGE_BAND:
+        age = age_on(patient.birth_date, day)
+        return (
+            age is not None
+            and (promotion.min_age is None or promotion.min_age <= age)
+            and (promotion.max_age is None or age <= promotion.max_age)
         )
-    size = Case(
-        When(
-            kind=DiscountKind.PERCENT,
-            then=ExpressionWrapper(F("value") * price / 100, output_field=MONEY),
-        ),
-        default=F("value"),
-        output_field=MONEY,
-    )
-    return (
-        _live(Promotion.objects.filter(clinic_id=clinic.pk, code=""), day=day)
-        .filter(Q(service__isnull=True) | Q(service_id=service.pk))
-        .annotate(patient_has_visits=_has_visits(patient), size=size)
-        .filter(fits)
-        .order_by("-size", "-pk")
-    )
+    return promotion.segment == PatientSegment.EVERYONE
 
 
 def price_quote(
@@ -150,25 +128,14 @@ def price_quote(
 ) -> Quote:
     """The quote for booking `service` in `clinic` for `patient` on the booking day `day`.
 
-    Without a code: one query (the price and the best automatic promotion together). With a
-    code: the price, the promotion and, for a first-visit code, whether the patient has been
-    before; a code that does not fit raises `PromotionInvalid` with the reason.
+    Two plain queries: the price of the day, and the code's promotion or the live automatic
+    ones of the clinic and service (a first-visit one also asks whether the patient has been
+    before). The automatic promotion that fits and gives the largest discount applies (the
+    newest on a tie); a code that does not fit raises `PromotionInvalid` with the reason.
     """
     code = normalize_code(code)
-    price_expr = Coalesce(
-        Subquery(
-            _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).values("price")[:1]
-        ),
-        Value(service.price),
-        output_field=MONEY,
-    )
+    list_price = _money(price_on(clinic=clinic, service=service, day=day))
     if code:
-        list_price = (
-            Service.objects.filter(pk=service.pk)
-            .annotate(today=price_expr)
-            .values_list("today", flat=True)
-            .get()
-        )
         promotion = promotion_for_code(
             code=code, clinic=clinic, service=service, patient=patient, day=day
         )
@@ -180,26 +147,28 @@ def price_quote(
             promotion.value,
             promotion.usage_limit,
         )
-    best = _automatic_promotions(
-        clinic=clinic, service=service, patient=patient, day=day, price=price_expr
+    candidates = _live(Promotion.objects.filter(clinic_id=clinic.pk, code=""), day=day).filter(
+        Q(service__isnull=True) | Q(service_id=service.pk)
     )
-    row = (
-        Service.objects.filter(pk=service.pk)
-        .annotate(
-            today=price_expr,
-            promo_id=Subquery(best.values("pk")[:1]),
-            promo_name=Subquery(best.values("name")[:1]),
-            promo_kind=Subquery(best.values("kind")[:1]),
-            promo_value=Subquery(best.values("value")[:1]),
-            promo_limit=Subquery(best.values("usage_limit")[:1]),
-        )
-        .values_list("today", "promo_id", "promo_name", "promo_kind", "promo_value", "promo_limit")
-        .get()
+    visits: list[bool] = []
+
+    def visited() -> bool:
+        if not visits:
+            visits.append(_has_visits(patient))
+        return visits[0]
+
+    fitting = [
+        promotion
+        for promotion in candidates
+        if _fits(promotion, patient=patient, day=day, visited=visited)
+    ]
+    if not fitting:
+        return Quote(list_price=list_price)
+    best = max(
+        fitting,
+        key=lambda p: (discount_of(kind=p.kind, value=p.value, price=list_price), p.pk),
     )
-    list_price, promo_id, *terms = row
-    if promo_id is None:
-        return Quote(list_price=_money(list_price))
-    return _quote(list_price, promo_id, *terms)
+    return _quote(list_price, best.pk, best.name, best.kind, best.value, best.usage_limit)
 
 
 def _money(value: object) -> Decimal:
@@ -257,28 +226,16 @@ def promotion_for_code(
 
 
 def _check_segment(promotion: Promotion, *, patient: Patient, day: datetime.date) -> None:
+    if _fits(promotion, patient=patient, day=day, visited=lambda: _has_visits(patient)):
+        return
     if promotion.segment == PatientSegment.FIRST_VISIT:
-        visited = (
-            Appointment.objects.filter(patient_id=patient.pk)
-            .exclude(status__in=UNDONE_STATUSES)
-            .exists()
+        raise PromotionInvalid(
+            _("This promo code is for a first visit to the network only."),
+            code="promo_not_first_visit",
         )
-        if visited:
-            raise PromotionInvalid(
-                _("This promo code is for a first visit to the network only."),
-                code="promo_not_first_visit",
-            )
-    elif promotion.segment == PatientSegment.AGE_BAND:
-        age = age_on(patient.birth_date, day)
-        fits = (
-            age is not None
-            and (promotion.min_age is None or age >= promotion.min_age)
-            and (promotion.max_age is None or age <= promotion.max_age)
-        )
-        if not fits:
-            raise PromotionInvalid(
-                _("This promo code is for patients of another age."), code="promo_other_age"
-            )
+    raise PromotionInvalid(
+        _("This promo code is for patients of another age."), code="promo_other_age"
+    )
 
 
 # --- The clinic admin's catalogue pages ----------------------------------------------------------

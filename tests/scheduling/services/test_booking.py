@@ -47,7 +47,7 @@ from tests.scheduling.conftest import local
 
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction),
 # including one look at the patient's message settings per message (SMS and e-mail).
-BOOKING_QUERIES = 22
+BOOKING_QUERIES = 23
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE
@@ -389,7 +389,7 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     acts_as_patient(user)  # the request has loaded the caller's roles and profile already
     # The engine's reads (doctor, stand-ins, rules, exceptions, clinics, equipment types, then
     # occupancy and quotas), the patient's lock and count, the price of the day with the best
-    # automatic promotion (one query), whether the clinic takes the service prepaid, the
+    # automatic promotions (two plain queries), whether the clinic takes the service prepaid, the
     # patient's message settings for each channel, the writes (appointment, occupancy, event,
     # audit row, two messages) and the savepoint or transaction around them.
     with django_assert_num_queries(BOOKING_QUERIES):
