@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db.models import (
     Count,
-    DecimalField,
     F,
     Q,
     QuerySet,
@@ -34,7 +33,6 @@ from scheduling.errors import PromotionInvalid
 from scheduling.models import Appointment, Promotion, Service, ServicePrice
 
 CENT = Decimal("0.01")
-MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 # A patient's visits that count for "first visit to the network": all but undone ones.
 UNDONE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.ROLLED_BACK)
 
