@@ -158,11 +158,14 @@ def test_the_429_page_is_translated(rates, registrar_a):
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
 def test_counters_live_in_redis_when_it_is_configured(rates, settings, service):
+    import redis
+
+    prefix = f"medfront-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": f"medfront-test-{uuid.uuid4().hex}",
+            "KEY_PREFIX": prefix,
         }
     }
     rates(slots_anon="2/minute")
@@ -171,4 +174,8 @@ def test_counters_live_in_redis_when_it_is_configured(rates, settings, service):
         # Any process that shares the store sees the same count.
         assert len(cache.get("throttle_slots_anon_127.0.0.1")) == 2
     finally:
-        cache.clear()
+        # Only this test's keys: cache.clear() would empty the Redis database under the other
+        # xdist workers' tests.
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
