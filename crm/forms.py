@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -181,7 +183,7 @@ class KnowledgeArticleForm(forms.ModelForm):
 
     def __init__(self, *args, clinics, network_wide: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["clinic"]
+        field = cast(forms.ModelChoiceField, self.fields["clinic"])
         field.queryset = clinics
         field.required = not network_wide
         field.empty_label = _("The whole network") if network_wide else None

@@ -120,8 +120,8 @@ class Vocabulary:
                 if part:
                     phrases[_phrase(part)].add(("specialty", specialty.id))
             name_lemma = lemma(name.split()[0]) if name.split() else ""
-            for keys, ru, en in lexicon.SPECIALTY_SYNONYMS:
-                if specialty.slug in keys or name_lemma in keys:
+            for names, ru, en in lexicon.SPECIALTY_SYNONYMS:
+                if specialty.slug in names or name_lemma in names:
                     for synonym in ru + en:
                         phrases[_phrase(synonym)].add(("specialty", specialty.id))
         for service in services:

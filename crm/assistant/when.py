@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import dateparser
+import dateparser  # type: ignore[import-untyped]
 
 WEEKDAYS = {
     "понедельник": 0,
@@ -187,6 +187,7 @@ def _numeric_date(match: re.Match, text: str, today: datetime.date, language: st
 
 def _dates(text: str, today: datetime.date, language: str):
     """(date_from, date_to, matched words) or None."""
+    day: datetime.date | None
     simple = {
         "послезавтра": 2,
         "day after tomorrow": 2,

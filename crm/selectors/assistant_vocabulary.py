@@ -33,7 +33,7 @@ def _version() -> str:
         version = uuid.uuid4().hex
         cache.add(VERSION_KEY, version, timeout=None)
         version = cache.get(VERSION_KEY) or version
-    return version
+    return str(version)
 
 
 def vocabulary_build(*, version: str = "") -> Vocabulary:
@@ -68,7 +68,7 @@ def vocabulary_build(*, version: str = "") -> Vocabulary:
 def vocabulary_load() -> Vocabulary:
     """The current vocabulary; cheap to call per message."""
     version = _version()
-    ttl = getattr(settings, "ASSISTANT_VOCABULARY_TTL", 300)
+    ttl = settings.ASSISTANT_VOCABULARY_TTL
     entry = _built.get(version)
     if entry is not None and time.monotonic() - entry[0] < ttl:
         return entry[1]
