@@ -285,4 +285,58 @@ DIALOGUES: list[list[dict]] = [
     [t("asdfgh", "unknown")],
     [t("hmm", "unknown")],
     [t("what is the meaning of life", "unknown")],
+    # --- Both languages: phrasings written after the rules, to keep them honest -------------
+    [
+        t(
+            "Добрый день! Подскажите, можно ли записать дочку к педиатру на субботу?",
+            "book",
+            specialty="pediatrician",
+            for_whom="child",
+            date="2026-12-05",
+        )
+    ],
+    [t("мне бы к неврологу попасть", "book", specialty="neurologist")],
+    [t("нужно сделать экг", "book", service="ecg")],
+    [t("сколько у вас стоит узи щитовидки", "price", service="us-thyroid")],
+    [t("во сколько вы открываетесь в воскресенье", "directions", date="2026-12-06")],
+    [t("а где вы находитесь", "directions")],
+    [t("не смогу прийти завтра", "cancel", date="2026-12-03")],
+    [t("хочу перенести приём на пятницу", "reschedule", date="2026-12-04")],
+    [t("Какие у меня есть записи?", "my_visits")],
+    [t("что нужно для подготовки к гастроскопии", "preparation")],
+    [t("позвоните мне, пожалуйста", "callback")],
+    [t("дайте мне оператора", "handoff")],
+    [t("задыхаюсь", "emergency")],
+    [t("у ребёнка судороги", "emergency")],
+    [t("доброе утро", "smalltalk")],
+    [t("кто у вас лечит щитовидку", "doctor_info")],
+    [
+        t(
+            "записаться на узи брюшной полости на утро",
+            "book",
+            service="us-abdomen",
+            time_from="08:00",
+            time_to="12:00",
+        )
+    ],
+    [t("я хочу отменить", "cancel")],
+    [t("I'd like to make an appointment for my kid", "book", for_whom="child")],
+    [t("What time do you close on Saturday?", "directions", date="2026-12-05")],
+    [t("Where is your clinic located?", "directions")],
+    [t("Can I get a callback?", "callback")],
+    [t("I need to cancel tomorrow's visit", "cancel", date="2026-12-03")],
+    [
+        t(
+            "Could we move my visit to next week?",
+            "reschedule",
+            date="2026-12-07",
+            date_to="2026-12-13",
+        )
+    ],
+    [t("how much for a thyroid ultrasound", "price", service="us-thyroid")],
+    [t("do I need to fast before the blood test", "preparation")],
+    [t("which specialist treats thyroid problems", "doctor_info")],
+    [t("let me speak to a real person", "handoff")],
+    [t("my chest hurts a lot", "emergency")],
+    [t("good evening", "smalltalk")],
 ]
