@@ -30,8 +30,9 @@ def test_a_clinic_admin_writes_an_article_and_finds_it(
     page.locator("#id_kind").select_option("directions")
     page.locator("#id_body").fill("Бесплатная парковка во дворе, въезд с улицы Ленина.")
     page.locator("#id_published").check()
-    page.locator("form[method=post] button[type=submit]").first.click()
-    page.locator("text=Статья сохранена").wait_for()
+    page.locator("#new-article button[type=submit]").click()
+    page.wait_for_url("**/crm/knowledge/*-*/")
+    screenshot(page, "knowledge-article-desktop")
     page.goto(f"{live_server.url}/crm/knowledge/?q=есть+ли+парковка")
     screenshot(page, "knowledge-base-desktop")
     assert page.locator("ol li a").first.inner_text() == "Парковка у клиники"
