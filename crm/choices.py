@@ -43,3 +43,17 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+
+
+class KnowledgeKind(models.TextChoices):
+    """What a knowledge-base article answers."""
+
+    FAQ = "faq", _("Question and answer")
+    PREPARATION = "preparation", _("Preparation for a visit or a test")
+    DIRECTIONS = "directions", _("Address, hours and directions")
+    PRICES = "prices", _("Prices")
+
+
+class KnowledgeLanguage(models.TextChoices):
+    RU = "ru", _("Russian")
+    EN = "en", _("English")

@@ -1,6 +1,7 @@
 """The demo network's leads: two months of enquiries from ads, calls and walk-ins, some of
 them from people who then booked (the loop closes on the demo's own bookings), some waiting
-for a first call, so the marketer's pages tell a story on `make run`."""
+for a first call, so the marketer's pages tell a story on `make run`; and the assistant's
+knowledge base (`crm.demo_knowledge`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from crm import demo_knowledge
 from crm.choices import LeadSource
 from crm.models import PipelineStage, Segment
 from crm.services.campaigns import campaign_create, campaign_send, campaign_start
@@ -30,6 +32,7 @@ NEW_NAMES = ("Алина", "Борис", "Вера", "Глеб", "Дарья", "
 
 
 def seed(ctx: DemoContext) -> None:
+    demo_knowledge.seed(ctx)
     # Calls seeded by telephony may have made leads already: the demo's own segments mark it.
     if Segment.objects.exists():
         return

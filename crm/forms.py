@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.choices import CampaignChannel, LeadSource
-from crm.models import Segment
+from crm.models import KnowledgeArticle, Segment
 from crm.services.leads import ATTRIBUTION_FIELDS, MAX_COMMENT, MAX_NAME
 from portal.models import Clinic
 
@@ -168,3 +170,20 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, segments, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["segment"].queryset = segments
+
+
+class KnowledgeArticleForm(forms.ModelForm):
+    """An article of the assistant's knowledge base; the clinics offered are the editor's,
+    and "the whole network" only to network-wide editors."""
+
+    class Meta:
+        model = KnowledgeArticle
+        fields = ("title", "kind", "language", "clinic", "body", "published")
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, clinics, network_wide: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["clinic"])
+        field.queryset = clinics
+        field.required = not network_wide
+        field.empty_label = _("The whole network") if network_wide else None

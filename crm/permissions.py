@@ -1,4 +1,5 @@
-"""Who reaches which leads: holders of `crm.use`, for the clinics they hold it in.
+"""Who reaches which leads: holders of `crm.use`, for the clinics they hold it in; who edits
+the assistant's knowledge base: holders of `knowledge.manage`, likewise.
 
 A lead without a clinic (a network-wide form, an unknown line) is seen only by network-wide
 CRM users. Lookups raise 403 for users without the capability anywhere and 404 for a lead of
@@ -10,10 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from crm.models import Lead
+from crm.models import KnowledgeArticle, Lead
 from portal import permissions
 
 CAPABILITY = "crm.use"
@@ -41,3 +43,41 @@ def get_lead_for_user(user: Any, public_id: uuid.UUID | str) -> Lead:
     if lead is None:
         raise Http404
     return lead
+
+
+# --- The assistant's knowledge base --------------------------------------------------------
+
+KNOWLEDGE = "knowledge.manage"
+
+
+def require_knowledge_editor(user: Any) -> None:
+    permissions.require_capability(user, KNOWLEDGE)
+
+
+def articles_visible_to(user: Any) -> QuerySet[KnowledgeArticle]:
+    """A clinic admin's clinics' articles and the network-wide ones (read-only for them)."""
+    ids = permissions.clinic_ids_with(user, KNOWLEDGE)
+    articles = KnowledgeArticle.objects.select_related("clinic", "service")
+    if ids is None:
+        return articles
+    return articles.filter(Q(clinic_id__in=ids) | Q(clinic__isnull=True))
+
+
+def can_edit_article(user: Any, article: KnowledgeArticle) -> bool:
+    """Network-wide articles are the network admin's; a clinic's are its admins'."""
+    if article.clinic_id is None:
+        return permissions.clinic_ids_with(user, KNOWLEDGE) is None
+    return permissions.has_capability(user, KNOWLEDGE, article.clinic_id)
+
+
+def get_article_for_user(
+    user: Any, public_id: uuid.UUID | str, *, action: str = "view"
+) -> KnowledgeArticle:
+    """404 for another clinic's or a missing article; 403 for one they may read only."""
+    require_knowledge_editor(user)
+    article = articles_visible_to(user).filter(public_id=public_id).first()
+    if article is None:
+        raise Http404
+    if action != "view" and not can_edit_article(user, article):
+        raise PermissionDenied
+    return article

@@ -1,14 +1,19 @@
-"""Enquiries announced by other apps become leads (`portal.signals.enquiry_received`)."""
+"""Enquiries announced by other apps become leads (`portal.signals.enquiry_received`); a
+changed catalogue makes the assistant rebuild its vocabulary."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
+
 from crm.choices import LeadSource
+from crm.selectors.assistant_vocabulary import vocabulary_version_bump
 from crm.services.leads import lead_create
 from portal.models import Clinic
 from portal.signals import enquiry_received
+from scheduling.models import Doctor, Service, Specialty
 
 
 def lead_from_enquiry(
@@ -32,5 +37,14 @@ def lead_from_enquiry(
     )
 
 
+def catalogue_changed(**kwargs: Any) -> None:
+    vocabulary_version_bump()
+
+
 def connect() -> None:
     enquiry_received.connect(lead_from_enquiry, dispatch_uid="crm.lead_from_enquiry")
+    for model in (Specialty, Service, Doctor, Clinic):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                catalogue_changed, sender=model, dispatch_uid=f"crm.vocabulary.{model.__name__}"
+            )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_campaigns, views_funnel, views_segments
+from crm import views, views_campaigns, views_funnel, views_knowledge, views_segments
 
 app_name = "crm"
 
@@ -20,6 +20,19 @@ urlpatterns = [
     path("campaigns/", views_campaigns.campaigns, name="campaigns"),
     path("campaigns/<int:pk>/", views_campaigns.campaign, name="campaign"),
     path("campaigns/<int:pk>/send/", views_campaigns.campaign_send, name="campaign_send"),
+    # The assistant's knowledge base, and its articles' public pages that answers cite.
+    path("knowledge/", views_knowledge.knowledge, name="knowledge"),
+    path(
+        "knowledge/<uuid:public_id>/",
+        views_knowledge.knowledge_article,
+        name="knowledge_article",
+    ),
+    path(
+        "knowledge/<uuid:public_id>/delete/",
+        views_knowledge.knowledge_article_remove,
+        name="knowledge_delete",
+    ),
+    path("help/<uuid:public_id>/", views_knowledge.help_article, name="help_article"),
     # The closed loop: the funnel with ad spend, and conversions for web analytics.
     path("funnel/", views_funnel.funnel, name="funnel"),
     path(

@@ -38,6 +38,7 @@ NAV_ENTRIES = [
     ("crm.use", "crm:funnel", _("Funnel")),
     ("crm.use", "crm:segments", _("Segments")),
     ("crm.use", "crm:campaigns", _("Campaigns")),
+    ("knowledge.manage", "crm:knowledge", _("Knowledge base")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

@@ -49,6 +49,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "catalogue.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     # CRM and analytics
     "crm.use": frozenset({R.MARKETER, R.NETWORK_ADMIN}),
+    # The assistant's knowledge base: a clinic's articles, network-wide ones by network admins
+    "knowledge.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     "analytics.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
     # Administration
     "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
@@ -256,6 +258,7 @@ CAPABILITY_DESCRIPTIONS = {
     "substitution.arrange": "Arrange a substitution",
     "catalogue.manage": "Keep prices, promotions and the booking policy",
     "crm.use": "Work the CRM: leads, segments, campaigns",
+    "knowledge.manage": "Edit the assistant's knowledge base (the clinic's articles)",
     "analytics.view": "Read KPI dashboards",
     "audit.view": "Read the audit trail",
     "outbox.view": "Browse the development outbox",

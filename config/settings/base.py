@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
 CRM_FIRST_CONTACT_MINUTES = env.int("CRM_FIRST_CONTACT_MINUTES", default=15)
 if CRM_FIRST_CONTACT_MINUTES < 1:
     raise ImproperlyConfigured("CRM_FIRST_CONTACT_MINUTES must be at least 1.")
+# The assistant rebuilds its vocabulary when the catalogue changes, and at least this often.
+ASSISTANT_VOCABULARY_TTL = env.int("ASSISTANT_VOCABULARY_TTL", default=300)
+if ASSISTANT_VOCABULARY_TTL < 1:
+    raise ImproperlyConfigured("ASSISTANT_VOCABULARY_TTL must be at least 1 (seconds).")
 # Website forms: how many enquiries one address may send an hour.
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).

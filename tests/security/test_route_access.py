@@ -156,6 +156,11 @@ ROUTES: dict[str, Access] = {
     "crm/segments/count/": capability("crm.use"),
     "crm/segments/<int:pk>/delete/": capability("crm.use"),
     "crm/exports/offline-conversions.csv": capability("crm.use"),
+    # The assistant's knowledge base; published articles are public (the answers cite them).
+    "crm/knowledge/": capability("knowledge.manage"),
+    "crm/knowledge/<uuid:public_id>/": capability("knowledge.manage"),
+    "crm/knowledge/<uuid:public_id>/delete/": capability("knowledge.manage"),
+    "crm/help/<uuid:public_id>/": PUBLIC,
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,
