@@ -336,16 +336,18 @@ def load(
     (the share after now booked or confirmed) and their occupancy; figures of the load.
 
     A history grows in steps without overlaps: called again with the same seats, days and
-    seed and `loaded` = what earlier calls wrote, it fills slots the earlier calls left free
-    (each slot draws one number from a stream fixed by `seed`; a call takes the slots whose
-    number falls in its own band). So a phase can measure at 10,000 visits, load 990,000
-    more over the same year, and measure again.
+    seed and `loaded` = the sum of the counts earlier calls were asked for (not what they
+    wrote, which can fall a little short), it fills slots the earlier calls left free (each
+    slot draws one number from a stream fixed by `seed`; a call takes the slots whose number
+    falls in its own band, so each call writes its count give or take a fraction of a percent).
+    So a phase can measure at 10,000 visits, load 990,000 more over the same year (with
+    `loaded=10_000`), and measure again.
 
     Occupancy rows are written for the visits still ahead, which the free-slot engine reads.
     Production also keeps them for past completed visits and no-shows; `past_occupancy=True`
     writes those too, but the exclusion constraint's GiST index makes that the slowest part of
-    the load by far (more than seven minutes for a million visits on a busy 2-core machine),
-    and nothing that reads history reads them."""
+    the load by far (for a million visits it had not finished after seven and a half minutes
+    on a busy 2-core machine, when it was stopped), and nothing that reads history reads them."""
     from django.db import connection, transaction
     from django.utils import timezone
 
