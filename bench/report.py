@@ -220,8 +220,10 @@ def format_table(results: dict) -> str:
             "",
         ),
         ("funnel_p95_ratio", results.get("funnel_p95_ratio"), "≤ 250"),
+        ("  funnel_p50_ratio", results.get("funnel_p50_ratio"), ""),
         ("  funnel p50 / p95, ms", _pair(phase("funnel", "p50_ms"), phase("funnel", "p95_ms")), ""),
         ("segment_count_p95_ratio", results.get("segment_count_p95_ratio"), "≤ 100"),
+        ("  segment_count_p50_ratio", results.get("segment_count_p50_ratio"), ""),
         (
             "  segment count p50 / p95, ms",
             _pair(phase("segment_count", "p50_ms"), phase("segment_count", "p95_ms")),
