@@ -139,21 +139,26 @@ def add_booked_doctors(desk: Desk, count: int, *, patients: list) -> None:
 
 
 def sign_in(desk: Desk) -> str:
-    """A session cookie of the registrar, past the staff MFA check as a real sign-in leaves it."""
+    """A session cookie of the registrar (see `session_cookie`)."""
+    desk.cookie = session_cookie(desk.registrar)
+    return desk.cookie
+
+
+def session_cookie(user) -> str:
+    """A session cookie of a staff user, past the staff MFA check as a real sign-in leaves it."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.conf import settings
     from django.test import Client
 
     from portal.auth.policy import mark_session_mfa_set_up
 
-    TOTP.activate(desk.registrar, generate_totp_secret())
+    TOTP.activate(user, generate_totp_secret())
     client = Client()
-    client.force_login(desk.registrar)
+    client.force_login(user)
     session = client.session
-    mark_session_mfa_set_up(session, desk.registrar)
+    mark_session_mfa_set_up(session, user)
     session.save()
-    desk.cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-    return desk.cookie
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def count_board_queries(desk: Desk) -> int:

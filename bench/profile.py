@@ -6,6 +6,11 @@ the top functions by cumulative and by own time, plus the SQL of one booking. Ti
 for reading proportions only; the figures to report come from `make bench`.
 
 Environment: `BENCH_DATABASE_URL` as for `make bench`; `BENCH_PROFILE_REPEAT` (default 20).
+
+`python -m bench.profile crm` does the same for the CRM phase's two pages (the funnel over 12
+months and a segment's count, as the marketer), printing each one's SQL with the database's
+`EXPLAIN ANALYZE`. With `BENCH_REUSE_DB=1` it reads a database kept by an earlier run
+(`BENCH_ONLY=crm BENCH_KEEP_DB=1 python -m bench.run`) instead of seeding one.
 """
 
 from __future__ import annotations
@@ -30,9 +35,83 @@ def _stats(profile: cProfile.Profile, sort: str, limit: int = 30) -> str:
 def main() -> int:
     cfg = run.Config(dict(os.environ))
     repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
+    if sys.argv[1:] == ["crm"]:
+        return _profile_crm(cfg, repeat)
     with run.seeded_network(cfg) as state:
         _profile(state, repeat)
     return 0
+
+
+def _profile_crm(cfg, repeat: int) -> int:
+    from bench import crm
+
+    os.environ.update(run.bench_environment(cfg))
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+    reuse = os.environ.get("BENCH_REUSE_DB") == "1"
+    if not reuse:
+        run.recreate_database(cfg)
+    try:
+        run.setup_django()
+        if reuse:
+            from django.utils import timezone
+
+            from portal.models import User
+
+            state = crm.Crm(today=timezone.localdate())
+            state.marketer = User.objects.get(email="bench-marketer@bench.example.test")
+        else:
+            run.migrate()
+            state = crm.seed({})
+        _profile_pages(state, repeat)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not reuse and not cfg.keep_db:
+            run.drop_database(cfg)
+    return 0
+
+
+def _profile_pages(state, repeat: int) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(state.marketer)
+    # Past the staff MFA check, as `bench.desk.session_cookie` leaves a real sign-in.
+    from portal.auth.policy import mark_session_mfa_set_up
+
+    session = client.session
+    mark_session_mfa_set_up(session, state.marketer)
+    session.save()
+    for name, path in (
+        ("funnel", state.funnel_path()),
+        ("segment count", state.segment_count_path()),
+    ):
+        client.get(path)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(path)
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        print(f"== {name}: best {timings[0]:.1f} ms, median {timings[len(timings) // 2]:.1f} ms")
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(max(1, repeat // 4)):
+            client.get(path)
+        profile.disable()
+        print(_stats(profile, "cumulative", 25))
+        for number, query in enumerate(ctx.captured_queries, 1):
+            print(f"{number:3d} {query['time']}s {query['sql'][:400]}")
+            if float(query["time"]) > 0.005 and query["sql"].lstrip().startswith("SELECT"):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                    print("\n".join("      " + line for (line,) in cursor.fetchall()))
 
 
 def _profile(state, repeat: int) -> None:

@@ -38,7 +38,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import caller_id, desk, loadgen, report, scenario
+from bench import caller_id, crm, desk, loadgen, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -74,6 +74,10 @@ class Config:
         # Baseline and target take turns in this many slices of each phase.
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
+        # One phase alone, for development ("crm"); its results never replace latest.json.
+        self.only = env.get("BENCH_ONLY", "")
+        if self.only not in ("", "crm"):
+            raise SystemExit("BENCH_ONLY may only be 'crm'.")
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -328,52 +332,30 @@ def git_commit() -> str:
     return f"{commit}{'+dirty' if dirty else ''}"
 
 
-def main() -> int:
-    cfg = Config(dict(os.environ))
-    env = bench_environment(cfg)
-    os.environ.update(env)
-    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
-        os.environ.pop(key, None)
+def start_server(cfg: Config, env: dict[str, str], results: dict) -> Server:
+    handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
+    os.close(handle)
+    server = Server(cfg, env, Path(log_name))
+    server.wait_ready()
+    results["server"]["command"] = " ".join(
+        part for part in server.command[2:] if not part.startswith("--error-logfile")
+    )
+    log(f"gunicorn up on 127.0.0.1:{server.port} with {cfg.workers} workers")
+    return server
 
-    started = datetime.datetime.now(datetime.UTC)
-    results: dict = {
-        "started_at": started.isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "machine": {
-            "cores": cfg.cores,
-            "python": sys.version.split()[0],
-            "platform": sys.platform,
-        },
-        "server": {"gunicorn_workers": cfg.workers, "worker_class": "gthread", "threads": 1},
-        "phase_seconds": cfg.seconds,
-        "alternating_rounds": cfg.rounds,
-        "latency_clients": cfg.latency_clients,
-        # Other work on the machine shows up in the tails; this says how busy it was.
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "phases": {},
-    }
-    server = None
-    failure = None
+
+def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
+    """The booking engine's, the desk's and the caller ID's phases, pgbench and the race; the
+    server they started is returned (running) for the phases after them."""
+    log("seeding the bench network and counting queries")
+    state = scenario.seed_and_count(cfg, results)
+    log("seeding the desk's clinic (a full day booked) and counting the board's queries")
+    desk_state = desk.seed_and_count(
+        results, patients=desk_patients(), day=state.today + datetime.timedelta(days=1)
+    )
+    telephony = caller_id.seed(state.network)
+    server = start_server(cfg, env, results)
     try:
-        log(f"recreating database {cfg.database_name}")
-        recreate_database(cfg)
-        setup_django()
-        migrate()
-        log("seeding the bench network and counting queries")
-        state = scenario.seed_and_count(cfg, results)
-        log("seeding the desk's clinic (a full day booked) and counting the board's queries")
-        desk_state = desk.seed_and_count(
-            results, patients=desk_patients(), day=state.today + datetime.timedelta(days=1)
-        )
-        telephony = caller_id.seed(state.network)
-        handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
-        os.close(handle)
-        server = Server(cfg, env, Path(log_name))
-        server.wait_ready()
-        results["server"]["command"] = " ".join(
-            part for part in server.command[2:] if not part.startswith("--error-logfile")
-        )
-        log(f"gunicorn up on 127.0.0.1:{server.port} with {cfg.workers} workers")
         pgid = os.getpgid(server.process.pid)
         scenario.drive(
             cfg,
@@ -401,6 +383,64 @@ def main() -> int:
         results["race_overlaps"] = results["occupancy_overlaps"] + results["appointment_overlaps"]
         scenario.ratios(results)
         desk.ratios(results)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def main() -> int:
+    cfg = Config(dict(os.environ))
+    env = bench_environment(cfg)
+    os.environ.update(env)
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+
+    started = datetime.datetime.now(datetime.UTC)
+    results: dict = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "machine": {
+            "cores": cfg.cores,
+            "python": sys.version.split()[0],
+            "platform": sys.platform,
+        },
+        "server": {"gunicorn_workers": cfg.workers, "worker_class": "gthread", "threads": 1},
+        "phase_seconds": cfg.seconds,
+        "alternating_rounds": cfg.rounds,
+        "latency_clients": cfg.latency_clients,
+        # Other work on the machine shows up in the tails; this says how busy it was.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "phases": {},
+    }
+    if cfg.only:
+        results["only"] = cfg.only
+    server = None
+    failure = None
+    try:
+        log(f"recreating database {cfg.database_name}")
+        recreate_database(cfg)
+        setup_django()
+        migrate()
+        if not cfg.only:
+            server = engine_phases(cfg, env, results)
+        # Last: its million visits would slow the engine's phases and overlap counts down.
+        log("seeding the CRM: patients, a year of visits, leads, ad spend")
+        crm_state = crm.seed(results)
+        crm.count_queries(crm_state, results)
+        if server is None:
+            server = start_server(cfg, env, results)
+        pgid = os.getpgid(server.process.pid)
+        crm.drive(
+            cfg,
+            server.port,
+            results,
+            crm_state,
+            alternate=scenario.alternate,
+            phase=scenario.record_phase,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
+        crm.ratios(results)
     except Exception:
         failure = traceback.format_exc()
         log("the benchmark stopped on an error:\n" + failure)
@@ -429,7 +469,7 @@ def main() -> int:
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = {key: f"{op} {bound}" for key, (op, bound) in report.TARGETS.items()}
     results["verdicts"] = report.target_verdicts(results)
-    failures = report.invariant_failures(results)
+    failures = report.invariant_failures(results, only=cfg.only)
     for key in (
         "queries_per_booking_fixed",
         "queries_per_free_slots_fixed",
@@ -445,8 +485,8 @@ def main() -> int:
     results["invariant_failures"] = failures
     results["noise_warnings"] = report.noise_warnings(results)
 
-    if failure:
-        # Keep the last good latest.json; the failed run is still recorded under its stamp.
+    if failure or cfg.only:
+        # Keep the last good and whole latest.json; this run is still recorded under its stamp.
         path = RESULTS_DIR / f"{finished.strftime('%Y%m%dT%H%M%SZ')}.json"
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -74,6 +74,8 @@ def test_verdicts_compare_each_target_in_its_direction():
             "earliest_slots_p95_ratio": 40.5,
             "day_board_p95_ratio": 30.0,
             "caller_id_p95_ms": 97.0,
+            "funnel_p95_ratio": 250.0,
+            "segment_count_p95_ratio": 100.5,
         }
     )
     assert verdicts == {
@@ -83,14 +85,20 @@ def test_verdicts_compare_each_target_in_its_direction():
         "earliest_slots_p95_ratio": "missed",
         "day_board_p95_ratio": "met",
         "caller_id_p95_ms": "met",
+        "funnel_p95_ratio": "met",
+        "segment_count_p95_ratio": "missed",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 
 
 def test_invariants_fail_on_overlaps_5xx_or_a_missing_figure():
-    assert report.invariant_failures({"race_overlaps": 0, "race_5xx": 0}) == []
-    assert report.invariant_failures({"race_overlaps": 1, "race_5xx": 0}) == ["race_overlaps"]
-    assert report.invariant_failures({"race_overlaps": 0}) == ["race_5xx"]
+    ok = {"race_overlaps": 0, "race_5xx": 0, "history_overlaps": 0}
+    assert report.invariant_failures(ok) == []
+    assert report.invariant_failures({**ok, "race_overlaps": 1}) == ["race_overlaps"]
+    assert report.invariant_failures({"race_overlaps": 0, "history_overlaps": 0}) == ["race_5xx"]
+    # A phase run alone is held to its own invariants only.
+    assert report.invariant_failures({"history_overlaps": 0}, only="crm") == []
+    assert report.invariant_failures({"history_overlaps": 2}, only="crm") == ["history_overlaps"]
 
 
 def test_write_results_writes_the_stamped_file_and_latest(tmp_path):
