@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import overload
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
@@ -33,6 +34,10 @@ class UtcInstant(Func):
         )
 
 
+@overload
+def as_utc(value: datetime.datetime) -> datetime.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
     """A value read through `UtcInstant`, aware in UTC (None stays None)."""
     if value is None or value.tzinfo is not None:

@@ -109,7 +109,8 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         "services": found.services.all(),
     }
     clinics = list(found.clinics.all())
-    by_request = [c for c in clinics if c.takes_requests]
+    # `takes_requests`: annotated by `doctors_shown`.
+    by_request = [c for c in clinics if c.takes_requests]  # type: ignore[attr-defined]
     context["request_clinics"] = by_request
     # Only request-mode clinics: no free times to show, only the request form.
     context["request_only"] = bool(clinics) and len(by_request) == len(clinics)

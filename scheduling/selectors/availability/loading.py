@@ -345,11 +345,11 @@ def _load_busy(
     live = []
     rows = occupancy_as_busy(occupancy).union(closures_as_busy(closures), all=True)
     for kind, resource, hold, start, end, expires in rows:
-        span = (kind, resource, as_utc(start), as_utc(end))
+        start, end = as_utc(start), as_utc(end)
         if expires is not None and as_utc(expires) <= now:
-            taken.expired_holds.append(ExpiredHold(*span, hold_id=hold))
+            taken.expired_holds.append(ExpiredHold(kind, resource, start, end, hold_id=hold))
         else:
-            live.append(BusySpan(*span))
+            live.append(BusySpan(kind, resource, start, end))
     taken.busy = BusyIndex(live)
 
 
