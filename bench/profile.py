@@ -1,11 +1,13 @@
-"""`python -m bench.profile`: where the time of a free-slot request and of a booking goes.
+"""`python -m bench.profile`: where the time of a free-slot request, a booking, the week
+picker and the registrar's day board goes.
 
 Seeds the same network as `make bench` into the bench database (recreated, then dropped), then
 runs the measured requests in-process through Django's test client under cProfile and prints
-the top functions by cumulative and by own time, plus the SQL of one booking. Timings here are
-for reading proportions only; the figures to report come from `make bench`.
+the top functions by cumulative and by own time, plus the SQL of one booking and of one board.
+Timings here are for reading proportions only; the figures to report come from `make bench`.
 
-Environment: `BENCH_DATABASE_URL` as for `make bench`; `BENCH_PROFILE_REPEAT` (default 20).
+Environment: `BENCH_DATABASE_URL` as for `make bench`; `BENCH_PROFILE_REPEAT` (default 20);
+`BENCH_PROFILE_PARTS`, a comma-separated choice of `slots,booking,picker,desk` (default all).
 
 `python -m bench.profile crm` does the same for the CRM phase's two pages (the funnel over 12
 months and a segment's count, as the marketer), printing each one's SQL with the database's
@@ -22,7 +24,9 @@ import pstats
 import sys
 import time
 
-from bench import run, scenario
+from bench import desk, run, scenario
+
+PARTS = ("slots", "booking", "picker", "desk")
 
 
 def _stats(profile: cProfile.Profile, sort: str, limit: int = 30) -> str:
@@ -37,8 +41,12 @@ def main() -> int:
     repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
     if sys.argv[1:] == ["crm"]:
         return _profile_crm(cfg, repeat)
+    asked = os.environ.get("BENCH_PROFILE_PARTS", ",".join(PARTS))
+    parts = {part.strip() for part in asked.split(",") if part.strip()}
+    if not parts or parts - set(PARTS):
+        raise SystemExit(f"BENCH_PROFILE_PARTS: a comma-separated choice of {', '.join(PARTS)}")
     with run.seeded_network(cfg) as state:
-        _profile(state, repeat)
+        _profile(state, repeat, parts)
     return 0
 
 
@@ -114,27 +122,121 @@ def _profile_pages(state, repeat: int) -> None:
                     print("\n".join("      " + line for (line,) in cursor.fetchall()))
 
 
-def _profile(state, repeat: int) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    network, today = state.network, state.today
-    anonymous = scenario.api_client()
-    path = scenario.measured_slots_path(network, today)
-    anonymous.get(path)
-    _breakdown(network, today, anonymous, path, repeat)
+def _profiled(label: str, send, repeat: int):
+    """`send()` `repeat` times under cProfile; prints the time per call and both tables."""
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
     for _ in range(repeat):
-        response = anonymous.get(path)
+        response = send()
     profile.disable()
     elapsed = (time.perf_counter() - started) / repeat * 1000
-    slots = response.json()
-    print(f"== free slots: {len(slots)} slots, {elapsed:.1f} ms per request (profiled)")
+    print(f"== {label}: {elapsed:.1f} ms per request (profiled)")
     print(_stats(profile, "cumulative"))
     print(_stats(profile, "tottime"))
+    return response
 
+
+def _best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times)
+
+
+def _sql(label: str, send) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        send()
+    total = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
+    print(f"== SQL of {label} ({len(ctx.captured_queries)} queries, {total:.2f} ms in the driver)")
+    for number, query in enumerate(ctx.captured_queries, 1):
+        print(f"{number:3d} {query['time']}s {query['sql'][:300]}")
+    print()
+
+
+def _profile(state, repeat: int, parts: set[str]) -> None:
+    network, today = state.network, state.today
+    anonymous = scenario.api_client()
+    path = scenario.measured_slots_path(network, today)
+    response = anonymous.get(path)
+    slots = response.json()
+    if "slots" in parts:
+        _breakdown(network, today, anonymous, path, repeat)
+        _profiled(f"free slots ({len(slots)} slots)", lambda: anonymous.get(path), repeat)
+    if "picker" in parts:
+        _picker(network, repeat)
+    if "booking" in parts:
+        _booking(network, slots, repeat)
+    if "desk" in parts:
+        _desk(state, repeat)
+
+
+def _picker(network, repeat: int) -> None:
+    anonymous = scenario.api_client()
+    path = scenario.picker_path(network)
+
+    def send():
+        return anonymous.get(path, HTTP_HX_REQUEST="true")
+
+    send()
+    print(f"== week picker, best of {repeat}, unprofiled: {_best(send, repeat):.2f} ms")
+    _sql("one week picker", send)
+    _profiled("week picker", send, repeat)
+
+
+def _desk(state, repeat: int) -> None:
+    """The registrar's day board of `bench.desk`'s clinic: 40 doctors, a full day booked."""
+    import datetime
+
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.test import Client, RequestFactory
+    from django.utils import timezone
+
+    from scheduling.selectors.day_board import day_board
+    from scheduling.views.desk import _board_context
+
+    day = state.today + datetime.timedelta(days=1)
+    board = desk.seed_and_count({}, patients=run.desk_patients(), day=day)
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = board.cookie.split("=", 1)[1]
+    path = board.board_path()
+
+    def send():
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"the day board answered {response.status_code}")
+        return response
+
+    body = send().content
+    print(f"== day board: {board.doctors} doctors, {board.booked} visits, {len(body)} bytes")
+
+    def selector():
+        return day_board(clinic=board.clinic, day=day, now=timezone.now())
+
+    request = RequestFactory().get(path)
+    request.user = board.registrar
+    context = _board_context(request, board.clinic)
+    partial = "scheduling/desk/htmx/board.html"
+
+    def render():
+        return render_to_string(partial, context, request)
+
+    print(f"   whole request (test client)  {_best(send, repeat):8.2f} ms")
+    print(f"   day_board() selector         {_best(selector, repeat):8.2f} ms")
+    context_ms = _best(lambda: _board_context(request, board.clinic), repeat)
+    print(f"   board context (view)         {context_ms:8.2f} ms")
+    print(f"   board partial render         {_best(render, repeat):8.2f} ms, {len(render())} chars")
+    _sql("one day board", send)
+    _profiled("day board", send, repeat)
+
+
+def _booking(network, slots: list[dict], repeat: int) -> None:
     patient = network.patients[1]
     client = scenario.api_client(patient.token)
     picks = slots[-2 * repeat - 1 :]
@@ -176,15 +278,14 @@ def _profile(state, repeat: int) -> None:
     print(f"== booking: {elapsed:.1f} ms per booking (profiled)")
     print(_stats(profile, "cumulative"))
     print(_stats(profile, "tottime"))
-    with CaptureQueriesContext(connection) as ctx:
-        client.post(
+    _sql(
+        "one booking",
+        lambda: client.post(
             "/api/v1/appointments/",
             data=scenario.booking_body(slots[len(slots) // 3]),
             content_type="application/json",
-        )
-    print(f"== SQL of one booking ({len(ctx.captured_queries)} queries)")
-    for number, query in enumerate(ctx.captured_queries, 1):
-        print(f"{number:3d} {query['time']}s {query['sql'][:300]}")
+        ),
+    )
 
 
 def _breakdown(network, today, anonymous, path: str, repeat: int) -> None:

@@ -6,7 +6,7 @@ import datetime
 import logging
 import weakref
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from notifications.templating import render_custom
 from portal.choices import MessageKind
 from portal.formatting import is_readers_zone, zone_note
 from portal.models import Clinic, Patient
-from portal.selectors.contact import channel_allows, messenger_chat_of, phone_is_landline
+from portal.selectors.contact import channels_allowing, messenger_chat_of, phone_is_landline
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +75,25 @@ def _address_for(patient: Patient, channel: str) -> str:
     return ""
 
 
-def _check_wanted(*, patient: Patient, channel: str, event: str, address: str) -> None:
+def _check_wanted(
+    *,
+    patient: Patient,
+    channel: str,
+    event: str,
+    address: str,
+    allowed: Collection[str] | None = None,
+) -> None:
     """Raise NotWanted when the patient's preferences or consents keep `event` off
-    `channel`; an SMS to a number known to be a landline is never wanted."""
+    `channel`; an SMS to a number known to be a landline is never wanted. `allowed`: the
+    channels `channels_allowing` already answered for this event's kind (else asked here)."""
     kind = message_kind(event)
     if kind is None:
         return
     if channel == Channel.SMS and phone_is_landline(address):
         raise NotWanted("SMS to a landline")
-    if not channel_allows(patient=patient, channel=channel, kind=kind):
+    if allowed is None:
+        allowed = channels_allowing(patient=patient, channels=[channel], kind=kind)
+    if channel not in allowed:
         raise NotWanted(f"{kind} messages are off on {channel} for this recipient")
 
 
@@ -153,20 +163,24 @@ def outbox_message(
     due_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
     clinic: Clinic | int | None = None,
+    allowed: Collection[str] | None = None,
 ) -> OutboxMessage:
     """The unsaved message `outbox_enqueue` would record, for callers that insert a change's
     whole trail at once; they call `outbox_nudge_on_commit` after inserting it. Raises
     `NoAddress` like `outbox_enqueue`, and `NotWanted` (a NoAddress) when the patient keeps
     this kind of message off the channel (`message_kind`, `_check_wanted`). `clinic` (the
     visit's) picks the clinic's own texts and shows the message in that clinic's message log;
-    the event picks the lane."""
+    the event picks the lane. `allowed`: the channels `channels_allowing` answered for this
+    patient and the event's kind (`outbox_messages` asks once for several channels)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     address = to or (patient and _address_for(patient, channel)) or ""
     if not address:
         raise NoAddress(f"no {channel} address for this recipient")
     if patient is not None:
-        _check_wanted(patient=patient, channel=channel, event=event, address=address)
+        _check_wanted(
+            patient=patient, channel=channel, event=event, address=address, allowed=allowed
+        )
     return OutboxMessage(
         event=event,
         channel=channel,
@@ -182,6 +196,41 @@ def outbox_message(
         clinic_id=clinic.pk if isinstance(clinic, Clinic) else clinic,
         lane=lane_for_event(event),
     )
+
+
+def outbox_messages(
+    *,
+    event: str,
+    channels: Sequence[str],
+    context: dict[str, Any],
+    patient: Patient,
+    clinic: Clinic | int | None = None,
+) -> list[OutboxMessage]:
+    """`outbox_message` of `event` to `patient` on each of `channels` that has an address and
+    that the patient takes it on (the others are left out), with the patient's preferences
+    read once for all the channels. For `outbox_record`."""
+    kind = message_kind(event)
+    allowed = (
+        set(channels)
+        if kind is None
+        else channels_allowing(patient=patient, channels=channels, kind=kind)
+    )
+    messages = []
+    for channel in channels:
+        try:
+            messages.append(
+                outbox_message(
+                    event=event,
+                    channel=channel,
+                    context=context,
+                    patient=patient,
+                    clinic=clinic,
+                    allowed=allowed,
+                )
+            )
+        except NoAddress:
+            continue
+    return messages
 
 
 def outbox_nudge_on_commit(message: OutboxMessage) -> None:

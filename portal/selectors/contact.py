@@ -3,6 +3,7 @@ records a message for a patient; the preferences page shows `contact_overview`."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import phonenumbers
@@ -37,16 +38,26 @@ def channel_allows(*, patient: Patient, channel: str, kind: str) -> bool:
     """May a message of `kind` go to `patient` on `channel`? Not after a STOP on the channel
     or when the patient turned the kind off; marketing also needs an active advertising
     consent. One query (two for marketing)."""
-    preference = ContactPreference.objects.filter(patient=patient, channel=channel).first()
-    if preference is not None and (
-        preference.stopped_at is not None or not getattr(preference, kind)
-    ):
-        return False
-    if kind == MessageKind.MARKETING:
-        return Consent.objects.filter(
+    return channel in channels_allowing(patient=patient, channels=[channel], kind=kind)
+
+
+def channels_allowing(*, patient: Patient, channels: Collection[str], kind: str) -> set[str]:
+    """The `channels` on which a message of `kind` may go to `patient` (`channel_allows` for
+    several channels at once): one query however many channels (two for marketing)."""
+    refused = {
+        channel
+        for channel, stopped_at, wanted in ContactPreference.objects.filter(
+            patient=patient, channel__in=list(channels)
+        ).values_list("channel", "stopped_at", kind)
+        if stopped_at is not None or not wanted
+    }
+    allowed = set(channels) - refused
+    if allowed and kind == MessageKind.MARKETING:
+        consented = Consent.objects.filter(
             patient=patient, purpose=ConsentPurpose.ADVERTISING, withdrawn_at__isnull=True
         ).exists()
-    return True
+        return allowed if consented else set()
+    return allowed
 
 
 def messenger_chat_of(patient: Patient) -> str:

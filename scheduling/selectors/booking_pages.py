@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from portal.formatting import day_label, is_readers_zone, time_label, utc_offset_label
 from portal.models import Clinic
-from scheduling.models import Doctor, Service, Specialty
+from scheduling.choices import BookingMode
+from scheduling.models import BookingPolicy, Doctor, Service, Specialty
 from scheduling.selectors.availability import Slot, free_slots
 
 CARD_WINDOW_DAYS = 14  # how far doctor cards look for the next free time
@@ -99,20 +100,31 @@ def doctor_default_service(doctor: Doctor) -> Service | None:
 
 
 def doctors_shown(
-    *, specialty: Specialty | None = None, clinic: Clinic | None = None
+    *,
+    specialty: Specialty | None = None,
+    clinic: Clinic | None = None,
+    specialties: bool = True,
 ) -> QuerySet[Doctor]:
-    """Active doctors with what their cards show (three queries for any number)."""
+    """Active doctors with what their cards show (three queries for any number; two without
+    the `specialties`, which the week picker does not show). Each clinic carries
+    `takes_requests`: its booking policy is request mode."""
     qs = Doctor.objects.filter(is_active=True)
     if specialty is not None:
         qs = qs.filter(specialties=specialty)
     if clinic is not None:
         qs = qs.filter(clinics=clinic)
+    request_mode = BookingPolicy.objects.filter(clinic=OuterRef("pk"), mode=BookingMode.REQUEST)
+    clinics = (
+        Clinic.objects.filter(is_active=True)
+        .annotate(takes_requests=Exists(request_mode))
+        .order_by("name")
+    )
     return (
         qs.distinct()
         .order_by("last_name", "first_name", "id")
         .prefetch_related(
-            "specialties",
-            Prefetch("clinics", queryset=Clinic.objects.filter(is_active=True).order_by("name")),
+            *(["specialties"] if specialties else []),
+            Prefetch("clinics", queryset=clinics),
             Prefetch("services", queryset=Service.objects.filter(is_active=True)),
         )
     )

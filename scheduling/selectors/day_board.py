@@ -23,8 +23,9 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from portal.models import Clinic
+from portal.models import Clinic, Patient
 from scheduling.choices import AppointmentChannel, AppointmentStatus
+from scheduling.db import UtcInstant, as_utc
 from scheduling.models import (
     Appointment,
     Doctor,
@@ -61,8 +62,8 @@ class BoardAppointment:
     start: datetime.datetime  # in the clinic's zone
     status: str
     status_label: str
-    # The surname only: every name is decrypted on each render of up to a thousand visits, so
-    # the board reads one per visit (the visit's own page shows the whole name).
+    # The surname only, decrypted once per patient on the board (the visit's own page shows
+    # the whole name).
     patient_surname: str
     service_name: str
     channel: str
@@ -375,37 +376,43 @@ def _merged(windows: list[Window]) -> list[Window]:
 def _appointments(
     clinic: Clinic, doctor_ids: list[int], since: datetime.datetime, until: datetime.datetime
 ) -> list[tuple[int, BoardAppointment]]:
+    """The day's visits of the doctors (two queries): the visits, then the surname of each
+    patient among them, decrypted once per patient however many visits they have."""
     tz = clinic.tz
     labels = {value: str(label) for value, label in S.choices}
-    rows = (
+    rows = list(
         Appointment.objects.filter(
             clinic=clinic, doctor_id__in=doctor_ids, starts_at__gte=since, starts_at__lt=until
         )
-        .values(
+        .annotate(start_utc=UtcInstant("starts_at"))
+        .values_list(
             "doctor_id",
             "public_id",
-            "starts_at",
+            "start_utc",
             "status",
             "channel",
-            "patient__last_name",
+            "patient_id",
             "service__name",
         )
         .order_by("starts_at", "id")
     )
+    surnames = dict(
+        Patient.objects.filter(pk__in={row[5] for row in rows}).values_list("pk", "last_name")
+    )
     return [
         (
-            row["doctor_id"],
+            doctor_id,
             BoardAppointment(
-                public_id=row["public_id"],
-                start=row["starts_at"].astimezone(tz),
-                status=row["status"],
-                status_label=labels.get(row["status"], row["status"]),
-                patient_surname=row["patient__last_name"] or "",
-                service_name=row["service__name"],
-                channel=row["channel"],
+                public_id=public_id,
+                start=as_utc(start).astimezone(tz),
+                status=status,
+                status_label=labels.get(status, status),
+                patient_surname=surnames.get(patient_id) or "",
+                service_name=service_name,
+                channel=channel,
             ),
         )
-        for row in rows
+        for doctor_id, public_id, start, status, channel, patient_id, service_name in rows
     ]
 
 

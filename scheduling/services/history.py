@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from notifications.services import NoAddress, outbox_message, outbox_record
+from notifications.services import outbox_messages, outbox_record
 from portal.choices import AuditAction
 from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
@@ -93,21 +93,13 @@ def record_change(
         _offer_to_waitlist_on_commit(appointment.pk)
     if not notify:
         return event
-    message = message_context(appointment, **(context or {}))
-    messages = []
-    for channel in NOTIFY_CHANNELS[kind]:
-        try:
-            messages.append(
-                outbox_message(
-                    event=f"appointment.{kind}",
-                    channel=channel,
-                    patient=appointment.patient,
-                    context=message,
-                    clinic=appointment.clinic_id,
-                )
-            )
-        except NoAddress:
-            continue
+    messages = outbox_messages(
+        event=f"appointment.{kind}",
+        channels=NOTIFY_CHANNELS[kind],
+        patient=appointment.patient,
+        context=message_context(appointment, **(context or {})),
+        clinic=appointment.clinic_id,
+    )
     outbox_record(messages=messages)
     return event
 

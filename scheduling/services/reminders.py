@@ -26,7 +26,7 @@ from notifications.models import OutboxMessage
 from notifications.services import next_contact_time, outbox_enqueue
 from portal.choices import ConsentPurpose, MessageKind
 from portal.models import Consent, Patient
-from portal.selectors.contact import channel_allows, messenger_chat_of
+from portal.selectors.contact import channels_allowing, messenger_chat_of
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
 from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES, default_reminder_offsets
@@ -194,10 +194,8 @@ def reminder_channel(patient: Patient) -> str | None:
         candidates.append(Channel.SMS)
     if patient.email:
         candidates.append(Channel.EMAIL)
-    for channel in candidates:
-        if channel_allows(patient=patient, channel=channel, kind=MessageKind.CARE):
-            return channel
-    return None
+    allowed = channels_allowing(patient=patient, channels=candidates, kind=MessageKind.CARE)
+    return next((channel for channel in candidates if channel in allowed), None)
 
 
 def _is_mobile(phone: str) -> bool:

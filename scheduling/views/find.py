@@ -90,8 +90,9 @@ def specialty(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _doctor_and_service(request: HttpRequest, public_id: object) -> tuple[Doctor, Service | None]:
-    doctor = get_by_public_id(pages.doctors_shown(), public_id)
+def _doctor_and_service(request: HtmxRequest, public_id: object) -> tuple[Doctor, Service | None]:
+    # The week picker's partial shows no specialties.
+    doctor = get_by_public_id(pages.doctors_shown(specialties=not request.htmx), public_id)
     services = list(doctor.services.all())
     services.sort(key=lambda s: (s.sort_order, s.name, s.pk))
     wanted = request.GET.get("service")
@@ -107,9 +108,9 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         "service": service,
         "services": found.services.all(),
     }
-    ids = request_mode_clinic_ids()
     clinics = list(found.clinics.all())
-    by_request = [c for c in clinics if c.pk in ids]
+    # `takes_requests`: annotated by `doctors_shown`.
+    by_request = [c for c in clinics if c.takes_requests]  # type: ignore[attr-defined]
     context["request_clinics"] = by_request
     # Only request-mode clinics: no free times to show, only the request form.
     context["request_only"] = bool(clinics) and len(by_request) == len(clinics)

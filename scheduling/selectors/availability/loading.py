@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from scheduling.choices import BookingMode, ResourceKind
+from scheduling.db import UtcInstant, as_utc
 from scheduling.models import BookingPolicy, Occupancy, Quota, ResourceClosure, Service
 
 from . import queries
@@ -272,23 +273,57 @@ def load_taken(
     return taken
 
 
-BUSY_COLUMNS = ("starts_at", "ends_at", "resource_kind", "resource_id", "hold_id", "expires_at")
+# Aliases no model field of occupancy or closures carries (annotations may not shadow them).
+BUSY_COLUMNS = ("busy_kind", "busy_resource", "busy_hold", "busy_start", "busy_end", "busy_expires")
+
+
+def _busy_columns(
+    kind: Any, resource: Any, hold: Any, *, start: str, end: str, expires: Any
+) -> dict[str, Any]:
+    """The `BUSY_COLUMNS` of a busy row, in the order both sides of `_load_busy`'s UNION
+    select them; instants through `UtcInstant` (thousands are read per request)."""
+    values = (kind, resource, hold, UtcInstant(start), UtcInstant(end), expires)
+    return dict(zip(BUSY_COLUMNS, values, strict=True))
+
+
+def occupancy_as_busy(occupancy: QuerySet[Occupancy]) -> QuerySet[Occupancy, Any]:
+    """Occupancy rows as tuples of `BUSY_COLUMNS`."""
+    return (
+        occupancy.order_by()
+        .annotate(
+            **_busy_columns(
+                F("resource_kind"),
+                F("resource_id"),
+                F("hold_id"),
+                start="starts_at",
+                end="ends_at",
+                expires=UtcInstant("expires_at"),
+            )
+        )
+        .values_list(*BUSY_COLUMNS)
+    )
 
 
 def closures_as_busy(closures: QuerySet[ResourceClosure]) -> QuerySet[ResourceClosure, Any]:
-    """Closures in the shape of occupancy rows (`BUSY_COLUMNS`, in that order): live busy time
-    of their room or equipment, owned by no hold."""
-    return closures.order_by().values(
-        "starts_at",
-        "ends_at",
-        resource_kind=Case(
-            When(room__isnull=False, then=Value(ResourceKind.ROOM.value)),
-            default=Value(ResourceKind.EQUIPMENT.value),
-            output_field=CharField(),
-        ),
-        resource_id=Coalesce(F("room_id"), F("equipment_id"), output_field=BigIntegerField()),
-        hold_id=Value(None, output_field=BigIntegerField()),
-        expires_at=Value(None, output_field=DateTimeField()),
+    """Closures in the shape of occupancy rows (`occupancy_as_busy`): live busy time of their
+    room or equipment, owned by no hold."""
+    return (
+        closures.order_by()
+        .annotate(
+            **_busy_columns(
+                Case(
+                    When(room__isnull=False, then=Value(ResourceKind.ROOM.value)),
+                    default=Value(ResourceKind.EQUIPMENT.value),
+                    output_field=CharField(),
+                ),
+                Coalesce(F("room_id"), F("equipment_id"), output_field=BigIntegerField()),
+                Value(None, output_field=BigIntegerField()),
+                start="starts_at",
+                end="ends_at",
+                expires=Value(None, output_field=DateTimeField()),
+            )
+        )
+        .values_list(*BUSY_COLUMNS)
     )
 
 
@@ -308,13 +343,13 @@ def _load_busy(
     if ignore_appointment_id is not None:
         occupancy = occupancy.exclude(appointment_id=ignore_appointment_id)
     live = []
-    rows = occupancy.order_by().values(*BUSY_COLUMNS).union(closures_as_busy(closures), all=True)
-    for row in rows:
-        span = (row["resource_kind"], row["resource_id"], row["starts_at"], row["ends_at"])
-        if row["expires_at"] is not None and row["expires_at"] <= now:
-            taken.expired_holds.append(ExpiredHold(*span, hold_id=row["hold_id"]))
+    rows = occupancy_as_busy(occupancy).union(closures_as_busy(closures), all=True)
+    for kind, resource, hold, start, end, expires in rows:
+        start, end = as_utc(start), as_utc(end)
+        if expires is not None and as_utc(expires) <= now:
+            taken.expired_holds.append(ExpiredHold(kind, resource, start, end, hold_id=hold))
         else:
-            live.append(BusySpan(*span))
+            live.append(BusySpan(kind, resource, start, end))
     taken.busy = BusyIndex(live)
 
 

@@ -46,8 +46,8 @@ from tests.factories import (
 from tests.scheduling.conftest import local
 
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction),
-# including one look at the patient's message settings per message (SMS and e-mail).
-BOOKING_QUERIES = 23
+# including one look at the patient's message settings for both messages (SMS and e-mail).
+BOOKING_QUERIES = 22
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE
@@ -390,8 +390,8 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     # The engine's reads (doctor, stand-ins, rules, exceptions, clinics, equipment types, then
     # occupancy and quotas), the patient's lock and count, the price of the day with the best
     # automatic promotions (two plain queries), whether the clinic takes the service prepaid, the
-    # patient's message settings for each channel, the writes (appointment, occupancy, event,
-    # audit row, two messages) and the savepoint or transaction around them.
+    # patient's message settings (one read for both channels), the writes (appointment,
+    # occupancy, event, audit row, two messages) and the savepoint or transaction around them.
     with django_assert_num_queries(BOOKING_QUERIES):
         appointment = book(patient, doctor, service, tue9, actor=user)
     # The returned appointment carries what the API answer shows, without a reload.
