@@ -19,3 +19,12 @@ def send_campaign(campaign_id: int) -> int:
 
     campaign = campaign_send(campaign_id=campaign_id)
     return campaign.recipients if campaign is not None else 0
+
+
+@shared_task
+def run_import(job_id: int) -> str:
+    """Process an import job (dry run or run) from its cursor to the end."""
+    from crm.services.imports.runner import import_job_advance
+
+    job = import_job_advance(job_id=job_id)
+    return job.status if job is not None else "missing"

@@ -260,6 +260,12 @@ if CRM_FIRST_CONTACT_MINUTES < 1:
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).
 CRM_FORM_FRAME_ANCESTORS = env.list("CRM_FORM_FRAME_ANCESTORS", default=["https:"])
+# Patient import: the largest file and row count accepted, the rows committed per chunk
+# (the cursor advances per chunk), and the similarity (0-100) that flags a probable duplicate.
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=100_000)
+CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=500)
+CRM_DUPLICATE_MIN_SCORE = env.int("CRM_DUPLICATE_MIN_SCORE", default=85)
 
 # --- Cancellation waitlist ----------------------------------------------------------------------
 # How long a batch of offers (and the engine's hold of the slot) lasts, and how many waiting

@@ -1,12 +1,17 @@
 from .campaigns import Campaign, CampaignRecipient
+from .imports import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
 from .leads import AdSpend, Lead, LeadEvent, PipelineStage, Segment
 
 __all__ = [
     "AdSpend",
     "Campaign",
     "CampaignRecipient",
+    "DuplicateCandidate",
+    "ImportIssue",
+    "ImportJob",
     "Lead",
     "LeadEvent",
+    "LegacyVisit",
     "PipelineStage",
     "Segment",
 ]
