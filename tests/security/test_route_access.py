@@ -156,6 +156,12 @@ ROUTES: dict[str, Access] = {
     "crm/segments/count/": capability("crm.use"),
     "crm/segments/<int:pk>/delete/": capability("crm.use"),
     "crm/exports/offline-conversions.csv": capability("crm.use"),
+    "crm/import/": capability("patient.import"),
+    "crm/import/<uuid:public_id>/": capability("patient.import"),
+    "crm/import/<uuid:public_id>/progress/": capability("patient.import"),
+    "crm/duplicates/": capability("patient.merge"),
+    "crm/duplicates/<int:pk>/dismiss/": capability("patient.merge"),
+    "crm/merge/<uuid:a>/<uuid:b>/": capability("patient.merge"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,

@@ -97,7 +97,9 @@ def import_job_preview(*, job: ImportJob) -> list[list[str]]:
         table = job_table(job)
     except (ImportFileInvalid, ImportNotAllowed):
         return []
-    return [["" if cell is None else str(cell) for cell in row] for row in table.rows[:PREVIEW_ROWS]]
+    return [
+        ["" if cell is None else str(cell) for cell in row] for row in table.rows[:PREVIEW_ROWS]
+    ]
 
 
 def _require(job: ImportJob, *statuses: str) -> None:

@@ -146,7 +146,7 @@ def _text(cell: Cell) -> str:
 
 
 def _cased(name: str) -> str:
-    """"ИВАНОВ" and "иванов" become "Иванов"; a name typed in mixed case ("McDonald",
+    """ "ИВАНОВ" and "иванов" become "Иванов"; a name typed in mixed case ("McDonald",
     "де Голль") is kept as typed."""
     if name.isupper() or name.islower():
         return name.title()

@@ -19,8 +19,8 @@ from crm.choices import ImportOutcome, ImportStatus
 from crm.models import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
 from crm.services.imports.jobs import job_table
 from crm.services.imports.matching import Match, NewRef, PatientIndex, Ref
-from crm.services.imports.rows import ParsedRow, RowError, parse_row
 from crm.services.imports.reading import Cell, Table
+from crm.services.imports.rows import ParsedRow, RowError, parse_row
 from portal.choices import AuditAction
 from portal.models import Patient
 from portal.services.audit import audit_event, audit_record_many
@@ -76,9 +76,7 @@ def import_job_advance(*, job_id: int, max_chunks: int | None = None) -> ImportJ
             _save_issues(chunk, locked, dry=dry)
             _finish_chunk(locked, chunk, len(rows), dry=dry, table=table)
         done_chunks += 1
-        logger.info(
-            "import %s: %d of %d rows", locked.public_id, locked.cursor, locked.total_rows
-        )
+        logger.info("import %s: %d of %d rows", locked.public_id, locked.cursor, locked.total_rows)
         if locked.status != job.status:
             return locked
     return ImportJob.objects.get(pk=job.pk)
@@ -126,9 +124,7 @@ def _apply(
         chunk.counts["linked"] += 1
         chunk.issues.append((row.number, ImportOutcome.LINKED, "", "exact", match.link))
         return match.link
-    patient = Patient(
-        **row.fields, home_clinic=job.clinic, created_by=job.created_by
-    )  # type: ignore[misc]
+    patient = Patient(**row.fields, home_clinic=job.clinic, created_by=job.created_by)  # type: ignore[misc]
     ref = NewRef(patient)
     index.add(ref, row.fields, indexes)
     chunk.new.append((ref, [name for name, value in row.fields.items() if value not in ("", None)]))
@@ -152,7 +148,8 @@ def _write(chunk: _Chunk, job: ImportJob) -> None:
     actor = job.created_by
     patients = []
     for ref, _fields in chunk.new:
-        assert ref.patient is not None
+        if ref.patient is None:  # a dry run never writes
+            continue
         ref.patient.refresh_blind_indexes()
         patients.append(ref.patient)
     Patient.objects.bulk_create(patients, batch_size=500)
@@ -209,7 +206,8 @@ def _new_visits(chunk: _Chunk, job: ImportJob) -> list[LegacyVisit]:
     }
     visits = []
     for ref, row in chunk.visits:
-        assert row.visit is not None
+        if row.visit is None:
+            continue
         pk = _pk(ref)
         if pk is None or (pk, row.visit.visited_at) in seen:
             continue

@@ -63,9 +63,7 @@ def legacy_rows(count: int, *, duplicate_share: float = 0.05, seed: int = 7):
             planted.exact += 1
         else:
             last, first, middle = full.split(" ")
-            rows.append(
-                [f"{_typo(last, rng)} {first} {middle}", birth, "", "", visit, "", "УЗИ"]
-            )
+            rows.append([f"{_typo(last, rng)} {first} {middle}", birth, "", "", visit, "", "УЗИ"])
             planted.fuzzy += 1
     return rows, planted
 

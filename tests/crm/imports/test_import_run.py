@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from crm.choices import DuplicateStatus, ImportOutcome, ImportStatus
+from crm.choices import DuplicateStatus, ImportStatus
 from crm.models import DuplicateCandidate, ImportIssue, LegacyVisit
 from crm.services.imports.jobs import import_job_create, import_job_start
 from crm.services.imports.runner import import_job_advance
@@ -50,3 +50,113 @@ def test_it_imports_ten_thousand_rows_and_finds_the_planted_duplicates(
         originals + planted.fuzzy
     )
     print(f"10,000 rows imported in {elapsed:.1f} s")
+
+
+def _run(job, *, dry_run=False):
+    with _callbacks():
+        import_job_start(job=job, dry_run=dry_run)
+    job.refresh_from_db()
+    return job
+
+
+class _callbacks:
+    def __enter__(self):
+        from django.test import TestCase
+
+        self._cm = TestCase.captureOnCommitCallbacks(execute=True)
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+SMALL = "\n".join(
+    [
+        "Фамилия;Имя;Дата рождения;Телефон;Дата визита",
+        "ПЕТРОВ;иван;01.02.1980;8 (916) 111-22-33;2024-03-01 10:00",
+        "Петров;Иван;1980-02-01;+7 916 111 22 33;05.04.2024 11:30",
+        "Сидорова;Анна;31.02.1990;;",
+        "Сидорова;Анна;15.03.1990;12;",
+        "Сидорова;Анна;15.03.1990;;",
+        "Сидорва;Анна;15.03.1990;;",
+    ]
+).encode("cp1251")
+
+
+def test_a_dry_run_writes_nothing_and_reports_per_row(clinic_admin_a, clinic_a):
+    job = _run(_upload(clinic_admin_a, clinic_a, SMALL), dry_run=True)
+    assert job.status == ImportStatus.CHECKED
+    assert Patient.objects.count() == 0 and LegacyVisit.objects.count() == 0
+    assert job.dry_run_counts == {"created": 3, "linked": 1, "errors": 2, "visits": 2, "flagged": 1}
+    errors = {(i.row_number, i.field, i.code) for i in ImportIssue.objects.filter(outcome="error")}
+    assert errors == {(4, "birth_date", "invalid_date"), (5, "phone", "invalid")}
+
+
+def test_the_run_normalises_links_and_keeps_both_visits(clinic_admin_a, clinic_a):
+    job = _run(_upload(clinic_admin_a, clinic_a, SMALL))
+    assert job.status == ImportStatus.DONE and job.payload == b""
+    petrov = next(p for p in Patient.objects.all() if p.phone == "+79161112233")
+    assert (petrov.last_name, petrov.first_name) == ("Петров", "Иван")
+    assert petrov.birth_date == datetime.date(1980, 2, 1)
+    assert petrov.legacy_visits.count() == 2
+    assert DuplicateCandidate.objects.count() == 1  # Сидорва ~ Сидорова
+
+
+def test_a_stopped_run_resumes_at_its_cursor(clinic_admin_a, clinic_a, settings):
+    settings.CRM_IMPORT_CHUNK_ROWS = 2
+    job = _upload(clinic_admin_a, clinic_a, SMALL)
+    job.status = ImportStatus.RUNNING
+    job.save()
+    import_job_advance(job_id=job.pk, max_chunks=1)
+    job.refresh_from_db()
+    assert job.cursor == 2 and job.status == ImportStatus.RUNNING
+    import_job_advance(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert Patient.objects.count() == 3
+    assert LegacyVisit.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("a.csv", b"", "empty"),
+        ("a.csv", "ФИО;Телефон\n".encode(), "no rows"),
+        ("a.csv", "ФИО\nИванов".encode("utf-16-le"), "not a text file"),
+        ("a.csv", bytes(range(128, 256)) * 20, "encoding"),
+        ("a.xlsx", b"not a zip", "XLSX"),
+        ("a.pdf", b"%PDF", "CSV or XLSX"),
+    ],
+)
+def test_bad_files_get_a_clear_error(clinic_admin_a, clinic_a, name, data, words):
+    from django.utils import translation
+
+    from crm.errors import ImportFileInvalid
+
+    with translation.override("en"), pytest.raises(ImportFileInvalid) as exc:
+        _upload(clinic_admin_a, clinic_a, data, name=name)
+    assert words in str(exc.value.message)
+
+
+def test_a_huge_file_is_refused(clinic_admin_a, clinic_a, settings):
+    from crm.errors import ImportFileInvalid
+
+    settings.CRM_IMPORT_MAX_BYTES = 100
+    with pytest.raises(ImportFileInvalid):
+        _upload(clinic_admin_a, clinic_a, SMALL * 10)
+
+
+def test_xlsx_exports_are_read(clinic_admin_a, clinic_a):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Last name", "First name", "Date of birth", "Phone"])
+    sheet.append(["Smith", "John", datetime.datetime(1970, 5, 6), 79161234567])
+    out = io.BytesIO()
+    book.save(out)
+    job = _run(_upload(clinic_admin_a, clinic_a, out.getvalue(), name="legacy.xlsx"))
+    assert job.counts["created"] == 1
+    assert Patient.objects.get().phone == "+79161234567"

@@ -1,0 +1,91 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from crm.errors import MergeRefused
+from crm.models import DuplicateCandidate, LegacyVisit
+from crm.permissions import can_merge
+from crm.services.merge import patient_merge
+from portal.models import AuditEvent, ContactPreference, Patient
+from tests.conftest import client_for
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _pair(clinic):
+    a = PatientFactory(last_name="Петров", first_name="Иван", home_clinic=clinic, phone="")
+    b = PatientFactory(last_name="Петрв", first_name="Иван", home_clinic=clinic, email="")
+    return a, b
+
+
+def test_a_merge_moves_every_record_and_leaves_a_tombstone(clinic_a, clinic_admin_a, dependant):
+    a, b = _pair(clinic_a)
+    for when in (datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),) * 3:
+        LegacyVisit.objects.create(patient=b, clinic=clinic_a, visited_at=when)
+    ContactPreference.objects.create(patient=a, channel="sms", marketing=True)
+    ContactPreference.objects.create(patient=b, channel="sms", marketing=False)
+    guardian = dependant.guardian_links.get().guardian
+    guardian.dependant_links.update(dependant=b)
+    DuplicateCandidate.objects.create(patient_a=a, patient_b=b, score=90, reason="similar_name")
+
+    patient_merge(actor=clinic_admin_a, survivor=a, merged=b, take_from_merged=["last_name"])
+
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.last_name == "Петрв"
+    assert a.legacy_visits.count() == 3 and b.legacy_visits.count() == 0
+    assert a.guardian_links.get().guardian == guardian
+    assert ContactPreference.objects.get(patient=a, channel="sms").marketing is False
+    assert b.merged_into == a and b.phone_bidx == "" and b.name_birth_bidx == ""
+    assert DuplicateCandidate.objects.get().status == "merged"
+    assert AuditEvent.objects.filter(object_id=str(b.public_id), action="update").exists()
+
+
+def test_a_merge_refuses_the_same_profile_and_two_accounts(clinic_a, clinic_admin_a, patient):
+    a, _b = _pair(clinic_a)
+    with pytest.raises(MergeRefused):
+        patient_merge(actor=clinic_admin_a, survivor=a, merged=a, take_from_merged=[])
+    other = PatientFactory(user=patient.user.__class__.objects.create(email="x@example.test"))
+    with pytest.raises(MergeRefused):
+        patient_merge(actor=clinic_admin_a, survivor=patient, merged=other, take_from_merged=[])
+
+
+def test_who_may_merge(clinic_a, clinic_b, registrar_a, registrar_b, network_admin, marketer):
+    a, b = _pair(clinic_a)
+    assert can_merge(registrar_a, a, b)
+    assert not can_merge(registrar_b, a, b)
+    assert can_merge(network_admin, a, b)
+    url = f"/crm/merge/{a.public_id}/{b.public_id}/"
+    assert client_for(registrar_a).get(url).status_code == 200
+    assert client_for(registrar_b).get(url).status_code == 404
+    assert client_for(marketer).get(url).status_code == 403
+    response = client_for(registrar_a).post(url, {"survivor": "b", "last_name": "a"})
+    assert response.status_code == 302
+    assert Patient.objects.get(pk=a.pk).merged_into_id == b.pk
+    assert Patient.objects.get(pk=b.pk).last_name == "Петров"
+    assert timezone.now()
+
+
+def test_import_pages_by_role(clinic_a, clinic_admin_a, registrar_a, network_admin, clinic_b):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "Фамилия;Имя\nИванов;Иван\n".encode()
+    upload = SimpleUploadedFile("x.csv", data)
+    response = client_for(clinic_admin_a).post(
+        "/crm/import/", {"clinic": clinic_a.pk, "file": upload}
+    )
+    assert response.status_code == 302
+    job_url = response["Location"]
+    page = client_for(clinic_admin_a).get(job_url)
+    assert page.status_code == 200 and "Иванов" in page.content.decode()
+    assert client_for(registrar_a).get(job_url).status_code == 403
+    upload = SimpleUploadedFile("x.csv", data)
+    wrong = client_for(clinic_admin_a).post("/crm/import/", {"clinic": clinic_b.pk, "file": upload})
+    assert wrong.status_code == 400
+    empty = client_for(clinic_admin_a).post(
+        "/crm/import/", {"clinic": clinic_a.pk, "file": SimpleUploadedFile("x.csv", b"\n")}
+    )
+    assert empty.status_code == 400
+    assert client_for(network_admin).get(job_url).status_code == 200
