@@ -24,7 +24,9 @@ ISSUES_SHOWN = 200
 
 
 class UploadForm(forms.Form):
-    clinic = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Clinic"))
+    clinic: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("Clinic"), empty_label=None
+    )
     file = forms.FileField(label=gettext_lazy("File (CSV or XLSX)"))
 
     def __init__(self, *args, clinics, **kwargs):

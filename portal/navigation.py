@@ -38,6 +38,8 @@ NAV_ENTRIES = [
     ("crm.use", "crm:funnel", _("Funnel")),
     ("crm.use", "crm:segments", _("Segments")),
     ("crm.use", "crm:campaigns", _("Campaigns")),
+    ("patient.import", "crm:imports", _("Import")),
+    ("patient.merge", "crm:duplicates", _("Duplicates")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

@@ -107,6 +107,8 @@ def _move_relations(survivor: Patient, merged: Patient) -> list[str]:
         if not (relation.one_to_many or relation.one_to_one):
             continue
         model = relation.related_model
+        if not isinstance(model, type) or not issubclass(model, models.Model):
+            continue
         fk = relation.field  # type: ignore[union-attr]
         rows = model._default_manager.filter(**{fk.name: merged})
         if not rows.exists():

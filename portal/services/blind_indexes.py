@@ -54,7 +54,7 @@ def blind_indexes_refresh(
                 break
             changed = []
             for patient in batch:
-                if merged and patient.merged_into_id is not None:
+                if merged and getattr(patient, "merged_into_id", None) is not None:
                     computed = dict.fromkeys(INDEX_FIELDS, "")
                 else:
                     computed = blind_indexes_of(

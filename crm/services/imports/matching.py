@@ -50,8 +50,9 @@ def name_key(fields: dict[str, object]) -> str:
 
 
 def similarity(a: str, b: str) -> int:
-    """0-100; word order does not count (surname and first name swapped in a column)."""
-    return round(fuzz.token_sort_ratio(a, b))
+    """0-100: the better of the plain comparison and one that ignores word order (surname and
+    first name swapped in a column); sorting alone would reorder words a typo changed."""
+    return round(max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)))
 
 
 class PatientIndex:
@@ -102,7 +103,9 @@ class PatientIndex:
                     found[value] = pk
         return found
 
-    def match(self, fields: dict[str, object], known: dict[str, int]) -> tuple[Match, dict]:
+    def match(
+        self, fields: dict[str, object], known: dict[str, int]
+    ) -> tuple[Match, dict[str, str]]:
         """The match for a row's cleaned fields; also returns its blind indexes."""
         indexes = row_indexes(fields)
         key = name_key(fields)

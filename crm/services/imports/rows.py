@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -70,7 +70,6 @@ class RowError:
     number: int
     field: str
     code: str
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def parse_row(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from crm.choices import ImportOutcome, ImportStatus
 from crm.models import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
 from crm.services.imports.jobs import job_table
-from crm.services.imports.matching import Match, NewRef, PatientIndex, Ref
+from crm.services.imports.matching import Match, NewRef, PatientIndex, Ref, row_indexes
 from crm.services.imports.reading import Cell, Table
 from crm.services.imports.rows import ParsedRow, RowError, parse_row
 from portal.choices import AuditAction
@@ -90,8 +90,6 @@ def _plan(
         parse_row(start + offset + 1 + HEADER_ROWS, cells, job.mapping, tz)
         for offset, cells in enumerate(rows)
     ]
-    from crm.services.imports.matching import row_indexes
-
     wanted = {
         value
         for row in parsed
@@ -124,7 +122,7 @@ def _apply(
         chunk.counts["linked"] += 1
         chunk.issues.append((row.number, ImportOutcome.LINKED, "", "exact", match.link))
         return match.link
-    patient = Patient(**row.fields, home_clinic=job.clinic, created_by=job.created_by)  # type: ignore[misc]
+    patient = Patient(**row.fields, home_clinic=job.clinic, created_by=job.created_by)
     ref = NewRef(patient)
     index.add(ref, row.fields, indexes)
     chunk.new.append((ref, [name for name, value in row.fields.items() if value not in ("", None)]))
