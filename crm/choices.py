@@ -53,8 +53,8 @@ class ImportStatus(models.TextChoices):
     CHECKED = "checked", _("Dry run done")
     RUNNING = "running", _("Importing")
     DONE = "done", _("Imported")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", pgettext_lazy("import status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("import status", "Cancelled")
 
 
 class ImportOutcome(models.TextChoices):
