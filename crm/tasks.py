@@ -28,3 +28,11 @@ def run_import(job_id: int) -> str:
 
     job = import_job_advance(job_id=job_id)
     return job.status if job is not None else "missing"
+
+
+@shared_task
+def purge_stale_imports() -> int:
+    """Delete the files of imports abandoned before they ran."""
+    from crm.services.imports.jobs import import_jobs_purge_stale
+
+    return import_jobs_purge_stale()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +92,25 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     job.status, job.payload, job.finished_at = ImportStatus.CANCELLED, b"", timezone.now()
     job.save(update_fields=["status", "payload", "finished_at"])
     return job
+
+
+def import_jobs_purge_stale(*, now: datetime.datetime | None = None) -> int:
+    """Cancel jobs whose file waited longer than CRM_IMPORT_KEEP_HOURS without finishing, and
+    drop their files (an abandoned upload must not keep patients' data). Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.CRM_IMPORT_KEEP_HOURS)
+    stale = ImportJob.objects.filter(
+        status__in=[ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED],
+        created_at__lt=cutoff,
+    ).exclude(payload=b"")
+    return stale.update(status=ImportStatus.CANCELLED, payload=b"", finished_at=now)
+
+
+def import_job_fail(*, job_id: int) -> None:
+    """The file can no longer be read (deleted, or keys rotated away): the job fails."""
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportStatus.FAILED, payload=b"", finished_at=timezone.now()
+    )
 
 
 def import_job_preview(*, job: ImportJob) -> list[list[str]]:

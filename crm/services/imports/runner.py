@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.choices import ImportOutcome, ImportStatus
+from crm.errors import ImportFileInvalid, ImportNotAllowed
 from crm.models import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
-from crm.services.imports.jobs import job_table
+from crm.services.imports.jobs import import_job_fail, job_table
 from crm.services.imports.matching import Match, NewRef, PatientIndex, Ref, row_indexes
 from crm.services.imports.reading import Cell, Table
 from crm.services.imports.rows import ParsedRow, RowError, parse_row
@@ -58,7 +59,11 @@ def import_job_advance(*, job_id: int, max_chunks: int | None = None) -> ImportJ
             job.issues.filter(dry_run=True).delete()
             job.cursor, job.dry_run_counts = 0, {}
             job.save(update_fields=["cursor", "dry_run_counts"])
-    table = job_table(job)
+    try:
+        table = job_table(job)
+    except (ImportFileInvalid, ImportNotAllowed):
+        import_job_fail(job_id=job.pk)
+        return ImportJob.objects.get(pk=job.pk)
     tz = zoneinfo.ZoneInfo(job.clinic.timezone)
     index = PatientIndex.load()
     chunk_rows = settings.CRM_IMPORT_CHUNK_ROWS

@@ -2,6 +2,7 @@ import datetime
 import time
 
 import pytest
+from django.utils import timezone
 
 from crm.choices import DuplicateStatus, ImportStatus
 from crm.models import DuplicateCandidate, ImportIssue, LegacyVisit
@@ -169,3 +170,21 @@ def test_xlsx_exports_are_read(clinic_admin_a, clinic_a):
     job = _run(_upload(clinic_admin_a, clinic_a, out.getvalue(), name="legacy.xlsx"))
     assert job.counts["created"] == 1
     assert Patient.objects.get().phone == "+79161234567"
+
+
+def test_abandoned_uploads_lose_their_file(clinic_admin_a, clinic_a):
+    from crm.services.imports.jobs import import_jobs_purge_stale
+
+    job = _upload(clinic_admin_a, clinic_a, SMALL)
+    assert import_jobs_purge_stale() == 0
+    later = timezone.now() + datetime.timedelta(hours=25)
+    assert import_jobs_purge_stale(now=later) == 1
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CANCELLED and job.payload == b""
+
+
+def test_a_job_whose_file_is_gone_fails(clinic_admin_a, clinic_a):
+    job = _upload(clinic_admin_a, clinic_a, SMALL)
+    job.status, job.payload = ImportStatus.RUNNING, b""
+    job.save()
+    assert import_job_advance(job_id=job.pk).status == ImportStatus.FAILED

@@ -89,3 +89,68 @@ def test_import_pages_by_role(clinic_a, clinic_admin_a, registrar_a, network_adm
     )
     assert empty.status_code == 400
     assert client_for(network_admin).get(job_url).status_code == 200
+
+
+def test_a_job_of_another_clinic_is_not_found(clinic_a, clinic_b, clinic_admin_a):
+    from crm.services.imports.jobs import import_job_create
+    from portal.choices import Role
+    from tests.factories import make_staff
+
+    job = import_job_create(
+        actor=clinic_admin_a, clinic=clinic_a, file_name="x.csv", data="ФИО\nИванов Иван\n".encode()
+    )
+    admin_b = make_staff(Role.CLINIC_ADMIN, clinic_b, email="clinicadmin-b@example.test")
+    assert client_for(admin_b).get(f"/crm/import/{job.public_id}/").status_code == 404
+    progress = client_for(clinic_admin_a).get(f"/crm/import/{job.public_id}/progress/")
+    assert progress.status_code == 200
+
+
+def test_the_duplicates_list_search_and_dismiss(clinic_a, registrar_a, registrar_b):
+    a, b = _pair(clinic_a)
+    pair = DuplicateCandidate.objects.create(patient_a=a, patient_b=b, score=90, reason="x")
+    page = client_for(registrar_a).get("/crm/duplicates/")
+    assert page.status_code == 200 and "Петрв" in page.content.decode()
+    assert "Петрв" not in client_for(registrar_b).get("/crm/duplicates/").content.decode()
+    url = f"/crm/duplicates/{pair.pk}/dismiss/"
+    assert client_for(registrar_b).post(url).status_code == 404
+    assert client_for(registrar_a).post(url).status_code == 302
+    pair.refresh_from_db()
+    assert pair.status == "dismissed"
+    found = client_for(registrar_a).get("/crm/duplicates/", {"q": b.phone})
+    assert found.status_code == 200 and "Петрв" in found.content.decode()
+    bad = client_for(registrar_a).get("/crm/duplicates/", {"q": "zz"})
+    assert bad.status_code == 200
+
+
+def test_the_import_page_steps(clinic_a, clinic_admin_a, django_capture_on_commit_callbacks):
+    from crm.models import ImportJob
+    from crm.services.imports.jobs import import_job_create
+
+    data = "Фамилия;Имя;Телефон\nИванов;Иван;+79161234567\n".encode()
+    job = import_job_create(actor=clinic_admin_a, clinic=clinic_a, file_name="x.csv", data=data)
+    url = f"/crm/import/{job.public_id}/"
+    client = client_for(clinic_admin_a)
+    twice = {"action": "map", "mapping-0": "last_name", "mapping-1": "last_name", "mapping-2": ""}
+    response = client.post(url, twice)
+    assert response.status_code == 400 and "Два столбца" in response.content.decode()
+    assert client.post(url, {"action": "nonsense"}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "dry_run"}).status_code == 302
+    assert ImportJob.objects.get().status == "checked"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"action": "run"}).status_code == 302
+    job.refresh_from_db()
+    assert job.status == "done" and Patient.objects.count() == 1
+    assert client.post(url, {"action": "cancel"}).status_code == 400
+    assert client.post(url, {"action": "resume"}).status_code == 400
+
+
+def test_a_refused_merge_explains_why(clinic_a, registrar_a):
+    from portal.models import User
+
+    a = PatientFactory(home_clinic=clinic_a, user=User.objects.create(email="a@example.test"))
+    b = PatientFactory(home_clinic=clinic_a, user=User.objects.create(email="b@example.test"))
+    response = client_for(registrar_a).post(f"/crm/merge/{a.public_id}/{b.public_id}/", {})
+    assert response.status_code == 400 and "учётная запись" in response.content.decode()
+    same = client_for(registrar_a).get(f"/crm/merge/{a.public_id}/{a.public_id}/")
+    assert same.status_code == 404
