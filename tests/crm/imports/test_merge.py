@@ -154,3 +154,15 @@ def test_a_refused_merge_explains_why(clinic_a, registrar_a):
     assert response.status_code == 400 and "учётная запись" in response.content.decode()
     same = client_for(registrar_a).get(f"/crm/merge/{a.public_id}/{a.public_id}/")
     assert same.status_code == 404
+
+
+def test_a_tombstone_stays_unfindable_after_a_reindex(clinic_a, clinic_admin_a):
+    from portal.services.blind_indexes import blind_indexes_refresh
+
+    a, b = _pair(clinic_a)
+    patient_merge(actor=clinic_admin_a, survivor=a, merged=b, take_from_merged=[])
+    Patient.objects.filter(pk=a.pk).update(name_birth_bidx="stale")
+    assert blind_indexes_refresh() == 1
+    b.refresh_from_db()
+    assert (b.phone_bidx, b.email_bidx, b.name_birth_bidx) == ("", "", "")
+    assert Patient.objects.get(pk=a.pk).name_birth_bidx not in ("", "stale")
