@@ -57,3 +57,27 @@ class KnowledgeKind(models.TextChoices):
 class KnowledgeLanguage(models.TextChoices):
     RU = "ru", _("Russian")
     EN = "en", _("English")
+class ImportStatus(models.TextChoices):
+    """Where an import job is: a dry run and the real run go through the same cursor."""
+
+    UPLOADED = "uploaded", _("Uploaded: check the mapping")
+    CHECKING = "checking", _("Dry run in progress")
+    CHECKED = "checked", _("Dry run done")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", pgettext_lazy("import status", "Failed")
+    CANCELLED = "cancelled", pgettext_lazy("import status", "Cancelled")
+
+
+class ImportOutcome(models.TextChoices):
+    """What one row of an import did (or, in a dry run, would do)."""
+
+    ERROR = "error", _("Skipped: error")
+    LINKED = "linked", _("Linked to an existing profile")
+    FLAGGED = "flagged", _("Created, probable duplicate")
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not a duplicate")

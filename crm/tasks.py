@@ -19,3 +19,20 @@ def send_campaign(campaign_id: int) -> int:
 
     campaign = campaign_send(campaign_id=campaign_id)
     return campaign.recipients if campaign is not None else 0
+
+
+@shared_task
+def run_import(job_id: int) -> str:
+    """Process an import job (dry run or run) from its cursor to the end."""
+    from crm.services.imports.runner import import_job_advance
+
+    job = import_job_advance(job_id=job_id)
+    return job.status if job is not None else "missing"
+
+
+@shared_task
+def purge_stale_imports() -> int:
+    """Delete the files of imports abandoned before they ran."""
+    from crm.services.imports.jobs import import_jobs_purge_stale
+
+    return import_jobs_purge_stale()

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from crm import views, views_campaigns, views_funnel, views_knowledge, views_segments
+from crm import (
+    views,
+    views_campaigns,
+    views_funnel,
+    views_import,
+    views_knowledge,
+    views_merge,
+    views_segments,
+)
 
 app_name = "crm"
 
@@ -40,4 +48,15 @@ urlpatterns = [
         views_funnel.offline_conversions_csv,
         name="offline_conversions",
     ),
+    # Import of patients and visit history; duplicates and the merge screen.
+    path("import/", views_import.imports, name="imports"),
+    path("import/<uuid:public_id>/", views_import.import_job, name="import_job"),
+    path(
+        "import/<uuid:public_id>/progress/",
+        views_import.import_progress,
+        name="import_progress",
+    ),
+    path("duplicates/", views_merge.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/dismiss/", views_merge.duplicate_dismiss, name="duplicate_dismiss"),
+    path("merge/<uuid:a>/<uuid:b>/", views_merge.merge, name="merge"),
 ]

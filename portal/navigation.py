@@ -39,6 +39,8 @@ NAV_ENTRIES = [
     ("crm.use", "crm:segments", _("Segments")),
     ("crm.use", "crm:campaigns", _("Campaigns")),
     ("knowledge.manage", "crm:knowledge", _("Knowledge base")),
+    ("patient.import", "crm:imports", _("Import")),
+    ("patient.merge", "crm:duplicates", _("Duplicates")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),

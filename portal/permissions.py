@@ -27,6 +27,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     "patient.create": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     "patient.update": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # Bulk import from a legacy system's export, and merging two profiles of one person: both
+    # rewrite many records at once, so only administrators import; the front desk, which meets
+    # the duplicates, may merge the profiles of its own clinic.
+    "patient.import": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "patient.merge": frozenset({R.REGISTRAR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     # Appointments and the front desk
     "appointment.view": frozenset(
         {R.REGISTRAR, R.HEAD_NURSE, R.DOCTOR, R.CLINIC_ADMIN, R.DIRECTOR, R.NETWORK_ADMIN}
@@ -211,7 +216,9 @@ def get_patient_for_user(user, public_id, *, action: str = "view") -> Patient:
     (`portal.view_patient`) grant single cards to users without a role.
     """
     try:
-        patient = Patient.objects.get(public_id=public_id, anonymised_at__isnull=True)
+        patient = Patient.objects.get(
+            public_id=public_id, anonymised_at__isnull=True, merged_into__isnull=True
+        )
     except (Patient.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         # A malformed id (UUIDField raises ValidationError for a bad string) is unknown too.
         raise Http404 from exc
@@ -247,6 +254,8 @@ CAPABILITY_DESCRIPTIONS = {
     "patient.view_card": "Open a patient card (audited)",
     "patient.create": "Register a new patient",
     "patient.update": "Edit a patient's profile",
+    "patient.import": "Import patients and visit history from a legacy system's export",
+    "patient.merge": "Merge two profiles of one person (clinic staff: profiles of their clinic)",
     "appointment.view": "See appointments of the clinic",
     "appointment.book": "Book for a patient (phone, walk-in)",
     "appointment.manage": "Confirm, check in, mark no-show, cancel, reschedule",

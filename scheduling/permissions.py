@@ -43,7 +43,9 @@ def patient_for_booking(user: Any, public_id: Any) -> Patient:
         raise InvalidInput(
             _("Name the patient to book for."), code="patient_required", field="patient"
         )
-    return get_by_public_id(Patient.objects.filter(anonymised_at__isnull=True), public_id)
+    return get_by_public_id(
+        Patient.objects.filter(anonymised_at__isnull=True, merged_into__isnull=True), public_id
+    )
 
 
 def channel_for(user: Any, requested: str | None) -> str:

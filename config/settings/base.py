@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-purge": {"task": "notifications.tasks.purge_old_messages", "schedule": crontab(0, 3)},
     "holds-purge": {"task": "scheduling.tasks.purge_expired_holds", "schedule": 300.0},
+    # Uploaded patient files (PII) not run within CRM_IMPORT_KEEP_HOURS are deleted.
+    "imports-purge": {"task": "crm.tasks.purge_stale_imports", "schedule": crontab(minute=41)},
     "booking-requests-escalate": {
         "task": "scheduling.tasks.escalate_booking_requests",
         "schedule": 60.0,
@@ -264,6 +266,13 @@ if ASSISTANT_VOCABULARY_TTL < 1:
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).
 CRM_FORM_FRAME_ANCESTORS = env.list("CRM_FORM_FRAME_ANCESTORS", default=["https:"])
+# Patient import: the largest file and row count accepted, the rows committed per chunk
+# (the cursor advances per chunk), and the similarity (0-100) that flags a probable duplicate.
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=100_000)
+CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=500)
+CRM_DUPLICATE_MIN_SCORE = env.int("CRM_DUPLICATE_MIN_SCORE", default=85)
+CRM_IMPORT_KEEP_HOURS = env.int("CRM_IMPORT_KEEP_HOURS", default=24)
 
 # --- Cancellation waitlist ----------------------------------------------------------------------
 # How long a batch of offers (and the engine's hold of the slot) lasts, and how many waiting

@@ -1,5 +1,6 @@
 from .campaigns import Campaign, CampaignRecipient
 from .knowledge import KnowledgeArticle
+from .imports import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
 from .leads import AdSpend, Lead, LeadEvent, PipelineStage, Segment
 
 __all__ = [
@@ -7,8 +8,12 @@ __all__ = [
     "Campaign",
     "CampaignRecipient",
     "KnowledgeArticle",
+    "DuplicateCandidate",
+    "ImportIssue",
+    "ImportJob",
     "Lead",
     "LeadEvent",
+    "LegacyVisit",
     "PipelineStage",
     "Segment",
 ]

@@ -33,7 +33,7 @@ RULE_NAMES = ("inactive_days", "specialty_id", "min_no_shows", "min_spend", "mar
 
 def segment_patients(*, rules: dict[str, Any], clinic: Clinic | None = None) -> QuerySet[Patient]:
     """The patients `rules` select (see the module's docstring); one query when evaluated."""
-    patients = Patient.objects.filter(anonymised_at__isnull=True)
+    patients = Patient.objects.filter(anonymised_at__isnull=True, merged_into__isnull=True)
     visits = Appointment.objects.filter(patient=OuterRef("pk"))
     if clinic is not None:
         patients = patients.filter(Exists(visits.filter(clinic=clinic)) | Q(home_clinic=clinic))

@@ -146,6 +146,18 @@ class Patient(TimeStampedModel):
         verbose_name=_("created by"),
     )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    # A profile merged into another stays as a tombstone pointing to the survivor: old links
+    # and audit events still resolve, but its blind indexes are blank, so no search, sign-in
+    # or lead ever finds it again.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_profiles",
+        verbose_name=_("merged into"),
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
 
     BLIND_INDEX_FIELDS = (
         "phone_bidx",
@@ -187,6 +199,8 @@ class Patient(TimeStampedModel):
         return f"{self.last_name} {initials}".strip()
 
     def compute_blind_indexes(self) -> dict[str, str]:
+        if self.merged_into_id is not None:
+            return dict.fromkeys(self.BLIND_INDEX_FIELDS, "")
         return blind_indexes_of(
             phone=self.phone,
             email=self.email,

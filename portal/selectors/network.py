@@ -71,7 +71,9 @@ def network_counts(*, user: RequestUser) -> NetworkCounts:
         clinics=Clinic.objects.filter(is_active=True).count(),
         inactive_clinics=Clinic.objects.filter(is_active=False).count(),
         staff=StaffMembership.objects.values("user").distinct().count(),
-        patients=Patient.objects.filter(anonymised_at__isnull=True).count(),
+        patients=Patient.objects.filter(
+            anonymised_at__isnull=True, merged_into__isnull=True
+        ).count(),
         patient_logins=Patient.objects.filter(
             anonymised_at__isnull=True, user__isnull=False
         ).count(),

@@ -38,6 +38,8 @@ def blind_indexes_refresh(
     known = {field.name for field in model._meta.get_fields()}
     sources = [name for name in SOURCE_FIELDS if name in known]
     indexes = [name for name in INDEX_FIELDS if name in known]
+    # A merged profile (a tombstone) keeps blank indexes: no search may find it again.
+    merged = ["merged_into"] if "merged_into" in known else []
     position = 0
     changed_rows = 0
     while True:
@@ -46,13 +48,18 @@ def blind_indexes_refresh(
                 manager.select_for_update()
                 .filter(pk__gt=position)
                 .order_by("pk")
-                .only("pk", *sources, *indexes)[:batch_size]
+                .only("pk", *sources, *indexes, *merged)[:batch_size]
             )
             if not batch:
                 break
             changed = []
             for patient in batch:
-                computed = blind_indexes_of(**{name: getattr(patient, name) for name in sources})
+                if merged and getattr(patient, "merged_into_id", None) is not None:
+                    computed = dict.fromkeys(INDEX_FIELDS, "")
+                else:
+                    computed = blind_indexes_of(
+                        **{name: getattr(patient, name) for name in sources}
+                    )
                 fresh = {name: value for name, value in computed.items() if name in indexes}
                 if any(getattr(patient, name) != value for name, value in fresh.items()):
                     for name, value in fresh.items():

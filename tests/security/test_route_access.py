@@ -161,6 +161,12 @@ ROUTES: dict[str, Access] = {
     "crm/knowledge/<uuid:public_id>/": capability("knowledge.manage"),
     "crm/knowledge/<uuid:public_id>/delete/": capability("knowledge.manage"),
     "crm/help/<uuid:public_id>/": PUBLIC,
+    "crm/import/": capability("patient.import"),
+    "crm/import/<uuid:public_id>/": capability("patient.import"),
+    "crm/import/<uuid:public_id>/progress/": capability("patient.import"),
+    "crm/duplicates/": capability("patient.merge"),
+    "crm/duplicates/<int:pk>/dismiss/": capability("patient.merge"),
+    "crm/merge/<uuid:a>/<uuid:b>/": capability("patient.merge"),
     # --- Booking pages (scheduling) -----------------------------------------------------------
     # Anyone browses doctors and free times and may hold one before signing in.
     "doctors/": PUBLIC,
