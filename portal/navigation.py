@@ -39,6 +39,7 @@ NAV_ENTRIES = [
     ("crm.use", "crm:segments", _("Segments")),
     ("crm.use", "crm:campaigns", _("Campaigns")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
+    ("analytics.view", "analytics:dashboard", _("Dashboard")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),
 ]

@@ -48,6 +48,8 @@ class Figures:
     cube: dict[CubeKey, Counts]
     capacity: dict[tuple[int, int], int]
     series: dict[datetime.date, Counts]
+    # Bookings made online per day (the daily chart's darker part).
+    series_online: dict[datetime.date, int]
     heatmap: list[list[int]]
     cohort_size: int
     cohort_returned: int
@@ -125,13 +127,18 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
     for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
         cube[(row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"])].add(row)
     series: dict[datetime.date, Counts] = defaultdict(Counts)
-    for row in facts.values("date").annotate(**sums):
+    series_online: dict[datetime.date, int] = defaultdict(int)
+    for row in facts.values("date", "channel").annotate(**sums):
         series[row["date"]].add(row)
+        if row["channel"] in SELF_SERVICE_CHANNELS:
+            series_online[row["date"]] += row["bookings"]
     key: FactKey
     for key, counts in live_facts.items():
         clinic_id, day, doctor_id, service_id, channel = key
         cube[(clinic_id, doctor_id, service_id, channel)].add(counts)
         series[day].add(counts)
+        if channel in SELF_SERVICE_CHANNELS:
+            series_online[day] += counts.bookings
 
     capacity_qs = _in_scope(
         DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties"
@@ -155,6 +162,7 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
         cube=dict(cube),
         capacity=capacity,
         series=dict(series),
+        series_online=dict(series_online),
         heatmap=heatmap,
         cohort_size=size,
         cohort_returned=returned,
