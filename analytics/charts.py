@@ -10,10 +10,19 @@ from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analytics.selectors.facts import Counts
 
-WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+WEEKDAYS = (
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+)
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str]) -> SafeString:
@@ -90,7 +99,7 @@ def daily_bookings(
                         '<text class="axis" x="{}" y="{}">{}</text>',
                         round(x, 1),
                         height - 6,
-                        date_format(day, "j E")[:6],
+                        date_format(day, "j M"),
                     )
                 )
             )

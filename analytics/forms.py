@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -15,6 +15,11 @@ from scheduling.models import Doctor, Specialty
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_DAYS = 3 * 366
+
+
+class DoctorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.last_name} {obj.first_name}"
 
 
 class DashboardFilterForm(forms.Form):
@@ -35,24 +40,24 @@ class DashboardFilterForm(forms.Form):
         required=False,
         empty_label=_("All"),
     )
-    doctor: forms.ModelChoiceField = forms.ModelChoiceField(
+    doctor: forms.ModelChoiceField = DoctorChoiceField(
         label=_("Doctor"), queryset=Doctor.objects.none(), required=False, empty_label=_("All")
     )
 
     def __init__(self, *args: Any, clinics: QuerySet[Clinic], today: datetime.date, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["clinic"].queryset = clinics
-        self.fields["specialty"].queryset = Specialty.objects.order_by("name")
-        self.fields["doctor"].queryset = (
+        choice = cast(dict[str, forms.ModelChoiceField], self.fields)
+        choice["clinic"].queryset = clinics
+        choice["specialty"].queryset = Specialty.objects.order_by("name")
+        choice["doctor"].queryset = (
             Doctor.objects.filter(clinics__in=clinics)
             .distinct()
             .order_by("last_name", "first_name")
         )
-        self.fields["doctor"].label_from_instance = lambda d: f"{d.last_name} {d.first_name}"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         last = data.get("date_to") or self.today
         first = data.get("date_from") or last - datetime.timedelta(days=29)
         if last < first or (last - first).days > MAX_DAYS:

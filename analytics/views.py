@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,7 +70,20 @@ def _scope_from(request: HttpRequest) -> tuple[Scope, DashboardFilterForm]:
     visible = visible_clinic_ids(request.user)
     clinics = permissions.clinics_with(request.user, "analytics.view")
     today = _today()
-    form = DashboardFilterForm(request.GET or None, clinics=clinics, today=today)
+    # Bound whenever a filter is in the query (`?language=` alone is not one); the dates
+    # default to the last 30 days so the date fields always show the period shown.
+    query = None
+    if any(name in request.GET for name in DashboardFilterForm.base_fields):
+        query = request.GET.copy()
+        if not query.get("date_from") and not query.get("date_to"):
+            query["date_from"] = (today - datetime.timedelta(days=29)).isoformat()
+            query["date_to"] = today.isoformat()
+    form = DashboardFilterForm(
+        query,
+        clinics=clinics,
+        today=today,
+        initial={"date_from": today - datetime.timedelta(days=29), "date_to": today},
+    )
     data: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -214,12 +228,13 @@ def glossary(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
     if table not in TABLES or fmt not in ("csv", "xlsx"):
         raise Http404
     scope, _form = _scope_from(request)
     chosen = _sorted_tables(request, figures(scope=scope))[table]
     name = f"{table}-{scope.first.isoformat()}-{scope.last.isoformat()}"
+    response: HttpResponseBase
     if fmt == "xlsx":
         response = HttpResponse(
             table_xlsx(chosen),
@@ -237,7 +252,7 @@ def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_accounting(request: HttpRequest) -> HttpResponse:
+def export_accounting(request: HttpRequest) -> HttpResponseBase:
     scope, _form = _scope_from(request)
     writer = csv.writer(_Echo(), delimiter=";")
     response = StreamingHttpResponse(

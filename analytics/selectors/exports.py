@@ -86,7 +86,7 @@ def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
         qs = qs.filter(doctor_id=scope.doctor_id)
     if scope.specialty_id is not None:
         qs = qs.filter(service__specialty_id=scope.specialty_id)
-    qs = (
+    rows = (
         qs.annotate(paid_online=Exists(paid))
         .order_by("clinic__legal_entity__inn", "clinic__name", "starts_at")
         .values_list(
@@ -117,7 +117,7 @@ def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
         price,
         discount,
         online,
-    ) in qs.iterator(chunk_size=2000):
+    ) in rows.iterator(chunk_size=2000):
         day = starts.astimezone(ZoneInfo(tz)).date()
         if not scope.first <= day <= scope.last:
             continue

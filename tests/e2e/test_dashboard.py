@@ -11,10 +11,11 @@ from django.utils import timezone
 from analytics.services.rollups import rollups_rebuild
 from portal.choices import Role
 from scheduling.choices import AppointmentStatus as S
+from scheduling.models import ScheduleRule
 from tests.analytics.conftest import BERLIN, Network
 from tests.conftest import client_for
 from tests.e2e.conftest import screenshot
-from tests.factories import make_staff
+from tests.factories import PatientFactory, make_staff, make_weekly_schedule
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,10 @@ OUTCOMES = [S.COMPLETED] * 7 + [S.NO_SHOW, S.CANCELLED, S.CANCELLED]
 def _history(net: Network, days: int = 60) -> None:
     rng = random.Random(17)
     today = timezone.now().astimezone(BERLIN).date()
-    patients = [net.p1, net.p2, net.p3]
+    patients = [PatientFactory() for _ in range(40)]
+    for clinic, doctor in ((net.berlin, net.doctor), (net.moscow, net.moscow_doctor)):
+        ScheduleRule.objects.filter(doctor=doctor).delete()
+        make_weekly_schedule(doctor, clinic, start=datetime.time(8), end=datetime.time(20))
     for back in range(days, -1, -1):
         day = today - datetime.timedelta(days=back)
         for clinic, doctor in ((net.berlin, net.doctor), (net.moscow, net.moscow_doctor)):
