@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef
 from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from analytics.selectors.scope import Scope
 from analytics.selectors.tables import Table
@@ -43,7 +44,7 @@ def table_xlsx(table: Table) -> bytes:
     for values in table_rows(table):
         sheet.append(values)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -166,18 +166,28 @@ def _schedule_changes(
 def _recompute(dirty: Mapping[int, set[datetime.date]], zones: Mapping[int, ZoneInfo]) -> int:
     pairs = 0
     for clinic_id, days in dirty.items():
+        # Schedules are read once per clinic (three queries per doctor, whatever the span).
+        capacity = compute_capacity(clinic_id=clinic_id, days=days)
         for chunk in _chunks(sorted(days)):
-            _recompute_chunk(clinic_id, chunk, zones)
+            wanted = set(chunk)
+            _recompute_chunk(
+                clinic_id,
+                chunk,
+                zones,
+                {key: m for key, m in capacity.items() if key[1] in wanted},
+            )
             pairs += len(chunk)
     return pairs
 
 
 def _recompute_chunk(
-    clinic_id: int, days: list[datetime.date], zones: Mapping[int, ZoneInfo]
+    clinic_id: int,
+    days: list[datetime.date],
+    zones: Mapping[int, ZoneInfo],
+    capacity: Mapping[tuple[int, datetime.date], int],
 ) -> None:
     wanted = set(days)
     facts, demand = compute_facts(zones=zones, wanted={clinic_id: wanted})
-    capacity = compute_capacity(clinic_id=clinic_id, days=wanted)
     with transaction.atomic():
         for model in (DailyFact, DemandCell, DoctorDayCapacity):
             model.objects.filter(clinic_id=clinic_id, date__in=days).delete()
