@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("telephony/", include("telephony.urls")),
     path("crm/", include("crm.urls")),
+    path("analytics/", include("analytics.urls")),
     path("api/", include("config.api")),
     path("fhir/R4/", include("scheduling.fhir.urls")),
     path("admin/", admin.site.urls),

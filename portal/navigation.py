@@ -42,6 +42,7 @@ NAV_ENTRIES = [
     ("patient.import", "crm:imports", _("Import")),
     ("patient.merge", "crm:duplicates", _("Duplicates")),
     ("outbox.view", "notifications:outbox", _("Outbox")),
+    ("analytics.view", "analytics:dashboard", _("Dashboard")),
     ("audit.view", "portal:audit_log", _("Audit")),
     ("signed_in", "portal:security", _("Security")),
 ]

@@ -56,7 +56,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "crm.use": frozenset({R.MARKETER, R.NETWORK_ADMIN}),
     # The assistant's knowledge base: a clinic's articles, network-wide ones by network admins
     "knowledge.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
-    "analytics.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
+    # The clinic admin sees the figures of their own clinics and sets their targets.
+    "analytics.view": frozenset({R.DIRECTOR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    "analytics.targets": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     # Administration
     "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
     "outbox.view": frozenset({R.NETWORK_ADMIN}),
@@ -268,7 +270,8 @@ CAPABILITY_DESCRIPTIONS = {
     "catalogue.manage": "Keep prices, promotions and the booking policy",
     "crm.use": "Work the CRM: leads, segments, campaigns",
     "knowledge.manage": "Edit the assistant's knowledge base (the clinic's articles)",
-    "analytics.view": "Read KPI dashboards",
+    "analytics.view": "Read KPI dashboards (clinic admin: their own clinics)",
+    "analytics.targets": "Set a clinic's KPI targets",
     "audit.view": "Read the audit trail",
     "outbox.view": "Browse the development outbox",
     "messages.view": "Read the message log of the clinic: status, attempts, errors (no text)",

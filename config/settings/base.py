@@ -216,6 +216,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.purge_old_messages": {"queue": "bulk"},
     # A campaign's messages are queued in one long task: never on the critical queue.
     "crm.tasks.send_campaign": {"queue": "bulk"},
+    "analytics.tasks.refresh_rollups": {"queue": "bulk"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "notifications.tasks.dispatch_due_messages", "schedule": 15.0},
@@ -251,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
+    # Dashboards: the days whose visits, rollbacks or schedules changed are rolled up again.
+    "analytics-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": 300.0},
 }
 
 # --- CRM ----------------------------------------------------------------------------------------

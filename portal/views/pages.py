@@ -50,6 +50,7 @@ CAPABILITY_LABELS = {
     "catalogue.manage": _("Manage prices and promotions"),
     "crm.use": _("Work with leads and campaigns"),
     "analytics.view": _("See network KPIs"),
+    "analytics.targets": _("Set KPI targets"),
     "audit.view": _("Read the audit trail"),
     "outbox.view": _("Read the message outbox"),
     "messages.view": _("Read the message log"),
@@ -138,6 +139,12 @@ TOOLS = (
         "crm.use",
         _("Funnel"),
         _("Which sources and campaigns brought leads, visits and revenue, against their cost."),
+    ),
+    (
+        "analytics:dashboard",
+        "analytics.view",
+        _("KPI dashboard"),
+        _("Bookings, no-shows, utilisation, demand and revenue, against targets and last year."),
     ),
     (
         "portal:audit_log",

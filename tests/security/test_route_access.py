@@ -131,6 +131,13 @@ ROUTES: dict[str, Access] = {
     # updates carry its secret header (missing or wrong: 403; no secret configured: 404).
     "notifications/sms/twilio/inbound/": Access(frozenset(PERSONAS), "signed webhook"),
     "notifications/telegram/webhook/": Access(frozenset(PERSONAS), "secret header"),
+    # --- Analytics ------------------------------------------------------------------------------
+    # Clinic admins see their own clinics' figures; exports follow the dashboard's access.
+    "analytics/": capability("analytics.view"),
+    "analytics/glossary/": capability("analytics.view"),
+    "analytics/export/accounting.csv": capability("analytics.view"),
+    "analytics/export/<slug:table>.<slug:fmt>": capability("analytics.view"),
+    "analytics/targets/<uuid:clinic>/": capability("analytics.targets"),
     # --- Telephony ------------------------------------------------------------------------------
     # Provider webhooks: signed with the account's secret (unknown account: 404, unsigned: 403).
     "telephony/generic/<uuid:account>/events/": Access(frozenset(PERSONAS), "signed webhook"),

@@ -1,0 +1,58 @@
+"""KPI values as people read them, per the active language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+
+def format_value(value: Any, unit: str) -> str:
+    """A KPI value with its unit; None reads "no data yet" (never a fake zero)."""
+    if value is None:
+        return _("no data yet")
+    if unit == "percent":
+        return f"{number_format(round(value * 100, 1), 1)}\u00a0%"
+    if unit == "per_mille":
+        return f"{number_format(round(value, 1), 1)}\u00a0‰"
+    if unit == "minutes":
+        return _("%(n)s min") % {"n": number_format(round(value), 0, force_grouping=True)}
+    if unit == "seconds":
+        return _("%(n)s s") % {"n": number_format(round(value), 0)}
+    if unit == "money":
+        return (
+            f"{number_format(Decimal(value).quantize(Decimal(1)), 0, force_grouping=True)}\u00a0₽"
+        )
+    return number_format(value, 0, force_grouping=True)
+
+
+def as_target_unit(value: Any, unit: str) -> Any:
+    """A KPI value in the unit its target is typed in (per cent for shares)."""
+    if value is None:
+        return None
+    return Decimal(str(value)) * 100 if unit == "percent" else Decimal(str(value))
+
+
+def delta(
+    current: Any, previous: Any, *, higher_is_better: bool, unit: str
+) -> dict[str, Any] | None:
+    """The change from `previous` to `current`: text, direction and whether it is good."""
+    if current is None or previous is None:
+        return None
+    diff = float(current) - float(previous)
+    if unit == "percent":
+        text = _("%(sign)s%(n)s pp") % {
+            "sign": "+" if diff >= 0 else "−",
+            "n": number_format(round(abs(diff) * 100, 1), 1),
+        }
+    elif previous:
+        change = number_format(round(abs(diff) / float(previous) * 100), 0)
+        text = f"{'+' if diff >= 0 else '−'}{change}\u00a0%"
+    else:
+        return None
+    if abs(diff) < 1e-9:
+        return {"text": text, "direction": "flat", "good": None}
+    good = (diff > 0) == higher_is_better
+    return {"text": text, "direction": "up" if diff > 0 else "down", "good": good}

@@ -1,0 +1,310 @@
+"""The dashboard's figures: history from the rollups, the last days live from the sources.
+
+Every function here runs a fixed number of queries whatever the length of the history: the
+rollups are read grouped by a bounded set of keys (clinic × doctor × service × channel, the
+period's days, weekday × hour), and the live part reads only the last two days' appointments.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db.models import Count, F, Model, Q, QuerySet, Sum
+from django.utils import timezone
+
+from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
+from analytics.selectors.facts import (
+    COUNTERS,
+    Counts,
+    DemandKey,
+    FactKey,
+    clinic_zones,
+    compute_facts,
+)
+from analytics.selectors.scope import Scope
+from notifications.choices import DeliveryStatus, LogState, MessageStatus
+from notifications.models import MessageDailyCount, OutboxMessage
+from scheduling.choices import SELF_SERVICE_CHANNELS, FreedSlotStatus
+from scheduling.models import BookingRequest, FreedSlot, Service
+
+M = TypeVar("M", bound=Model)
+# (clinic id, doctor id, service id, channel)
+CubeKey = tuple[int, int, int, str]
+FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED)
+FINAL_LOG_STATES = (LogState.DELIVERED, LogState.FAILED, LogState.EXPIRED)
+WAITLIST_WINDOW = datetime.timedelta(hours=2)
+RETENTION_DAYS = 90
+
+
+@dataclass
+class Figures:
+    """What the dashboard shows for one scope."""
+
+    cube: dict[CubeKey, Counts]
+    capacity: dict[tuple[int, int], int]
+    series: dict[datetime.date, Counts]
+    # Bookings made online per day (the daily chart's darker part).
+    series_online: dict[datetime.date, int]
+    heatmap: list[list[int]]
+    cohort_size: int
+    cohort_returned: int
+    request_minutes: float | None
+    waitlist: tuple[int, int]
+    delivery: tuple[int, int]
+    totals: Counts = field(default_factory=Counts)
+    scheduled_minutes: int = 0
+
+    def __post_init__(self) -> None:
+        for counts in self.cube.values():
+            self.totals.add(counts)
+        self.scheduled_minutes = sum(self.capacity.values())
+
+
+def live_days(scope: Scope, now: datetime.datetime) -> set[datetime.date]:
+    """The period's days read live: from yesterday to tomorrow in UTC, which covers "today"
+    in every clinic's zone (the rollups of those days may lag by a refresh)."""
+    today = now.astimezone(datetime.UTC).date()
+    lo = max(scope.first, today - datetime.timedelta(days=1))
+    hi = min(scope.last, today + datetime.timedelta(days=1))
+    return {lo + datetime.timedelta(days=n) for n in range((hi - lo).days + 1)}
+
+
+def _in_scope(
+    qs: QuerySet[M], scope: Scope, *, specialty_via: str | None = "service"
+) -> QuerySet[M]:
+    if scope.clinic_ids is not None:
+        qs = qs.filter(clinic_id__in=scope.clinic_ids)
+    if scope.doctor_id is not None:
+        qs = qs.filter(doctor_id=scope.doctor_id)
+    if scope.specialty_id is not None and specialty_via:
+        qs = qs.filter(**{f"{specialty_via}__specialty_id": scope.specialty_id})
+    return qs
+
+
+def _history(qs: QuerySet[M], scope: Scope, live: set[datetime.date]) -> QuerySet[M]:
+    qs = qs.filter(date__gte=scope.first, date__lte=scope.last)
+    return qs.exclude(date__in=live) if live else qs
+
+
+def _live_facts(
+    scope: Scope, live: set[datetime.date]
+) -> tuple[dict[FactKey, Counts], dict[DemandKey, int]]:
+    """Facts and demand of the live days, filtered like the rollups are."""
+    if not live:
+        return {}, {}
+    zones = clinic_zones(scope.clinic_ids)
+    facts, demand = compute_facts(zones=zones, wanted=dict.fromkeys(zones, live))
+    services = None
+    if scope.specialty_id is not None:
+        services = set(
+            Service.objects.filter(specialty_id=scope.specialty_id).values_list("pk", flat=True)
+        )
+
+    def keep(doctor_id: int, service_id: int) -> bool:
+        if scope.doctor_id is not None and doctor_id != scope.doctor_id:
+            return False
+        return services is None or service_id in services
+
+    facts = {k: v for k, v in facts.items() if keep(k[2], k[3])}
+    demand = {k: v for k, v in demand.items() if keep(k[3], k[4])}
+    return facts, demand
+
+
+def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
+    """Every figure of the dashboard for `scope`, in a fixed number of queries."""
+    now = now or timezone.now()
+    live = live_days(scope, now)
+    live_facts, live_demand = _live_facts(scope, live)
+    facts = _history(_in_scope(DailyFact.objects.all(), scope), scope, live)
+
+    cube: dict[CubeKey, Counts] = defaultdict(Counts)
+    sums = {name: Sum(name) for name in COUNTERS}
+    for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
+        cube[(row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"])].add(row)
+    series: dict[datetime.date, Counts] = defaultdict(Counts)
+    series_online: dict[datetime.date, int] = defaultdict(int)
+    for row in facts.values("date", "channel").annotate(**sums):
+        series[row["date"]].add(row)
+        if row["channel"] in SELF_SERVICE_CHANNELS:
+            series_online[row["date"]] += row["bookings"]
+    key: FactKey
+    for key, counts in live_facts.items():
+        clinic_id, day, doctor_id, service_id, channel = key
+        cube[(clinic_id, doctor_id, service_id, channel)].add(counts)
+        series[day].add(counts)
+        if channel in SELF_SERVICE_CHANNELS:
+            series_online[day] += counts.bookings
+
+    capacity_qs = _in_scope(
+        DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties"
+    ).filter(date__gte=scope.first, date__lte=scope.last)
+    capacity = {
+        (row["clinic_id"], row["doctor_id"]): row["minutes"]
+        for row in capacity_qs.values("clinic_id", "doctor_id").annotate(
+            minutes=Sum("scheduled_minutes")
+        )
+    }
+
+    heatmap = [[0] * 24 for _ in range(7)]
+    demand_qs = _history(_in_scope(DemandCell.objects.all(), scope), scope, live)
+    for row in demand_qs.values("weekday", "hour").annotate(visits=Sum("visits")):
+        heatmap[row["weekday"]][row["hour"]] += row["visits"]
+    for (_clinic, day, hour, _doctor, _service), visits in live_demand.items():
+        heatmap[day.weekday()][hour] += visits
+
+    size, returned = _retention(scope, now)
+    return Figures(
+        cube=dict(cube),
+        capacity=capacity,
+        series=dict(series),
+        series_online=dict(series_online),
+        heatmap=heatmap,
+        cohort_size=size,
+        cohort_returned=returned,
+        request_minutes=_request_minutes(scope),
+        waitlist=_waitlist(scope, now),
+        delivery=_delivery(scope),
+    )
+
+
+def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
+    """The fact-based KPIs of a past period, from the rollups alone (the comparisons)."""
+    totals = Counts()
+    facts = _in_scope(DailyFact.objects.all(), scope).filter(
+        date__gte=scope.first, date__lte=scope.last
+    )
+    row = facts.aggregate(
+        online=Sum("bookings", filter=Q(channel__in=SELF_SERVICE_CHANNELS)),
+        **{name: Sum(name) for name in COUNTERS},
+    )
+    totals.add(row)
+    minutes = (
+        _in_scope(DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties")
+        .filter(date__gte=scope.first, date__lte=scope.last)
+        .aggregate(minutes=Sum("scheduled_minutes"))["minutes"]
+    )
+    values = kpis_of(totals, minutes or 0)
+    values["online_share"] = ratio(row["online"] or 0, totals.bookings)
+    return values
+
+
+def _bounds(scope: Scope) -> tuple[datetime.datetime, datetime.datetime]:
+    """UTC instants around the period. Sources without a clinic-local date (requests, freed
+    slots, messages) are cut at UTC midnights, which is close enough for a period of days."""
+    lo = datetime.datetime.combine(scope.first, datetime.time.min, datetime.UTC)
+    hi = datetime.datetime.combine(scope.last, datetime.time.min, datetime.UTC)
+    return lo, hi + datetime.timedelta(days=1)
+
+
+def _retention(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
+    """Patients whose first completed visit fell in the period at least 90 days ago, and how
+    many of them came back within 90 days."""
+    last = min(scope.last, now.date() - datetime.timedelta(days=RETENTION_DAYS))
+    if last < scope.first:
+        return 0, 0
+    qs = PatientCohort.objects.filter(first_visit_date__gte=scope.first, first_visit_date__lte=last)
+    if scope.clinic_ids is not None:
+        qs = qs.filter(clinic_id__in=scope.clinic_ids)
+    row = qs.aggregate(size=Count("pk"), returned=Count("pk", filter=Q(returned_within_90=True)))
+    return row["size"], row["returned"]
+
+
+def _request_minutes(scope: Scope) -> float | None:
+    lo, hi = _bounds(scope)
+    qs = BookingRequest.objects.filter(
+        created_at__gte=lo, created_at__lt=hi, confirmed_at__isnull=False
+    )
+    qs = _in_scope(qs, scope, specialty_via=None)
+    if scope.specialty_id is not None:
+        qs = qs.filter(specialty_id=scope.specialty_id)
+    waits = [
+        (confirmed - created).total_seconds() / 60
+        for created, confirmed in qs.values_list("created_at", "confirmed_at")
+        if confirmed is not None
+    ]
+    return statistics.median(waits) if waits else None
+
+
+def _waitlist(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
+    """(slots filled within 2 hours, slots settled) among those freed in the period."""
+    lo, hi = _bounds(scope)
+    qs = _in_scope(FreedSlot.objects.filter(freed_at__gte=lo, freed_at__lt=hi), scope)
+    # A slot still being offered is settled once its 2 hours have passed.
+    qs = qs.exclude(Q(status=FreedSlotStatus.OFFERING) & Q(freed_at__gt=now - WAITLIST_WINDOW))
+    filled = qs.filter(
+        status=FreedSlotStatus.FILLED, closed_at__lte=F("freed_at") + WAITLIST_WINDOW
+    ).count()
+    return filled, qs.count()
+
+
+def _delivery(scope: Scope) -> tuple[int, int]:
+    """(delivered, with a final delivery report) of the messages recorded in the period."""
+    lo, hi = _bounds(scope)
+    live = OutboxMessage.objects.filter(
+        created_at__gte=lo,
+        created_at__lt=hi,
+        status=MessageStatus.SENT,
+        delivery_status__in=FINAL_DELIVERY,
+    )
+    counted = MessageDailyCount.objects.filter(
+        date__gte=scope.first, date__lte=scope.last, status__in=FINAL_LOG_STATES
+    )
+    if scope.clinic_ids is not None:
+        live = live.filter(clinic_id__in=scope.clinic_ids)
+        counted = counted.filter(clinic_id__in=scope.clinic_ids)
+    delivered = final = 0
+    for status, n in (
+        live.values("delivery_status").annotate(n=Count("id")).values_list("delivery_status", "n")
+    ):
+        final += n
+        delivered += n if status == DeliveryStatus.DELIVERED else 0
+    for status, n in counted.values("status").annotate(n=Sum("count")).values_list("status", "n"):
+        final += n
+        delivered += n if status == LogState.DELIVERED else 0
+    return delivered, final
+
+
+# --- KPI values from the figures -------------------------------------------------------------
+
+
+def ratio(numerator: float | Decimal, denominator: float | Decimal | None) -> float | None:
+    """A share, or None ("no data yet") when there is nothing to divide by."""
+    return None if not denominator else float(numerator) / float(denominator)
+
+
+def kpis_of(counts: Counts, scheduled_minutes: int) -> dict[str, Any]:
+    """The KPIs that follow from fact counters alone (also for a comparison period)."""
+    return {
+        "bookings": counts.bookings,
+        "no_show_rate": ratio(counts.no_shows, counts.attended + counts.no_shows),
+        "cancellation_rate": ratio(counts.cancelled, counts.visits),
+        "late_cancellation_rate": ratio(counts.late_cancelled, counts.visits),
+        "wrong_bookings": (
+            None if not counts.bookings else counts.rollbacks * 1000 / counts.bookings
+        ),
+        "utilisation": ratio(counts.booked_minutes, scheduled_minutes),
+        "new_patients": counts.new_patients,
+        "revenue": counts.revenue if counts.visits or counts.bookings else None,
+    }
+
+
+def online_bookings(cube: dict[CubeKey, Counts]) -> int:
+    return sum(c.bookings for key, c in cube.items() if key[3] in SELF_SERVICE_CHANNELS)
+
+
+def kpi_values(fig: Figures) -> dict[str, float | Decimal | int | None]:
+    """Every KPI of the registry for the figures of one scope; None: no data yet."""
+    values = kpis_of(fig.totals, fig.scheduled_minutes)
+    values["online_share"] = ratio(online_bookings(fig.cube), fig.totals.bookings)
+    values["retention_90"] = ratio(fig.cohort_returned, fig.cohort_size)
+    values["request_confirmation"] = fig.request_minutes
+    # Telephony is wired in by the root URLs only; no app may read it (import contracts).
+    values["call_answer"] = None
+    values["waitlist_fill"] = ratio(*fig.waitlist)
+    values["delivery_rate"] = ratio(*fig.delivery)
+    return values

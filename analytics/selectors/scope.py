@@ -1,0 +1,60 @@
+"""Who may see which clinics' figures, and the filters of one dashboard view."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, replace
+
+from django.core.exceptions import PermissionDenied
+
+from portal import permissions
+from portal.types import RequestUser
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One view of the figures: the clinics (None: the whole network), the optional specialty
+    and doctor, and the period's first and last local dates (inclusive)."""
+
+    clinic_ids: frozenset[int] | None
+    first: datetime.date
+    last: datetime.date
+    specialty_id: int | None = None
+    doctor_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> Scope:
+        """The same number of days just before."""
+        shift = datetime.timedelta(days=self.days)
+        return replace(self, first=self.first - shift, last=self.last - shift)
+
+    def last_year(self) -> Scope:
+        """The same dates a year earlier (29 February becomes the 28th)."""
+        return replace(self, first=_year_back(self.first), last=_year_back(self.last))
+
+
+def _year_back(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def visible_clinic_ids(user: RequestUser) -> frozenset[int] | None:
+    """Clinics whose figures `user` may see (None: all); refuses anyone without the right."""
+    if not permissions.has_capability(user, "analytics.view"):
+        raise PermissionDenied
+    ids = permissions.clinic_ids_with(user, "analytics.view")
+    return None if ids is None else frozenset(ids)
+
+
+def narrowed(visible: frozenset[int] | None, clinic_id: int | None) -> frozenset[int] | None:
+    """The clinics to show: the chosen one (which must be visible), else all visible."""
+    if clinic_id is None:
+        return visible
+    if visible is not None and clinic_id not in visible:
+        raise PermissionDenied
+    return frozenset({clinic_id})

@@ -1,0 +1,135 @@
+"""Every KPI against values worked out by hand from the dataset in `conftest.py`."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from analytics.models import DailyFact, DoctorDayCapacity
+from analytics.selectors.dashboard import figures, history_kpis, kpi_values
+from analytics.selectors.scope import Scope
+from analytics.services.rollups import rollups_rebuild, rollups_refresh
+from scheduling.choices import AppointmentStatus as S
+from scheduling.models import Appointment, ScheduleRule
+
+from .conftest import BERLIN, FIRST, LAST, LATER, at
+
+pytestmark = pytest.mark.django_db
+
+
+def berlin_scope(net, **kw) -> Scope:
+    return Scope(clinic_ids=frozenset({net.berlin.pk}), first=FIRST, last=LAST, **kw)
+
+
+def test_the_rollups_give_the_hand_computed_kpis(net):
+    rollups_rebuild(now=LATER)
+    fig = figures(scope=berlin_scope(net), now=LATER)
+    kpis = kpi_values(fig)
+    # Bookings made on the 28th–30th local: C, D, E, F, G, H; online: C, E, G.
+    assert kpis["bookings"] == 6
+    assert kpis["online_share"] == pytest.approx(0.5)
+    # Visits due: A B C D E G H I (F was rolled back); attended A C G I; no-show B.
+    assert kpis["no_show_rate"] == pytest.approx(1 / 5)
+    assert kpis["cancellation_rate"] == pytest.approx(2 / 8)
+    assert kpis["late_cancellation_rate"] == pytest.approx(1 / 8)
+    assert kpis["wrong_bookings"] == pytest.approx(1000 / 6)
+    # 6 visits keep their 30 minutes; 3 days of 09:00–13:00, the DST day included.
+    assert fig.totals.booked_minutes == 180
+    assert fig.scheduled_minutes == 720
+    assert kpis["utilisation"] == pytest.approx(0.25)
+    assert kpis["revenue"] == 3300
+    assert kpis["new_patients"] == 2
+    assert fig.totals.completed - fig.totals.new_patients == 1
+    # P1 came back on the 29th, P2 never did.
+    assert kpis["retention_90"] == pytest.approx(0.5)
+    for no_data in ("request_confirmation", "call_answer", "waitlist_fill", "delivery_rate"):
+        assert kpis[no_data] is None
+
+
+def test_days_are_the_clinics_local_days(net):
+    rollups_rebuild(now=LATER)
+    by_day = figures(scope=berlin_scope(net), now=LATER).series
+    # C was made at 00:30 local on the 28th (the 27th in UTC); H is due at 00:30 on Monday.
+    assert by_day[datetime.date(2026, 3, 28)].bookings == 1
+    assert by_day[datetime.date(2026, 3, 30)].visits == 4
+    assert by_day[datetime.date(2026, 3, 29)].visits == 2
+    assert set(
+        DoctorDayCapacity.objects.filter(date__range=(FIRST, LAST)).values_list(
+            "scheduled_minutes", flat=True
+        )
+    ) == {240}
+
+
+def test_the_heatmap_counts_visits_by_local_weekday_and_hour(net):
+    rollups_rebuild(now=LATER)
+    heat = figures(scope=berlin_scope(net), now=LATER).heatmap
+    # Saturday (5): A 09, B 10; Sunday (6): C 09, D 10 (CEST); Monday (0): H 00, E 09, G 12, I 13.
+    assert heat[5][9] == heat[5][10] == 1
+    assert heat[6][9] == heat[6][10] == 1
+    assert heat[0][0] == heat[0][9] == heat[0][12] == heat[0][13] == 1
+    assert sum(map(sum, heat)) == 8
+
+
+def test_the_network_adds_the_other_clinic(net):
+    rollups_rebuild(now=LATER)
+    scope = Scope(clinic_ids=None, first=FIRST, last=LAST)
+    kpis = kpi_values(figures(scope=scope, now=LATER))
+    assert kpis["bookings"] == 7
+    assert kpis["revenue"] == 8300
+
+
+def test_today_is_live_before_any_refresh(net):
+    now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
+    rollups_rebuild(now=now)
+    net.visit(starts=at(BERLIN, 31, 9), created=now - datetime.timedelta(minutes=1))
+    kpis = kpi_values(figures(scope=berlin_scope(net), now=now))
+    assert kpis["bookings"] == 7
+
+
+def test_live_and_rolled_up_figures_agree(net):
+    now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
+    # The 28th comes from the rollups, the 29th and 30th are read live.
+    rollups_rebuild(now=now)
+    live = kpi_values(figures(scope=berlin_scope(net), now=now))
+    rolled = kpi_values(figures(scope=berlin_scope(net), now=LATER))
+    for code in ("bookings", "online_share", "no_show_rate", "wrong_bookings", "revenue"):
+        assert live[code] == rolled[code], code
+
+
+def test_the_comparison_reads_the_rollups(net):
+    rollups_rebuild(now=LATER)
+    kpis = history_kpis(scope=berlin_scope(net))
+    assert kpis["bookings"] == 6
+    assert kpis["online_share"] == pytest.approx(0.5)
+    assert kpis["utilisation"] == pytest.approx(0.25)
+    empty = history_kpis(scope=berlin_scope(net).last_year())
+    assert empty["no_show_rate"] is None
+    assert empty["revenue"] is None
+
+
+def test_refresh_recomputes_only_the_changed_days(net):
+    built = at(BERLIN, 31, 12).astimezone(datetime.UTC)
+    # The schedules were written "now" by the factories: date them before the rebuild.
+    ScheduleRule.objects.update(updated_at=built - datetime.timedelta(days=30))
+    rollups_rebuild(now=built)
+    untouched = DailyFact.objects.get(date=datetime.date(2026, 3, 28), channel="phone").pk
+    later = built + datetime.timedelta(hours=1)
+    Appointment.objects.filter(status=S.CHECKED_IN).update(status=S.COMPLETED, updated_at=later)
+    result = rollups_refresh(now=later + datetime.timedelta(minutes=1))
+    # G's day (the 30th, made and due), which is also yesterday, and today: per clinic.
+    assert result.pairs == 2 + 2
+    assert DailyFact.objects.filter(pk=untouched).exists()
+    kpis = kpi_values(figures(scope=berlin_scope(net), now=LATER))
+    assert kpis["revenue"] == 4300
+
+
+def test_a_schedule_change_recomputes_the_days_it_reaches(net):
+    built = at(BERLIN, 31, 12).astimezone(datetime.UTC)
+    rollups_rebuild(now=built)
+    rule = net.doctor.schedule_rules.get(weekday=6)
+    rule.end_time = datetime.time(11)
+    rule.save()
+    rollups_refresh(now=rule.updated_at + datetime.timedelta(minutes=1))
+    sunday = DoctorDayCapacity.objects.get(doctor=net.doctor, date=datetime.date(2026, 3, 29))
+    assert sunday.scheduled_minutes == 120

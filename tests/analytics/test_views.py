@@ -1,0 +1,188 @@
+"""The dashboard's pages: who may see what, bad input, exports, targets, query budget."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from analytics.models import KpiTarget
+from analytics.services.rollups import rollups_rebuild
+from portal.choices import Role
+from tests.conftest import client_for
+from tests.factories import make_staff
+
+from .conftest import BERLIN, LATER, at
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"date_from": "2026-03-28", "date_to": "2026-03-30"}
+URL = "/analytics/"
+
+
+@pytest.fixture
+def built(net):
+    rollups_rebuild(now=LATER)
+    return net
+
+
+def test_the_director_sees_the_whole_network(built, director):
+    response = client_for(director).get(URL, PERIOD)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Berlin Mitte" in body and "Москва Арбат" in body
+    assert "<svg" in body and "<title>" in body
+
+
+def test_the_clinic_admin_sees_only_their_clinic(built, berlin_admin):
+    body = client_for(berlin_admin).get(URL, PERIOD).content.decode()
+    assert "Berlin Mitte" in body
+    assert "Москва Арбат" not in body
+
+
+def test_another_clinics_admin_cannot_pick_it(built, moscow_admin):
+    response = client_for(moscow_admin).get(URL, {**PERIOD, "clinic": built.berlin.pk})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Berlin Mitte" not in body
+    assert 'class="field-error"' in body
+
+
+@pytest.mark.parametrize("persona", ["registrar_a", "doctor_a", "head_nurse_a", "marketer"])
+def test_other_staff_are_refused(built, persona, request):
+    user = request.getfixturevalue(persona)
+    assert client_for(user).get(URL).status_code == 403
+    assert client_for(user).get(reverse("analytics:glossary")).status_code == 403
+
+
+def test_patients_are_refused_and_anonymous_sent_to_sign_in(built, patient):
+    assert client_for(patient.user).get(URL).status_code == 403
+    response = Client().get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_bad_dates_give_a_clear_error_not_a_500(built, director):
+    response = client_for(director).get(URL, {"date_from": "2026-04-01", "date_to": "2026-03-01"})
+    assert response.status_code == 200
+    assert "Выберите период" in response.content.decode()
+    response = client_for(director).get(URL, {"date_from": "yesterday", "clinic": "x"})
+    assert response.status_code == 200
+
+
+def test_missing_sources_read_no_data_yet(built, director):
+    body = client_for(director).get(URL, PERIOD).content.decode()
+    assert "нет данных" in body
+
+
+def test_the_page_costs_the_same_queries_however_long_the_history(
+    built, director, django_assert_max_num_queries
+):
+    client = client_for(director)
+    client.get(URL, PERIOD)  # warm the session and memberships
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL, PERIOD)
+    # A year more of history, on other days and with other patients.
+    for day in range(1, 29):
+        for hour in (9, 10, 11):
+            built.visit(
+                starts=at(BERLIN, day, hour, month=2),
+                created=at(BERLIN, day, 8, month=2),
+                status="completed",
+            )
+    rollups_rebuild(now=LATER)
+    with CaptureQueriesContext(connection) as large:
+        client.get(URL, {"date_from": "2026-02-01", "date_to": "2026-03-30"})
+    assert len(large) == len(small)
+    assert len(small) <= 40
+
+
+def test_tables_sort_by_a_column(built, director):
+    response = client_for(director).get(URL, {**PERIOD, "clinics_sort": "-revenue"})
+    body = response.content.decode()
+    table = body[body.index('id="table-clinics"') :]
+    assert table.index("Москва Арбат") < table.index("Berlin Mitte")
+    response = client_for(director).get(URL, {**PERIOD, "clinics_sort": "revenue"})
+    body = response.content.decode()
+    table = body[body.index('id="table-clinics"') :]
+    assert table.index("Berlin Mitte") < table.index("Москва Арбат")
+
+
+def test_drill_down_links_only_for_who_may_see_appointments(built, director, berlin_admin):
+    assert "/desk/?clinic=" in client_for(director).get(URL, PERIOD).content.decode()
+    nobody = make_staff(Role.DIRECTOR, built.berlin, email="dir-b@example.test")
+    assert client_for(nobody).get(URL, PERIOD).status_code == 200
+
+
+def test_tables_export_as_csv_and_xlsx(built, director):
+    client = client_for(director)
+    response = client.get(reverse("analytics:export", args=["clinics", "csv"]), PERIOD)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    berlin = next(r for r in rows if r[0] == "Berlin Mitte")
+    assert berlin[1] == "6" and berlin[2] == "50.0" and berlin[-1] == "3300.00"
+    response = client.get(reverse("analytics:export", args=["services", "xlsx"]), PERIOD)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 2
+    assert client.get(reverse("analytics:export", args=["patients", "csv"])).status_code == 404
+    assert client.get(reverse("analytics:export", args=["clinics", "pdf"])).status_code == 404
+
+
+def test_exports_are_scoped_like_the_page(built, berlin_admin, registrar_a):
+    response = client_for(berlin_admin).get(
+        reverse("analytics:export", args=["clinics", "csv"]), PERIOD
+    )
+    assert "Москва" not in b"".join(response.streaming_content).decode()
+    url = reverse("analytics:export", args=["clinics", "csv"])
+    assert client_for(registrar_a).get(url).status_code == 403
+
+
+def test_the_accounting_export_lists_completed_paid_visits(built, director):
+    response = client_for(director).get(reverse("analytics:export_accounting"), PERIOD)
+    rows = list(
+        csv.reader(io.StringIO(b"".join(response.streaming_content).decode()), delimiter=";")
+    )
+    assert rows[0][:3] == ["legal_entity_inn", "legal_entity_kpp", "legal_entity"]
+    # A, C and I in Berlin, one visit in Moscow; no patient data in any column.
+    assert len(rows) == 5
+    assert sorted(r[10] for r in rows[1:]) == ["1000.00", "1500.00", "5000.00", "800.00"]
+    assert {r[4] for r in rows[1:]} == {"2026-03-28", "2026-03-29", "2026-03-30"}
+
+
+def test_the_clinic_admin_sets_targets_for_their_clinic(built, berlin_admin):
+    url = reverse("analytics:targets", args=[built.berlin.public_id])
+    client = client_for(berlin_admin)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"online_share": "60", "no_show_rate": ""})
+    assert response.status_code == 302
+    assert KpiTarget.objects.get(clinic=built.berlin, kpi="online_share").value == 60
+    body = client.get(URL, {**PERIOD, "clinic": built.berlin.pk}).content.decode()
+    assert "kpi-missed" in body  # 50 % online against a 60 % target
+
+
+def test_targets_of_another_clinic_or_bad_values_change_nothing(
+    built, berlin_admin, moscow_admin, director
+):
+    url = reverse("analytics:targets", args=[built.berlin.public_id])
+    assert client_for(moscow_admin).post(url, {"online_share": "1"}).status_code == 404
+    assert client_for(director).get(url).status_code == 403
+    response = client_for(berlin_admin).post(url, {"online_share": "-5"})
+    assert response.status_code == 200
+    assert not KpiTarget.objects.exists()
+
+
+def test_the_glossary_lists_every_definition(built, director):
+    body = client_for(director).get(reverse("analytics:glossary")).content.decode()
+    assert "Доля онлайн-записи" in body or "Online booking share" in body
+    assert body.count('class="card"') >= 14
+
+
+def test_the_director_home_links_the_dashboard(built, director):
+    body = client_for(director).get("/home/").content.decode()
+    assert URL in body
