@@ -57,6 +57,8 @@ class KnowledgeKind(models.TextChoices):
 class KnowledgeLanguage(models.TextChoices):
     RU = "ru", _("Russian")
     EN = "en", _("English")
+
+
 class ImportStatus(models.TextChoices):
     """Where an import job is: a dry run and the real run go through the same cursor."""
 

@@ -82,6 +82,8 @@ def get_article_for_user(
     if action != "view" and not can_edit_article(user, article):
         raise PermissionDenied
     return article
+
+
 def can_import(user: Any, clinic: Any) -> bool:
     return permissions.has_capability(user, "patient.import", clinic)
 

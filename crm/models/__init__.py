@@ -1,6 +1,6 @@
 from .campaigns import Campaign, CampaignRecipient
-from .knowledge import KnowledgeArticle
 from .imports import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
+from .knowledge import KnowledgeArticle
 from .leads import AdSpend, Lead, LeadEvent, PipelineStage, Segment
 
 __all__ = [
