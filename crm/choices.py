@@ -43,3 +43,25 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+
+
+class ConversationChannel(models.TextChoices):
+    """Where a conversation with the assistant takes place."""
+
+    WIDGET = "widget", _("Website chat")
+    TELEGRAM = "telegram", _("Telegram")
+    SMS = "sms", _("SMS")
+    API = "api", _("API")
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("With the assistant")
+    HANDED_OVER = "handed_over", _("Waiting for an operator")
+    CLOSED = "closed", _("Closed")
+
+
+class TurnAuthor(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    ASSISTANT = "assistant", _("Assistant")
+    OPERATOR = "operator", _("Operator")
+    SYSTEM = "system", _("System")

@@ -49,6 +49,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "catalogue.manage": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     # CRM and analytics
     "crm.use": frozenset({R.MARKETER, R.NETWORK_ADMIN}),
+    # The assistant's operator inbox: registrars book and answer patients every day, marketers
+    # own the website's enquiries, network admins oversee both.
+    "assistant.answer": frozenset({R.REGISTRAR, R.MARKETER, R.NETWORK_ADMIN}),
     "analytics.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
     # Administration
     "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
@@ -256,6 +259,7 @@ CAPABILITY_DESCRIPTIONS = {
     "substitution.arrange": "Arrange a substitution",
     "catalogue.manage": "Keep prices, promotions and the booking policy",
     "crm.use": "Work the CRM: leads, segments, campaigns",
+    "assistant.answer": "Answer conversations the assistant handed over (transcripts audited)",
     "analytics.view": "Read KPI dashboards",
     "audit.view": "Read the audit trail",
     "outbox.view": "Browse the development outbox",

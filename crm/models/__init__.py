@@ -1,3 +1,4 @@
+from .assistant import Conversation, Turn
 from .campaigns import Campaign, CampaignRecipient
 from .leads import AdSpend, Lead, LeadEvent, PipelineStage, Segment
 
@@ -5,8 +6,10 @@ __all__ = [
     "AdSpend",
     "Campaign",
     "CampaignRecipient",
+    "Conversation",
     "Lead",
     "LeadEvent",
     "PipelineStage",
     "Segment",
+    "Turn",
 ]
