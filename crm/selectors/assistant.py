@@ -8,12 +8,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from crm.assistant.tools import Caller
 from crm.choices import ConversationStatus
 from crm.models import Conversation, Turn
 from crm.services.assistant import session_hash
 from portal import permissions
+from scheduling.models import Doctor, Service, Specialty
 
 SESSION_KEY = "assistant_token"
 CAPABILITY = "assistant.answer"
@@ -86,3 +88,26 @@ def get_conversation_for_operator(user, public_id: Any) -> Conversation:
     if conversation is None:
         raise Http404
     return conversation
+
+
+def inbox_facts(conversation: Conversation) -> list[tuple[str, str]]:
+    """What the dialogue had gathered, named for the operator (so nothing is asked again)."""
+    state = conversation.state or {}
+    facts: list[tuple[str, str]] = []
+    if state.get("flow"):
+        facts.append((str(_("Wanted")), state["flow"]))
+    for key, model, label in (
+        ("specialty_ids", Specialty, _("Specialty")),
+        ("service_ids", Service, _("Service")),
+        ("doctor_ids", Doctor, _("Doctor")),
+    ):
+        if state.get(key):
+            names = ", ".join(str(row) for row in model.objects.filter(pk__in=state[key]))
+            facts.append((str(label), names))
+    when = state.get("when") or {}
+    if when.get("date_from"):
+        hours = "–".join(t[:5] for t in (when.get("time_from"), when.get("time_to")) if t)
+        facts.append((str(_("When")), f"{when['date_from']} {hours}".strip()))
+    if state.get("for_whom"):
+        facts.append((str(_("For whom")), state["for_whom"]))
+    return facts

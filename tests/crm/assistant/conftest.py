@@ -10,6 +10,7 @@ from crm.assistant.tools import Caller
 from crm.choices import ConversationChannel
 from crm.services.assistant import conversation_message, conversation_start
 from tests.factories import DoctorFactory, ServiceFactory, SpecialtyFactory, make_weekly_schedule
+from tests.notifications.test_inbound import anna, linked, providers  # noqa: F401
 from tests.scheduling.conftest import T0, Clock
 
 
