@@ -19,3 +19,11 @@ def send_campaign(campaign_id: int) -> int:
 
     campaign = campaign_send(campaign_id=campaign_id)
     return campaign.recipients if campaign is not None else 0
+
+
+@shared_task
+def purge_assistant_transcripts() -> int:
+    """Delete assistant transcripts past their retention; how many turns went."""
+    from crm.services.assistant import conversations_purge
+
+    return conversations_purge()

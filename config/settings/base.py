@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
+    "crm-assistant-purge": {"task": "crm.tasks.purge_assistant_transcripts", "schedule": 86400.0},
 }
 
 # --- CRM ----------------------------------------------------------------------------------------
