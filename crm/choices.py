@@ -65,3 +65,8 @@ class TurnAuthor(models.TextChoices):
     ASSISTANT = "assistant", _("Assistant")
     OPERATOR = "operator", _("Operator")
     SYSTEM = "system", _("System")
+
+
+class HandoffReason(models.TextChoices):
+    ASKED = "asked", _("Asked for a person")
+    LOW_CONFIDENCE = "low_confidence", _("Not understood twice")

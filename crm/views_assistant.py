@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.views import APIView
 
 from crm.choices import ConversationChannel, ConversationStatus
 from crm.models import Conversation
@@ -62,7 +63,7 @@ def _throttled(request) -> bool:
     """The API's assistant limits apply to the widget too (same keys, same rates)."""
     for throttle_class in (AssistantAnonymousThrottle, AssistantUserThrottle):
         throttle = throttle_class()
-        if not throttle.allow_request(request, None):
+        if not throttle.allow_request(request, APIView()):
             return True
     return False
 

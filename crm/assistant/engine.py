@@ -237,7 +237,7 @@ class _Turn:
                 patient = tools.patient_for(self.caller, pending.get("for_whom"))
                 if patient is None:
                     return self.say(_("Please sign in to book."))
-                visit = tools.visit_book(
+                booked = tools.visit_book(
                     conversation=self.conversation,
                     caller=self.caller,
                     slot_id=pending["slot"],
@@ -247,10 +247,10 @@ class _Turn:
                 self.state = {}
                 return self.say(
                     _("Done: you are booked for %(visit)s. We will send a reminder.")
-                    % {"visit": visit_label(visit)},
+                    % {"visit": visit_label(booked)},
                     actions=["booked"],
                     resolved=True,
-                    booked=visit,
+                    booked=booked,
                 )
             visit = tools.visit_of(self.caller, pending.get("visit"))
             if visit is None:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import ConversationChannel, ConversationStatus, TurnAuthor
+from crm.choices import ConversationChannel, ConversationStatus, HandoffReason, TurnAuthor
 from portal.fields import EncryptedTextField
 from portal.models import Clinic, Patient
 from scheduling.models import Appointment
@@ -66,7 +66,9 @@ class Conversation(models.Model):
         related_name="+",
         verbose_name=_("operator"),
     )
-    handoff_reason = models.CharField(_("handoff reason"), max_length=20, blank=True)
+    handoff_reason = models.CharField(
+        _("handoff reason"), max_length=20, choices=HandoffReason.choices, blank=True
+    )
     handed_over_at = models.DateTimeField(_("handed over"), null=True, blank=True)
     sla_due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
     operator_answered_at = models.DateTimeField(_("operator answered"), null=True, blank=True)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from crm.assistant.tools import Caller
@@ -21,7 +21,7 @@ SESSION_KEY = "assistant_token"
 CAPABILITY = "assistant.answer"
 
 
-def caller_of(request) -> Caller:
+def caller_of(request: HttpRequest) -> Caller:
     """The caller of a web or API request: a patient acting for themselves, else anonymous
     (staff chatting on the public pages are visitors like anyone)."""
     user = request.user if request.user.is_authenticated else None
@@ -29,15 +29,15 @@ def caller_of(request) -> Caller:
     return Caller(user=user, patient=patient)
 
 
-def session_token(request, *, create: bool) -> str:
+def session_token(request: HttpRequest, *, create: bool) -> str:
     """The random token that ties an anonymous browser to its conversations."""
-    token = request.session.get(SESSION_KEY, "")
+    token = str(request.session.get(SESSION_KEY, ""))
     if not token and create:
         token = request.session[SESSION_KEY] = secrets.token_urlsafe(24)
     return token
 
 
-def conversation_for_caller(request, public_id: Any) -> Conversation:
+def conversation_for_caller(request: HttpRequest, public_id: Any) -> Conversation:
     """The caller's own conversation: a patient's, or this browser session's. 404 otherwise
     (unknown, malformed or someone else's)."""
     try:
@@ -62,7 +62,7 @@ def turns_of(conversation: Conversation, *, after: int = 0) -> QuerySet[Turn]:
     return conversation.turns.filter(pk__gt=after).order_by("created_at", "pk")
 
 
-def inbox_visible_to(user) -> QuerySet[Conversation]:
+def inbox_visible_to(user: Any) -> QuerySet[Conversation]:
     """Conversations an operator may answer: their clinics' ones and those not tied to a clinic
     (the patient profile is the network's, and an unattributed chat needs someone to answer)."""
     permissions.require_capability(user, CAPABILITY)
@@ -73,13 +73,13 @@ def inbox_visible_to(user) -> QuerySet[Conversation]:
     return qs.filter(Q(clinic_id__isnull=True) | Q(clinic_id__in=ids))
 
 
-def inbox(user) -> QuerySet[Conversation]:
+def inbox(user: Any) -> QuerySet[Conversation]:
     return (
         inbox_visible_to(user).filter(status=ConversationStatus.HANDED_OVER).order_by("sla_due_at")
     )
 
 
-def get_conversation_for_operator(user, public_id: Any) -> Conversation:
+def get_conversation_for_operator(user: Any, public_id: Any) -> Conversation:
     qs = inbox_visible_to(user)
     try:
         conversation = qs.filter(public_id=uuid.UUID(str(public_id))).first()

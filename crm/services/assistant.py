@@ -26,11 +26,15 @@ from portal.choices import AuditAction
 from portal.services.audit import audit_record
 from scheduling.api.slots import slot_dicts
 from scheduling.models import Service
+from scheduling.selectors.availability import Slot
 
 OBJECT_TYPE = "crm.conversation"
 MAX_TEXT = 1000
 # Where an operator's reply goes for conversations outside the widget.
-OUTBOX_CHANNELS = {ConversationChannel.SMS: "sms", ConversationChannel.TELEGRAM: "messenger"}
+OUTBOX_CHANNELS: dict[str, str] = {
+    ConversationChannel.SMS: "sms",
+    ConversationChannel.TELEGRAM: "messenger",
+}
 REPLY_EVENT = "inbound.assistant"
 
 
@@ -146,7 +150,7 @@ def conversation_message(
     )
 
 
-def _offer_dicts(slots) -> list[dict[str, Any]]:
+def _offer_dicts(slots: list[Slot]) -> list[dict[str, Any]]:
     if not slots:
         return []
     prices = dict(
@@ -159,7 +163,7 @@ def _offer_dicts(slots) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def conversation_operator_reply(*, conversation: Conversation, operator, text: str) -> Turn:
+def conversation_operator_reply(*, conversation: Conversation, operator: Any, text: str) -> Turn:
     """An operator answers in the same thread: the widget sees it on its next poll; Telegram
     and SMS conversations get it through the outbox."""
     text = (text or "").strip()[:MAX_TEXT]
@@ -197,7 +201,7 @@ def conversation_operator_reply(*, conversation: Conversation, operator, text: s
 
 
 @transaction.atomic
-def conversation_close(*, conversation: Conversation, operator) -> Conversation:
+def conversation_close(*, conversation: Conversation, operator: Any) -> Conversation:
     conversation.status = ConversationStatus.CLOSED
     conversation.closed_at = timezone.now()
     conversation.save(update_fields=["status", "closed_at"])
@@ -211,7 +215,7 @@ def conversation_close(*, conversation: Conversation, operator) -> Conversation:
     return conversation
 
 
-def conversation_audit_read(*, conversation: Conversation, actor) -> None:
+def conversation_audit_read(*, conversation: Conversation, actor: Any) -> None:
     """A staff member opened the transcript."""
     audit_record(
         actor=actor,
