@@ -70,8 +70,8 @@ def _throttled(request) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def widget(request):
-    """GET: the conversation's turns after `after` (the widget polls for operators' answers);
-    POST: a message to the assistant. Returns the chat's messages partial."""
+    """GET: the chat panel with the conversation so far (`?part=turns`: only the messages,
+    which the widget polls for an operator's answer); POST: a message to the assistant."""
     conversation = _widget_conversation(request)
     form = MessageForm(request.POST or None)
     error = ""
@@ -104,7 +104,9 @@ def widget(request):
         after = 0
     turns = list(turns_of(conversation, after=after)) if conversation is not None else []
     context = {"turns": turns, "error": error, "conversation": conversation}
-    return render(request, "crm/htmx/assistant_turns.html", context, status=status)
+    # Polls refresh only the messages (the patient may be typing); the rest gets the panel.
+    template = "turns" if request.GET.get("part") == "turns" else "panel"
+    return render(request, f"crm/htmx/assistant_{template}.html", context, status=status)
 
 
 # --- The operator inbox --------------------------------------------------------------------------
