@@ -206,3 +206,17 @@ def test_the_transcript_is_encrypted_and_entities_carry_no_phone(clock, chat_as)
     for text, entities in rows:
         assert "914" not in str(text)
         assert "914" not in str(entities)
+
+
+def test_an_english_dialogue_books_a_visit(clock, therapist, patient, chat_as):
+    from django.utils import translation
+
+    chat = chat_as(patient.user)
+    with translation.override("en"):
+        offered = chat.say("Please book me an appointment with the Терапевт tomorrow morning", "en")
+        assert offered.intent == "book" and offered.offers
+        assert "Free times" in offered.reply
+        chat.say("second", "en")
+        done = chat.say("yes", "en")
+    assert done.actions == ["booked"]
+    assert "Done" in done.reply
