@@ -39,6 +39,7 @@ docs_policy = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]}
 v1 = [
     path("", include("portal.api.urls")),
     path("", include("scheduling.api.urls")),
+    path("", include("crm.api.urls")),
 ]
 
 urlpatterns = [

@@ -8,5 +8,10 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import receivers
+        from crm.assistant.channels import answer_inbound
+        from notifications.inbound import register_text_handler
 
         receivers.connect()
+        # Free text from Telegram and SMS goes to the assistant (notifications may not import
+        # crm, so the CRM registers itself on its hook).
+        register_text_handler(answer_inbound)

@@ -83,3 +83,28 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", _("To review")
     MERGED = "merged", _("Merged")
     DISMISSED = "dismissed", _("Not a duplicate")
+class ConversationChannel(models.TextChoices):
+    """Where a conversation with the assistant takes place."""
+
+    WIDGET = "widget", _("Website chat")
+    TELEGRAM = "telegram", _("Telegram")
+    SMS = "sms", _("SMS")
+    API = "api", _("API")
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("With the assistant")
+    HANDED_OVER = "handed_over", _("Waiting for an operator")
+    CLOSED = "closed", _("Closed")
+
+
+class TurnAuthor(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    ASSISTANT = "assistant", _("Assistant")
+    OPERATOR = "operator", _("Operator")
+    SYSTEM = "system", _("System")
+
+
+class HandoffReason(models.TextChoices):
+    ASKED = "asked", _("Asked for a person")
+    LOW_CONFIDENCE = "low_confidence", _("Not understood twice")

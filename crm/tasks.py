@@ -36,3 +36,11 @@ def purge_stale_imports() -> int:
     from crm.services.imports.jobs import import_jobs_purge_stale
 
     return import_jobs_purge_stale()
+
+
+@shared_task
+def purge_assistant_transcripts() -> int:
+    """Delete assistant transcripts past their retention; how many turns went."""
+    from crm.services.assistant import conversations_purge
+
+    return conversations_purge()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from crm import (
     views,
+    views_assistant,
     views_campaigns,
     views_funnel,
     views_import,
@@ -16,6 +17,15 @@ urlpatterns = [
     # Public: the website enquiry form and the snippet that frames it.
     path("form/", views.lead_form, name="lead_form"),
     path("embed.js", views.embed_script, name="embed_script"),
+    # The assistant's chat widget (anyone) and the operators' inbox of handed-over chats.
+    path("assistant/", views_assistant.widget, name="assistant_widget"),
+    path("inbox/", views_assistant.inbox_list, name="inbox"),
+    path(
+        "inbox/<uuid:public_id>/",
+        views_assistant.inbox_conversation,
+        name="inbox_conversation",
+    ),
+    path("inbox/<uuid:public_id>/close/", views_assistant.inbox_close, name="inbox_close"),
     # The marketer's leads.
     path("leads/", views.leads, name="leads"),
     path("leads/<uuid:public_id>/", views.lead, name="lead"),

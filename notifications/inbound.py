@@ -11,7 +11,10 @@ matches the sender to patients through the phone's blind index or the Telegram l
   answer. `notifications` may not import `scheduling` (import-linter), so the waitlist offers
   register their handler at start-up: `register_reply_handler(waitlist_offer_reply)`;
 - `/start <code>` in Telegram links the chat to the patient whose code it is;
-- anything else gets a short reply pointing to the portal.
+- anything else (and a YES/NO no offer was waiting for) goes to the text handler registered
+  here (the CRM's assistant registers one at start-up: `register_text_handler`), whose answer
+  is sent back on the same channel; without one, or when it has no answer, a short reply
+  points to the portal.
 
 An unknown sender gets no reply, and only the keyword its text was read as is stored.
 """
@@ -68,6 +71,28 @@ class ReplyHandler(Protocol):
 
 
 _reply_handlers: list[ReplyHandler] = []
+
+
+class TextHandler(Protocol):
+    """Answers a matched patient's free text (not a keyword); returns the reply's text, or
+    None to leave the message to the default reply."""
+
+    def __call__(self, *, patient: Patient, channel: str, text: str) -> str | None: ...
+
+
+_text_handlers: list[TextHandler] = []
+TEXT_REPLY_EVENT = "inbound.assistant"
+
+
+def register_text_handler(handler: TextHandler) -> None:
+    """Send free text to `handler` (registering it again changes nothing)."""
+    if handler not in _text_handlers:
+        _text_handlers.append(handler)
+
+
+def unregister_text_handler(handler: TextHandler) -> None:
+    if handler in _text_handlers:
+        _text_handlers.remove(handler)
 
 
 def register_reply_handler(handler: ReplyHandler) -> None:
@@ -141,6 +166,21 @@ def inbound_receive(
             logger.info("inbound %s message from an unknown sender: no reply", provider)
             return InboundResult(keyword=keyword, patients=[], reply_event=None)
         event = _act(keyword, patients=patients, channel=channel)
+        # Free text, and a YES/NO that no offer was waiting for (the assistant may have asked),
+        # go to the registered text handler before the default answers.
+        answer = None
+        if event in (REPLY_EVENTS[InboundKeyword.OTHER], NO_QUESTION_EVENT):
+            answer = _answer_text(patient=patients[0], channel=channel, text=text)
+        if answer is not None:
+            _reply(
+                TEXT_REPLY_EVENT,
+                patient=patients[0],
+                channel=channel,
+                to=sender,
+                record=record,
+                text=answer,
+            )
+            return InboundResult(keyword=keyword, patients=patients, reply_event=TEXT_REPLY_EVENT)
         _reply(event, patient=patients[0], channel=channel, to=sender, record=record)
     return InboundResult(keyword=keyword, patients=patients, reply_event=event)
 
@@ -150,6 +190,15 @@ def _patients_of(channel: str, sender: str) -> list[Patient]:
         return patients_by_phone(sender)
     patient = patient_by_chat(sender)
     return [patient] if patient is not None else []
+
+
+def _answer_text(*, patient: Patient, channel: str, text: str) -> str | None:
+    """The registered text handler's answer (None: no handler had one)."""
+    for handler in list(_text_handlers):
+        answer = handler(patient=patient, channel=channel, text=text)
+        if answer:
+            return answer
+    return None
 
 
 def _act(keyword: str, *, patients: list[Patient], channel: str) -> str | None:
@@ -208,6 +257,7 @@ def _reply(
     channel: str,
     to: str,
     record: InboundMessage,
+    text: str = "",
 ) -> None:
     if event is None:
         return
@@ -216,7 +266,7 @@ def _reply(
         channel=channel,
         patient=patient,
         to=to,
-        context={"help_text": help_text(), "channel": channel},
+        context={"help_text": help_text(), "channel": channel, "text": text},
         idempotency_key=f"inbound:{record.provider}:{record.external_id}",
         key_is_new=True,
     )
@@ -225,3 +275,7 @@ def _reply(
 # For tests and the integrator: the handlers currently registered, in order.
 def reply_handlers() -> list[Callable[..., Any]]:
     return list(_reply_handlers)
+
+
+def text_handlers() -> list[Callable[..., Any]]:
+    return list(_text_handlers)

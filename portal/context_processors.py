@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from portal import permissions
 from portal.navigation import navigation_for
 
 
@@ -8,4 +9,6 @@ def navigation(request):
         "nav": navigation_for(request),
         "network_name": settings.NETWORK_NAME,
         "dev_outbox_enabled": settings.DEV_OUTBOX_ENABLED,
+        # The assistant's chat is for visitors and patients; staff answer in the inbox.
+        "show_assistant": not permissions.is_staff_member(getattr(request, "user", None)),
     }

@@ -34,6 +34,7 @@ NAV_ENTRIES = [
     ("patient.search", "portal:patient_search", _("Patients")),
     ("telephony.answer", "telephony:calls", _("Calls")),
     ("catalogue.manage", "scheduling:catalogue", _("Prices")),
+    ("assistant.answer", "crm:inbox", _("Inbox")),
     ("crm.use", "crm:leads", _("Leads")),
     ("crm.use", "crm:funnel", _("Funnel")),
     ("crm.use", "crm:segments", _("Segments")),

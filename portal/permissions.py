@@ -59,6 +59,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The clinic admin sees the figures of their own clinics and sets their targets.
     "analytics.view": frozenset({R.DIRECTOR, R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
     "analytics.targets": frozenset({R.CLINIC_ADMIN, R.NETWORK_ADMIN}),
+    # The assistant's operator inbox: registrars book and answer patients every day, marketers
+    # own the website's enquiries, network admins oversee both.
+    "assistant.answer": frozenset({R.REGISTRAR, R.MARKETER, R.NETWORK_ADMIN}),
     # Administration
     "audit.view": frozenset({R.DIRECTOR, R.NETWORK_ADMIN}),
     "outbox.view": frozenset({R.NETWORK_ADMIN}),
@@ -272,6 +275,7 @@ CAPABILITY_DESCRIPTIONS = {
     "knowledge.manage": "Edit the assistant's knowledge base (the clinic's articles)",
     "analytics.view": "Read KPI dashboards (clinic admin: their own clinics)",
     "analytics.targets": "Set a clinic's KPI targets",
+    "assistant.answer": "Answer conversations the assistant handed over (transcripts audited)",
     "audit.view": "Read the audit trail",
     "outbox.view": "Browse the development outbox",
     "messages.view": "Read the message log of the clinic: status, attempts, errors (no text)",

@@ -68,6 +68,18 @@ class PatientSearchThrottle(StaffMemberThrottle):
     scope = "patient_search"
 
 
+class AssistantAnonymousThrottle(AnonymousIpThrottle):
+    """The assistant's messages from anonymous visitors, per client IP."""
+
+    scope = "assistant_anon"
+
+
+class AssistantUserThrottle(StaffMemberThrottle):
+    """The assistant's messages of a signed-in patient (or anyone signed in), per account."""
+
+    scope = "assistant_user"
+
+
 def retry_after(throttle: SimpleRateThrottle) -> int:
     """Whole seconds until the refused caller may try again (at least one)."""
     wait = throttle.wait()

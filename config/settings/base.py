@@ -254,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
     "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
     # Dashboards: the days whose visits, rollbacks or schedules changed are rolled up again.
     "analytics-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": 300.0},
+    "crm-assistant-purge": {"task": "crm.tasks.purge_assistant_transcripts", "schedule": 86400.0},
 }
 
 # --- CRM ----------------------------------------------------------------------------------------
@@ -265,6 +266,14 @@ if CRM_FIRST_CONTACT_MINUTES < 1:
 ASSISTANT_VOCABULARY_TTL = env.int("ASSISTANT_VOCABULARY_TTL", default=300)
 if ASSISTANT_VOCABULARY_TTL < 1:
     raise ImproperlyConfigured("ASSISTANT_VOCABULARY_TTL must be at least 1 (seconds).")
+# The assistant: how soon an operator answers a handed-over conversation, and how long
+# transcripts are kept (counted from the last message).
+ASSISTANT_OPERATOR_SLA_MINUTES = env.int("ASSISTANT_OPERATOR_SLA_MINUTES", default=15)
+ASSISTANT_RETENTION_DAYS = env.int("ASSISTANT_RETENTION_DAYS", default=365)
+if ASSISTANT_OPERATOR_SLA_MINUTES < 1 or ASSISTANT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        "ASSISTANT_OPERATOR_SLA_MINUTES and ASSISTANT_RETENTION_DAYS must be at least 1."
+    )
 # Website forms: how many enquiries one address may send an hour.
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).
@@ -506,6 +515,8 @@ REST_FRAMEWORK = {
         "fhir_anon": _throttle_rate("THROTTLE_FHIR_ANON", "600/minute"),
         "auth_token": _throttle_rate("THROTTLE_AUTH_TOKEN", "30/minute"),
         "patient_search": _throttle_rate("THROTTLE_PATIENT_SEARCH", "30/minute"),
+        "assistant_anon": _throttle_rate("THROTTLE_ASSISTANT_ANON", "30/minute"),
+        "assistant_user": _throttle_rate("THROTTLE_ASSISTANT_USER", "60/minute"),
     },
     # The same proxy rule as portal.request_context.client_ip, for DRF's own get_ident.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -1,5 +1,6 @@
-"""The assistant's language understanding and knowledge base (issue #18).
+"""The assistant: conversations that answer patients around the clock (issue #18).
 
-`understanding.understand()` turns a patient's message into an intent and entities;
-`knowledge.knowledge_search()` finds the articles that answer it. Neither writes anything.
+`understanding` turns a message into an intent and entities; `engine` keeps the dialogue and
+calls `tools`, which do everything through the existing services with the caller's own
+permissions; `knowledge` finds articles that answer questions.
 """

@@ -1,3 +1,4 @@
+from .assistant import Conversation, Turn
 from .campaigns import Campaign, CampaignRecipient
 from .imports import DuplicateCandidate, ImportIssue, ImportJob, LegacyVisit
 from .knowledge import KnowledgeArticle
@@ -11,9 +12,11 @@ __all__ = [
     "DuplicateCandidate",
     "ImportIssue",
     "ImportJob",
+    "Conversation",
     "Lead",
     "LeadEvent",
     "LegacyVisit",
     "PipelineStage",
     "Segment",
+    "Turn",
 ]

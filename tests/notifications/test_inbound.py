@@ -246,7 +246,20 @@ def test_help_answers_with_the_clinic_contact_text(anna, settings):
     assert "СТОП" in body or "STOP" in body
 
 
-def test_unknown_text_gets_a_polite_pointer_to_the_portal(anna, settings):
+@pytest.fixture
+def no_text_handlers():
+    """Free text without the CRM's assistant: notifications' own default answer."""
+    from notifications import inbound
+
+    registered = inbound.text_handlers()
+    for handler in registered:
+        inbound.unregister_text_handler(handler)
+    yield
+    for handler in registered:
+        inbound.register_text_handler(handler)
+
+
+def test_unknown_text_gets_a_polite_pointer_to_the_portal(anna, settings, no_text_handlers):
     from notifications.services import render_message
 
     settings.SITE_URL = "https://portal.example.test"

@@ -152,6 +152,12 @@ ROUTES: dict[str, Access] = {
     # --- CRM ----------------------------------------------------------------------------------
     "crm/form/": PUBLIC,
     "crm/embed.js": PUBLIC,
+    # The assistant's chat (anyone; a conversation is the session's or the patient's own) and
+    # the operators' inbox of handed-over conversations.
+    "crm/assistant/": PUBLIC,
+    "crm/inbox/": capability("assistant.answer"),
+    "crm/inbox/<uuid:public_id>/": capability("assistant.answer"),
+    "crm/inbox/<uuid:public_id>/close/": capability("assistant.answer"),
     "crm/leads/": capability("crm.use"),
     "crm/leads/<uuid:public_id>/": capability("crm.use"),
     "crm/leads/<uuid:public_id>/<slug:action>/": capability("crm.use"),
@@ -330,6 +336,8 @@ ROUTES: dict[str, Access] = {
     "api/v1/services/": PUBLIC,
     "api/v1/doctors/": PUBLIC,
     "api/v1/slots/": PUBLIC,
+    # The assistant: anyone talks to it (throttled); its tools check what each caller may do.
+    "api/v1/assistant/messages/": PUBLIC,
     "api/v1/holds/": Access(BOOKERS, "patients and appointment.book"),
     "api/v1/appointments/": Access(SIGNED_IN, "visits one may see; POST books", post=BOOKERS),
     "api/v1/appointments/<str:public_id>/": ANY_SIGNED_IN,
