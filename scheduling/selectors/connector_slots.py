@@ -1,0 +1,113 @@
+"""Free slots of connector-mode clinics, read through their connector and cached briefly.
+
+Peaks of patients looking at one doctor's week would otherwise each cost a call to the
+external system: answers are kept `CONNECTOR_SLOTS_CACHE_SECONDS` in the Django cache (Redis
+in production, shared by every worker). A booking bumps the connector's cache version, so the
+slot just taken disappears at once for everybody. A slot is always verified live before it is
+booked (`scheduling.services.connectors.connector_book`), so a stale cached slot costs a
+clear message, never a double booking.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from portal.models import Clinic
+from scheduling.choices import BookingMode, ConnectorOperation
+from scheduling.connectors import runtime
+from scheduling.connectors.base import ConnectorError, ExternalSlot, SlotQuery
+from scheduling.models import ClinicConnector, Doctor, Service
+
+
+@dataclass(frozen=True)
+class ConnectorSlots:
+    """What a connector clinic offers; `unavailable` when its system could not be asked (the
+    page then offers a booking request instead)."""
+
+    slots: list[ExternalSlot]
+    unavailable: bool = False
+
+
+def connector_of(clinic: Clinic) -> ClinicConnector | None:
+    """The enabled connector of a clinic in connector mode, or None."""
+    return (
+        ClinicConnector.objects.select_related("clinic")
+        .filter(
+            clinic=clinic,
+            is_enabled=True,
+            clinic__is_active=True,
+            clinic__booking_policy__mode=BookingMode.CONNECTOR,
+        )
+        .first()
+    )
+
+
+def _version_key(row: ClinicConnector) -> str:
+    return f"connector-slots-version:{row.pk}"
+
+
+def slots_changed(row: ClinicConnector) -> None:
+    """Forget every cached answer of this connector (after a booking or a cancellation)."""
+    cache.add(_version_key(row), 1, None)
+    try:
+        cache.incr(_version_key(row))
+    except ValueError:
+        cache.set(_version_key(row), 2, None)
+
+
+def _cache_key(row: ClinicConnector, query: SlotQuery) -> str:
+    version = cache.get(_version_key(row), 1)
+    raw = "|".join(
+        (
+            query.service_code,
+            str(query.doctor_public_id),
+            query.start.isoformat(),
+            query.end.isoformat(),
+        )
+    )
+    return f"connector-slots:{row.pk}:{version}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+
+
+def connector_free_slots(
+    *,
+    clinic: Clinic,
+    service: Service,
+    doctor: Doctor | None,
+    start: datetime.datetime,
+    end: datetime.datetime,
+) -> ConnectorSlots:
+    """Free slots of `service` (with `doctor` when given) in connector clinic `clinic` that
+    start in [start, end). Never raises for the external system's failures."""
+    row = connector_of(clinic)
+    if row is None:
+        return ConnectorSlots([], unavailable=True)
+    query = SlotQuery(
+        service_code=service.code,
+        start=start.astimezone(datetime.UTC),
+        end=end.astimezone(datetime.UTC),
+        doctor_public_id=doctor.public_id if doctor is not None else None,
+    )
+    key = _cache_key(row, query)
+    cached = cache.get(key)
+    if cached is not None:
+        return ConnectorSlots(cached)
+    try:
+        slots = runtime.run(row, ConnectorOperation.FREE_SLOTS, lambda c: c.free_slots(query))
+    except ConnectorError:
+        return ConnectorSlots([], unavailable=True)
+    cache.set(key, slots, settings.CONNECTOR_SLOTS_CACHE_SECONDS)
+    return ConnectorSlots(slots)
+
+
+def find_slot(slots: list[ExternalSlot], *, doctor_public_id: uuid.UUID, start: datetime.datetime):
+    """The slot of `doctor_public_id` at `start` among `slots`, or None."""
+    for slot in slots:
+        if slot.doctor_public_id == doctor_public_id and slot.start == start:
+            return slot
+    return None
