@@ -101,3 +101,23 @@ def tomorrow_range(clinic):
     day = timezone.now().astimezone(clinic.tz).date() + datetime.timedelta(days=1)
     start = datetime.datetime.combine(day, datetime.time(0), tzinfo=clinic.tz)
     return start, start + datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def upstream():
+    from .servers import Upstream
+
+    server = Upstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def closed_port():
+    """An address where nothing listens."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/fhir/R4"
