@@ -133,22 +133,22 @@ def busy_periods(
             if component.name == "VEVENT":
                 periods.extend(_event_periods(component, tz, lower, upper))
             elif component.name == "VFREEBUSY":
-                for fb in _as_list(component.get("FREEBUSY")):
-                    if str(fb.params.get("FBTYPE", "BUSY")).upper() != "BUSY":
-                        continue
-                    for start, end_or_length in fb.dts if hasattr(fb, "dts") else []:
-                        s = _aware(start, tz)
-                        e = (
-                            s + end_or_length
-                            if isinstance(end_or_length, datetime.timedelta)
-                            else _aware(end_or_length, tz)
-                        )
-                        periods.append((s, e))
+                periods.extend(_free_busy_periods(component, tz))
     except BadPayload:
         raise
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise BadPayload("unreadable event") from exc
     return merge([(s, e) for s, e in periods if s < upper and e > lower])
+
+
+def _free_busy_periods(component: Any, tz: datetime.tzinfo) -> list[Period]:
+    """The BUSY periods of a VFREEBUSY (FREEBUSY lines, each one or more periods)."""
+    found = []
+    for value in _as_list(component.get("FREEBUSY")):
+        for period in value if isinstance(value, list) else [value]:
+            if str(period.params.get("FBTYPE", "BUSY")).upper() == "BUSY":
+                found.append((_aware(period.start, tz), _aware(period.end, tz)))
+    return found
 
 
 def merge(periods: list[Period]) -> list[Period]:
