@@ -249,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
+    # Connector clinics: health, and this week's free times fetched before patients ask.
+    "connectors-sync": {"task": "scheduling.tasks.sync_connectors", "schedule": 60.0},
 }
 
 # --- CRM ----------------------------------------------------------------------------------------

@@ -111,3 +111,50 @@ def find_slot(slots: list[ExternalSlot], *, doctor_public_id: uuid.UUID, start: 
         if slot.doctor_public_id == doctor_public_id and slot.start == start:
             return slot
     return None
+
+
+@dataclass(frozen=True)
+class ConnectorDay:
+    day: datetime.date
+    slots: list[ExternalSlot]
+
+
+@dataclass(frozen=True)
+class ConnectorWeek:
+    """A connector clinic's week of one doctor's free times, for the doctor's page."""
+
+    clinic: Clinic
+    days: list[ConnectorDay]
+    unavailable: bool
+
+
+def connector_clinic_ids() -> set[int]:
+    return set(
+        ClinicConnector.objects.filter(
+            is_enabled=True,
+            clinic__is_active=True,
+            clinic__booking_policy__mode=BookingMode.CONNECTOR,
+        ).values_list("clinic_id", flat=True)
+    )
+
+
+def connector_week(
+    *, clinic: Clinic, service: Service, doctor: Doctor, first: datetime.date, days: int = 7
+) -> ConnectorWeek:
+    """Free times from `first` for `days` local days of the clinic, grouped by day."""
+    tz = clinic.tz
+    start = datetime.datetime.combine(first, datetime.time(0), tzinfo=tz)
+    end = datetime.datetime.combine(
+        first + datetime.timedelta(days=days), datetime.time(0), tzinfo=tz
+    )
+    found = connector_free_slots(
+        clinic=clinic, service=service, doctor=doctor, start=start, end=end
+    )
+    by_day: dict[datetime.date, list[ExternalSlot]] = {}
+    for slot in found.slots:
+        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return ConnectorWeek(
+        clinic=clinic,
+        days=[ConnectorDay(day, slots) for day, slots in sorted(by_day.items())],
+        unavailable=found.unavailable,
+    )

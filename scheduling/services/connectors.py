@@ -21,6 +21,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -30,6 +31,7 @@ from portal.models import Clinic, Patient
 from portal.types import Actor
 from scheduling.choices import (
     ACTIVE_REQUEST_STATUSES,
+    BookingMode,
     BookingRequestSource,
     ConnectorKind,
     ConnectorOperation,
@@ -46,8 +48,15 @@ from scheduling.connectors.base import (
     SlotGone,
 )
 from scheduling.errors import InvalidInput, PolicyViolation, SlotTaken
-from scheduling.models import Appointment, BookingRequest, ClinicConnector, Doctor, Service
-from scheduling.selectors.connector_slots import connector_of, slots_changed
+from scheduling.models import (
+    Appointment,
+    BookingRequest,
+    ClinicConnector,
+    ConnectorCall,
+    Doctor,
+    Service,
+)
+from scheduling.selectors.connector_slots import connector_of, connector_week, slots_changed
 from scheduling.services.booking import appointment_mirror_external, check_may_act_for
 from scheduling.services.booking_requests import booking_request_create
 
@@ -230,3 +239,37 @@ def _cancel_quietly(row: ClinicConnector, external_id: str) -> None:
     # A failure is logged as a failed call; the network admin sees it on the connector's page.
     with contextlib.suppress(ConnectorError):
         runtime.run(row, ConnectorOperation.CANCEL, lambda c: c.cancel(external_id))
+
+
+# --- The periodic sync --------------------------------------------------------------------------
+
+
+def connectors_sync() -> int:
+    """For each enabled connector of a connector-mode clinic: ask the system's health (after
+    the circuit's reset time this is the trial call that closes it again), then fetch this
+    week's free times of each doctor and service there, so that patients find them cached;
+    and drop call logs older than `CONNECTOR_CALL_LOG_DAYS`. Returns how many answered."""
+    now = timezone.now()
+    ConnectorCall.objects.filter(
+        at__lt=now - datetime.timedelta(days=settings.CONNECTOR_CALL_LOG_DAYS)
+    ).delete()
+    answered = 0
+    rows = ClinicConnector.objects.select_related("clinic").filter(
+        is_enabled=True, clinic__is_active=True, clinic__booking_policy__mode=BookingMode.CONNECTOR
+    )
+    for row in rows:
+        try:
+            runtime.run(row, ConnectorOperation.HEALTH, lambda c: c.health())
+        except ConnectorError:
+            continue
+        answered += 1
+        today = now.astimezone(row.clinic.tz).date()
+        doctors = Doctor.objects.filter(is_active=True, clinics=row.clinic).prefetch_related(
+            "services"
+        )
+        for doctor in doctors:
+            for service in doctor.services.all():
+                if service.is_active:
+                    connector_week(clinic=row.clinic, service=service, doctor=doctor, first=today)
+        ClinicConnector.objects.filter(pk=row.pk).update(last_sync_at=timezone.now())
+    return answered
