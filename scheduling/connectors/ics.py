@@ -15,7 +15,7 @@ import zoneinfo
 from typing import Any
 
 import icalendar
-from dateutil.rrule import rruleset, rrulestr
+from dateutil.rrule import rruleset, rrulestr  # type: ignore[import-untyped]
 
 from . import http
 from .base import (

@@ -23,7 +23,7 @@ def working_slots(
     end: datetime.datetime,
 ) -> list[ExternalSlot]:
     """Every service-length step of the working hours in [start, end), from now on."""
-    clinic = Clinic.objects.filter(pk=clinic_id).first()
+    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
     service = Service.objects.filter(code=service_code, is_active=True).first()
     if clinic is None or service is None:
         return []

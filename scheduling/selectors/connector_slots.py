@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,14 +102,6 @@ def connector_free_slots(
         return ConnectorSlots([], unavailable=True)
     cache.set(key, slots, settings.CONNECTOR_SLOTS_CACHE_SECONDS)
     return ConnectorSlots(slots)
-
-
-def find_slot(slots: list[ExternalSlot], *, doctor_public_id: uuid.UUID, start: datetime.datetime):
-    """The slot of `doctor_public_id` at `start` among `slots`, or None."""
-    for slot in slots:
-        if slot.doctor_public_id == doctor_public_id and slot.start == start:
-            return slot
-    return None
 
 
 @dataclass(frozen=True)

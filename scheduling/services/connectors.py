@@ -120,7 +120,13 @@ def _day_part(start: datetime.datetime) -> str:
 
 
 def _request_instead(
-    *, patient: Patient, clinic: Clinic, doctor: Doctor, service: Service, start, actor: Actor
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    doctor: Doctor,
+    service: Service,
+    start: datetime.datetime,
+    actor: Actor,
 ) -> BookingRequest:
     """The patient's choice as a booking request for staff to confirm; an identical request
     already waiting (a second click) is returned as it is."""
@@ -189,14 +195,6 @@ def connector_book(
         start=start.astimezone(datetime.UTC),
         end=(start + datetime.timedelta(minutes=service.duration_minutes)).astimezone(datetime.UTC),
     )
-    fallback = {
-        "patient": patient,
-        "clinic": clinic,
-        "doctor": doctor,
-        "service": service,
-        "start": slot.start,
-        "actor": actor,
-    }
     try:
         slot = runtime.run(row, ConnectorOperation.VERIFY, lambda c: c.verify(slot))
         booked = runtime.run(
@@ -213,7 +211,15 @@ def connector_book(
             code="refused_upstream",
         ) from exc
     except (ReadOnly, ConnectorError):
-        return ConnectorBooking(request=_request_instead(**fallback))
+        request = _request_instead(
+            patient=patient,
+            clinic=clinic,
+            doctor=doctor,
+            service=service,
+            start=slot.start,
+            actor=actor,
+        )
+        return ConnectorBooking(request=request)
     slots_changed(row)
     try:
         appointment = appointment_mirror_external(

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from portal import permissions
-from portal.models import Clinic
+from portal.models import Clinic, User
 from scheduling.choices import AppointmentChannel
 from scheduling.errors import BookingError
 from scheduling.models import Doctor, Service
@@ -63,7 +63,8 @@ def _picked(params) -> tuple[Clinic, Doctor, Service, datetime.datetime, str]:
 @login_required
 def confirm(request: HttpRequest) -> HttpResponse:
     """GET: what is about to be booked; POST: book it (or leave a request instead)."""
-    if not permissions.acts_as_patient(request.user):
+    user = request.user
+    if not isinstance(user, User) or not permissions.acts_as_patient(user):
         # Staff book callers from the desk; this page is the patient's own.
         raise PermissionDenied
     params = request.POST if request.method == "POST" else request.GET
@@ -72,14 +73,14 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             result = connector_book(
-                patient=request.user.patient,
+                patient=user.patient,
                 clinic=clinic,
                 doctor=doctor,
                 service=service,
                 start=start,
                 external_id=external_id,
                 channel=AppointmentChannel.ONLINE,
-                actor=request.user,
+                actor=user,
             )
         except BookingError as exc:
             messages.error(request, str(exc))

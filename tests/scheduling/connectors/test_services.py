@@ -52,14 +52,14 @@ def connector(connector_clinic, local_doctor, upstream):
 def test_saving_keeps_the_secret_unless_a_new_one_is_given(connector, connector_clinic):
     stored = ClinicConnector.objects.get()
     assert stored.secret == "s3cret-token"
-    again = dict(
-        clinic=connector_clinic,
-        kind=ConnectorKind.FHIR_R4,
-        base_url="https://mis.example.test/fhir/R4",
-        options={},
-        timeout_seconds=5,
-        is_enabled=False,
-    )
+    again = {
+        "clinic": connector_clinic,
+        "kind": ConnectorKind.FHIR_R4,
+        "base_url": "https://mis.example.test/fhir/R4",
+        "options": {},
+        "timeout_seconds": 5,
+        "is_enabled": False,
+    }
     connector_save(**again, secret=None)
     assert ClinicConnector.objects.get().secret == "s3cret-token"
     connector_save(**again, secret="new-token")
@@ -84,18 +84,15 @@ def test_the_secret_is_encrypted_at_rest(connector):
     ],
 )
 def test_bad_configuration_is_refused_and_changes_nothing(connector_clinic, changes, code):
-    fields = (
-        dict(
-            clinic=connector_clinic,
-            kind=ConnectorKind.ICS,
-            base_url="https://calendar.example.test/busy.ics",
-            options={},
-            secret=None,
-            timeout_seconds=3,
-            is_enabled=True,
-        )
-        | changes
-    )
+    fields = {
+        "clinic": connector_clinic,
+        "kind": ConnectorKind.ICS,
+        "base_url": "https://calendar.example.test/busy.ics",
+        "options": {},
+        "secret": None,
+        "timeout_seconds": 3,
+        "is_enabled": True,
+    } | changes
     with pytest.raises(InvalidInput) as caught:
         connector_save(**fields)
     assert caught.value.code == code
