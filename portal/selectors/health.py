@@ -44,17 +44,17 @@ def _check_broker() -> str:
 
 # Components that apps report on without deciding this instance's status (an external
 # system's trouble is not a reason to take this instance out of a load balancer).
-_INFORMATIONAL: dict[str, Callable[[], str]] = {}
+INFORMATIONAL_CHECKS: dict[str, Callable[[], str]] = {}
 
 
 def register_health_component(name: str, check: Callable[[], str]) -> None:
     """Report `check()` under `name` in /healthz (apps the kernel cannot import)."""
-    _INFORMATIONAL[name] = check
+    INFORMATIONAL_CHECKS[name] = check
 
 
 def _informational() -> dict[str, str]:
     found = {}
-    for name, check in _INFORMATIONAL.items():
+    for name, check in INFORMATIONAL_CHECKS.items():
         try:
             found[name] = check()
         except Exception:  # noqa: BLE001 - a failing check reports, never breaks /healthz

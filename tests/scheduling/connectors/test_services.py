@@ -274,3 +274,23 @@ def test_health_words(settings, connector, upstream, connector_clinic):
     assert connectors_status() == "none"
     [(clinic, row, health)] = connector_clinics()
     assert (clinic, row, health.state) == (connector_clinic, connector, "off")
+
+
+def test_the_sync_skips_inactive_services(connector, upstream, local_doctor, upstream_service):
+    upstream.status = 200
+    upstream.body = json.dumps({"resourceType": "CapabilityStatement"}).encode()
+    upstream_service.is_active = False
+    upstream_service.save()
+    assert connectors_sync() == 1
+    assert not ConnectorCall.objects.filter(operation=ConnectorOperation.FREE_SLOTS).exists()
+
+
+@pytest.mark.parametrize(("hour", "part"), [(9, "morning"), (13, "afternoon"), (18, "evening")])
+def test_a_request_left_instead_keeps_the_part_of_the_day(
+    connector, upstream, connector_clinic, local_doctor, upstream_service, patient, hour, part
+):
+    upstream.status = 503
+    day = soon(connector_clinic).astimezone(connector_clinic.tz).date()
+    start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=connector_clinic.tz)
+    request = book(patient, connector_clinic, local_doctor, upstream_service, start=start).request
+    assert request.windows[0]["part"] == part
