@@ -47,17 +47,22 @@ from scheduling.connectors.base import (
     ReadOnly,
     SlotGone,
 )
-from scheduling.errors import InvalidInput, PolicyViolation, SlotTaken
+from scheduling.errors import InvalidInput, PolicyViolation, SlotTaken, UpstreamDown
 from scheduling.models import (
     Appointment,
     BookingRequest,
     ClinicConnector,
     ConnectorCall,
     Doctor,
+    ExternalBooking,
     Service,
 )
 from scheduling.selectors.connector_slots import connector_of, connector_week, slots_changed
-from scheduling.services.booking import appointment_mirror_external, check_may_act_for
+from scheduling.services.booking import (
+    appointment_cancel,
+    appointment_mirror_external,
+    check_may_act_for,
+)
 from scheduling.services.booking_requests import booking_request_create
 
 SLOT_VANISHED = _(
@@ -279,3 +284,34 @@ def connectors_sync() -> int:
                     connector_week(clinic=row.clinic, service=service, doctor=doctor, first=today)
         ClinicConnector.objects.filter(pk=row.pk).update(last_sync_at=timezone.now())
     return answered
+
+
+# --- Cancelling a visit booked upstream ------------------------------------------------------
+
+UPSTREAM_DOWN = _(
+    "The clinic's booking system is not answering, so the visit cannot be cancelled right now. "
+    "Please try again in a few minutes or call the clinic."
+)
+
+
+def connector_cancel(*, appointment: Appointment, actor: Actor, reason: str = "") -> Appointment:
+    """Cancel a visit: one booked in an external system is cancelled there first, then here
+    (`appointment_cancel`); if the system cannot be reached nothing changes (`UpstreamDown`),
+    so the two never disagree about a visit the patient believes cancelled."""
+    external = (
+        ExternalBooking.objects.select_related("connector__clinic")
+        .filter(appointment=appointment)
+        .first()
+    )
+    if external is not None:
+        check_may_act_for(actor, appointment.patient)
+        try:
+            runtime.run(
+                external.connector,
+                ConnectorOperation.CANCEL,
+                lambda c: c.cancel(external.external_id),
+            )
+        except ConnectorError as exc:
+            raise UpstreamDown(UPSTREAM_DOWN) from exc
+        slots_changed(external.connector)
+    return appointment_cancel(appointment=appointment, actor=actor, reason=reason)

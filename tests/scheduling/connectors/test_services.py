@@ -294,3 +294,64 @@ def test_a_request_left_instead_keeps_the_part_of_the_day(
     start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=connector_clinic.tz)
     request = book(patient, connector_clinic, local_doctor, upstream_service, start=start).request
     assert request.windows[0]["part"] == part
+
+
+def mirrored(connector, patient, doctor, service, clinic, external_id="ext-5"):
+    start = soon(clinic)
+    return appointment_mirror_external(
+        patient=patient,
+        doctor=doctor,
+        service=service,
+        clinic=clinic,
+        connector=connector,
+        external_id=external_id,
+        start=start,
+        end=start + datetime.timedelta(minutes=30),
+        channel=AppointmentChannel.ONLINE,
+        actor=patient.user,
+    )
+
+
+def test_a_visit_booked_upstream_is_cancelled_there_first(
+    connector, upstream, connector_clinic, local_doctor, upstream_service, patient
+):
+    from scheduling.services.connectors import connector_cancel
+
+    visit = mirrored(connector, patient, local_doctor, upstream_service, connector_clinic)
+    upstream.routes["GET"] = (
+        200,
+        json.dumps({"resourceType": "Appointment", "id": "ext-5", "status": "booked"}).encode(),
+    )
+    upstream.routes["PUT"] = (
+        200,
+        json.dumps({"resourceType": "Appointment", "id": "ext-5", "status": "cancelled"}).encode(),
+    )
+    connector_cancel(appointment=visit, actor=patient.user)
+    visit.refresh_from_db()
+    assert visit.status == "cancelled"
+    assert any(hit.startswith("PUT /fhir/Appointment/ext-5") for hit in upstream.hits)
+
+
+def test_a_visit_stays_when_its_system_cannot_cancel_it(
+    connector, upstream, connector_clinic, local_doctor, upstream_service, patient
+):
+    from scheduling.errors import UpstreamDown
+    from scheduling.services.connectors import connector_cancel
+
+    visit = mirrored(connector, patient, local_doctor, upstream_service, connector_clinic)
+    upstream.status = 503
+    with pytest.raises(UpstreamDown):
+        connector_cancel(appointment=visit, actor=patient.user)
+    visit.refresh_from_db()
+    assert visit.status == "booked"
+
+
+def test_another_patient_may_not_cancel_a_visit_booked_upstream(
+    connector, connector_clinic, local_doctor, upstream_service, patient, other_patient
+):
+    from scheduling.errors import NotAllowed
+    from scheduling.services.connectors import connector_cancel
+
+    visit = mirrored(connector, patient, local_doctor, upstream_service, connector_clinic)
+    with pytest.raises(NotAllowed):
+        connector_cancel(appointment=visit, actor=other_patient.user)
