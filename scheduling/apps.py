@@ -16,8 +16,13 @@ class SchedulingConfig(AppConfig):
             Panel,
             register_panel,
         )
+        from portal.selectors.health import register_health_component
+        from scheduling.selectors.connectors import connectors_status
         from scheduling.services.waitlist_offers import waitlist_offer_reply
         from scheduling.views import desk_queues, panels
+
+        # Connectors' health in /healthz ("none", "ok" or "degraded"; never the status).
+        register_health_component("connectors", connectors_status)
 
         # YES / NO by SMS or messenger answers the patient's open waitlist offer.
         register_reply_handler(waitlist_offer_reply)

@@ -211,6 +211,7 @@ class BookingRequestSource(models.TextChoices):
     PORTAL = "portal", _("Patient's account")
     DESK = "desk", _("Registrar, on the patient's behalf")
     ASSISTANT = "assistant", _("Assistant")
+    CONNECTOR = "connector", _("Booking while the clinic's system was unavailable")
 
 
 class ContactChannel(models.TextChoices):
@@ -241,3 +242,29 @@ class PatientSegment(models.TextChoices):
     EVERYONE = "everyone", _("Everyone")
     FIRST_VISIT = "first_visit", _("First visit to the network")
     AGE_BAND = "age_band", _("Age band")
+
+
+class ConnectorKind(models.TextChoices):
+    """The external schedule systems a connector-mode clinic can be served by."""
+
+    FHIR_R4 = "fhir_r4", _("FHIR R4 server")
+    ICS = "ics", _("iCalendar busy-time feed")
+
+
+class ConnectorOperation(models.TextChoices):
+    FREE_SLOTS = "free_slots", _("Free slots")
+    VERIFY = "verify", _("Verify a slot")
+    BOOK = "book", _("Book")
+    CANCEL = "cancel", _("Cancel")
+    RESCHEDULE = "reschedule", _("Reschedule")
+    HEALTH = "health", _("Health check")
+
+
+class ConnectorOutcome(models.TextChoices):
+    """How an external call ended; `refused` is a business answer (a taken slot), not a fault."""
+
+    OK = "ok", _("Succeeded")
+    REFUSED = "refused", _("Refused by the system")
+    TIMEOUT = "timeout", _("Timed out")
+    ERROR = "error", _("Failed")
+    CIRCUIT_OPEN = "circuit_open", _("Not tried: circuit open")

@@ -33,6 +33,7 @@ from scheduling.choices import (
     ResourceKind,
     RoomKind,
 )
+from scheduling.demo_connector import seed_connector_clinic
 from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
@@ -210,6 +211,8 @@ def seed(ctx: DemoContext) -> None:
         _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
     handed = _nurse_board(ctx, clinics, doctors)
+    # A clinic per booking mode: native, request (Левобережный) and connector.
+    seed_connector_clinic(ctx)
     ctx.log(
         f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
         f"{upcoming} upcoming for the demo patient, {handed} visits of a closed room to rebook"

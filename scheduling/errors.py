@@ -132,3 +132,14 @@ class PromotionInvalid(BookingError):
 
     code = "promo_invalid"
     default_message = _("This promo code cannot be used for this visit.")
+
+
+class UpstreamDown(BookingError):
+    """The external system that keeps the clinic's schedule cannot be reached for a change
+    that must happen there first."""
+
+    code = "upstream_down"
+    default_message = _(
+        "The clinic's booking system is not answering. Please try again in a few minutes."
+    )
+    http_status = 503

@@ -100,3 +100,18 @@ def get_service_price_for_user(user: Any, public_id: Any) -> ServicePrice:
     """A price row of a clinic where `user` keeps the catalogue; 404 for others' and unknown."""
     qs = ServicePrice.objects.select_related("clinic", "service")
     return get_by_public_id(_in_catalogue_clinics(user, qs), public_id)
+
+
+# --- Connectors (`network.manage`, network-wide) -----------------------------------------------
+
+
+def connector_clinic_for_user(user: Any, public_id: Any) -> Clinic:
+    """A clinic whose connector `user` configures: only network-wide `network.manage`
+    (network admins); 403 for anyone else, 404 for an unknown clinic."""
+    require_connector_admin(user)
+    return get_by_public_id(Clinic.objects.filter(is_active=True), public_id)
+
+
+def require_connector_admin(user: Any) -> None:
+    if permissions.clinic_ids_with(user, "network.manage") is not None:
+        raise PermissionDenied

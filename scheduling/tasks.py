@@ -11,6 +11,7 @@ from scheduling.services.booking_requests import (
     booking_requests_escalate,
     booking_requests_expire,
 )
+from scheduling.services.connectors import connectors_sync
 from scheduling.services.holds import holds_purge_expired
 from scheduling.services.payments import payments_refresh_pending, prepayments_release_expired
 from scheduling.services.refunds import refund_send, refunds_retry_pending
@@ -77,3 +78,9 @@ def offer_freed_slot(appointment_id: int) -> bool:
 def advance_waitlist_offers() -> int:
     """Expired batches of waitlist offers make way for the next (and deferred ones go out)."""
     return waitlist_offers_advance()
+
+
+@shared_task
+def sync_connectors() -> int:
+    """External schedules: health, this week's free times cached, old call logs dropped."""
+    return connectors_sync()

@@ -2,7 +2,9 @@ from django.urls import path
 
 from scheduling.views import (
     book,
+    book_external,
     catalogue_admin,
+    connectors,
     desk,
     desk_queues,
     desk_requests,
@@ -84,6 +86,16 @@ urlpatterns = [
         "desk/appointments/<uuid:public_id>/<slug:action>/",
         desk.appointment_action,
         name="desk_action",
+    ),
+    # Connector-mode clinics: booking a time from the clinic's own system...
+    path("book/external/", book_external.confirm, name="confirm_external"),
+    # ...and the network admin's connector pages.
+    path("network/connectors/", connectors.connectors, name="connectors"),
+    path("network/connectors/<uuid:public_id>/", connectors.connector, name="connector"),
+    path(
+        "network/connectors/<uuid:public_id>/check/",
+        connectors.connector_check,
+        name="connector_check",
     ),
     # Booking requests where a clinic books on request: the patient's side...
     path("requests/new/", requests.new, name="request_new"),

@@ -255,6 +255,8 @@ CELERY_BEAT_SCHEDULE = {
     # Dashboards: the days whose visits, rollbacks or schedules changed are rolled up again.
     "analytics-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": 300.0},
     "crm-assistant-purge": {"task": "crm.tasks.purge_assistant_transcripts", "schedule": 86400.0},
+    # Connector clinics: health, and this week's free times fetched before patients ask.
+    "connectors-sync": {"task": "scheduling.tasks.sync_connectors", "schedule": 60.0},
 }
 
 # --- CRM ----------------------------------------------------------------------------------------
@@ -305,6 +307,15 @@ if PAYMENT_PROVIDER == "test" and not (DEBUG or TESTING):
     raise ImproperlyConfigured("PAYMENT_PROVIDER=test is allowed only with DEBUG on.")
 # How long an unpaid prepaid booking keeps its time.
 PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=15)
+
+# --- Connectors (clinics whose schedule lives in an external system) --------------------------
+# Free slots of a connector clinic are cached this long, so peaks do not hammer its system.
+CONNECTOR_SLOTS_CACHE_SECONDS = env.int("CONNECTOR_SLOTS_CACHE_SECONDS", default=60)
+# The circuit opens after this many failed calls in a row and tries again after the reset time.
+CONNECTOR_BREAKER_FAIL_MAX = env.int("CONNECTOR_BREAKER_FAIL_MAX", default=5)
+CONNECTOR_BREAKER_RESET_SECONDS = env.float("CONNECTOR_BREAKER_RESET_SECONDS", default=30.0)
+# Calls kept in the log per connector (older ones are purged by the sync job).
+CONNECTOR_CALL_LOG_DAYS = env.int("CONNECTOR_CALL_LOG_DAYS", default=14)
 if PAYMENT_HOLD_MINUTES < 1:
     raise ImproperlyConfigured("PAYMENT_HOLD_MINUTES must be at least 1.")
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")

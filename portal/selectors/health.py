@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -40,6 +42,26 @@ def _check_broker() -> str:
     return "ok"
 
 
+# Components that apps report on without deciding this instance's status (an external
+# system's trouble is not a reason to take this instance out of a load balancer).
+INFORMATIONAL_CHECKS: dict[str, Callable[[], str]] = {}
+
+
+def register_health_component(name: str, check: Callable[[], str]) -> None:
+    """Report `check()` under `name` in /healthz (apps the kernel cannot import)."""
+    INFORMATIONAL_CHECKS[name] = check
+
+
+def _informational() -> dict[str, str]:
+    found = {}
+    for name, check in INFORMATIONAL_CHECKS.items():
+        try:
+            found[name] = check()
+        except Exception:  # noqa: BLE001 - a failing check reports, never breaks /healthz
+            found[name] = "unknown"
+    return found
+
+
 def health_report() -> dict[str, str]:
     components = {
         "database": _check_database(),
@@ -47,4 +69,4 @@ def health_report() -> dict[str, str]:
         "broker": _check_broker(),
     }
     status = "ok" if all(state in ("ok", "eager") for state in components.values()) else "down"
-    return {"status": status, **components}
+    return {"status": status, **components, **_informational()}

@@ -177,6 +177,12 @@ TOOLS = (
         _("Every e-mail and SMS the development sender delivered."),
     ),
     (
+        "scheduling:connectors",
+        "network.manage",
+        _("Connectors"),
+        _("Clinics served by external schedule systems: settings, health and calls."),
+    ),
+    (
         "admin:index",
         "network.manage",
         _("Administration"),

@@ -9,6 +9,7 @@ from .appointments import (
 from .calendar import CalendarFeedToken
 from .catalogue import Doctor, Equipment, EquipmentType, Room, Service, Specialty
 from .closures import ResourceClosure
+from .connectors import ClinicConnector, ConnectorCall, ExternalBooking
 from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
@@ -32,9 +33,12 @@ __all__ = [
     "BookingPolicy",
     "BookingRequest",
     "CalendarFeedToken",
+    "ClinicConnector",
+    "ConnectorCall",
     "Doctor",
     "Equipment",
     "EquipmentType",
+    "ExternalBooking",
     "FreedSlot",
     "Hold",
     "LeaveRequest",

@@ -64,9 +64,10 @@ def get_request_for_patient(user: Any, public_id: Any) -> BookingRequest:
 
 
 def desk_request_clinics(user: Any) -> list[Clinic]:
-    """Request-mode clinics where `user` may book, by name."""
+    """Request- and connector-mode clinics where `user` may book, by name (a connector
+    clinic's requests are bookings its system could not take)."""
     qs = permissions.clinics_with(user, "appointment.book").filter(
-        booking_policy__mode=BookingMode.REQUEST
+        booking_policy__mode__in=(BookingMode.REQUEST, BookingMode.CONNECTOR)
     )
     return list(qs.order_by("name"))
 

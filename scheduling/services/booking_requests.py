@@ -199,7 +199,7 @@ def booking_request_create(
             code="comment_too_long",
         )
     policy = policy_for(clinic)
-    if not clinic.is_active or policy.mode != BookingMode.REQUEST:
+    if not clinic.is_active or policy.mode == BookingMode.NATIVE:
         raise PolicyViolation(
             _("This clinic books visits directly; choose a free time instead."),
             code="not_request_mode",

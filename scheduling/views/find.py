@@ -14,6 +14,8 @@ from scheduling.models import Doctor, Service, Specialty
 from scheduling.selectors import booking_pages as pages
 from scheduling.selectors.booking_requests import request_mode_clinic_ids
 from scheduling.selectors.catalogue import get_by_public_id, public_clinics, public_specialties
+from scheduling.selectors.connector_slots import connector_clinic_ids, connector_week
+from scheduling.views.book_external import external_slot_url
 
 
 def _today() -> datetime.date:
@@ -108,12 +110,22 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         "service": service,
         "services": found.services.all(),
     }
+    connector_ids = connector_clinic_ids()
     clinics = list(found.clinics.all())
     # `takes_requests`: annotated by `doctors_shown`.
     by_request = [c for c in clinics if c.takes_requests]  # type: ignore[attr-defined]
     context["request_clinics"] = by_request
-    # Only request-mode clinics: no free times to show, only the request form.
-    context["request_only"] = bool(clinics) and len(by_request) == len(clinics)
+    # Only request-mode or connector clinics: no free times of this engine to show.
+    context["request_only"] = bool(clinics) and all(
+        c.takes_requests or c.pk in connector_ids  # type: ignore[attr-defined]
+        for c in clinics
+    )
+    if service is not None:
+        context["connector_weeks"] = [
+            _connector_week(c, found, service, _date_param(request, "from") or _today())
+            for c in clinics
+            if c.pk in connector_ids
+        ]
     if service is not None and not context["request_only"]:
         context["picker"] = pages.week_picker(
             service=service,
@@ -123,6 +135,29 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         )
     template = "scheduling/htmx/week_picker.html" if request.htmx else "scheduling/doctor.html"
     return render(request, template, context)
+
+
+def _connector_week(clinic, doctor: Doctor, service: Service, first: datetime.date) -> dict:
+    """A connector clinic's week of free times, each with its confirmation link."""
+    week = connector_week(clinic=clinic, service=service, doctor=doctor, first=first)
+    tz = clinic.tz
+    return {
+        "clinic": clinic,
+        "unavailable": week.unavailable,
+        "days": [
+            {
+                "day": item.day,
+                "slots": [
+                    (
+                        slot.start.astimezone(tz).strftime("%H:%M"),
+                        external_slot_url(clinic=clinic, doctor=doctor, service=service, slot=slot),
+                    )
+                    for slot in item.slots
+                ],
+            }
+            for item in week.days
+        ],
+    }
 
 
 def earliest(request: HttpRequest) -> HttpResponse:

@@ -28,8 +28,9 @@ from scheduling.selectors.visits import (
     patient_waitlist,
     visit_view,
 )
-from scheduling.services.booking import appointment_cancel, appointment_reschedule
+from scheduling.services.booking import appointment_reschedule
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
+from scheduling.services.connectors import connector_cancel
 from scheduling.services.payments import prepayments_release_expired
 from scheduling.slot_ids import parse_slot_id
 
@@ -87,7 +88,8 @@ def visit(request: HttpRequest, public_id: object) -> HttpResponse:
 def cancel(request: HttpRequest, public_id: object) -> HttpResponse:
     appointment = get_visit_for_patient(request.user, public_id)
     try:
-        appointment_cancel(
+        # A visit booked in a clinic's external system is cancelled there first.
+        connector_cancel(
             appointment=appointment, actor=request.user, reason=request.POST.get("reason", "")
         )
     except BookingError as exc:

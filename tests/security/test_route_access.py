@@ -208,6 +208,16 @@ ROUTES: dict[str, Access] = {
     # test provider is configured).
     "payments/test-gateway/<uuid:public_id>/": Access(frozenset(PERSONAS), "test provider"),
     "waitlist/<uuid:public_id>/leave/": PATIENTS,
+    # Connector-mode clinics: the patient confirms a time of the clinic's own system; the
+    # network admin configures connectors (secret write-only) and sees their health.
+    "book/external/": PATIENTS,
+    "network/connectors/": Access(frozenset({"network_admin"}), "network.manage network-wide"),
+    "network/connectors/<uuid:public_id>/": Access(
+        frozenset({"network_admin"}), "network.manage network-wide"
+    ),
+    "network/connectors/<uuid:public_id>/check/": Access(
+        frozenset({"network_admin"}), "network.manage network-wide"
+    ),
     # Booking requests where a clinic books on request (a login without a patient profile is
     # sent home from the form), and the desk's queue of them.
     "requests/new/": Access(SIGNED_IN, "patients request; others are sent home"),

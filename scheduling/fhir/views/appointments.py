@@ -8,7 +8,10 @@ from pydantic import ValidationError as PydanticValidationError
 from rest_framework import status
 from rest_framework.response import Response
 
+from portal.api.exceptions import Problem
 from portal.api.idempotency import idempotent
+from scheduling.api.appointments import appointment_for_action
+from scheduling.choices import AppointmentStatus
 from scheduling.fhir import resources as r
 from scheduling.fhir.views.base import FhirView, bad_param, reference_id
 from scheduling.fhir.views.date_params import parse_date_params, utc_superset, within
@@ -93,6 +96,30 @@ class AppointmentSearchCreateView(FhirView):
 
 
 class AppointmentReadView(FhirView):
+    """Read a visit; PUT with `status: cancelled` cancels it (the only update offered: a move
+    is a new Appointment on a new Slot, as FHIR clients book it)."""
+
     def get(self, request, resource_id):
         appointment = selectors.get_appointment_for_user(request.user, resource_id)
+        return Response(r.appointment(appointment))
+
+    @idempotent
+    def put(self, request, resource_id):
+        appointment = appointment_for_action(
+            request.user, resource_id, capability="appointment.manage", patient_may=True
+        )
+        body = request.data
+        if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
+            raise bad_param("resourceType", _("Send an Appointment resource."))
+        if body.get("id") not in (None, resource_id):
+            raise bad_param("id", _("The resource id does not match the address."))
+        if body.get("status") != "cancelled":
+            raise Problem(
+                status_code=422,
+                detail=_("Only cancelling is supported: send the status cancelled."),
+            )
+        if appointment.status != AppointmentStatus.CANCELLED:
+            reason = str((body.get("cancelationReason") or {}).get("text") or "")[:200]
+            booking.appointment_cancel(appointment=appointment, actor=request.user, reason=reason)
+        appointment = selectors.appointments_all().get(pk=appointment.pk)
         return Response(r.appointment(appointment))

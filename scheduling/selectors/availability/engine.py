@@ -141,7 +141,8 @@ class Engine:
                 tz=tz,
                 native=clinic.native
                 or (
-                    clinic.mode == BookingMode.REQUEST and self.channel not in SELF_SERVICE_CHANNELS
+                    clinic.mode in (BookingMode.REQUEST, BookingMode.CONNECTOR)
+                    and self.channel not in SELF_SERVICE_CHANNELS
                 ),
                 earliest=earliest,
                 last_day=self.now.astimezone(tz).date()

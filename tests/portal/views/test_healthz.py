@@ -21,7 +21,14 @@ def test_without_a_broker_it_answers_200_with_eager(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "eager"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "broker": "eager",
+        # Reported by the scheduling app (clinics served by external systems); none here.
+        "connectors": "none",
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -46,4 +53,19 @@ def test_a_reachable_broker_answers_200_with_ok(client):
 def test_it_needs_no_sign_in_and_reveals_no_settings(client):
     response = client.get("/healthz")
     assert response.status_code in (200, 503)
-    assert set(response.json()) == {"status", "database", "cache", "broker"}
+    assert set(response.json()) == {"status", "database", "cache", "broker", "connectors"}
+
+
+def test_a_failing_informational_check_reports_unknown_without_changing_the_status(
+    client, monkeypatch
+):
+    from portal.selectors import health
+
+    def broken() -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(health.INFORMATIONAL_CHECKS, "broken-for-test", broken)
+    with override_settings(REDIS_URL=""):
+        body = client.get("/healthz").json()
+    assert body["broken-for-test"] == "unknown"
+    assert body["status"] == "ok"

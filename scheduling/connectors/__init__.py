@@ -1,0 +1,1 @@
+"""Adapters to external schedule systems (`base.Connector`), one module per system."""
