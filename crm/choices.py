@@ -83,6 +83,8 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", _("To review")
     MERGED = "merged", _("Merged")
     DISMISSED = "dismissed", _("Not a duplicate")
+
+
 class ConversationChannel(models.TextChoices):
     """Where a conversation with the assistant takes place."""
 
