@@ -24,7 +24,7 @@ TARGETS = {
     "caller_id_p95_ms": ("<=", 200.0),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
-HARD_INVARIANTS = ("race_overlaps", "race_5xx")
+HARD_INVARIANTS = ("race_overlaps", "race_5xx", "reminders_lost", "reminders_duplicated")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -210,6 +210,14 @@ def format_table(results: dict) -> str:
         (
             "  caller ID p50 ms, cards shown",
             _pair(phase("caller_id", "p50_ms"), phase("caller_id", "cards_shown")),
+            "",
+        ),
+        ("reminders_lost", results.get("reminders_lost"), "= 0"),
+        ("reminders_duplicated", results.get("reminders_duplicated"), "= 0"),
+        ("reminder_lag_p95_s", results.get("reminder_lag_p95_s"), ""),
+        (
+            "  reminders sent, workers killed",
+            _pair(phase("messaging", "provider_calls"), len(phase("messaging", "kills") or [])),
             "",
         ),
         ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),

@@ -88,9 +88,14 @@ def test_verdicts_compare_each_target_in_its_direction():
 
 
 def test_invariants_fail_on_overlaps_5xx_or_a_missing_figure():
-    assert report.invariant_failures({"race_overlaps": 0, "race_5xx": 0}) == []
-    assert report.invariant_failures({"race_overlaps": 1, "race_5xx": 0}) == ["race_overlaps"]
-    assert report.invariant_failures({"race_overlaps": 0}) == ["race_5xx"]
+    reminders = {"reminders_lost": 0, "reminders_duplicated": 0}
+    assert report.invariant_failures({"race_overlaps": 0, "race_5xx": 0, **reminders}) == []
+    assert report.invariant_failures({"race_overlaps": 1, "race_5xx": 0, **reminders}) == [
+        "race_overlaps"
+    ]
+    assert report.invariant_failures({"race_overlaps": 0, **reminders}) == ["race_5xx"]
+    lost = {"race_overlaps": 0, "race_5xx": 0, "reminders_lost": 2}
+    assert report.invariant_failures(lost) == ["reminders_lost", "reminders_duplicated"]
 
 
 def test_write_results_writes_the_stamped_file_and_latest(tmp_path):
