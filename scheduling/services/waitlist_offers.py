@@ -46,7 +46,7 @@ from scheduling.errors import BookingError, InvalidInput, InvalidTransition
 from scheduling.models import Appointment, FreedSlot, Hold, WaitlistEntry, WaitlistOffer
 from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors.policy import policy_for
-from scheduling.selectors.waitlist_offers import Candidate, slot_candidates
+from scheduling.selectors.waitlist_offers import Candidate, offer_message_key, slot_candidates
 from scheduling.services.booking import appointment_book, appointment_cancel, check_may_act_for
 from scheduling.services.booking.guards import local_day, require_staff_actor
 from scheduling.services.holds import hold_create
@@ -356,7 +356,7 @@ def _tell(offer: WaitlistOffer, *, event: str, extra: dict[str, Any] | None = No
                 channel=channel,
                 patient=offer.patient,
                 context=context,
-                idempotency_key=f"{event}:{offer.public_id}:{channel}",
+                idempotency_key=offer_message_key(event, offer, channel),
                 key_is_new=True,
                 clinic=slot.clinic_id,
             )
