@@ -300,7 +300,7 @@ def _offer_messages(offers: list[WaitlistOffer]) -> dict[int, list[OutboxMessage
         .order_by("created_at", "pk")
     )
     for message in rows:
-        found.setdefault(keys[message.idempotency_key], []).append(message)
+        found.setdefault(keys[message.idempotency_key or ""], []).append(message)
     return found
 
 
