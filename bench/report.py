@@ -27,7 +27,13 @@ TARGETS = {
     "segment_count_p95_ratio": ("<=", 100.0),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
-HARD_INVARIANTS = ("race_overlaps", "race_5xx", "history_overlaps")
+HARD_INVARIANTS = (
+    "race_overlaps",
+    "race_5xx",
+    "history_overlaps",
+    "reminders_lost",
+    "reminders_duplicated",
+)
 # The invariants a phase run alone (`BENCH_ONLY`) can check.
 PHASE_INVARIANTS = {"crm": ("history_overlaps",)}
 
@@ -237,6 +243,14 @@ def format_table(results: dict) -> str:
         (
             "  CRM seed s (history load s)",
             _pair(crm.get("seed_seconds"), results.get("history_load_s")),
+            "",
+        ),
+        ("reminders_lost", results.get("reminders_lost"), "= 0"),
+        ("reminders_duplicated", results.get("reminders_duplicated"), "= 0"),
+        ("reminder_lag_p95_s", results.get("reminder_lag_p95_s"), ""),
+        (
+            "  reminders sent, workers killed",
+            _pair(phase("messaging", "provider_calls"), len(phase("messaging", "kills") or [])),
             "",
         ),
         ("booking_vs_pgbench_ratio", results.get("booking_vs_pgbench_ratio"), ""),

@@ -9,11 +9,15 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    free loopback port and drive it with one load generator (`bench.loadgen`): trivial view
    against free-slot latency, minimal insert against booking throughput (each pair taking
    turns in slices, so both see the same background load), then a booking race.
-3. Run `pgbench -N` against the same server with the same clients and duration.
-4. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
+3. Send reminders through real Celery workers on Redis, killing a worker twice
+   (`bench.messaging`; BENCH_REDIS_URL, BENCH_MESSAGES).
+4. Run `pgbench -N` against the same server with the same clients and duration.
+5. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
+   funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone).
+6. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
-   (overlapping bookings, a 5xx in the race, query counts that grow with the data); speed
-   targets are reported, never asserted.
+   (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
+   grow with the data); speed targets are reported, never asserted.
 
 Environment: `BENCH_SECONDS` (per phase, default 12), `BENCH_DATABASE_URL`,
 `BENCH_LATENCY_CLIENTS` (default 1), `BENCH_WORKERS` (default 2 × cores), `BENCH_ROUNDS`
@@ -38,7 +42,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import caller_id, crm, desk, loadgen, report, scenario
+from bench import caller_id, crm, desk, loadgen, messaging, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -375,6 +379,7 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
         )
         log(f"caller ID: webhook → card in the panel, {caller_id.SAMPLES} calls")
         caller_id.run(server.port, telephony, results)
+        messaging.run(env, results)
         log(f"pgbench -N, {PGBENCH_CLIENTS} clients, {int(cfg.seconds)} s")
         results["pgbench"] = run_pgbench(cfg, cfg.seconds)
         results["pgbench_tps"] = results["pgbench"]["tps"]

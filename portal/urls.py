@@ -25,6 +25,11 @@ urlpatterns = [
     path("me/family/<uuid:public_id>/", account_pages.dependant, name="dependant"),
     path("me/family/<uuid:public_id>/edit/", account_pages.dependant_edit, name="dependant_edit"),
     path(
+        "me/family/<uuid:public_id>/notifications/",
+        contact_pages.dependant_notification_settings,
+        name="dependant_notifications",
+    ),
+    path(
         "me/family/<uuid:public_id>/unlink/",
         account_pages.dependant_unlink,
         name="dependant_unlink",

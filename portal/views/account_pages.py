@@ -68,7 +68,7 @@ def patient_required(view):
     return wrapped
 
 
-def _managed(me: Patient, user, public_id) -> Patient:
+def managed_dependant(me: Patient, user, public_id) -> Patient:
     """A dependant `user` may act for (404 for anyone else, including unknown ids)."""
     return get_object_or_404(
         permissions.patients_managed_by(user).exclude(pk=me.pk),
@@ -87,7 +87,7 @@ def _person(me: Patient, user, public_id) -> Patient:
         raise Http404 from None
     if public_id == me.public_id:
         return me
-    return _managed(me, user, public_id)
+    return managed_dependant(me, user, public_id)
 
 
 def _language() -> str:
@@ -173,7 +173,7 @@ def family_add(request, me: Patient):
 
 @patient_required
 def dependant(request, me: Patient, public_id):
-    person = _managed(me, request.user, public_id)
+    person = managed_dependant(me, request.user, public_id)
     link = family_link(guardian=me, dependant=person)
     lines = consent_overview(patient=person, language=_language())
     return render(
@@ -186,14 +186,14 @@ def dependant(request, me: Patient, public_id):
 @require_http_methods(["GET", "POST"])
 @patient_required
 def dependant_edit(request, me: Patient, public_id):
-    person = _managed(me, request.user, public_id)
+    person = managed_dependant(me, request.user, public_id)
     return _edit(request, me, person, done_url=reverse("portal:dependant", args=[person.public_id]))
 
 
 @require_POST
 @patient_required
 def dependant_unlink(request, me: Patient, public_id):
-    person = _managed(me, request.user, public_id)
+    person = managed_dependant(me, request.user, public_id)
     try:
         family_unlink(actor=request.user, guardian=me, dependant=person)
     except FamilyError as exc:

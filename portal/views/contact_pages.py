@@ -1,8 +1,9 @@
 """The patient's message settings: which channel carries which kind of message, and the
 Telegram chat link (a one-time code shown here, typed or opened in the bot).
 
-Own account only: staff without a patient profile get 403 (`patient_required`). Forms post
-and redirect; the link code is shown once, in the answer to the POST that made it.
+The patient's own, and a dependant's from the family page (scoped like every family page:
+anyone else's id answers 404). Staff without a patient profile get 403 (`patient_required`).
+Forms post and redirect; the link code is shown once, in the answer to the POST that made it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +24,7 @@ from portal.services.contact import (
     messenger_link_code_issue,
     messenger_unlink,
 )
-from portal.views.account_pages import patient_required
+from portal.views.account_pages import managed_dependant, patient_required
 
 
 def _field(channel: str, kind: str) -> str:
@@ -55,7 +57,24 @@ class ContactPreferencesForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @patient_required
 def notification_settings(request, me: Patient):
-    overview = contact_overview(patient=me)
+    return _settings_page(request, me, own=True, done_url=reverse("portal:notification_settings"))
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def dependant_notification_settings(request, me: Patient, public_id):
+    """A guardian sets where their dependant's messages go (a child's visits, say)."""
+    person = managed_dependant(me, request.user, public_id)
+    return _settings_page(
+        request,
+        person,
+        own=False,
+        done_url=reverse("portal:dependant_notifications", args=[person.public_id]),
+    )
+
+
+def _settings_page(request, person: Patient, *, own: bool, done_url: str):
+    overview = contact_overview(patient=person)
     initial = {}
     for line in overview.lines:
         initial[_field(line.channel, MessageKind.CARE)] = line.care and not line.stopped
@@ -67,9 +86,9 @@ def notification_settings(request, me: Patient):
         marketing_allowed=overview.marketing_consent,
     )
     if request.method == "POST" and form.is_valid():
-        contact_preferences_set(actor=request.user, patient=me, choices=form.choices())
+        contact_preferences_set(actor=request.user, patient=person, choices=form.choices())
         messages.success(request, _("Message settings saved."))
-        return redirect("portal:notification_settings")
+        return redirect(done_url)
     rows = [
         {
             "line": line,
@@ -83,7 +102,7 @@ def notification_settings(request, me: Patient):
     return render(
         request,
         "portal/account/notification_settings.html",
-        {"person": me, "form": form, "rows": rows, "overview": overview},
+        {"person": person, "form": form, "rows": rows, "overview": overview, "own": own},
     )
 
 

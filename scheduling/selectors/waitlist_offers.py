@@ -11,6 +11,7 @@ from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from notifications.models import OutboxMessage
 from portal import permissions
 from portal.choices import ConsentPurpose
 from portal.models import Clinic, Consent
@@ -35,6 +36,15 @@ STOPPING_CONSENTS = (ConsentPurpose.SERVICE_NOTIFICATIONS, ConsentPurpose.PERSON
 LEADERBOARD_SIZE = 50
 
 RECENT_HOURS = 24
+# The messages of an offer: its offer and, when someone else won, "taken", by SMS and e-mail.
+OFFER_EVENTS = ("waitlist.offer", "waitlist.taken")
+OFFER_MESSAGE_CHANNELS = ("sms", "email")
+
+
+def offer_message_key(event: str, offer: WaitlistOffer, channel: str) -> str:
+    """The idempotency key of an offer's message on `channel`: one message per offer, event
+    and channel, however often the step runs; the staff page finds the messages by it."""
+    return f"{event}:{offer.public_id}:{channel}"
 
 
 @dataclass(frozen=True)
@@ -216,6 +226,12 @@ class LiveSlot:
     offers: list[WaitlistOffer]
     seconds_left: int | None
     candidates: list[Candidate]
+    # Each offer's messages (offer, taken) with their status, by offer id.
+    messages: dict[int, list[OutboxMessage]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[tuple[WaitlistOffer, list[OutboxMessage]]]:
+        return [(offer, self.messages.get(offer.pk, [])) for offer in self.offers]
 
     @property
     def countdown(self) -> str:
@@ -238,7 +254,9 @@ def live_slots(*, clinic: Clinic, now: datetime.datetime) -> list[LiveSlot]:
         .order_by("starts_at")
     )
     result = []
-    for slot in slots:
+    freed = list(slots)
+    messages = _offer_messages([offer for slot in freed for offer in slot.offers.all()])
+    for slot in freed:
         offers = sorted(slot.offers.all(), key=lambda o: (-o.batch, -o.score))
         open_ = slot.status in (FreedSlotStatus.OFFERING, FreedSlotStatus.UNFILLED)
         seconds = None
@@ -250,9 +268,40 @@ def live_slots(*, clinic: Clinic, now: datetime.datetime) -> list[LiveSlot]:
                 offers=offers,
                 seconds_left=seconds,
                 candidates=_assignable(slot, now=now) if open_ else [],
+                messages={o.pk: messages[o.pk] for o in offers if o.pk in messages},
             )
         )
     return result
+
+
+def _offer_messages(offers: list[WaitlistOffer]) -> dict[int, list[OutboxMessage]]:
+    """The outbox messages of `offers` in one query, oldest first, by offer id."""
+    keys = {
+        offer_message_key(event, offer, channel): offer.pk
+        for offer in offers
+        for event in OFFER_EVENTS
+        for channel in OFFER_MESSAGE_CHANNELS
+    }
+    found: dict[int, list[OutboxMessage]] = {}
+    if not keys:
+        return found
+    rows = (
+        OutboxMessage.objects.filter(idempotency_key__in=list(keys))
+        .only(
+            "idempotency_key",
+            "event",
+            "channel",
+            "status",
+            "delivery_status",
+            "attempts",
+            "last_error",
+            "sent_at",
+        )
+        .order_by("created_at", "pk")
+    )
+    for message in rows:
+        found.setdefault(keys[message.idempotency_key or ""], []).append(message)
+    return found
 
 
 def _assignable(slot: FreedSlot, *, now: datetime.datetime) -> list[Candidate]:

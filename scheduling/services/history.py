@@ -8,8 +8,11 @@ from typing import Any
 
 from django.db import transaction
 
+from notifications.choices import Channel
 from notifications.services import outbox_messages, outbox_record
-from portal.choices import AuditAction
+from portal.choices import AuditAction, MessageKind
+from portal.models import Patient
+from portal.selectors.contact import channel_allows, messenger_chat_of
 from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, AppointmentEvent
@@ -95,13 +98,27 @@ def record_change(
         return event
     messages = outbox_messages(
         event=f"appointment.{kind}",
-        channels=NOTIFY_CHANNELS[kind],
+        channels=notify_channels(kind, appointment.patient),
         patient=appointment.patient,
         context=message_context(appointment, **(context or {})),
         clinic=appointment.clinic_id,
     )
     outbox_record(messages=messages)
     return event
+
+
+def notify_channels(kind: str, patient: Patient) -> tuple[str, ...]:
+    """The channels a change of `kind` is told on. A patient who linked a Telegram chat that
+    takes visit messages gets there what would go by SMS, as their reminders do (one query
+    more for everyone, two for those with a chat)."""
+    channels = NOTIFY_CHANNELS[kind]
+    if (
+        Channel.SMS in channels
+        and messenger_chat_of(patient)
+        and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
+    ):
+        return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)
+    return channels
 
 
 def _offer_to_waitlist_on_commit(appointment_id: int) -> None:

@@ -35,14 +35,16 @@ def hold_create(
     clinic: Clinic | None = None,
     bookable_clinic_ids: Collection[int] | None = None,
     ttl: datetime.timedelta | None = None,
+    now: datetime.datetime | None = None,
 ) -> Hold:
     """Hold the slot at `start` for the clinic's `hold_ttl_minutes` (or `ttl`).
 
     The actor's earlier holds are released first: one person holds one slot at a time.
     Refuses like `appointment_book` when `start` is not a free slot, or is in a clinic not
-    among `bookable_clinic_ids` (None: any).
+    among `bookable_clinic_ids` (None: any). `now`: the moment of holding (the current time
+    when not given).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     if patient is not None:
         check_may_act_for(actor, patient)
     if getattr(actor, "is_authenticated", False):

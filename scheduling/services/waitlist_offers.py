@@ -46,7 +46,7 @@ from scheduling.errors import BookingError, InvalidInput, InvalidTransition
 from scheduling.models import Appointment, FreedSlot, Hold, WaitlistEntry, WaitlistOffer
 from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors.policy import policy_for
-from scheduling.selectors.waitlist_offers import Candidate, slot_candidates
+from scheduling.selectors.waitlist_offers import Candidate, offer_message_key, slot_candidates
 from scheduling.services.booking import appointment_book, appointment_cancel, check_may_act_for
 from scheduling.services.booking.guards import local_day, require_staff_actor
 from scheduling.services.holds import hold_create
@@ -69,11 +69,14 @@ F = FreedSlotStatus
 
 
 @transaction.atomic
-def waitlist_slot_freed(*, appointment_id: int) -> FreedSlot | None:
+def waitlist_slot_freed(
+    *, appointment_id: int, now: datetime.datetime | None = None
+) -> FreedSlot | None:
     """Start offering the time of a cancelled or rolled-back visit (the task after the change
     commits). Once per visit: a repeated call returns the slot it made. None for a visit that
-    did not free anything ahead."""
-    now = timezone.now()
+    did not free anything ahead. `now` (here and below): the moment of the step, the current
+    time when not given; the simulation (`manage.py simulate_waitlist`) runs its own clock."""
+    now = now or timezone.now()
     appointment = Appointment.objects.select_related("clinic").filter(pk=appointment_id).first()
     if (
         appointment is None
@@ -135,7 +138,9 @@ def _advance(pk: int, *, now: datetime.datetime) -> bool:
     return True
 
 
-def waitlist_offer_reply(*, patient: Patient, accept: bool, channel: str) -> WaitlistOffer | None:
+def waitlist_offer_reply(
+    *, patient: Patient, accept: bool, channel: str, now: datetime.datetime | None = None
+) -> WaitlistOffer | None:
     """A YES or NO the patient sent (SMS, messenger) to their open offer, the latest one.
 
     Returns the offer as it stands after the answer: `accepted` (booked), `declined`,
@@ -149,12 +154,17 @@ def waitlist_offer_reply(*, patient: Patient, accept: bool, channel: str) -> Wai
     )
     if offer is None:
         return None
-    return waitlist_offer_answer(offer=offer, accept=accept, actor=None, channel=channel)
+    return waitlist_offer_answer(offer=offer, accept=accept, actor=None, channel=channel, now=now)
 
 
 @transaction.atomic
 def waitlist_offer_answer(
-    *, offer: WaitlistOffer, accept: bool, actor: Any, channel: str
+    *,
+    offer: WaitlistOffer,
+    accept: bool,
+    actor: Any,
+    channel: str,
+    now: datetime.datetime | None = None,
 ) -> WaitlistOffer:
     """Accept or decline one offer (the link's page, or `waitlist_offer_reply`).
 
@@ -165,7 +175,7 @@ def waitlist_offer_answer(
     no longer open changes nothing. When the last open offer of a batch is declined, the next
     batch goes out at once.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     check_may_act_for(actor, offer.patient)
     slot = _slots().select_for_update(of=("self",)).get(pk=offer.slot_id)
     offer = WaitlistOffer.objects.select_related("patient", "entry").get(pk=offer.pk)
@@ -180,7 +190,7 @@ def waitlist_offer_answer(
         _next_batch_if_none_open(slot, now=now)
         return offer
     try:
-        appointment = _book_with_swap(slot=slot, offer=offer, actor=actor)
+        appointment = _book_with_swap(slot=slot, offer=offer, actor=actor, now=now)
     except BookingError as exc:
         offer.note = exc.code[:64]
         _close_offer(offer, status=OS.CANCELLED, now=now, actor=actor)
@@ -283,6 +293,7 @@ def _next_batch(slot: FreedSlot, *, now: datetime.datetime) -> None:
             actor=None,
             clinic=clinic,
             ttl=datetime.timedelta(minutes=settings.WAITLIST_OFFER_MINUTES),
+            now=now,
         )
     except BookingError:
         _close_slot(slot, status=F.GONE, now=now)
@@ -345,7 +356,7 @@ def _tell(offer: WaitlistOffer, *, event: str, extra: dict[str, Any] | None = No
                 channel=channel,
                 patient=offer.patient,
                 context=context,
-                idempotency_key=f"{event}:{offer.public_id}:{channel}",
+                idempotency_key=offer_message_key(event, offer, channel),
                 key_is_new=True,
                 clinic=slot.clinic_id,
             )
@@ -367,12 +378,14 @@ def _later_visit(*, patient: Patient, slot: FreedSlot) -> Appointment | None:
     )
 
 
-def _book_with_swap(*, slot: FreedSlot, offer: WaitlistOffer, actor: Any) -> Appointment:
+def _book_with_swap(
+    *, slot: FreedSlot, offer: WaitlistOffer, actor: Any, now: datetime.datetime
+) -> Appointment:
     """Cancel the patient's later visit of the service, then book the slot; both or neither."""
     with transaction.atomic():
         later = _later_visit(patient=offer.patient, slot=slot)
         if later is not None:
-            appointment_cancel(appointment=later, actor=actor, reason=SWAP_REASON)
+            appointment_cancel(appointment=later, actor=actor, reason=SWAP_REASON, now=now)
         return appointment_book(
             patient=offer.patient,
             doctor=slot.doctor,
@@ -382,6 +395,7 @@ def _book_with_swap(*, slot: FreedSlot, offer: WaitlistOffer, actor: Any) -> App
             actor=actor,
             hold=slot.hold,
             clinic=slot.clinic,
+            now=now,
         )
 
 

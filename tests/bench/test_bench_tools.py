@@ -92,10 +92,14 @@ def test_verdicts_compare_each_target_in_its_direction():
 
 
 def test_invariants_fail_on_overlaps_5xx_or_a_missing_figure():
-    ok = {"race_overlaps": 0, "race_5xx": 0, "history_overlaps": 0}
+    reminders = {"reminders_lost": 0, "reminders_duplicated": 0}
+    ok = {"race_overlaps": 0, "race_5xx": 0, "history_overlaps": 0, **reminders}
     assert report.invariant_failures(ok) == []
     assert report.invariant_failures({**ok, "race_overlaps": 1}) == ["race_overlaps"]
-    assert report.invariant_failures({"race_overlaps": 0, "history_overlaps": 0}) == ["race_5xx"]
+    without_race_5xx = {key: value for key, value in ok.items() if key != "race_5xx"}
+    assert report.invariant_failures(without_race_5xx) == ["race_5xx"]
+    lost = {"race_overlaps": 0, "race_5xx": 0, "history_overlaps": 0, "reminders_lost": 2}
+    assert report.invariant_failures(lost) == ["reminders_lost", "reminders_duplicated"]
     # A phase run alone is held to its own invariants only.
     assert report.invariant_failures({"history_overlaps": 0}, only="crm") == []
     assert report.invariant_failures({"history_overlaps": 2}, only="crm") == ["history_overlaps"]

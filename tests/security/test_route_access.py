@@ -99,6 +99,7 @@ ROUTES: dict[str, Access] = {
     "me/family/add/": PATIENTS,
     "me/family/<uuid:public_id>/": PATIENTS,
     "me/family/<uuid:public_id>/edit/": PATIENTS,
+    "me/family/<uuid:public_id>/notifications/": PATIENTS,
     "me/family/<uuid:public_id>/unlink/": PATIENTS,
     "me/consents/": PATIENTS,
     "me/consents/<uuid:public_id>/<slug:purpose>/": PATIENTS,

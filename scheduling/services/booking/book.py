@@ -47,6 +47,7 @@ def appointment_book(
     quota_channel: str | None = None,
     notify: bool = True,
     promo_code: str = "",
+    now: datetime.datetime | None = None,
 ) -> Appointment:
     """Book `service` with `doctor` at `start` for `patient`.
 
@@ -68,14 +69,20 @@ def appointment_book(
     A service the clinic takes only prepaid, booked online, waits for its payment until
     `payment_due_at` (PAYMENT_HOLD_MINUTES) keeping its time; its messages go out once paid.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     if quota_channel is not None and quota_channel not in QUOTA_CHANNELS:
         raise InvalidInput(code="invalid_quota_channel")
     quota_channel = checked_channels(channel, quota_channel)
     check_may_act_for(actor, patient)
     if hold is not None:
         hold = _use_hold(
-            hold=hold, patient=patient, doctor=doctor, service=service, start=start, actor=actor
+            hold=hold,
+            patient=patient,
+            doctor=doctor,
+            service=service,
+            start=start,
+            actor=actor,
+            now=now,
         )
     resolution = resolve_slot_for_booking(
         service=service,
@@ -168,9 +175,9 @@ def _use_hold(
     service: Service,
     start: datetime.datetime,
     actor: Any,
+    now: datetime.datetime,
 ) -> Hold:
     """The actor's unexpired hold of exactly this slot, locked; else `HoldInvalid`."""
-    now = timezone.now()
     try:
         locked = Hold.objects.select_for_update().select_related("clinic").get(pk=hold.pk)
     except Hold.DoesNotExist as exc:

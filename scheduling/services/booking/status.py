@@ -32,14 +32,21 @@ K = AppointmentEventKind
 
 
 @conflicts_as_slot_taken
-def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str = "") -> Appointment:
-    """Cancel an upcoming booked or confirmed appointment and free its time and quota.
+def appointment_cancel(
+    *,
+    appointment: Appointment,
+    actor: Any,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """Cancel an upcoming booked or confirmed appointment and free its time and quota (at `now`,
+    the current time when not given).
 
     A cancellation closer to the start than the clinic's `cancel_deadline_hours` is allowed
     but flagged `late_cancel` (no-show analytics and penalties count it). A prepaid visit gets
     its refund recorded here; the provider is asked once this commits.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     reason = clean_reason(reason)
     appointment = lock_appointment(appointment)
     check_may_act_for(actor, appointment.patient)

@@ -162,3 +162,48 @@ def test_the_patient_unlinks_their_own_chat_only(patient, other_patient, as_user
     # Nothing left to unlink: said, not an error.
     response = client.post(UNLINK_URL, follow=True)
     assert "No Telegram chat was linked" in response.content.decode()
+
+
+# --- A dependant's settings, from the family page -----------------------------------------------
+
+
+def dependant_url(person):
+    return reverse("portal:dependant_notifications", args=[person.public_id])
+
+
+def test_a_guardian_sets_their_dependants_message_settings(patient, dependant, as_user):
+    client = as_user(patient.user)
+    family_page = client.get(reverse("portal:dependant", args=[dependant.public_id]))
+    assert dependant_url(dependant) in family_page.content.decode()
+    page = client.get(dependant_url(dependant))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert dependant.short_name in body and LINK_URL not in body  # their chat is theirs to link
+    response = client.post(dependant_url(dependant), {"email_care": "on"})
+    assert response.status_code == 302 and response["Location"] == dependant_url(dependant)
+    prefs = {p.channel: p.care for p in ContactPreference.objects.filter(patient=dependant)}
+    assert prefs == {"sms": False, "email": True, "messenger": False}
+    assert not ContactPreference.objects.filter(patient=patient).exists()
+    event = AuditEvent.objects.filter(object_type="portal.contact_preference").latest("pk")
+    assert event.actor_id == patient.user.pk
+
+
+def test_another_patients_or_an_unknown_id_is_404_and_changes_nothing(
+    patient, dependant, other_patient, as_user
+):
+    client = as_user(other_patient.user)
+    assert client.get(dependant_url(dependant)).status_code == 404
+    assert client.post(dependant_url(dependant), {"email_care": "on"}).status_code == 404
+    assert client.get(dependant_url(other_patient)).status_code == 404  # oneself is no dependant
+    assert not ContactPreference.objects.filter(patient=dependant).exists()
+
+
+@pytest.mark.parametrize("persona", ["registrar_a", "director", "network_admin"])
+def test_staff_cannot_set_a_dependants_settings(persona, request, dependant, as_user):
+    client = as_user(request.getfixturevalue(persona))
+    assert client.get(dependant_url(dependant)).status_code == 403
+
+
+def test_anonymous_visitors_go_to_sign_in_for_a_dependant(dependant):
+    response = Client().get(dependant_url(dependant))
+    assert response.status_code == 302 and "login" in response["Location"]

@@ -46,8 +46,9 @@ from tests.factories import (
 from tests.scheduling.conftest import local
 
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction),
-# including one look at the patient's message settings for both messages (SMS and e-mail).
-BOOKING_QUERIES = 22
+# including one look at the patient's message settings for both messages (SMS and e-mail) and one
+# for a linked Telegram chat.
+BOOKING_QUERIES = 23
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE

@@ -218,3 +218,35 @@ def test_a_doctor_of_the_clinic_cannot_assign(slot, as_user, clinic_a):
     doctor_user = make_staff(Role.DOCTOR, clinic_a)
     assign = reverse("scheduling:desk_waitlist_assign", args=[slot.public_id])
     assert as_user(doctor_user).post(assign, {"entry": "x"}).status_code == 403
+
+
+def test_the_staff_page_shows_each_offers_messages_with_their_status(
+    as_user, registrar_a, slot, patient
+):
+    from notifications.choices import DeliveryStatus, MessageStatus
+    from notifications.models import OutboxMessage
+
+    offer = offer_of(slot, patient)
+    mine = OutboxMessage.objects.filter(idempotency_key__contains=str(offer.public_id))
+    assert sorted(mine.values_list("channel", flat=True)) == ["email", "sms"]
+    mine.filter(channel="sms").update(
+        status=MessageStatus.SENT, delivery_status=DeliveryStatus.DELIVERED
+    )
+    mine.filter(channel="email").update(
+        status=MessageStatus.FAILED, attempts=5, last_error="SMTPServerDisconnected"
+    )
+    live = as_user(registrar_a).get(LIVE, {"clinic": str(slot.clinic.public_id)})
+    body = live.content.decode()
+    row = body[body.index(patient.short_name) :].split("</tr>")[0]
+    assert str(DeliveryStatus.DELIVERED.label) in row
+    assert str(MessageStatus.FAILED.label) in row and "SMTPServerDisconnected" in row
+    # The others' rows show their own messages, still waiting to go.
+    assert body.count(str(MessageStatus.PENDING.label)) >= 2
+
+
+def test_the_offer_messages_are_read_in_one_query(slot, clinic_a, django_assert_max_num_queries):
+    from scheduling.selectors.waitlist_offers import live_slots
+
+    [live] = live_slots(clinic=clinic_a, now=slot.freed_at)
+    assert all(len(messages) == 2 for _offer, messages in live.rows)
+    assert live_slots(clinic=clinic_a, now=slot.freed_at + datetime.timedelta(days=2)) == []
