@@ -45,6 +45,7 @@ from scheduling.models import (
     Occupancy,
     Promotion,
     QuotaCounter,
+    RollbackRecord,
     Room,
     ScheduleRule,
     Service,
@@ -70,7 +71,8 @@ class DemoDoctor:
     rules: list[ScheduleRule] = field(default_factory=list)
 
 
-PAST_DAYS = 365
+# A year and a month: the dashboard's default period has its same period last year.
+PAST_DAYS = 400
 AHEAD_DAYS = 56
 CLINIC_SLUGS = ("irkutsk-centre", "irkutsk-levoberezhny", "moscow-arbat")
 # Takes booking requests that its desk confirms instead of showing free times to patients.
@@ -482,7 +484,10 @@ def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         continue
                     starts = start_local.astimezone(UTC)
                     service = rng.choice(services)
-                    patient = rng.choice(patients)
+                    # The network grows: 40 % of the patients came in the first month of the
+                    # history, the rest join through the year (new patients, retention).
+                    joined = 0.4 + 0.6 * min(1.0, (offset + PAST_DAYS) / PAST_DAYS)
+                    patient = rng.choice(patients[: max(1, int(len(patients) * joined))])
                     if (
                         offset < -7
                         and ctx.demo_patient is not None
@@ -493,7 +498,10 @@ def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         demo_visits[slug] += 1
                     status, kind = _outcome(rng, past=offset < 0)
                     created = starts - datetime.timedelta(days=rng.randint(1, 20))
-                    created = min(created, now - datetime.timedelta(hours=1))
+                    if created >= now:
+                        # Booked over the last weeks, not all at the moment the seed runs.
+                        hours = max(14, 20 - offset) * 24
+                        created = now - datetime.timedelta(hours=rng.randint(1, hours))
                     a = Appointment(
                         patient=patient,
                         doctor=doctor,
@@ -523,10 +531,12 @@ def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     audit: list[AuditEvent] = []
     through = Appointment.equipment.through
     links: list[Any] = []
+    # Rolled-back visits, the index of their booking event, when they were undone.
+    undone: list[tuple[Appointment, int, datetime.datetime]] = []
     for index, room_id, eq_ids, kind in extras:
         a = appointments[index]
         links.extend(through(appointment_id=a.pk, equipment_id=e) for e in eq_ids)
-        if a.status != S.CANCELLED:
+        if a.status not in (S.CANCELLED, S.ROLLED_BACK):
             spans = [(ResourceKind.DOCTOR, a.doctor_id), (ResourceKind.ROOM, room_id)]
             spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
             occupancy.extend(
@@ -540,6 +550,8 @@ def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                 )
                 for k, r in spans
             )
+        if a.status == S.ROLLED_BACK and a.rolled_back_at is not None:
+            undone.append((a, len(events), a.rolled_back_at))
         events.append(
             AppointmentEvent(
                 appointment_id=a.pk,
@@ -579,12 +591,27 @@ def _history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     through.objects.bulk_create(links, batch_size=2000)
     Occupancy.objects.bulk_create(occupancy, batch_size=2000)
     AppointmentEvent.objects.bulk_create(events, batch_size=2000)
+    RollbackRecord.objects.bulk_create(
+        RollbackRecord(
+            appointment_id=a.pk,
+            undone_event_id=events[index].pk,
+            kind=RollbackRecord.Kind.BOOKING,
+            clinic_id=a.clinic_id,
+            actor=registrar,
+            reason=rng.choice(["Не тот врач", "Не та пациентка", "Ошибся датой", ""]),
+            occurred_at=when,
+        )
+        for a, index, when in undone
+    )
     audit_record_many(audit)
     return len(appointments)
 
 
 def _outcome(rng, *, past: bool) -> tuple[str, str]:
     roll = rng.random()
+    if roll < 0.004:
+        # A wrong booking the registrar undid with the red button within minutes.
+        return S.ROLLED_BACK, "rolled_back"
     if roll < 0.12:
         return S.CANCELLED, "cancelled"
     if not past:
@@ -601,6 +628,9 @@ def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
         a.late_cancel = hours_before < 24
         a.cancel_reason = rng.choice(["Заболел", "Изменились планы", "Перенесу позже", ""])
         a.updated_at = a.cancelled_at
+    elif status == S.ROLLED_BACK:
+        a.rolled_back_at = created + datetime.timedelta(minutes=rng.randint(1, 9))
+        a.updated_at = a.rolled_back_at
     elif status == S.COMPLETED:
         a.checked_in_at = starts - datetime.timedelta(minutes=10)
         a.completed_at = a.ends_at
