@@ -12,9 +12,11 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 3. Send reminders through real Celery workers on Redis, killing a worker twice
    (`bench.messaging`; BENCH_REDIS_URL, BENCH_MESSAGES).
 4. Run `pgbench -N` against the same server with the same clients and duration.
-5. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
+5. The assistant (`bench.assistant`): an anonymous first message against the trivial view,
+   and the intent accuracy of the scripted dialogues (`BENCH_ONLY=assistant` runs it alone).
+6. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone).
-6. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
+7. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
    (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
    grow with the data); speed targets are reported, never asserted.
@@ -42,7 +44,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import caller_id, crm, desk, loadgen, messaging, report, scenario
+from bench import assistant, caller_id, crm, desk, loadgen, messaging, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -78,10 +80,11 @@ class Config:
         # Baseline and target take turns in this many slices of each phase.
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
-        # One phase alone, for development ("crm"); its results never replace latest.json.
+        # One phase alone, for development ("crm", "assistant"); its results never replace
+        # latest.json.
         self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", "crm"):
-            raise SystemExit("BENCH_ONLY may only be 'crm'.")
+        if self.only not in ("", "crm", "assistant"):
+            raise SystemExit("BENCH_ONLY may only be 'crm' or 'assistant'.")
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -394,6 +397,23 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
     return server
 
 
+class _PhaseDone(Exception):
+    """The phase run alone (`BENCH_ONLY`) is done before the CRM phase."""
+
+
+def assistant_phase(cfg: Config, server: Server, results: dict) -> None:
+    log("the assistant: first messages of the scripted dialogues, anonymous")
+    pgid = os.getpgid(server.process.pid)
+    assistant.run(
+        cfg,
+        server.port,
+        results,
+        alternate=scenario.alternate,
+        phase=scenario.record_phase,
+        cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+    )
+
+
 def main() -> int:
     cfg = Config(dict(os.environ))
     env = bench_environment(cfg)
@@ -429,6 +449,11 @@ def main() -> int:
         migrate()
         if not cfg.only:
             server = engine_phases(cfg, env, results)
+        if cfg.only in ("", "assistant"):
+            server = server or start_server(cfg, env, results)
+            assistant_phase(cfg, server, results)
+        if cfg.only == "assistant":
+            raise _PhaseDone
         # Last: its million visits would slow the engine's phases and overlap counts down.
         log("seeding the CRM: patients, a year of visits, leads, ad spend")
         crm_state = crm.seed(results)
@@ -446,6 +471,8 @@ def main() -> int:
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
         crm.ratios(results)
+    except _PhaseDone:
+        pass
     except Exception:
         failure = traceback.format_exc()
         log("the benchmark stopped on an error:\n" + failure)

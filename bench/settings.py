@@ -24,6 +24,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # stays on (its cache round trip is part of the measured cost) but far above the load.
 os.environ.setdefault("THROTTLE_SLOTS_ANON", "1000000/minute")
 os.environ.setdefault("THROTTLE_FHIR_ANON", "1000000/minute")
+# The assistant phase sends every message anonymously from one address (30/minute otherwise).
+os.environ.setdefault("THROTTLE_ASSISTANT_ANON", "1000000/minute")
 
 from config.settings.base import *  # noqa: E402, F403
 from config.settings.base import INSTALLED_APPS  # noqa: E402

@@ -74,6 +74,8 @@ def test_verdicts_compare_each_target_in_its_direction():
             "earliest_slots_p95_ratio": 40.5,
             "day_board_p95_ratio": 30.0,
             "caller_id_p95_ms": 97.0,
+            "assistant_reply_p95_ratio": 50.0,
+            "assistant_intent_accuracy": 0.89,
             "funnel_p95_ratio": 250.0,
             "segment_count_p95_ratio": 100.5,
         }
@@ -85,6 +87,8 @@ def test_verdicts_compare_each_target_in_its_direction():
         "earliest_slots_p95_ratio": "missed",
         "day_board_p95_ratio": "met",
         "caller_id_p95_ms": "met",
+        "assistant_reply_p95_ratio": "met",
+        "assistant_intent_accuracy": "missed",
         "funnel_p95_ratio": "met",
         "segment_count_p95_ratio": "missed",
     }
