@@ -80,7 +80,7 @@ def test_patient_pages_have_no_accessibility_violations(browser, live_server, wi
     page.goto("/accounts/login/")
     page.fill("input[name=login]", world["patient"].user.email)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
     page.wait_for_url("**/home/")
     for path in [
         "/home/",

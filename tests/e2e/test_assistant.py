@@ -5,6 +5,7 @@ the operator inbox, and the widget shows the answer. Screenshots at 390 px and 1
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from crm.models import Conversation
 from tests.e2e.conftest import screenshot
@@ -44,7 +45,8 @@ def test_a_visitor_gets_free_times_in_the_chat(browser, live_server, therapist, 
     page.wait_for_selector("text=Свободное время")
     screenshot(page, f"assistant-widget-{width}")
     assert page.url.rstrip("/") == live_server.url, page.url
-    assert page.input_value(".chat-form input[name=text]") == ""
+    # The form is reset after htmx swaps the reply in: wait for it rather than race it.
+    expect(page.locator(".chat-form input[name=text]")).to_have_value("")
     assert errors == []
     context.close()
 
@@ -57,8 +59,11 @@ def test_an_operator_answers_a_handed_over_chat(browser, live_server, patient, r
     sign_in(widget, live_server, patient.user)
     widget.goto("/me/")
     widget.click(".assistant-widget > summary")
+    widget.wait_for_selector(".chat-turn.chat-assistant")
     ask(widget, "Позовите оператора")
-    widget.wait_for_selector("text=Передаю разговор оператору")
+    expect(widget.locator(".chat-turn.chat-assistant").last).to_contain_text(
+        "Передаю разговор оператору"
+    )
     conversation = Conversation.objects.get()
 
     staff = browser.new_context(

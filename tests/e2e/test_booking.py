@@ -35,7 +35,7 @@ def signed_up(patient):
 def sign_in(page, patient):
     page.fill("input[name=login]", patient.user.email)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
 
 
 def test_a_visitor_books_in_three_clicks_signing_in_on_the_way(page, bookable, signed_up):
@@ -148,18 +148,18 @@ def test_a_new_visitor_picks_a_time_signs_up_and_comes_back_to_confirm_it(page, 
     page.fill("input[name=email]", "new.patient@example.test")
     page.fill("input[name=password1]", "Another#Strong-pass-42")
     page.fill("input[name=password2]", "Another#Strong-pass-42")
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
     page.wait_for_load_state()
     body = sent_mails("new.patient@example.test")[0].body
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", body).group(1)
     page.goto(link)
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
     page.wait_for_url("**/me/welcome/**")
     page.fill("input[name=last_name]", "Петрова")
     page.fill("input[name=first_name]", "Ольга")
     page.fill("input[name=birth_date]", "1990-05-17")
     page.fill("input[name=phone]", "8 914 555-77-66")
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
     page.wait_for_url("**/book/**")
     assert Hold.objects.get().pk == held.pk  # the time picked before signing up is still held
     page.get_by_role("button", name="Записаться").click()

@@ -54,7 +54,7 @@ def test_a_patient_pays_for_a_prepaid_visit_and_downloads_the_receipt(
     page.goto("/accounts/login/")
     page.fill("input[name=login]", signed_up.user.email)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").last.click()
     page.wait_for_url("**/home/")
     page.get_by_role("link", name="Кардиолог").first.click()
     page.locator("button.slot").first.click()

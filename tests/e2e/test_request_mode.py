@@ -55,7 +55,7 @@ def test_a_request_is_left_and_confirmed_at_the_desk(
     page.select_option("#id_part_1", "morning")
     page.fill("#id_comment", "Болит голова с пятницы")
     shoot(page, "form")
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_url("**/visits/**")
     shoot(page, "my-requests")
     context.close()
