@@ -13,7 +13,9 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    (`bench.messaging`; BENCH_REDIS_URL, BENCH_MESSAGES).
 4. Run `pgbench -N` against the same server with the same clients and duration.
 5. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
-   funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone).
+   funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
+   around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
+   one changed day (`bench.dashboard`; `BENCH_ONLY=dashboard` runs it without the leads).
 6. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
    (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
@@ -42,7 +44,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import caller_id, crm, desk, loadgen, messaging, report, scenario
+from bench import caller_id, crm, dashboard, desk, loadgen, messaging, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -78,10 +80,11 @@ class Config:
         # Baseline and target take turns in this many slices of each phase.
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
-        # One phase alone, for development ("crm"); its results never replace latest.json.
+        # One phase alone, for development ("crm": the CRM and the director's dashboard;
+        # "dashboard": the dashboard without leads); its results never replace latest.json.
         self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", "crm"):
-            raise SystemExit("BENCH_ONLY may only be 'crm'.")
+        if self.only not in ("", "crm", "dashboard"):
+            raise SystemExit("BENCH_ONLY may only be 'crm' or 'dashboard'.")
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -431,21 +434,51 @@ def main() -> int:
             server = engine_phases(cfg, env, results)
         # Last: its million visits would slow the engine's phases and overlap counts down.
         log("seeding the CRM: patients, a year of visits, leads, ad spend")
-        crm_state = crm.seed(results)
-        crm.count_queries(crm_state, results)
-        if server is None:
-            server = start_server(cfg, env, results)
-        pgid = os.getpgid(server.process.pid)
-        crm.drive(
-            cfg,
-            server.port,
+        board: list = []
+
+        def measure_dashboard(suffix: str) -> None:
+            nonlocal server
+            if not board:
+                board.append(dashboard.seed_director())
+            dashboard.rebuild(results, suffix)
+            dashboard.count_queries(board[0], results, suffix)
+            if server is None:
+                server = start_server(cfg, env, results)
+            pgid = os.getpgid(server.process.pid)
+            dashboard.drive(
+                cfg,
+                server.port,
+                results,
+                board[0],
+                suffix=suffix,
+                alternate=scenario.alternate,
+                phase=scenario.record_phase,
+                cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            )
+
+        crm_state = crm.seed(
             results,
-            crm_state,
-            alternate=scenario.alternate,
-            phase=scenario.record_phase,
-            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            after_first_step=lambda: measure_dashboard("_small"),
+            leads_and_spend=cfg.only != "dashboard",
         )
-        crm.ratios(results)
+        if cfg.only != "dashboard":
+            crm.count_queries(crm_state, results)
+            if server is None:
+                server = start_server(cfg, env, results)
+            pgid = os.getpgid(server.process.pid)
+            crm.drive(
+                cfg,
+                server.port,
+                results,
+                crm_state,
+                alternate=scenario.alternate,
+                phase=scenario.record_phase,
+                cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            )
+            crm.ratios(results)
+        measure_dashboard("")
+        dashboard.rollup_day(board[0], results)
+        dashboard.ratios(results)
     except Exception:
         failure = traceback.format_exc()
         log("the benchmark stopped on an error:\n" + failure)
