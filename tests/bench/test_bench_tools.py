@@ -76,6 +76,8 @@ def test_verdicts_compare_each_target_in_its_direction():
             "caller_id_p95_ms": 97.0,
             "funnel_p95_ratio": 250.0,
             "segment_count_p95_ratio": 100.5,
+            "dashboard_growth_ratio": 1.5,
+            "dashboard_p95_ratio": 250.1,
         }
     )
     assert verdicts == {
@@ -87,6 +89,8 @@ def test_verdicts_compare_each_target_in_its_direction():
         "caller_id_p95_ms": "met",
         "funnel_p95_ratio": "met",
         "segment_count_p95_ratio": "missed",
+        "dashboard_growth_ratio": "met",
+        "dashboard_p95_ratio": "missed",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 
