@@ -16,7 +16,9 @@ Seeding (`seed`, timed as `crm.seed_seconds`):
 - ad spend per source, campaign, clinic and month (`bulk_create`).
 
 The marketer signs in once in-process (a network-wide marketer); the load generator sends
-that session's cookie. `BENCH_ONLY=crm python -m bench.run` runs this phase alone.
+that session's cookie. `BENCH_ONLY=crm python -m bench.run` runs this phase alone (with the
+director's dashboard, `bench.dashboard`, which measures itself between the history's two
+loads and after the CRM).
 """
 
 from __future__ import annotations
@@ -412,8 +414,13 @@ def seed_marketer():
     return marketer
 
 
-def seed(results: dict) -> Crm:
+def seed(results: dict, *, after_first_step=None, leads_and_spend: bool = True) -> Crm:
     """Everything the phase reads (see the module's docstring), timed into `results["crm"]`.
+
+    The history is loaded in two steps (`bench.dashboard.history_steps`); `after_first_step()`,
+    when given, runs between them (the dashboard's measurement on a small history) and is not
+    counted in the seeding time. `leads_and_spend=False` leaves the leads and ad spend out
+    (`BENCH_ONLY=dashboard`).
 
     `BENCH_CRM_PATIENTS`, `BENCH_CRM_LEADS` and `BENCH_HISTORY_APPOINTMENTS` shrink the data
     for development; the figures to report come from the defaults."""
@@ -421,7 +428,7 @@ def seed(results: dict) -> Crm:
 
     from django.utils import timezone
 
-    from bench import desk, history
+    from bench import dashboard, desk, history
 
     patients = int(os.environ.get("BENCH_CRM_PATIENTS", PATIENTS))
     leads = int(os.environ.get("BENCH_CRM_LEADS", LEADS))
@@ -440,17 +447,26 @@ def seed(results: dict) -> Crm:
     log(f"crm: {len(people.ids)} patients in {figures['patients_s']} s")
     figures["advertising_consents"] = seed_consents(people, now=now, rng=rng)
     roster = history.staff(clinics + branch_clinics(), since=today - datetime.timedelta(days=400))
-    figures["history"] = history.load(
-        count=appointments,
-        seats=roster.seats,
-        patient_ids=people.ids,
-        until=today - datetime.timedelta(days=1),
-    )
+    small, rest = dashboard.history_steps(appointments)
+    until = today - datetime.timedelta(days=1)
+    first = history.load(count=small, seats=roster.seats, patient_ids=people.ids, until=until)
+    paused = 0.0
+    if after_first_step is not None:
+        pause = time.perf_counter()
+        after_first_step()
+        paused = time.perf_counter() - pause
+    second = None
+    if rest:
+        second = history.load(
+            count=rest, seats=roster.seats, patient_ids=people.ids, until=until, loaded=small
+        )
+    figures["history"] = dashboard.merge_loads(first, second)
     log(f"crm: history {figures['history']}")
-    figures["leads"] = seed_leads(people, clinics, count=leads, now=now, rng=rng)
-    log(f"crm: leads {figures['leads']}")
-    figures["ad_spend_rows"] = seed_spend(clinics, today=today)
-    figures["seed_seconds"] = round(time.perf_counter() - started, 1)
+    if leads_and_spend:
+        figures["leads"] = seed_leads(people, clinics, count=leads, now=now, rng=rng)
+        log(f"crm: leads {figures['leads']}")
+        figures["ad_spend_rows"] = seed_spend(clinics, today=today)
+    figures["seed_seconds"] = round(time.perf_counter() - started - paused, 1)
     crm.marketer = seed_marketer()
     crm.cookie = desk.session_cookie(crm.marketer)
     results["crm"] = figures

@@ -268,8 +268,16 @@ def _row(seat: Seat, start, patient_id: int, *, now, rng, encrypted: dict) -> tu
     reason = encrypted[""]
     if start >= now:
         status = "confirmed" if rng.random() < 0.4 else "booked"
+        # Booked and confirmed at least an hour before the load, never in the future: the
+        # rollups' refresh takes anything stamped near its watermark for a change.
+        if created >= now - datetime.timedelta(hours=1):
+            created = now - datetime.timedelta(minutes=rng.randrange(61, 60 * 24))
         if status == "confirmed":
-            confirmed = min(now, start - datetime.timedelta(hours=rng.randrange(2, 48)))
+            confirmed = min(
+                now - datetime.timedelta(hours=1),
+                start - datetime.timedelta(hours=rng.randrange(2, 48)),
+            )
+            created = min(created, confirmed)
         updated = confirmed or created
     else:
         status = _pick(rng, PAST_STATUSES)

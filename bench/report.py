@@ -28,6 +28,9 @@ TARGETS = {
     # The CRM issue's.
     "funnel_p95_ratio": ("<=", 250.0),
     "segment_count_p95_ratio": ("<=", 100.0),
+    # The KPI dashboard issue's.
+    "dashboard_growth_ratio": ("<=", 1.5),
+    "dashboard_p95_ratio": ("<=", 250.0),
 }
 # Correctness invariants: these make `make bench` exit non-zero.
 HARD_INVARIANTS = (
@@ -38,7 +41,11 @@ HARD_INVARIANTS = (
     "reminders_duplicated",
 )
 # The invariants a phase run alone (`BENCH_ONLY`) can check.
-PHASE_INVARIANTS = {"crm": ("history_overlaps",), "assistant": ()}
+PHASE_INVARIANTS = {
+    "crm": ("history_overlaps",),
+    "dashboard": ("history_overlaps",),
+    "assistant": (),
+}
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -171,6 +178,7 @@ def format_table(results: dict) -> str:
     verdicts = target_verdicts(results)
     phases = results.get("phases", {})
     crm = results.get("crm", {})
+    board = results.get("dashboard", {})
 
     def phase(name: str, key: str):
         return phases.get(name, {}).get(key)
@@ -260,6 +268,32 @@ def format_table(results: dict) -> str:
             _pair(crm.get("seed_seconds"), results.get("history_load_s")),
             "",
         ),
+        ("dashboard_growth_ratio", results.get("dashboard_growth_ratio"), "≤ 1.5"),
+        ("  dashboard_growth_p50_ratio", results.get("dashboard_growth_p50_ratio"), ""),
+        ("dashboard_p95_ratio", results.get("dashboard_p95_ratio"), "≤ 250"),
+        ("  dashboard_p50_ratio", results.get("dashboard_p50_ratio"), ""),
+        (
+            "  dashboard p50 / p95, ms (10,000 visits)",
+            _pair(phase("dashboard_small", "p50_ms"), phase("dashboard_small", "p95_ms")),
+            "",
+        ),
+        (
+            "  dashboard p50 / p95, ms (full history)",
+            _pair(phase("dashboard", "p50_ms"), phase("dashboard", "p95_ms")),
+            "",
+        ),
+        (
+            "  trivial view (dashboard) p50 / p95, ms",
+            _pair(phase("trivial_dashboard", "p50_ms"), phase("trivial_dashboard", "p95_ms")),
+            "",
+        ),
+        (
+            "  queries per dashboard (10,000 / full)",
+            _pair(results.get("queries_per_dashboard_small"), results.get("queries_per_dashboard")),
+            "",
+        ),
+        ("  rollups rebuild s (full history)", board.get("rebuild_s"), ""),
+        ("rollup_day_s", results.get("rollup_day_s"), ""),
         ("reminders_lost", results.get("reminders_lost"), "= 0"),
         ("reminders_duplicated", results.get("reminders_duplicated"), "= 0"),
         ("reminder_lag_p95_s", results.get("reminder_lag_p95_s"), ""),

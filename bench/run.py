@@ -15,7 +15,9 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 5. The assistant (`bench.assistant`): an anonymous first message against the trivial view,
    and the intent accuracy of the scripted dialogues (`BENCH_ONLY=assistant` runs it alone).
 6. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
-   funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone).
+   funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
+   around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
+   one changed day (`bench.dashboard`; `BENCH_ONLY=dashboard` runs it without the leads).
 7. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
    (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
@@ -44,7 +46,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import assistant, caller_id, crm, desk, loadgen, messaging, report, scenario
+from bench import assistant, caller_id, crm, dashboard, desk, loadgen, messaging, report, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -80,11 +82,12 @@ class Config:
         # Baseline and target take turns in this many slices of each phase.
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
-        # One phase alone, for development ("crm", "assistant"); its results never replace
+        # One phase alone, for development ("crm": the CRM and the director's dashboard;
+        # "dashboard": the dashboard without leads; "assistant"); its results never replace
         # latest.json.
         self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", "crm", "assistant"):
-            raise SystemExit("BENCH_ONLY may only be 'crm' or 'assistant'.")
+        if self.only not in ("", "crm", "dashboard", "assistant"):
+            raise SystemExit("BENCH_ONLY may only be 'crm', 'dashboard' or 'assistant'.")
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -456,21 +459,51 @@ def main() -> int:
             raise _PhaseDone
         # Last: its million visits would slow the engine's phases and overlap counts down.
         log("seeding the CRM: patients, a year of visits, leads, ad spend")
-        crm_state = crm.seed(results)
-        crm.count_queries(crm_state, results)
-        if server is None:
-            server = start_server(cfg, env, results)
-        pgid = os.getpgid(server.process.pid)
-        crm.drive(
-            cfg,
-            server.port,
+        board: list = []
+
+        def measure_dashboard(suffix: str) -> None:
+            nonlocal server
+            if not board:
+                board.append(dashboard.seed_director())
+            dashboard.rebuild(results, suffix)
+            dashboard.count_queries(board[0], results, suffix)
+            if server is None:
+                server = start_server(cfg, env, results)
+            pgid = os.getpgid(server.process.pid)
+            dashboard.drive(
+                cfg,
+                server.port,
+                results,
+                board[0],
+                suffix=suffix,
+                alternate=scenario.alternate,
+                phase=scenario.record_phase,
+                cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            )
+
+        crm_state = crm.seed(
             results,
-            crm_state,
-            alternate=scenario.alternate,
-            phase=scenario.record_phase,
-            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            after_first_step=lambda: measure_dashboard("_small"),
+            leads_and_spend=cfg.only != "dashboard",
         )
-        crm.ratios(results)
+        if cfg.only != "dashboard":
+            crm.count_queries(crm_state, results)
+            if server is None:
+                server = start_server(cfg, env, results)
+            pgid = os.getpgid(server.process.pid)
+            crm.drive(
+                cfg,
+                server.port,
+                results,
+                crm_state,
+                alternate=scenario.alternate,
+                phase=scenario.record_phase,
+                cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+            )
+            crm.ratios(results)
+        measure_dashboard("")
+        dashboard.rollup_day(board[0], results)
+        dashboard.ratios(results)
     except _PhaseDone:
         pass
     except Exception:

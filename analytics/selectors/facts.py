@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Min, Q
 
 from portal.models import Clinic
 from scheduling.choices import AppointmentStatus as S
@@ -82,8 +82,8 @@ def compute_facts(
     """Fact counters and demand cells of the (clinic, local date) pairs in `wanted`.
 
     Three queries, whatever the number of clinics and days: the appointments made or due in
-    the span, and the rollbacks made in it. A visit is new (`new_patients`) when it is the
-    patient's first completed visit in the network.
+    the span, their patients' first completed visits, and the rollbacks made in it. A visit is
+    new (`new_patients`) when it is the patient's first completed visit in the network.
     """
     facts: dict[FactKey, Counts] = defaultdict(Counts)
     demand: dict[DemandKey, int] = defaultdict(int)
@@ -92,15 +92,9 @@ def compute_facts(
         return facts, demand
     lo, hi = day_bounds(all_days)
     clinic_ids = list(wanted)
-    first_completed = (
-        Appointment.objects.filter(patient=OuterRef("patient"), status=S.COMPLETED)
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    )
-    rows = (
+    rows = list(
         Appointment.objects.filter(clinic_id__in=clinic_ids)
         .filter(Q(starts_at__gte=lo, starts_at__lt=hi) | Q(created_at__gte=lo, created_at__lt=hi))
-        .annotate(first_completed=Subquery(first_completed))
         .values_list(
             "clinic_id",
             "doctor_id",
@@ -112,8 +106,19 @@ def compute_facts(
             "starts_at",
             "ends_at",
             "price",
-            "first_completed",
+            "patient_id",
         )
+    )
+    # Each completed visit's patient's first completed visit, in one grouped query (a
+    # subquery per row read a regular's whole history once per visit of theirs).
+    first_completed = dict(
+        Appointment.objects.filter(
+            patient_id__in={row[10] for row in rows if row[4] == S.COMPLETED},
+            status=S.COMPLETED,
+        )
+        .values("patient_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("patient_id", "first")
     )
     for (
         clinic_id,
@@ -126,7 +131,7 @@ def compute_facts(
         starts,
         ends,
         price,
-        first,
+        patient_id,
     ) in rows:
         tz = zones[clinic_id]
         days = wanted[clinic_id]
@@ -145,7 +150,7 @@ def compute_facts(
         if status == S.COMPLETED:
             counts.completed += 1
             counts.revenue += price
-            if first == starts:
+            if first_completed.get(patient_id) == starts:
                 counts.new_patients += 1
         elif status == S.NO_SHOW:
             counts.no_shows += 1

@@ -78,6 +78,8 @@ def test_verdicts_compare_each_target_in_its_direction():
             "assistant_intent_accuracy": 0.89,
             "funnel_p95_ratio": 250.0,
             "segment_count_p95_ratio": 100.5,
+            "dashboard_growth_ratio": 1.5,
+            "dashboard_p95_ratio": 250.1,
         }
     )
     assert verdicts == {
@@ -91,6 +93,8 @@ def test_verdicts_compare_each_target_in_its_direction():
         "assistant_intent_accuracy": "missed",
         "funnel_p95_ratio": "met",
         "segment_count_p95_ratio": "missed",
+        "dashboard_growth_ratio": "met",
+        "dashboard_p95_ratio": "missed",
     }
     assert report.target_verdicts({})["free_slots_p95_ratio"] == "not measured"
 

@@ -74,3 +74,26 @@ def test_cancellation_reasons_are_stored_encrypted():
         cursor.execute("SELECT cancel_reason FROM scheduling_appointment WHERE cancel_reason <> ''")
         raw = {row[0] for row in cursor.fetchall()}
     assert raw and not raw & set(history.CANCEL_REASONS)
+
+
+def test_visits_ahead_were_booked_and_confirmed_before_the_load():
+    """Nothing loaded is stamped in the future or at the load's instant: the rollups' refresh
+    would take such rows for changes on every run."""
+    clinic = ClinicFactory()
+    patients = [PatientFactory().pk for _ in range(10)]
+    roster = history.staff([clinic], doctors_per_clinic=2)
+    before = timezone.now()
+    history.load(
+        count=300,
+        seats=roster.seats,
+        patient_ids=patients,
+        until=timezone.localdate() - datetime.timedelta(days=1),
+        days=20,
+    )
+    ahead = Appointment.objects.filter(starts_at__gte=before)
+    assert ahead.exists()
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    assert not ahead.filter(created_at__gt=hour_ago).exists()
+    assert not ahead.filter(updated_at__gt=hour_ago).exists()
+    for visit in ahead.exclude(confirmed_at=None):
+        assert visit.created_at <= visit.confirmed_at <= hour_ago
