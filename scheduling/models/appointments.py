@@ -134,7 +134,13 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["doctor", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),
-            models.Index(fields=["patient", "status"]),
+            # A patient's visits by status in time order: "my visits", and the first completed
+            # visit the dashboard's new-patient count reads without touching the table.
+            models.Index(fields=["patient", "status", "starts_at"]),
+            # The dashboard's live days read the visits booked in them, and its roll-up the
+            # visits changed since its watermark: both without scanning a year of history.
+            models.Index(fields=["clinic", "created_at"]),
+            models.Index(fields=["updated_at"]),
         ]
         constraints = [
             models.CheckConstraint(
