@@ -40,6 +40,7 @@ def test_a_visitor_gets_free_times_in_the_chat(browser, live_server, therapist, 
     errors = watch_console(page)
     page.goto("/")
     page.click(".assistant-widget > summary")
+    page.wait_for_load_state("networkidle")
     page.wait_for_selector(".chat-turn.chat-assistant")
     ask(page, "Запишите меня к терапевту завтра")
     page.wait_for_selector("text=Свободное время")
@@ -59,6 +60,9 @@ def test_an_operator_answers_a_handed_over_chat(browser, live_server, patient, r
     sign_in(widget, live_server, patient.user)
     widget.goto("/me/")
     widget.click(".assistant-widget > summary")
+    # Opening loads the patient's conversation (hx-get); a message sent before that answer
+    # lands would be overwritten by it.
+    widget.wait_for_load_state("networkidle")
     widget.wait_for_selector(".chat-turn.chat-assistant")
     ask(widget, "Позовите оператора")
     expect(widget.locator(".chat-turn.chat-assistant").last).to_contain_text(
