@@ -234,6 +234,9 @@ def test_a_fully_discounted_visit_waits_for_no_payment(
 def test_a_promo_code_that_does_not_fit_books_nothing(
     clock, clinic_a, doctor, service, patient, tue9, fields, code, message
 ):
+    # An adult of 42 fits neither band; the factory's random birth date could.
+    patient.birth_date = datetime.date(1985, 1, 1)
+    patient.save()
     promo(clinic_a, **({"code": "CODE"} | fields))
     with translation.override("en"), pytest.raises(PromotionInvalid, match=message) as caught:
         book(patient, doctor, service, tue9, promo_code="CODE")
