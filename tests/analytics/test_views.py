@@ -186,3 +186,13 @@ def test_the_glossary_lists_every_definition(built, director):
 def test_the_director_home_links_the_dashboard(built, director):
     body = client_for(director).get("/home/").content.decode()
     assert URL in body
+
+
+def test_namesake_doctors_are_told_apart_by_their_clinics(built, director):
+    twin = built.moscow_doctor
+    twin.last_name, twin.first_name = built.doctor.last_name, built.doctor.first_name
+    twin.save()
+    body = client_for(director).get(URL, PERIOD).content.decode()
+    name = f"{twin.last_name} {twin.first_name}"
+    assert f"{name} (Berlin Mitte)" in body
+    assert f"{name} (Москва Арбат)" in body
