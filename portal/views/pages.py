@@ -141,6 +141,36 @@ TOOLS = (
         _("Which sources and campaigns brought leads, visits and revenue, against their cost."),
     ),
     (
+        "crm:segments",
+        "crm.use",
+        _("Segments"),
+        _("Patients by last visit, specialty, no-shows, spend and consent, counted live."),
+    ),
+    (
+        "crm:campaigns",
+        "crm.use",
+        _("Campaigns"),
+        _("Bring patients back by SMS, e-mail or Telegram, with consent and STOP honoured."),
+    ),
+    (
+        "crm:inbox",
+        "assistant.answer",
+        _("Assistant inbox"),
+        _("Conversations the assistant handed over: answer in the same thread."),
+    ),
+    (
+        "crm:knowledge",
+        "knowledge.manage",
+        _("Knowledge base"),
+        _("Answers, preparation and directions the assistant cites."),
+    ),
+    (
+        "crm:imports",
+        "patient.import",
+        _("Import patients"),
+        _("Patients and visit history from CSV or Excel, with duplicates found before merging."),
+    ),
+    (
         "analytics:dashboard",
         "analytics.view",
         _("KPI dashboard"),

@@ -160,6 +160,10 @@ def test_home_pages_link_only_to_pages_the_role_may_open(
     assert audit in directing and audit in admin
     assert audit not in doctor and audit not in marketing
     assert outbox not in directing and outbox not in doctor
+    segments, imports = reverse("crm:segments"), reverse("crm:imports")
+    assert segments in marketing and reverse("crm:campaigns") in marketing
+    assert segments not in doctor and segments not in directing
+    assert imports in admin and imports not in marketing
 
 
 @override_settings(DEV_OUTBOX_ENABLED=True)
