@@ -1,7 +1,8 @@
-"""Daily facts computed straight from the appointments: what the rollups store, and what the
-dashboard shows live for the days the rollups may not have caught up with yet.
+"""Daily facts computed straight from the appointments: what the rollups store.
 
-One code path for both, so a live figure and a rolled-up one can never disagree.
+The dashboard's live days (those the rollups may not have caught up with yet) are counted
+with the same definitions by the database (`analytics.selectors.live`); a test compares the
+two on every counter, so a live figure and a rolled-up one cannot drift apart.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ BOOKED_TIME = frozenset({S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED, S.NO_
 
 # (clinic id, local date, doctor id, service id, channel)
 FactKey = tuple[int, datetime.date, int, int, str]
+# (clinic id, doctor id, service id, channel): the dashboard's cube, summed over days
+CubeKey = tuple[int, int, int, str]
 # (clinic id, local date, hour, doctor id, service id)
 DemandKey = tuple[int, datetime.date, int, int, int]
 
