@@ -10,8 +10,8 @@ the two in agreement):
   the series and heatmap convert instants in the clinic's zone (`TruncDate`/`ExtractHour`
   with `tzinfo`, one branch per time zone in use);
 - bookings and rollbacks count by the day they were made, visits by the day they are due;
-- a completed visit is a first visit when the patient has no earlier completed visit (an
-  index probe on (patient, status, starts_at), never a read of a regular's whole history).
+- a completed visit is a first visit when the patient has no earlier completed visit
+  (`facts.earlier_completed`, as the rollups ask it).
 
 Six queries, whatever the number of visits: the clinics' zones, the cube, the series' visits,
 its bookings, the heatmap and the rollbacks.
@@ -36,7 +36,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -51,6 +50,7 @@ from analytics.selectors.facts import (
     Counts,
     CubeKey,
     clinic_zones,
+    earlier_completed,
 )
 from analytics.selectors.scope import Scope
 from scheduling.choices import SELF_SERVICE_CHANNELS
@@ -170,9 +170,6 @@ def _in_scope(qs: QuerySet[Any], scope: Scope, *, via: str = "") -> QuerySet[Any
 def _visit_counters(due: Q) -> dict[str, Any]:
     """`Counts`' visit counters of the appointments `due` on the live days."""
     completed = due & Q(status=S.COMPLETED)
-    earlier = Appointment.objects.filter(
-        patient_id=OuterRef("patient_id"), status=S.COMPLETED, starts_at__lt=OuterRef("starts_at")
-    )
     return {
         "visits": Count("pk", filter=due),
         "attended": Count("pk", filter=due & Q(status__in=ATTENDED)),
@@ -186,7 +183,7 @@ def _visit_counters(due: Q) -> dict[str, Any]:
             output_field=DurationField(),
         ),
         "revenue": Sum("price", filter=completed),
-        "new_patients": Count("pk", filter=completed & ~Exists(earlier)),
+        "new_patients": Count("pk", filter=completed & ~Exists(earlier_completed())),
     }
 
 
