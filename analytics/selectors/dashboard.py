@@ -2,7 +2,9 @@
 
 Every function here runs a fixed number of queries whatever the length of the history: the
 rollups are read grouped by a bounded set of keys (clinic × doctor × service × channel, the
-period's days, weekday × hour), and the live part reads only the last two days' appointments.
+period's days, weekday × hour) and kept in the cache until the rollups next change
+(`selectors.cached`); the live days are grouped and counted by the database
+(`selectors.live`), so their cost follows the clinics' keys, not their visits.
 """
 
 from __future__ import annotations
@@ -18,23 +20,16 @@ from django.db.models import Count, F, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
-from analytics.selectors.facts import (
-    COUNTERS,
-    Counts,
-    DemandKey,
-    FactKey,
-    clinic_zones,
-    compute_facts,
-)
+from analytics.selectors.cached import through_cache
+from analytics.selectors.facts import COUNTERS, Counts, CubeKey
+from analytics.selectors.live import live_figures
 from analytics.selectors.scope import Scope
 from notifications.choices import DeliveryStatus, LogState, MessageStatus
 from notifications.models import MessageDailyCount, OutboxMessage
 from scheduling.choices import SELF_SERVICE_CHANNELS, FreedSlotStatus
-from scheduling.models import BookingRequest, FreedSlot, Service
+from scheduling.models import BookingRequest, FreedSlot
 
 M = TypeVar("M", bound=Model)
-# (clinic id, doctor id, service id, channel)
-CubeKey = tuple[int, int, int, str]
 FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED)
 FINAL_LOG_STATES = (LogState.DELIVERED, LogState.FAILED, LogState.EXPIRED)
 WAITLIST_WINDOW = datetime.timedelta(hours=2)
@@ -91,37 +86,64 @@ def _history(qs: QuerySet[M], scope: Scope, live: set[datetime.date]) -> QuerySe
     return qs.exclude(date__in=live) if live else qs
 
 
-def _live_facts(
-    scope: Scope, live: set[datetime.date]
-) -> tuple[dict[FactKey, Counts], dict[DemandKey, int]]:
-    """Facts and demand of the live days, filtered like the rollups are."""
-    if not live:
-        return {}, {}
-    zones = clinic_zones(scope.clinic_ids)
-    facts, demand = compute_facts(zones=zones, wanted=dict.fromkeys(zones, live))
-    services = None
-    if scope.specialty_id is not None:
-        services = set(
-            Service.objects.filter(specialty_id=scope.specialty_id).values_list("pk", flat=True)
-        )
+@dataclass
+class RolledUp:
+    """The figures the rollups give for a scope, its live days left out."""
 
-    def keep(doctor_id: int, service_id: int) -> bool:
-        if scope.doctor_id is not None and doctor_id != scope.doctor_id:
-            return False
-        return services is None or service_id in services
+    cube: dict[CubeKey, Counts]
+    capacity: dict[tuple[int, int], int]
+    series: dict[datetime.date, Counts]
+    series_online: dict[datetime.date, int]
+    heatmap: list[list[int]]
+    cohort_size: int
+    cohort_returned: int
 
-    facts = {k: v for k, v in facts.items() if keep(k[2], k[3])}
-    demand = {k: v for k, v in demand.items() if keep(k[3], k[4])}
-    return facts, demand
+
+def _scope_key(scope: Scope) -> tuple[Any, ...]:
+    clinics = None if scope.clinic_ids is None else tuple(sorted(scope.clinic_ids))
+    return (clinics, scope.first, scope.last, scope.specialty_id, scope.doctor_id)
 
 
 def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
-    """Every figure of the dashboard for `scope`, in a fixed number of queries."""
+    """Every figure of the dashboard for `scope`, in a fixed number of queries: the rolled-up
+    part from the cache while the rollups stay as they are, the live days counted afresh."""
     now = now or timezone.now()
     live = live_days(scope, now)
-    live_facts, live_demand = _live_facts(scope, live)
-    facts = _history(_in_scope(DailyFact.objects.all(), scope), scope, live)
+    past = through_cache(
+        "figures",
+        (*_scope_key(scope), tuple(sorted(live)), now.date()),
+        lambda: _rolled_up(scope, live, now),
+    )
+    current = live_figures(scope=scope, days=live)
+    cube = defaultdict(Counts, past.cube)
+    for key, counts in current.cube.items():
+        cube[key].add(counts)
+    series = defaultdict(Counts, past.series)
+    for day, counts in current.series.items():
+        series[day].add(counts)
+    series_online = defaultdict(int, past.series_online)
+    for day, n in current.series_online.items():
+        series_online[day] += n
+    heatmap = past.heatmap
+    for (weekday, hour), visits in current.heat.items():
+        heatmap[weekday][hour] += visits
+    return Figures(
+        cube=dict(cube),
+        capacity=past.capacity,
+        series=dict(series),
+        series_online=dict(series_online),
+        heatmap=heatmap,
+        cohort_size=past.cohort_size,
+        cohort_returned=past.cohort_returned,
+        request_minutes=_request_minutes(scope),
+        waitlist=_waitlist(scope, now),
+        delivery=_delivery(scope),
+    )
 
+
+def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -> RolledUp:
+    """The rollups' figures of the period's days that are not live."""
+    facts = _history(_in_scope(DailyFact.objects.all(), scope), scope, live)
     cube: dict[CubeKey, Counts] = defaultdict(Counts)
     sums = {name: Sum(name) for name in COUNTERS}
     for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
@@ -132,13 +154,6 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
         series[row["date"]].add(row)
         if row["channel"] in SELF_SERVICE_CHANNELS:
             series_online[row["date"]] += row["bookings"]
-    key: FactKey
-    for key, counts in live_facts.items():
-        clinic_id, day, doctor_id, service_id, channel = key
-        cube[(clinic_id, doctor_id, service_id, channel)].add(counts)
-        series[day].add(counts)
-        if channel in SELF_SERVICE_CHANNELS:
-            series_online[day] += counts.bookings
 
     capacity_qs = _in_scope(
         DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties"
@@ -154,11 +169,9 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
     demand_qs = _history(_in_scope(DemandCell.objects.all(), scope), scope, live)
     for row in demand_qs.values("weekday", "hour").annotate(visits=Sum("visits")):
         heatmap[row["weekday"]][row["hour"]] += row["visits"]
-    for (_clinic, day, hour, _doctor, _service), visits in live_demand.items():
-        heatmap[day.weekday()][hour] += visits
 
     size, returned = _retention(scope, now)
-    return Figures(
+    return RolledUp(
         cube=dict(cube),
         capacity=capacity,
         series=dict(series),
@@ -166,14 +179,16 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
         heatmap=heatmap,
         cohort_size=size,
         cohort_returned=returned,
-        request_minutes=_request_minutes(scope),
-        waitlist=_waitlist(scope, now),
-        delivery=_delivery(scope),
     )
 
 
 def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
-    """The fact-based KPIs of a past period, from the rollups alone (the comparisons)."""
+    """The fact-based KPIs of a past period, from the rollups alone (the comparisons), cached
+    while the rollups stay as they are."""
+    return through_cache("history_kpis", _scope_key(scope), lambda: _history_kpis(scope))
+
+
+def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
     totals = Counts()
     facts = _in_scope(DailyFact.objects.all(), scope).filter(
         date__gte=scope.first, date__lte=scope.last

@@ -12,8 +12,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from analytics.selectors.dashboard import CubeKey, Figures, ratio
-from analytics.selectors.facts import Counts
+from analytics.selectors.dashboard import Figures, ratio
+from analytics.selectors.facts import Counts, CubeKey
 from portal.models import Clinic
 from scheduling.choices import SELF_SERVICE_CHANNELS, AppointmentChannel
 from scheduling.models import Doctor, Service

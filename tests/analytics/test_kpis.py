@@ -133,3 +133,48 @@ def test_a_schedule_change_recomputes_the_days_it_reaches(net):
     rollups_refresh(now=rule.updated_at + datetime.timedelta(minutes=1))
     sunday = DoctorDayCapacity.objects.get(doctor=net.doctor, date=datetime.date(2026, 3, 29))
     assert sunday.scheduled_minutes == 120
+
+
+@pytest.mark.parametrize("narrowed", ["network", "berlin", "doctor"])
+def test_the_live_days_count_exactly_what_the_rollups_count(net, narrowed):
+    now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
+    rollups_rebuild(now=now)
+    scope = {
+        "network": Scope(clinic_ids=None, first=FIRST, last=LAST),
+        "berlin": berlin_scope(net),
+        "doctor": Scope(clinic_ids=None, first=FIRST, last=LAST, doctor_id=net.doctor.pk),
+    }[narrowed]
+    # The 29th and 30th (the DST day and the day after, in two time zones) read live...
+    live = figures(scope=scope, now=now)
+    # ...and every day from the rollups.
+    rolled = figures(scope=scope, now=LATER)
+    assert live.cube == rolled.cube
+    assert live.series == rolled.series
+    assert live.series_online == rolled.series_online
+    assert live.heatmap == rolled.heatmap
+    # A and I are Berlin's first visits; the network adds Moscow's one.
+    assert live.totals.new_patients == (3 if narrowed == "network" else 2)
+
+
+def test_a_refresh_shows_through_the_cached_history(net):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    built = at(BERLIN, 31, 12).astimezone(datetime.UTC)
+    ScheduleRule.objects.update(updated_at=built - datetime.timedelta(days=30))
+    rollups_rebuild(now=built)
+    scope = berlin_scope(net)
+    # A, C and I completed; LATER reads every day from the rollups.
+    assert kpi_values(figures(scope=scope, now=LATER))["revenue"] == 3300
+    assert history_kpis(scope=scope)["revenue"] == 3300
+    with CaptureQueriesContext(connection) as cold:
+        figures(scope=scope.previous(), now=LATER)
+    with CaptureQueriesContext(connection) as warm:
+        figures(scope=scope.previous(), now=LATER)
+    assert len(warm) < len(cold)
+    later = built + datetime.timedelta(hours=1)
+    Appointment.objects.filter(status=S.CHECKED_IN).update(status=S.COMPLETED, updated_at=later)
+    rollups_refresh(now=later + datetime.timedelta(minutes=1))
+    # G completed too: the refresh moved the rollups' state, so nothing cached is served.
+    assert kpi_values(figures(scope=scope, now=LATER))["revenue"] == 4300
+    assert history_kpis(scope=scope)["revenue"] == 4300
