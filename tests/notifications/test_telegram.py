@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.models import InboundMessage, OutboxMessage
-from notifications.services import outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 from portal.models import MessengerLink, MessengerLinkCode
 from portal.services.contact import messenger_link_code_issue
 from tests.factories import PatientWithLoginFactory
