@@ -111,31 +111,38 @@ class FakeSmsRu:
         self.server.server_close()
 
 
+def worker_command(queue: str) -> list[str]:
+    """The command line of a `celery worker` that takes `queue` alone: a solo pool (one message
+    at a time), a hostname of its own, and no gossip, mingle or heartbeat to slow its start.
+    The crash acceptance test starts its workers with it too."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--queues",
+        queue,
+        "--pool",
+        "solo",
+        "--hostname",
+        f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel",
+        "WARNING",
+    ]
+
+
 class Worker:
     """One `celery worker` (solo pool) on this run's queue, in a process group of its own."""
 
     def __init__(self, env: dict[str, str], queue: str, log_path: Path):
         self.log = log_path.open("a")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                queue,
-                "--pool",
-                "solo",
-                "--hostname",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
+            worker_command(queue),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
