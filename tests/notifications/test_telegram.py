@@ -101,10 +101,10 @@ def test_an_unreachable_api_is_retried_without_the_token_in_the_error(telegram, 
 
 
 def test_an_answer_that_is_not_an_object_is_retried(telegram, monkeypatch):
-    from notifications.senders import telegram as module
+    from notifications.senders import SendError, json_answer
 
-    with pytest.raises(module.SendError):
-        module._json_object(b"[1, 2]")
+    with pytest.raises(SendError, match="Telegram answered something that is not a JSON object"):
+        json_answer(b"[1, 2]", provider="Telegram")
 
 
 def test_the_sender_needs_its_token(settings):
