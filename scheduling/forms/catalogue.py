@@ -9,6 +9,7 @@ from scheduling.choices import PatientSegment
 from scheduling.forms.inputs import date_input
 from scheduling.models import Promotion, Service
 from scheduling.selectors.pricing import normalize_code
+from scheduling.services.pricing import PROMOTION_FIELDS, SERVICE_FIELDS
 
 
 class ServiceForm(forms.ModelForm):
@@ -16,7 +17,7 @@ class ServiceForm(forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = ["name", "duration_minutes", "preparation", "is_active", "sort_order"]
+        fields = SERVICE_FIELDS
         widgets = {"preparation": forms.Textarea(attrs={"rows": 4})}
 
 
@@ -34,20 +35,7 @@ class PromotionForm(forms.ModelForm):
 
     class Meta:
         model = Promotion
-        fields = [
-            "name",
-            "service",
-            "kind",
-            "value",
-            "starts_on",
-            "ends_on",
-            "code",
-            "segment",
-            "min_age",
-            "max_age",
-            "usage_limit",
-            "is_active",
-        ]
+        fields = PROMOTION_FIELDS
         widgets = {
             "starts_on": date_input(),
             "ends_on": date_input(),
