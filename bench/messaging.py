@@ -32,6 +32,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.console import log
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 BEAT_SECONDS = 1.0
@@ -39,10 +41,6 @@ CLAIM_TIMEOUT_SECONDS = 10
 API_ID = "bench-messaging"
 INSERT_BATCH = 1000
 STANDALONE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench_messaging"
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 class Settings:
