@@ -13,15 +13,11 @@ Also recorded: the queries of one reply (the most any of the messages needs, in-
 from __future__ import annotations
 
 import itertools
-import time
 
 from bench import loadgen, report
+from bench.console import log
 
 PATH = "/api/v1/assistant/messages/"
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 def first_messages() -> list[dict[str, str]]:

@@ -32,6 +32,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from bench import loadgen, report
+from bench.console import log
 
 PATIENTS = 100_000
 LEADS = 200_000
@@ -91,10 +92,6 @@ LEAD_COLUMNS = (
     "booked_appointment_id",
     "closed_at",
 )
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 @dataclass

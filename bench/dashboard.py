@@ -27,13 +27,10 @@ import time
 from dataclasses import dataclass
 
 from bench import loadgen, report
+from bench.console import log
 
 SMALL = 10_000
 CANCELLED = 5
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 @dataclass

@@ -17,16 +17,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from bench import loadgen, report
+from bench.console import log
 
 DESK_DOCTORS = 40
 # Query counts are compared at these sizes (the second one is the measured board).
 DESK_SIZES = (20, 40)
 SHIFT = (datetime.time(8, 0), datetime.time(20, 0))
 STEP_MINUTES = 30
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 @dataclass

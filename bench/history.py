@@ -40,6 +40,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bench.console import log
+
 DEFAULT_COUNT = 1_000_000
 DOCTORS_PER_CLINIC = 24
 SHIFT = (datetime.time(8, 0), datetime.time(20, 0))
@@ -100,10 +102,6 @@ COLUMNS = (
     "no_show_at",
     "rolled_back_at",
 )
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 @dataclass

@@ -32,6 +32,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.console import log
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 BEAT_SECONDS = 1.0
@@ -39,10 +41,6 @@ CLAIM_TIMEOUT_SECONDS = 10
 API_ID = "bench-messaging"
 INSERT_BATCH = 1000
 STANDALONE_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench_messaging"
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 class Settings:
@@ -111,31 +109,38 @@ class FakeSmsRu:
         self.server.server_close()
 
 
+def worker_command(queue: str) -> list[str]:
+    """The command line of a `celery worker` that takes `queue` alone: a solo pool (one message
+    at a time), a hostname of its own, and no gossip, mingle or heartbeat to slow its start.
+    The crash acceptance test starts its workers with it too."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--queues",
+        queue,
+        "--pool",
+        "solo",
+        "--hostname",
+        f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel",
+        "WARNING",
+    ]
+
+
 class Worker:
     """One `celery worker` (solo pool) on this run's queue, in a process group of its own."""
 
     def __init__(self, env: dict[str, str], queue: str, log_path: Path):
         self.log = log_path.open("a")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                queue,
-                "--pool",
-                "solo",
-                "--hostname",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
+            worker_command(queue),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -47,16 +47,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import assistant, caller_id, crm, dashboard, desk, loadgen, messaging, report, scenario
+from bench.console import log
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
 # pgbench runs with as many clients as the booking phase.
 PGBENCH_CLIENTS = scenario.BOOKING_CLIENTS
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 # --- configuration and environment -------------------------------------------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bench import loadgen, report
+from bench.console import log
 from bench.loadgen import json_request, repeat
 
 SPECIALTY = "therapist"
@@ -30,10 +31,6 @@ BOOKING_SLOT_DAYS = 56
 EXISTING_BOOKED_SHARE = 0.12
 PATIENTS_PER_BOOKING_CLIENT = 8
 WARMUP_SECONDS = 2.0
-
-
-def log(text: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 def slots_path(*, service, specialty, start: datetime.date, days: int) -> str:

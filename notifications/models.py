@@ -68,7 +68,7 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider = models.CharField(_("provider"), max_length=30, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
-    # Set by the provider's status callbacks (`notifications.services.delivery`).
+    # Set by the provider's status callbacks (`notifications.dispatch.delivery_record`).
     delivery_status = models.CharField(
         _("delivery status"), max_length=12, choices=DeliveryStatus.choices, blank=True
     )

@@ -11,13 +11,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from notifications.choices import Channel
+from notifications.dispatch import delivery_record
 from notifications.inbound import inbound_receive
 from notifications.models import OutboxMessage
 from notifications.senders.smsru import SmsRuSender, parse_smsru_callback, parse_smsru_incoming
 from notifications.senders.telegram import TelegramSender
 from notifications.senders.twilio import DELIVERY_STATUSES as TWILIO_DELIVERY_STATUSES
 from notifications.senders.twilio import TwilioSender, twilio_signature
-from notifications.services import delivery_record
 from portal.messaging import messages_of_this_browser
 from portal.permissions import require_capability
 

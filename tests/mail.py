@@ -3,8 +3,8 @@ sender, which renders their subject and text."""
 
 from __future__ import annotations
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.models import OutboxMessage
-from notifications.services import outbox_dispatch_due
 
 
 def sent_mails(to: str | None = None) -> list[OutboxMessage]:

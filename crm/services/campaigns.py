@@ -21,12 +21,7 @@ from crm.choices import CampaignChannel, CampaignStatus
 from crm.errors import LeadInvalid
 from crm.models import Campaign, CampaignRecipient, Segment
 from crm.selectors.segments import segment_patients
-from notifications.services import (
-    NoAddress,
-    next_contact_time,
-    outbox_message,
-    outbox_record,
-)
+from notifications.services import NoAddress, next_contact_time, outbox_message, outbox_record
 from portal.choices import AuditAction
 from portal.models import User
 from portal.services.audit import audit_record

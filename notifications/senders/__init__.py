@@ -3,6 +3,8 @@ named per channel in the NOTIFICATION_SENDERS setting."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -22,6 +24,18 @@ class SendError(Exception):
 class PermanentSendError(SendError):
     """The provider refused this message for good (a number it cannot reach, a stop list):
     sending it again would fail the same way, so the outbox marks it failed at once."""
+
+
+def json_answer(raw: bytes, *, provider: str) -> dict:
+    """A provider's answer as a JSON object; anything else is a `SendError` (retried), since a
+    proxy or an outage page answers HTML."""
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
+        raise SendError(f"{provider} answered something that is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise SendError(f"{provider} answered something that is not a JSON object")
+    return answer
 
 
 class Sender:

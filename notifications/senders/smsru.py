@@ -7,7 +7,6 @@ Settings: SMSRU_API_ID, SMSRU_API_URL, SMSRU_SENDER_NAME, SMSRU_TEST, SMSRU_CALL
 
 from __future__ import annotations
 
-import json
 import logging
 import urllib.error
 import urllib.parse
@@ -16,7 +15,7 @@ import urllib.request
 from django.conf import settings
 
 from notifications.choices import DeliveryStatus
-from notifications.senders import PermanentSendError, Sender, SendError
+from notifications.senders import PermanentSendError, Sender, SendError, json_answer
 
 logger = logging.getLogger(__name__)
 
@@ -111,13 +110,7 @@ class SmsRuSender(Sender):
             raise SendError(f"SMS.ru answered HTTP {exc.code}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise SendError(f"SMS.ru unreachable ({exc.__class__.__name__})") from exc
-        try:
-            answer = json.loads(raw)
-        except ValueError as exc:
-            raise SendError("SMS.ru answered something that is not JSON") from exc
-        if not isinstance(answer, dict):
-            raise SendError("SMS.ru answered something that is not a JSON object")
-        return answer
+        return json_answer(raw, provider="SMS.ru")
 
     @staticmethod
     def _raise_for_code(part: dict, *, where: str) -> None:

@@ -15,7 +15,7 @@ import urllib.request
 
 from django.conf import settings
 
-from notifications.senders import PermanentSendError, Sender, SendError
+from notifications.senders import PermanentSendError, Sender, SendError, json_answer
 
 # Telegram's answers about the chat itself (blocked by the user, chat gone, user
 # deactivated): sending again fails the same way.
@@ -51,7 +51,7 @@ class TelegramSender(Sender):
             with urllib.request.urlopen(  # noqa: S310
                 request, timeout=settings.SMS_PROVIDER_TIMEOUT_SECONDS
             ) as response:
-                answer = _json_object(response.read())
+                answer = json_answer(response.read(), provider="Telegram")
         except urllib.error.HTTPError as exc:
             _raise_for_refusal(exc)
         except (urllib.error.URLError, OSError) as exc:
@@ -62,16 +62,6 @@ class TelegramSender(Sender):
         if message_id is None:
             raise SendError("Telegram answered without a message_id")
         return str(message_id)
-
-
-def _json_object(raw: bytes) -> dict:
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise SendError("Telegram answered something that is not JSON") from exc
-    if not isinstance(answer, dict):
-        raise SendError("Telegram answered something that is not a JSON object")
-    return answer
 
 
 def _raise_for_refusal(exc: urllib.error.HTTPError) -> None:

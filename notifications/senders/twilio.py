@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from notifications.choices import DeliveryStatus
-from notifications.senders import PermanentSendError, Sender, SendError
+from notifications.senders import PermanentSendError, Sender, SendError, json_answer
 
 # Twilio's error codes that refuse the message itself (an invalid or unreachable "To", a
 # number that replied STOP): sending it again fails the same way.
@@ -82,7 +82,7 @@ class TwilioSender(Sender):
             with urllib.request.urlopen(  # noqa: S310
                 request, timeout=settings.SMS_PROVIDER_TIMEOUT_SECONDS
             ) as response:
-                answer = _json_object(response.read())
+                answer = json_answer(response.read(), provider="Twilio")
         except urllib.error.HTTPError as exc:
             _raise_for_refusal(exc)
         except (urllib.error.URLError, OSError) as exc:
@@ -93,16 +93,6 @@ class TwilioSender(Sender):
         if not message_sid:
             raise SendError("Twilio answered without a message sid")
         return message_sid
-
-
-def _json_object(raw: bytes) -> dict:
-    try:
-        answer = json.loads(raw)
-    except ValueError as exc:
-        raise SendError("Twilio answered something that is not JSON") from exc
-    if not isinstance(answer, dict):
-        raise SendError("Twilio answered something that is not a JSON object")
-    return answer
 
 
 def _raise_for_refusal(exc: urllib.error.HTTPError) -> None:

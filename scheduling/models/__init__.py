@@ -1,3 +1,4 @@
+from .absences import LeaveRequest, Substitution
 from .appointments import (
     Appointment,
     AppointmentEvent,
@@ -14,16 +15,9 @@ from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .pricing import Promotion, ServicePrice
+from .quotas import Quota, QuotaCounter
 from .requests import BookingRequest, ProposedSlot
-from .rules import (
-    BookingPolicy,
-    LeaveRequest,
-    Quota,
-    QuotaCounter,
-    ScheduleException,
-    ScheduleRule,
-    Substitution,
-)
+from .rules import BookingPolicy, ScheduleException, ScheduleRule
 from .waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
 
 __all__ = [

@@ -143,13 +143,12 @@ def _ranked(entries: Any, *, now: datetime.datetime) -> list[Candidate]:
     return best
 
 
-def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidate]:
-    """Active entries that fit `slot` and have not been offered it, best first: the service;
-    the doctor and the clinic where the entry names them; the slot's local day in the entry's
-    dates; not the patient who freed it, nor one with a live offer of another slot (a YES
-    must be unambiguous), nor one who refused notifications."""
+def _entries_fitting(slot: FreedSlot) -> QuerySet[WaitlistEntry]:
+    """Active entries of patients still on file that the slot fits: its service, the doctor and
+    the clinic where the entry names them, its local day in the entry's dates; never the
+    patient who freed it."""
     day = slot.starts_at.astimezone(slot.clinic.tz).date()
-    entries = (
+    return (
         WaitlistEntry.objects.filter(
             status=WaitlistStatus.ACTIVE,
             service_id=slot.service_id,
@@ -160,6 +159,16 @@ def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidat
         .filter(Q(doctor__isnull=True) | Q(doctor_id=slot.doctor_id))
         .filter(Q(clinic__isnull=True) | Q(clinic_id=slot.clinic_id))
         .exclude(patient_id=slot.source.patient_id)
+    )
+
+
+def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidate]:
+    """Active entries that fit `slot` and have not been offered it, best first: the service;
+    the doctor and the clinic where the entry names them; the slot's local day in the entry's
+    dates; not the patient who freed it, nor one with a live offer of another slot (a YES
+    must be unambiguous), nor one who refused notifications."""
+    entries = (
+        _entries_fitting(slot)
         .exclude(offers__slot=slot)
         .exclude(
             patient__in=WaitlistOffer.objects.filter(
@@ -306,20 +315,7 @@ def _offer_messages(offers: list[WaitlistOffer]) -> dict[int, list[OutboxMessage
 
 def _assignable(slot: FreedSlot, *, now: datetime.datetime) -> list[Candidate]:
     """Waiting patients staff may give the slot to: those who fit it, offered or not."""
-    day = slot.starts_at.astimezone(slot.clinic.tz).date()
-    entries = (
-        WaitlistEntry.objects.filter(
-            status=WaitlistStatus.ACTIVE,
-            service_id=slot.service_id,
-            date_from__lte=day,
-            date_to__gte=day,
-            patient__anonymised_at__isnull=True,
-        )
-        .filter(Q(doctor__isnull=True) | Q(doctor_id=slot.doctor_id))
-        .filter(Q(clinic__isnull=True) | Q(clinic_id=slot.clinic_id))
-        .exclude(patient_id=slot.source.patient_id)
-        .select_related("patient")
-    )
+    entries = _entries_fitting(slot).select_related("patient")
     return _ranked(_with_current_visit(entries, now=now), now=now)
 
 

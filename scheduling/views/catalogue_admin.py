@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import permissions
 from portal.models import Clinic
 from scheduling.errors import BookingError
-from scheduling.forms import PriceForm, PromotionForm, ServiceForm
+from scheduling.forms.catalogue import PriceForm, PromotionForm, ServiceForm
 from scheduling.models import Promotion, Service
 from scheduling.permissions import (
     catalogue_clinic_for_user,

@@ -16,7 +16,7 @@ from scheduling.choices import ConnectorKind, ConnectorOperation
 from scheduling.connectors import runtime
 from scheduling.connectors.base import ConnectorError
 from scheduling.errors import BookingError
-from scheduling.forms import ConnectorForm
+from scheduling.forms.connectors import ConnectorForm
 from scheduling.models import ClinicConnector
 from scheduling.permissions import connector_clinic_for_user, require_connector_admin
 from scheduling.selectors.connectors import connector_clinics, connector_health, recent_calls

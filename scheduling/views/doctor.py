@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling.choices import LeaveKind
 from scheduling.errors import BookingError
-from scheduling.forms import LeaveRequestForm, VisitNoteForm
+from scheduling.forms.doctor import LeaveRequestForm, VisitNoteForm
 from scheduling.models import Doctor
 from scheduling.selectors.availability import EARLIEST_DATE, LATEST_DATE
 from scheduling.selectors.doctor_day import (

@@ -17,7 +17,7 @@ from portal.models import Patient
 from portal.pdf import render_pdf
 from portal.services.audit import audit_record
 from scheduling.errors import BookingError
-from scheduling.forms import InvoiceForm
+from scheduling.forms.patient import InvoiceForm
 from scheduling.selectors import documents
 from scheduling.selectors.visits import get_visit_for_patient, patient_appointments
 from scheduling.services.documents import invoice_create

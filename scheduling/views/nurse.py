@@ -30,7 +30,7 @@ from portal.models import Clinic
 from portal.types import HtmxRequest
 from scheduling.choices import QuotaChannel
 from scheduling.errors import BookingError, InvalidInput
-from scheduling.forms import (
+from scheduling.forms.nurse_board import (
     QUOTA_LIMIT_MAX,
     ClosureForm,
     QuotaDayForm,

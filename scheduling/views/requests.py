@@ -17,7 +17,7 @@ from portal import permissions
 from portal.models import Clinic, User
 from scheduling.choices import BookingMode, BookingRequestSource
 from scheduling.errors import BookingError
-from scheduling.forms import BookingRequestForm
+from scheduling.forms.patient import BookingRequestForm
 from scheduling.models import Doctor, Service, Specialty
 from scheduling.selectors.booking_requests import get_request_for_patient
 from scheduling.selectors.catalogue import get_by_public_id

@@ -33,7 +33,7 @@ from portal.selectors.network import utc_offset_label
 from portal.types import HtmxRequest
 from scheduling.choices import ABSENCE_KINDS, ExceptionKind, Weekday
 from scheduling.errors import BookingError
-from scheduling.forms import (
+from scheduling.forms.schedule import (
     BookingPolicyForm,
     ScheduleExceptionForm,
     ScheduleRuleForm,

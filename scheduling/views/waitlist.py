@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from portal import permissions
 from portal.models import User
 from scheduling.errors import BookingError
-from scheduling.forms import WaitlistForm
+from scheduling.forms.patient import WaitlistForm
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
 from scheduling.selectors.catalogue import get_by_public_id

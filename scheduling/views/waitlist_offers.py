@@ -23,7 +23,7 @@ from portal import permissions
 from portal.models import Clinic
 from scheduling.choices import WaitlistOfferStatus
 from scheduling.errors import BookingError
-from scheduling.forms import WaitlistAssignForm, WaitlistPriorityForm
+from scheduling.forms.waitlist_desk import WaitlistAssignForm, WaitlistPriorityForm
 from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors import waitlist_offers as selectors
 from scheduling.selectors.catalogue import get_by_public_id

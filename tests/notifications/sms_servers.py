@@ -9,36 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+
+from tests.notifications.fake_server import FakeServer
 
 SMSRU_API_ID = "0A1B2C3D-smsru-test-key"
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "twilio-test-auth-token"
 
 
-class FakeProvider:
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.answer = "ok"
-        self.counter = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+class FakeProvider(FakeServer):
     def respond(self, path: str, headers, form: dict[str, str]) -> tuple[int, bytes]:
         raise NotImplementedError
 

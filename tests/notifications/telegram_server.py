@@ -8,33 +8,14 @@ HTTP status. `answer` chooses a scenario for the next calls; every request is re
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+
+from tests.notifications.fake_server import FakeServer
 
 BOT_TOKEN = "123456:telegram-test-token-ABCdef"
 
 
-class FakeTelegram:
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.answer = "ok"
-        self.counter = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+class FakeTelegram(FakeServer):
     def respond(self, path: str, body: dict) -> tuple[int, dict | bytes]:
         if path != f"/bot{BOT_TOKEN}/sendMessage":
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}

@@ -8,9 +8,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from notifications.choices import MessageStatus
+from notifications.dispatch import outbox_claim_next, outbox_dispatch_due
 from notifications.models import OutboxMessage
 from notifications.senders.development import DevelopmentSender
-from notifications.services import outbox_claim_next, outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,11 @@ from django.test import override_settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from notifications import services
+from notifications import dispatch, services
 from notifications.choices import MessageStatus
+from notifications.dispatch import outbox_claim_next, outbox_dispatch_due, outbox_send
 from notifications.models import OutboxMessage
-from notifications.services import (
-    outbox_claim_next,
-    outbox_dispatch_due,
-    outbox_enqueue,
-    outbox_send,
-)
+from notifications.services import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +124,7 @@ def test_a_message_that_kills_its_worker_every_time_ends_failed(patient):
 
 @override_settings(NOTIFICATION_SENDERS={"sms": f"{__name__}.ExplodingSender"})
 def test_an_unexpected_exception_is_recorded_on_its_message_and_the_batch_goes_on(patient, caplog):
-    caplog.set_level(logging.WARNING, logger="notifications.services")
+    caplog.set_level(logging.WARNING, logger="notifications.dispatch")
     broken = enqueue(patient, channel="sms")
     fine = enqueue(patient, channel="email")
     assert outbox_dispatch_due() == 2
@@ -165,7 +161,7 @@ def test_a_template_error_is_recorded_like_any_other(patient, monkeypatch):
     def broken_render(message):
         raise KeyError("start")
 
-    monkeypatch.setattr(services, "render_message", broken_render)
+    monkeypatch.setattr(dispatch, "render_message", broken_render)
     outbox_dispatch_due()
     message.refresh_from_db()
     assert (message.status, message.last_error) == (MessageStatus.PENDING, "KeyError")

@@ -236,7 +236,7 @@ def test_the_answer_to_stop_is_still_sent_on_the_stopped_channel(anna):
 
 
 def test_help_answers_with_the_clinic_contact_text(anna, settings):
-    from notifications.services import render_message
+    from notifications.rendering import render_message
 
     settings.INBOUND_HELP_TEXT = "Медфронт: +7 495 000-00-00, ежедневно 8–20"
     twilio_sms("ПОМОЩЬ")
@@ -260,7 +260,7 @@ def no_text_handlers():
 
 
 def test_unknown_text_gets_a_polite_pointer_to_the_portal(anna, settings, no_text_handlers):
-    from notifications.services import render_message
+    from notifications.rendering import render_message
 
     settings.SITE_URL = "https://portal.example.test"
     twilio_sms("Можно перенести на завтра?")

@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.senders.email import MailSender
-from notifications.services import outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from notifications.models import OutboxMessage
-from notifications.services import render_message
+from notifications.rendering import render_message
 
 pytestmark = pytest.mark.django_db
 

@@ -5,17 +5,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from notifications.choices import MessageStatus
+from notifications.dispatch import outbox_claim_next, outbox_purge_older_than, outbox_send
 from notifications.models import OutboxMessage
 from notifications.senders import SendError
-from notifications.services import (
-    NoAddress,
-    outbox_claim_next,
-    outbox_enqueue,
-    outbox_message,
-    outbox_purge_older_than,
-    outbox_record,
-    outbox_send,
-)
+from notifications.services import NoAddress, outbox_enqueue, outbox_message, outbox_record
 
 pytestmark = pytest.mark.django_db
 

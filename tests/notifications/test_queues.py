@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from config.celery import app
 from notifications.choices import Lane, MessageStatus
+from notifications.dispatch import outbox_claim_next, outbox_dispatch_due
 from notifications.models import OutboxMessage
 from notifications.queues import RateLimited, lane_for_event, provider_take
-from notifications.services import outbox_claim_next, outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 from notifications.tasks import dispatch_bulk_messages, dispatch_due_messages
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ import urllib.parse
 import pytest
 from django.test import Client, override_settings
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.models import OutboxMessage
 from notifications.senders.twilio import twilio_signature
-from notifications.services import outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 from tests.notifications.sms_servers import (
     SMSRU_API_ID,
     TWILIO_SID,

@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.models import InboundMessage, OutboxMessage
-from notifications.services import outbox_dispatch_due, outbox_enqueue
+from notifications.services import outbox_enqueue
 from portal.models import MessengerLink, MessengerLinkCode
 from portal.services.contact import messenger_link_code_issue
 from tests.factories import PatientWithLoginFactory
@@ -100,10 +101,10 @@ def test_an_unreachable_api_is_retried_without_the_token_in_the_error(telegram, 
 
 
 def test_an_answer_that_is_not_an_object_is_retried(telegram, monkeypatch):
-    from notifications.senders import telegram as module
+    from notifications.senders import SendError, json_answer
 
-    with pytest.raises(module.SendError):
-        module._json_object(b"[1, 2]")
+    with pytest.raises(SendError, match="Telegram answered something that is not a JSON object"):
+        json_answer(b"[1, 2]", provider="Telegram")
 
 
 def test_the_sender_needs_its_token(settings):

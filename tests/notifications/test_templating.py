@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from notifications.models import MessageTemplate
-from notifications.services import outbox_message, render_message
+from notifications.rendering import render_message
+from notifications.services import outbox_message
 from notifications.templating import (
     EVENTS,
     check_text,

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection, transaction
 
+from bench.messaging import worker_command
 from notifications.choices import MessageStatus
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
@@ -62,28 +62,9 @@ class Worker:
             "DEV_SENDER_DELAY_SECONDS": str(DELAY_SECONDS),
             "OUTBOX_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT_SECONDS),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--queues",
-            queue,
-            "--pool",
-            "solo",
-            "--hostname",
-            f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ]
         self.output = output.open("w")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT
+            worker_command(queue), cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT
         )
 
     def kill(self) -> None:

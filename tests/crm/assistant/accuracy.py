@@ -1,6 +1,6 @@
 """Scoring `understand()` on the scripted dialogues, without a database.
 
-The vocabulary is the demo catalogue (`scheduling.demo.CATALOGUE`), the demo clinics and a fixed
+The vocabulary is the demo catalogue (`demo_network.CATALOGUE`), the demo clinics and a fixed
 set of doctors, numbered in order; dialogues name entities by slug, code, surname or clinic
 slug, and `entity_ids()` turns those into the ids `understand()` returns. The benchmark calls
 `intent_accuracy()` (key `assistant_intent_accuracy`).
@@ -13,7 +13,7 @@ import zoneinfo
 
 from crm.assistant.understanding import Understanding, understand
 from crm.assistant.vocabulary import ClinicRow, DoctorRow, ServiceRow, SpecialtyRow, Vocabulary
-from scheduling.demo import CATALOGUE
+from scheduling.demo_network import CATALOGUE
 from tests.crm.assistant.dialogues import DIALOGUES, NOW, TZ
 
 DOCTORS = (

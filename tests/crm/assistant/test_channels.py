@@ -8,7 +8,7 @@ from crm.choices import ConversationChannel, ConversationStatus
 from crm.models import Conversation
 from crm.services.assistant import conversation_operator_reply
 from notifications.models import OutboxMessage
-from notifications.services import render_message
+from notifications.rendering import render_message
 from scheduling.models import Appointment
 from tests.notifications.test_inbound import telegram, twilio_sms
 

@@ -50,7 +50,7 @@ def test_a_patient_signs_in_with_an_sms_code_from_the_outbox(client, phone_patie
 
 
 def test_the_code_message_renders_in_the_message_language(phone_patient):
-    from notifications.services import render_message
+    from notifications.rendering import render_message
 
     message = OutboxMessage(
         event="auth.login_code", channel="sms", language="en", context={"code": "123456"}

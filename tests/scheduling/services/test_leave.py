@@ -305,7 +305,7 @@ def test_the_messages_read_well_in_both_languages(
     moved,
     decided,
 ):
-    from notifications.services import render_message
+    from notifications.rendering import render_message
 
     for someone in (patient, other_patient):
         someone.preferred_language = language

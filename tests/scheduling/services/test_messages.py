@@ -4,7 +4,7 @@ message's language when the outbox renders it, not when the booking is made."""
 import pytest
 
 from notifications.models import OutboxMessage
-from notifications.services import render_message
+from notifications.rendering import render_message
 from scheduling.choices import AppointmentChannel
 from scheduling.services.booking import appointment_book
 from tests.scheduling.conftest import local

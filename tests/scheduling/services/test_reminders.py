@@ -6,8 +6,10 @@ import zoneinfo
 
 import pytest
 
+from notifications.dispatch import outbox_dispatch_due
 from notifications.models import OutboxMessage
-from notifications.services import next_contact_time, outbox_dispatch_due, render_message
+from notifications.rendering import render_message
+from notifications.services import next_contact_time
 from portal.choices import ConsentPurpose
 from portal.models import Consent, ConsentDocument
 from scheduling.models import BookingPolicy

@@ -1,0 +1,225 @@
+"""A year of past visits and the weeks ahead, written in bulk: appointments, their occupancy
+rows, events and audit rows in a few INSERTs, so the database constraints still hold and the
+trail exists."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from portal.choices import AuditAction, Role
+from portal.demo import DemoContext
+from portal.models import AuditEvent
+from portal.services.audit import audit_record_many
+from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind
+from scheduling.demo_network import AHEAD_DAYS, PAST_DAYS, DemoDoctor
+from scheduling.models import Appointment, AppointmentEvent, Occupancy, RollbackRecord, Service
+
+S = AppointmentStatus
+UTC = datetime.UTC
+
+
+def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
+    """Past year and coming weeks, in bulk: slots follow each doctor's rules back to back, so
+    no two rows of one doctor, room or piece of equipment overlap."""
+    rng = ctx.rng
+    now = timezone.now()
+    patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
+    registrar = ctx.users.get("registrar")
+    clinics_by_id = {c.pk: (slug, c) for slug, c in ctx.clinics.items()}
+    # The demo patient gets a few past visits in two clinics.
+    demo_visits = dict.fromkeys(("irkutsk-centre", "moscow-arbat"), 0)
+    equipment_types = {
+        s.pk: [t.slug for t in s.equipment_types.all()]
+        for s in Service.objects.prefetch_related("equipment_types")
+    }
+    appointments: list[Appointment] = []
+    extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
+    for seeded in doctors:
+        doctor = seeded.doctor
+        # Only the one specialist per clinic uses the shared ultrasound room and scanner in
+        # the bulk history, so shared rooms and equipment never overlap by construction.
+        services = [
+            s for s in doctor.services.all() if not s.room_kind or seeded.specialty == "ultrasound"
+        ]
+        for rule in seeded.rules:
+            slug, clinic = clinics_by_id[rule.clinic_id]
+            tz = clinic.tz
+            for offset in range(-PAST_DAYS, AHEAD_DAYS + 1):
+                day = ctx.today + datetime.timedelta(days=offset)
+                if day.weekday() != rule.weekday or offset == 0:
+                    continue
+                density = 0.3 if offset < 0 else 0.25 * (1 - offset / (AHEAD_DAYS + 10))
+                minute = rule.start_time.hour * 60
+                end = rule.end_time.hour * 60
+                while minute + 30 <= end:
+                    start_local = datetime.datetime.combine(
+                        day, datetime.time(minute // 60, minute % 60), tzinfo=tz
+                    )
+                    minute += 30
+                    in_break = any(
+                        b[0] <= start_local.strftime("%H:%M") < b[1] for b in rule.breaks
+                    )
+                    if in_break or rng.random() > density:
+                        continue
+                    starts = start_local.astimezone(UTC)
+                    service = rng.choice(services)
+                    # The network grows: 40 % of the patients came in the first month of the
+                    # history, the rest join through the year (new patients, retention).
+                    joined = 0.4 + 0.6 * min(1.0, (offset + PAST_DAYS) / PAST_DAYS)
+                    patient = rng.choice(patients[: max(1, int(len(patients) * joined))])
+                    if (
+                        offset < -7
+                        and ctx.demo_patient is not None
+                        and demo_visits.get(slug, 9) < 3
+                        and rng.random() < 0.01
+                    ):
+                        patient = ctx.demo_patient
+                        demo_visits[slug] += 1
+                    status, kind = _outcome(rng, past=offset < 0)
+                    created = starts - datetime.timedelta(days=rng.randint(1, 20))
+                    if created >= now:
+                        # Booked over the last weeks, not all at the moment the seed runs.
+                        hours = max(14, 20 - offset) * 24
+                        created = now - datetime.timedelta(hours=rng.randint(1, hours))
+                    a = Appointment(
+                        patient=patient,
+                        doctor=doctor,
+                        clinic=clinic,
+                        service=service,
+                        room_id=rule.room_id,
+                        starts_at=starts,
+                        ends_at=starts + datetime.timedelta(minutes=service.duration_minutes),
+                        status=status,
+                        channel=rng.choice(
+                            [AppointmentChannel.ONLINE] * 5
+                            + [AppointmentChannel.PHONE] * 4
+                            + [AppointmentChannel.WALK_IN]
+                        ),
+                        price=service.price,
+                        booked_by=registrar,
+                        created_at=created,
+                        updated_at=created,
+                    )
+                    _stamp(a, status, starts, created, rng, now)
+                    appointments.append(a)
+                    eq_ids = [equipment[(slug, t)].pk for t in equipment_types[service.pk]]
+                    extras.append((len(appointments) - 1, rule.room_id, eq_ids, kind))
+    Appointment.objects.bulk_create(appointments, batch_size=2000)
+    occupancy: list[Occupancy] = []
+    events: list[AppointmentEvent] = []
+    audit: list[AuditEvent] = []
+    through = Appointment.equipment.through
+    links: list[Any] = []
+    # Rolled-back visits, the index of their booking event, when they were undone.
+    undone: list[tuple[Appointment, int, datetime.datetime]] = []
+    for index, room_id, eq_ids, kind in extras:
+        a = appointments[index]
+        links.extend(through(appointment_id=a.pk, equipment_id=e) for e in eq_ids)
+        if a.status not in (S.CANCELLED, S.ROLLED_BACK):
+            spans = [(ResourceKind.DOCTOR, a.doctor_id), (ResourceKind.ROOM, room_id)]
+            spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
+            occupancy.extend(
+                Occupancy(
+                    resource_kind=k,
+                    resource_id=r,
+                    clinic_id=a.clinic_id,
+                    starts_at=a.starts_at,
+                    ends_at=a.ends_at,
+                    appointment_id=a.pk,
+                )
+                for k, r in spans
+            )
+        if a.status == S.ROLLED_BACK and a.rolled_back_at is not None:
+            undone.append((a, len(events), a.rolled_back_at))
+        events.append(
+            AppointmentEvent(
+                appointment_id=a.pk,
+                kind="booked",
+                from_status="",
+                to_status=S.BOOKED,
+                actor=registrar,
+                occurred_at=a.created_at,
+            )
+        )
+        if kind:
+            events.append(
+                AppointmentEvent(
+                    appointment_id=a.pk,
+                    kind=kind,
+                    from_status=S.BOOKED,
+                    to_status=a.status,
+                    actor=registrar,
+                    occurred_at=a.updated_at,
+                    reason=a.cancel_reason,
+                )
+            )
+        audit.append(
+            AuditEvent(
+                occurred_at=a.created_at,
+                actor_id=registrar.pk if registrar else None,
+                actor_public_id=str(registrar.public_id) if registrar else "",
+                role=Role.REGISTRAR,
+                clinic_id=a.clinic_id,
+                action=AuditAction.CREATE,
+                object_type="scheduling.appointment",
+                object_id=str(a.public_id),
+                patient_ids=[str(a.patient.public_id)],
+                changed_fields=["clinic", "doctor", "service", "starts_at", "status"],
+            )
+        )
+    through.objects.bulk_create(links, batch_size=2000)
+    Occupancy.objects.bulk_create(occupancy, batch_size=2000)
+    AppointmentEvent.objects.bulk_create(events, batch_size=2000)
+    RollbackRecord.objects.bulk_create(
+        RollbackRecord(
+            appointment_id=a.pk,
+            undone_event_id=events[index].pk,
+            kind=RollbackRecord.Kind.BOOKING,
+            clinic_id=a.clinic_id,
+            actor=registrar,
+            reason=rng.choice(["Не тот врач", "Не та пациентка", "Ошибся датой", ""]),
+            occurred_at=when,
+        )
+        for a, index, when in undone
+    )
+    audit_record_many(audit)
+    return len(appointments)
+
+
+def _outcome(rng, *, past: bool) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.004:
+        # A wrong booking the registrar undid with the red button within minutes.
+        return S.ROLLED_BACK, "rolled_back"
+    if roll < 0.12:
+        return S.CANCELLED, "cancelled"
+    if not past:
+        return (S.CONFIRMED, "confirmed") if roll < 0.4 else (S.BOOKED, "")
+    if roll < 0.19:
+        return S.NO_SHOW, "no_show"
+    return S.COMPLETED, "completed"
+
+
+def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
+    if status == S.CANCELLED:
+        hours_before = rng.choice([2, 5, 30, 48, 72])
+        a.cancelled_at = min(max(created, starts - datetime.timedelta(hours=hours_before)), now)
+        a.late_cancel = hours_before < 24
+        a.cancel_reason = rng.choice(["Заболел", "Изменились планы", "Перенесу позже", ""])
+        a.updated_at = a.cancelled_at
+    elif status == S.ROLLED_BACK:
+        a.rolled_back_at = created + datetime.timedelta(minutes=rng.randint(1, 9))
+        a.updated_at = a.rolled_back_at
+    elif status == S.COMPLETED:
+        a.checked_in_at = starts - datetime.timedelta(minutes=10)
+        a.completed_at = a.ends_at
+        a.updated_at = a.completed_at
+    elif status == S.NO_SHOW:
+        a.no_show_at = a.ends_at
+        a.updated_at = a.no_show_at
+    elif status == S.CONFIRMED:
+        a.confirmed_at = created
+        a.updated_at = created
