@@ -14,6 +14,7 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 4. Run `pgbench -N` against the same server with the same clients and duration.
 5. The assistant (`bench.assistant`): an anonymous first message against the trivial view,
    and the intent accuracy of the scripted dialogues (`BENCH_ONLY=assistant` runs it alone).
+   `BENCH_ONLY=engine` runs steps 1 to 4 alone (the engine, the desk and the caller ID).
 6. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
    around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
@@ -54,6 +55,8 @@ RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
 # pgbench runs with as many clients as the booking phase.
 PGBENCH_CLIENTS = scenario.BOOKING_CLIENTS
+# The phases `BENCH_ONLY` may run alone.
+PHASES_ALONE = ("engine", "crm", "dashboard", "assistant")
 
 
 # --- configuration and environment -------------------------------------------------------------
@@ -79,12 +82,13 @@ class Config:
         # Baseline and target take turns in this many slices of each phase.
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
-        # One phase alone, for development ("crm": the CRM and the director's dashboard;
-        # "dashboard": the dashboard without leads; "assistant"); its results never replace
-        # latest.json.
+        # One phase alone, for development ("engine": the booking engine's, the desk's and
+        # the caller ID's phases with pgbench and the race; "crm": the CRM and the director's
+        # dashboard; "dashboard": the dashboard without leads; "assistant"); its results never
+        # replace latest.json.
         self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", "crm", "dashboard", "assistant"):
-            raise SystemExit("BENCH_ONLY may only be 'crm', 'dashboard' or 'assistant'.")
+        if self.only not in ("", *PHASES_ALONE):
+            raise SystemExit(f"BENCH_ONLY may only be one of {', '.join(PHASES_ALONE)}.")
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -447,8 +451,10 @@ def main() -> int:
         recreate_database(cfg)
         setup_django()
         migrate()
-        if not cfg.only:
+        if cfg.only in ("", "engine"):
             server = engine_phases(cfg, env, results)
+        if cfg.only == "engine":
+            raise _PhaseDone
         if cfg.only in ("", "assistant"):
             server = server or start_server(cfg, env, results)
             assistant_phase(cfg, server, results)

@@ -1,10 +1,12 @@
 """The registrar's day board: one clinic's doctors × the hours of one local day.
 
 Reads a fixed number of queries whatever the number of doctors or appointments: the clinic's
-doctors, their specialties, their rules, exceptions and stand-ins of the day (plain SQL shared
-with the slot engine), the day's appointments with patient and service, the services offered,
-and the free slots of one service from `free_slots` (the only source of slots). Everything is
-placed in memory, in the clinic's own zone.
+doctors, their specialties, the services offered, the schedule of the day (stand-ins, rules,
+exceptions, the clinic's policy: `load_doctors_schedule`, read once for every doctor), the
+day's appointments with patient and service, and what is taken. The free slots of one service
+come from the slot engine (`free_slots_in`, the very checks of `free_slots`) run on that same
+schedule narrowed to the doctors offering the service, so the board reads no rule or
+exception twice. Everything is placed in memory, in the clinic's own zone.
 
 `day_board_version` is the board's cheap change check (one query): htmx polls it every few
 seconds and the board is rendered again only when it moved.
@@ -18,10 +20,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from portal.models import Clinic, Patient
 from scheduling.choices import AppointmentChannel, AppointmentStatus
@@ -34,21 +37,10 @@ from scheduling.models import (
     ScheduleRule,
     Service,
 )
-from scheduling.selectors.availability import Slot, free_slots
-from scheduling.selectors.availability.queries import (
-    as_json,
-    changes_sql,
-    fetch,
-    rules_sql,
-    stand_ins_sql,
-)
-from scheduling.selectors.availability.schedule import (
-    Rule,
-    ScheduleChange,
-    StandIn,
-    Window,
-    working_windows,
-)
+from scheduling.selectors.availability import Slot, free_slots_in
+from scheduling.selectors.availability.free import checked_channels
+from scheduling.selectors.availability.loading import Asked, Schedule, load_doctors_schedule
+from scheduling.selectors.availability.schedule import Window, working_windows
 
 S = AppointmentStatus
 # Shown faint (and only on request): the visit no longer takes its time.
@@ -56,8 +48,9 @@ RELEASED_STATUSES = frozenset({S.CANCELLED, S.ROLLED_BACK})
 DEFAULT_HOURS = (8, 20)  # the hours shown when nobody works that day
 
 
-@dataclass(frozen=True)
-class BoardAppointment:
+# Named tuples rather than frozen dataclasses: a full board makes a thousand of them, and a
+# frozen dataclass sets each field through `object.__setattr__`.
+class BoardAppointment(NamedTuple):
     public_id: uuid.UUID
     start: datetime.datetime  # in the clinic's zone
     status: str
@@ -77,8 +70,7 @@ class BoardAppointment:
         return self.status in RELEASED_STATUSES
 
 
-@dataclass(frozen=True)
-class BoardSlot:
+class BoardSlot(NamedTuple):
     slot_id: str
     start: datetime.datetime  # in the clinic's zone
 
@@ -154,33 +146,24 @@ def _doctor_name(row: Mapping[str, Any]) -> str:
     return _short_name(row["last_name"], row["first_name"], row["middle_name"])
 
 
-def clinic_services(clinic: Clinic) -> list[tuple[ServiceChoice, int]]:
-    """Active services some active doctor of `clinic` offers, with how many do (one query)."""
-    rows = (
+def clinic_services(clinic: Clinic) -> list[Service]:
+    """Active services some active doctor of `clinic` offers, with their specialty and, as
+    `doctor_count`, how many do (one query), in catalogue order."""
+    return list(
         Service.objects.filter(is_active=True, doctors__clinics=clinic, doctors__is_active=True)
         .annotate(doctor_count=Count("doctors", distinct=True))
-        .values(
-            "public_id",
-            "name",
-            "specialty__name",
-            "duration_minutes",
-            "sort_order",
-            "doctor_count",
-        )
+        .select_related("specialty")
         .order_by("specialty__name", "sort_order", "name")
     )
-    return [
-        (
-            ServiceChoice(
-                public_id=row["public_id"],
-                name=row["name"],
-                specialty=row["specialty__name"],
-                duration_minutes=row["duration_minutes"],
-            ),
-            row["doctor_count"],
-        )
-        for row in rows
-    ]
+
+
+def _service_choice(service: Service) -> ServiceChoice:
+    return ServiceChoice(
+        public_id=service.public_id,
+        name=service.name,
+        specialty=service.specialty.name,
+        duration_minutes=service.duration_minutes,
+    )
 
 
 def default_service_id(
@@ -198,36 +181,44 @@ def default_service_id(
 
 
 def _windows_of_day(
-    doctor_ids: list[int], clinic: Clinic, day: datetime.date
+    schedule: Schedule, clinic: Clinic, day: datetime.date
 ) -> dict[int, list[Window]]:
     """Each doctor's working windows in `clinic` on `day`, after exceptions and stand-ins."""
-    if not doctor_ids:
-        return {}
-    stand_ins = fetch(
-        StandIn, *stand_ins_sql(doctor_ids=doctor_ids, first=day, last=day, clinic_id=clinic.pk)
-    )
-    stood_in_for = {s.absent_doctor_id for s in stand_ins}
-    rules = [
-        rule._replace(breaks=as_json(rule.breaks))
-        for rule in fetch(
-            Rule,
-            *rules_sql(
-                doctor_ids=[*doctor_ids, *stood_in_for], first=day, last=day, clinic_id=clinic.pk
-            ),
-        )
-    ]
-    changes = fetch(
-        ScheduleChange,
-        *changes_sql(doctor_ids=doctor_ids, first=day, last=day, clinic_id=clinic.pk),
-    )
     windows = working_windows(
-        days=[day], doctor_ids=doctor_ids, rules=rules, changes=changes, stand_ins=stand_ins
+        days=[day],
+        doctor_ids=list(schedule.doctors),
+        rules=schedule.rules,
+        changes=schedule.changes,
+        stand_ins=schedule.stand_ins,
     )
     return {
         doctor_id: sorted(found, key=lambda w: w.start)
         for (doctor_id, clinic_id, _day), found in windows.items()
         if clinic_id == clinic.pk and found
     }
+
+
+def _free_slots(
+    schedule: Schedule,
+    *,
+    service: Service,
+    clinic: Clinic,
+    doctor_ids: Collection[int],
+    day: datetime.date,
+    now: datetime.datetime | None,
+) -> list[Slot]:
+    """The free times of `service` on `day` (bookable by phone) of those of `doctor_ids` who
+    offer it, from the schedule the board has read (no second read of rules and exceptions)."""
+    if not service.is_active or not doctor_ids:
+        return []
+    channel = AppointmentChannel.PHONE
+    return free_slots_in(
+        schedule.narrowed_to(doctor_ids),
+        asked=Asked(service=service, first=day, last=day, clinic_id=clinic.pk),
+        channel=channel,
+        quota_channel=checked_channels(channel, None),
+        now=now or timezone.now(),
+    )
 
 
 def _as_time(minutes: int) -> datetime.time:
@@ -277,29 +268,35 @@ def day_board(
         if name not in specialties[link["doctor_id"]]:
             specialties[link["doctor_id"]].append(name)
 
-    services = clinic_services(clinic)
+    offered = clinic_services(clinic)
+    services = [(_service_choice(s), s.doctor_count) for s in offered]  # type: ignore[attr-defined]
     wanted = service_public_id
     if wanted not in {choice.public_id for choice, _count in services}:
         wanted = default_service_id(
             services, doctor_services.get(chosen["id"], set()) if chosen else ()
         )
-    service = (
-        Service.objects.select_related("specialty").filter(public_id=wanted).first()
-        if wanted is not None
-        else None
-    )
+    # The asked or default service is one of those offered: no query of its own.
+    service = next((s for s in offered if s.public_id == wanted), None)
 
-    windows = _windows_of_day(doctor_ids, clinic, day)
+    schedule = load_doctors_schedule(
+        {row["id"]: row["public_id"] for row in doctors},
+        first=day,
+        last=day,
+        clinic_id=clinic.pk,
+        service_id=service.pk if service is not None else None,
+    )
+    windows = _windows_of_day(schedule, clinic, day)
     appointments = _appointments(clinic, doctor_ids, since, until)
     slots: list[Slot] = []
     if service is not None:
-        slots = free_slots(
+        slots = _free_slots(
+            schedule,
             service=service,
             clinic=clinic,
-            doctor=Doctor(pk=chosen["id"]) if chosen else None,
-            channel=AppointmentChannel.PHONE,
-            start_date=day,
-            end_date=day,
+            doctor_ids=[
+                pk for pk in doctor_ids if service.public_id in doctor_services.get(pk, ())
+            ],
+            day=day,
             now=now,
         )
 

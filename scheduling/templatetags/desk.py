@@ -1,11 +1,12 @@
-"""The day board's cells, written out in Python.
+"""The day board's rows, written out in Python.
 
 A busy board has a thousand visits and free times; through template nodes (a URL tag, two
 time filters with zone conversions and a translation per chip) it took ten times longer to
-render than to read. Here each chip is one f-string. Every text value is escaped with the
-standard library's `html.escape` (what `django.utils.html.escape` calls, without its lazy-text
-wrapper, which cost more than the chip); labels and service names are escaped once per board,
-and ids are the board's own UUIDs and slot ids.
+render than to read. Here each chip is one f-string, and each row's heading (the doctor's
+name, specialties, free count and hours) is written the same way. Every text value is escaped
+with the standard library's `html.escape` (what `django.utils.html.escape` calls, without its
+lazy-text wrapper, which cost more than the chip); labels and service names are escaped once
+per board, and ids are the board's own UUIDs and slot ids.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from scheduling.selectors.day_board import BoardAppointment, BoardSlot, DoctorRow
 
@@ -36,6 +37,8 @@ class _BoardText:
         prefix, _sep, rest = reverse("scheduling:desk_appointment", args=[_ID]).partition(_ID)
         self.appointment_prefix, self.appointment_suffix = prefix, rest
         self.book_label = gettext("Book %(time)s with %(name)s")
+        self.doctor_link = "?" + escape(context.get("doctor_base_query", "")) + "&amp;doctor="
+        self.no_hours = escape(gettext("no hours"))
         self.can_book = context.get("can_book", False)
         self._escaped: dict[str, str] = {}
 
@@ -49,14 +52,43 @@ class _BoardText:
 
 
 @register.simple_tag(takes_context=True)
-def board_cells(context: Any, row: DoctorRow) -> SafeString:
+def board_rows(context: Any, rows: list[DoctorRow]) -> SafeString:
+    """The board's `<tr>`, one per doctor: the heading cell, then one cell per hour."""
+    text = _BoardText(context)
+    html: list[str] = []
+    for row in rows:
+        html.append("<tr>")
+        html.append(_heading(row, text))
+        _cells(row, text, html)
+        html.append("</tr>")
+    return mark_safe("".join(html))  # noqa: S308 - every value written is escaped
+
+
+def _heading(row: DoctorRow, text: _BoardText) -> str:
+    """The doctor's cell: name (narrows the board to them), specialties, the free count of
+    the service shown when they offer it, and working hours."""
+    free = ""
+    if row.offers_service:
+        count = row.free_count
+        label = ngettext("%(counter)s free", "%(counter)s free", count) % {"counter": count}
+        free = f" · <b>{escape(label)}</b>"
+    hours = (
+        ", ".join(f"{start:%H:%M}–{end:%H:%M}" for start, end in row.hours)
+        if row.hours
+        else text.no_hours
+    )
+    return (
+        '<th scope="row" class="dk-doc">'
+        f'<a href="{text.doctor_link}{row.public_id}" class="dk-doc-name">{escape(row.name)}</a>'
+        f"<small>{escape(row.specialties)}{free}</small>"
+        f'<small class="dk-hours">{hours}</small></th>'
+    )
+
+
+def _cells(row: DoctorRow, text: _BoardText, html: list[str]) -> None:
     """The `<td>` of each hour of `row`: visits link to their desk page, free times to the
     booking form (or are plain text for those who may not book)."""
-    text = context.get("_board_text")
-    if text is None:
-        text = context["_board_text"] = _BoardText(context)
     name = row.name
-    html: list[str] = []
     for cell in row.cells:
         html.append("<td>")
         for item in cell:
@@ -65,7 +97,6 @@ def board_cells(context: Any, row: DoctorRow) -> SafeString:
             else:
                 html.append(_visit(item, text))
         html.append("</td>")
-    return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
 
 
 def _free(slot: BoardSlot, text: _BoardText, doctor: str) -> str:

@@ -12,7 +12,14 @@ computation for one start, so nothing can be booked that `free_slots` would not 
 """
 
 from .engine import Slot
-from .free import EARLIEST_DATE, LATEST_DATE, MAX_RANGE_DAYS, free_slots, parse_date
+from .free import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_RANGE_DAYS,
+    free_slots,
+    free_slots_in,
+    parse_date,
+)
 from .hours import working_hours
 from .resolve import Resolution, resolve_slot, resolve_slot_for_booking
 
@@ -23,6 +30,7 @@ __all__ = [
     "Resolution",
     "Slot",
     "free_slots",
+    "free_slots_in",
     "parse_date",
     "resolve_slot",
     "resolve_slot_for_booking",

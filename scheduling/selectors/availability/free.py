@@ -13,7 +13,7 @@ from scheduling.models import Doctor, Service, Specialty
 
 from .clock import UTC
 from .engine import Engine, Slot, schedule_candidates
-from .loading import Asked, load_schedule, load_taken
+from .loading import Asked, Schedule, load_schedule, load_taken
 
 MAX_RANGE_DAYS = 62
 # The engine pads a range by a few days either side (time zones, buffers); the calendar's first
@@ -82,9 +82,29 @@ def free_slots(
         specialty_id=getattr(specialty, "pk", None),
         clinic_id=getattr(clinic, "pk", None),
     )
-    schedule = load_schedule(asked)
+    return free_slots_in(
+        load_schedule(asked),
+        asked=asked,
+        channel=channel,
+        quota_channel=quota_channel,
+        now=now,
+    )
+
+
+def free_slots_in(
+    schedule: Schedule,
+    *,
+    asked: Asked,
+    channel: str,
+    quota_channel: str | None,
+    now: datetime.datetime,
+) -> list[Slot]:
+    """`free_slots` over a schedule already read (`load_schedule`, or a page's own
+    `load_doctors_schedule(...).narrowed_to(...)` for the doctors `asked` names): what is
+    taken is read here (two queries at most, three with quotas), the rest is arithmetic."""
     if not schedule.clinics:
         return []
+    first, last, service = asked.first, asked.last, asked.service
     # What is taken from a day before the range to two after it: every zone's local days of
     # the range, with buffers, lie inside.
     since = datetime.datetime.combine(first, datetime.time(), tzinfo=UTC) - datetime.timedelta(

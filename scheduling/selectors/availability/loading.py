@@ -13,6 +13,7 @@ import datetime
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -102,6 +103,27 @@ class Schedule:
     stand_ins: list[StandIn] = field(default_factory=list)
     equipment_types: list[int] = field(default_factory=list)
 
+    def narrowed_to(self, doctor_ids: Collection[int]) -> Schedule:
+        """This schedule as `load_doctors_schedule` reads it for `doctor_ids` alone (a subset
+        of `doctors`): their stand-ins, their rules and those of whom they stand in for, their
+        exceptions, and the clinics those name."""
+        doctors = {pk: public for pk, public in self.doctors.items() if pk in doctor_ids}
+        stand_ins = [
+            s for s in self.stand_ins if s.substitute_id in doctors or s.absent_doctor_id in doctors
+        ]
+        stood_in_for = {s.absent_doctor_id for s in stand_ins if s.substitute_id in doctors}
+        rules = [r for r in self.rules if r.doctor_id in doctors or r.doctor_id in stood_in_for]
+        changes = [c for c in self.changes if c.doctor_id in doctors]
+        clinic_ids = {r.clinic_id for r in rules} | {c.clinic_id for c in changes if c.clinic_id}
+        return Schedule(
+            doctors=doctors,
+            clinics={pk: row for pk, row in self.clinics.items() if pk in clinic_ids},
+            rules=rules,
+            changes=changes,
+            stand_ins=stand_ins,
+            equipment_types=self.equipment_types,
+        )
+
     def room_public_ids(self) -> dict[int, uuid.UUID]:
         pairs = [(r.room_id, r.room_public_id) for r in self.rules]
         pairs += [(c.room_id, c.room_public_id) for c in self.changes]
@@ -149,7 +171,29 @@ def load_schedule(asked: Asked) -> Schedule:
     }
     if not doctors:
         return Schedule()
-    first, last, clinic_id = asked.first, asked.last, asked.clinic_id
+    return load_doctors_schedule(
+        doctors,
+        first=asked.first,
+        last=asked.last,
+        clinic_id=asked.clinic_id,
+        service_id=asked.service.pk,
+    )
+
+
+def load_doctors_schedule(
+    doctors: Mapping[int, uuid.UUID],
+    *,
+    first: datetime.date,
+    last: datetime.date,
+    clinic_id: int | None,
+    service_id: int | None,
+) -> Schedule:
+    """The schedule of the given doctors (pk -> public id) whoever they are: stand-ins, rules,
+    exceptions, clinics and, for `service_id`, its equipment types (five queries at most).
+
+    For a page that shows the hours of doctors whatever service they offer (the day board),
+    then asks the engine for the free times of one service among them (`Schedule.narrowed_to`)
+    without reading the schedule again."""
     stand_ins = fetch(
         StandIn,
         *queries.stand_ins_sql(
@@ -176,11 +220,13 @@ def load_schedule(asked: Asked) -> Schedule:
     ]
     clinic_ids = {r.clinic_id for r in rules} | {c.clinic_id for c in changes if c.clinic_id}
     if not clinic_ids:
-        return Schedule(doctors=doctors)
+        return Schedule(doctors=dict(doctors), rules=rules, changes=changes, stand_ins=stand_ins)
     clinics = fetch(ClinicRow.from_row, *queries.clinics_sql(sorted(clinic_ids)))
-    equipment_types = fetch(_TypeId, *queries.equipment_types_sql(asked.service.pk))
+    equipment_types = (
+        fetch(_TypeId, *queries.equipment_types_sql(service_id)) if service_id is not None else []
+    )
     return Schedule(
-        doctors=doctors,
+        doctors=dict(doctors),
         clinics={clinic.id: clinic for clinic in clinics},
         rules=rules,
         changes=changes,

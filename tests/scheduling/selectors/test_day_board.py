@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from scheduling.choices import ExceptionKind
+from scheduling.models import ScheduleException, Substitution
 from scheduling.selectors.availability import free_slots
 from scheduling.selectors.day_board import day_board, day_board_version
 from scheduling.services.booking import (
@@ -119,6 +121,63 @@ def test_times_are_the_clinics_own_in_another_zone(clock, clinic_b, service, reg
     appointment = next(i for i in items(board.rows[0]) if hasattr(i, "public_id"))
     assert appointment.start.strftime("%H:%M") == "10:30"
     assert appointment.start.utcoffset() == datetime.timedelta(hours=3)
+
+
+def test_free_times_are_those_free_slots_offers_with_stand_ins_and_exceptions(
+    clock, clinic_a, doctor, service, registrar_a
+):
+    # The board reads the schedule once for every doctor and narrows it to those offering
+    # the service: the same free times as the engine's own read, stand-ins and exceptions
+    # included.
+    substitute = DoctorFactory(services=[service], clinics=[clinic_a])
+    Substitution.objects.create(
+        clinic=clinic_a, date=MON, absent_doctor=doctor, substitute=substitute
+    )
+    worker = DoctorFactory(services=[service], clinics=[clinic_a])
+    make_weekly_schedule(worker, clinic_a, start=datetime.time(10), end=datetime.time(14))
+    ScheduleException.objects.create(
+        doctor=worker,
+        clinic=clinic_a,
+        kind=ExceptionKind.EXTRA_HOURS,
+        date_from=MON,
+        date_to=MON,
+        start_time=datetime.time(17),
+        end_time=datetime.time(18),
+    )
+    ScheduleException.objects.create(
+        doctor=worker,
+        clinic=None,
+        kind=ExceptionKind.DAY_OFF,
+        date_from=MON,
+        date_to=MON,
+        start_time=datetime.time(11),
+        end_time=datetime.time(12),
+    )
+    other_service = ServiceFactory(name="УЗИ", duration_minutes=20)
+    elsewhere = DoctorFactory(services=[other_service], clinics=[clinic_a])
+    make_weekly_schedule(elsewhere, clinic_a, start=datetime.time(8), end=datetime.time(9))
+    book_at(worker, service, clinic_a, registrar_a, hour=10)
+
+    board = day_board(clinic=clinic_a, day=MON, service_public_id=service.public_id)
+    shown = sorted(
+        (row.doctor_id, item.slot_id)
+        for row in board.rows
+        for item in items(row)
+        if hasattr(item, "slot_id")
+    )
+    expected = free_slots(
+        service=service, clinic=clinic_a, channel="phone", start_date=MON, end_date=MON
+    )
+    assert shown == sorted((slot.doctor_id, slot.slot_id) for slot in expected)
+    assert {doctor_id for doctor_id, _slot in shown} == {substitute.pk, worker.pk}
+    rows = {row.doctor_id: row for row in board.rows}
+    assert rows[worker.pk].hours == [
+        (datetime.time(10), datetime.time(11)),
+        (datetime.time(12), datetime.time(14)),
+        (datetime.time(17), datetime.time(18)),
+    ]
+    assert rows[elsewhere.pk].hours == [(datetime.time(8), datetime.time(9))]
+    assert not rows[elsewhere.pk].offers_service and rows[elsewhere.pk].free_count == 0
 
 
 def _doctors(clinic, count, service):

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from scheduling.errors import HoldInvalid
 from scheduling.models import Appointment, Hold
@@ -24,6 +24,31 @@ def first_slot(service, doctor, day=TUE):
 
 def hold_slot(client, slot):
     return client.post(reverse("scheduling:hold"), {"slot": slot.slot_id})
+
+
+def test_a_free_time_button_posts_its_slot_with_the_csrf_token_and_a_spoken_label(
+    clock, doctor, service
+):
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("scheduling:doctor", args=[doctor.public_id])
+    with translation.override("ru"):
+        body = client.get(url, {"service": str(service.public_id)}, HTTP_HX_REQUEST="true")
+    html = body.content.decode()
+    form = html[html.index('<form method="post" action="' + reverse("scheduling:hold")) :]
+    form = form[: form.index("</form>")]
+    slot_id = form.split('name="slot" value="', 1)[1].split('"', 1)[0]
+    today = timezone.localdate()
+    week = free_slots(
+        service=service,
+        doctor=doctor,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=6),
+    )
+    assert slot_id == week[0].slot_id
+    assert 'aria-label="Записаться: ' in form and ">09:00</button>" in form
+    token = form.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    held = client.post(reverse("scheduling:hold"), {"slot": slot_id, "csrfmiddlewaretoken": token})
+    assert held.status_code != 403  # the page's own token passes the CSRF check
 
 
 # --- Browsing is public ----------------------------------------------------------------------
