@@ -40,6 +40,7 @@ class _BoardText:
         self.doctor_link = "?" + escape(context.get("doctor_base_query", "")) + "&amp;doctor="
         self.no_hours = escape(gettext("no hours"))
         self.can_book = context.get("can_book", False)
+        self.can_open = context.get("can_open", False)
         self._escaped: dict[str, str] = {}
 
     def escaped(self, text: str) -> str:
@@ -113,12 +114,19 @@ def _free(slot: BoardSlot, text: _BoardText, doctor: str) -> str:
 
 def _visit(visit: BoardAppointment, text: _BoardText) -> str:
     """A visit's chip: the minute and the surname shown; the time, surname and status are its
-    accessible name; the tooltip adds the service (chips are narrow, names get cut)."""
+    accessible name; the tooltip adds the service (chips are narrow, names get cut). Who may
+    not open patients' cards gets the status instead of the name, and no link."""
     start = visit.start
     hhmm = f"{start.hour:02d}:{start.minute:02d}"
     surname = escape(visit.patient_surname)
     status = text.escaped(visit.status_label)
     public_id = str(visit.public_id)
+    if not text.can_open:
+        return (
+            f'<span id="appt-{public_id}" class="dk-appt st-{text.escaped(visit.status)}" '
+            f'title="{hhmm} · {text.escaped(visit.service_name)} · {status}">'
+            f"<i>:{start.minute:02d}</i> {status}</span>"
+        )
     return (
         f'<a id="appt-{public_id}" class="dk-appt st-{text.escaped(visit.status)}" '
         f'href="{text.appointment_prefix}{public_id}{text.appointment_suffix}" '

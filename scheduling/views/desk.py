@@ -166,6 +166,9 @@ def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
         "version": day_board_version(clinic=clinic, day=day, now=now),
         "poll_seconds": POLL_SECONDS,
         "can_book": permissions.has_capability(request.user, "appointment.book", clinic),
+        # Who may not open patients' cards (a director) sees the load, not who comes: chips
+        # without names or links.
+        "can_open": permissions.has_capability(request.user, "patient.view_card", clinic),
         "statuses": _legend(board),
     }
 

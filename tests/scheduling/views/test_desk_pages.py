@@ -92,6 +92,19 @@ def test_network_wide_staff_pick_a_clinic_first(clock, as_user, director, clinic
     assert client.get(board_url(clinic_b)).status_code == 200
 
 
+def test_who_may_not_open_patients_cards_sees_the_load_not_the_names(
+    clock, as_user, director, registrar_a, clinic_a, visit
+):
+    chip = f'id="appt-{visit.public_id}"'
+    link = reverse("scheduling:desk_appointment", args=[visit.public_id])
+    seen = as_user(director).get(board_url(clinic_a)).content.decode()
+    assert f"<span {chip}" in seen and link not in seen
+    assert "Соколова" not in seen and "Запланировано" in seen
+    assert as_user(director).get(link).status_code == 404
+    booked = as_user(registrar_a).get(board_url(clinic_a)).content.decode()
+    assert f"<a {chip}" in booked and link in booked
+
+
 @pytest.mark.parametrize("persona", ["marketer", "patient"])
 def test_roles_without_the_board_are_refused(clock, as_user, request, persona, clinic_a):
     user = request.getfixturevalue(persona)
