@@ -49,11 +49,15 @@ class EmbeddedTurn(BookingTurn, VisitsTurn, ConfirmationTurn, AnswersTurn):
     def guarded(self) -> Reply | None:
         """What no engine leaves to a model: an emergency gets the fixed safety message, a
         request for a person is handed over, and a pending booking, move or cancellation is
-        carried out only on the patient's own "yes"."""
+        carried out only on the patient's own "yes". An unhappy patient (complaint or
+        frustration words, or the same words written again after an answer that missed them)
+        is handed over too, with that reason for the operator."""
         u = self.u
         if u.intent == "emergency":
             self.state.pop("pending", None)
             return self.say(emergency_text())
+        if u.unhappy or self.repeated:
+            return self.handoff("unhappy")
         if u.intent == "handoff":
             return self.handoff("asked")
         pending = self.state.get("pending")

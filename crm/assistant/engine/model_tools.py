@@ -25,6 +25,7 @@ from crm.assistant.knowledge import knowledge_search
 from crm.assistant.understanding import understand
 from crm.selectors.assistant_vocabulary import vocabulary_load
 from portal.formatting import day_label, time_label
+from scheduling.choices import DayPart
 from scheduling.errors import BookingError
 from scheduling.models import Doctor, Service
 from scheduling.selectors.availability import Slot
@@ -78,6 +79,14 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         {"slot_id": _STRING, "for_whom": _STRING},
         ["slot_id"],
     ),
+    _function(
+        "leave_booking_request",
+        "Where no free time fits or the clinic books on request: ask the patient to confirm "
+        "leaving a booking request for a service on preferred days (part: any, morning, "
+        "afternoon, evening).",
+        {"service_id": _STRING, "date_from": _DATE, "date_to": _DATE, "part": _STRING},
+        ["service_id", "date_from"],
+    ),
     _function("list_my_visits", "The caller's upcoming visits.", {}),
     _function(
         "propose_move",
@@ -108,6 +117,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 INTENT_OF_TOOL = {
     "find_free_slots": "book",
     "hold_slot": "book",
+    "leave_booking_request": "book",
     "list_my_visits": "my_visits",
     "propose_move": "reschedule",
     "propose_cancel": "cancel",
@@ -287,6 +297,26 @@ class ModelTurn(EmbeddedTurn):
         if self.reply.actions != ["held"]:
             return {"error": "not_held", "detail": reply.text}
         return reply
+
+    def tool_leave_booking_request(
+        self,
+        service_id: str,
+        date_from: str,
+        date_to: str | None = None,
+        part: str | None = None,
+    ) -> Reply | dict:
+        service = _by_public_id(Service.objects.filter(is_active=True), service_id, "service_id")
+        first = max(_date(date_from, "date_from"), self.now.astimezone(self.tz).date())
+        last = _date(date_to, "date_to") if date_to else None
+        if last is not None and last < first:
+            raise BadArguments("date_to must not be before date_from")
+        part = part or DayPart.ANY
+        if part not in DayPart.values:
+            raise BadArguments("part must be one of any, morning, afternoon, evening")
+        offered = self.offer_request(service, first, last or first, part)
+        if offered is None:
+            return {"error": "no_request_clinic", "detail": "Offer request_callback instead."}
+        return offered
 
     def tool_propose_move(self, visit_id: str, slot_id: str) -> Reply | dict:
         visit = tools.visit_of(self.caller, str(visit_id))

@@ -252,3 +252,31 @@ def test_the_api_answers_through_the_model_and_never_fails_with_it(clock, model,
         content_type="application/json",
     )
     assert fallback.status_code == 200 and fallback.json()["reply"]
+
+
+def test_the_model_leaves_a_booking_request_only_on_the_patients_yes(
+    clock, model, therapist, patient, clinic_a, chat_as
+):
+    from scheduling.choices import BookingMode
+    from scheduling.models import BookingPolicy, BookingRequest
+
+    BookingPolicy.objects.create(clinic=clinic_a, mode=BookingMode.REQUEST)
+    service = therapist.services.get()
+    model.script = [
+        calls(
+            (
+                "leave_booking_request",
+                {
+                    "service_id": str(service.public_id),
+                    "date_from": "2027-03-03",
+                    "part": "evening",
+                },
+            )
+        )
+    ]
+    chat = chat_as(patient.user)
+    asked = chat.say("Оставьте заявку к терапевту на среду вечером")
+    assert "заявк" in asked.reply and not BookingRequest.objects.exists()
+    done = chat.say("да")
+    assert done.actions == ["request_left"]
+    assert BookingRequest.objects.get().windows[0]["part"] == "evening"
