@@ -251,8 +251,9 @@ def understand(
         followup = any((answer, choice, when, for_whom, phone, found["clinic"], found["city"]))
         confidence = 0.5 if followup else 0.2
     unhappy = intent != "emergency" and any(cue in joined for cue in _unhappy_cues())
-    if unhappy and intent in ("unknown", "smalltalk"):
-        intent, confidence, followup = "handoff", 0.8, False
+    if unhappy:
+        # The engine hands an unhappy patient over whatever else they asked for.
+        intent, confidence, followup = "handoff", max(confidence, 0.8), False
     return Understanding(
         intent=intent,
         confidence=round(confidence, 2),

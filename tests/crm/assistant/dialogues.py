@@ -156,7 +156,7 @@ DIALOGUES: list[list[dict]] = [
         t("я же уже сказал, к кардиологу! сколько можно", "handoff", unhappy=True),
     ],
     [t("надоело, опять не то", "handoff", unhappy=True)],
-    [t("это безобразие, запись к лору не работает", "book", specialty="ent", unhappy=True)],
+    [t("это безобразие, запись к лору не работает", "handoff", specialty="ent", unhappy=True)],
     [t("позовите администратора", "handoff")],
     # --- Russian: emergencies, small talk, noise ---------------------------------------------
     [t("у меня болит сердце", "emergency")],
