@@ -110,3 +110,4 @@ class TurnAuthor(models.TextChoices):
 class HandoffReason(models.TextChoices):
     ASKED = "asked", _("Asked for a person")
     LOW_CONFIDENCE = "low_confidence", _("Not understood twice")
+    UNHAPPY = "unhappy", _("Unhappy patient")

@@ -276,6 +276,25 @@ if ASSISTANT_OPERATOR_SLA_MINUTES < 1 or ASSISTANT_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(
         "ASSISTANT_OPERATOR_SLA_MINUTES and ASSISTANT_RETENTION_DAYS must be at least 1."
     )
+# Which engine answers: "embedded" (no network, the default) or "openai" (any
+# OpenAI-compatible chat-completions server with tool calling: a hosted gateway, vLLM, Ollama).
+# The model only reads the message and picks tools; on any failure the embedded engine answers.
+ASSISTANT_ENGINE = env.str("ASSISTANT_ENGINE", default="embedded")
+ASSISTANT_LLM_BASE_URL = env.str("ASSISTANT_LLM_BASE_URL", default="").rstrip("/")
+ASSISTANT_LLM_API_KEY = secret_store.read_secret("ASSISTANT_LLM_API_KEY") or ""
+ASSISTANT_LLM_MODEL = env.str("ASSISTANT_LLM_MODEL", default="")
+ASSISTANT_LLM_TIMEOUT = env.float("ASSISTANT_LLM_TIMEOUT", default=8.0)
+if ASSISTANT_ENGINE not in ("embedded", "openai"):
+    raise ImproperlyConfigured('ASSISTANT_ENGINE must be "embedded" or "openai".')
+if ASSISTANT_ENGINE == "openai" and not (
+    ASSISTANT_LLM_BASE_URL.startswith(("http://", "https://")) and ASSISTANT_LLM_MODEL
+):
+    raise ImproperlyConfigured(
+        "ASSISTANT_ENGINE=openai needs ASSISTANT_LLM_BASE_URL (http or https) and "
+        "ASSISTANT_LLM_MODEL."
+    )
+if not 0 < ASSISTANT_LLM_TIMEOUT <= 60:
+    raise ImproperlyConfigured("ASSISTANT_LLM_TIMEOUT must be between 0 and 60 seconds.")
 # Website forms: how many enquiries one address may send an hour.
 CRM_FORM_LIMIT_PER_HOUR = env.int("CRM_FORM_LIMIT_PER_HOUR", default=10)
 # Sites allowed to frame the lead form (the CSP frame-ancestors of that page only).

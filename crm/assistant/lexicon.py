@@ -366,6 +366,19 @@ INTENT_CUES: dict[str, IntentCues] = {
 }
 
 # Which intent wins a tie: the more specific (and the safer) first.
+# Frustration and complaint: the conversation goes to an operator with the reason "unhappy",
+# whatever else the message asks. Phrases that say the assistant keeps missing the point count
+# too (a repeated misunderstanding).
+UNHAPPY: tuple[str, ...] = (
+    *("жалоба", "пожаловаться", "безобразие", "ужасный", "ужасно", "отвратительный"),
+    *("бесполезный", "кошмар", "хамство", "надоесть", "достать", "бесить", "возмутительно"),
+    *("ты не понимать", "вы не понимать", "не понимать меня", "сколько можно"),
+    *("я же сказать", "я уже сказать", "я уже писать", "опять не то", "сколько раз повторять"),
+    *("complaint", "complain", "terrible", "awful", "useless", "ridiculous", "frustrated"),
+    *("fed up", "waste of time", "not helpful", "you don't understand", "you do not understand"),
+    *("i already said", "i already told you", "i told you", "that's not what i asked"),
+)
+
 INTENT_PRIORITY = (
     "handoff",
     "cancel",

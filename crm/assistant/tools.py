@@ -2,6 +2,7 @@
 caller's own permissions, so the dialogue can never do more than the caller could by hand.
 
 Anonymous visitors search the catalogue and free times, leave a callback request (a lead).
+Where a clinic books on request, a patient leaves a booking request instead.
 Booking, moving and cancelling need a patient acting for themselves or a dependant: a signed-in
 patient, or the patient a Telegram chat or SMS number is linked to (when that patient has a
 login to act as). A slot can be held or booked only if a tool returned it in this conversation
@@ -23,9 +24,15 @@ from crm.models import Conversation, Lead, Turn
 from crm.services.leads import lead_create
 from portal import permissions
 from portal.models import Clinic, Patient
-from scheduling.choices import UPCOMING_STATUSES, AppointmentChannel
+from scheduling.choices import (
+    UPCOMING_STATUSES,
+    AppointmentChannel,
+    BookingMode,
+    BookingRequestSource,
+    ContactChannel,
+)
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, Doctor, Hold, Service, Specialty
+from scheduling.models import Appointment, BookingRequest, Doctor, Hold, Service, Specialty
 from scheduling.permissions import bookable_clinic_ids
 from scheduling.selectors.appointments import appointments_visible_to
 from scheduling.selectors.availability import Slot, free_slots
@@ -35,6 +42,7 @@ from scheduling.services.booking import (
     appointment_cancel,
     appointment_reschedule,
 )
+from scheduling.services.booking_requests import booking_request_create
 from scheduling.services.holds import hold_create, hold_release
 from scheduling.slot_ids import parse_slot_id
 
@@ -261,6 +269,44 @@ def visit_move(
 
 def visit_cancel(*, caller: Caller, appointment: Appointment) -> Appointment:
     return appointment_cancel(appointment=appointment, actor=caller.user, reason="assistant")
+
+
+def request_clinic_for(*, service: Service, preferred_ids=()) -> Clinic | None:
+    """An active clinic that books `service` on request (one of `preferred_ids` first), where
+    a booking request can be left instead of a booking."""
+    clinics = Clinic.objects.filter(
+        is_active=True,
+        booking_policy__mode=BookingMode.REQUEST,
+        doctors__services=service,
+        doctors__is_active=True,
+    ).distinct()
+    preferred = clinics.filter(pk__in=[pk for pk in preferred_ids if pk])
+    return preferred.order_by("pk").first() or clinics.order_by("pk").first()
+
+
+def booking_request_leave(
+    *,
+    caller: Caller,
+    patient: Patient,
+    service: Service,
+    clinic: Clinic,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    part: str,
+) -> BookingRequest:
+    """A booking request for the clinic to confirm, through the request-mode service with the
+    caller's own rights (a patient for themselves or a dependant; a linked chat or number for
+    its patient)."""
+    return booking_request_create(
+        patient=patient,
+        clinic=clinic,
+        service=service,
+        windows=[{"from": date_from, "to": date_to, "part": part}],
+        actor=caller.user,
+        source=BookingRequestSource.ASSISTANT,
+        contact_channel=ContactChannel.PHONE,
+        comment=str(_("Left in the assistant chat.")),
+    )
 
 
 def callback_request(*, caller: Caller, phone: str, clinic: Clinic | None, comment: str) -> Lead:

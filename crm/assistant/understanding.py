@@ -67,6 +67,7 @@ class Understanding:
     choice_time: datetime.time | None = None
     phone: str | None = None
     followup: bool = False
+    unhappy: bool = False
 
     def entities(self) -> dict:
         """JSON-safe entities for the API; the phone is reported only as present or not."""
@@ -83,6 +84,8 @@ class Understanding:
             result["choice_time"] = self.choice_time.isoformat(timespec="minutes")
         if self.phone is not None:
             result["phone_given"] = True
+        if self.unhappy:
+            result["unhappy"] = True
         return result
 
 
@@ -107,6 +110,11 @@ def _small_cues():
     for_self = tuple(_cue(p) for p in (*lexicon.FOR_SELF, "записать я", "book me"))
     for_whom = {lemma(word): relation for word, relation in lexicon.FOR_WHOM.items()}
     return yes, no, for_self, for_whom
+
+
+@lru_cache(maxsize=1)
+def _unhappy_cues() -> tuple[str, ...]:
+    return tuple(_cue(p) for p in lexicon.UNHAPPY)
 
 
 def _phone(text: str) -> tuple[str | None, str]:
@@ -242,6 +250,10 @@ def understand(
         intent = "unknown"
         followup = any((answer, choice, when, for_whom, phone, found["clinic"], found["city"]))
         confidence = 0.5 if followup else 0.2
+    unhappy = intent != "emergency" and any(cue in joined for cue in _unhappy_cues())
+    if unhappy:
+        # The engine hands an unhappy patient over whatever else they asked for.
+        intent, confidence, followup = "handoff", max(confidence, 0.8), False
     return Understanding(
         intent=intent,
         confidence=round(confidence, 2),
@@ -258,4 +270,5 @@ def understand(
         choice_time=choice_time,
         phone=phone,
         followup=followup,
+        unhappy=unhappy,
     )

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from crm.assistant.engine import EmbeddedEngine, Engine
+from crm.assistant.engine.model import ModelEngine
 from crm.assistant.tools import Caller
 from crm.choices import ConversationChannel, ConversationStatus, TurnAuthor
 from crm.models import Conversation, Turn
@@ -46,6 +47,9 @@ def session_hash(token: str) -> str:
 
 
 def default_engine() -> Engine:
+    """The engine `ASSISTANT_ENGINE` names: the embedded one unless a model is configured."""
+    if settings.ASSISTANT_ENGINE == "openai":
+        return ModelEngine.from_settings()
     return EmbeddedEngine()
 
 

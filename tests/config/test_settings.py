@@ -234,3 +234,37 @@ def test_a_pool_smaller_than_its_minimum_stops_start_up_naming_the_setting():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "DATABASE_POOL_MAX_SIZE must be positive" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"ASSISTANT_ENGINE": "openai"},
+        {"ASSISTANT_ENGINE": "openai", "ASSISTANT_LLM_BASE_URL": "ftp://model.example/v1"},
+        {"ASSISTANT_ENGINE": "gpt"},
+        {"ASSISTANT_LLM_TIMEOUT": "0"},
+    ],
+)
+def test_a_misconfigured_assistant_model_stops_start_up_naming_the_setting(overrides):
+    result = manage("check", env=production_env(**overrides))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "ASSISTANT_" in result.stderr
+
+
+def test_the_assistant_model_is_configured_by_url_model_and_a_key_file(tmp_path):
+    key = tmp_path / "llm-key"
+    key.write_text("sk-from-a-file\n")
+    env = production_env(
+        ASSISTANT_ENGINE="openai",
+        ASSISTANT_LLM_BASE_URL="http://127.0.0.1:11434/v1",
+        ASSISTANT_LLM_MODEL="qwen2.5:7b",
+        ASSISTANT_LLM_API_KEY_FILE=str(key),
+    )
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.ASSISTANT_LLM_API_KEY)",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "sk-from-a-file"

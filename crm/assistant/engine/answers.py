@@ -7,6 +7,9 @@ from django.utils.translation import gettext as _
 from crm.assistant import tools
 from crm.assistant.engine.base import Reply, Turn, numbered
 from crm.assistant.knowledge import knowledge_search
+from portal.models import Clinic
+from scheduling.choices import DayPart
+from scheduling.models import Service
 
 
 class AnswersTurn(Turn):
@@ -17,12 +20,21 @@ class AnswersTurn(Turn):
         if not phone:
             self.state["flow"] = "callback"
             return self.say(_("Leave your phone number and the clinic will call you back."))
-        tools.callback_request(
-            caller=self.caller,
-            phone=phone,
-            clinic=self.conversation.clinic,
-            comment=_("Callback requested in the assistant chat."),
-        )
+        request = self.state.get("request")
+        comment = _("Callback requested in the assistant chat.")
+        clinic = self.conversation.clinic
+        if request:
+            clinic = Clinic.objects.filter(pk=request["clinic"]).first() or clinic
+            service = Service.objects.filter(pk=request["service"]).first()
+            comment = _(
+                "Booking request in the assistant chat: %(service)s, %(from)s to %(to)s (%(part)s)."
+            ) % {
+                "service": service.name if service else "—",
+                "from": request["from"],
+                "to": request["to"],
+                "part": DayPart(request["part"]).label,
+            }
+        tools.callback_request(caller=self.caller, phone=phone, clinic=clinic, comment=comment)
         self.state = {}
         self.reply.intent = "callback"
         return self.say(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from crm.assistant import tools
+from crm.assistant.text import tokens
 from crm.assistant.understanding import Understanding
 from crm.models import Conversation
 from portal.formatting import day_label, time_label
@@ -51,6 +55,17 @@ def entities_of(understanding: Understanding) -> dict[str, Any]:
     if isinstance(data.get("when"), dict):
         data["when"].pop("text", None)
     return data
+
+
+def said_digest(text: str) -> str | None:
+    """A keyed digest of a message of three words or more (the state keeps no words): two
+    equal digests are the same message written again."""
+    words = tokens(text)
+    if len(words) < 3:
+        return None
+    return hmac.new(
+        settings.BLIND_INDEX_KEY, ("said\x1f" + " ".join(words)).encode(), hashlib.sha256
+    ).hexdigest()[:32]
 
 
 def emergency_text() -> str:
@@ -99,11 +114,23 @@ class Turn:
         self.reply = Reply(
             text="", intent=u.intent, confidence=u.confidence, entities=entities_of(u)
         )
+        self.said = said_digest(text)
+
+    @property
+    def repeated(self) -> bool:
+        """The patient wrote again the words the last answer missed (answered without a
+        result: nothing found, done or offered)."""
+        return self.said is not None and self.said == self.state.get("unanswered")
 
     def say(self, text: str, **extra) -> Reply:
         self.reply.text = text
         for key, value in extra.items():
             setattr(self.reply, key, value)
+        missed = not (self.reply.resolved or self.reply.actions or self.reply.offers)
+        if missed and self.said is not None:
+            self.state["unanswered"] = self.said
+        else:
+            self.state.pop("unanswered", None)
         self.conversation.state = self.state
         return self.reply
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils.translation import gettext as _
 
 from crm.assistant import tools
 from crm.assistant.engine.base import Reply, Turn, slot_label
+from portal.formatting import day_label
+from scheduling.choices import DayPart
 from scheduling.errors import BookingError
-from scheduling.models import Doctor
+from scheduling.models import Doctor, Service
 
 
 class BookingTurn(Turn):
@@ -60,6 +64,11 @@ class BookingTurn(Turn):
                 time_to=time_to,
             )
             if not slots:
+                request = self.offer_request(
+                    services[0], date_from, date_to, day_part(time_from, time_to)
+                )
+                if request is not None:
+                    return request
                 return self.say(
                     _(
                         "I found no free times for %(service)s in the next two weeks. Leave your "
@@ -69,6 +78,41 @@ class BookingTurn(Turn):
                 )
             return self.offer(slots, _("That day is taken; the nearest free times:"))
         return self.offer(slots, _("Free times for %(service)s:") % {"service": services[0].name})
+
+    def offer_request(
+        self,
+        service: Service,
+        date_from: datetime.date,
+        date_to: datetime.date | None,
+        part: str,
+    ) -> Reply | None:
+        """Where a clinic books `service` on request, offer to leave a booking request for the
+        days asked (None: no such clinic, the caller is offered a callback instead)."""
+        clinic = tools.request_clinic_for(
+            service=service,
+            preferred_ids=[*self.state.get("clinic_ids", ()), self.conversation.clinic_id],
+        )
+        if clinic is None:
+            return None
+        date_to = date_to or date_from + datetime.timedelta(days=tools.SEARCH_DAYS - 1)
+        days = day_label(date_from, with_year=False)
+        if date_to != date_from:
+            days += " – " + day_label(date_to, with_year=False)
+        return self.ask_to_confirm(
+            {
+                "action": "request",
+                "service": service.pk,
+                "clinic": clinic.pk,
+                "from": date_from.isoformat(),
+                "to": date_to.isoformat(),
+                "part": part,
+            },
+            _(
+                "%(clinic)s books %(service)s on request. Shall I leave a booking request for "
+                "%(days)s? The clinic will call you to agree the time."
+            )
+            % {"clinic": clinic.name, "service": service.name, "days": days},
+        )
 
     def book_chosen(self, slot_id: str) -> Reply:
         if not self.caller.may_book:
@@ -111,3 +155,14 @@ class BookingTurn(Turn):
             {"action": "book", "slot": slot_id, "hold": str(hold.public_id), "for_whom": relation},
             _("Book %(slot)s%(whom)s?") % {"slot": slot_label(slot_id), "whom": whom},
         )
+
+
+def day_part(time_from: datetime.time | None, time_to: datetime.time | None) -> str:
+    """The part of the day a wanted time range falls in, as booking requests name it."""
+    if time_from is None:
+        return DayPart.ANY
+    if time_to is not None and time_from.hour < 12 < time_to.hour:
+        return DayPart.ANY
+    if time_from.hour < 12:
+        return DayPart.MORNING
+    return DayPart.AFTERNOON if time_from.hour < 17 else DayPart.EVENING

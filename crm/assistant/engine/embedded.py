@@ -24,35 +24,52 @@ class EmbeddedEngine:
     """Keyword/morphology understanding and a state machine, no network needed."""
 
     def respond(self, *, conversation, text, language, caller, now):
-        tz = (
-            conversation.clinic.tz
-            if conversation.clinic_id
-            else ZoneInfo(settings.DISPLAY_TIME_ZONE)
-        )
-        u = understand(
-            text,
-            language=language or conversation.language,
-            vocabulary=vocabulary_load(),
-            now=now,
-            tz=tz,
-        )
-        turn = _Turn(conversation, caller, u, now, tz, text)
+        u, tz = read_message(conversation=conversation, text=text, language=language, now=now)
+        turn = EmbeddedTurn(conversation, caller, u, now, tz, text)
         return turn.run()
 
 
-class _Turn(BookingTurn, VisitsTurn, ConfirmationTurn, AnswersTurn):
+def read_message(*, conversation, text, language, now):
+    """The embedded reading of a message and the time zone its dates are in (every engine
+    starts from it: the guards below any model use it)."""
+    tz = conversation.clinic.tz if conversation.clinic_id else ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    u = understand(
+        text,
+        language=language or conversation.language,
+        vocabulary=vocabulary_load(),
+        now=now,
+        tz=tz,
+    )
+    return u, tz
+
+
+class EmbeddedTurn(BookingTurn, VisitsTurn, ConfirmationTurn, AnswersTurn):
     """One message: dispatched to its flow, the dialogue's slots filled from it."""
 
-    def run(self) -> Reply:
+    def guarded(self) -> Reply | None:
+        """What no engine leaves to a model: an emergency gets the fixed safety message, a
+        request for a person is handed over, and a pending booking, move or cancellation is
+        carried out only on the patient's own "yes". An unhappy patient (complaint or
+        frustration words, or the same words written again after an answer that missed them)
+        is handed over too, with that reason for the operator."""
         u = self.u
         if u.intent == "emergency":
             self.state.pop("pending", None)
             return self.say(emergency_text())
+        if u.unhappy or self.repeated:
+            return self.handoff("unhappy")
         if u.intent == "handoff":
             return self.handoff("asked")
         pending = self.state.get("pending")
         if pending and u.answer and u.intent == "unknown":
             return self.confirm(pending, u.answer == "yes")
+        return None
+
+    def run(self) -> Reply:
+        u = self.u
+        guarded = self.guarded()
+        if guarded is not None:
+            return guarded
         if u.intent == "unknown" and u.confidence < LOW_CONFIDENCE:
             self.state["misses"] = self.state.get("misses", 0) + 1
             if self.state["misses"] >= MISSES_BEFORE_HANDOFF:

@@ -149,7 +149,14 @@ DIALOGUES: list[list[dict]] = [
     [t("Позвоните мне после 18", "callback", time_from="18:00")],
     [t("соедините с оператором", "handoff")],
     [t("хочу поговорить с живым человеком", "handoff")],
-    [t("вы ужасные, ничего не работает, хочу оставить жалобу", "handoff")],
+    [t("вы ужасные, ничего не работает, хочу оставить жалобу", "handoff", unhappy=True)],
+    [t("соедините с оператором", "handoff", unhappy=False)],
+    [
+        t("Хочу записаться к кардиологу", "book", specialty="cardiologist"),
+        t("я же уже сказал, к кардиологу! сколько можно", "handoff", unhappy=True),
+    ],
+    [t("надоело, опять не то", "handoff", unhappy=True)],
+    [t("это безобразие, запись к лору не работает", "handoff", specialty="ent", unhappy=True)],
     [t("позовите администратора", "handoff")],
     # --- Russian: emergencies, small talk, noise ---------------------------------------------
     [t("у меня болит сердце", "emergency")],
@@ -272,7 +279,9 @@ DIALOGUES: list[list[dict]] = [
     [t("can someone call me tomorrow?", "callback", date="2026-12-03")],
     [t("I want to talk to a human", "handoff")],
     [t("connect me to an operator", "handoff")],
-    [t("this is useless, I want to file a complaint", "handoff")],
+    [t("this is useless, I want to file a complaint", "handoff", unhappy=True)],
+    [t("I already told you, this is ridiculous", "handoff", unhappy=True)],
+    [t("you don't understand me at all", "handoff", unhappy=True)],
     # --- English: emergencies, small talk, noise ---------------------------------------------
     [t("I have chest pain", "emergency")],
     [t("my son can't breathe", "emergency")],
