@@ -14,6 +14,7 @@ from .desk import RebookTask
 from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .pricing import Promotion, ServicePrice
+from .refusals import RefusedOverlap
 from .requests import BookingRequest, ProposedSlot
 from .rules import (
     BookingPolicy,
@@ -51,6 +52,7 @@ __all__ = [
     "Quota",
     "QuotaCounter",
     "RebookTask",
+    "RefusedOverlap",
     "Refund",
     "ResourceClosure",
     "RollbackRecord",
