@@ -195,8 +195,8 @@ def _days(scope: Scope) -> list[datetime.date]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope, form = _scope_from(request)
-    fig = figures(scope=scope)
     zones = clinic_zones(scope.clinic_ids)
+    fig = figures(scope=scope, zones=zones)
     sources = source_kpis(scope=scope, fig=fig, zones=zones)
     tables = _sorted_tables(request, fig, sources)
     clinic_bars = [
