@@ -32,6 +32,7 @@ from analytics.selectors.dashboard import (
     history_kpis,
     kpi_values,
 )
+from analytics.selectors.enterprise_data import enterprise_data_xml
 from analytics.selectors.exports import accounting_rows, table_rows, table_xlsx
 from analytics.selectors.facts import clinic_zones
 from analytics.selectors.scope import Scope, narrowed, visible_clinic_ids
@@ -292,6 +293,20 @@ def export_accounting(request: HttpRequest) -> HttpResponseBase:
         content_type="text/csv; charset=utf-8",
     )
     name = f"visits-{scope.first.isoformat()}-{scope.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def export_accounting_xml(request: HttpRequest) -> HttpResponse:
+    """The accounting export as a 1С EnterpriseData message (README, "Accounting export")."""
+    scope, _form = _scope_from(request)
+    response = HttpResponse(
+        enterprise_data_xml(scope=scope, created=timezone.now()),
+        content_type="application/xml; charset=utf-8",
+    )
+    name = f"visits-{scope.first.isoformat()}-{scope.last.isoformat()}.xml"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
