@@ -194,11 +194,12 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             "assistant_bookings",
             _("Booked by the assistant"),
             _(
-                "Appointments the assistant booked in its conversations (booking channel "
-                "“assistant”), by the day they were made."
+                "Visits the assistant booked in the conversations started in the period "
+                "(counted as for the share resolved by the assistant; a booking the patient "
+                "later cancelled still counts)."
             ),
             "count",
-            source=_("Appointments (rollups; today live)."),
+            source=_("Assistant conversations."),
         ),
         KpiDefinition(
             K.ASSISTANT_HANDOFF,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from analytics.selectors.localdays import local_period
 from analytics.selectors.scope import Scope
@@ -27,6 +27,8 @@ class ConversationFigures:
     conversations: int
     resolved: int
     handed_over: int
+    # Visits the assistant booked in these conversations.
+    bookings: int
     # Median minutes from the first message to the first visit booked, None: none booked.
     minutes_to_booking: float | None
 
@@ -44,6 +46,7 @@ def conversation_figures(
         conversations=Count("pk"),
         resolved=Count("pk", filter=Q(resolved_without_operator=True)),
         handed_over=Count("pk", filter=Q(handed_over_at__isnull=False)),
+        bookings=Sum("bookings_made"),
     )
     waits = [
         (booked - started).total_seconds() / 60
@@ -56,5 +59,6 @@ def conversation_figures(
         conversations=row["conversations"],
         resolved=row["resolved"],
         handed_over=row["handed_over"],
+        bookings=row["bookings"] or 0,
         minutes_to_booking=statistics.median(waits) if waits else None,
     )

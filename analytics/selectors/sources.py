@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from analytics.models import DailyFact
 from analytics.selectors.conversations import conversation_figures
@@ -22,7 +22,6 @@ from analytics.selectors.dashboard import CubeKey, Figures, ratio
 from analytics.selectors.facts import clinic_zones
 from analytics.selectors.scope import Scope
 from portal.metrics import CallAnswerFigures, call_answer_figures
-from scheduling.choices import AppointmentChannel
 from scheduling.models import RefusedOverlap
 
 
@@ -57,7 +56,7 @@ def refused_overlaps(scope: Scope) -> dict[CubeKey, int]:
 
 
 def _history_counts(scope: Scope) -> dict[str, int]:
-    """Bookings, rollbacks and the assistant's bookings of a past period, from the rollups."""
+    """Bookings and rollbacks of a past period, from the rollups."""
     qs = DailyFact.objects.filter(date__gte=scope.first, date__lte=scope.last)
     if scope.clinic_ids is not None:
         qs = qs.filter(clinic_id__in=scope.clinic_ids)
@@ -65,16 +64,8 @@ def _history_counts(scope: Scope) -> dict[str, int]:
         qs = qs.filter(doctor_id=scope.doctor_id)
     if scope.specialty_id is not None:
         qs = qs.filter(service__specialty_id=scope.specialty_id)
-    row = qs.aggregate(
-        made=Sum("bookings"),
-        undone=Sum("rollbacks"),
-        by_assistant=Sum("bookings", filter=Q(channel=AppointmentChannel.ASSISTANT)),
-    )
-    return {
-        "bookings": row["made"] or 0,
-        "rollbacks": row["undone"] or 0,
-        "assistant": row["by_assistant"] or 0,
-    }
+    row = qs.aggregate(made=Sum("bookings"), undone=Sum("rollbacks"))
+    return {"bookings": row["made"] or 0, "rollbacks": row["undone"] or 0}
 
 
 def source_kpis(
@@ -88,13 +79,7 @@ def source_kpis(
         zones = clinic_zones(scope.clinic_ids)
     refused = refused_overlaps(scope)
     if fig is not None:
-        counts = {
-            "bookings": fig.totals.bookings,
-            "rollbacks": fig.totals.rollbacks,
-            "assistant": sum(
-                c.bookings for key, c in fig.cube.items() if key[3] == AppointmentChannel.ASSISTANT
-            ),
-        }
+        counts = {"bookings": fig.totals.bookings, "rollbacks": fig.totals.rollbacks}
     else:
         counts = _history_counts(scope)
     talks = conversation_figures(scope=scope, zones=zones)
@@ -103,8 +88,8 @@ def source_kpis(
         "wrong_bookings": wrong_per_mille(
             counts["rollbacks"], sum(refused.values()), counts["bookings"]
         ),
-        # No bookings at all: "no data yet"; bookings but none by the assistant: a true zero.
-        "assistant_bookings": counts["assistant"] if counts["bookings"] else None,
+        # No conversations: "no data yet"; conversations that booked nothing: a true zero.
+        "assistant_bookings": talks.bookings if talks.conversations else None,
         "assistant_resolved": ratio(talks.resolved, talks.conversations),
         "assistant_handoff": ratio(talks.handed_over, talks.conversations),
         "assistant_time_to_booking": talks.minutes_to_booking,
