@@ -141,7 +141,8 @@ def enterprise_data_xml(*, scope: Scope, created: datetime.datetime) -> bytes:
     for sale in sales:
         _sale_document(body, sale)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ED_NS)
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ED_NS)
+    return xml
 
 
 def _sale_document(body: ET.Element, sale: _Sale) -> None:
