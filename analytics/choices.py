@@ -17,3 +17,6 @@ class Kpi(models.TextChoices):
     WAITLIST_FILL = "waitlist_fill", _("Waitlist fill within 2 hours")
     DELIVERY_RATE = "delivery_rate", _("Message delivery rate")
     REVENUE = "revenue", _("Revenue")
+    ASSISTANT_RESOLVED = "assistant_resolved", _("Resolved by the assistant")
+    ASSISTANT_HANDOFF = "assistant_handoff", _("Handed to an operator")
+    ASSISTANT_TIME_TO_BOOKING = "assistant_time_to_booking", _("Conversation to booking")

@@ -79,12 +79,17 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             K.WRONG_BOOKINGS,
             K.WRONG_BOOKINGS.label,
             _(
-                "Bookings and reschedules undone by staff with the rollback button, per 1,000 "
-                "bookings made in the period."
+                "Bookings and reschedules undone by staff with the rollback button, plus "
+                "bookings and moves the engine refused because the doctor, room or equipment "
+                "was already taken (an overlap), per 1,000 bookings made in the period, by the "
+                "clinic's local day."
             ),
             "per_mille",
             higher_is_better=False,
-            source=_("Rollback records (rollups; today live)."),
+            source=_(
+                "Rollback records (rollups; today live) and the daily counts of refused "
+                "overlapping bookings."
+            ),
         ),
         KpiDefinition(
             K.UTILISATION,
@@ -130,10 +135,15 @@ DEFINITIONS: dict[str, KpiDefinition] = {
         KpiDefinition(
             K.CALL_ANSWER,
             K.CALL_ANSWER.label,
-            _("Median seconds from an incoming call ringing to a person answering it."),
+            _(
+                "Median seconds from an incoming call's first ring to a person answering it, "
+                "for the calls that started on the period's local days of the clinic whose "
+                "line rang. Missed calls are left out of the median and counted beside it. "
+                "The specialty and doctor filters do not apply."
+            ),
             "seconds",
             higher_is_better=False,
-            source=_("Telephony: not connected to the dashboards yet."),
+            source=_("Telephony call records (the registered call-figures source)."),
         ),
         KpiDefinition(
             K.WAITLIST_FILL,
@@ -166,6 +176,53 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             ),
             "money",
             source=_("Appointments (rollups; today live)."),
+        ),
+        KpiDefinition(
+            K.ASSISTANT_RESOLVED,
+            K.ASSISTANT_RESOLVED.label,
+            _(
+                "Conversations with the assistant it settled itself (an answer, a booking, a "
+                "move or a cancellation) and never handed to an operator ÷ all conversations "
+                "started in the period in which the patient wrote at least once. A conversation "
+                "without a clinic counts for the whole network only; the specialty and doctor "
+                "filters do not apply."
+            ),
+            "percent",
+            source=_("Assistant conversations."),
+        ),
+        KpiDefinition(
+            "assistant_bookings",
+            _("Booked by the assistant"),
+            _(
+                "Visits the assistant booked in the conversations started in the period "
+                "(counted as for the share resolved by the assistant; a booking the patient "
+                "later cancelled still counts)."
+            ),
+            "count",
+            source=_("Assistant conversations."),
+        ),
+        KpiDefinition(
+            K.ASSISTANT_HANDOFF,
+            K.ASSISTANT_HANDOFF.label,
+            _(
+                "Conversations handed to an operator (the patient asked for a person, was not "
+                "understood twice or was unhappy) ÷ all conversations started in the period, "
+                "counted as for the share resolved by the assistant."
+            ),
+            "percent",
+            higher_is_better=False,
+            source=_("Assistant conversations."),
+        ),
+        KpiDefinition(
+            K.ASSISTANT_TIME_TO_BOOKING,
+            K.ASSISTANT_TIME_TO_BOOKING.label,
+            _(
+                "Median minutes from the start of a conversation to the first visit booked in "
+                "it, over the conversations started in the period that booked one."
+            ),
+            "minutes",
+            higher_is_better=False,
+            source=_("Assistant conversations."),
         ),
     )
 }

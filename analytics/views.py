@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analytics import charts
@@ -30,8 +32,11 @@ from analytics.selectors.dashboard import (
     history_kpis,
     kpi_values,
 )
+from analytics.selectors.enterprise_data import enterprise_data_xml
 from analytics.selectors.exports import accounting_rows, table_rows, table_xlsx
+from analytics.selectors.facts import clinic_zones
 from analytics.selectors.scope import Scope, narrowed, visible_clinic_ids
+from analytics.selectors.sources import SourceKpis, source_kpis
 from analytics.selectors.tables import TABLES, Table, build_tables
 from analytics.services.targets import kpi_targets_set
 from portal import permissions
@@ -52,6 +57,10 @@ TILES = (
     "waitlist_fill",
     "delivery_rate",
     "revenue",
+    "assistant_resolved",
+    "assistant_bookings",
+    "assistant_handoff",
+    "assistant_time_to_booking",
 )
 
 
@@ -110,10 +119,15 @@ def _targets(scope: Scope) -> dict[str, Any]:
     return dict(KpiTarget.objects.filter(clinic_id=clinic_id).values_list("kpi", "value"))
 
 
-def _tiles(scope: Scope, fig: Figures) -> list[dict[str, Any]]:
-    values = kpi_values(fig)
+def _tiles(
+    scope: Scope, fig: Figures, sources: SourceKpis, zones: Mapping[int, ZoneInfo]
+) -> list[dict[str, Any]]:
+    values = kpi_values(fig) | sources.values
     previous = history_kpis(scope=scope.previous())
+    previous |= source_kpis(scope=scope.previous(), zones=zones).values
     last_year = history_kpis(scope=scope.last_year())
+    last_year |= source_kpis(scope=scope.last_year(), zones=zones).values
+    notes = _notes(sources)
     targets = _targets(scope)
     tiles = []
     for code in TILES:
@@ -139,13 +153,29 @@ def _tiles(scope: Scope, fig: Figures) -> list[dict[str, Any]]:
                 ),
                 "target": None if target is None else f"{target.normalize():f}",
                 "met": met,
+                "note": notes.get(code),
             }
         )
     return tiles
 
 
-def _sorted_tables(request: HttpRequest, fig: Figures) -> dict[str, Table]:
-    tables = build_tables(fig)
+def _notes(sources: SourceKpis) -> dict[str, str]:
+    """The counts shown under a tile whose value leaves something out."""
+    calls = sources.calls
+    if calls is None or not (calls.answered or calls.missed):
+        return {}
+    return {
+        "call_answer": ngettext(
+            "%(answered)s answered, %(missed)s missed call",
+            "%(answered)s answered, %(missed)s missed calls",
+            calls.missed,
+        )
+        % {"answered": calls.answered, "missed": calls.missed}
+    }
+
+
+def _sorted_tables(request: HttpRequest, fig: Figures, sources: SourceKpis) -> dict[str, Table]:
+    tables = build_tables(fig, refused=sources.refused)
     for code, table in tables.items():
         table.sort(request.GET.get(f"{code}_sort"))
     return tables
@@ -166,8 +196,10 @@ def _days(scope: Scope) -> list[datetime.date]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope, form = _scope_from(request)
-    fig = figures(scope=scope)
-    tables = _sorted_tables(request, fig)
+    zones = clinic_zones(scope.clinic_ids)
+    fig = figures(scope=scope, zones=zones)
+    sources = source_kpis(scope=scope, fig=fig, zones=zones)
+    tables = _sorted_tables(request, fig, sources)
     clinic_bars = [
         (row["name"], float(row["revenue"])) for row in tables["clinics"].rows if row["revenue"]
     ]
@@ -186,7 +218,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "scope": scope,
-        "tiles": _tiles(scope, fig),
+        "tiles": _tiles(scope, fig, sources, zones),
         "tables": tables,
         "sort_state": sort_state,
         "sort_queries": {code: _query_without(request, f"{code}_sort") for code in TABLES},
@@ -232,7 +264,8 @@ def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase
     if table not in TABLES or fmt not in ("csv", "xlsx"):
         raise Http404
     scope, _form = _scope_from(request)
-    chosen = _sorted_tables(request, figures(scope=scope))[table]
+    fig = figures(scope=scope)
+    chosen = _sorted_tables(request, fig, source_kpis(scope=scope, fig=fig))[table]
     name = f"{table}-{scope.first.isoformat()}-{scope.last.isoformat()}"
     response: HttpResponseBase
     if fmt == "xlsx":
@@ -260,6 +293,20 @@ def export_accounting(request: HttpRequest) -> HttpResponseBase:
         content_type="text/csv; charset=utf-8",
     )
     name = f"visits-{scope.first.isoformat()}-{scope.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def export_accounting_xml(request: HttpRequest) -> HttpResponse:
+    """The accounting export as a 1С EnterpriseData message (README, "Accounting export")."""
+    scope, _form = _scope_from(request)
+    response = HttpResponse(
+        enterprise_data_xml(scope=scope, created=timezone.now()),
+        content_type="application/xml; charset=utf-8",
+    )
+    name = f"visits-{scope.first.isoformat()}-{scope.last.isoformat()}.xml"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

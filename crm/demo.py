@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from crm import demo_knowledge
+from crm import demo_conversations, demo_knowledge
 from crm.choices import LeadSource
 from crm.models import PipelineStage, Segment
 from crm.services.campaigns import campaign_create, campaign_send, campaign_start
@@ -33,6 +33,9 @@ NEW_NAMES = ("Алина", "Борис", "Вера", "Глеб", "Дарья", "
 
 def seed(ctx: DemoContext) -> None:
     demo_knowledge.seed(ctx)
+    talks = demo_conversations.seed(ctx)
+    if talks:
+        ctx.log(f"crm: {talks} past conversations with the assistant")
     # Calls seeded by telephony may have made leads already: the demo's own segments mark it.
     if Segment.objects.exists():
         return

@@ -7,8 +7,13 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
+        from portal.metrics import register_call_answer_source
         from portal.panels import DESK, DESK_QUEUES, Panel, register_panel
+        from telephony.selectors.answer_times import call_answer_figures
         from telephony.views.panels import desk_caller_panel, desk_queue_callbacks
+
+        # The director dashboard's call answer time (analytics may not import telephony).
+        register_call_answer_source(call_answer_figures)
 
         # First above the board: a ringing caller matters more than any queue.
         register_panel(

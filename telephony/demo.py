@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.demo import DemoContext
 from portal.models import Patient, StaffMembership
+from telephony import demo_history
 from telephony.choices import CallState
 from telephony.models import Call, LineAnswerer, TelephonyAccount, TelephonyLine
 from telephony.providers.base import CallEvent
@@ -49,6 +50,7 @@ def seed(ctx: DemoContext) -> None:
         LineAnswerer.objects.get_or_create(line=line, user=registrar, defaults={"extension": "101"})
         if created:
             _today_calls(account, line, ctx)
+        demo_history.seed_history(account, line, ctx)
     ctx.log(
         f"telephony: {DEMO_ACCOUNT} rings the demo registrar at "
         f"/telephony/generic/{account.public_id}/events/ (secret {DEMO_SECRET!r})"

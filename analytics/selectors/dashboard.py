@@ -12,17 +12,20 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
 from analytics.selectors.cached import through_cache
-from analytics.selectors.facts import COUNTERS, Counts, CubeKey
+from analytics.selectors.facts import COUNTERS, Counts, CubeKey, clinic_zones
 from analytics.selectors.live import live_figures
+from analytics.selectors.localdays import local_period
 from analytics.selectors.scope import Scope
 from notifications.choices import DeliveryStatus, LogState, MessageStatus
 from notifications.models import MessageDailyCount, OutboxMessage
@@ -104,10 +107,19 @@ def _scope_key(scope: Scope) -> tuple[Any, ...]:
     return (clinics, scope.first, scope.last, scope.specialty_id, scope.doctor_id)
 
 
-def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
+def figures(
+    *,
+    scope: Scope,
+    now: datetime.datetime | None = None,
+    zones: Mapping[int, ZoneInfo] | None = None,
+) -> Figures:
     """Every figure of the dashboard for `scope`, in a fixed number of queries: the rolled-up
-    part from the cache while the rollups stay as they are, the live days counted afresh."""
+    part from the cache while the rollups stay as they are, the live days counted afresh.
+    `zones`: the scope's clinics and their time zones, when the caller has read them (else one
+    query)."""
     now = now or timezone.now()
+    if zones is None:
+        zones = clinic_zones(scope.clinic_ids)
     live = live_days(scope, now)
     past = through_cache(
         "figures",
@@ -135,9 +147,9 @@ def figures(*, scope: Scope, now: datetime.datetime | None = None) -> Figures:
         heatmap=heatmap,
         cohort_size=past.cohort_size,
         cohort_returned=past.cohort_returned,
-        request_minutes=_request_minutes(scope),
-        waitlist=_waitlist(scope, now),
-        delivery=_delivery(scope),
+        request_minutes=_request_minutes(scope, zones),
+        waitlist=_waitlist(scope, now, zones),
+        delivery=_delivery(scope, zones),
     )
 
 
@@ -208,14 +220,6 @@ def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
     return values
 
 
-def _bounds(scope: Scope) -> tuple[datetime.datetime, datetime.datetime]:
-    """UTC instants around the period. Sources without a clinic-local date (requests, freed
-    slots, messages) are cut at UTC midnights, which is close enough for a period of days."""
-    lo = datetime.datetime.combine(scope.first, datetime.time.min, datetime.UTC)
-    hi = datetime.datetime.combine(scope.last, datetime.time.min, datetime.UTC)
-    return lo, hi + datetime.timedelta(days=1)
-
-
 def _retention(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
     """Patients whose first completed visit fell in the period at least 90 days ago, and how
     many of them came back within 90 days."""
@@ -229,10 +233,13 @@ def _retention(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
     return row["size"], row["returned"]
 
 
-def _request_minutes(scope: Scope) -> float | None:
-    lo, hi = _bounds(scope)
+# Requests, freed slots and messages keep only a UTC instant: `local_period` cuts them at
+# each clinic's own midnights, like the rollups' local days.
+
+
+def _request_minutes(scope: Scope, zones: Mapping[int, ZoneInfo]) -> float | None:
     qs = BookingRequest.objects.filter(
-        created_at__gte=lo, created_at__lt=hi, confirmed_at__isnull=False
+        local_period(scope, "created_at", zones=zones), confirmed_at__isnull=False
     )
     qs = _in_scope(qs, scope, specialty_via=None)
     if scope.specialty_id is not None:
@@ -245,10 +252,11 @@ def _request_minutes(scope: Scope) -> float | None:
     return statistics.median(waits) if waits else None
 
 
-def _waitlist(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
+def _waitlist(
+    scope: Scope, now: datetime.datetime, zones: Mapping[int, ZoneInfo]
+) -> tuple[int, int]:
     """(slots filled within 2 hours, slots settled) among those freed in the period."""
-    lo, hi = _bounds(scope)
-    qs = _in_scope(FreedSlot.objects.filter(freed_at__gte=lo, freed_at__lt=hi), scope)
+    qs = _in_scope(FreedSlot.objects.filter(local_period(scope, "freed_at", zones=zones)), scope)
     # A slot still being offered is settled once its 2 hours have passed.
     qs = qs.exclude(Q(status=FreedSlotStatus.OFFERING) & Q(freed_at__gt=now - WAITLIST_WINDOW))
     filled = qs.filter(
@@ -257,12 +265,12 @@ def _waitlist(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
     return filled, qs.count()
 
 
-def _delivery(scope: Scope) -> tuple[int, int]:
-    """(delivered, with a final delivery report) of the messages recorded in the period."""
-    lo, hi = _bounds(scope)
+def _delivery(scope: Scope, zones: Mapping[int, ZoneInfo]) -> tuple[int, int]:
+    """(delivered, with a final delivery report) of the messages recorded in the period: by
+    the clinic's local day (messages without a clinic: the network's, by the display zone's
+    day); the daily counts kept after the purge know only the UTC day."""
     live = OutboxMessage.objects.filter(
-        created_at__gte=lo,
-        created_at__lt=hi,
+        local_period(scope, "created_at", with_network=True, zones=zones),
         status=MessageStatus.SENT,
         delivery_status__in=FINAL_DELIVERY,
     )
@@ -270,7 +278,6 @@ def _delivery(scope: Scope) -> tuple[int, int]:
         date__gte=scope.first, date__lte=scope.last, status__in=FINAL_LOG_STATES
     )
     if scope.clinic_ids is not None:
-        live = live.filter(clinic_id__in=scope.clinic_ids)
         counted = counted.filter(clinic_id__in=scope.clinic_ids)
     delivered = final = 0
     for status, n in (

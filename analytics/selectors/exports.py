@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,11 +68,29 @@ ACCOUNTING_COLUMNS = (
 )
 
 
-def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
+@dataclass(frozen=True)
+class PaidVisit:
+    """One completed visit with a price, as the accounting exports read it (no patient data)."""
+
+    entity_id: int
+    inn: str
+    kpp: str
+    entity: str
+    entity_full_name: str
+    vat_mode: str
+    clinic: str
+    day: datetime.date
+    public_id: str
+    service_code: str
+    service: str
+    price: Decimal
+    discount: Decimal
+    paid_online: bool
+
+
+def paid_visits(*, scope: Scope) -> Iterator[PaidVisit]:
     """Completed visits with a price, in the period (by the clinic-local day of the visit),
-    ordered by legal entity, clinic and time. No patient data: the visit's public id is the
-    key accounting can ask the clinic about."""
-    yield list(ACCOUNTING_COLUMNS)
+    ordered by legal entity, clinic and time, read in chunks."""
     lo = datetime.datetime.combine(scope.first, datetime.time.min, datetime.UTC)
     hi = datetime.datetime.combine(scope.last, datetime.time.min, datetime.UTC)
     paid = Payment.objects.filter(appointment=OuterRef("pk"), status=PaymentStatus.SUCCEEDED)
@@ -91,9 +110,12 @@ def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
         qs.annotate(paid_online=Exists(paid))
         .order_by("clinic__legal_entity__inn", "clinic__name", "starts_at")
         .values_list(
+            "clinic__legal_entity_id",
             "clinic__legal_entity__inn",
             "clinic__legal_entity__kpp",
             "clinic__legal_entity__short_name",
+            "clinic__legal_entity__name",
+            "clinic__legal_entity__vat_mode",
             "clinic__name",
             "clinic__timezone",
             "starts_at",
@@ -106,9 +128,12 @@ def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
         )
     )
     for (
+        entity_id,
         inn,
         kpp,
         entity,
+        full_name,
+        vat_mode,
         clinic,
         tz,
         starts,
@@ -120,19 +145,41 @@ def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
         online,
     ) in rows.iterator(chunk_size=2000):
         day = starts.astimezone(ZoneInfo(tz)).date()
-        if not scope.first <= day <= scope.last:
-            continue
+        if scope.first <= day <= scope.last:
+            yield PaidVisit(
+                entity_id=entity_id,
+                inn=inn,
+                kpp=kpp,
+                entity=entity,
+                entity_full_name=full_name,
+                vat_mode=vat_mode,
+                clinic=clinic,
+                day=day,
+                public_id=str(public_id),
+                service_code=code,
+                service=service,
+                price=price,
+                discount=discount,
+                paid_online=bool(online),
+            )
+
+
+def accounting_rows(*, scope: Scope) -> Iterator[list[Any]]:
+    """The accounting CSV: a header, then one line per completed paid visit (`paid_visits`).
+    No patient data: the visit's public id is the key accounting can ask the clinic about."""
+    yield list(ACCOUNTING_COLUMNS)
+    for visit in paid_visits(scope=scope):
         yield [
-            inn,
-            kpp,
-            entity,
-            clinic,
-            day.isoformat(),
-            str(public_id),
-            code,
-            service,
-            f"{price + discount:.2f}",
-            f"{discount:.2f}",
-            f"{price:.2f}",
-            "1" if online else "0",
+            visit.inn,
+            visit.kpp,
+            visit.entity,
+            visit.clinic,
+            visit.day.isoformat(),
+            visit.public_id,
+            visit.service_code,
+            visit.service,
+            f"{visit.price + visit.discount:.2f}",
+            f"{visit.discount:.2f}",
+            f"{visit.price:.2f}",
+            "1" if visit.paid_online else "0",
         ]

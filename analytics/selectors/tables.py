@@ -4,7 +4,7 @@ CSV/XLSX exports. Names are loaded in three queries (clinics, doctors, services)
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -64,7 +64,7 @@ QUALITY = [
 ]
 
 
-def _quality(counts: Counts, online: int, minutes: int | None) -> dict[str, Any]:
+def _quality(counts: Counts, online: int, minutes: int | None, refused: int = 0) -> dict[str, Any]:
     return {
         "bookings": counts.bookings,
         "online_share": ratio(online, counts.bookings),
@@ -73,7 +73,7 @@ def _quality(counts: Counts, online: int, minutes: int | None) -> dict[str, Any]
         "cancellation_rate": ratio(counts.cancelled, counts.visits),
         "late_cancellation_rate": ratio(counts.late_cancelled, counts.visits),
         "wrong_bookings": (
-            None if not counts.bookings else counts.rollbacks * 1000 / counts.bookings
+            None if not counts.bookings else (counts.rollbacks + refused) * 1000 / counts.bookings
         ),
         "utilisation": ratio(counts.booked_minutes, minutes),
         "revenue": counts.revenue,
@@ -95,7 +95,19 @@ def doctor_name(last: str, first: str, middle: str) -> str:
     return f"{last} {initials}".strip()
 
 
-def build_tables(fig: Figures) -> dict[str, Table]:
+def _group_refused(refused: Mapping[CubeKey, int], key: Callable[[CubeKey], Any]) -> dict[Any, int]:
+    grouped: dict[Any, int] = defaultdict(int)
+    for cube_key, n in refused.items():
+        grouped[key(cube_key)] += n
+    return grouped
+
+
+def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) -> dict[str, Table]:
+    """The tables of `fig`; `refused`: refused overlapping bookings per cube key, counted
+    with the rollbacks in the wrong-bookings column."""
+    refused = refused or {}
+    refused_clinic = _group_refused(refused, lambda k: k[0])
+    refused_doctor = _group_refused(refused, lambda k: (k[0], k[1]))
     clinic_ids = {k[0] for k in fig.cube} | {k[0] for k in fig.capacity}
     doctor_ids = {k[1] for k in fig.cube} | {k[1] for k in fig.capacity}
     service_ids = {k[2] for k in fig.cube}
@@ -119,7 +131,12 @@ def build_tables(fig: Figures) -> dict[str, Table]:
             "name": clinics.get(cid, "—"),
             "clinic_id": cid,
             "clinic_public_id": clinic_uuids.get(cid),
-            **_quality(by_clinic.get(cid, Counts()), online_clinic[cid], minutes_clinic[cid]),
+            **_quality(
+                by_clinic.get(cid, Counts()),
+                online_clinic[cid],
+                minutes_clinic[cid],
+                refused_clinic[cid],
+            ),
         }
         for cid in sorted(clinic_ids, key=lambda c: clinics.get(c, ""))
     ]
@@ -134,7 +151,10 @@ def build_tables(fig: Figures) -> dict[str, Table]:
             "clinic_public_id": clinic_uuids.get(c),
             "doctor_public_id": doctors.get(d, ("", None))[1],
             **_quality(
-                by_doctor.get((c, d), Counts()), online_doctor[(c, d)], fig.capacity.get((c, d))
+                by_doctor.get((c, d), Counts()),
+                online_doctor[(c, d)],
+                fig.capacity.get((c, d)),
+                refused_doctor[(c, d)],
             ),
         }
         for c, d in sorted(doctor_keys, key=lambda k: (doctors.get(k[1], ("",))[0], k[0]))

@@ -16,6 +16,7 @@ from .documents import OrganisationInvoice, VisitSummary
 from .payments import Payment, PaymentWebhookEvent, Refund, TestGatewayPayment
 from .pricing import Promotion, ServicePrice
 from .quotas import Quota, QuotaCounter
+from .refusals import RefusedOverlap
 from .requests import BookingRequest, ProposedSlot
 from .rules import BookingPolicy, ScheduleException, ScheduleRule
 from .waitlist import FreedSlot, WaitlistEntry, WaitlistOffer
@@ -45,6 +46,7 @@ __all__ = [
     "Quota",
     "QuotaCounter",
     "RebookTask",
+    "RefusedOverlap",
     "Refund",
     "ResourceClosure",
     "RollbackRecord",

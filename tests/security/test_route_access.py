@@ -137,6 +137,7 @@ ROUTES: dict[str, Access] = {
     "analytics/": capability("analytics.view"),
     "analytics/glossary/": capability("analytics.view"),
     "analytics/export/accounting.csv": capability("analytics.view"),
+    "analytics/export/accounting.xml": capability("analytics.view"),
     "analytics/export/<slug:table>.<slug:fmt>": capability("analytics.view"),
     "analytics/targets/<uuid:clinic>/": capability("analytics.targets"),
     # --- Telephony ------------------------------------------------------------------------------

@@ -27,11 +27,13 @@ from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
 from scheduling.services.pricing import promotion_take
 from scheduling.services.quotas import quota_take
+from scheduling.services.refusals import records_overlap_refusals
 
 from .guards import as_utc, check_may_act_for, local_day, user_or_none
 from .placement import occupy
 
 
+@records_overlap_refusals
 @conflicts_as_slot_taken
 def appointment_book(
     *,

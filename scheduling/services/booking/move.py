@@ -16,6 +16,7 @@ from scheduling.selectors.policy import policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
 from scheduling.services.quotas import quota_take
+from scheduling.services.refusals import records_overlap_refusals
 
 from .guards import (
     as_utc,
@@ -43,6 +44,7 @@ PLACEMENT_FIELDS = [
 ]
 
 
+@records_overlap_refusals
 @conflicts_as_slot_taken
 def appointment_reschedule(
     *,
