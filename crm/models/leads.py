@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -131,6 +132,18 @@ class Lead(models.Model):
         verbose_name=_("booked visit"),
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The booked visit's outcome, kept ahead for the funnel (`crm.services.activity`): set
+    # with the booking and refreshed when the visit changes; the funnel counts leads whose
+    # visit changed since the last refresh live.
+    # Database defaults too: bulk loads (COPY) that leave these out stay valid.
+    outcome_attended = models.BooleanField(_("attended"), default=False, db_default=False)
+    outcome_revenue = models.DecimalField(
+        _("revenue, ₽"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
