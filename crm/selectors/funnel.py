@@ -129,7 +129,7 @@ def _outcomes(*, live: bool) -> dict[str, Any]:
     }
 
 
-def _grouped(leads: QuerySet[Lead], source_field: str, campaign_field: str) -> list[dict]:
+def _grouped(leads: QuerySet[Lead], source_field: str, campaign_field: str) -> list[dict[str, Any]]:
     """Leads counted per tag group. Outcomes come from the leads themselves (kept by
     `crm.services.activity`), except for leads whose visit changed since the last refresh and
     every lead before the first one: those are joined to their visit, so figures are live."""

@@ -16,9 +16,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -108,7 +120,7 @@ def _recompute_batch(ids: list[int]) -> None:
         )
         .order_by()
     )
-    visits: dict[int, list[dict]] = defaultdict(list)
+    visits: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in per_clinic:
         visits[row["patient_id"]].append(row)
     specialties: dict[int, set[tuple[int, int]]] = defaultdict(set)
@@ -165,12 +177,12 @@ def _recompute_batch(ids: list[int]) -> None:
     PatientSpecialty.objects.bulk_create(seen, batch_size=2000)
 
 
-def lead_outcomes_refresh(leads) -> int:
+def lead_outcomes_refresh(leads: QuerySet[Lead]) -> int:
     """Copy the booked visit's outcome (attended, revenue) onto these leads; one statement."""
     visit = Appointment.objects.filter(
         pk=OuterRef("booked_appointment_id"), status=AppointmentStatus.COMPLETED
     )
-    return leads.update(
+    updated: int = leads.update(
         outcome_attended=Exists(visit),
         outcome_revenue=Coalesce(
             Subquery(visit.values("price")[:1]),
@@ -178,6 +190,7 @@ def lead_outcomes_refresh(leads) -> int:
             output_field=DecimalField(max_digits=12, decimal_places=2),
         ),
     )
+    return updated
 
 
 def lead_outcome_set(lead: Lead, visit: Appointment | None) -> list[str]:
