@@ -18,6 +18,7 @@ from crm.services.leads import lead_add_note, lead_create, lead_set_stage
 from crm.services.loop import leads_close_loop
 from crm.services.segments import segment_create
 from crm.services.spend import ad_spend_add
+from crm.services.tasks import lead_task_add
 from portal.demo import DemoContext
 
 # (utm_source, utm_medium, utm_campaign)
@@ -29,6 +30,12 @@ CAMPAIGNS = (
     ("", "", ""),
 )
 NEW_NAMES = ("Алина", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Илья", "Кира", "Лев")
+
+TASKS = (
+    "Перезвонить, рассказать о ценах на обследование",
+    "Отправить памятку о подготовке к УЗИ",
+    "Уточнить удобное время и записать",
+)
 
 
 def seed(ctx: DemoContext) -> None:
@@ -88,6 +95,14 @@ def seed(ctx: DemoContext) -> None:
         if marketer is None or index >= len(NEW_NAMES) - 3:
             continue
         lead_add_note(lead=lead, note="Позвонили, думает.", contacted=True, actor=marketer)
+        # A follow-up for the marketer: the earliest ones are overdue now.
+        lead_task_add(
+            lead=lead,
+            text=TASKS[index % len(TASKS)],
+            due_at=now + datetime.timedelta(days=index - 3, hours=2),
+            owner=marketer,
+            actor=marketer,
+        )
         stage = lost if index % 3 == 0 else contacted
         if stage is not None:
             lead_set_stage(lead=lead, stage=stage, actor=marketer)
@@ -122,4 +137,5 @@ def seed(ctx: DemoContext) -> None:
     # The demo runs Celery eagerly; sending here does not depend on when the commit happens.
     campaign_send(campaign_id=campaign.pk)
     segment_create(name="Пропускали приёмы", rules={"min_no_shows": 1}, actor=marketer)
+    segment_create(name="Взрослые 30–55 лет", rules={"age_from": 30, "age_to": 55}, actor=marketer)
     ctx.log(f"crm: {created} leads, {booked} of them booked")

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from crm.choices import CampaignChannel, LeadSource
 from crm.models import KnowledgeArticle, Segment
 from crm.services.leads import ATTRIBUTION_FIELDS, MAX_COMMENT, MAX_NAME
-from portal.models import Clinic
+from portal.models import Clinic, User
 
 # The browser's date picker reads and writes ISO dates whatever the page's language.
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -132,6 +132,13 @@ class SegmentForm(forms.Form):
     min_spend = forms.DecimalField(
         label=_("Spent at least, ₽"), min_value=1, max_digits=12, decimal_places=2, required=False
     )
+    # By the year of birth only (see crm.models.PatientActivity.birth_year).
+    age_from = forms.IntegerField(
+        label=_("Age this year, from"), min_value=0, max_value=120, required=False
+    )
+    age_to = forms.IntegerField(
+        label=_("Age this year, to"), min_value=0, max_value=120, required=False
+    )
     marketing_consent = forms.BooleanField(
         label=_("Only with consent to advertising messages"), required=False
     )
@@ -148,7 +155,15 @@ class SegmentForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in RULE_FIELDS}
 
 
-RULE_FIELDS = ("inactive_days", "specialty_id", "min_no_shows", "min_spend", "marketing_consent")
+RULE_FIELDS = (
+    "inactive_days",
+    "specialty_id",
+    "min_no_shows",
+    "min_spend",
+    "age_from",
+    "age_to",
+    "marketing_consent",
+)
 
 
 class CampaignForm(forms.Form):
@@ -187,3 +202,22 @@ class KnowledgeArticleForm(forms.ModelForm):
         field.queryset = clinics
         field.required = not network_wide
         field.empty_label = _("The whole network") if network_wide else None
+
+
+class TaskForm(forms.Form):
+    """A task on a lead; times are in the page's time zone."""
+
+    text = forms.CharField(label=_("What to do"), max_length=200)
+    due_at = forms.DateTimeField(
+        label=_("Due"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.none()
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = lambda user: str(user)

@@ -44,3 +44,12 @@ def purge_assistant_transcripts() -> int:
     from crm.services.assistant import conversations_purge
 
     return conversations_purge()
+
+
+@shared_task
+def refresh_activity() -> dict[str, int]:
+    """Rewrite the activity facts and lead outcomes touched since the last run."""
+    from crm.services.activity import activity_refresh
+
+    result = activity_refresh()
+    return {"patients": result.patients, "leads": result.leads}

@@ -9,6 +9,7 @@ from crm import (
     views_knowledge,
     views_merge,
     views_segments,
+    views_tasks,
 )
 
 app_name = "crm"
@@ -29,7 +30,11 @@ urlpatterns = [
     # The marketer's leads.
     path("leads/", views.leads, name="leads"),
     path("leads/<uuid:public_id>/", views.lead, name="lead"),
+    path("leads/<uuid:public_id>/tasks/", views_tasks.task_add, name="task_add"),
     path("leads/<uuid:public_id>/<slug:action>/", views.lead_action, name="lead_action"),
+    # Tasks on leads: the owner's list, done and undone.
+    path("tasks/", views_tasks.tasks, name="tasks"),
+    path("tasks/<int:pk>/done/", views_tasks.task_done, name="task_done"),
     # Segments of patients, counted live.
     path("segments/", views_segments.segments, name="segments"),
     path("segments/count/", views_segments.segment_preview, name="segment_preview"),

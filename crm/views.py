@@ -18,10 +18,11 @@ from django.views.decorators.http import require_http_methods
 
 from crm.choices import LeadSource
 from crm.errors import LeadInvalid
-from crm.forms import NoteForm, PublicLeadForm, StaffLeadForm
+from crm.forms import NoteForm, PublicLeadForm, StaffLeadForm, TaskForm
 from crm.models import PipelineStage
 from crm.permissions import CAPABILITY, get_lead_for_user, require_crm_user
 from crm.selectors.leads import LeadFilters, lead_card, leads_page, stages_for_filter
+from crm.selectors.tasks import owners_for, tasks_of_lead
 from crm.services.leads import (
     ATTRIBUTION_FIELDS,
     lead_add_note,
@@ -30,6 +31,7 @@ from crm.services.leads import (
     lead_set_stage,
     pipeline_of,
 )
+from crm.views_tasks import default_due
 from portal import permissions
 from portal.models import Clinic
 from portal.request_context import client_ip
@@ -151,11 +153,18 @@ def leads(request):
 def lead(request, public_id):
     found = get_lead_for_user(request.user, public_id)
     card = lead_card(user=request.user, lead=found)
-    return render(
-        request,
-        "crm/lead.html",
-        {"card": card, "stages": pipeline_of(found.clinic), "note_form": NoteForm()},
+    task_form = TaskForm(
+        owners=owners_for(found),
+        initial={"due_at": default_due(), "owner": request.user.pk},
     )
+    context = {
+        "card": card,
+        "stages": pipeline_of(found.clinic),
+        "note_form": NoteForm(),
+        "tasks": tasks_of_lead(found),
+        "task_form": task_form,
+    }
+    return render(request, "crm/lead.html", context)
 
 
 @login_required

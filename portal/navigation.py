@@ -36,6 +36,7 @@ NAV_ENTRIES = [
     ("catalogue.manage", "scheduling:catalogue", _("Prices")),
     ("assistant.answer", "crm:inbox", _("Inbox")),
     ("crm.use", "crm:leads", _("Leads")),
+    ("crm.use", "crm:tasks", _("Tasks")),
     ("crm.use", "crm:funnel", _("Funnel")),
     ("crm.use", "crm:segments", _("Segments")),
     ("crm.use", "crm:campaigns", _("Campaigns")),

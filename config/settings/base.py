@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "crm-leads": {"task": "crm.tasks.follow_leads", "schedule": 60.0},
+    # Segments and the funnel read these facts; what changed since is counted live.
+    "crm-activity": {"task": "crm.tasks.refresh_activity", "schedule": 60.0},
     # Dashboards: the days whose visits, rollbacks or schedules changed are rolled up again.
     "analytics-rollups": {"task": "analytics.tasks.refresh_rollups", "schedule": 300.0},
     "crm-assistant-purge": {"task": "crm.tasks.purge_assistant_transcripts", "schedule": 86400.0},

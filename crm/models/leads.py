@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -131,6 +132,18 @@ class Lead(models.Model):
         verbose_name=_("booked visit"),
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The booked visit's outcome, kept ahead for the funnel (`crm.services.activity`): set
+    # with the booking and refreshed when the visit changes; the funnel counts leads whose
+    # visit changed since the last refresh live.
+    # Database defaults too: bulk loads (COPY) that leave these out stay valid.
+    outcome_attended = models.BooleanField(_("attended"), default=False, db_default=False)
+    outcome_revenue = models.DecimalField(
+        _("revenue, ₽"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -141,6 +154,23 @@ class Lead(models.Model):
                 fields=["first_contact_due_at"],
                 condition=Q(first_contacted_at__isnull=True, escalated_at__isnull=True),
                 name="lead_awaiting_contact",
+            ),
+            # The funnel reads these columns of a period's leads: from this index alone on
+            # PostgreSQL (a lead's row is wide with its encrypted contact details).
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "clinic",
+                    "source",
+                    "utm_source",
+                    "utm_campaign",
+                    "last_utm_source",
+                    "last_utm_campaign",
+                    "booked_appointment",
+                    "outcome_attended",
+                    "outcome_revenue",
+                ],
+                name="lead_funnel",
             ),
         ]
 

@@ -16,14 +16,16 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.choices import LeadSource
-from crm.models import AdSpend
+from crm.models import AdSpend, Lead
 from crm.permissions import leads_visible_to, require_crm_user
+from crm.selectors.activity import activity_state, visits_changed
 from portal import permissions
 from portal.types import RequestUser
 from scheduling.choices import AppointmentStatus
@@ -109,6 +111,41 @@ def _spend_in_period(
     return totals
 
 
+def _outcomes(*, live: bool) -> dict[str, Any]:
+    """The funnel's aggregates: from the outcomes kept on the lead, or from the visit itself."""
+    if live:
+        attended = Q(booked_appointment__status=AppointmentStatus.COMPLETED)
+        revenue = Sum("booked_appointment__price", filter=attended)
+    else:
+        attended = Q(outcome_attended=True)
+        revenue = Sum("outcome_revenue", filter=attended)
+    return {
+        "n": Count("pk"),
+        "booked": Count("pk", filter=Q(booked_appointment__isnull=False)),
+        "attended": Count("pk", filter=attended),
+        "revenue": Coalesce(
+            revenue, Value(ZERO), output_field=DecimalField(max_digits=14, decimal_places=2)
+        ),
+    }
+
+
+def _grouped(leads: QuerySet[Lead], source_field: str, campaign_field: str) -> list[dict[str, Any]]:
+    """Leads counted per tag group. Outcomes come from the leads themselves (kept by
+    `crm.services.activity`), except for leads whose visit changed since the last refresh and
+    every lead before the first one: those are joined to their visit, so figures are live."""
+    group = (source_field, campaign_field, "source")
+    state = activity_state()
+    if state is None:
+        return list(leads.values(*group).annotate(**_outcomes(live=True)).order_by())
+    changed = visits_changed(state).values("pk")
+    kept = leads.exclude(booked_appointment__in=changed)
+    fresh = leads.filter(booked_appointment__in=changed)
+    return [
+        *kept.values(*group).annotate(**_outcomes(live=False)).order_by(),
+        *fresh.values(*group).annotate(**_outcomes(live=True)).order_by(),
+    ]
+
+
 def funnel_report(
     *,
     user: RequestUser,
@@ -118,7 +155,7 @@ def funnel_report(
     clinic_id: int | None = None,
 ) -> Funnel:
     """The funnel by source and campaign for leads received from `date_from` to `date_to`;
-    two queries whatever the number of leads."""
+    a handful of queries whatever the number of leads."""
     require_crm_user(user)
     touch = touch if touch in TOUCHES else "first"
     start, end = _local_bounds(date_from, date_to)
@@ -135,24 +172,9 @@ def funnel_report(
         if touch == "first"
         else ("last_utm_source", "last_utm_campaign")
     )
-    completed = Q(booked_appointment__status=AppointmentStatus.COMPLETED)
-    grouped = (
-        leads.values(source_field, campaign_field, "source")
-        .annotate(
-            n=Count("pk"),
-            booked=Count("pk", filter=Q(booked_appointment__isnull=False)),
-            attended=Count("pk", filter=completed),
-            revenue=Coalesce(
-                Sum("booked_appointment__price", filter=completed),
-                Value(ZERO),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            ),
-        )
-        .order_by()
-    )
     labels = dict(LeadSource.choices)
     rows: dict[tuple[str, str], FunnelRow] = {}
-    for item in grouped:
+    for item in _grouped(leads, source_field, campaign_field):
         utm_source, campaign = item[source_field], item[campaign_field]
         # Without tags a lead is grouped by how it came (a call, a walk-in).
         name = utm_source or f"({labels.get(item['source'], item['source'])})"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import CampaignChannel, CampaignStatus
 from crm.errors import LeadInvalid
 from crm.models import Campaign, CampaignRecipient, Segment
-from crm.selectors.segments import segment_patients
+from crm.selectors.segments import age_fits, segment_patients
 from notifications.services import NoAddress, next_contact_time, outbox_message, outbox_record
 from portal.choices import AuditAction
 from portal.models import User
@@ -148,7 +148,10 @@ def campaign_send(*, campaign_id: int, now: datetime.datetime | None = None) -> 
     }
     queued = skipped = 0
     batch: list[tuple[int, object]] = []
+    today = timezone.localdate()
     for patient in patients.iterator(chunk_size=BATCH):
+        if not age_fits(patient.birth_date, rules, today=today):
+            continue
         try:
             message = outbox_message(
                 event=EVENT,

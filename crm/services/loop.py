@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.choices import LeadEventKind, StageKind
 from crm.models import Lead, LeadEvent
+from crm.services.activity import lead_outcome_set
 from crm.services.leads import patient_matching, pipeline_of
 from scheduling.choices import AppointmentStatus
 from scheduling.models import Appointment
@@ -52,7 +53,7 @@ def leads_close_loop(*, now: datetime.datetime | None = None, batch: int = 500) 
             continue
         won = next((s for s in pipeline_of(lead.clinic) if s.kind == StageKind.WON), None)
         lead.booked_appointment = visit
-        fields = ["booked_appointment"]
+        fields = ["booked_appointment", *lead_outcome_set(lead, visit)]
         if won is not None:
             lead.stage = won
             lead.closed_at = now

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import DuplicateStatus
 from crm.errors import MergeRefused
 from crm.models import DuplicateCandidate
+from crm.services.activity import activity_recompute
 from portal.choices import AuditAction, ConsentChannel
 from portal.models import Consent, ContactPreference, FamilyLink, MessengerLink, Patient, User
 from portal.services.audit import audit_record
@@ -69,6 +70,8 @@ def patient_merge(
         DuplicateCandidate.objects.filter(patient_a_id=pks[0], patient_b_id=pks[1]).update(
             status=DuplicateStatus.MERGED, resolved_at=timezone.now()
         )
+        # The visits moved without touching `updated_at`: rewrite both profiles' activity now.
+        activity_recompute([survivor.pk, merged.pk])
         ids = [survivor.public_id, merged.public_id]
         audit_record(
             actor=actor,

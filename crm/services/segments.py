@@ -18,6 +18,7 @@ from scheduling.models import Specialty
 
 MAX_DAYS = 3650
 MAX_COUNT = 100
+MAX_AGE = 120
 
 
 def _given(value: Any) -> bool:
@@ -51,6 +52,19 @@ def segment_rules_clean(raw: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError, InvalidOperation) as exc:
         raise LeadInvalid(
             _("Check the rules: days, counts and sums are positive numbers.")
+        ) from exc
+    try:
+        for name in ("age_from", "age_to"):
+            if _given(raw.get(name)):
+                age = int(raw[name])
+                if not 0 <= age <= MAX_AGE:
+                    raise ValueError
+                rules[name] = age
+        if rules.get("age_from", 0) > rules.get("age_to", MAX_AGE):
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        raise LeadInvalid(
+            _("Check the age band: whole years from 0 to 120, the first not above the second.")
         ) from exc
     if raw.get("marketing_consent"):
         rules["marketing_consent"] = True

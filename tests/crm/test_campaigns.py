@@ -194,3 +194,19 @@ def test_other_roles_and_clinics_are_refused(campaign, clinic_b, registrar_a, di
     assert scoped.post(reverse("crm:campaign_send", args=[campaign.pk])).status_code == 404
     campaign.refresh_from_db()
     assert campaign.status == "draft"
+
+
+def test_an_age_band_campaign_reaches_only_the_band(marketer):
+    today = timezone.localdate()
+    young = PatientFactory(birth_date=datetime.date(today.year - 20, 3, 1))
+    middle = PatientFactory(birth_date=datetime.date(today.year - 40, 3, 1))
+    for patient in (young, middle):
+        consent(patient)
+    segment = segment_create(name="30–50", rules={"age_from": 30, "age_to": 50}, actor=marketer)
+    campaign = campaign_create(
+        name="Осмотр 30+", segment=segment, channel="sms", text="Приглашаем", actor=marketer
+    )
+    campaign_start(campaign=campaign, actor=marketer)
+    sent = campaign_send(campaign_id=campaign.pk)
+    assert sent.recipients == 1
+    assert CampaignRecipient.objects.get(campaign=campaign).patient == middle

@@ -108,3 +108,59 @@ def test_the_funnel_reads_well(page, live_server, clinic_a, marketer):
         screenshot(page, f"crm-funnel-{name}")
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
         assert not overflow, f"the funnel scrolls sideways at {width} px"
+
+
+def test_tasks_on_a_lead_and_the_owners_list(page, live_server, clinic_a, marketer):
+    """The marketer adds a follow-up on the lead card, sees an overdue one marked red in the
+    list and ticks it off; the segments form has the age band. Both widths, no sideways scroll."""
+    import datetime
+
+    from django.utils import timezone
+
+    from crm.choices import LeadSource
+    from crm.services.leads import lead_create
+    from crm.services.tasks import lead_task_add
+
+    lead, _ = lead_create(
+        source=LeadSource.CALL,
+        actor=None,
+        clinic=clinic_a,
+        name="Вера Задачина",
+        phone="+79145550101",
+    )
+    lead_task_add(
+        lead=lead,
+        text="Перезвонить после обеда",
+        due_at=timezone.now() - datetime.timedelta(hours=3),
+        owner=marketer,
+        actor=marketer,
+    )
+    session = client_for(marketer).cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/crm/leads/{lead.public_id}/")
+    page.fill("#id_text", "Отправить памятку о подготовке к УЗИ")
+    page.click("form.task-form button[type=submit]")
+    page.wait_for_selector(".task-list >> text=Отправить памятку")
+    assert page.locator(".task-list li.is-overdue").count() == 1
+    for width, name in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/crm/leads/{lead.public_id}/")
+        screenshot(page, f"crm-lead-tasks-{name}")
+        page.goto(f"{live_server.url}/crm/tasks/")
+        assert page.locator(".tasks-table tbody tr").count() == 2
+        assert page.locator(".tasks-table tr.is-overdue").count() == 1
+        screenshot(page, f"crm-tasks-{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the task list scrolls sideways at {width} px"
+        page.goto(f"{live_server.url}/crm/segments/")
+        page.fill("main form #id_age_from", "30")
+        page.fill("main form #id_age_to", "55")
+        page.wait_for_selector("#segment-count >> text=пациент")
+        screenshot(page, f"crm-segments-age-{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the segments page scrolls sideways at {width} px"
+    page.goto(f"{live_server.url}/crm/tasks/")
+    page.locator(".tasks-table tr.is-overdue button").click()
+    page.wait_for_selector(".tasks-table tbody tr >> nth=0")
+    assert page.locator(".tasks-table tbody tr").count() == 1
