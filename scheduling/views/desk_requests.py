@@ -110,7 +110,7 @@ def _answer_context(request: HttpRequest, found: BookingRequest) -> dict[str, An
     upstream = bookable_connector(found) is not None
     options = (
         answer_slots(request=found, service=service, day=day, only_doctor=only_doctor)
-        if active and not upstream
+        if active and service is not None and not upstream
         else []
     )
     upstream_times = (
