@@ -18,6 +18,9 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
    around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
    one changed day (`bench.dashboard`; `BENCH_ONLY=dashboard` runs it without the leads).
+   Before it, the connector phase (`bench.connector`; `BENCH_ONLY=connector` runs it alone):
+   a connector clinic whose external FHIR server answers in 150 ms against a native clinic,
+   on a gunicorn of its own with the shared Redis cache (`BENCH_REDIS_URL`).
 7. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
    (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
@@ -46,7 +49,18 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import assistant, caller_id, crm, dashboard, desk, loadgen, messaging, report, scenario
+from bench import (
+    assistant,
+    caller_id,
+    connector,
+    crm,
+    dashboard,
+    desk,
+    loadgen,
+    messaging,
+    report,
+    scenario,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -83,11 +97,13 @@ class Config:
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
         # One phase alone, for development ("crm": the CRM and the director's dashboard;
-        # "dashboard": the dashboard without leads; "assistant"); its results never replace
-        # latest.json.
+        # "dashboard": the dashboard without leads; "assistant"; "connector"); its results
+        # never replace latest.json.
         self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", "crm", "dashboard", "assistant"):
-            raise SystemExit("BENCH_ONLY may only be 'crm', 'dashboard' or 'assistant'.")
+        if self.only not in ("", "crm", "dashboard", "assistant", "connector"):
+            raise SystemExit(
+                "BENCH_ONLY may only be 'crm', 'dashboard', 'assistant' or 'connector'."
+            )
 
 
 def bench_environment(cfg: Config) -> dict[str, str]:
@@ -417,6 +433,29 @@ def assistant_phase(cfg: Config, server: Server, results: dict) -> None:
     )
 
 
+def connector_phase(cfg: Config, env: dict[str, str], results: dict) -> None:
+    """The connector clinic against the native one, on a gunicorn of its own (shared cache)."""
+    from django.utils import timezone
+
+    network = connector.seed(today=timezone.localdate())
+    server = start_server(cfg, connector.server_environment(env), results)
+    try:
+        pgid = os.getpgid(server.process.pid)
+        connector.drive(
+            cfg,
+            server.port,
+            results,
+            network,
+            alternate=scenario.alternate,
+            phase=scenario.record_phase,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
+    finally:
+        server.stop()
+        server.log_path.unlink(missing_ok=True)
+    connector.ratios(results)
+
+
 def main() -> int:
     cfg = Config(dict(os.environ))
     env = bench_environment(cfg)
@@ -456,6 +495,10 @@ def main() -> int:
             server = server or start_server(cfg, env, results)
             assistant_phase(cfg, server, results)
         if cfg.only == "assistant":
+            raise _PhaseDone
+        if cfg.only in ("", "connector"):
+            connector_phase(cfg, env, results)
+        if cfg.only == "connector":
             raise _PhaseDone
         # Last: its million visits would slow the engine's phases and overlap counts down.
         log("seeding the CRM: patients, a year of visits, leads, ad spend")
