@@ -140,7 +140,12 @@ def first_preferred_day(request: BookingRequest, today: datetime.date) -> dateti
 
 def in_preferences(request: BookingRequest, slot: Slot) -> bool:
     """Whether the slot falls in one of the patient's preferred days and parts of the day."""
-    day, hour = slot.start.date(), slot.start.hour
+    return starts_in_preferences(request, slot.start)
+
+
+def starts_in_preferences(request: BookingRequest, local_start: datetime.datetime) -> bool:
+    """Whether a time (in the clinic's zone) falls in the patient's preferred windows."""
+    day, hour = local_start.date(), local_start.hour
     for window in request.windows:
         low, high = DAY_PARTS[DayPart(window["part"])]
         first, last = (datetime.date.fromisoformat(window[k]) for k in ("from", "to"))

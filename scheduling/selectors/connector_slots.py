@@ -21,7 +21,7 @@ from portal.models import Clinic
 from scheduling.choices import BookingMode, ConnectorOperation
 from scheduling.connectors import runtime
 from scheduling.connectors.base import ConnectorError, ExternalSlot, SlotQuery
-from scheduling.models import ClinicConnector, Doctor, Service
+from scheduling.models import Appointment, ClinicConnector, Doctor, ExternalBooking, Service
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,15 @@ def connector_of(clinic: Clinic) -> ClinicConnector | None:
             clinic__is_active=True,
             clinic__booking_policy__mode=BookingMode.CONNECTOR,
         )
+        .first()
+    )
+
+
+def external_booking_of(appointment: Appointment) -> ExternalBooking | None:
+    """The upstream visit a visit of ours mirrors (with its connector), or None."""
+    return (
+        ExternalBooking.objects.select_related("connector__clinic")
+        .filter(appointment=appointment)
         .first()
     )
 

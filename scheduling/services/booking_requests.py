@@ -244,7 +244,7 @@ def booking_request_create(
 # --- Staff answer ---------------------------------------------------------------------------
 
 
-def _lock(request: BookingRequest, *statuses: str) -> BookingRequest:
+def lock_request(request: BookingRequest, *statuses: str) -> BookingRequest:
     """The request re-read under a row lock; `InvalidTransition` unless in `statuses`."""
     locked = (
         BookingRequest.objects.select_for_update(of=("self",))
@@ -258,7 +258,7 @@ def _lock(request: BookingRequest, *statuses: str) -> BookingRequest:
     return locked
 
 
-def _check_service(request: BookingRequest, service: Service) -> None:
+def check_request_service(request: BookingRequest, service: Service) -> None:
     if request.service_id is not None and service.pk != request.service_id:
         raise InvalidInput(_("Choose a time of the service asked for."), code="other_service")
     if service.specialty_id != request.specialty_id:
@@ -269,7 +269,7 @@ def _book(
     request: BookingRequest, wanted: Wanted, actor: Actor, bookable: set[int] | None
 ) -> BookingRequest:
     """Book `wanted` for the request through the engine and close it as confirmed."""
-    _check_service(request, wanted.service)
+    check_request_service(request, wanted.service)
     quota = (
         QuotaChannel.PHONE if request.source == BookingRequestSource.DESK else QuotaChannel.ONLINE
     )
@@ -285,6 +285,14 @@ def _book(
         quota_channel=quota,
         notify=False,
     )
+    return request_mark_confirmed(request, appointment, actor)
+
+
+def request_mark_confirmed(
+    request: BookingRequest, appointment: Appointment, actor: Actor
+) -> BookingRequest:
+    """Close a locked request (`lock_request`) as confirmed by `appointment`: timestamped, audited
+    and told to the patient. Shared with confirmation through a connector."""
     now = timezone.now()
     request.status = R.CONFIRMED
     request.appointment = appointment
@@ -312,7 +320,7 @@ def booking_request_confirm(
     """Staff book a real free slot for an open or proposed request and confirm it. A slot
     taken meanwhile raises `SlotTaken` and the request stays as it was."""
     require_staff_actor(actor)
-    locked = _lock(request, *ACTIVE_REQUEST_STATUSES)
+    locked = lock_request(request, *ACTIVE_REQUEST_STATUSES)
     return _book(locked, Wanted(doctor, service, start), actor, bookable_clinic_ids)
 
 
@@ -323,7 +331,7 @@ def booking_request_propose(
     """Staff propose one to three free times (each a slot the engine offers now) instead of
     the preferred ones; they replace earlier proposals and the patient is told."""
     require_staff_actor(actor)
-    locked = _lock(request, *ACTIVE_REQUEST_STATUSES)
+    locked = lock_request(request, *ACTIVE_REQUEST_STATUSES)
     distinct = {(w.doctor.pk, w.service.pk, w.start) for w in slots}
     if not slots or len(slots) > MAX_PROPOSALS or len(distinct) != len(slots):
         raise InvalidInput(
@@ -331,7 +339,7 @@ def booking_request_propose(
             code="invalid_proposals",
         )
     for wanted in slots:
-        _check_service(locked, wanted.service)
+        check_request_service(locked, wanted.service)
         resolve_slot_for_booking(
             service=wanted.service,
             doctor=wanted.doctor,
@@ -360,7 +368,7 @@ def booking_request_accept(
     """The patient (or staff for them) takes one proposed time: booked through the engine,
     the request confirmed. Taken meanwhile: `SlotTaken`, and the request stays proposed."""
     check_may_act_for(actor, request.patient)
-    locked = _lock(request, R.PROPOSED)
+    locked = lock_request(request, R.PROPOSED)
     if proposal.request_id != locked.pk:
         raise InvalidInput(_("This time was not proposed for this request."), code="not_proposed")
     wanted = Wanted(proposal.doctor, proposal.service, proposal.starts_at)
@@ -379,7 +387,7 @@ def booking_request_decline(
             _("Say why in at most %(count)d characters.") % {"count": MAX_DECLINE_REASON},
             code="decline_reason",
         )
-    locked = _lock(request, *ACTIVE_REQUEST_STATUSES)
+    locked = lock_request(request, *ACTIVE_REQUEST_STATUSES)
     locked.status = R.DECLINED
     locked.decline_reason = reason
     locked.declined_at = timezone.now()
@@ -394,7 +402,7 @@ def booking_request_decline(
 def booking_request_cancel(*, request: BookingRequest, actor: Actor) -> BookingRequest:
     """The patient withdraws a request still open or proposed."""
     check_may_act_for(actor, request.patient)
-    locked = _lock(request, *ACTIVE_REQUEST_STATUSES)
+    locked = lock_request(request, *ACTIVE_REQUEST_STATUSES)
     locked.status = R.CANCELLED
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])

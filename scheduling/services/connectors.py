@@ -43,8 +43,8 @@ from scheduling.connectors.base import (
     BookingOrder,
     BookingRefused,
     ConnectorError,
+    ExternalAppointment,
     ExternalSlot,
-    ReadOnly,
     SlotGone,
 )
 from scheduling.errors import InvalidInput, PolicyViolation, SlotTaken, UpstreamDown
@@ -182,50 +182,26 @@ def connector_book(
             _("This clinic does not take bookings through an external system."),
             code="not_connector_mode",
         )
-    if not (
-        doctor.is_active
-        and doctor.clinics.filter(pk=clinic.pk).exists()
-        and doctor.services.filter(pk=service.pk, is_active=True).exists()
-    ):
-        raise InvalidInput(
-            _("This doctor does not see patients for this in this clinic."),
-            code="doctor_mismatch",
-        )
-    if start <= timezone.now():
-        raise SlotTaken(SLOT_VANISHED)
-    slot = ExternalSlot(
-        external_id=external_id[:64],
-        doctor_public_id=doctor.public_id,
-        service_code=service.code,
-        start=start.astimezone(datetime.UTC),
-        end=(start + datetime.timedelta(minutes=service.duration_minutes)).astimezone(datetime.UTC),
-    )
+    check_clinic_offers(clinic=clinic, doctor=doctor, service=service)
     try:
-        slot = runtime.run(row, ConnectorOperation.VERIFY, lambda c: c.verify(slot))
-        booked = runtime.run(
-            row,
-            ConnectorOperation.BOOK,
-            lambda c: c.book(BookingOrder(slot=slot, patient_public_id=patient.public_id)),
+        booked = book_upstream(
+            row=row,
+            patient=patient,
+            doctor=doctor,
+            service=service,
+            start=start,
+            external_id=external_id,
         )
-    except SlotGone as exc:
-        slots_changed(row)
-        raise SlotTaken(SLOT_VANISHED) from exc
-    except BookingRefused as exc:
-        raise PolicyViolation(
-            _("The clinic's system refused this booking: %(reason)s") % {"reason": exc.detail},
-            code="refused_upstream",
-        ) from exc
-    except (ReadOnly, ConnectorError):
+    except ConnectorError:
         request = _request_instead(
             patient=patient,
             clinic=clinic,
             doctor=doctor,
             service=service,
-            start=slot.start,
+            start=start,
             actor=actor,
         )
         return ConnectorBooking(request=request)
-    slots_changed(row)
     try:
         appointment = appointment_mirror_external(
             patient=patient,
@@ -244,6 +220,71 @@ def connector_book(
         _cancel_quietly(row, booked.external_id)
         raise
     return ConnectorBooking(appointment=appointment)
+
+
+def check_clinic_offers(*, clinic: Clinic, doctor: Doctor, service: Service) -> None:
+    """`InvalidInput` unless `doctor` sees patients for `service` in `clinic`."""
+    if not (
+        doctor.is_active
+        and doctor.clinics.filter(pk=clinic.pk).exists()
+        and doctor.services.filter(pk=service.pk, is_active=True).exists()
+    ):
+        raise InvalidInput(
+            _("This doctor does not see patients for this in this clinic."),
+            code="doctor_mismatch",
+        )
+
+
+def upstream_slot(
+    *, doctor: Doctor, service: Service, start: datetime.datetime, external_id: str
+) -> ExternalSlot:
+    """The slot as picked (from a page or a form), before it is verified upstream."""
+    return ExternalSlot(
+        external_id=external_id[:64],
+        doctor_public_id=doctor.public_id,
+        service_code=service.code,
+        start=start.astimezone(datetime.UTC),
+        end=(start + datetime.timedelta(minutes=service.duration_minutes)).astimezone(datetime.UTC),
+    )
+
+
+def book_upstream(
+    *,
+    row: ClinicConnector,
+    patient: Patient,
+    doctor: Doctor,
+    service: Service,
+    start: datetime.datetime,
+    external_id: str,
+) -> ExternalAppointment:
+    """Verify the picked slot live and book it in the external system (nothing is written
+    here but the call log). `SlotTaken` if it vanished, `PolicyViolation` if the system
+    refused it by its rules; any failure of the system itself raises its `ConnectorError`."""
+    if start <= timezone.now():
+        raise SlotTaken(SLOT_VANISHED)
+    slot = upstream_slot(doctor=doctor, service=service, start=start, external_id=external_id)
+    try:
+        slot = runtime.run(row, ConnectorOperation.VERIFY, lambda c: c.verify(slot))
+        booked = runtime.run(
+            row,
+            ConnectorOperation.BOOK,
+            lambda c: c.book(BookingOrder(slot=slot, patient_public_id=patient.public_id)),
+        )
+    except SlotGone as exc:
+        slots_changed(row)
+        raise SlotTaken(SLOT_VANISHED) from exc
+    except BookingRefused as exc:
+        raise PolicyViolation(
+            _("The clinic's system refused this booking: %(reason)s") % {"reason": exc.detail},
+            code="refused_upstream",
+        ) from exc
+    slots_changed(row)
+    return booked
+
+
+def cancel_upstream_quietly(row: ClinicConnector, external_id: str) -> None:
+    """Give a time booked upstream back, when our side could not record it."""
+    _cancel_quietly(row, external_id)
 
 
 def _cancel_quietly(row: ClinicConnector, external_id: str) -> None:

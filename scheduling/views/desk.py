@@ -44,6 +44,7 @@ from scheduling.models import Appointment, Doctor, Service
 from scheduling.permissions import patient_for_booking
 from scheduling.selectors.availability import free_slots, parse_date
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.connector_slots import external_booking_of
 from scheduling.selectors.day_board import DayBoard, day_board, day_board_version
 from scheduling.selectors.desk import (
     ACTION_RESULTS,
@@ -66,6 +67,7 @@ from scheduling.services.booking import (
 )
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import SlotRef, parse_slot_id
+from scheduling.views import move_external
 from scheduling.views.pick import clinic_choice_page
 
 POLL_SECONDS = 5
@@ -513,6 +515,9 @@ def reschedule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Move the visit to another free time of the same service in its clinic."""
     found = get_desk_appointment(request.user, public_id)
     permissions.require_capability(request.user, "appointment.manage", found.clinic)
+    if external_booking_of(found) is not None:
+        # Booked in the clinic's external system: moved there, with that system's times.
+        return move_external.desk_move(request, found)
     clinic = found.clinic
     if request.method == "POST":
         try:

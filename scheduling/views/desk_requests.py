@@ -38,6 +38,11 @@ from scheduling.selectors.booking_requests import (
     services_for,
 )
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.connector_requests import (
+    bookable_connector,
+    parse_upstream_value,
+    upstream_answer_times,
+)
 from scheduling.services.booking_requests import (
     MAX_DECLINE_REASON,
     MAX_PROPOSALS,
@@ -46,9 +51,10 @@ from scheduling.services.booking_requests import (
     booking_request_decline,
     booking_request_propose,
 )
+from scheduling.services.connector_requests import booking_request_confirm_upstream
 from scheduling.slot_ids import parse_slot_id
 
-ACTIONS = ("confirm", "propose", "decline")
+ACTIONS = ("confirm", "propose", "decline", "confirm_upstream")
 
 
 def _queue_url(clinic: Clinic) -> str:
@@ -99,10 +105,18 @@ def _answer_context(request: HttpRequest, found: BookingRequest) -> dict[str, An
     service = next((s for s in services if str(s.public_id) == wanted), None)
     service = service or (services[0] if services else None)
     only_doctor = found.doctor is not None and request.GET.get("any_doctor") != "1"
+    active = service is not None and found.status in ("open", "proposed")
+    # A connector clinic has no schedule here: it answers with its external system's times.
+    upstream = bookable_connector(found) is not None
     options = (
         answer_slots(request=found, service=service, day=day, only_doctor=only_doctor)
-        if service is not None and found.status in ("open", "proposed")
+        if active and service is not None and not upstream
         else []
+    )
+    upstream_times = (
+        upstream_answer_times(request=found, service=service, day=day, only_doctor=only_doctor)
+        if active and upstream and service is not None
+        else None
     )
     base = {"service": str(service.public_id)} if service else {}
     if not only_doctor and found.doctor is not None:
@@ -119,6 +133,8 @@ def _answer_context(request: HttpRequest, found: BookingRequest) -> dict[str, An
         "next_url": _request_url(found, **base, date=(day + one_day).isoformat()),
         "only_doctor": only_doctor,
         "options": options,
+        "upstream": upstream,
+        "upstream_times": upstream_times,
         "queue_url": _queue_url(clinic),
         "max_proposals": MAX_PROPOSALS,
         "max_reason": MAX_DECLINE_REASON,
@@ -154,8 +170,44 @@ def _wanted(request: HttpRequest, found: BookingRequest) -> list[Wanted]:
     return picked
 
 
+def _confirm_upstream(request: HttpRequest, found: BookingRequest) -> str:
+    """Book the chosen time of the connector clinic's system and confirm the request."""
+    picked = parse_upstream_value(request.POST.get("upstream", ""))
+    service_id = request.POST.get("service", "")
+    service = (
+        Service.objects.filter(is_active=True, public_id=service_id).first()
+        if _is_uuid(service_id)
+        else None
+    )
+    if picked is None or service is None:
+        raise InvalidInput(_("Choose one time of the clinic's system."), code="invalid_slot_id")
+    doctor_id, start, external_id = picked
+    doctor = Doctor.objects.filter(is_active=True, public_id=doctor_id).first()
+    if doctor is None:
+        raise InvalidInput(_("Choose one time of the clinic's system."), code="invalid_slot_id")
+    booking_request_confirm_upstream(
+        request=found,
+        doctor=doctor,
+        service=service,
+        start=start,
+        external_id=external_id,
+        actor=request.user,
+    )
+    return _("Booked in the clinic's system and confirmed; the patient is told.")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _run(request: HttpRequest, found: BookingRequest, action: str) -> str:
     """Do `action`; the message to show."""
+    if action == "confirm_upstream":
+        return _confirm_upstream(request, found)
     if action == "decline":
         booking_request_decline(
             request=found, reason=request.POST.get("reason", ""), actor=request.user

@@ -20,6 +20,7 @@ from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
 from scheduling.selectors.booking_requests import patient_requests
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.selectors.connector_slots import external_booking_of
 from scheduling.selectors.documents import KINDS, document_kinds, patient_visible_summary
 from scheduling.selectors.ics import appointment_ics
 from scheduling.selectors.visits import (
@@ -33,6 +34,7 @@ from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.services.connectors import connector_cancel
 from scheduling.services.payments import prepayments_release_expired
 from scheduling.slot_ids import parse_slot_id
+from scheduling.views import move_external
 
 SHOWN_PAST = 10  # past visits listed before "show all"
 
@@ -103,6 +105,9 @@ def cancel(request: HttpRequest, public_id: object) -> HttpResponse:
 def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
     """The same visit at another free time of the same doctor."""
     appointment = get_visit_for_patient(request.user, public_id)
+    if external_booking_of(appointment) is not None:
+        # Booked in a clinic's external system: moved there, with that system's times.
+        return move_external.patient_move(request, appointment)
     if request.method == "POST":
         try:
             ref = parse_slot_id(request.POST.get("slot", ""))

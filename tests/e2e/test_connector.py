@@ -59,3 +59,76 @@ def test_the_network_admins_connector_page(
     page.screenshot(path=str(SCREENSHOTS / "connector-admin-desktop.png"), full_page=True)
     assert fhir_connector.secret not in page.content()
     assert overflow(page) == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_desk_confirms_a_request_upstream_and_visits_move_upstream(
+    browser,
+    live_server,
+    fhir_connector,
+    connector_clinic,
+    local_doctor,
+    upstream_service,
+    patient,
+    width,
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from portal.choices import Role
+    from scheduling.choices import BookingRequestSource
+    from scheduling.choices import BookingRequestStatus as R
+    from scheduling.services.booking_requests import booking_request_create
+    from tests.factories import make_staff
+
+    # The live server's first FHIR answer can take longer than 3 s on a busy machine.
+    fhir_connector.timeout_seconds = 30
+    fhir_connector.save(update_fields=["timeout_seconds"])
+    day = timezone.now().astimezone(connector_clinic.tz).date() + datetime.timedelta(days=1)
+    waiting = booking_request_create(
+        patient=patient,
+        clinic=connector_clinic,
+        windows=[{"from": day, "to": day, "part": "morning"}],
+        actor=patient.user,
+        source=BookingRequestSource.CONNECTOR,
+        service=upstream_service,
+        doctor=local_doctor,
+    )
+    desk = make_staff(Role.REGISTRAR, connector_clinic, email="desk-e2e@example.test")
+    name = "phone" if width == 390 else "desktop"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    sign_in(context, live_server, desk)
+    page = context.new_page()
+    page.goto(f"/desk/requests/{waiting.public_id}/?date={day}")
+    page.screenshot(path=str(SCREENSHOTS / f"connector-desk-request-{name}.png"), full_page=True)
+    assert overflow(page) == []
+    page.locator("main input[name=upstream]").nth(1).check()
+    page.locator("main form[action$='/confirm_upstream/'] button[type=submit]").click()
+    page.wait_for_url("**/desk/requests/?clinic=*")
+    waiting.refresh_from_db()
+    assert waiting.status == R.CONFIRMED
+    visit = waiting.appointment
+    page.goto(f"/desk/appointments/{visit.public_id}/reschedule/?date={day}")
+    page.screenshot(path=str(SCREENSHOTS / f"connector-desk-move-{name}.png"), full_page=True)
+    assert overflow(page) == []
+    context.close()
+
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    sign_in(context, live_server, patient.user)
+    page = context.new_page()
+    page.goto(f"/visits/{visit.public_id}/reschedule/")
+    page.screenshot(path=str(SCREENSHOTS / f"connector-move-{name}.png"), full_page=True)
+    assert overflow(page) == []
+    before = visit.starts_at
+    page.locator("main button[name=upstream]").last.click()
+    page.wait_for_url(f"**/visits/{visit.public_id}/")
+    visit.refresh_from_db()
+    assert visit.starts_at != before
+    context.close()

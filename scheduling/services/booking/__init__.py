@@ -17,7 +17,7 @@ patient acting for someone may act for them, and that patients do not do staff-o
 """
 
 from .book import appointment_book
-from .external import appointment_mirror_external
+from .external import appointment_mirror_external, appointment_mirror_external_move
 from .guards import check_may_act_for
 from .move import appointment_reschedule
 from .rollback import appointment_rollback
@@ -40,6 +40,7 @@ __all__ = [
     "appointment_confirm_paid",
     "appointment_mark_no_show",
     "appointment_mirror_external",
+    "appointment_mirror_external_move",
     "appointment_release_unpaid",
     "appointment_reschedule",
     "appointment_rollback",

@@ -69,7 +69,7 @@ def appointment_reschedule(
     if appointment.starts_at <= now:
         raise InvalidTransition(code="already_started")
     if permissions.acts_as_patient(actor):
-        _check_patient_may_move(appointment, policy_for(appointment.clinic), now=now)
+        check_patient_may_move(appointment, policy_for(appointment.clinic), now=now)
     doctor = doctor or appointment.doctor
     if doctor.pk == appointment.doctor_id and as_utc(start) == appointment.starts_at:
         raise InvalidInput(code="same_time")
@@ -151,7 +151,7 @@ def appointment_reschedule(
     return appointment
 
 
-def _check_patient_may_move(
+def check_patient_may_move(
     appointment: Appointment, policy: BookingPolicy, *, now: datetime.datetime
 ) -> None:
     deadline = datetime.timedelta(hours=policy.reschedule_deadline_hours)
