@@ -61,6 +61,17 @@ def when_label(moment: datetime.datetime, zone: zoneinfo.ZoneInfo, *, city: str 
     return zone_note(text, local, city=city)
 
 
+def zone_label(
+    zone: zoneinfo.ZoneInfo, *, city: str = "", at: datetime.datetime | None = None
+) -> str:
+    """A clinic's zone as people name it, with its offset at `at` (now by default):
+    'Irkutsk time, UTC+8', or 'UTC+8' without a city. The zone's id stays for machines."""
+    offset = utc_offset_label((at or timezone.now()).astimezone(zone))
+    if city:
+        return _("%(city)s time, %(zone)s") % {"city": city, "zone": offset}
+    return offset
+
+
 def zone_note(text: str, local: datetime.datetime, *, city: str = "") -> str:
     """`text` (a date and time written out) followed by the zone of `local`, an aware datetime
     in that zone: '… (Irkutsk time, UTC+8)', or '… (UTC+8)' without a city."""
