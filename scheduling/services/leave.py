@@ -103,6 +103,13 @@ def _check_may_decide(request: LeaveRequest, actor: RequestUser) -> list[Clinic]
     return clinics
 
 
+def _may_stand_in(substitute: Doctor, absent: Doctor, clinics: list[Clinic]) -> bool:
+    """A substitute shares a specialty with the absent doctor and works in every clinic."""
+    shares = substitute.specialties.filter(pk__in=absent.specialties.values("pk")).exists()
+    works = substitute.clinics.filter(pk__in=[c.pk for c in clinics]).count() == len(clinics)
+    return shares and works
+
+
 def _lock_pending(request: LeaveRequest) -> LeaveRequest:
     locked = (
         LeaveRequest.objects.select_for_update(of=("self",))
@@ -144,7 +151,8 @@ def leave_request_approve(
 ) -> LeaveDecision:
     """Approve a pending request and put it into the schedule (see the module docstring).
 
-    A substitution needs a substitute: `substitute`, else the one the doctor proposed. Only
+    A substitution needs a substitute (`substitute`, else the one the doctor proposed) of the
+    absent doctor's specialty who works in every clinic concerned. Only
     holders of `schedule.manage` in every clinic concerned decide, never the doctor who asked.
     Requests whose last day has passed are refused. Visits are moved only through
     `appointment_reschedule` (same time, the substitute free and able to do the service); each
@@ -162,6 +170,14 @@ def leave_request_approve(
             raise InvalidInput(_("Choose the substitute doctor."), code="no_substitute")
         if substitute.pk == request.doctor_id or not substitute.is_active:
             raise InvalidInput(_("Choose another doctor as the substitute."), code="bad_substitute")
+        if not _may_stand_in(substitute, request.doctor, clinics):
+            raise InvalidInput(
+                _(
+                    "Choose a substitute of the same specialty who works in every clinic "
+                    "the request concerns."
+                ),
+                code="bad_substitute",
+            )
         request.substitute = substitute
     else:
         substitute = None
