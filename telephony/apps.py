@@ -8,11 +8,20 @@ class TelephonyConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.panels import DESK, DESK_QUEUES, Panel, register_panel
-        from telephony.views.panels import desk_caller_panel, desk_queue_callbacks
+        from telephony.views.panels import (
+            desk_callbacks_badge,
+            desk_caller_panel,
+            desk_queue_callbacks,
+        )
 
         # First above the board: a ringing caller matters more than any queue.
         register_panel(
             DESK, Panel("telephony/panels/desk_caller.html", desk_caller_panel, order=10)
+        )
+        # Beside the board's link to the queues (order 21): callers waiting to be rung back.
+        register_panel(
+            DESK,
+            Panel("telephony/panels/desk_callbacks_badge.html", desk_callbacks_badge, order=22),
         )
         # The callback queue on the desk's queues page, after the visits to rebook.
         register_panel(

@@ -61,3 +61,17 @@ def test_a_callback_is_due_in_its_clinic_time_with_the_zone_named(
         html = client.get(url, headers=EN).content.decode()
         assert f'<td class="nowrap">{irkutsk}<br>' in html and moscow not in html
         assert "Иркутск time, UTC+8" in html
+
+
+def test_the_board_strip_counts_the_callers_to_ring_back(
+    webhook_client, generic_account, line_a, registrar_a, registrar_b, clinic_a, clinic_b
+):
+    board = f"/desk/?clinic={clinic_a.public_id}"
+    quiet = client_for(registrar_a).get(board, headers=EN).content.decode()
+    assert "nothing to rebook" in quiet and "nobody to ring back" in quiet
+    for n in range(2):
+        miss(webhook_client, generic_account, call_id=f"c-{n}", caller=f"+7914555000{n}")
+    html = client_for(registrar_a).get(board, headers=EN).content.decode()
+    assert "2 callers to ring back" in html and "/desk/queues/#callbacks" in html
+    other = client_for(registrar_b).get(f"/desk/?clinic={clinic_b.public_id}", headers=EN)
+    assert "callers to ring back" not in other.content.decode()
