@@ -179,3 +179,10 @@ def test_a_visit_to_rebook_shows_its_clinic_time_and_zone_to_a_moscow_reader(
     assert moscow not in body
     assert "Иркутск time, UTC+8" in body
     assert "Asia/Irkutsk" not in body
+
+
+def test_move_from_the_queue_opens_the_visits_own_day(as_user, registrar_a, task, visit):
+    body = as_user(registrar_a).get(QUEUES, headers=EN).content.decode()
+    day = visit.starts_at.astimezone(visit.clinic.tz).date().isoformat()
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    assert f"{move}?date={day}" in body
