@@ -31,6 +31,12 @@ def day_label(day: datetime.date, *, with_year: bool = True) -> str:
     return formats.date_format(day, long_format if with_year else short_format)
 
 
+def month_day_label(day: datetime.date) -> str:
+    """'7 Dec' / '7 декабря': a day of a short period, as on a chart's axis."""
+    language = (translation.get_language() or "ru").split("-")[0]
+    return formats.date_format(day, "j E" if language == "ru" else "j M")
+
+
 def time_label(moment: datetime.datetime) -> str:
     """The wall-clock time of an aware datetime in its own zone: '09:30'."""
     return moment.strftime("%H:%M")

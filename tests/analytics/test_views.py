@@ -186,3 +186,16 @@ def test_the_glossary_lists_every_definition(built, director):
 def test_the_director_home_links_the_dashboard(built, director):
     body = client_for(director).get("/home/").content.decode()
     assert URL in body
+
+
+def test_the_chart_axis_names_russian_days_in_the_genitive():
+    import datetime
+
+    from django.utils import translation
+
+    from analytics.charts import daily_bookings
+
+    days = [datetime.date(2026, 11, 6) + datetime.timedelta(days=n) for n in range(3)]
+    with translation.override("ru"):
+        svg = str(daily_bookings({}, {}, days))
+    assert "6 ноября" in svg and "Ноя" not in svg

@@ -505,3 +505,15 @@ def test_registration_returns_only_to_this_site(as_user, registrar_a, clinic_a):
     )
     patient = Patient.objects.get()
     assert created["Location"] == reverse("portal:patient_card", args=[patient.public_id])
+
+
+def test_russian_day_headings_put_the_month_in_the_genitive(
+    clock, as_user, registrar_a, clinic_a, visit
+):
+    client = as_user(registrar_a)
+    ru = {"Accept-Language": "ru"}
+    board = client.get(board_url(clinic_a, date="2027-03-02"), headers=ru).content.decode()
+    assert "Вторник, 2 марта 2027" in board and "Март" not in board
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    page = client.get(f"{move}?date=2027-03-02", headers=ru).content.decode()
+    assert "Вторник, 2 марта" in page and "2 Март" not in page
