@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from portal import permissions
 from portal.types import HtmxRequest
+from scheduling.choices import BookingMode
 from scheduling.errors import BookingError, InvalidInput
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
@@ -22,6 +23,7 @@ from scheduling.selectors.booking_requests import patient_requests
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.documents import KINDS, document_kinds, patient_visible_summary
 from scheduling.selectors.ics import appointment_ics
+from scheduling.selectors.policy import policy_for
 from scheduling.selectors.visits import (
     get_visit_for_patient,
     patient_visits,
@@ -121,6 +123,9 @@ def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
     if not view.can_reschedule:
         messages.error(request, view.reschedule_note or _("This visit can no longer be moved."))
         return redirect("scheduling:visit", appointment.public_id)
+    if policy_for(appointment.clinic).mode == BookingMode.REQUEST:
+        # The clinic shows no free times: it confirms a time asked for in a request.
+        return render(request, "scheduling/reschedule.html", {"visit": view, "by_request": True})
     try:
         first = datetime.date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
