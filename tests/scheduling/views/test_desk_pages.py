@@ -517,3 +517,17 @@ def test_russian_day_headings_put_the_month_in_the_genitive(
     move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
     page = client.get(f"{move}?date=2027-03-02", headers=ru).content.decode()
     assert "Вторник, 2 марта" in page and "2 Март" not in page
+
+
+def test_the_appointment_and_booking_pages_read_as_staff_pages_in_russian(
+    clock, as_user, registrar_a, clinic_a, doctor, service, visit
+):
+    client = as_user(registrar_a)
+    ru = {"Accept-Language": "ru"}
+    url = reverse("scheduling:desk_appointment", args=[visit.public_id])
+    body = client.get(url, headers=ru).content.decode()
+    assert "<dt>Запись создана</dt>" in body and "<dt>Запланировано</dt>" not in body
+    assert "dk-status-title" in body  # a plain badge in the heading, no bracket-like rule
+    slot = slot_at(doctor, service, clinic_a, 11)
+    book = client.get(f"{BOOK}?slot={slot.slot_id}", headers=ru).content.decode()
+    assert "<h1>Запись пациента</h1>" in book and "Записаться на приём</h1>" not in book
