@@ -528,6 +528,8 @@ def test_the_appointment_and_booking_pages_read_as_staff_pages_in_russian(
     body = client.get(url, headers=ru).content.decode()
     assert "<dt>Запись создана</dt>" in body and "<dt>Запланировано</dt>" not in body
     assert "dk-status-title" in body  # a plain badge in the heading, no bracket-like rule
+    assert "время: Иркутск, UTC+8" in body and 'data-zone="Asia/Irkutsk"' in body
+    assert "время клиники, Asia/Irkutsk" not in body
     slot = slot_at(doctor, service, clinic_a, 11)
     book = client.get(f"{BOOK}?slot={slot.slot_id}", headers=ru).content.decode()
     assert "<h1>Запись пациента</h1>" in book and "Записаться на приём</h1>" not in book
