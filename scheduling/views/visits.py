@@ -3,8 +3,6 @@ reschedule with the week picker, and the visit as an .ics file."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +33,7 @@ from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.services.connectors import connector_cancel
 from scheduling.services.payments import prepayments_release_expired
 from scheduling.slot_ids import parse_slot_id
+from scheduling.views.dates import asked_day
 
 SHOWN_PAST = 10  # past visits listed before "show all"
 
@@ -126,10 +125,7 @@ def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
     if policy_for(appointment.clinic).mode == BookingMode.REQUEST:
         # The clinic shows no free times: it confirms a time asked for in a request.
         return render(request, "scheduling/reschedule.html", {"visit": view, "by_request": True})
-    try:
-        first = datetime.date.fromisoformat(request.GET.get("from", ""))
-    except ValueError:
-        first = timezone.localdate()
+    first = asked_day(request, request.GET.get("from"), today=timezone.localdate())
     picker = pages.week_picker(
         service=appointment.service,
         doctor=appointment.doctor,

@@ -243,3 +243,9 @@ def test_doctor_cards_start_from_the_clinic_prices_in_force_in_a_fixed_number_of
         page = client.get(url, headers={"Accept-Language": "ru"}).content.decode()
     assert "от 2\xa0700\xa0₽" in page  # the new doctors also work where it costs 2 700
 
+
+def test_a_week_beyond_the_calendar_starts_today_instead(clock, client, doctor, service):
+    url = reverse("scheduling:doctor", args=[doctor.public_id])
+    page = client.get(url, {"service": str(service.public_id), "from": "9999-12-31"})
+    assert page.status_code == 200
+    assert page.content.decode().count('name="slot"') == 7 * 8

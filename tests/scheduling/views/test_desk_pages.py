@@ -519,6 +519,18 @@ def test_russian_day_headings_put_the_month_in_the_genitive(
     assert "Вторник, 2 марта" in page and "2 Март" not in page
 
 
+def test_a_date_beyond_the_calendar_shows_today_with_a_message(
+    clock, as_user, registrar_a, clinic_a, visit
+):
+    client = as_user(registrar_a)
+    en = {"Accept-Language": "en"}
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    for url in (board_url(clinic_a, date="9999-12-31"), f"{move}?date=9999-12-31"):
+        page = client.get(url, headers=en)
+        assert page.status_code == 200
+        assert "outside the calendar" in page.content.decode()
+
+
 def test_the_appointment_and_booking_pages_read_as_staff_pages_in_russian(
     clock, as_user, registrar_a, clinic_a, doctor, service, visit
 ):
