@@ -322,5 +322,5 @@ def test_the_clinic_cards_count_staff_accounts_and_say_so(
     _response, body = page(as_user(network_admin), language="ru")
     # Doctors on the schedule without a login are not people with an account: the badge says
     # what it counts, so «0» for a clinic of doctors reads right.
-    assert "2 учётные записи сотрудников" in body and "0 учётных записей сотрудников" in body
-    assert "сотрудников</span>" in body and " 0 сотрудников" not in body
+    assert "2 учётные записи</span>" in body and "0 учётных записей</span>" in body
+    assert "без входа не учитываются" in body and " 0 сотрудников" not in body
