@@ -233,3 +233,9 @@ def test_a_request_beyond_the_nurses_clinics_is_not_offered_to_her_but_the_netwo
     admin.post(approve_url(leave), {"substitute": str(fits.public_id)}, headers=EN)
     leave.refresh_from_db()
     assert leave.status == LeaveStatus.APPROVED and leave.substitute == fits
+
+
+def test_a_substitution_nobody_can_take_says_what_to_do(as_user, head_nurse_a, my_doctor):
+    ask(my_doctor, LeaveKind.SUBSTITUTION)
+    body = as_user(head_nurse_a).get(PAGE, headers=EN).content.decode()
+    assert "No other doctor of this specialty works in every clinic concerned" in body
