@@ -182,6 +182,11 @@ def doctor_cards(
     cards = []
     for doctor in doctors:
         services = offered[doctor.pk]
+        shown = (
+            service if service is not None and any(s.pk == service.pk for s in services) else None
+        )
+        # The times on the card book `shown`: its price is the one the confirm page asks.
+        priced = [shown] if shown is not None else services
         card = DoctorCard(
             doctor=doctor,
             specialties=[s.name for s in doctor.specialties.all()],
@@ -191,13 +196,11 @@ def doctor_cards(
                     prices[(c.pk, s.pk)]
                     for c in doctor.clinics.all()
                     if clinic is None or c.pk == clinic.pk
-                    for s in services
+                    for s in priced
                 ),
-                default=min((s.price for s in services), default=None),
+                default=min((s.price for s in priced), default=None),
             ),
-            service=service
-            if service is not None and any(s.pk == service.pk for s in services)
-            else None,
+            service=shown,
         )
         own = by_doctor.get(doctor.pk, [])
         if own and card.service is not None:

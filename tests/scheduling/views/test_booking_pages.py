@@ -249,3 +249,23 @@ def test_a_week_beyond_the_calendar_starts_today_instead(clock, client, doctor, 
     page = client.get(url, {"service": str(service.public_id), "from": "9999-12-31"})
     assert page.status_code == 200
     assert page.content.decode().count('name="slot"') == 7 * 8
+
+
+def test_a_card_with_times_quotes_the_price_of_the_service_those_times_book(
+    clock, client, doctor, service
+):
+    """A cheaper repeat visit of the same specialty does not undercut the first visit whose
+    times the card offers (and whose price the confirm page asks)."""
+    from tests.factories import ServiceFactory
+
+    repeat = ServiceFactory(
+        specialty=service.specialty, name="Приём терапевта повторный", price="1000"
+    )
+    doctor.services.add(repeat)
+    url = reverse("scheduling:specialty", args=[service.specialty.slug])
+    body = client.get(url, headers={"Accept-Language": "ru"}).content.decode()
+    assert "от 2\xa0500\xa0₽" in body and "1\xa0000" not in body
+    found = client.get(
+        reverse("scheduling:find_care"), {"q": doctor.last_name}, headers={"Accept-Language": "ru"}
+    )
+    assert "от 1\xa0000\xa0₽" in found.content.decode()  # no times there: the lowest of all
