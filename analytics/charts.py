@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.selectors.facts import Counts
+from portal.formatting import month_day_label
 
 WEEKDAYS = (
     gettext_lazy("Mon"),
@@ -99,7 +100,7 @@ def daily_bookings(
                         '<text class="axis" x="{}" y="{}">{}</text>',
                         round(x, 1),
                         height - 6,
-                        date_format(day, "j M"),
+                        month_day_label(day),
                     )
                 )
             )

@@ -31,6 +31,12 @@ def day_label(day: datetime.date, *, with_year: bool = True) -> str:
     return formats.date_format(day, long_format if with_year else short_format)
 
 
+def month_day_label(day: datetime.date) -> str:
+    """'7 Dec' / '7 декабря': a day of a short period, as on a chart's axis."""
+    language = (translation.get_language() or "ru").split("-")[0]
+    return formats.date_format(day, "j E" if language == "ru" else "j M")
+
+
 def time_label(moment: datetime.datetime) -> str:
     """The wall-clock time of an aware datetime in its own zone: '09:30'."""
     return moment.strftime("%H:%M")
@@ -59,6 +65,17 @@ def when_label(moment: datetime.datetime, zone: zoneinfo.ZoneInfo, *, city: str 
     if is_readers_zone(zone, moment):
         return text
     return zone_note(text, local, city=city)
+
+
+def zone_label(
+    zone: zoneinfo.ZoneInfo, *, city: str = "", at: datetime.datetime | None = None
+) -> str:
+    """A clinic's zone as people name it, with its offset at `at` (now by default):
+    'Irkutsk time, UTC+8', or 'UTC+8' without a city. The zone's id stays for machines."""
+    offset = utc_offset_label((at or timezone.now()).astimezone(zone))
+    if city:
+        return _("%(city)s time, %(zone)s") % {"city": city, "zone": offset}
+    return offset
 
 
 def zone_note(text: str, local: datetime.datetime, *, city: str = "") -> str:

@@ -26,11 +26,24 @@ INDEX_FIELD_LABELS = {
     "name_birth_bidx": gettext_lazy("name and date of birth"),
     "last4_surname_bidx": gettext_lazy("last 4 phone digits and surname"),
     "duplicates": gettext_lazy("possible duplicates"),
+    # Lists an event says were read, not fields of a model.
+    "callbacks": gettext_lazy("callbacks to ring back"),
+    "calls": gettext_lazy("calls"),
+    "turns": gettext_lazy("conversation"),
+    "rebook_tasks": gettext_lazy("visits to rebook"),
+    "rules": gettext_lazy("schedule rules"),
 }
 # Object types recorded under a name that is not a model label.
 OBJECT_TYPE_LABELS = {
     "scheduling.document": gettext_lazy("document"),
     "portal.family_link": gettext_lazy("family link"),
+    "portal.contact_preference": gettext_lazy("contact preferences"),
+    "portal.messenger_link": gettext_lazy("messenger link"),
+    "portal.messenger_link_code": gettext_lazy("messenger link code"),
+    "scheduling.freed_slot": gettext_lazy("freed time"),
+    "scheduling.waitlist_offer": gettext_lazy("waiting list offer"),
+    "scheduling.waitlist_entry": gettext_lazy("waiting list entry"),
+    "crm.offline_conversions": gettext_lazy("offline conversions"),
 }
 
 
@@ -122,7 +135,10 @@ def object_type_label(object_type: str) -> str:
     if object_type in OBJECT_TYPE_LABELS:
         return str(OBJECT_TYPE_LABELS[object_type])
     model = _model_of(object_type)
-    return str(model._meta.verbose_name) if model is not None else object_type
+    if model is not None:
+        return str(model._meta.verbose_name)
+    # A type recorded by code newer than this list: its own name in words, never "app.name".
+    return object_type.rpartition(".")[2].replace("_", " ")
 
 
 def field_label(model: type[Model] | None, name: str) -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import formats, timezone, translation
 
-from portal.formatting import when_label
+from portal.formatting import when_label, zone_label
 from portal.normalize import format_phone
 
 register = template.Library()
@@ -92,3 +92,11 @@ def clinic_time(moment, clinic) -> str:
     if moment is None or clinic is None:
         return ""
     return when_label(moment, clinic.tz, city=clinic.city)
+
+
+@register.filter(name="zone_label")
+def zone_label_filter(clinic, moment=None) -> str:
+    """The clinic's zone for people: 'Irkutsk time, UTC+8' (the offset at `moment`, or now)."""
+    if clinic is None:
+        return ""
+    return zone_label(clinic.tz, city=clinic.city, at=moment)

@@ -18,6 +18,7 @@ from portal.models import Clinic
 from scheduling.choices import BookingMode
 from scheduling.models import BookingPolicy, Doctor, Service, Specialty
 from scheduling.selectors.availability import Slot, free_slots
+from scheduling.selectors.pricing import prices_in_force
 
 CARD_WINDOW_DAYS = 14  # how far doctor cards look for the next free time
 CARD_SLOTS = 4  # free times shown on a card, all on its first free day
@@ -166,19 +167,40 @@ def doctor_cards(
         )
         for slot in slots:
             by_doctor[slot.doctor_id].append(slot)
-    cards = []
-    for doctor in doctors:
-        services = [
+    offered = {
+        doctor.pk: [
             s for s in doctor.services.all() if specialty is None or s.specialty_id == specialty.pk
         ]
+        for doctor in doctors
+    }
+    # "From" is the lowest price in force where the doctor works: the clinic's own price on
+    # its today (what the confirm page asks before any promotion), else the network price.
+    prices = prices_in_force(
+        clinics={c.pk: c for d in doctors for c in d.clinics.all()}.values(),
+        services={s.pk: s for own in offered.values() for s in own}.values(),
+    )
+    cards = []
+    for doctor in doctors:
+        services = offered[doctor.pk]
+        shown = (
+            service if service is not None and any(s.pk == service.pk for s in services) else None
+        )
+        # The times on the card book `shown`: its price is the one the confirm page asks.
+        priced = [shown] if shown is not None else services
         card = DoctorCard(
             doctor=doctor,
             specialties=[s.name for s in doctor.specialties.all()],
             clinics=list(doctor.clinics.all()),
-            price_from=min((s.price for s in services), default=None),
-            service=service
-            if service is not None and any(s.pk == service.pk for s in services)
-            else None,
+            price_from=min(
+                (
+                    prices[(c.pk, s.pk)]
+                    for c in doctor.clinics.all()
+                    if clinic is None or c.pk == clinic.pk
+                    for s in priced
+                ),
+                default=min((s.price for s in priced), default=None),
+            ),
+            service=shown,
         )
         own = by_doctor.get(doctor.pk, [])
         if own and card.service is not None:

@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from portal import permissions
+from portal.models import Clinic
 from scheduling.choices import AppointmentStatus, LeaveKind, LeaveStatus
 from scheduling.models import Appointment, Doctor, LeaveRequest
 
@@ -52,6 +53,8 @@ class LeaveRow:
     affected: int  # waiting visits on those days
     own: bool  # the user's own request: someone else decides it
     substitutes: list[Doctor]  # whom a substitution may go to
+    # The user manages the schedule in every clinic the request concerns, so may decide it.
+    can_decide: bool = False
 
 
 def _affected_counts(requests: list[LeaveRequest]) -> dict[int, int]:
@@ -92,26 +95,57 @@ def leave_requests_to_decide(*, user: Any) -> list[LeaveRow]:
     counts = _affected_counts(pending)
     doctors = list(
         Doctor.objects.filter(is_active=True)
-        .prefetch_related("clinics")
+        .prefetch_related(
+            Prefetch("clinics", queryset=Clinic.objects.filter(is_active=True)), "specialties"
+        )
         .order_by("last_name", "first_name")
     )
     clinics_of = {d.pk: {c.pk for c in d.clinics.all()} for d in doctors}
+    specialties_of = {d.pk: {s.pk for s in d.specialties.all()} for d in doctors}
+    managed = permissions.clinic_ids_with(user, CAPABILITY)
     rows = []
     for r in pending:
+        concerned = {r.clinic_id} if r.clinic_id else clinics_of.get(r.doctor_id, set())
+        own = r.doctor.user_id == user.pk
         substitutes: list[Doctor] = []
         if r.kind == LeaveKind.SUBSTITUTION:
-            # Someone working in the request's clinic (or, for every clinic, in one of them).
-            wanted = {r.clinic_id} if r.clinic_id else clinics_of.get(r.doctor_id, set())
-            substitutes = [d for d in doctors if d.pk != r.doctor_id and clinics_of[d.pk] & wanted]
+            substitutes = substitutes_for(
+                r.doctor_id,
+                concerned,
+                doctors,
+                clinics_of=clinics_of,
+                specialties_of=specialties_of,
+            )
         rows.append(
             LeaveRow(
                 request=r,
                 affected=counts[r.pk],
-                own=r.doctor.user_id == user.pk,
+                own=own,
                 substitutes=substitutes,
+                can_decide=not own
+                and bool(concerned)
+                and (managed is None or concerned <= managed),
             )
         )
     return rows
+
+
+def substitutes_for(
+    doctor_id: int,
+    clinic_ids: set[int],
+    doctors: list[Doctor],
+    *,
+    clinics_of: dict[int, set[int]],
+    specialties_of: dict[int, set[int]],
+) -> list[Doctor]:
+    """Doctors who may stand in: another doctor sharing a specialty with the absent one and
+    working in every clinic the request concerns (the visits stay where they are)."""
+    wanted = specialties_of.get(doctor_id, set())
+    return [
+        d
+        for d in doctors
+        if d.pk != doctor_id and specialties_of[d.pk] & wanted and clinic_ids <= clinics_of[d.pk]
+    ]
 
 
 def leave_requests_decided(*, user: Any) -> list[LeaveRequest]:

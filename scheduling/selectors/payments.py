@@ -147,7 +147,10 @@ def _state(
         return PaymentState()
     if appointment.status == AppointmentStatus.BOOKED:
         return PaymentState(AWAITING, seconds_left=max(0, int((due - now).total_seconds())))
-    if appointment.status == AppointmentStatus.CANCELLED:
+    # Released by the payment timeout: cancelled once the time to pay ran out. A visit the
+    # patient or staff cancelled while it could still be paid was not "unpaid in time".
+    cancelled_at = appointment.cancelled_at
+    if appointment.status == AppointmentStatus.CANCELLED and cancelled_at and cancelled_at >= due:
         return PaymentState(RELEASED)
     return PaymentState()
 

@@ -13,6 +13,7 @@ promotion (one without a code) that fits and gives the largest discount applies.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -87,6 +88,30 @@ def price_on(*, clinic: Clinic, service: Service, day: datetime.date) -> Decimal
     """The price of `service` in `clinic` on `day` (one query)."""
     row = _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).first()
     return row.price if row is not None else service.price
+
+
+def prices_in_force(
+    *, clinics: Iterable[Clinic], services: Iterable[Service]
+) -> dict[tuple[int, int], Decimal]:
+    """The price of each service in each clinic on the clinic's today, keyed (clinic id,
+    service id); the network price where the clinic sets none (one query for all of them)."""
+    clinics, services = list(clinics), list(services)
+    today = {clinic.pk: clinic_today(clinic) for clinic in clinics}
+    prices = {(c.pk, s.pk): s.price for c in clinics for s in services}
+    if not prices:
+        return prices
+    rows = ServicePrice.objects.filter(
+        clinic_id__in=today,
+        service_id__in=[s.pk for s in services],
+        valid_from__lte=max(today.values()),
+    ).order_by("valid_from")
+    for clinic_id, service_id, price, valid_from in rows.values_list(
+        "clinic_id", "service_id", "price", "valid_from"
+    ):
+        # Oldest first: the last row not after the clinic's today is the one in force.
+        if valid_from <= today[clinic_id]:
+            prices[(clinic_id, service_id)] = price
+    return prices
 
 
 def _has_visits(patient: Patient) -> bool:

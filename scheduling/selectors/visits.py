@@ -18,7 +18,7 @@ from scheduling.choices import AppointmentStatus, WaitlistStatus
 from scheduling.models import Appointment, BookingPolicy, WaitlistEntry
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.payments import PaymentState, payment_state, payment_states
-from scheduling.selectors.policy import policy_for
+from scheduling.selectors.policy import is_late_cancel, policy_for
 
 S = AppointmentStatus
 MOVABLE = (S.BOOKED, S.CONFIRMED)
@@ -82,6 +82,14 @@ def visit_view(
 def _cancel_note(appointment: Appointment, policy: BookingPolicy, *, now: datetime.datetime) -> str:
     hours = policy.cancel_deadline_hours
     if appointment.starts_at - now < datetime.timedelta(hours=hours):
+        if not is_late_cancel(appointment, policy, now=now):
+            return ngettext(
+                "The visit was booked less than %(hours)d hour before it: cancelling it is free "
+                "and not counted as late.",
+                "The visit was booked less than %(hours)d hours before it: cancelling it is free "
+                "and not counted as late.",
+                hours,
+            ) % {"hours": hours}
         return ngettext(
             "Less than %(hours)d hour is left before the visit: the clinic counts this as a "
             "late cancellation.",

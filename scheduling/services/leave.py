@@ -103,6 +103,11 @@ def _check_may_decide(request: LeaveRequest, actor: RequestUser) -> list[Clinic]
     return clinics
 
 
+def _works_in_all(substitute: Doctor, clinics: list[Clinic]) -> bool:
+    """The substitute takes the absent doctor's hours where they already work: in each clinic."""
+    return substitute.clinics.filter(pk__in=[c.pk for c in clinics]).count() == len(clinics)
+
+
 def _lock_pending(request: LeaveRequest) -> LeaveRequest:
     locked = (
         LeaveRequest.objects.select_for_update(of=("self",))
@@ -144,7 +149,9 @@ def leave_request_approve(
 ) -> LeaveDecision:
     """Approve a pending request and put it into the schedule (see the module docstring).
 
-    A substitution needs a substitute: `substitute`, else the one the doctor proposed. Only
+    A substitution needs a substitute (`substitute`, else the one the doctor proposed) who
+    works in every clinic concerned (the page offers those of the absent doctor's specialty;
+    visits of a service the substitute does not do go to the desk). Only
     holders of `schedule.manage` in every clinic concerned decide, never the doctor who asked.
     Requests whose last day has passed are refused. Visits are moved only through
     `appointment_reschedule` (same time, the substitute free and able to do the service); each
@@ -162,6 +169,11 @@ def leave_request_approve(
             raise InvalidInput(_("Choose the substitute doctor."), code="no_substitute")
         if substitute.pk == request.doctor_id or not substitute.is_active:
             raise InvalidInput(_("Choose another doctor as the substitute."), code="bad_substitute")
+        if not _works_in_all(substitute, clinics):
+            raise InvalidInput(
+                _("Choose a substitute who works in every clinic the request concerns."),
+                code="bad_substitute",
+            )
         request.substitute = substitute
     else:
         substitute = None

@@ -42,7 +42,7 @@ from scheduling.choices import AppointmentStatus as S
 from scheduling.errors import BookingError, InvalidInput, PromotionInvalid, SlotTaken
 from scheduling.models import Appointment, Doctor, Service
 from scheduling.permissions import patient_for_booking
-from scheduling.selectors.availability import free_slots, parse_date
+from scheduling.selectors.availability import free_slots
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.connector_slots import external_booking_of
 from scheduling.selectors.day_board import DayBoard, day_board, day_board_version
@@ -68,6 +68,7 @@ from scheduling.services.booking import (
 from scheduling.services.booking.guards import MAX_REASON_LENGTH
 from scheduling.slot_ids import SlotRef, parse_slot_id
 from scheduling.views import move_external
+from scheduling.views.dates import asked_day
 from scheduling.views.pick import clinic_choice_page
 
 POLL_SECONDS = 5
@@ -86,14 +87,10 @@ def _uuid_param(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def _day_param(value: str | None, clinic: Clinic) -> datetime.date:
-    """The asked local date, or today in the clinic's zone when absent or not a date."""
-    if value:
-        try:
-            return parse_date(value)
-        except InvalidInput:
-            pass
-    return timezone.now().astimezone(clinic.tz).date()
+def _day_param(request: HttpRequest, value: str | None, clinic: Clinic) -> datetime.date:
+    """The asked local date, or today in the clinic's zone when absent, not a date or beyond
+    the calendar."""
+    return asked_day(request, value, today=timezone.now().astimezone(clinic.tz).date())
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,7 @@ def _board_query(
 def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
     """Shared by the page and its polled partial: the board and the links around it."""
     permissions.require_capability(request.user, "schedule.view", clinic)
-    day = _day_param(request.GET.get("date"), clinic)
+    day = _day_param(request, request.GET.get("date"), clinic)
     doctor = _uuid_param(request.GET.get("doctor"))
     service = _uuid_param(request.GET.get("service"))
     patient = _uuid_param(request.GET.get("patient"))
@@ -222,7 +219,7 @@ def board_poll(request: HtmxRequest) -> HttpResponse:
     if clinic is None:
         raise Http404
     permissions.require_capability(request.user, "schedule.view", clinic)
-    day = _day_param(request.GET.get("date"), clinic)
+    day = _day_param(request, request.GET.get("date"), clinic)
     seen = request.GET.get("v", "")
     if seen and seen == day_board_version(clinic=clinic, day=day, now=timezone.now()):
         return HttpResponse(status=204)
@@ -543,7 +540,7 @@ def reschedule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             return redirect(reverse("scheduling:desk_reschedule", args=[found.public_id]))
         messages.success(request, _("The visit is moved; the patient is told the new time."))
         return redirect(_appointment_url(found))
-    day = _day_param(request.GET.get("date"), clinic)
+    day = _day_param(request, request.GET.get("date"), clinic)
     start = found.starts_at.astimezone(clinic.tz)
     return render(
         request,

@@ -16,18 +16,16 @@ from scheduling.selectors.booking_requests import request_mode_clinic_ids
 from scheduling.selectors.catalogue import get_by_public_id, public_clinics, public_specialties
 from scheduling.selectors.connector_slots import connector_clinic_ids, connector_week
 from scheduling.views.book_external import external_slot_url
+from scheduling.views.dates import asked_day
 
 
 def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _date_param(request: HttpRequest, name: str) -> datetime.date | None:
-    """A YYYY-MM-DD query parameter; None when absent or not a date (the page starts today)."""
-    try:
-        return datetime.date.fromisoformat(request.GET.get(name, ""))
-    except ValueError:
-        return None
+def _date_param(request: HttpRequest, name: str) -> datetime.date:
+    """A YYYY-MM-DD query parameter; today when absent, not a date or beyond the calendar."""
+    return asked_day(request, request.GET.get(name), today=_today())
 
 
 def _with_request_clinics(cards: list[pages.DoctorCard]) -> list[pages.DoctorCard]:
@@ -122,7 +120,7 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
     )
     if service is not None:
         context["connector_weeks"] = [
-            _connector_week(c, found, service, _date_param(request, "from") or _today())
+            _connector_week(c, found, service, _date_param(request, "from"))
             for c in clinics
             if c.pk in connector_ids
         ]
@@ -130,7 +128,7 @@ def doctor(request: HtmxRequest, public_id: object) -> HttpResponse:
         context["picker"] = pages.week_picker(
             service=service,
             doctor=found,
-            first=_date_param(request, "from") or _today(),
+            first=_date_param(request, "from"),
             today=_today(),
         )
     template = "scheduling/htmx/week_picker.html" if request.htmx else "scheduling/doctor.html"

@@ -29,7 +29,7 @@ from portal import permissions
 from portal.models import Clinic
 from portal.types import HtmxRequest
 from scheduling.choices import QuotaChannel
-from scheduling.errors import BookingError, InvalidInput
+from scheduling.errors import BookingError
 from scheduling.forms.nurse_board import (
     QUOTA_LIMIT_MAX,
     ClosureForm,
@@ -38,7 +38,6 @@ from scheduling.forms.nurse_board import (
     QuotaForm,
 )
 from scheduling.models import Doctor, Equipment, RebookTask, Room, Service
-from scheduling.selectors.availability import parse_date
 from scheduling.selectors.closures import (
     clinic_closures,
     closure_affected,
@@ -65,6 +64,7 @@ from scheduling.services.quota_editor import (
     quota_delete,
     quota_update,
 )
+from scheduling.views.dates import asked_day
 from scheduling.views.pick import clinic_choice_page
 
 
@@ -72,14 +72,10 @@ def _today(clinic: Clinic) -> datetime.date:
     return timezone.now().astimezone(clinic.tz).date()
 
 
-def _day_param(value: str | None, clinic: Clinic) -> datetime.date:
-    """The asked local date, or today in the clinic's zone when absent or not a date."""
-    if value:
-        try:
-            return parse_date(value)
-        except InvalidInput:
-            pass
-    return _today(clinic)
+def _day_param(request: HttpRequest, value: str | None, clinic: Clinic) -> datetime.date:
+    """The asked local date, or today in the clinic's zone when absent, not a date or beyond
+    the calendar."""
+    return asked_day(request, value, today=_today(clinic))
 
 
 def _page_url(name: str, clinic: Clinic, day: datetime.date | None = None, mode: str = "") -> str:
@@ -131,7 +127,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if clinic is None:
         return _pick(request, context)
     mode = MONTH if request.GET.get("view") == MONTH else WEEK
-    day = _day_param(request.GET.get("date"), clinic)
+    day = _day_param(request, request.GET.get("date"), clinic)
     period = period_of(day, mode)
     today = _today(clinic)
     calendar = quota_calendar(clinic=clinic, period=period, today=today)
@@ -254,7 +250,7 @@ def quota_day(request: HtmxRequest, pk: int) -> HttpResponse:
         except BookingError as exc:
             error = str(exc)
     else:
-        day = _day_param(request.POST.get("day"), clinic)
+        day = _day_param(request, request.POST.get("day"), clinic)
         error = _("A limit is a whole number from 0 to %(max)d.") % {"max": QUOTA_LIMIT_MAX}
         if "day" in form.errors:
             error = _("Choose a date within the calendar.")
@@ -283,7 +279,7 @@ def load(request: HttpRequest) -> HttpResponse:
     clinic, context = _clinic_or_pick(request, "load")
     if clinic is None:
         return _pick(request, context)
-    day = _day_param(request.GET.get("date"), clinic)
+    day = _day_param(request, request.GET.get("date"), clinic)
     period = period_of(day, WEEK)
     today = _today(clinic)
     context |= {

@@ -3,8 +3,6 @@ reschedule with the week picker, and the visit as an .ics file."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from portal import permissions
 from portal.types import HtmxRequest
+from scheduling.choices import BookingMode
 from scheduling.errors import BookingError, InvalidInput
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
@@ -23,6 +22,7 @@ from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.connector_slots import external_booking_of
 from scheduling.selectors.documents import KINDS, document_kinds, patient_visible_summary
 from scheduling.selectors.ics import appointment_ics
+from scheduling.selectors.policy import policy_for
 from scheduling.selectors.visits import (
     get_visit_for_patient,
     patient_visits,
@@ -35,6 +35,7 @@ from scheduling.services.connectors import connector_cancel
 from scheduling.services.payments import prepayments_release_expired
 from scheduling.slot_ids import parse_slot_id
 from scheduling.views import move_external
+from scheduling.views.dates import asked_day
 
 SHOWN_PAST = 10  # past visits listed before "show all"
 
@@ -126,10 +127,10 @@ def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
     if not view.can_reschedule:
         messages.error(request, view.reschedule_note or _("This visit can no longer be moved."))
         return redirect("scheduling:visit", appointment.public_id)
-    try:
-        first = datetime.date.fromisoformat(request.GET.get("from", ""))
-    except ValueError:
-        first = timezone.localdate()
+    if policy_for(appointment.clinic).mode == BookingMode.REQUEST:
+        # The clinic shows no free times: it confirms a time asked for in a request.
+        return render(request, "scheduling/reschedule.html", {"visit": view, "by_request": True})
+    first = asked_day(request, request.GET.get("from"), today=timezone.localdate())
     picker = pages.week_picker(
         service=appointment.service,
         doctor=appointment.doctor,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal import permissions
 from portal.choices import AuditAction
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from portal.normalize import format_phone
 from portal.selectors.patients import patients_with_phone_index
 from portal.services.audit import audit_record
@@ -242,3 +242,14 @@ def open_callbacks(*, user: Any, now: datetime.datetime | None = None) -> Callba
         ],
         total=total,
     )
+
+
+def open_callback_counts(
+    *, user: Any, clinic: Clinic, now: datetime.datetime | None = None
+) -> tuple[int, int]:
+    """(open, overdue) callbacks of the clinic among the user's lines, for the day board's
+    queue strip (counts only: no names shown, nothing audited)."""
+    now = now or timezone.now()
+    open_ones = callbacks_visible_to(user).filter(done_at__isnull=True, clinic=clinic)
+    counts = open_ones.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=now)))
+    return counts["total"], counts["overdue"]

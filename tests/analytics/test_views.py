@@ -207,3 +207,16 @@ def test_namesake_doctors_are_told_apart_by_their_clinics(built, director):
     name = f"{twin.last_name} {twin.first_name}"
     assert f"{name} (Berlin Mitte)" in body
     assert f"{name} (Москва Арбат)" in body
+
+
+def test_the_chart_axis_names_russian_days_in_the_genitive():
+    import datetime
+
+    from django.utils import translation
+
+    from analytics.charts import daily_bookings
+
+    days = [datetime.date(2026, 11, 6) + datetime.timedelta(days=n) for n in range(3)]
+    with translation.override("ru"):
+        svg = str(daily_bookings({}, {}, days))
+    assert "6 ноября" in svg and "Ноя" not in svg

@@ -177,3 +177,11 @@ def test_a_clinic_marketer_sees_only_their_clinics_leads(clinic_a, clinic_b):
     listing = client.get(reverse("crm:leads") + "?stage=all").text
     assert listing.count("/crm/leads/") - listing.count('href="/crm/leads/?') >= 1
     assert str(theirs.public_id) not in listing and str(unplaced.public_id) not in listing
+
+
+def test_the_stage_button_says_it_changes_the_stage_in_russian(marketer):
+    lead = make_lead()
+    client = client_for(marketer)
+    body = client.get(reverse("crm:lead", args=[lead.public_id]), headers={"Accept-Language": "ru"})
+    assert "Сменить этап</button>" in body.content.decode()
+    assert "Перенести</button>" not in body.content.decode()

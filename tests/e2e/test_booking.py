@@ -72,6 +72,11 @@ def test_a_signed_in_patient_books_a_dependant_from_home_on_a_phone(
     page.locator("button.slot").first.click()
     page.wait_for_url("**/book/**")
     page.get_by_label(dependant.first_name, exact=False).check()
+    # Scrolled just into view (as the keyboard does), the button stays clear of the assistant.
+    book = page.get_by_role("button", name="Записаться")
+    book.evaluate("button => button.scrollIntoView({block: 'end'})")
+    button, launcher = book.bounding_box(), page.locator(".assistant-widget").bounding_box()
+    assert button["y"] + button["height"] <= launcher["y"]
     screenshot(page, "confirm-mobile")
     page.get_by_role("button", name="Записаться").click()
     page.wait_for_url("**/visits/**")

@@ -81,7 +81,8 @@ def test_a_clinic_admin_edits_hours_and_records_an_absence(
     page.goto(reverse("portal:home"))
     page.get_by_role("link", name="Расписания").first.click()
     page.wait_for_url("**/schedule/**")
-    assert "Asia/Irkutsk" in page.locator(".sa-where").inner_text()
+    where = page.locator(".sa-where").inner_text()
+    assert "Иркутск (UTC+8)" in where and "Asia/Irkutsk" not in where
     screenshot(page, "schedule-grid-1280")
     first = network[0]
     page.locator("a.sa-rule", has_text="09:00–13:00").first.click()

@@ -3,12 +3,12 @@ clinic's lines, with another clinic's callbacks left out."""
 
 import pytest
 
-from portal.choices import AuditAction
+from portal.choices import AuditAction, Role
 from portal.models import AuditEvent
 from telephony.models import CallbackRequest
 from telephony.selectors import calls as call_selectors
 from tests.conftest import client_for
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, StaffMembershipFactory
 from tests.telephony.conftest import CALLER, generic_event, post_generic
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,33 @@ def test_a_long_queue_shows_the_most_urgent_and_counts_all(
         miss(webhook_client, generic_account, call_id=f"c-{n}", caller=f"+7914555000{n}")
     queue = call_selectors.open_callbacks(user=registrar_a)
     assert len(queue.rows) == 2 and queue.total == 3
+
+
+def test_a_callback_is_due_in_its_clinic_time_with_the_zone_named(
+    webhook_client, generic_account, line_a, registrar_a, clinic_b
+):
+    # Registrar of two clinics: the page's own zone is Moscow, the line rings in Irkutsk.
+    StaffMembershipFactory(user=registrar_a, role=Role.REGISTRAR, clinic=clinic_b)
+    miss(webhook_client, generic_account)
+    callback = CallbackRequest.objects.get()
+    irkutsk = callback.due_at.astimezone(callback.clinic.tz).strftime("%H:%M")
+    moscow = callback.due_at.astimezone(clinic_b.tz).strftime("%H:%M")
+    client = client_for(registrar_a)
+    for url in (QUEUES, "/telephony/calls/"):
+        html = client.get(url, headers=EN).content.decode()
+        assert f'<td class="nowrap">{irkutsk}<br>' in html and moscow not in html
+        assert "Иркутск time, UTC+8" in html
+
+
+def test_the_board_strip_counts_the_callers_to_ring_back(
+    webhook_client, generic_account, line_a, registrar_a, registrar_b, clinic_a, clinic_b
+):
+    board = f"/desk/?clinic={clinic_a.public_id}"
+    quiet = client_for(registrar_a).get(board, headers=EN).content.decode()
+    assert "nothing to rebook" in quiet and "nobody to ring back" in quiet
+    for n in range(2):
+        miss(webhook_client, generic_account, call_id=f"c-{n}", caller=f"+7914555000{n}")
+    html = client_for(registrar_a).get(board, headers=EN).content.decode()
+    assert "2 callers to ring back" in html and "/desk/queues/#callbacks" in html
+    other = client_for(registrar_b).get(f"/desk/?clinic={clinic_b.public_id}", headers=EN)
+    assert "callers to ring back" not in other.content.decode()

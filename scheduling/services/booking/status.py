@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.errors import InvalidTransition
 from scheduling.models import Appointment
-from scheduling.selectors.policy import policy_for
+from scheduling.selectors.policy import is_late_cancel, policy_for
 from scheduling.services.history import record_change
 from scheduling.services.occupancy import conflicts_as_slot_taken
 from scheduling.services.refunds import refund_record
@@ -43,7 +43,9 @@ def appointment_cancel(
     the current time when not given).
 
     A cancellation closer to the start than the clinic's `cancel_deadline_hours` is allowed
-    but flagged `late_cancel` (no-show analytics and penalties count it). A prepaid visit gets
+    but flagged `late_cancel` (no-show analytics and penalties count it) when the patient could
+    have cancelled free and did not: a visit booked or moved inside that window is not late
+    (`is_late_cancel`). A prepaid visit gets
     its refund recorded here; the provider is asked once this commits.
     """
     now = now or timezone.now()
@@ -59,9 +61,7 @@ def appointment_cancel(
     appointment.status = S.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason
-    appointment.late_cancel = appointment.starts_at - now < datetime.timedelta(
-        hours=policy.cancel_deadline_hours
-    )
+    appointment.late_cancel = is_late_cancel(appointment, policy, now=now)
     appointment.updated_by = user_or_none(actor)
     appointment.updated_at = now
     appointment.save(

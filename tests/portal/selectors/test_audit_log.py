@@ -123,8 +123,30 @@ def test_patients_are_named_only_to_readers_who_may_open_cards(
 
 
 @translation.override("en")
-def test_unknown_object_types_and_fields_are_shown_as_recorded():
-    assert object_type_label("elsewhere.thing") == "elsewhere.thing"
+def test_unknown_object_types_and_fields_are_shown_in_words():
+    assert object_type_label("elsewhere.thing") == "thing"
     assert object_type_label("not a label") == "not a label"
     assert object_type_label("scheduling.document") == "document"
     assert field_label(None, "cancel_reason") == "cancel reason"
+
+
+@pytest.mark.parametrize(
+    ("object_type", "label"),
+    [
+        ("scheduling.freed_slot", "освобождённое время"),
+        ("scheduling.waitlist_offer", "предложение из листа ожидания"),
+        ("portal.messenger_link", "привязка мессенджера"),
+        ("scheduling.appointment", "запись на приём"),
+    ],
+)
+def test_object_types_read_in_russian(object_type, label):
+    with translation.override("ru"):
+        assert object_type_label(object_type) == label
+
+
+def test_listed_fields_read_in_russian():
+    from portal.models import Patient
+
+    with translation.override("ru"):
+        assert field_label(Patient, "callbacks") == "перезвоны"
+        assert field_label(Patient, "calls") == "звонки"

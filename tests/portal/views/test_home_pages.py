@@ -318,3 +318,13 @@ def test_language_codes_read_as_their_speakers_write_them():
     assert language_names(["ru", "en"]) == "Русский, English"
     assert language_names(["xx"]) == "XX"
     assert language_names(None) == ""
+
+
+def test_the_clinic_cards_count_staff_accounts_and_say_so(
+    network_admin, registrar_a, doctor_a, clinic_b, as_user
+):
+    _response, body = page(as_user(network_admin), language="ru")
+    # Doctors on the schedule without a login are not people with an account: the badge says
+    # what it counts, so «0» for a clinic of doctors reads right.
+    assert "2 учётные записи</span>" in body and "0 учётных записей</span>" in body
+    assert "без входа не учитываются" in body and " 0 сотрудников" not in body

@@ -33,6 +33,7 @@ from scheduling.services.booking import (
     appointment_complete,
     appointment_confirm,
     appointment_mark_no_show,
+    appointment_reschedule,
 )
 from tests.factories import (
     DoctorFactory,
@@ -399,3 +400,17 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     assert appointment.clinic == clinic_a
     assert appointment.room is None
     assert OutboxMessage.objects.filter(patient=patient).count() == 2
+
+
+def test_a_visit_booked_or_moved_inside_the_free_window_is_not_a_late_cancellation(
+    clock, clinic_a, doctor, service, patient, other_patient, tue9
+):
+    early = book(other_patient, doctor, service, local(clinic_a, 2027, 3, 5, 9))
+    clock.advance(hours=2)  # now 23 hours before Tuesday 09:00, inside the 24-hour window
+    booked_late = book(patient, doctor, service, tue9)
+    clock.advance(minutes=1)
+    assert appointment_cancel(appointment=booked_late, actor=patient.user).late_cancel is False
+    # Booked with days to spare, then moved to a time already inside the window.
+    moved = appointment_reschedule(appointment=early, start=tue9, actor=other_patient.user)
+    clock.advance(minutes=1)
+    assert appointment_cancel(appointment=moved, actor=other_patient.user).late_cancel is False

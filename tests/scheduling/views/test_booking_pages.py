@@ -3,15 +3,17 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from scheduling.errors import HoldInvalid
-from scheduling.models import Appointment, Hold
+from scheduling.models import Appointment, Hold, ServicePrice
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
-from tests.factories import PatientFactory
+from tests.factories import DoctorFactory, PatientFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -234,3 +236,61 @@ def test_the_confirmation_shows_the_clinics_time_and_zone(clock, as_user, doctor
     body = page.content.decode()
     assert "09:00" in body and "UTC+8" in body  # the patient reads another zone (no home clinic)
     assert local(doctor.clinics.get(), 2027, 3, 2, 9).isoformat()  # sanity of the fixture
+
+
+def test_doctor_cards_start_from_the_clinic_prices_in_force_in_a_fixed_number_of_queries(
+    clock, client, clinic_a, clinic_b, doctor, service, django_assert_num_queries
+):
+    """The network price (2 500) is undercut nowhere: the clinic asks 3 100 from last month,
+    and a cheaper price only scheduled for next month does not count yet."""
+    ServicePrice.objects.create(
+        clinic=clinic_a, service=service, price="3100", valid_from=datetime.date(2027, 2, 1)
+    )
+    ServicePrice.objects.create(
+        clinic=clinic_a, service=service, price="900", valid_from=datetime.date(2027, 4, 1)
+    )
+    url = reverse("scheduling:specialty", args=[service.specialty.slug])
+    body = client.get(url, headers={"Accept-Language": "ru"}).content.decode()
+    assert "от 3\xa0100\xa0₽" in body and "2\xa0500" not in body and "900\xa0₽" not in body
+    found = client.get(
+        reverse("scheduling:find_care"), {"q": doctor.last_name}, headers={"Accept-Language": "ru"}
+    )
+    assert "от 3\xa0100\xa0₽" in found.content.decode()
+    # Read with one doctor, then with more doctors in more clinics: the same number of queries.
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, headers={"Accept-Language": "ru"})
+    for _ in range(2):
+        DoctorFactory(services=[service], clinics=[clinic_a, clinic_b])
+    ServicePrice.objects.create(
+        clinic=clinic_b, service=service, price="2700", valid_from=datetime.date(2027, 1, 1)
+    )
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(url, headers={"Accept-Language": "ru"}).content.decode()
+    assert "от 2\xa0700\xa0₽" in page  # the new doctors also work where it costs 2 700
+
+
+def test_a_week_beyond_the_calendar_starts_today_instead(clock, client, doctor, service):
+    url = reverse("scheduling:doctor", args=[doctor.public_id])
+    page = client.get(url, {"service": str(service.public_id), "from": "9999-12-31"})
+    assert page.status_code == 200
+    assert page.content.decode().count('name="slot"') == 7 * 8
+
+
+def test_a_card_with_times_quotes_the_price_of_the_service_those_times_book(
+    clock, client, doctor, service
+):
+    """A cheaper repeat visit of the same specialty does not undercut the first visit whose
+    times the card offers (and whose price the confirm page asks)."""
+    from tests.factories import ServiceFactory
+
+    repeat = ServiceFactory(
+        specialty=service.specialty, name="Приём терапевта повторный", price="1000"
+    )
+    doctor.services.add(repeat)
+    url = reverse("scheduling:specialty", args=[service.specialty.slug])
+    body = client.get(url, headers={"Accept-Language": "ru"}).content.decode()
+    assert "от 2\xa0500\xa0₽" in body and "1\xa0000" not in body
+    found = client.get(
+        reverse("scheduling:find_care"), {"q": doctor.last_name}, headers={"Accept-Language": "ru"}
+    )
+    assert "от 1\xa0000\xa0₽" in found.content.decode()  # no times there: the lowest of all

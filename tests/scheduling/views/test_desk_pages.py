@@ -518,3 +518,43 @@ def test_registration_returns_only_to_this_site(as_user, registrar_a, clinic_a):
     )
     patient = Patient.objects.get()
     assert created["Location"] == reverse("portal:patient_card", args=[patient.public_id])
+
+
+def test_russian_day_headings_put_the_month_in_the_genitive(
+    clock, as_user, registrar_a, clinic_a, visit
+):
+    client = as_user(registrar_a)
+    ru = {"Accept-Language": "ru"}
+    board = client.get(board_url(clinic_a, date="2027-03-02"), headers=ru).content.decode()
+    assert "Вторник, 2 марта 2027" in board and "Март" not in board
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    page = client.get(f"{move}?date=2027-03-02", headers=ru).content.decode()
+    assert "Вторник, 2 марта" in page and "2 Март" not in page
+
+
+def test_a_date_beyond_the_calendar_shows_today_with_a_message(
+    clock, as_user, registrar_a, clinic_a, visit
+):
+    client = as_user(registrar_a)
+    en = {"Accept-Language": "en"}
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    for url in (board_url(clinic_a, date="9999-12-31"), f"{move}?date=9999-12-31"):
+        page = client.get(url, headers=en)
+        assert page.status_code == 200
+        assert "outside the calendar" in page.content.decode()
+
+
+def test_the_appointment_and_booking_pages_read_as_staff_pages_in_russian(
+    clock, as_user, registrar_a, clinic_a, doctor, service, visit
+):
+    client = as_user(registrar_a)
+    ru = {"Accept-Language": "ru"}
+    url = reverse("scheduling:desk_appointment", args=[visit.public_id])
+    body = client.get(url, headers=ru).content.decode()
+    assert "<dt>Запись создана</dt>" in body and "<dt>Запланировано</dt>" not in body
+    assert "dk-status-title" in body  # a plain badge in the heading, no bracket-like rule
+    assert "время: Иркутск, UTC+8" in body and 'data-zone="Asia/Irkutsk"' in body
+    assert "время клиники, Asia/Irkutsk" not in body
+    slot = slot_at(doctor, service, clinic_a, 11)
+    book = client.get(f"{BOOK}?slot={slot.slot_id}", headers=ru).content.decode()
+    assert "<h1>Запись пациента</h1>" in book and "Записаться на приём</h1>" not in book

@@ -7,14 +7,14 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from portal.choices import AuditAction
+from portal.choices import AuditAction, Role
 from portal.models import AuditEvent
 from scheduling.choices import RebookReason
 from scheduling.models import RebookTask
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.services.rebooking import rebook_tasks_open
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
 TUE = datetime.date(2027, 3, 2)
@@ -165,3 +165,24 @@ def test_the_queue_costs_a_fixed_number_of_queries(
     client.get(QUEUES)
     with django_assert_max_num_queries(15):
         assert client.get(QUEUES).status_code == 200
+
+
+def test_a_visit_to_rebook_shows_its_clinic_time_and_zone_to_a_moscow_reader(
+    as_user, registrar_a, clinic_b, task, visit
+):
+    # Registrar of two clinics: the page's own zone is Moscow, the visit is in Irkutsk.
+    StaffMembershipFactory(user=registrar_a, role=Role.REGISTRAR, clinic=clinic_b)
+    body = as_user(registrar_a).get(QUEUES, headers=EN).content.decode()
+    irkutsk = visit.starts_at.astimezone(visit.clinic.tz).strftime("%H:%M")
+    moscow = visit.starts_at.astimezone(clinic_b.tz).strftime("%H:%M")
+    assert f'<strong class="nowrap">{irkutsk}</strong>' in body
+    assert moscow not in body
+    assert "Иркутск time, UTC+8" in body
+    assert "Asia/Irkutsk" not in body
+
+
+def test_move_from_the_queue_opens_the_visits_own_day(as_user, registrar_a, task, visit):
+    body = as_user(registrar_a).get(QUEUES, headers=EN).content.decode()
+    day = visit.starts_at.astimezone(visit.clinic.tz).date().isoformat()
+    move = reverse("scheduling:desk_reschedule", args=[visit.public_id])
+    assert f"{move}?date={day}" in body

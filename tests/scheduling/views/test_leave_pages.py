@@ -12,7 +12,13 @@ from scheduling.choices import LeaveKind, LeaveStatus
 from scheduling.models import LeaveRequest, RebookTask, ScheduleException
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
-from tests.factories import ClinicFactory, DoctorFactory, make_staff, make_weekly_schedule
+from tests.factories import (
+    ClinicFactory,
+    DoctorFactory,
+    ServiceFactory,
+    make_staff,
+    make_weekly_schedule,
+)
 
 pytestmark = pytest.mark.django_db
 TUE = datetime.date(2027, 3, 2)
@@ -197,3 +203,39 @@ def test_the_list_costs_a_fixed_number_of_queries(
     client.get(PAGE)
     with django_assert_max_num_queries(20):
         assert client.get(PAGE).status_code == 200
+
+
+def test_a_request_beyond_the_nurses_clinics_is_not_offered_to_her_but_the_network_admin_decides(
+    as_user, head_nurse_a, network_admin, my_doctor, service, clinic_a, visit
+):
+    # The doctor also works where nobody manages the schedule locally.
+    unmanaged = ClinicFactory(name="Медфронт Левобережный")
+    my_doctor.clinics.add(unmanaged)
+    fits = DoctorFactory(services=[service], clinics=[clinic_a, unmanaged], last_name="Подходящий")
+    only_here = DoctorFactory(services=[service], clinics=[clinic_a], last_name="Местный")
+    other = ServiceFactory(name="Приём гинеколога")
+    stranger = DoctorFactory(services=[other], clinics=[clinic_a, unmanaged], last_name="Чужой")
+    leave = ask(my_doctor, LeaveKind.SUBSTITUTION, substitute=only_here)
+    nurse_page = as_user(head_nurse_a).get(PAGE, headers=EN).content.decode()
+    assert my_doctor.full_name in nurse_page
+    assert approve_url(leave) not in nurse_page and decline_url(leave) not in nurse_page
+    assert "the network admin, decides it" in nurse_page
+    admin = as_user(network_admin)
+    page = admin.get(PAGE, headers=EN).content.decode()
+    assert approve_url(leave) in page and decline_url(leave) in page
+    assert str(fits.public_id) in page
+    assert str(only_here.public_id) not in page and str(stranger.public_id) not in page
+    assert "not in every clinic concerned" in page  # the doctor's proposal does not fit
+    refused = admin.post(approve_url(leave), follow=True, headers=EN).content.decode()
+    assert "works in every clinic the request concerns" in refused
+    leave.refresh_from_db()
+    assert leave.status == LeaveStatus.PENDING
+    admin.post(approve_url(leave), {"substitute": str(fits.public_id)}, headers=EN)
+    leave.refresh_from_db()
+    assert leave.status == LeaveStatus.APPROVED and leave.substitute == fits
+
+
+def test_a_substitution_nobody_can_take_says_what_to_do(as_user, head_nurse_a, my_doctor):
+    ask(my_doctor, LeaveKind.SUBSTITUTION)
+    body = as_user(head_nurse_a).get(PAGE, headers=EN).content.decode()
+    assert "No other doctor of this specialty works in every clinic concerned" in body

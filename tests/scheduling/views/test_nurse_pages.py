@@ -404,3 +404,16 @@ def test_the_head_nurse_finds_the_board_from_home_and_the_menu(clock, as_user, h
 def test_the_board_is_not_in_a_registrars_menu(clock, as_user, registrar_a):
     home = as_user(registrar_a).get(reverse("portal:home"))
     assert f'href="{BOARD}"' not in home.content.decode()
+
+
+@pytest.mark.parametrize("view", ["month", "week"])
+@pytest.mark.parametrize("date", ["9999-12-01", "9999-12-31", "0001-01-01"])
+def test_a_date_beyond_the_calendar_shows_today_with_a_message(
+    clock, as_user, head_nurse_a, clinic_a, quota, view, date
+):
+    client = as_user(head_nurse_a)
+    for url in (BOARD, LOAD):
+        page = client.get(url, {"clinic": clinic_a.public_id, "view": view, "date": date})
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "outside the calendar" in body and "2027" in body

@@ -235,3 +235,22 @@ def test_without_a_provider_a_waiting_visit_says_payments_are_unavailable(
     assert not Payment.objects.exists()
     webhook = client.post("/payments/webhook/test/", data=b"{}", content_type="application/json")
     assert webhook.status_code == 404
+
+
+def test_a_visit_the_patient_cancels_before_paying_is_cancelled_not_unpaid_in_time(
+    as_user, clock, clinic_a, doctor, prepaid, patient
+):
+    clock.advance(hours=2)  # 23 hours before the visit: booked inside the free-cancel window
+    visit = book_online(patient, doctor, prepaid, local(clinic_a, 2027, 3, 2, 9))
+    client = as_user(patient.user)
+    before = client.get(visit_url(visit)).content.decode()
+    assert "Add to calendar" in before
+    assert "cancelling it is free and not counted as late" in before
+    clock.advance(minutes=1)
+    client.post(visit_url(visit, "cancel"), {"reason": "Тест"})
+    visit.refresh_from_db()
+    assert visit.status == S.CANCELLED and visit.late_cancel is False
+    page = client.get(visit_url(visit)).content.decode()
+    assert "Not paid in time" not in page and "was not paid in time" not in page
+    assert "late cancellation" not in page
+    assert "Add to calendar" not in page

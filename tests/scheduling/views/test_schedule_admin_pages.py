@@ -109,7 +109,7 @@ def test_the_grid_shows_each_doctors_hours_and_the_clinics_zone(
     html = page.content.decode()
     assert doctor.full_name in html
     assert html.count("<b>09:00–13:00</b>") == 7 + 2
-    assert "Asia/Irkutsk (UTC+8)" in html
+    assert "Иркутск (UTC+8)" in html and 'data-zone="Asia/Irkutsk"' in html
     assert "28:00 h a week" in html  # seven days of four hours
     assert "3:30 h a week" in html  # a break off, a rule from April not yet counted
     assert "from 01.04.2027" in html and "until 30.06.2027" in html

@@ -153,3 +153,17 @@ def test_visit_times_are_unambiguous_and_name_a_zone_that_is_not_the_readers(
         body = client.get(url).content.decode()
         assert shown in body, url
         assert absent not in body.split("<main", 1)[1], url
+
+
+def test_moving_a_visit_at_a_clinic_that_books_by_request_offers_a_request(
+    as_user, visit, patient, clinic_a
+):
+    from scheduling.choices import BookingMode
+    from scheduling.models import BookingPolicy
+
+    BookingPolicy.objects.create(clinic=clinic_a, mode=BookingMode.REQUEST)
+    url = reverse("scheduling:reschedule", args=[visit.public_id])
+    page = as_user(patient.user).get(url, headers={"Accept-Language": "en"}).content.decode()
+    assert "books visits by request" in page
+    assert reverse("scheduling:request_new") in page and str(visit.doctor.public_id) in page
+    assert 'name="slot"' not in page and "No free times" not in page
