@@ -116,7 +116,9 @@ class SpendImportForm(forms.Form):
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    name = forms.CharField(
+        label=pgettext_lazy("title of a list or campaign", "Name"), max_length=100, required=False
+    )
     clinic: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Clinic"), queryset=Clinic.objects.none(), required=False, empty_label=_("All")
     )
@@ -167,7 +169,9 @@ RULE_FIELDS = (
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(
+        label=pgettext_lazy("title of a list or campaign", "Name"), max_length=100
+    )
     segment: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Segment"), queryset=Segment.objects.none()
     )

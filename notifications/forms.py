@@ -56,13 +56,13 @@ class MessageLogFilterForm(forms.Form):
         label=_("Date from"),
         required=False,
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         label=_("Date to"),
         required=False,
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, clinics, **kwargs):

@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.choices import AuditAction, IdDocumentType, Sex
 from portal.input_limits import validate_date_in_range
@@ -210,16 +211,16 @@ class AuditFilterForm(forms.Form):
         label=_("Action"), choices=_blank(AuditAction.choices), required=False
     )
     date_from = forms.DateField(
-        label=_("From"),
+        label=pgettext_lazy("period", "From"),
         required=False,
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("To"),
+        label=pgettext_lazy("period", "To"),
         required=False,
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, clinics=None, **kwargs):

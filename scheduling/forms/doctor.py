@@ -29,9 +29,11 @@ class LeaveRequestForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What do you need?"), widget=forms.RadioSelect)
     date_from = forms.DateField(
-        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     clinic = forms.ChoiceField(label=_("Clinic"), required=False)
     substitute = forms.ChoiceField(label=_("Proposed substitute (optional)"), required=False)
     note = forms.CharField(

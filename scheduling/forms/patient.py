@@ -8,9 +8,10 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from scheduling.choices import ContactChannel, DayPart
-from scheduling.forms.inputs import dates_from_today
+from scheduling.forms.inputs import date_input, dates_from_today
 from scheduling.selectors.availability import MAX_RANGE_DAYS
 
 
@@ -18,8 +19,8 @@ class WaitlistForm(forms.Form):
     """Whom to wait for and between which dates (the clinic's local dates)."""
 
     patient = forms.ChoiceField(label=_("Who is waiting?"), widget=forms.RadioSelect)
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), widget=date_input())
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), widget=date_input())
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,12 +83,12 @@ class BookingRequestForm(forms.Form):
             self.fields[f"from_{n}"] = forms.DateField(
                 label=_("Preferred day") if required else _("Another day (optional)"),
                 required=required,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
             self.fields[f"to_{n}"] = forms.DateField(
                 label=_("or until (optional)"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
             self.fields[f"part_{n}"] = forms.ChoiceField(
                 label=_("Time of day"), choices=DayPart.choices, initial=DayPart.ANY, required=False

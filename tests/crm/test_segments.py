@@ -136,6 +136,8 @@ def test_the_pages(people, marketer, clinic_a):
     assert segment.rules == {"specialty_id": people["cardio"].pk, "marketing_consent": True}
     listing = client.get(reverse("crm:segments"))
     assert "Кардио" in listing.text
+    # A segment has a title, not a person's full name.
+    assert "Название" in listing.text and "ФИО" not in listing.text
     preview = client.get(reverse("crm:segment_preview"), {"min_no_shows": "2"})
     assert "1" in preview.text
     bad_preview = client.get(reverse("crm:segment_preview"), {"min_no_shows": "-3"})

@@ -1,6 +1,7 @@
 """The cancellation waitlist: joining where a day or doctor is full, leaving it."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -34,6 +35,16 @@ def test_a_patient_joins_for_a_dependant_and_sees_the_entry(
     entry = WaitlistEntry.objects.get()
     assert (entry.patient, entry.doctor, entry.status) == (dependant, doctor, "active")
     assert service.name in client.get(reverse("scheduling:visits")).content.decode()
+
+
+def test_the_form_offers_the_next_two_weeks_in_the_date_fields_browsers_read(
+    clock, as_user, patient, doctor, service
+):
+    body = as_user(patient.user).get(join_url(service, doctor)).content.decode()
+    # A date input shows only an ISO value: a localised one leaves the field blank.
+    assert re.search(r'type="date" name="date_from" value="\d{4}-\d{2}-\d{2}"', body)
+    assert re.search(r'type="date" name="date_to" value="\d{4}-\d{2}-\d{2}"', body)
+    assert "Откуда" not in body and "Кому" not in body
 
 
 def test_nobody_else_can_be_put_on_the_list_or_take_an_entry_off(
