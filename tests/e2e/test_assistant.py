@@ -82,6 +82,14 @@ def test_a_visitor_gets_free_times_in_the_chat(browser, live_server, therapist, 
     assert page.url.rstrip("/") == live_server.url, page.url
     # The form is reset after htmx swaps the reply in: wait for it rather than race it.
     expect(page.locator(".chat-form input[name=text]")).to_have_value("")
+    # A longer conversation scrolls: the newest answer is the one in view.
+    ask(page, "Где вы находитесь?")
+    expect(page.locator(".chat-turn.chat-assistant")).to_have_count(2)
+    page.wait_for_function(
+        "() => { const t = document.querySelector('.chat-turns');"
+        " return t.scrollHeight > t.clientHeight"
+        " && t.scrollTop + t.clientHeight >= t.scrollHeight - 2; }"
+    )
     # htmx reports the load it aborted for the message (the pair of events below) on the
     # console; a failed send or an error answer would still show as htmx:sendError or
     # htmx:responseError.
