@@ -39,7 +39,12 @@ from scheduling.models import (
 )
 from scheduling.selectors.availability import Slot, free_slots_in
 from scheduling.selectors.availability.free import checked_channels
-from scheduling.selectors.availability.loading import Asked, Schedule, load_doctors_schedule
+from scheduling.selectors.availability.loading import (
+    Asked,
+    Schedule,
+    load_doctors_schedule,
+    with_equipment_of,
+)
 from scheduling.selectors.availability.schedule import Window, working_windows
 
 S = AppointmentStatus
@@ -167,17 +172,21 @@ def _service_choice(service: Service) -> ServiceChoice:
 
 
 def default_service_id(
-    services: list[tuple[ServiceChoice, int]], doctor_service_ids: Collection[uuid.UUID] = ()
+    services: list[tuple[ServiceChoice, int]],
+    doctor_service_ids: Collection[uuid.UUID] = (),
+    working_counts: Mapping[uuid.UUID, int] | None = None,
 ) -> uuid.UUID | None:
     """The service whose free times the board shows unless another is asked for: the chosen
-    doctor's first one, else the one most doctors of the clinic offer."""
+    doctor's first one, else the one most of the doctors working that day offer (then most
+    doctors of the clinic), so the board opens on times someone can actually book."""
     if doctor_service_ids:
         for choice, _count in services:
             if choice.public_id in doctor_service_ids:
                 return choice.public_id
     if not services:
         return None
-    return max(services, key=lambda pair: pair[1])[0].public_id
+    working = working_counts or {}
+    return max(services, key=lambda pair: (working.get(pair[0].public_id, 0), pair[1]))[0].public_id
 
 
 def _windows_of_day(
@@ -270,22 +279,29 @@ def day_board(
 
     offered = clinic_services(clinic)
     services = [(_service_choice(s), s.doctor_count) for s in offered]  # type: ignore[attr-defined]
-    wanted = service_public_id
-    if wanted not in {choice.public_id for choice, _count in services}:
-        wanted = default_service_id(
-            services, doctor_services.get(chosen["id"], set()) if chosen else ()
-        )
-    # The asked or default service is one of those offered: no query of its own.
-    service = next((s for s in offered if s.public_id == wanted), None)
 
     schedule = load_doctors_schedule(
         {row["id"]: row["public_id"] for row in doctors},
         first=day,
         last=day,
         clinic_id=clinic.pk,
-        service_id=service.pk if service is not None else None,
+        service_id=None,
     )
     windows = _windows_of_day(schedule, clinic, day)
+    wanted = service_public_id
+    if wanted not in {choice.public_id for choice, _count in services}:
+        working_counts: dict[uuid.UUID, int] = defaultdict(int)
+        for doctor_id, doctor_windows in windows.items():
+            if doctor_windows:
+                for service_id in doctor_services.get(doctor_id, ()):
+                    working_counts[service_id] += 1
+        wanted = default_service_id(
+            services, doctor_services.get(chosen["id"], set()) if chosen else (), working_counts
+        )
+    # The asked or default service is one of those offered: no query of its own.
+    service = next((s for s in offered if s.public_id == wanted), None)
+    if service is not None:
+        schedule = with_equipment_of(schedule, service.pk)
     appointments = _appointments(clinic, doctor_ids, since, until)
     slots: list[Slot] = []
     if service is not None:

@@ -14,7 +14,7 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django.db.models import (
@@ -237,6 +237,15 @@ def load_doctors_schedule(
 
 class _TypeId(NamedTuple):
     type_id: int
+
+
+def with_equipment_of(schedule: Schedule, service_id: int) -> Schedule:
+    """`schedule` (loaded without a service) with the equipment types `service_id` needs: for
+    a page that picks its service from who works that day (one query, as the load would)."""
+    if not schedule.clinics:
+        return schedule
+    types = fetch(_TypeId, *queries.equipment_types_sql(service_id))
+    return replace(schedule, equipment_types=[row.type_id for row in types])
 
 
 class _Room(NamedTuple):

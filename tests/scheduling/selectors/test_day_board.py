@@ -103,6 +103,19 @@ def test_a_doctor_filter_narrows_the_rows_and_picks_that_doctors_service(
     assert {public_id for public_id, _name in board.doctors} == {doctor.public_id, other.public_id}
 
 
+def test_the_board_opens_on_a_service_someone_works_that_day(clock, clinic_a, doctor, service):
+    # Two doctors offer the ultrasound but work only on Wednesdays; Monday's one doctor
+    # offers the default service: Monday opens on it, Wednesday on the ultrasound.
+    ultrasound = ServiceFactory(name="УЗИ", duration_minutes=20)
+    for _ in range(2):
+        sonographer = DoctorFactory(services=[ultrasound], clinics=[clinic_a])
+        ScheduleRuleFactory(doctor=sonographer, clinic=clinic_a, weekday=2)
+    assert day_board(clinic=clinic_a, day=MON).service == service
+    wednesday = day_board(clinic=clinic_a, day=MON + datetime.timedelta(days=2))
+    assert wednesday.service == ultrasound
+    assert sum(row.free_count for row in wednesday.rows) > 0
+
+
 def test_a_doctor_off_that_day_is_listed_apart(clock, clinic_a, doctor, service):
     idle = DoctorFactory(services=[service], clinics=[clinic_a])
     ScheduleRuleFactory(doctor=idle, clinic=clinic_a, weekday=2)  # Wednesdays only
