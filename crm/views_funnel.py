@@ -87,16 +87,20 @@ def funnel(request):
         spend_form, import_form, done = _post_spend(request, clinics)
         if done:
             return redirect(request.get_full_path())
-    values = filters.cleaned_data if filters.is_bound and filters.is_valid() else defaults
+    # Bad filters show their errors and no figures: the defaults' would pass for the asked ones.
+    invalid = filters.is_bound and not filters.is_valid()
+    values = filters.cleaned_data if filters.is_bound and not invalid else defaults
     clinic = values.get("clinic")
-    report = funnel_report(
-        user=request.user,
-        date_from=values["date_from"],
-        date_to=values["date_to"],
-        touch=values.get("touch") or "first",
-        clinic_id=clinic.pk if clinic else None,
-    )
-    if request.GET.get("format") == "csv":
+    report = None
+    if not invalid:
+        report = funnel_report(
+            user=request.user,
+            date_from=values["date_from"],
+            date_to=values["date_to"],
+            touch=values.get("touch") or "first",
+            clinic_id=clinic.pk if clinic else None,
+        )
+    if report is not None and request.GET.get("format") == "csv":
         return _csv_response(_funnel_csv(report), f"funnel-{report.date_from}-{report.date_to}.csv")
     context = {
         "filters": filters,
@@ -105,9 +109,7 @@ def funnel(request):
         "import_form": import_form,
         "csv_query": request.GET.urlencode(),
     }
-    status = (
-        400 if request.method == "POST" or (filters.is_bound and not filters.is_valid()) else 200
-    )
+    status = 400 if request.method == "POST" or invalid else 200
     return render(request, "crm/funnel.html", context, status=status)
 
 

@@ -233,6 +233,13 @@ def test_the_funnel_page_and_its_exports(dataset, marketer, clinic_a):
         + f"?date_from={TODAY}&date_to={TODAY - datetime.timedelta(days=3)}&touch=first"
     )
     assert bad.status_code == 400
+    # No figures pass for the asked period when it was refused.
+    assert "checkup" not in bad.text and "Исправьте фильтры" in bad.text
+    bad_csv = client.get(
+        reverse("crm:funnel")
+        + f"?date_from={TODAY}&date_to={TODAY - datetime.timedelta(days=3)}&format=csv"
+    )
+    assert bad_csv.status_code == 400 and bad_csv["Content-Type"].startswith("text/html")
     export = client.get(reverse("crm:offline_conversions") + "?id=yclid")
     assert b"y1,visit_done" in b"".join(export.streaming_content)
 
