@@ -207,7 +207,9 @@ def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
     if status == S.CANCELLED:
         hours_before = rng.choice([2, 5, 30, 48, 72])
         a.cancelled_at = min(max(created, starts - datetime.timedelta(hours=hours_before)), now)
-        a.late_cancel = hours_before < 24
+        # Late as the engine counts it (`is_late_cancel`, the default 24-hour window): inside
+        # the window, for a visit that was booked before it opened.
+        a.late_cancel = hours_before < 24 and starts - created >= datetime.timedelta(hours=24)
         a.cancel_reason = rng.choice(["Заболел", "Изменились планы", "Перенесу позже", ""])
         a.updated_at = a.cancelled_at
     elif status == S.ROLLED_BACK:
