@@ -60,6 +60,16 @@ class LeaveRequestForm(forms.Form):
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
         if first and last:
             dates_from_today(self, first, last)
-        cleaned["clinic"] = self.clinics.get(cleaned.get("clinic") or "")
-        cleaned["substitute"] = self.substitutes.get(cleaned.get("substitute") or "")
+        clinic = cleaned["clinic"] = self.clinics.get(cleaned.get("clinic") or "")
+        substitute = cleaned["substitute"] = self.substitutes.get(cleaned.get("substitute") or "")
+        if substitute is not None:
+            concerned = {clinic.pk} if clinic else {c.pk for c in self.clinics.values()}
+            if not concerned <= {c.pk for c in substitute.clinics.all()}:
+                self.add_error(
+                    "substitute",
+                    _(
+                        "This doctor does not work in every clinic the request concerns: "
+                        "pick one clinic, or let the clinic choose."
+                    ),
+                )
         return cleaned

@@ -138,11 +138,16 @@ def leave_request(request: HttpRequest) -> HttpResponse:
     if doctor is None:
         return render(request, "scheduling/doctor/no_profile.html")
     clinics = list(doctor.clinics.filter(is_active=True).order_by("name"))
+    # Those who could stand in: a shared specialty, in one of the doctor's clinics (the form
+    # checks they work in every clinic the request concerns).
     substitutes = list(
-        Doctor.objects.filter(is_active=True, clinics__in=clinics)
+        Doctor.objects.filter(
+            is_active=True, clinics__in=clinics, specialties__in=doctor.specialties.all()
+        )
         .exclude(pk=doctor.pk)
         .distinct()
         .order_by("last_name", "first_name")
+        .prefetch_related("clinics")
     )
     form = LeaveRequestForm(
         request.POST or None, kinds=LeaveKind.choices, clinics=clinics, substitutes=substitutes

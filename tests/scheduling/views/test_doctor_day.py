@@ -19,6 +19,7 @@ from tests.conftest import client_for
 from tests.factories import (
     DoctorFactory,
     PatientFactory,
+    ServiceFactory,
     StaffMembershipFactory,
     make_staff,
     make_weekly_schedule,
@@ -309,8 +310,28 @@ def test_a_substitution_names_only_a_colleague_of_the_clinics(
     data = {"kind": "substitution", "date_from": "2027-03-10", "date_to": "2027-03-10"}
     answer = client.post(leave, data | {"substitute": str(stranger.public_id)})
     assert answer.status_code == 200 and not LeaveRequest.objects.exists()
+    # Someone of another specialty is not offered either.
+    dentist = DoctorFactory(services=[ServiceFactory()], clinics=[clinic_a])
+    form = client.get(leave).content.decode()
+    assert str(colleague.public_id) in form and str(dentist.public_id) not in form
+    assert client.post(leave, data | {"substitute": str(dentist.public_id)}).status_code == 200
     assert client.post(leave, data | {"substitute": str(colleague.public_id)}).status_code == 302
     assert LeaveRequest.objects.get().substitute == colleague
+
+
+def test_a_substitute_must_work_in_every_clinic_the_request_concerns(
+    clock, my_doctor, doctor_a, clinic_a, clinic_b, service
+):
+    my_doctor.clinics.add(clinic_b)
+    only_a = DoctorFactory(services=[service], clinics=[clinic_a])
+    client = client_for(doctor_a)
+    leave = reverse("scheduling:doctor_leave")
+    data = {"kind": "substitution", "date_from": "2027-03-10", "date_to": "2027-03-10"}
+    everywhere = client.post(leave, data | {"substitute": str(only_a.public_id)})
+    assert everywhere.status_code == 200 and "field-error" in everywhere.content.decode()
+    assert not LeaveRequest.objects.exists()
+    here = data | {"substitute": str(only_a.public_id), "clinic": str(clinic_a.public_id)}
+    assert client.post(leave, here).status_code == 302
 
 
 def test_bad_dates_are_refused_with_a_message(clock, my_doctor, doctor_a):
