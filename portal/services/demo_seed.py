@@ -323,7 +323,9 @@ def _ensure_consents(ctx: DemoContext) -> None:
     purposes = sorted(required | set(DEMO_CONSENT_PURPOSES))
     signed = set(
         Consent.objects.filter(
-            patient__in=ctx.patients, withdrawn_at__isnull=True, purpose__in=purposes
+            patient__in=ctx.patients,
+            withdrawn_at__isnull=True,
+            purpose__in=[*purposes, ConsentPurpose.ADVERTISING],
         ).values_list("patient_id", "purpose")
     )
     family = {p.pk for p in ctx.dependants}
@@ -375,3 +377,24 @@ def _ensure_consents(ctx: DemoContext) -> None:
                         signature_method=SignatureMethod.HANDWRITTEN,
                         **common,
                     )
+        # About a third of the adults agreed to advertising on the paper form, so the
+        # marketer's segments and campaigns have an audience (the demo patient did not: her
+        # account shows how news and offers ask for that consent).
+        for patient in ctx.patients:
+            if (
+                patient.pk % 3
+                or patient.pk == ctx.demo_patient.pk
+                or patient.pk in family
+                or patient.pk in parents
+                or (patient.pk, ConsentPurpose.ADVERTISING) in signed
+            ):
+                continue
+            consent_sign(
+                actor=registrar,
+                patient=patient,
+                purpose=ConsentPurpose.ADVERTISING,
+                language="ru",
+                signer_kind=SignerKind.PATIENT,
+                channel=ConsentChannel.DESK,
+                signature_method=SignatureMethod.HANDWRITTEN,
+            )
