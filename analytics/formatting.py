@@ -28,6 +28,19 @@ def format_value(value: Any, unit: str) -> str:
     return number_format(value, 0, force_grouping=True)
 
 
+def format_target(target: Decimal, unit: str) -> str:
+    """A target as typed (per cent for shares) with its unit: "6 %" beside "6,9 %"."""
+    shown = number_format(target.normalize())
+    sign = {"percent": "%", "per_mille": "‰", "money": "₽"}.get(unit)
+    if sign:
+        return f"{shown}\u00a0{sign}"
+    if unit == "minutes":
+        return _("%(n)s min") % {"n": shown}
+    if unit == "seconds":
+        return _("%(n)s s") % {"n": shown}
+    return shown
+
+
 def as_target_unit(value: Any, unit: str) -> Any:
     """A KPI value in the unit its target is typed in (per cent for shares)."""
     if value is None:

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analytics import charts
-from analytics.formatting import as_target_unit, delta, format_value
+from analytics.formatting import as_target_unit, delta, format_target, format_value
 from analytics.forms import DashboardFilterForm, KpiTargetForm
 from analytics.kpis import DEFINITIONS
 from analytics.models import KpiTarget
@@ -151,7 +151,7 @@ def _tiles(
                 "last_year": delta(
                     value, last_year.get(code), higher_is_better=d.higher_is_better, unit=d.unit
                 ),
-                "target": None if target is None else f"{target.normalize():f}",
+                "target": None if target is None else format_target(target, d.unit),
                 "met": met,
                 "note": notes.get(code),
             }

@@ -175,6 +175,7 @@ def test_the_clinic_admin_sets_targets_for_their_clinic(built, berlin_admin):
     assert KpiTarget.objects.get(clinic=built.berlin, kpi="online_share").value == 60
     body = client.get(URL, {**PERIOD, "clinic": built.berlin.pk}).content.decode()
     assert "kpi-missed" in body  # 50 % online against a 60 % target
+    assert "Цель: 60\u00a0% ✗" in body  # the target in the tile's own unit
 
 
 def test_targets_of_another_clinic_or_bad_values_change_nothing(
