@@ -20,6 +20,7 @@ from crm.services.segments import segment_create
 from crm.services.spend import ad_spend_add
 from crm.services.tasks import lead_task_add
 from portal.demo import DemoContext
+from scheduling.models import Specialty
 
 # (utm_source, utm_medium, utm_campaign)
 CAMPAIGNS = (
@@ -120,17 +121,26 @@ def seed(ctx: DemoContext) -> None:
             amount=Decimal(amount),
             actor=marketer,
         )
-    lapsed = segment_create(
+    # The demo's patients all came within the last weeks, so the sent campaign invites
+    # cardiology patients back for a check-up; the lapsed segment stays for the story.
+    segment_create(
         name="Не были полгода, согласны на рассылку",
         rules={"inactive_days": 180, "marketing_consent": True},
         actor=marketer,
     )
+    cardio = Specialty.objects.filter(slug="cardiologist").first()
+    heart = segment_create(
+        name="Были у кардиолога, согласны на рассылку",
+        rules={"marketing_consent": True}
+        | ({"specialty_id": cardio.pk} if cardio is not None else {}),
+        actor=marketer,
+    )
     campaign = campaign_create(
-        name="Приглашение на осмотр",
-        segment=lapsed,
+        name="Приглашение на контрольный осмотр",
+        segment=heart,
         channel="email",
-        subject="Пора на профилактический осмотр",
-        text="Вы давно у нас не были. Запишитесь на осмотр в личном кабинете.",
+        subject="Пора на контрольный осмотр у кардиолога",
+        text="Раз в год сердцу нужен контроль. Запишитесь на осмотр в личном кабинете.",
         actor=marketer,
     )
     campaign_start(campaign=campaign, actor=marketer)
