@@ -49,7 +49,7 @@ class PatientActivity(models.Model):
 
     class Meta:
         verbose_name = _("patient activity")
-        verbose_name_plural = _("patient activity")
+        verbose_name_plural = _("activity of patients")
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "clinic"], name="patient_activity_once_per_clinic"
