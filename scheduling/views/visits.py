@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import permissions
+from portal.formatting import when_label
 from portal.types import HtmxRequest
 from scheduling.choices import BookingMode
 from scheduling.errors import BookingError, InvalidInput
@@ -115,6 +116,19 @@ def reschedule(request: HtmxRequest, public_id: object) -> HttpResponse:
             if ref.service_public_id != appointment.service.public_id:
                 raise InvalidInput(code="invalid_slot_id")
             doctor = get_by_public_id(Doctor.objects.filter(is_active=True), ref.doctor_public_id)
+            if request.POST.get("confirm") != "1":
+                # A tap on a time asks first: a mis-tap must not give up the booked time.
+                clinic = appointment.clinic
+                return render(
+                    request,
+                    "scheduling/reschedule_confirm.html",
+                    {
+                        "visit": visit_view(appointment),
+                        "slot": request.POST["slot"],
+                        "new_when": when_label(ref.start, clinic.tz, city=clinic.city),
+                        "new_doctor": doctor,
+                    },
+                )
             appointment_reschedule(
                 appointment=appointment, start=ref.start, doctor=doctor, actor=request.user
             )

@@ -125,6 +125,8 @@ def test_a_patient_moves_then_cancels_a_visit(page, bookable, signed_up):
     first_start = appointment.starts_at
     page.get_by_role("button", name="Перенести на другое время").click()
     page.locator("button.slot").nth(3).click()
+    screenshot(page, "move-confirm")
+    page.get_by_role("button", name="Перенести приём").click()
     page.wait_for_url(f"**/visits/{appointment.public_id}/")
     appointment.refresh_from_db()
     assert appointment.starts_at != first_start

@@ -95,7 +95,12 @@ def test_a_patient_moves_a_visit_to_another_free_time(as_user, visit, doctor, se
     new = free_slots(service=service, doctor=doctor, start_date=TUE, end_date=TUE)[3]
     url = reverse("scheduling:reschedule", args=[visit.public_id])
     assert 'name="slot"' in client.get(url).content.decode()
-    answer = client.post(url, {"slot": new.slot_id})
+    # A tap on a time asks first; nothing moves until the patient confirms.
+    asked = client.post(url, {"slot": new.slot_id})
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.content.decode()
+    visit.refresh_from_db()
+    assert visit.starts_at != new.start_utc
+    answer = client.post(url, {"slot": new.slot_id, "confirm": "1"})
     assert answer["Location"] == reverse("scheduling:visit", args=[visit.public_id])
     visit.refresh_from_db()
     assert visit.starts_at == new.start_utc
@@ -112,7 +117,7 @@ def test_a_time_of_another_service_or_a_forged_one_does_not_move_the_visit(
     url = reverse("scheduling:reschedule", args=[visit.public_id])
     before = visit.starts_at
     for slot in (alien.slot_id, "forged"):
-        assert client.post(url, {"slot": slot}).status_code == 302
+        assert client.post(url, {"slot": slot, "confirm": "1"}).status_code == 302
         visit.refresh_from_db()
         assert visit.starts_at == before
 
