@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from portal.choices import AuditAction, Role
+from portal.choices import PATIENT_ROLE, AuditAction, Role
 from portal.demo import DemoContext
 from portal.models import AuditEvent
 from portal.services.audit import audit_record_many
@@ -37,8 +37,14 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     }
     appointments: list[Appointment] = []
     extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
+    pools: dict[str, list[Any]] = {}
     for seeded in doctors:
         doctor = seeded.doctor
+        if seeded.specialty not in pools:
+            pools[seeded.specialty] = [
+                p for p in patients if _fits(p, seeded.specialty, ctx.today)
+            ] or patients
+        pool = pools[seeded.specialty]
         # Only the one specialist per clinic uses the shared ultrasound room and scanner in
         # the bulk history, so shared rooms and equipment never overlap by construction.
         services = [
@@ -69,7 +75,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     # The network grows: 40 % of the patients came in the first month of the
                     # history, the rest join through the year (new patients, retention).
                     joined = 0.4 + 0.6 * min(1.0, (offset + PAST_DAYS) / PAST_DAYS)
-                    patient = rng.choice(patients[: max(1, int(len(patients) * joined))])
+                    patient = rng.choice(pool[: max(1, int(len(pool) * joined))])
                     if (
                         offset < -7
                         and ctx.demo_patient is not None
@@ -79,8 +85,13 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         patient = ctx.demo_patient
                         demo_visits[slug] += 1
                     status, kind = _outcome(rng, past=offset < 0)
+                    channel = rng.choice(CHANNELS)
+                    if channel == AppointmentChannel.WALK_IN and offset > 0:
+                        channel = AppointmentChannel.PHONE  # nobody walks in ahead of time
                     created = starts - datetime.timedelta(days=rng.randint(1, 20))
-                    if created >= now:
+                    if channel == AppointmentChannel.WALK_IN:
+                        created = starts - datetime.timedelta(minutes=rng.randint(5, 40))
+                    elif created >= now:
                         # Booked over the last weeks, not all at the moment the seed runs.
                         hours = max(14, 20 - offset) * 24
                         created = now - datetime.timedelta(hours=rng.randint(1, hours))
@@ -93,13 +104,10 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         starts_at=starts,
                         ends_at=starts + datetime.timedelta(minutes=service.duration_minutes),
                         status=status,
-                        channel=rng.choice(
-                            [AppointmentChannel.ONLINE] * 5
-                            + [AppointmentChannel.PHONE] * 4
-                            + [AppointmentChannel.WALK_IN]
-                        ),
+                        channel=channel,
                         price=service.price,
-                        booked_by=registrar,
+                        # Online visits are booked by the patients themselves.
+                        booked_by=None if channel == AppointmentChannel.ONLINE else registrar,
                         created_at=created,
                         updated_at=created,
                     )
@@ -140,7 +148,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                 kind="booked",
                 from_status="",
                 to_status=S.BOOKED,
-                actor=registrar,
+                actor=a.booked_by,
                 occurred_at=a.created_at,
             )
         )
@@ -159,9 +167,10 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
         audit.append(
             AuditEvent(
                 occurred_at=a.created_at,
-                actor_id=registrar.pk if registrar else None,
-                actor_public_id=str(registrar.public_id) if registrar else "",
-                role=Role.REGISTRAR,
+                actor_id=a.booked_by.pk if a.booked_by else None,
+                actor_public_id=str(a.booked_by.public_id) if a.booked_by else "",
+                # An online visit: the patient booked it (the demo's patients have no login).
+                role=Role.REGISTRAR if a.booked_by else PATIENT_ROLE,
                 clinic_id=a.clinic_id,
                 action=AuditAction.CREATE,
                 object_type="scheduling.appointment",
@@ -201,6 +210,32 @@ def _outcome(rng, *, past: bool) -> tuple[str, str]:
     if roll < 0.19:
         return S.NO_SHOW, "no_show"
     return S.COMPLETED, "completed"
+
+
+CHANNELS = (
+    [AppointmentChannel.ONLINE] * 5 + [AppointmentChannel.PHONE] * 4 + [AppointmentChannel.WALK_IN]
+)
+# Children see these specialists too; the rest of the demo's specialists see adults.
+CHILDREN_ALSO = frozenset({"ent", "ophthalmologist", "dermatologist", "ultrasound"})
+
+
+def _fits(patient: Any, specialty: str, today: datetime.date) -> bool:
+    """Whether the demo would send `patient` to a `specialty` (no boy at a gynaecologist)."""
+    born = patient.birth_date
+    age = (
+        None
+        if born is None
+        else today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    )
+    if specialty == "pediatrician":
+        return age is not None and age < 18
+    if age is not None and age < 18 and specialty not in CHILDREN_ALSO:
+        return False
+    if specialty == "gynecologist":
+        return patient.sex == "female"
+    if specialty == "urologist":
+        return patient.sex == "male"
+    return True
 
 
 def _stamp(a: Appointment, status: str, starts, created, rng, now) -> None:
