@@ -28,7 +28,7 @@ def test_the_queues_page_lists_missed_callers_to_ring_back(
     miss(webhook_client, generic_account)
     callback = CallbackRequest.objects.get()
     html = client_for(registrar_a).get(QUEUES, headers=EN).content.decode()
-    assert "Ring back" in html and "Петрова Ольга" in html
+    assert "Ring back" in html and "Петрова Ольга" in html and "1 missed call<" in html
     assert f"/telephony/callbacks/{callback.public_id}/done/" in html
     assert "/telephony/calls/" in html
     listed = AuditEvent.objects.filter(action=AuditAction.LIST, actor_id=registrar_a.pk)
