@@ -269,3 +269,42 @@ def test_other_clinics_staff_patients_and_native_requests_are_refused(
     assert "answered with times of its own schedule" in answer.content.decode()
     assert BookingRequest.objects.get(pk=native.pk).status == R.OPEN
     assert BookingRequest.objects.get(pk=waiting.pk).status == R.OPEN
+
+
+def test_a_confirmation_our_side_refuses_gives_the_upstream_time_back(
+    fhir_connector,
+    english,
+    desk,
+    waiting,
+    connector_clinic,
+    clinic_b,
+    local_doctor,
+    upstream_service,
+    monkeypatch,
+):
+    from scheduling.choices import AppointmentStatus
+    from scheduling.errors import SlotTaken
+    from scheduling.services import connector_requests
+
+    def refused(**kwargs):
+        raise SlotTaken(code="slot_taken")
+
+    monkeypatch.setattr(connector_requests, "appointment_mirror_external", refused)
+    client = english(desk)
+    day = tomorrow(connector_clinic)
+    chosen = offered_values(client.get(page(waiting, day)).content.decode())[0]
+    _, start, external_id = parse_upstream_value(chosen)
+    with pytest.raises(SlotTaken):
+        connector_requests.booking_request_confirm_upstream(
+            request=waiting,
+            doctor=local_doctor,
+            service=upstream_service,
+            start=start,
+            external_id=external_id,
+            actor=desk,
+        )
+    waiting.refresh_from_db()
+    assert waiting.status == R.OPEN
+    # What was booked upstream for it is cancelled again.
+    upstream = Appointment.objects.filter(clinic=clinic_b, starts_at=start)
+    assert not upstream.filter(status=AppointmentStatus.BOOKED).exists()

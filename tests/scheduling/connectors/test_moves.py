@@ -4,6 +4,7 @@ the desk, a conflict upstream and an unreachable system (issue #15)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -21,6 +22,7 @@ from tests.factories import make_staff
 from .test_fhir_live import offered
 
 pytestmark = pytest.mark.django_db(transaction=True)
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
@@ -173,3 +175,68 @@ def test_bad_choices_and_strangers_are_refused(
     assert english(registrar_a).post(desk_page, {"upstream": chosen}).status_code == 404
     booked.refresh_from_db()
     assert booked.starts_at == before
+
+
+def test_the_service_refuses_what_cannot_be_moved_upstream(
+    booked, connector_clinic, clinic_b, upstream_doctor, upstream_service, other_patient
+):
+    from django.utils import timezone
+
+    from scheduling.errors import InvalidInput, InvalidTransition
+    from scheduling.services.connector_moves import connector_reschedule
+
+    desk = make_staff(Role.REGISTRAR, connector_clinic, email="desk-refuse@example.test")
+    native = appointment_book(
+        patient=other_patient,
+        doctor=upstream_doctor,
+        service=upstream_service,
+        start=booked.starts_at + 2 * HOUR,
+        channel=AppointmentChannel.PHONE,
+        actor=make_staff(Role.REGISTRAR, clinic_b, email="desk-b@example.test"),
+    )
+    move = {"start": booked.starts_at, "external_id": "x", "actor": desk}
+    with pytest.raises(InvalidInput) as not_external:
+        connector_reschedule(appointment=native, **move)
+    with pytest.raises(InvalidInput) as same_time:
+        connector_reschedule(appointment=booked, **move)
+    Appointment.objects.filter(pk=booked.pk).update(starts_at=timezone.now() - HOUR)
+    booked.refresh_from_db()
+    with pytest.raises(InvalidTransition) as started:
+        connector_reschedule(appointment=booked, **move)
+    Appointment.objects.filter(pk=booked.pk).update(status=AppointmentStatus.CANCELLED)
+    booked.refresh_from_db()
+    with pytest.raises(InvalidTransition) as closed:
+        connector_reschedule(appointment=booked, **move)
+    assert [e.value.code for e in (not_external, same_time, started, closed)] == [
+        "not_external",
+        "same_time",
+        "already_started",
+        "not_movable",
+    ]
+
+
+def test_a_move_our_side_refuses_gives_the_new_upstream_time_back(
+    english, booked, clinic_b, connector_clinic, patient, monkeypatch
+):
+    from scheduling.errors import SlotTaken
+    from scheduling.services import connector_moves
+
+    def refused(**kwargs):
+        raise SlotTaken(code="slot_taken")
+
+    monkeypatch.setattr(connector_moves, "appointment_mirror_external_move", refused)
+    client = english(patient.user)
+    page = reverse("scheduling:reschedule", args=[booked.public_id])
+    chosen = shown_values(client.get(page).content.decode())[1]
+    _, start, external_id = parse_upstream_value(chosen)
+    with pytest.raises(SlotTaken):
+        connector_moves.connector_reschedule(
+            appointment=booked, start=start, external_id=external_id, actor=patient.user
+        )
+    # The time booked upstream for the move was cancelled again; the visit stays.
+    assert (
+        not upstream_visits(clinic_b)
+        .filter(starts_at=start, status=AppointmentStatus.BOOKED)
+        .exists()
+    )
+    assert upstream_visits(clinic_b).filter(status=AppointmentStatus.BOOKED).count() == 1

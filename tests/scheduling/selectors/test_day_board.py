@@ -248,3 +248,11 @@ def test_the_change_token_moves_with_bookings_and_the_minute_and_costs_one_query
     assert day_board_version(clinic=clinic_a, day=tuesday, now=clock.now) == day_board_version(
         clinic=clinic_a, day=tuesday, now=clock.now
     )
+
+
+def test_a_schedule_nobody_works_needs_no_equipment_query(django_assert_num_queries, service):
+    from scheduling.selectors.availability.loading import Schedule, with_equipment_of
+
+    empty = Schedule()
+    with django_assert_num_queries(0):
+        assert with_equipment_of(empty, service.pk) is empty

@@ -109,3 +109,33 @@ def test_counting_is_safe_when_the_days_row_exists_already(clinic_a, doctor, ser
         refused_overlap_record(**key)
         refused_overlap_record(**key)
     assert RefusedOverlap.objects.get().count == 2
+
+
+def test_the_refusals_clinic_comes_from_the_hold_else_the_doctors_first_clinic(
+    clinic_a, clinic_b, doctor
+):
+    from types import SimpleNamespace
+
+    from scheduling.services.refusals import _clinic_of_refusal
+
+    held = SimpleNamespace(clinic_id=clinic_b.pk)
+    assert _clinic_of_refusal(doctor=doctor, start=None, clinic=None, hold=held) == clinic_b.pk
+    # No time to look for the visit in the way: the doctor's first clinic.
+    first = doctor.clinics.order_by("pk").first().pk
+    assert _clinic_of_refusal(doctor=doctor, start=None, clinic=None, hold=None) == first
+
+
+def test_a_counter_that_fails_leaves_the_taken_answer_as_it_was(
+    clock, doctor, service, patient, other_patient, tue9, monkeypatch, caplog
+):
+    import scheduling.services.refusals as refusals
+
+    def broken(func_name, kwargs):
+        raise RuntimeError("counter down")
+
+    monkeypatch.setattr(refusals, "_record", broken)
+    book(patient, doctor, service, tue9)
+    with pytest.raises(SlotTaken):
+        book(other_patient, doctor, service, tue9)
+    assert "refused overlap not counted" in caplog.text
+    assert not RefusedOverlap.objects.exists()
