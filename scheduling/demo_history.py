@@ -16,6 +16,7 @@ from portal.services.audit import audit_record_many
 from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind
 from scheduling.demo_network import AHEAD_DAYS, PAST_DAYS, DemoDoctor
 from scheduling.models import Appointment, AppointmentEvent, Occupancy, RollbackRecord, Service
+from scheduling.selectors.pricing import age_on
 
 S = AppointmentStatus
 UTC = datetime.UTC
@@ -221,12 +222,7 @@ CHILDREN_ALSO = frozenset({"ent", "ophthalmologist", "dermatologist", "ultrasoun
 
 def _fits(patient: Any, specialty: str, today: datetime.date) -> bool:
     """Whether the demo would send `patient` to a `specialty` (no boy at a gynaecologist)."""
-    born = patient.birth_date
-    age = (
-        None
-        if born is None
-        else today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    )
+    age = age_on(patient.birth_date, today)
     if specialty == "pediatrician":
         return age is not None and age < 18
     if age is not None and age < 18 and specialty not in CHILDREN_ALSO:

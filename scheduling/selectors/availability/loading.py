@@ -222,17 +222,14 @@ def load_doctors_schedule(
     if not clinic_ids:
         return Schedule(doctors=dict(doctors), rules=rules, changes=changes, stand_ins=stand_ins)
     clinics = fetch(ClinicRow.from_row, *queries.clinics_sql(sorted(clinic_ids)))
-    equipment_types = (
-        fetch(_TypeId, *queries.equipment_types_sql(service_id)) if service_id is not None else []
-    )
-    return Schedule(
+    schedule = Schedule(
         doctors=dict(doctors),
         clinics={clinic.id: clinic for clinic in clinics},
         rules=rules,
         changes=changes,
         stand_ins=stand_ins,
-        equipment_types=[row.type_id for row in equipment_types],
     )
+    return with_equipment_of(schedule, service_id) if service_id is not None else schedule
 
 
 class _TypeId(NamedTuple):
