@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from crm.choices import CampaignChannel, LeadSource
 from crm.models import KnowledgeArticle, Segment
+from crm.selectors.segments import RULE_NAMES
 from crm.services.leads import ATTRIBUTION_FIELDS, MAX_COMMENT, MAX_NAME
 from portal.models import Clinic, User
 
@@ -154,18 +155,7 @@ class SegmentForm(forms.Form):
         ]
 
     def rules(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in RULE_FIELDS}
-
-
-RULE_FIELDS = (
-    "inactive_days",
-    "specialty_id",
-    "min_no_shows",
-    "min_spend",
-    "age_from",
-    "age_to",
-    "marketing_consent",
-)
+        return {name: self.cleaned_data.get(name) for name in RULE_NAMES}
 
 
 class CampaignForm(forms.Form):

@@ -26,7 +26,7 @@ from analytics.selectors.cached import through_cache
 from analytics.selectors.facts import COUNTERS, Counts, CubeKey, clinic_zones
 from analytics.selectors.live import live_figures
 from analytics.selectors.localdays import local_period
-from analytics.selectors.scope import Scope
+from analytics.selectors.scope import Scope, in_scope
 from notifications.choices import DeliveryStatus, LogState, MessageStatus
 from notifications.models import MessageDailyCount, OutboxMessage
 from scheduling.choices import SELF_SERVICE_CHANNELS, FreedSlotStatus
@@ -70,18 +70,6 @@ def live_days(scope: Scope, now: datetime.datetime) -> set[datetime.date]:
     lo = max(scope.first, today - datetime.timedelta(days=1))
     hi = min(scope.last, today + datetime.timedelta(days=1))
     return {lo + datetime.timedelta(days=n) for n in range((hi - lo).days + 1)}
-
-
-def _in_scope(
-    qs: QuerySet[M], scope: Scope, *, specialty_via: str | None = "service"
-) -> QuerySet[M]:
-    if scope.clinic_ids is not None:
-        qs = qs.filter(clinic_id__in=scope.clinic_ids)
-    if scope.doctor_id is not None:
-        qs = qs.filter(doctor_id=scope.doctor_id)
-    if scope.specialty_id is not None and specialty_via:
-        qs = qs.filter(**{f"{specialty_via}__specialty_id": scope.specialty_id})
-    return qs
 
 
 def _history(qs: QuerySet[M], scope: Scope, live: set[datetime.date]) -> QuerySet[M]:
@@ -155,7 +143,7 @@ def figures(
 
 def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -> RolledUp:
     """The rollups' figures of the period's days that are not live."""
-    facts = _history(_in_scope(DailyFact.objects.all(), scope), scope, live)
+    facts = _history(in_scope(DailyFact.objects.all(), scope), scope, live)
     cube: dict[CubeKey, Counts] = defaultdict(Counts)
     sums = {name: Sum(name) for name in COUNTERS}
     for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
@@ -167,7 +155,7 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
         if row["channel"] in SELF_SERVICE_CHANNELS:
             series_online[row["date"]] += row["bookings"]
 
-    capacity_qs = _in_scope(
+    capacity_qs = in_scope(
         DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties"
     ).filter(date__gte=scope.first, date__lte=scope.last)
     capacity = {
@@ -178,7 +166,7 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
     }
 
     heatmap = [[0] * 24 for _ in range(7)]
-    demand_qs = _history(_in_scope(DemandCell.objects.all(), scope), scope, live)
+    demand_qs = _history(in_scope(DemandCell.objects.all(), scope), scope, live)
     for row in demand_qs.values("weekday", "hour").annotate(visits=Sum("visits")):
         heatmap[row["weekday"]][row["hour"]] += row["visits"]
 
@@ -202,7 +190,7 @@ def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
 
 def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
     totals = Counts()
-    facts = _in_scope(DailyFact.objects.all(), scope).filter(
+    facts = in_scope(DailyFact.objects.all(), scope).filter(
         date__gte=scope.first, date__lte=scope.last
     )
     row = facts.aggregate(
@@ -211,7 +199,7 @@ def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
     )
     totals.add(row)
     minutes = (
-        _in_scope(DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties")
+        in_scope(DoctorDayCapacity.objects.all(), scope, specialty_via="doctor__specialties")
         .filter(date__gte=scope.first, date__lte=scope.last)
         .aggregate(minutes=Sum("scheduled_minutes"))["minutes"]
     )
@@ -241,7 +229,7 @@ def _request_minutes(scope: Scope, zones: Mapping[int, ZoneInfo]) -> float | Non
     qs = BookingRequest.objects.filter(
         local_period(scope, "created_at", zones=zones), confirmed_at__isnull=False
     )
-    qs = _in_scope(qs, scope, specialty_via=None)
+    qs = in_scope(qs, scope, specialty_via=None)
     if scope.specialty_id is not None:
         qs = qs.filter(specialty_id=scope.specialty_id)
     waits = [
@@ -256,7 +244,7 @@ def _waitlist(
     scope: Scope, now: datetime.datetime, zones: Mapping[int, ZoneInfo]
 ) -> tuple[int, int]:
     """(slots filled within 2 hours, slots settled) among those freed in the period."""
-    qs = _in_scope(FreedSlot.objects.filter(local_period(scope, "freed_at", zones=zones)), scope)
+    qs = in_scope(FreedSlot.objects.filter(local_period(scope, "freed_at", zones=zones)), scope)
     # A slot still being offered is settled once its 2 hours have passed.
     qs = qs.exclude(Q(status=FreedSlotStatus.OFFERING) & Q(freed_at__gt=now - WAITLIST_WINDOW))
     filled = qs.filter(

@@ -53,7 +53,7 @@ from analytics.selectors.facts import (
     clinic_zones,
     earlier_completed,
 )
-from analytics.selectors.scope import Scope
+from analytics.selectors.scope import Scope, in_scope
 from scheduling.choices import SELF_SERVICE_CHANNELS
 from scheduling.choices import AppointmentStatus as S
 from scheduling.models import Appointment, RollbackRecord
@@ -83,9 +83,9 @@ def live_figures(*, scope: Scope, days: Collection[datetime.date]) -> LiveFigure
     first, last = min(days), max(days)
     made = _window("created_at", groups, first, last)
     due = _window("starts_at", groups, first, last) & ~Q(status=S.ROLLED_BACK)
-    visits = _in_scope(Appointment.objects.all(), scope)
+    visits = in_scope(Appointment.objects.all(), scope)
     occurred = _window("occurred_at", groups, first, last)
-    rollbacks = _in_scope(RollbackRecord.objects.filter(occurred), scope, via="appointment__")
+    rollbacks = in_scope(RollbackRecord.objects.filter(occurred), scope, via="appointment__")
 
     live = LiveFigures()
     cube: dict[CubeKey, Counts] = defaultdict(Counts)
@@ -161,16 +161,6 @@ def _local(name: str, groups: ZoneGroups, part: Any, output: Any) -> Any:
         *(When(clinic_id__in=ids, then=part(name, tzinfo=tz)) for tz, ids in groups),
         output_field=output,
     )
-
-
-def _in_scope(qs: QuerySet[Any], scope: Scope, *, via: str = "") -> QuerySet[Any]:
-    if scope.clinic_ids is not None:
-        qs = qs.filter(clinic_id__in=scope.clinic_ids)
-    if scope.doctor_id is not None:
-        qs = qs.filter(**{f"{via}doctor_id": scope.doctor_id})
-    if scope.specialty_id is not None:
-        qs = qs.filter(**{f"{via}service__specialty_id": scope.specialty_id})
-    return qs
 
 
 def _visit_counters() -> dict[str, Any]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 
 from portal import permissions
 from portal.types import RequestUser
@@ -58,3 +60,21 @@ def narrowed(visible: frozenset[int] | None, clinic_id: int | None) -> frozenset
     if visible is not None and clinic_id not in visible:
         raise PermissionDenied
     return frozenset({clinic_id})
+
+
+M = TypeVar("M", bound=Model)
+
+
+def in_scope(
+    qs: QuerySet[M], scope: Scope, *, via: str = "", specialty_via: str | None = "service"
+) -> QuerySet[M]:
+    """`qs` narrowed to the scope's clinics, doctor and specialty; `via` prefixes the doctor's
+    and the service's lookups (rows reached through another model), `specialty_via` names what
+    carries the specialty (None: rows with no specialty)."""
+    if scope.clinic_ids is not None:
+        qs = qs.filter(clinic_id__in=scope.clinic_ids)
+    if scope.doctor_id is not None:
+        qs = qs.filter(**{f"{via}doctor_id": scope.doctor_id})
+    if scope.specialty_id is not None and specialty_via:
+        qs = qs.filter(**{f"{via}{specialty_via}__specialty_id": scope.specialty_id})
+    return qs

@@ -20,7 +20,7 @@ from analytics.models import DailyFact
 from analytics.selectors.conversations import conversation_figures
 from analytics.selectors.dashboard import Figures, ratio
 from analytics.selectors.facts import CubeKey, clinic_zones
-from analytics.selectors.scope import Scope
+from analytics.selectors.scope import Scope, in_scope
 from portal.metrics import CallAnswerFigures, call_answer_figures
 from scheduling.models import RefusedOverlap
 
@@ -41,12 +41,7 @@ def wrong_per_mille(rollbacks: int, refused: int, bookings: int) -> float | None
 def refused_overlaps(scope: Scope) -> dict[CubeKey, int]:
     """Refused overlapping bookings of the period's local days, per cube key (one query)."""
     qs = RefusedOverlap.objects.filter(date__gte=scope.first, date__lte=scope.last)
-    if scope.clinic_ids is not None:
-        qs = qs.filter(clinic_id__in=scope.clinic_ids)
-    if scope.doctor_id is not None:
-        qs = qs.filter(doctor_id=scope.doctor_id)
-    if scope.specialty_id is not None:
-        qs = qs.filter(service__specialty_id=scope.specialty_id)
+    qs = in_scope(qs, scope)
     refused: dict[CubeKey, int] = defaultdict(int)
     for row in qs.values("clinic_id", "doctor_id", "service_id", "channel").annotate(
         n=Sum("count")
@@ -58,12 +53,7 @@ def refused_overlaps(scope: Scope) -> dict[CubeKey, int]:
 def _history_counts(scope: Scope) -> dict[str, int]:
     """Bookings and rollbacks of a past period, from the rollups."""
     qs = DailyFact.objects.filter(date__gte=scope.first, date__lte=scope.last)
-    if scope.clinic_ids is not None:
-        qs = qs.filter(clinic_id__in=scope.clinic_ids)
-    if scope.doctor_id is not None:
-        qs = qs.filter(doctor_id=scope.doctor_id)
-    if scope.specialty_id is not None:
-        qs = qs.filter(service__specialty_id=scope.specialty_id)
+    qs = in_scope(qs, scope)
     row = qs.aggregate(made=Sum("bookings"), undone=Sum("rollbacks"))
     return {"bookings": row["made"] or 0, "rollbacks": row["undone"] or 0}
 
