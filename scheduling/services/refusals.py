@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,8 +41,7 @@ def refused_overlap_record(
     channel: str,
     when: datetime.datetime,
 ) -> None:
-    """Count one refusal on the clinic's local day of `when` (safe under concurrency: an
-    increment, or the day's first row, whichever another writer did not make first)."""
+    """Count one refusal on the clinic's local day of `when` (safe under concurrency)."""
     tz = Clinic.objects.get(pk=clinic_id).tz
     key = {
         "clinic_id": clinic_id,
@@ -51,13 +50,9 @@ def refused_overlap_record(
         "service_id": service_id,
         "channel": channel,
     }
-    if RefusedOverlap.objects.filter(**key).update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            RefusedOverlap.objects.create(**key, count=1)
-    except IntegrityError:
-        RefusedOverlap.objects.filter(**key).update(count=F("count") + 1)
+    # get_or_create survives a concurrent first row itself; the increment is one UPDATE.
+    RefusedOverlap.objects.get_or_create(**key, defaults={"count": 0})
+    RefusedOverlap.objects.filter(**key).update(count=F("count") + 1)
 
 
 def _clinic_of_refusal(
