@@ -265,7 +265,7 @@ CAPABILITY_DESCRIPTIONS = {
     "appointment.book": "Book for a patient (phone, walk-in)",
     "appointment.manage": "Confirm, check in, mark no-show, cancel, reschedule",
     "appointment.complete": "Mark a visit completed",
-    "appointment.rollback": "Undo a wrong booking or move (red button)",
+    "appointment.rollback": "Undo a wrong booking, move or status mark (red button)",
     "telephony.answer": "Answer the clinic's lines: caller ID, callbacks, the day's calls",
     "schedule.view": "See schedules and the day board",
     "schedule.manage": "Set schedules, quotas, rooms and equipment",

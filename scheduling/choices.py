@@ -120,6 +120,8 @@ class AppointmentEventKind(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("Marked no-show")
     ROLLED_BACK = "rolled_back", _("Rolled back")
+    # A check-in, no-show or completion marked by mistake and taken back at the desk.
+    UNDONE = "undone", _("Status mark undone")
 
 
 class ResourceKind(models.TextChoices):

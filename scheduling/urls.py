@@ -8,6 +8,7 @@ from scheduling.views import (
     desk,
     desk_queues,
     desk_requests,
+    desk_undo,
     doctor,
     documents,
     find,
@@ -81,6 +82,11 @@ urlpatterns = [
         "desk/appointments/<uuid:public_id>/reschedule/",
         desk.reschedule,
         name="desk_reschedule",
+    ),
+    path(
+        "desk/appointments/<uuid:public_id>/undo-status/",
+        desk_undo.undo_status,
+        name="desk_undo_status",
     ),
     path(
         "desk/appointments/<uuid:public_id>/<slug:action>/",

@@ -27,6 +27,7 @@ from scheduling.selectors.availability import free_slots
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.day_board import BoardSlot
 from scheduling.selectors.policy import policy_for
+from scheduling.selectors.status_undo import status_undo_until
 
 S = AppointmentStatus
 K = AppointmentEventKind
@@ -104,6 +105,8 @@ class AppointmentPanel:
     actions: set[str]  # ACTIONS names the user may do now
     can_reschedule: bool
     rollback_until: datetime.datetime | None  # in the clinic's zone
+    # Until when the latest check-in, no-show or completion may be undone (None: it may not).
+    status_undo_until: datetime.datetime | None = None
 
 
 def appointment_panel(
@@ -154,6 +157,9 @@ def appointment_panel(
         and future
         and permissions.has_capability(user, "appointment.manage", clinic),
         rollback_until=rollback_until,
+        status_undo_until=status_undo_until(appointment=appointment, last=last, now=now)
+        if permissions.has_capability(user, "appointment.rollback", clinic)
+        else None,
     )
 
 

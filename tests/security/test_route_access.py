@@ -253,6 +253,8 @@ ROUTES: dict[str, Access] = {
     "desk/book/": capability("appointment.book"),
     "desk/appointments/<uuid:public_id>/": capability("appointment.view"),
     "desk/appointments/<uuid:public_id>/reschedule/": capability("appointment.manage"),
+    # Undoing a check-in, no-show or completion marked by mistake: the red button's capability.
+    "desk/appointments/<uuid:public_id>/undo-status/": capability("appointment.rollback"),
     # Each action needs its own capability: the placeholder action is unknown (404) to anyone
     # who may see visits at all.
     "desk/appointments/<uuid:public_id>/<slug:action>/": capability("appointment.view"),

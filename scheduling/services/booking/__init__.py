@@ -30,6 +30,7 @@ from .status import (
     appointment_mark_no_show,
     appointment_release_unpaid,
 )
+from .status_undo import appointment_status_undo
 
 __all__ = [
     "appointment_book",
@@ -44,5 +45,6 @@ __all__ = [
     "appointment_release_unpaid",
     "appointment_reschedule",
     "appointment_rollback",
+    "appointment_status_undo",
     "check_may_act_for",
 ]

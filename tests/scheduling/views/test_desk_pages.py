@@ -558,3 +558,58 @@ def test_the_appointment_and_booking_pages_read_as_staff_pages_in_russian(
     slot = slot_at(doctor, service, clinic_a, 11)
     book = client.get(f"{BOOK}?slot={slot.slot_id}", headers=ru).content.decode()
     assert "<h1>Запись пациента</h1>" in book and "Записаться на приём</h1>" not in book
+
+
+# --- Undoing a status marked by mistake ----------------------------------------------------------
+
+
+def undo_url(visit):
+    return reverse("scheduling:desk_undo_status", args=[visit.public_id])
+
+
+def test_a_wrong_check_in_is_undone_from_the_visit_page(clock, as_user, registrar_a, visit):
+    client = as_user(registrar_a)
+    page = reverse("scheduling:desk_appointment", args=[visit.public_id])
+    assert 'id="undo-status-reason"' not in client.get(page).content.decode()
+    assert client.post(action(visit, "check-in")).status_code == 302
+    body = client.get(page).content.decode()
+    assert 'id="undo-status-reason"' in body and undo_url(visit) in body
+    last = visit.events.order_by("-id").first()
+    done = client.post(
+        undo_url(visit), {"reason": "Не тот пациент", "event": str(last.pk)}, follow=True
+    )
+    visit.refresh_from_db()
+    assert visit.status == "booked" and visit.checked_in_at is None
+    assert "flash-success" in done.content.decode()
+    assert 'id="undo-status-reason"' not in done.content.decode()
+    # The same form sent again finds a newer change and changes nothing.
+    again = client.post(undo_url(visit), {"reason": "Не тот пациент", "event": str(last.pk)})
+    assert again.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == "booked"
+
+
+def test_an_undo_without_a_reason_changes_nothing(clock, as_user, registrar_a, visit):
+    appointment_check_in(appointment=visit, actor=registrar_a)
+    page = as_user(registrar_a).post(undo_url(visit), {"reason": " "}, follow=True)
+    assert "flash-error" in page.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == "checked_in"
+
+
+def test_undo_is_refused_to_other_roles_clinics_and_anonymous(
+    clock, as_user, client, registrar_a, registrar_b, head_nurse_a, doctor_a, patient, visit
+):
+    appointment_check_in(appointment=visit, actor=registrar_a)
+    page = reverse("scheduling:desk_appointment", args=[visit.public_id])
+    # The head nurse sees the visit but may not undo: no form, and a 403.
+    assert 'id="undo-status-reason"' not in as_user(head_nurse_a).get(page).content.decode()
+    assert as_user(head_nurse_a).post(undo_url(visit), {"reason": "x"}).status_code == 403
+    assert as_user(doctor_a).post(undo_url(visit), {"reason": "x"}).status_code == 403
+    assert as_user(registrar_b).post(undo_url(visit), {"reason": "x"}).status_code == 404
+    # A patient is no desk user: 404.
+    assert as_user(patient.user).post(undo_url(visit), {"reason": "x"}).status_code == 404
+    assert client.post(undo_url(visit), {"reason": "x"}).status_code == 302  # to sign-in
+    assert as_user(registrar_a).get(undo_url(visit)).status_code == 405
+    visit.refresh_from_db()
+    assert visit.status == "checked_in"
