@@ -40,6 +40,7 @@ from analytics.selectors.sources import SourceKpis, source_kpis
 from analytics.selectors.tables import TABLES, Table, build_tables
 from analytics.services.targets import kpi_targets_set
 from portal import permissions
+from portal.spreadsheet_csv import spreadsheet_csv_response
 from scheduling.choices import SELF_SERVICE_CHANNELS
 
 TILES = (
@@ -267,26 +268,22 @@ def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase
     fig = figures(scope=scope)
     chosen = _sorted_tables(request, fig, source_kpis(scope=scope, fig=fig))[table]
     name = f"{table}-{scope.first.isoformat()}-{scope.last.isoformat()}"
-    response: HttpResponseBase
     if fmt == "xlsx":
         response = HttpResponse(
             table_xlsx(chosen),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    else:
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in table_rows(chosen)),
-            content_type="text/csv; charset=utf-8",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    return spreadsheet_csv_response(table_rows(chosen), f"{name}.csv")
 
 
 @login_required
 @require_GET
 def export_accounting(request: HttpRequest) -> HttpResponseBase:
     scope, _form = _scope_from(request)
+    # A layout fixed for import into accounting software (README): `;`, no BOM, dot decimals,
+    # column ids rather than translated headings, whatever the reader's language.
     writer = csv.writer(_Echo(), delimiter=";")
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in accounting_rows(scope=scope)),

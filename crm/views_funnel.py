@@ -21,6 +21,7 @@ from crm.selectors.exports import offline_conversions
 from crm.selectors.funnel import funnel_report
 from crm.services.spend import ad_spend_add, ad_spend_import_csv
 from portal import permissions
+from portal.spreadsheet_csv import spreadsheet_csv_response
 
 MAX_UPLOAD = 1024 * 1024
 
@@ -33,6 +34,7 @@ class _Echo:
 
 
 def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    """Comma-separated, without a BOM: the layout Yandex Metrica's import requires."""
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
@@ -101,7 +103,9 @@ def funnel(request):
             clinic_id=clinic.pk if clinic else None,
         )
     if report is not None and request.GET.get("format") == "csv":
-        return _csv_response(_funnel_csv(report), f"funnel-{report.date_from}-{report.date_to}.csv")
+        return spreadsheet_csv_response(
+            _funnel_csv(report), f"funnel-{report.date_from}-{report.date_to}.csv"
+        )
     context = {
         "filters": filters,
         "funnel": report,

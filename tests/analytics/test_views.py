@@ -135,9 +135,17 @@ def test_tables_export_as_csv_and_xlsx(built, director):
     client = client_for(director)
     response = client.get(reverse("analytics:export", args=["clinics", "csv"]), PERIOD)
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content).decode()
+    # For Excel in a Russian locale: a BOM, `;` between cells, decimal commas.
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
     berlin = next(r for r in rows if r[0] == "Berlin Mitte")
-    assert berlin[1] == "6" and berlin[2] == "50.0" and berlin[-1] == "3300.00"
+    assert berlin[1] == "6" and berlin[2] == "50,0" and berlin[-1] == "3300,00"
+    english = client.get(
+        reverse("analytics:export", args=["clinics", "csv"]), PERIOD, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    lines = b"".join(english.streaming_content).decode().splitlines()
+    assert any(line.startswith("Berlin Mitte;6;50.0;") for line in lines)
     response = client.get(reverse("analytics:export", args=["services", "xlsx"]), PERIOD)
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 2

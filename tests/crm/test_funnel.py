@@ -227,7 +227,7 @@ def test_the_funnel_page_and_its_exports(dataset, marketer, clinic_a):
     period = f"date_from={PERIOD['date_from']}&date_to={TODAY}&touch=first"
     csv_response = client.get(reverse("crm:funnel") + f"?{period}&format=csv")
     body = b"".join(csv_response.streaming_content).decode()
-    assert "yandex,checkup,3,2,1,3000" in body
+    assert body.startswith("\ufeff") and "yandex;checkup;3;2;1;3000" in body
     bad = client.get(
         reverse("crm:funnel")
         + f"?date_from={TODAY}&date_to={TODAY - datetime.timedelta(days=3)}&touch=first"
@@ -241,7 +241,9 @@ def test_the_funnel_page_and_its_exports(dataset, marketer, clinic_a):
     )
     assert bad_csv.status_code == 400 and bad_csv["Content-Type"].startswith("text/html")
     export = client.get(reverse("crm:offline_conversions") + "?id=yclid")
-    assert b"y1,visit_done" in b"".join(export.streaming_content)
+    # Metrica's layout: commas, no BOM, whatever the spreadsheet convention.
+    conversions = b"".join(export.streaming_content)
+    assert conversions.startswith(b"Yclid,") and b"y1,visit_done" in conversions
 
 
 def test_spend_forms_on_the_page(marketer, clinic_a):
