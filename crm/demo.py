@@ -121,26 +121,29 @@ def seed(ctx: DemoContext) -> None:
             amount=Decimal(amount),
             actor=marketer,
         )
-    # The demo's patients all came within the last weeks, so the sent campaign invites
-    # cardiology patients back for a check-up; the lapsed segment stays for the story.
-    segment_create(
+    # Some of the demo's patients have not come for over half a year (the history lapses
+    # them): the sent campaign invites them back; the cardiology segment is there to try.
+    lapsed = segment_create(
         name="Не были полгода, согласны на рассылку",
         rules={"inactive_days": 180, "marketing_consent": True},
         actor=marketer,
     )
     cardio = Specialty.objects.filter(slug="cardiologist").first()
-    heart = segment_create(
+    segment_create(
         name="Были у кардиолога, согласны на рассылку",
         rules={"marketing_consent": True}
         | ({"specialty_id": cardio.pk} if cardio is not None else {}),
         actor=marketer,
     )
     campaign = campaign_create(
-        name="Приглашение на контрольный осмотр",
-        segment=heart,
+        name="Давно не виделись: приглашение на осмотр",
+        segment=lapsed,
         channel="email",
-        subject="Пора на контрольный осмотр у кардиолога",
-        text="Раз в год сердцу нужен контроль. Запишитесь на осмотр в личном кабинете.",
+        subject="Давно не виделись — пора на профилактический осмотр",
+        text=(
+            "Вы не были у нас больше полугода. Раз в год стоит пройти профилактический "
+            "осмотр: запишитесь к терапевту в личном кабинете."
+        ),
         actor=marketer,
     )
     campaign_start(campaign=campaign, actor=marketer)

@@ -20,6 +20,9 @@ from scheduling.selectors.pricing import age_on
 
 S = AppointmentStatus
 UTC = datetime.UTC
+# The share of patients who came from the history's first month, and which of them lapsed.
+EARLY_SHARE = 0.4
+LAPSED_EVERY = 4
 
 
 def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
@@ -28,6 +31,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     rng = ctx.rng
     now = timezone.now()
     patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
+    left = _lapsed(patients, rng)
     registrar = ctx.users.get("registrar")
     clinics_by_id = {c.pk: (slug, c) for slug, c in ctx.clinics.items()}
     # The demo patient gets a few past visits in two clinics.
@@ -39,13 +43,18 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     appointments: list[Appointment] = []
     extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
     pools: dict[str, list[Any]] = {}
+    stayers: dict[str, list[Any]] = {}
     for seeded in doctors:
         doctor = seeded.doctor
         if seeded.specialty not in pools:
             pools[seeded.specialty] = [
                 p for p in patients if _fits(p, seeded.specialty, ctx.today)
             ] or patients
+            stayers[seeded.specialty] = [
+                p for p in pools[seeded.specialty] if p.pk not in left
+            ] or pools[seeded.specialty]
         pool = pools[seeded.specialty]
+        stay = stayers[seeded.specialty]
         # Only the one specialist per clinic uses the shared ultrasound room and scanner in
         # the bulk history, so shared rooms and equipment never overlap by construction.
         services = [
@@ -75,8 +84,13 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     service = rng.choice(services)
                     # The network grows: 40 % of the patients came in the first month of the
                     # history, the rest join through the year (new patients, retention).
-                    joined = 0.4 + 0.6 * min(1.0, (offset + PAST_DAYS) / PAST_DAYS)
+                    joined = EARLY_SHARE + (1 - EARLY_SHARE) * min(
+                        1.0, (offset + PAST_DAYS) / PAST_DAYS
+                    )
                     patient = rng.choice(pool[: max(1, int(len(pool) * joined))])
+                    if offset > left.get(patient.pk, offset):
+                        # A lapsed patient no longer comes: one who stayed takes the time.
+                        patient = rng.choice(stay[: max(1, int(len(stay) * joined))])
                     if (
                         offset < -7
                         and ctx.demo_patient is not None
@@ -218,6 +232,14 @@ CHANNELS = (
 )
 # Children see these specialists too; the rest of the demo's specialists see adults.
 CHILDREN_ALSO = frozenset({"ent", "ophthalmologist", "dermatologist", "ultrasound"})
+
+
+def _lapsed(patients: list[Any], rng: Any) -> dict[int, int]:
+    """Patients who stopped coming, each with the last day they came (days from today, 200 to
+    340 days ago): every fourth of the first 40 % (those who came from the history's first
+    month), so a "no visit for half a year" segment has people in it to invite back."""
+    early = patients[: int(len(patients) * EARLY_SHARE)]
+    return {p.pk: -rng.randint(200, 340) for p in early[LAPSED_EVERY - 1 :: LAPSED_EVERY]}
 
 
 def _fits(patient: Any, specialty: str, today: datetime.date) -> bool:

@@ -5,6 +5,7 @@ rules over the span the demo covers."""
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -147,6 +148,48 @@ DOCTORS_PER_SPECIALTY = {
     "gynecologist": 2,
 }
 SHIFTS = [(datetime.time(8), datetime.time(14)), (datetime.time(14), datetime.time(20))]
+# The lunch break of each shift (by its start hour).
+BREAKS = {8: ["11:00", "11:30"], 14: ["17:00", "17:30"]}
+# A shift cut to less than this by the clinic's hours is not worked.
+SHORTEST_SHIFT = datetime.timedelta(hours=1)
+
+WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
+_DAY = "|".join(WEEKDAYS)
+OPENING_PART = re.compile(
+    rf"(?:(?P<daily>Ежедневно)|(?P<first>{_DAY})(?:–(?P<last>{_DAY}))?)\s+"
+    r"(?P<opens>\d{1,2}:\d{2})–(?P<closes>\d{1,2}:\d{2})"
+)
+
+
+def weekly_hours(text: str) -> dict[int, tuple[datetime.time, datetime.time]]:
+    """The opening hours a demo clinic publishes ("Пн–Пт 8:00–20:00, Сб 9:00–16:00",
+    "Ежедневно 8:00–21:00") by weekday, Monday 0; a day not named is closed."""
+    hours = {}
+    for part in OPENING_PART.finditer(text):
+        opens, closes = (
+            datetime.time.fromisoformat(part[name].zfill(5)) for name in ("opens", "closes")
+        )
+        if part["daily"]:
+            days = range(7)
+        else:
+            first = WEEKDAYS.index(part["first"])
+            days = range(first, WEEKDAYS.index(part["last"] or part["first"]) + 1)
+        hours.update(dict.fromkeys(days, (opens, closes)))
+    return hours
+
+
+def shift_within_hours(
+    shift: tuple[datetime.time, datetime.time],
+    hours: tuple[datetime.time, datetime.time] | None,
+) -> tuple[datetime.time, datetime.time] | None:
+    """The part of `shift` inside the clinic's hours of that day (None: closed, or too short)."""
+    if hours is None:
+        return None
+    start, end = max(shift[0], hours[0]), min(shift[1], hours[1])
+    day = datetime.date.min
+    if datetime.datetime.combine(day, end) - datetime.datetime.combine(day, start) < SHORTEST_SHIFT:
+        return None
+    return start, end
 
 
 def seed_catalogue() -> dict[str, Service]:
@@ -291,23 +334,30 @@ def seed_doctors(ctx, fake, clinics, services, rooms) -> list[DemoDoctor]:
                 days = [0, 2, 4] if len(where) == 2 and index == 0 else [1, 3]
                 if len(where) == 1:
                     days = [0, 1, 2, 3, 4] if ctx.rng.random() < 0.7 else [0, 1, 2, 3, 4, 5]
+                # Shifts keep to the hours the clinic publishes (a short Saturday cuts them).
+                opening = weekly_hours(clinics[slug].opening_hours)
+                worked = {day: shift_within_hours(shift, opening.get(day)) for day in days}
                 rules = ScheduleRule.objects.bulk_create(
                     [
                         ScheduleRule(
                             doctor=doctor,
                             clinic=clinics[slug],
                             weekday=day,
-                            start_time=shift[0],
-                            end_time=shift[1],
-                            breaks=[["11:00", "11:30"]]
-                            if shift[0].hour == 8
-                            else [["17:00", "17:30"]],
+                            start_time=hours[0],
+                            end_time=hours[1],
+                            breaks=[
+                                b
+                                for b in [BREAKS[shift[0].hour]]
+                                if hours[0].isoformat("minutes") <= b[0]
+                                and b[1] <= hours[1].isoformat("minutes")
+                            ],
                             slot_step_minutes=30,
                             buffer_minutes=0,
                             room=room,
                             valid_from=valid_from,
                         )
-                        for day in days
+                        for day, hours in worked.items()
+                        if hours is not None
                     ]
                 )
                 seeded.rules.extend(rules)
