@@ -8,37 +8,42 @@ from typing import Any
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+# The units written as a sign after the number (minutes and seconds are translated words).
+UNIT_SIGNS = {"percent": "%", "per_mille": "‰", "money": "₽"}
+
+
+def with_unit(number: str, unit: str) -> str:
+    """A number already formatted, with its unit's suffix (a bare count has none)."""
+    if unit == "minutes":
+        return _("%(n)s min") % {"n": number}
+    if unit == "seconds":
+        return _("%(n)s s") % {"n": number}
+    sign = UNIT_SIGNS.get(unit)
+    return f"{number}\u00a0{sign}" if sign else number
+
 
 def format_value(value: Any, unit: str) -> str:
     """A KPI value with its unit; None reads "no data yet" (never a fake zero)."""
     if value is None:
         return _("no data yet")
     if unit == "percent":
-        return f"{number_format(round(value * 100, 1), 1)}\u00a0%"
-    if unit == "per_mille":
-        return f"{number_format(round(value, 1), 1)}\u00a0‰"
-    if unit == "minutes":
-        return _("%(n)s min") % {"n": number_format(round(value), 0, force_grouping=True)}
-    if unit == "seconds":
-        return _("%(n)s s") % {"n": number_format(round(value), 0)}
-    if unit == "money":
-        return (
-            f"{number_format(Decimal(value).quantize(Decimal(1)), 0, force_grouping=True)}\u00a0₽"
-        )
-    return number_format(value, 0, force_grouping=True)
+        number = number_format(round(value * 100, 1), 1)
+    elif unit == "per_mille":
+        number = number_format(round(value, 1), 1)
+    elif unit == "seconds":
+        number = number_format(round(value), 0)
+    elif unit == "minutes":
+        number = number_format(round(value), 0, force_grouping=True)
+    elif unit == "money":
+        number = number_format(Decimal(value).quantize(Decimal(1)), 0, force_grouping=True)
+    else:
+        number = number_format(value, 0, force_grouping=True)
+    return with_unit(number, unit)
 
 
 def format_target(target: Decimal, unit: str) -> str:
     """A target as typed (per cent for shares) with its unit: "6 %" beside "6,9 %"."""
-    shown = number_format(target.normalize())
-    sign = {"percent": "%", "per_mille": "‰", "money": "₽"}.get(unit)
-    if sign:
-        return f"{shown}\u00a0{sign}"
-    if unit == "minutes":
-        return _("%(n)s min") % {"n": shown}
-    if unit == "seconds":
-        return _("%(n)s s") % {"n": shown}
-    return shown
+    return with_unit(number_format(target.normalize()), unit)
 
 
 def as_target_unit(value: Any, unit: str) -> Any:
