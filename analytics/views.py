@@ -26,17 +26,12 @@ from analytics.formatting import as_target_unit, delta, format_target, format_va
 from analytics.forms import DashboardFilterForm, KpiTargetForm
 from analytics.kpis import DEFINITIONS
 from analytics.models import KpiTarget
-from analytics.selectors.dashboard import (
-    Figures,
-    figures,
-    history_kpis,
-    kpi_values,
-)
+from analytics.selectors.dashboard import Figures, figures, kpi_values
 from analytics.selectors.enterprise_data import enterprise_data_xml
 from analytics.selectors.exports import accounting_rows, table_rows, table_xlsx
 from analytics.selectors.facts import clinic_zones
 from analytics.selectors.scope import Scope, narrowed, visible_clinic_ids
-from analytics.selectors.sources import SourceKpis, source_kpis
+from analytics.selectors.sources import SourceKpis, comparison_kpis, source_kpis
 from analytics.selectors.tables import TABLES, Table, build_tables
 from analytics.services.targets import kpi_targets_set
 from portal import permissions
@@ -123,10 +118,8 @@ def _tiles(
     scope: Scope, fig: Figures, sources: SourceKpis, zones: Mapping[int, ZoneInfo]
 ) -> list[dict[str, Any]]:
     values = kpi_values(fig) | sources.values
-    previous = history_kpis(scope=scope.previous())
-    previous |= source_kpis(scope=scope.previous(), zones=zones).values
-    last_year = history_kpis(scope=scope.last_year())
-    last_year |= source_kpis(scope=scope.last_year(), zones=zones).values
+    previous = comparison_kpis(scope=scope.previous(), zones=zones)
+    last_year = comparison_kpis(scope=scope.last_year(), zones=zones)
     notes = _notes(sources)
     targets = _targets(scope)
     tiles = []

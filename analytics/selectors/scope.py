@@ -24,6 +24,11 @@ class Scope:
     specialty_id: int | None = None
     doctor_id: int | None = None
 
+    def key(self) -> tuple[object, ...]:
+        """The scope as a part of a cache key (the clinics in a stable order)."""
+        clinics = None if self.clinic_ids is None else tuple(sorted(self.clinic_ids))
+        return (clinics, self.first, self.last, self.specialty_id, self.doctor_id)
+
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
