@@ -22,23 +22,33 @@ def with_unit(number: str, unit: str) -> str:
     return f"{number}\u00a0{sign}" if sign else number
 
 
+def shown(value: Any, unit: str) -> Any:
+    """The number a value reads as, before the language's separators: shares as per cent to
+    one decimal, roubles, minutes and seconds whole."""
+    if unit == "percent":
+        return round(value * 100, 1)
+    if unit == "per_mille":
+        return round(value, 1)
+    if unit in ("minutes", "seconds"):
+        return round(value)
+    if unit == "money":
+        return Decimal(value).quantize(Decimal(1))
+    return value
+
+
+def format_shown(number: Any, unit: str) -> str:
+    """A number from `shown` in the active language, with its unit."""
+    if unit in ("percent", "per_mille"):
+        return with_unit(number_format(number, 1), unit)
+    # Seconds are few; thousands of roubles, minutes and counts are grouped.
+    return with_unit(number_format(number, 0, force_grouping=unit != "seconds"), unit)
+
+
 def format_value(value: Any, unit: str) -> str:
     """A KPI value with its unit; None reads "no data yet" (never a fake zero)."""
     if value is None:
         return _("no data yet")
-    if unit == "percent":
-        number = number_format(round(value * 100, 1), 1)
-    elif unit == "per_mille":
-        number = number_format(round(value, 1), 1)
-    elif unit == "seconds":
-        number = number_format(round(value), 0)
-    elif unit == "minutes":
-        number = number_format(round(value), 0, force_grouping=True)
-    elif unit == "money":
-        number = number_format(Decimal(value).quantize(Decimal(1)), 0, force_grouping=True)
-    else:
-        number = number_format(value, 0, force_grouping=True)
-    return with_unit(number, unit)
+    return format_shown(shown(value, unit), unit)
 
 
 def format_target(target: Decimal, unit: str) -> str:

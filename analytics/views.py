@@ -34,6 +34,7 @@ from analytics.selectors.scope import Scope, narrowed, visible_clinic_ids
 from analytics.selectors.sources import SourceKpis, comparison_kpis, source_kpis
 from analytics.selectors.tables import TABLES, Table, build_tables
 from analytics.services.targets import kpi_targets_set
+from analytics.table_html import Cells, Links, table_body
 from portal import permissions
 from scheduling.choices import SELF_SERVICE_CHANNELS
 
@@ -208,6 +209,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if permissions.has_capability(user, "analytics.targets", row["clinic_id"])
     }
     sort_state = {code: request.GET.get(f"{code}_sort", "") for code in TABLES}
+    links = Links(day=scope.last, may_drill=may_drill, may_target=may_target)
+    cells = Cells()
     context = {
         "form": form,
         "scope": scope,
@@ -216,8 +219,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sort_state": sort_state,
         "sort_queries": {code: _query_without(request, f"{code}_sort") for code in TABLES},
         "export_query": _query_without(request, *(f"{c}_sort" for c in TABLES)),
-        "may_drill": may_drill,
-        "may_target": may_target,
+        "bodies": {
+            code: table_body(table, links=links, cells=cells) for code, table in tables.items()
+        },
         "presets": _presets(request),
         "chart_daily": charts.daily_bookings(fig.series, fig.series_online, _days(scope)),
         "chart_heatmap": charts.heatmap(fig.heatmap),

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
+from analytics.formatting import format_value
 from analytics.models import KpiTarget
 from analytics.services.rollups import rollups_rebuild
 from portal.choices import Role
@@ -125,10 +129,55 @@ def test_tables_sort_by_a_column(built, director):
     assert table.index("Berlin Mitte") < table.index("Москва Арбат")
 
 
+def _body_cells(body: str, code: str) -> list[list[str]]:
+    """The texts of a table's body cells, its links left out."""
+    table = body[body.index(f'id="table-{code}"') :]
+    rows = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [html.unescape(re.sub(r"<a .*?</a>", "", cell)).strip() for cell in CELL.findall(row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", rows, re.S)
+    ]
+
+
+CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_table_cell_reads_as_its_figure(built, director, language):
+    response = client_for(director).get(URL, {**PERIOD, "language": language})
+    body = response.content.decode()
+    tables = response.context["tables"]
+    assert tables["doctors"].rows and tables["clinics"].rows
+    with translation.override(response["Content-Language"]):
+        for code, table in tables.items():
+            expected = [
+                [
+                    str(row[c.key])
+                    if c.kind == "text"
+                    else ("—" if row[c.key] is None else format_value(row[c.key], c.kind))
+                    for c in table.columns
+                ]
+                for row in table.rows
+            ]
+            assert _body_cells(body, code) == expected
+
+
 def test_drill_down_links_only_for_who_may_see_appointments(built, director, berlin_admin):
     assert "/desk/?clinic=" in client_for(director).get(URL, PERIOD).content.decode()
     nobody = make_staff(Role.DIRECTOR, built.berlin, email="dir-b@example.test")
     assert client_for(nobody).get(URL, PERIOD).status_code == 200
+
+
+def test_drill_down_links_lead_to_the_desk_day_and_the_targets(built, director, berlin_admin):
+    desk = reverse("scheduling:desk")
+    berlin, doctor = built.berlin.public_id, built.doctor.public_id
+    body = client_for(director).get(URL, PERIOD).content.decode()
+    assert f'href="{desk}?clinic={berlin}&amp;date=2026-03-30"' in body
+    assert f'href="{desk}?clinic={berlin}&amp;doctor={doctor}&amp;date=2026-03-30"' in body
+    targets = reverse("analytics:targets", args=[berlin])
+    # The director reads the figures; the clinic's admin sets its targets.
+    assert targets not in body
+    assert f'href="{targets}"' in client_for(berlin_admin).get(URL, PERIOD).content.decode()
 
 
 def test_tables_export_as_csv_and_xlsx(built, director):
