@@ -18,7 +18,7 @@ from analytics.models import KpiTarget
 from analytics.services.rollups import rollups_rebuild
 from portal.choices import Role
 from tests.conftest import client_for
-from tests.factories import make_staff
+from tests.factories import SpecialtyFactory, make_staff
 
 from .conftest import BERLIN, LATER, at
 
@@ -116,6 +116,17 @@ def test_the_page_costs_the_same_queries_however_long_the_history(built, directo
     assert small[0] <= 48
     # The cached rollups spare the page their queries until the next refresh.
     assert small[1] < small[0]
+
+
+def test_a_specialty_shows_its_own_figures(built, director):
+    other = SpecialtyFactory()
+    client = client_for(director)
+    response = client.get(URL, {**PERIOD, "specialty": built.service.specialty.pk})
+    assert response.status_code == 200
+    assert response.context["tables"]["clinics"].rows
+    response = client.get(URL, {**PERIOD, "specialty": other.pk})
+    assert response.status_code == 200
+    assert not response.context["tables"]["clinics"].rows
 
 
 def test_tables_sort_by_a_column(built, director):
