@@ -270,6 +270,16 @@ def test_namesake_doctors_are_told_apart_by_their_clinics(built, director):
     assert f"{name} (Москва Арбат)" in body
 
 
+def test_the_filters_keep_the_chosen_doctor_and_mark_a_wrong_one(built, director):
+    client = client_for(director)
+    body = client.get(URL, {**PERIOD, "doctor": built.doctor.pk}).content.decode()
+    assert f'<option value="{built.doctor.pk}" selected>' in body
+    assert '<option value="" selected>' in body  # the clinic and the specialty: all
+    body = client.get(URL, {**PERIOD, "doctor": 999999}).content.decode()
+    assert re.search(r'<select name="doctor"[^>]* aria-invalid="true"', body)
+    assert f'<option value="{built.doctor.pk}">' in body
+
+
 def test_the_chart_axis_names_russian_days_in_the_genitive():
     import datetime
 
