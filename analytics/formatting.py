@@ -8,37 +8,52 @@ from typing import Any
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+# The units written as a sign after the number (minutes and seconds are translated words).
+UNIT_SIGNS = {"percent": "%", "per_mille": "‰", "money": "₽"}
+
+
+def with_unit(number: str, unit: str) -> str:
+    """A number already formatted, with its unit's suffix (a bare count has none)."""
+    if unit == "minutes":
+        return _("%(n)s min") % {"n": number}
+    if unit == "seconds":
+        return _("%(n)s s") % {"n": number}
+    sign = UNIT_SIGNS.get(unit)
+    return f"{number}\u00a0{sign}" if sign else number
+
+
+def shown(value: Any, unit: str) -> Any:
+    """The number a value reads as, before the language's separators: shares as per cent to
+    one decimal, roubles, minutes and seconds whole."""
+    if unit == "percent":
+        return round(value * 100, 1)
+    if unit == "per_mille":
+        return round(value, 1)
+    if unit in ("minutes", "seconds"):
+        return round(value)
+    if unit == "money":
+        return Decimal(value).quantize(Decimal(1))
+    return value
+
+
+def format_shown(number: Any, unit: str) -> str:
+    """A number from `shown` in the active language, with its unit."""
+    if unit in ("percent", "per_mille"):
+        return with_unit(number_format(number, 1), unit)
+    # Seconds are few; thousands of roubles, minutes and counts are grouped.
+    return with_unit(number_format(number, 0, force_grouping=unit != "seconds"), unit)
+
 
 def format_value(value: Any, unit: str) -> str:
     """A KPI value with its unit; None reads "no data yet" (never a fake zero)."""
     if value is None:
         return _("no data yet")
-    if unit == "percent":
-        return f"{number_format(round(value * 100, 1), 1)}\u00a0%"
-    if unit == "per_mille":
-        return f"{number_format(round(value, 1), 1)}\u00a0‰"
-    if unit == "minutes":
-        return _("%(n)s min") % {"n": number_format(round(value), 0, force_grouping=True)}
-    if unit == "seconds":
-        return _("%(n)s s") % {"n": number_format(round(value), 0)}
-    if unit == "money":
-        return (
-            f"{number_format(Decimal(value).quantize(Decimal(1)), 0, force_grouping=True)}\u00a0₽"
-        )
-    return number_format(value, 0, force_grouping=True)
+    return format_shown(shown(value, unit), unit)
 
 
 def format_target(target: Decimal, unit: str) -> str:
     """A target as typed (per cent for shares) with its unit: "6 %" beside "6,9 %"."""
-    shown = number_format(target.normalize())
-    sign = {"percent": "%", "per_mille": "‰", "money": "₽"}.get(unit)
-    if sign:
-        return f"{shown}\u00a0{sign}"
-    if unit == "minutes":
-        return _("%(n)s min") % {"n": shown}
-    if unit == "seconds":
-        return _("%(n)s s") % {"n": shown}
-    return shown
+    return with_unit(number_format(target.normalize()), unit)
 
 
 def as_target_unit(value: Any, unit: str) -> Any:

@@ -26,19 +26,15 @@ from analytics.formatting import as_target_unit, delta, format_target, format_va
 from analytics.forms import DashboardFilterForm, KpiTargetForm
 from analytics.kpis import DEFINITIONS
 from analytics.models import KpiTarget
-from analytics.selectors.dashboard import (
-    Figures,
-    figures,
-    history_kpis,
-    kpi_values,
-)
+from analytics.selectors.dashboard import Figures, figures, kpi_values
 from analytics.selectors.enterprise_data import enterprise_data_xml
 from analytics.selectors.exports import accounting_rows, table_rows, table_xlsx
 from analytics.selectors.facts import clinic_zones
 from analytics.selectors.scope import Scope, narrowed, visible_clinic_ids
-from analytics.selectors.sources import SourceKpis, source_kpis
+from analytics.selectors.sources import SourceKpis, comparison_kpis, source_kpis
 from analytics.selectors.tables import TABLES, Table, build_tables
 from analytics.services.targets import kpi_targets_set
+from analytics.table_html import Cells, Links, table_body
 from portal import permissions
 from portal.spreadsheet_csv import spreadsheet_csv_response
 from scheduling.choices import SELF_SERVICE_CHANNELS
@@ -124,10 +120,8 @@ def _tiles(
     scope: Scope, fig: Figures, sources: SourceKpis, zones: Mapping[int, ZoneInfo]
 ) -> list[dict[str, Any]]:
     values = kpi_values(fig) | sources.values
-    previous = history_kpis(scope=scope.previous())
-    previous |= source_kpis(scope=scope.previous(), zones=zones).values
-    last_year = history_kpis(scope=scope.last_year())
-    last_year |= source_kpis(scope=scope.last_year(), zones=zones).values
+    previous = comparison_kpis(scope=scope.previous(), zones=zones)
+    last_year = comparison_kpis(scope=scope.last_year(), zones=zones)
     notes = _notes(sources)
     targets = _targets(scope)
     tiles = []
@@ -216,6 +210,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if permissions.has_capability(user, "analytics.targets", row["clinic_id"])
     }
     sort_state = {code: request.GET.get(f"{code}_sort", "") for code in TABLES}
+    links = Links(day=scope.last, may_drill=may_drill, may_target=may_target)
+    cells = Cells()
     context = {
         "form": form,
         "scope": scope,
@@ -224,8 +220,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sort_state": sort_state,
         "sort_queries": {code: _query_without(request, f"{code}_sort") for code in TABLES},
         "export_query": _query_without(request, *(f"{c}_sort" for c in TABLES)),
-        "may_drill": may_drill,
-        "may_target": may_target,
+        "bodies": {
+            code: table_body(table, links=links, cells=cells) for code, table in tables.items()
+        },
         "presets": _presets(request),
         "chart_daily": charts.daily_bookings(fig.series, fig.series_online, _days(scope)),
         "chart_heatmap": charts.heatmap(fig.heatmap),

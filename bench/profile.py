@@ -13,6 +13,11 @@ Environment: `BENCH_DATABASE_URL` as for `make bench`; `BENCH_PROFILE_REPEAT` (d
 months and a segment's count, as the marketer), printing each one's SQL with the database's
 `EXPLAIN ANALYZE`. With `BENCH_REUSE_DB=1` it reads a database kept by an earlier run
 (`BENCH_ONLY=crm BENCH_KEEP_DB=1 python -m bench.run`) instead of seeding one.
+
+`python -m bench.profile dashboard` does the same for the director's dashboard (its defaults:
+the last 30 days, every clinic), on a database kept by `BENCH_ONLY=dashboard BENCH_KEEP_DB=1
+python -m bench.run` (a million visits take too long to seed for a profile): the warm page's
+time, its SQL, the view's context against the template's rendering, and cProfile's tables.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ def main() -> int:
     repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
     if sys.argv[1:] == ["crm"]:
         return _profile_crm(cfg, repeat)
+    if sys.argv[1:] == ["dashboard"]:
+        return _profile_dashboard(cfg, repeat)
     asked = os.environ.get("BENCH_PROFILE_PARTS", ",".join(PARTS))
     parts = {part.strip() for part in asked.split(",") if part.strip()}
     if not parts or parts - set(PARTS):
@@ -78,6 +85,44 @@ def _profile_crm(cfg, repeat: int) -> int:
         connections.close_all()
         if not reuse and not cfg.keep_db:
             run.drop_database(cfg)
+    return 0
+
+
+def _profile_dashboard(cfg, repeat: int) -> int:
+    os.environ.update(run.bench_environment(cfg))
+    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
+        os.environ.pop(key, None)
+    run.setup_django()
+    try:
+        from django.test import Client
+        from django.urls import reverse
+
+        from portal.auth.policy import mark_session_mfa_set_up
+        from portal.models import User
+
+        path = reverse("analytics:dashboard")
+        director = User.objects.get(email="bench-director@bench.example.test")
+        client = Client()
+        client.force_login(director)
+        session = client.session
+        mark_session_mfa_set_up(session, director)
+        session.save()
+
+        def send():
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"the dashboard answered {response.status_code}")
+            return response
+
+        body = send().content
+        print(f"== dashboard: {len(body)} bytes")
+        print(f"   whole request (test client), best of {repeat}: {_best(send, repeat):.1f} ms")
+        _sql("one dashboard", send)
+        _profiled("dashboard", send, repeat)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
     return 0
 
 

@@ -72,6 +72,12 @@ def live_days(scope: Scope, now: datetime.datetime) -> set[datetime.date]:
     return {lo + datetime.timedelta(days=n) for n in range((hi - lo).days + 1)}
 
 
+def settled(scope: Scope, now: datetime.datetime) -> bool:
+    """Whether the period ended before the days read live (`live_days`): its sources change
+    only by late edits, which reach the page with the next refresh of the rollups."""
+    return scope.last < now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
+
+
 def _history(qs: QuerySet[M], scope: Scope, live: set[datetime.date]) -> QuerySet[M]:
     qs = qs.filter(date__gte=scope.first, date__lte=scope.last)
     return qs.exclude(date__in=live) if live else qs
@@ -90,11 +96,6 @@ class RolledUp:
     cohort_returned: int
 
 
-def _scope_key(scope: Scope) -> tuple[Any, ...]:
-    clinics = None if scope.clinic_ids is None else tuple(sorted(scope.clinic_ids))
-    return (clinics, scope.first, scope.last, scope.specialty_id, scope.doctor_id)
-
-
 def figures(
     *,
     scope: Scope,
@@ -111,7 +112,7 @@ def figures(
     live = live_days(scope, now)
     past = through_cache(
         "figures",
-        (*_scope_key(scope), tuple(sorted(live)), now.date()),
+        (*scope.key(), tuple(sorted(live)), now.date()),
         lambda: _rolled_up(scope, live, now),
     )
     current = live_figures(scope=scope, days=live)
@@ -185,7 +186,7 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
 def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
     """The fact-based KPIs of a past period, from the rollups alone (the comparisons), cached
     while the rollups stay as they are."""
-    return through_cache("history_kpis", _scope_key(scope), lambda: _history_kpis(scope))
+    return through_cache("history_kpis", scope.key(), lambda: _history_kpis(scope))
 
 
 def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:

@@ -24,6 +24,11 @@ class Scope:
     specialty_id: int | None = None
     doctor_id: int | None = None
 
+    def key(self) -> tuple[object, ...]:
+        """The scope as a part of a cache key (the clinics in a stable order)."""
+        clinics = None if self.clinic_ids is None else tuple(sorted(self.clinic_ids))
+        return (clinics, self.first, self.last, self.specialty_id, self.doctor_id)
+
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
@@ -66,15 +71,19 @@ M = TypeVar("M", bound=Model)
 
 
 def in_scope(
-    qs: QuerySet[M], scope: Scope, *, via: str = "", specialty_via: str | None = "service"
+    qs: QuerySet[M],
+    scope: Scope,
+    *,
+    via: str = "",
+    specialty_via: str | None = "service__specialty",
 ) -> QuerySet[M]:
     """`qs` narrowed to the scope's clinics, doctor and specialty; `via` prefixes the doctor's
-    and the service's lookups (rows reached through another model), `specialty_via` names what
-    carries the specialty (None: rows with no specialty)."""
+    and the service's lookups (rows reached through another model), `specialty_via` is the lookup
+    of the row's specialty (a doctor's: through their specialties; None: rows with none)."""
     if scope.clinic_ids is not None:
         qs = qs.filter(clinic_id__in=scope.clinic_ids)
     if scope.doctor_id is not None:
         qs = qs.filter(**{f"{via}doctor_id": scope.doctor_id})
     if scope.specialty_id is not None and specialty_via:
-        qs = qs.filter(**{f"{via}{specialty_via}__specialty_id": scope.specialty_id})
+        qs = qs.filter(**{f"{via}{specialty_via}": scope.specialty_id})
     return qs

@@ -4,10 +4,12 @@ kernel's registry (`portal.metrics`; analytics may not import telephony).
 
 `source_kpis` gives them for the period shown (with its live `Figures`) and for a comparison
 period (from the rollups alone); the dashboard lays them over the appointment KPIs.
+`comparison_kpis` gives every KPI of a comparison period, kept in the cache like the rollups.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from analytics.models import DailyFact
+from analytics.selectors.cached import through_cache
 from analytics.selectors.conversations import conversation_figures
-from analytics.selectors.dashboard import Figures, ratio
+from analytics.selectors.dashboard import Figures, history_kpis, ratio, settled
 from analytics.selectors.facts import CubeKey, clinic_zones
 from analytics.selectors.scope import Scope, in_scope
 from portal.metrics import CallAnswerFigures, call_answer_figures
@@ -86,3 +90,23 @@ def source_kpis(
         "call_answer": calls.median_seconds if calls is not None else None,
     }
     return SourceKpis(values=values, calls=calls, refused=refused)
+
+
+def comparison_kpis(
+    *,
+    scope: Scope,
+    zones: Mapping[int, ZoneInfo] | None = None,
+    now: datetime.datetime | None = None,
+) -> dict[str, Any]:
+    """Every KPI of a comparison period (the previous period, the same dates last year): the
+    rollups' with this module's laid over them. A period over before the live days is kept
+    in the cache until the rollups next change, as the rolled-up history is: a late edit of
+    its conversations, calls or refusals shows with the next refresh, like a late edit of a
+    visit. A period that reaches the live days is read afresh."""
+
+    def compute() -> dict[str, Any]:
+        return history_kpis(scope=scope) | source_kpis(scope=scope, zones=zones).values
+
+    if not settled(scope, now or timezone.now()):
+        return compute()
+    return through_cache("comparison_kpis", scope.key(), compute)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
+from analytics.formatting import format_value
 from analytics.models import KpiTarget
 from analytics.services.rollups import rollups_rebuild
 from portal.choices import Role
 from tests.conftest import client_for
-from tests.factories import make_staff
+from tests.factories import SpecialtyFactory, make_staff
 
 from .conftest import BERLIN, LATER, at
 
@@ -114,6 +118,17 @@ def test_the_page_costs_the_same_queries_however_long_the_history(built, directo
     assert small[1] < small[0]
 
 
+def test_a_specialty_shows_its_own_figures(built, director):
+    other = SpecialtyFactory()
+    client = client_for(director)
+    response = client.get(URL, {**PERIOD, "specialty": built.service.specialty.pk})
+    assert response.status_code == 200
+    assert response.context["tables"]["clinics"].rows
+    response = client.get(URL, {**PERIOD, "specialty": other.pk})
+    assert response.status_code == 200
+    assert not response.context["tables"]["clinics"].rows
+
+
 def test_tables_sort_by_a_column(built, director):
     response = client_for(director).get(URL, {**PERIOD, "clinics_sort": "-revenue"})
     body = response.content.decode()
@@ -125,10 +140,55 @@ def test_tables_sort_by_a_column(built, director):
     assert table.index("Berlin Mitte") < table.index("Москва Арбат")
 
 
+def _body_cells(body: str, code: str) -> list[list[str]]:
+    """The texts of a table's body cells, its links left out."""
+    table = body[body.index(f'id="table-{code}"') :]
+    rows = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [html.unescape(re.sub(r"<a .*?</a>", "", cell)).strip() for cell in CELL.findall(row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", rows, re.S)
+    ]
+
+
+CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_table_cell_reads_as_its_figure(built, director, language):
+    response = client_for(director).get(URL, {**PERIOD, "language": language})
+    body = response.content.decode()
+    tables = response.context["tables"]
+    assert tables["doctors"].rows and tables["clinics"].rows
+    with translation.override(response["Content-Language"]):
+        for code, table in tables.items():
+            expected = [
+                [
+                    str(row[c.key])
+                    if c.kind == "text"
+                    else ("—" if row[c.key] is None else format_value(row[c.key], c.kind))
+                    for c in table.columns
+                ]
+                for row in table.rows
+            ]
+            assert _body_cells(body, code) == expected
+
+
 def test_drill_down_links_only_for_who_may_see_appointments(built, director, berlin_admin):
     assert "/desk/?clinic=" in client_for(director).get(URL, PERIOD).content.decode()
     nobody = make_staff(Role.DIRECTOR, built.berlin, email="dir-b@example.test")
     assert client_for(nobody).get(URL, PERIOD).status_code == 200
+
+
+def test_drill_down_links_lead_to_the_desk_day_and_the_targets(built, director, berlin_admin):
+    desk = reverse("scheduling:desk")
+    berlin, doctor = built.berlin.public_id, built.doctor.public_id
+    body = client_for(director).get(URL, PERIOD).content.decode()
+    assert f'href="{desk}?clinic={berlin}&amp;date=2026-03-30"' in body
+    assert f'href="{desk}?clinic={berlin}&amp;doctor={doctor}&amp;date=2026-03-30"' in body
+    targets = reverse("analytics:targets", args=[berlin])
+    # The director reads the figures; the clinic's admin sets its targets.
+    assert targets not in body
+    assert f'href="{targets}"' in client_for(berlin_admin).get(URL, PERIOD).content.decode()
 
 
 def test_tables_export_as_csv_and_xlsx(built, director):
@@ -216,6 +276,16 @@ def test_namesake_doctors_are_told_apart_by_their_clinics(built, director):
     name = f"{twin.last_name} {twin.first_name}"
     assert f"{name} (Berlin Mitte)" in body
     assert f"{name} (Москва Арбат)" in body
+
+
+def test_the_filters_keep_the_chosen_doctor_and_mark_a_wrong_one(built, director):
+    client = client_for(director)
+    body = client.get(URL, {**PERIOD, "doctor": built.doctor.pk}).content.decode()
+    assert f'<option value="{built.doctor.pk}" selected>' in body
+    assert '<option value="" selected>' in body  # the clinic and the specialty: all
+    body = client.get(URL, {**PERIOD, "doctor": 999999}).content.decode()
+    assert re.search(r'<select name="doctor"[^>]* aria-invalid="true"', body)
+    assert f'<option value="{built.doctor.pk}">' in body
 
 
 def test_the_chart_axis_names_russian_days_in_the_genitive():
