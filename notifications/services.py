@@ -21,7 +21,12 @@ from notifications.queues import lane_for_event
 from notifications.tasks import dispatch_due_messages
 from portal.choices import MessageKind
 from portal.models import Clinic, Patient
-from portal.selectors.contact import channels_allowing, messenger_chat_of, phone_is_landline
+from portal.selectors.contact import (
+    channel_allows,
+    channels_allowing,
+    messenger_chat_of,
+    phone_is_landline,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +87,20 @@ def _check_wanted(
         allowed = channels_allowing(patient=patient, channels=[channel], kind=kind)
     if channel not in allowed:
         raise NotWanted(f"{kind} messages are off on {channel} for this recipient")
+
+
+def prefer_messenger(*, patient: Patient, channels: Sequence[str]) -> tuple[str, ...]:
+    """`channels` with SMS replaced by Telegram when the patient has a linked chat that takes
+    visit messages: confirmations, changes, reminders and waitlist offers go where the patient
+    reads them, and a STOP in the chat (or its switch turned off) puts them back on SMS. One
+    query for everyone, two for those with a chat."""
+    if (
+        Channel.SMS in channels
+        and messenger_chat_of(patient)
+        and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
+    ):
+        return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)
+    return tuple(channels)
 
 
 def outbox_enqueue(
