@@ -24,7 +24,8 @@ from portal.models import Clinic, Patient
 from portal.selectors.contact import (
     channel_allows,
     channels_allowing,
-    messenger_chat_of,
+    contact_address,
+    messenger_chat_for,
     phone_is_landline,
 )
 
@@ -58,13 +59,8 @@ def message_kind(event: str) -> str | None:
 
 
 def _address_for(patient: Patient, channel: str) -> str:
-    if channel == Channel.SMS:
-        return patient.phone
-    if channel == Channel.EMAIL:
-        return patient.email
-    if channel == Channel.MESSENGER:
-        return messenger_chat_of(patient)
-    return ""
+    # A dependant without their own phone, e-mail or chat is written to at their guardian's.
+    return contact_address(patient, channel) if channel in CHANNELS else ""
 
 
 def _check_wanted(
@@ -90,13 +86,14 @@ def _check_wanted(
 
 
 def prefer_messenger(*, patient: Patient, channels: Sequence[str]) -> tuple[str, ...]:
-    """`channels` with SMS replaced by Telegram when the patient has a linked chat that takes
-    visit messages: confirmations, changes, reminders and waitlist offers go where the patient
-    reads them, and a STOP in the chat (or its switch turned off) puts them back on SMS. One
-    query for everyone, two for those with a chat."""
+    """`channels` with SMS replaced by Telegram when the patient has a linked chat (or, for a
+    dependant without one, their guardian has) that takes visit messages: confirmations,
+    changes, reminders and waitlist offers go where the patient reads them, and a STOP in the
+    chat (or its switch turned off) puts them back on SMS. One query for everyone, two for
+    those with a chat."""
     if (
         Channel.SMS in channels
-        and messenger_chat_of(patient)
+        and messenger_chat_for(patient)
         and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
     ):
         return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)
