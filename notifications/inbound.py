@@ -33,7 +33,11 @@ from notifications.choices import Channel, InboundKeyword
 from notifications.models import InboundMessage
 from notifications.services import outbox_enqueue
 from portal.models import Patient
-from portal.selectors.contact import patient_by_chat, patients_by_phone
+from portal.selectors.contact import (
+    dependants_reached_through,
+    patient_by_chat,
+    patients_by_phone,
+)
 from portal.services.contact import (
     LinkCodeInvalid,
     contact_channel_start,
@@ -186,10 +190,14 @@ def inbound_receive(
 
 
 def _patients_of(channel: str, sender: str) -> list[Patient]:
+    """The patients whose phone or chat this is, then the dependants written to there (they
+    have none of their own): a STOP or a YES from a parent's phone is the child's too."""
     if channel == Channel.SMS:
-        return patients_by_phone(sender)
-    patient = patient_by_chat(sender)
-    return [patient] if patient is not None else []
+        found = patients_by_phone(sender)
+    else:
+        patient = patient_by_chat(sender)
+        found = [patient] if patient is not None else []
+    return found + dependants_reached_through(found, channel)
 
 
 def _answer_text(*, patient: Patient, channel: str, text: str) -> str | None:

@@ -21,7 +21,13 @@ from notifications.queues import lane_for_event
 from notifications.tasks import dispatch_due_messages
 from portal.choices import MessageKind
 from portal.models import Clinic, Patient
-from portal.selectors.contact import channels_allowing, messenger_chat_of, phone_is_landline
+from portal.selectors.contact import (
+    channel_allows,
+    channels_allowing,
+    contact_address,
+    messenger_chat_for,
+    phone_is_landline,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +59,8 @@ def message_kind(event: str) -> str | None:
 
 
 def _address_for(patient: Patient, channel: str) -> str:
-    if channel == Channel.SMS:
-        return patient.phone
-    if channel == Channel.EMAIL:
-        return patient.email
-    if channel == Channel.MESSENGER:
-        return messenger_chat_of(patient)
-    return ""
+    # A dependant without their own phone, e-mail or chat is written to at their guardian's.
+    return contact_address(patient, channel) if channel in CHANNELS else ""
 
 
 def _check_wanted(
@@ -82,6 +83,21 @@ def _check_wanted(
         allowed = channels_allowing(patient=patient, channels=[channel], kind=kind)
     if channel not in allowed:
         raise NotWanted(f"{kind} messages are off on {channel} for this recipient")
+
+
+def prefer_messenger(*, patient: Patient, channels: Sequence[str]) -> tuple[str, ...]:
+    """`channels` with SMS replaced by Telegram when the patient has a linked chat (or, for a
+    dependant without one, their guardian has) that takes visit messages: confirmations,
+    changes, reminders and waitlist offers go where the patient reads them, and a STOP in the
+    chat (or its switch turned off) puts them back on SMS. One query for everyone, two for
+    those with a chat."""
+    if (
+        Channel.SMS in channels
+        and messenger_chat_for(patient)
+        and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
+    ):
+        return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)
+    return tuple(channels)
 
 
 def outbox_enqueue(

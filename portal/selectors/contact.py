@@ -1,5 +1,11 @@
-"""Read paths of how a patient is written to. The outbox asks `channel_allows` before it
-records a message for a patient; the preferences page shows `contact_overview`."""
+"""Read paths of how a patient is written to. The outbox asks `contact_address` where a message
+goes and `channel_allows` whether it may; the preferences page shows `contact_overview`.
+
+A dependant (a child a parent books for) is written to on their own phone, e-mail or Telegram
+chat where their profile has one, and otherwise on their guardian's (`message_guardian`): the
+guardian's phone gets the child's confirmations and reminders, and a STOP or a YES from it acts
+for the child too (`dependants_reached_through`). The dependant's own message settings, which
+the guardian sets, decide what goes."""
 
 from __future__ import annotations
 
@@ -9,11 +15,13 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.choices import ConsentPurpose, ContactChannel, MessageKind
 from portal.crypto import blind_index
-from portal.models import Consent, ContactPreference, MessengerLink, Patient
+from portal.models import Consent, ContactPreference, FamilyLink, MessengerLink, Patient
 from portal.models.contact import chat_index
 from portal.models.patients import BIDX_PHONE
 from portal.normalize import normalize_phone
@@ -61,9 +69,86 @@ def channels_allowing(*, patient: Patient, channels: Collection[str], kind: str)
 
 
 def messenger_chat_of(patient: Patient) -> str:
-    """The patient's linked Telegram chat id, or "" when none is linked."""
+    """The patient's own linked Telegram chat id, or "" when none is linked."""
     link = MessengerLink.objects.filter(patient=patient).only("chat_id").first()
     return link.chat_id if link else ""
+
+
+def _guardian_links(patient: Patient) -> QuerySet[FamilyLink]:
+    """The patient's links to guardians still valid today, oldest first."""
+    return (
+        FamilyLink.objects.filter(dependant=patient, guardian__anonymised_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
+        .order_by("created_at", "pk")
+    )
+
+
+def message_guardian(patient: Patient) -> Patient | None:
+    """The guardian whose address carries `patient`'s messages on a channel the patient has no
+    address of their own on: the one of the oldest link still valid; None for a patient who is
+    nobody's dependant. One query."""
+    link = _guardian_links(patient).select_related("guardian").first()
+    return link.guardian if link else None
+
+
+def messenger_chat_for(patient: Patient) -> str:
+    """The Telegram chat a message to `patient` goes to: their own, else their guardian's
+    (`message_guardian`); "" when neither has one. One query."""
+    guardian = Subquery(_guardian_links(patient).values("guardian_id")[:1])
+    chats = dict(
+        MessengerLink.objects.filter(Q(patient=patient) | Q(patient_id=guardian)).values_list(
+            "patient_id", "chat_id"
+        )
+    )
+    return chats.get(patient.pk) or next(iter(chats.values()), "")
+
+
+def _own_address(patient: Patient, channel: str) -> str:
+    if channel == ContactChannel.SMS:
+        return patient.phone
+    if channel == ContactChannel.EMAIL:
+        return patient.email
+    return ""
+
+
+def contact_address(patient: Patient, channel: str) -> str:
+    """Where a message to `patient` on `channel` goes: their own phone, e-mail or Telegram chat,
+    else their guardian's (`message_guardian`), else "". A patient with their own phone or
+    e-mail costs no query; the chat costs one."""
+    if channel == ContactChannel.MESSENGER:
+        return messenger_chat_for(patient)
+    own = _own_address(patient, channel)
+    if own:
+        return own
+    guardian = message_guardian(patient)
+    return _own_address(guardian, channel) if guardian is not None else ""
+
+
+def dependants_reached_through(patients: Collection[Patient], channel: str) -> list[Patient]:
+    """The dependants (links still valid) of `patients` who have no phone (SMS) or chat
+    (messenger) of their own: their messages go to the guardian's, so a STOP, START or YES
+    sent from there is theirs too. One query."""
+    if channel not in (ContactChannel.SMS, ContactChannel.MESSENGER) or not patients:
+        return []
+    links = (
+        FamilyLink.objects.filter(
+            guardian__in=[p.pk for p in patients], dependant__anonymised_at__isnull=True
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
+        .select_related("dependant")
+        .order_by("created_at", "pk")
+    )
+    if channel == ContactChannel.MESSENGER:
+        links = links.filter(dependant__messenger_link__isnull=True)
+    seen = {p.pk for p in patients}
+    found = []
+    for link in links:
+        dependant = link.dependant
+        if dependant.pk in seen or (channel == ContactChannel.SMS and dependant.phone):
+            continue
+        seen.add(dependant.pk)
+        found.append(dependant)
+    return found
 
 
 def patients_by_phone(phone: str) -> list[Patient]:
@@ -100,6 +185,8 @@ class ChannelLine:
     marketing: bool
     stopped: bool
     note: str  # why the channel cannot carry care messages, if it cannot
+    # The guardian whose address this is, for a dependant without one of their own.
+    via: Patient | None = None
 
     @property
     def reachable(self) -> bool:
@@ -122,28 +209,39 @@ class ContactOverview:
 
 
 def contact_overview(*, patient: Patient) -> ContactOverview:
-    """Every channel with the patient's address on it and their choices. Three queries."""
+    """Every channel with the address a message to the patient goes to (a guardian's, marked
+    `via`, where a dependant has none) and their choices. Four queries."""
     preferences = {p.channel: p for p in ContactPreference.objects.filter(patient=patient)}
-    addresses = {
+    own = {
         ContactChannel.EMAIL: patient.email,
         ContactChannel.SMS: patient.phone,
         ContactChannel.MESSENGER: messenger_chat_of(patient),
     }
+    guardian = message_guardian(patient) if not all(own.values()) else None
     lines = []
     for channel in ContactChannel:
+        address, via = own[channel], None
+        if not address and guardian is not None:
+            address = (
+                messenger_chat_of(guardian)
+                if channel == ContactChannel.MESSENGER
+                else _own_address(guardian, channel)
+            )
+            via = guardian if address else None
         preference = preferences.get(channel.value) or ContactPreference(channel=channel.value)
         note = ""
-        if channel == ContactChannel.SMS and patient.phone and phone_is_landline(patient.phone):
+        if channel == ContactChannel.SMS and address and phone_is_landline(address):
             note = _("This number is a landline: text messages cannot reach it.")
         lines.append(
             ChannelLine(
                 channel=channel.value,
                 label=str(channel.label),
-                address=addresses[channel],
+                address=address,
                 care=preference.care,
                 marketing=preference.marketing,
                 stopped=preference.stopped_at is not None,
                 note=note,
+                via=via,
             )
         )
     consent = Consent.objects.filter(

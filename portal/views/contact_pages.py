@@ -63,7 +63,8 @@ def notification_settings(request, me: Patient):
 @require_http_methods(["GET", "POST"])
 @patient_required
 def dependant_notification_settings(request, me: Patient, public_id):
-    """A guardian sets where their dependant's messages go (a child's visits, say)."""
+    """A guardian sets which messages about their dependant go (a child's visits, say); a
+    channel the dependant has no address on shows the guardian's that carries them."""
     person = managed_dependant(me, request.user, public_id)
     return _settings_page(
         request,
@@ -102,7 +103,14 @@ def _settings_page(request, person: Patient, *, own: bool, done_url: str):
     return render(
         request,
         "portal/account/notification_settings.html",
-        {"person": person, "form": form, "rows": rows, "overview": overview, "own": own},
+        {
+            "person": person,
+            "viewer": getattr(request.user, "patient", None),
+            "form": form,
+            "rows": rows,
+            "overview": overview,
+            "own": own,
+        },
     )
 
 

@@ -36,9 +36,10 @@ STOPPING_CONSENTS = (ConsentPurpose.SERVICE_NOTIFICATIONS, ConsentPurpose.PERSON
 LEADERBOARD_SIZE = 50
 
 RECENT_HOURS = 24
-# The messages of an offer: its offer and, when someone else won, "taken", by SMS and e-mail.
+# The messages of an offer: its offer and, when someone else won, "taken", by SMS or Telegram
+# and by e-mail.
 OFFER_EVENTS = ("waitlist.offer", "waitlist.taken")
-OFFER_MESSAGE_CHANNELS = ("sms", "email")
+OFFER_MESSAGE_CHANNELS = ("sms", "messenger", "email")
 
 
 def offer_message_key(event: str, offer: WaitlistOffer, channel: str) -> str:

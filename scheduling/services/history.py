@@ -8,11 +8,9 @@ from typing import Any
 
 from django.db import transaction
 
-from notifications.choices import Channel
-from notifications.services import outbox_messages, outbox_record
-from portal.choices import AuditAction, MessageKind
+from notifications.services import outbox_messages, outbox_record, prefer_messenger
+from portal.choices import AuditAction
 from portal.models import Patient
-from portal.selectors.contact import channel_allows, messenger_chat_of
 from portal.services.audit import audit_record
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, AppointmentEvent
@@ -108,17 +106,10 @@ def record_change(
 
 
 def notify_channels(kind: str, patient: Patient) -> tuple[str, ...]:
-    """The channels a change of `kind` is told on. A patient who linked a Telegram chat that
-    takes visit messages gets there what would go by SMS, as their reminders do (one query
-    more for everyone, two for those with a chat)."""
-    channels = NOTIFY_CHANNELS[kind]
-    if (
-        Channel.SMS in channels
-        and messenger_chat_of(patient)
-        and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
-    ):
-        return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)
-    return channels
+    """The channels a change of `kind` is told on: Telegram instead of SMS for a patient whose
+    linked chat takes visit messages, as their reminders and waitlist offers
+    (`notifications.services.prefer_messenger`)."""
+    return prefer_messenger(patient=patient, channels=NOTIFY_CHANNELS[kind])
 
 
 def _offer_to_waitlist_on_commit(appointment_id: int) -> None:

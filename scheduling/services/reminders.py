@@ -26,7 +26,7 @@ from notifications.models import OutboxMessage
 from notifications.services import next_contact_time, outbox_enqueue
 from portal.choices import ConsentPurpose, MessageKind
 from portal.models import Consent, Patient
-from portal.selectors.contact import channels_allowing, messenger_chat_of
+from portal.selectors.contact import channels_allowing, contact_address, messenger_chat_for
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
 from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES, default_reminder_offsets
@@ -186,13 +186,15 @@ def _record(appointment: Appointment, *, planned: PlannedReminder, key: str) -> 
 def reminder_channel(patient: Patient) -> str | None:
     """The first channel, in the order Telegram (a linked chat), SMS to a mobile number,
     e-mail, that reaches the patient and on which they take visit messages (no STOP there,
-    not turned off in the portal); None when none does. Landlines get no SMS (ECOSYSTEM.md)."""
+    not turned off in the portal); None when none does. Landlines get no SMS (ECOSYSTEM.md).
+    A dependant without an address of their own is reached at their guardian's."""
     candidates = []
-    if messenger_chat_of(patient):
+    if messenger_chat_for(patient):
         candidates.append(Channel.MESSENGER)
-    if patient.phone and _is_mobile(patient.phone):
+    phone = contact_address(patient, Channel.SMS)
+    if phone and _is_mobile(phone):
         candidates.append(Channel.SMS)
-    if patient.email:
+    if contact_address(patient, Channel.EMAIL):
         candidates.append(Channel.EMAIL)
     allowed = channels_allowing(patient=patient, channels=candidates, kind=MessageKind.CARE)
     return next((channel for channel in candidates if channel in allowed), None)

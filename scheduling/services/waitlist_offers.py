@@ -31,7 +31,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.choices import Channel
-from notifications.services import NoAddress, next_contact_time, outbox_enqueue
+from notifications.services import (
+    NoAddress,
+    next_contact_time,
+    outbox_enqueue,
+    prefer_messenger,
+)
 from portal.choices import AuditAction
 from portal.models import Patient
 from portal.services.audit import audit_record
@@ -56,6 +61,7 @@ SLOT_TYPE = "scheduling.freed_slot"
 ENTRY_TYPE = "scheduling.waitlist_entry"
 OFFER_EVENT = "waitlist.offer"
 TAKEN_EVENT = "waitlist.taken"
+# By SMS (Telegram instead for a patient whose linked chat takes visit messages) and e-mail.
 OFFER_CHANNELS = (Channel.SMS, Channel.EMAIL)
 # Visits whose cancellation or rollback gives their time back.
 FREEING_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.ROLLED_BACK)
@@ -337,7 +343,8 @@ def _offer(
 
 
 def _tell(offer: WaitlistOffer, *, event: str, extra: dict[str, Any] | None = None) -> None:
-    """The offer's patient by SMS and e-mail, where they have the address."""
+    """The offer's patient by SMS or Telegram (`prefer_messenger`) and by e-mail, where they
+    have the address; a YES or NO in the chat answers it as one by SMS does."""
     slot = offer.slot
     context = {
         "clinic": slot.clinic.name,
@@ -349,7 +356,7 @@ def _tell(offer: WaitlistOffer, *, event: str, extra: dict[str, Any] | None = No
         "start": slot.starts_at.astimezone(slot.clinic.tz).isoformat(),
         **(extra or {}),
     }
-    for channel in OFFER_CHANNELS:
+    for channel in prefer_messenger(patient=offer.patient, channels=OFFER_CHANNELS):
         try:
             outbox_enqueue(
                 event=event,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,11 +21,34 @@ from scheduling.errors import BookingError
 from scheduling.forms.patient import WaitlistForm
 from scheduling.models import Doctor
 from scheduling.selectors import booking_pages as pages
+from scheduling.selectors.availability import MAX_RANGE_DAYS
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.visits import get_waitlist_entry_for_patient
 from scheduling.services.waitlist import waitlist_join, waitlist_leave
 
 DEFAULT_DAYS = 14
+# The longest wait one entry may cover (`waitlist_join`), counted from today.
+MAX_JOIN_SPAN = datetime.timedelta(days=MAX_RANGE_DAYS - 1)
+
+
+def parse_date_or_none(text: str | None) -> datetime.date | None:
+    try:
+        return parse_date(text or "")
+    except ValueError:
+        return None
+
+
+def _join_initial(request: HttpRequest, *, people: list, me: Any) -> dict[str, Any]:
+    """The form's start: the patient the link names (one the user acts for, else themselves)
+    and the next two weeks, or up to the day before the visit the link came from (`before`,
+    the visit an earlier time would replace; a malformed or past date is ignored)."""
+    today = timezone.localdate()
+    chosen = next((p for p in people if str(p.public_id) == request.GET.get("patient")), me)
+    date_to = today + datetime.timedelta(days=DEFAULT_DAYS - 1)
+    before = parse_date_or_none(request.GET.get("before"))
+    if before is not None and before > today + datetime.timedelta(days=1):
+        date_to = min(before - datetime.timedelta(days=1), today + MAX_JOIN_SPAN)
+    return {"patient": str(chosen.public_id), "date_from": today, "date_to": date_to}
 
 
 @login_required
@@ -42,15 +67,10 @@ def join(request: HttpRequest) -> HttpResponse:
     people = list(permissions.patients_managed_by(user).order_by("pk"))
     me = user.patient
     people.sort(key=lambda person: person.pk != me.pk)
-    today = timezone.localdate()
     form = WaitlistForm(
         request.POST or None,
         people=people,
-        initial={
-            "patient": str(me.public_id),
-            "date_from": today,
-            "date_to": today + datetime.timedelta(days=DEFAULT_DAYS - 1),
-        },
+        initial=_join_initial(request, people=people, me=me),
     )
     if request.method == "POST" and form.is_valid():
         chosen = next(p for p in people if str(p.public_id) == form.cleaned_data["patient"])

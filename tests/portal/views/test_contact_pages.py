@@ -207,3 +207,13 @@ def test_staff_cannot_set_a_dependants_settings(persona, request, dependant, as_
 def test_anonymous_visitors_go_to_sign_in_for_a_dependant(dependant):
     response = Client().get(dependant_url(dependant))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_dependant_without_a_phone_shows_the_guardians_that_carries_their_messages(
+    patient, dependant, as_user
+):
+    dependant.phone = ""
+    dependant.save()
+    body = as_user(patient.user).get(dependant_url(dependant)).content.decode()
+    assert "has none of their own, so these messages come to you" in body
+    assert "No phone in the profile" not in body

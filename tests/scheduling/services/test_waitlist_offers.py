@@ -501,3 +501,53 @@ def test_an_sms_yes_reaches_the_offer_through_the_inbound_replies(clock, offered
     assert result is not None and result.patients[0] == five[0]
     assert Appointment.objects.filter(patient=five[0], channel="waitlist").exists()
     assert offers_of(offered)[0].answer_channel == "sms"
+
+
+def _link_telegram(patient, chat):
+    from portal.models import MessengerLink
+    from portal.models.contact import chat_index
+
+    MessengerLink.objects.create(patient=patient, chat_id=chat, chat_bidx=chat_index(chat))
+
+
+def test_a_linked_telegram_chat_gets_the_offer_instead_of_the_sms_and_its_yes_books(
+    clock, doctor, service, registrar, tue9
+):
+    from notifications.inbound import inbound_receive
+
+    patient = PatientFactory()
+    wait(patient, service)
+    _link_telegram(patient, "7001")
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    offers = OutboxMessage.objects.filter(event="waitlist.offer", patient=patient)
+    assert sorted(offers.values_list("channel", flat=True)) == ["email", "messenger"]
+    assert offers.get(channel="messenger").to_address == "7001"
+    clock.advance(minutes=1)
+    inbound_receive(
+        provider="telegram", channel="messenger", external_id="u1", sender="7001", text="ДА"
+    )
+    assert offers_of(slot)[0].status == OS.ACCEPTED
+    assert offers_of(slot)[0].answer_channel == "messenger"
+
+
+def test_a_chat_stopped_for_visit_messages_leaves_the_offer_on_sms(
+    clock, doctor, service, registrar, tue9
+):
+    from portal.services.contact import contact_channel_stop
+
+    patient = PatientFactory()
+    wait(patient, service)
+    _link_telegram(patient, "7002")
+    contact_channel_stop(patients=[patient], channel="messenger")
+    waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    channels = OutboxMessage.objects.filter(event="waitlist.offer", patient=patient)
+    assert sorted(channels.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_the_taken_notice_goes_to_the_chat_too(clock, doctor, service, registrar, tue9, five):
+    _link_telegram(five[1], "7003")
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    waitlist_offer_reply(patient=five[0], accept=True, channel="sms")
+    assert slot.pk
+    taken = OutboxMessage.objects.filter(event="waitlist.taken", patient=five[1])
+    assert sorted(taken.values_list("channel", flat=True)) == ["email", "messenger"]

@@ -146,3 +146,42 @@ def test_the_services_refuse_bad_dates_strangers_and_closed_entries(
     waitlist_leave(entry=entry, actor=patient.user)
     with pytest.raises(InvalidTransition):
         waitlist_leave(entry=entry, actor=patient.user)
+
+
+# --- Waiting for an earlier time while holding a visit ------------------------------------------
+
+
+def test_an_upcoming_visit_offers_to_wait_for_an_earlier_time(
+    clock, as_user, patient, dependant, doctor, service, clinic_a
+):
+    from scheduling.services.booking import appointment_book
+    from tests.scheduling.conftest import local
+
+    visit = appointment_book(
+        patient=dependant,
+        doctor=doctor,
+        service=service,
+        start=local(clinic_a, 2027, 3, 9, 10),
+        channel="online",
+        actor=patient.user,
+    )
+    body = as_user(patient.user).get(reverse("scheduling:visit", args=[visit.public_id])).content
+    link = (
+        f"{join_url(service, doctor)}&amp;patient={dependant.public_id}&amp;before=2027-03-09"
+    ).replace("&doctor", "&amp;doctor")
+    assert link in body.decode()
+
+
+def test_the_link_from_a_visit_picks_its_patient_and_waits_until_the_day_before(
+    clock, as_user, patient, dependant, other_patient, doctor, service
+):
+    client = as_user(patient.user)
+    base = join_url(service, doctor)
+    body = client.get(f"{base}&patient={dependant.public_id}&before=2027-03-09").content.decode()
+    assert re.search(rf'value="{dependant.public_id}"[^>]*checked', body)
+    assert 'name="date_to" value="2027-03-08"' in body
+    # Someone the user does not act for, a malformed or a too-near date: the usual start.
+    for query in (f"&patient={other_patient.public_id}&before=2027-13-45", "&before=2027-03-02"):
+        body = client.get(base + query).content.decode()
+        assert re.search(rf'value="{patient.public_id}"[^>]*checked', body)
+        assert 'name="date_to" value="2027-03-14"' in body
