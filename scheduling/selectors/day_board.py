@@ -22,12 +22,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
-from scheduling.choices import AppointmentChannel, AppointmentStatus
+from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind
 from scheduling.db import UtcInstant, as_utc
 from scheduling.models import (
     Appointment,
@@ -457,16 +458,41 @@ def _place(
     row.cells[index].append(item)
 
 
+GENERATION_KEY = "scheduling:day-board:generation"
+
+
+def board_generation() -> str:
+    """The token standing for what `day_board_version`'s query does not read (made on first
+    use; a lost token is replaced by a new one, so eviction never brings back an old one)."""
+    return str(cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, timeout=None))
+
+
+def bump_board_generation() -> None:
+    """Move every board's version: something its query does not read has changed (a name, a
+    doctor joining a clinic, a stand-in, a closure, a quota, the policy, a deleted rule)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datetime) -> str:
     """A short token that changes whenever the board of `clinic` on `day` may look different:
-    an appointment booked or changed, a hold taken or released, a rule or exception edited, or
-    a minute passed (past times stop being free). One query."""
+    an appointment booked or changed, a hold taken or released (here, or a visit of one of its
+    doctors in another clinic), a rule or exception edited, or a minute passed (past times
+    stop being free, the hour shown as now moves).
+
+    The rest moves `board_generation` (`scheduling.signals`), which the token includes. One
+    query and one cache read.
+    """
     since, until = local_day_bounds(clinic, day)
     appointments = Appointment.objects.filter(
         clinic=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
     )
+    # A doctor busy elsewhere is not free here: their rows in other clinics count too.
+    its_doctors = Doctor.objects.filter(clinics=OuterRef(OuterRef("pk"))).values("id")
     occupancy = Occupancy.objects.filter(
-        clinic=OuterRef("pk"), starts_at__lt=until, ends_at__gt=since
+        Q(clinic=OuterRef("pk"))
+        | Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=its_doctors),
+        starts_at__lt=until,
+        ends_at__gt=since,
     )
     rules = ScheduleRule.objects.filter(clinic=OuterRef("pk"))
     exceptions = ScheduleException.objects.filter(Q(clinic=OuterRef("pk")) | Q(clinic__isnull=True))
@@ -475,7 +501,9 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         return Subquery(qs.order_by(f"-{column}").values(column)[:1])
 
     def count(qs: QuerySet[Any]) -> Subquery:
-        return Subquery(qs.order_by().values("clinic").annotate(n=Count("id")).values("n")[:1])
+        # An aggregate over the whole subquery (Django's documented `Func` form): the rows
+        # may belong to several clinics.
+        return Subquery(qs.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
 
     row = (
         Clinic.objects.filter(pk=clinic.pk)
@@ -496,5 +524,5 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         .first()
     )
     minute = now.replace(second=0, microsecond=0).isoformat()
-    digest = hashlib.sha256(f"{row}|{minute}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{row}|{minute}|{board_generation()}".encode()).hexdigest()
     return digest[:16]
