@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
-from scheduling.choices import AppointmentChannel, AppointmentStatus, ResourceKind
+from scheduling.choices import AppointmentChannel, AppointmentStatus
 from scheduling.db import UtcInstant, as_utc
 from scheduling.models import (
     Appointment,
@@ -475,8 +475,8 @@ def bump_board_generation() -> None:
 
 def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datetime) -> str:
     """A short token that changes whenever the board of `clinic` on `day` may look different:
-    an appointment booked or changed, a hold taken or released (here, or a visit of one of its
-    doctors in another clinic), a rule or exception edited, or a minute passed (past times
+    an appointment booked or changed (here, or a visit of one of its doctors in another
+    clinic), a hold taken or released, a rule or exception edited, or a minute passed (past times
     stop being free, the hour shown as now moves).
 
     The rest moves `board_generation` (`scheduling.signals`), which the token includes. One
@@ -486,13 +486,13 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
     appointments = Appointment.objects.filter(
         clinic=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
     )
-    # A doctor busy elsewhere is not free here: their rows in other clinics count too.
-    its_doctors = Doctor.objects.filter(clinics=OuterRef(OuterRef("pk"))).values("id")
+    # A doctor busy elsewhere is not free here: the day's visits of the clinic's doctors in
+    # any clinic (one index range per doctor: doctor, starts_at).
+    doctors_visits = Appointment.objects.filter(
+        doctor__clinics=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
+    )
     occupancy = Occupancy.objects.filter(
-        Q(clinic=OuterRef("pk"))
-        | Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=its_doctors),
-        starts_at__lt=until,
-        ends_at__gt=since,
+        clinic=OuterRef("pk"), starts_at__lt=until, ends_at__gt=since
     )
     rules = ScheduleRule.objects.filter(clinic=OuterRef("pk"))
     exceptions = ScheduleException.objects.filter(Q(clinic=OuterRef("pk")) | Q(clinic__isnull=True))
@@ -501,14 +501,13 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         return Subquery(qs.order_by(f"-{column}").values(column)[:1])
 
     def count(qs: QuerySet[Any]) -> Subquery:
-        # An aggregate over the whole subquery (Django's documented `Func` form): the rows
-        # may belong to several clinics.
-        return Subquery(qs.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")[:1])
+        return Subquery(qs.order_by().values("clinic").annotate(n=Count("id")).values("n")[:1])
 
     row = (
         Clinic.objects.filter(pk=clinic.pk)
         .annotate(
             appointment_changed=newest(appointments, "updated_at"),
+            doctors_visit_changed=newest(doctors_visits, "updated_at"),
             occupancy_newest=newest(occupancy, "id"),
             occupancy_count=Coalesce(count(occupancy), 0),
             rule_changed=newest(rules, "updated_at"),
@@ -516,6 +515,7 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         )
         .values_list(
             "appointment_changed",
+            "doctors_visit_changed",
             "occupancy_newest",
             "occupancy_count",
             "rule_changed",
