@@ -234,6 +234,17 @@ def format_table(results: dict) -> str:
             _pair(phase("trivial_desk", "p50_ms"), phase("trivial_desk", "p95_ms")),
             "",
         ),
+        ("  day_board_cold_p95_ratio", results.get("day_board_cold_p95_ratio"), ""),
+        (
+            "  day board changed before each request p50 / p95, ms",
+            _pair(phase("day_board_cold", "p50_ms"), phase("day_board_cold", "p95_ms")),
+            "",
+        ),
+        (
+            "  trivial view (beside it) p50 / p95, ms",
+            _pair(phase("trivial_desk_cold", "p50_ms"), phase("trivial_desk_cold", "p95_ms")),
+            "",
+        ),
         ("connector_slots_p95_ratio", results.get("connector_slots_p95_ratio"), "≤ 1.5"),
         (
             "  connector clinic's doctor page p50 / p95, ms",

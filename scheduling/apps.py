@@ -17,9 +17,13 @@ class SchedulingConfig(AppConfig):
             register_panel,
         )
         from portal.selectors.health import register_health_component
+        from scheduling import signals
         from scheduling.selectors.connectors import connectors_status
         from scheduling.services.waitlist_offers import waitlist_offer_reply
         from scheduling.views import desk_queues, panels
+
+        # The day board's cached grid follows what its version's query does not read.
+        signals.connect()
 
         # Connectors' health in /healthz ("none", "ok" or "degraded"; never the status).
         register_health_component("connectors", connectors_status)

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -457,13 +458,38 @@ def _place(
     row.cells[index].append(item)
 
 
+GENERATION_KEY = "scheduling:day-board:generation"
+
+
+def board_generation() -> str:
+    """The token standing for what `day_board_version`'s query does not read (made on first
+    use; a lost token is replaced by a new one, so eviction never brings back an old one)."""
+    return str(cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, timeout=None))
+
+
+def bump_board_generation() -> None:
+    """Move every board's version: something its query does not read has changed (a name, a
+    doctor joining a clinic, a stand-in, a closure, a quota, the policy, a deleted rule)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datetime) -> str:
     """A short token that changes whenever the board of `clinic` on `day` may look different:
-    an appointment booked or changed, a hold taken or released, a rule or exception edited, or
-    a minute passed (past times stop being free). One query."""
+    an appointment booked or changed (here, or a visit of one of its doctors in another
+    clinic), a hold taken or released, a rule or exception edited, or a minute passed (past times
+    stop being free, the hour shown as now moves).
+
+    The rest moves `board_generation` (`scheduling.signals`), which the token includes. One
+    query and one cache read.
+    """
     since, until = local_day_bounds(clinic, day)
     appointments = Appointment.objects.filter(
         clinic=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
+    )
+    # A doctor busy elsewhere is not free here: the day's visits of the clinic's doctors in
+    # any clinic (one index range per doctor: doctor, starts_at).
+    doctors_visits = Appointment.objects.filter(
+        doctor__clinics=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
     )
     occupancy = Occupancy.objects.filter(
         clinic=OuterRef("pk"), starts_at__lt=until, ends_at__gt=since
@@ -481,6 +507,7 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         Clinic.objects.filter(pk=clinic.pk)
         .annotate(
             appointment_changed=newest(appointments, "updated_at"),
+            doctors_visit_changed=newest(doctors_visits, "updated_at"),
             occupancy_newest=newest(occupancy, "id"),
             occupancy_count=Coalesce(count(occupancy), 0),
             rule_changed=newest(rules, "updated_at"),
@@ -488,6 +515,7 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         )
         .values_list(
             "appointment_changed",
+            "doctors_visit_changed",
             "occupancy_newest",
             "occupancy_count",
             "rule_changed",
@@ -496,5 +524,5 @@ def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datet
         .first()
     )
     minute = now.replace(second=0, microsecond=0).isoformat()
-    digest = hashlib.sha256(f"{row}|{minute}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{row}|{minute}|{board_generation()}".encode()).hexdigest()
     return digest[:16]

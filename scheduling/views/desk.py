@@ -19,9 +19,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,7 +48,14 @@ from scheduling.permissions import patient_for_booking
 from scheduling.selectors.availability import free_slots
 from scheduling.selectors.catalogue import get_by_public_id
 from scheduling.selectors.connector_slots import external_booking_of
-from scheduling.selectors.day_board import DayBoard, day_board, day_board_version
+from scheduling.selectors.day_board import ServiceChoice, day_board, day_board_version
+from scheduling.selectors.day_board_cache import (
+    BoardKey,
+    BoardSummary,
+    CachedBoard,
+    cached_board,
+    keep_board,
+)
 from scheduling.selectors.desk import (
     ACTION_RESULTS,
     ACTIONS,
@@ -118,8 +128,11 @@ def _board_query(
     return urlencode(query)
 
 
-def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
-    """Shared by the page and its polled partial: the board and the links around it."""
+def _board_context(
+    request: HttpRequest, clinic: Clinic, *, version: str | None = None
+) -> dict[str, Any]:
+    """Shared by the page and its polled partial: the board's grid (rendered, or kept in the
+    cache under the board's version) and the links around it."""
     permissions.require_capability(request.user, "schedule.view", clinic)
     day = _day_param(request, request.GET.get("date"), clinic)
     doctor = _uuid_param(request.GET.get("doctor"))
@@ -127,27 +140,82 @@ def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
     patient = _uuid_param(request.GET.get("patient"))
     released = request.GET.get("released") == "1"
     now = timezone.now()
-    board = day_board(
-        clinic=clinic,
+    # Read before the board: a change landing in between makes the next version differ, so a
+    # grid newer than its key is at worst rendered again, never kept past its change.
+    if version is None:
+        version = day_board_version(clinic=clinic, day=day, now=now)
+    can_book = permissions.has_capability(request.user, "appointment.book", clinic)
+    # Who may not open patients' cards (a director) sees the load, not who comes: chips
+    # without names or links.
+    can_open = permissions.has_capability(request.user, "patient.view_card", clinic)
+    key = BoardKey(
+        clinic_id=clinic.pk,
         day=day,
-        doctor_public_id=doctor,
-        service_public_id=service,
-        show_released=released,
-        now=now,
+        doctor=doctor,
+        service=service,
+        patient=patient,
+        released=released,
+        language=get_language(),
+        can_book=can_book,
+        can_open=can_open,
+        version=version,
     )
-    # The service shown, so that polls and day links keep it even when it was the default.
-    shown_service = board.service.public_id if board.service else None
-    keep = BoardFilters(doctor=doctor, service=shown_service, patient=patient, released=released)
     today = now.astimezone(clinic.tz).date()
-    one_day = datetime.timedelta(days=1)
-    return {
-        "board": board,
+    context: dict[str, Any] = {
         "clinic": clinic,
         "day": day,
         "today": today,
         "now_local": now.astimezone(clinic.tz),
         "doctor_id": doctor,
         "patient_id": patient,
+        "version": version,
+        "poll_seconds": POLL_SECONDS,
+        "can_book": can_book,
+        "can_open": can_open,
+    }
+    kept = cached_board(key)
+    if kept is None:
+        board = day_board(
+            clinic=clinic,
+            day=day,
+            doctor_public_id=doctor,
+            service_public_id=service,
+            show_released=released,
+            now=now,
+        )
+        context.update(_board_links(clinic, day, today, board.service, doctor, patient, released))
+        # Rendered without the request: no CSRF token or other per-session value gets in.
+        grid = render_to_string("scheduling/desk/htmx/board.html", {**context, "board": board})
+        kept = CachedBoard(summary=BoardSummary.of(board), grid=mark_safe(grid))  # noqa: S308
+        keep_board(key, kept)
+    else:
+        shown = kept.summary.service
+        context.update(_board_links(clinic, day, today, shown, doctor, patient, released))
+    context["board"] = kept.summary
+    context["grid"] = kept.grid
+    context["statuses"] = _legend(kept.summary)
+    return context
+
+
+def _board_links(
+    clinic: Clinic,
+    day: datetime.date,
+    today: datetime.date,
+    shown: Service | ServiceChoice | None,
+    doctor: uuid.UUID | None,
+    patient: uuid.UUID | None,
+    released: bool,
+) -> dict[str, str]:
+    """The board's links; they keep the service shown, so that polls and day links keep it
+    even when it was the default."""
+    keep = BoardFilters(
+        doctor=doctor,
+        service=shown.public_id if shown else None,
+        patient=patient,
+        released=released,
+    )
+    one_day = datetime.timedelta(days=1)
+    return {
         "query": _board_query(clinic=clinic, day=day, filters=keep),
         "prev_query": _board_query(clinic=clinic, day=day - one_day, filters=keep),
         "next_query": _board_query(clinic=clinic, day=day + one_day, filters=keep),
@@ -162,17 +230,10 @@ def _board_context(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
         "released_query": _board_query(
             clinic=clinic, day=day, filters=replace(keep, released=not released)
         ),
-        "version": day_board_version(clinic=clinic, day=day, now=now),
-        "poll_seconds": POLL_SECONDS,
-        "can_book": permissions.has_capability(request.user, "appointment.book", clinic),
-        # Who may not open patients' cards (a director) sees the load, not who comes: chips
-        # without names or links.
-        "can_open": permissions.has_capability(request.user, "patient.view_card", clinic),
-        "statuses": _legend(board),
     }
 
 
-def _legend(board: DayBoard) -> list[tuple[str, str, int]]:
+def _legend(board: BoardSummary) -> list[tuple[str, str, int]]:
     """The colours' legend with the day's count of each status."""
     shown = [S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED, S.NO_SHOW, S.CANCELLED]
     return [(str(s.value), str(s.label), board.status_counts.get(s.value, 0)) for s in shown]
@@ -221,10 +282,10 @@ def board_poll(request: HtmxRequest) -> HttpResponse:
     permissions.require_capability(request.user, "schedule.view", clinic)
     day = _day_param(request, request.GET.get("date"), clinic)
     seen = request.GET.get("v", "")
-    if seen and seen == day_board_version(clinic=clinic, day=day, now=timezone.now()):
+    version = day_board_version(clinic=clinic, day=day, now=timezone.now())
+    if seen and seen == version:
         return HttpResponse(status=204)
-    context = _board_context(request, clinic)
-    return render(request, "scheduling/desk/htmx/board.html", context)
+    return HttpResponse(_board_context(request, clinic, version=version)["grid"])
 
 
 # --- Booking from a free slot ------------------------------------------------------------
