@@ -171,18 +171,7 @@ def seed_patients(*, count: int, clinics: list, seed: int = 2026) -> People:
     for offset in range(0, len(people), batch):
         patients = []
         for person in people[offset : offset + batch]:
-            patient = Patient(
-                last_name=person.last_name,
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                birth_date=person.birth_date,
-                sex=person.sex,
-                phone=person.phone,
-                email=person.email,
-                address=person.address,
-                home_clinic=by_slug.get(person.clinic),
-                preferred_language="ru" if person.russian else "en",
-            )
+            patient = Patient(**person.patient_fields(), home_clinic=by_slug.get(person.clinic))
             # bulk_create skips save(), which keeps the blind indexes: compute them here.
             patient.refresh_blind_indexes()
             patients.append(patient)

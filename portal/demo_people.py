@@ -104,6 +104,21 @@ class Person:
     user: User | None = None
     created_by: User | None = None
 
+    def patient_fields(self) -> dict[str, object]:
+        """The `Patient` fields this person fills (shared by the demo's and the benchmark's
+        seeders; each adds its own clinic, account and documents)."""
+        return {
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "middle_name": self.middle_name,
+            "birth_date": self.birth_date,
+            "sex": self.sex,
+            "phone": self.phone,
+            "email": self.email,
+            "address": self.address,
+            "preferred_language": "ru" if self.russian else "en",
+        }
+
 
 class PeopleGenerator:
     """Deterministic people for one seed: names, dates, unique phones and e-mails."""

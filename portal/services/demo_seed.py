@@ -174,18 +174,10 @@ def _write_people(ctx: DemoContext, gen: PeopleGenerator, people: list[Person]) 
     for person in people:
         age = (ctx.today - person.birth_date).days // 365
         patient = Patient(
+            **person.patient_fields(),
             user=person.user,
             created_by=person.created_by,
-            last_name=person.last_name,
-            first_name=person.first_name,
-            middle_name=person.middle_name,
-            birth_date=person.birth_date,
-            sex=person.sex,
-            phone=person.phone,
-            email=person.email,
-            address=person.address,
             home_clinic=ctx.clinics[person.clinic],
-            preferred_language="ru" if person.russian else "en",
             phone_verified_at=now if person.user else None,
         )
         if person.russian:
