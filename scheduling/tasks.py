@@ -7,7 +7,7 @@ from celery import shared_task
 
 from scheduling.payments import ProviderError
 from scheduling.payments.test_gateway import deliver_webhook
-from scheduling.services.booking_requests import (
+from scheduling.services.booking_request_sla import (
     booking_requests_escalate,
     booking_requests_expire,
 )

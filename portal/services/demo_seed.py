@@ -4,7 +4,8 @@ Invariants:
 - Idempotent: every object is found by a stable key (INN, clinic slug, login email, the demo
   patient's user, generated patients' home clinics) and created only when missing; nothing
   existing is updated, so a second run writes no rows.
-- What is written comes from `portal.demo_data` (fixed network data, generated people).
+- What is written comes from `portal.demo_network` (fixed network data) and
+  `portal.demo_people` (generated people).
 - Patients are written by one `bulk_create` (blind indexes computed first, since `save()` is not
   called) with one audit event per created patient and family link (field names only).
 """
@@ -30,16 +31,8 @@ from portal.choices import (
     SignerKind,
 )
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoContext
-from portal.demo_data import (
-    CLINICS,
-    DEMO_MEMBERSHIPS,
-    DEMO_STAFF_SEX,
-    LEGAL_ENTITIES,
-    PeopleGenerator,
-    Person,
-    demo_family,
-    network_people,
-)
+from portal.demo_network import CLINICS, DEMO_MEMBERSHIPS, DEMO_STAFF_SEX, LEGAL_ENTITIES
+from portal.demo_people import PeopleGenerator, Person, demo_family, network_people
 from portal.models import (
     AuditEvent,
     Clinic,
@@ -181,18 +174,10 @@ def _write_people(ctx: DemoContext, gen: PeopleGenerator, people: list[Person]) 
     for person in people:
         age = (ctx.today - person.birth_date).days // 365
         patient = Patient(
+            **person.patient_fields(),
             user=person.user,
             created_by=person.created_by,
-            last_name=person.last_name,
-            first_name=person.first_name,
-            middle_name=person.middle_name,
-            birth_date=person.birth_date,
-            sex=person.sex,
-            phone=person.phone,
-            email=person.email,
-            address=person.address,
             home_clinic=ctx.clinics[person.clinic],
-            preferred_language="ru" if person.russian else "en",
             phone_verified_at=now if person.user else None,
         )
         if person.russian:

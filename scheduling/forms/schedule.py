@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduling.forms.inputs import date_input, time_input
 from scheduling.models import BookingPolicy, Service
-from scheduling.services.schedule_rules import POLICY_FIELDS
+from scheduling.services.booking_policy import POLICY_FIELDS
 
 
 def parse_breaks(value: str) -> list[tuple[datetime.time, datetime.time]]:

@@ -1,5 +1,6 @@
-"""Booking requests (request-mode clinics): leave, confirm, propose, accept, decline, cancel,
-escalate and expire.
+"""Booking requests (request-mode clinics): leave, confirm, propose, accept, decline and
+cancel. Their answer times, escalation and expiry are in `booking_request_sla`; the audit
+events and the patient's messages in `booking_request_trail`.
 
 Invariants every function here keeps:
 
@@ -19,13 +20,11 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.services import NoAddress, outbox_enqueue
 from portal.choices import AuditAction
 from portal.models import Clinic, Patient
-from portal.services.audit import audit_record
 from portal.types import Actor
 from scheduling.choices import (
     ACTIVE_REQUEST_STATUSES,
@@ -40,7 +39,6 @@ from scheduling.choices import BookingRequestStatus as R
 from scheduling.errors import InvalidInput, InvalidTransition, PolicyViolation
 from scheduling.models import (
     Appointment,
-    BookingPolicy,
     BookingRequest,
     Doctor,
     ProposedSlot,
@@ -51,8 +49,9 @@ from scheduling.selectors.availability import resolve_slot_for_booking
 from scheduling.selectors.policy import policy_for
 from scheduling.services.booking import appointment_book, check_may_act_for
 from scheduling.services.booking.guards import require_staff_actor, user_or_none
+from scheduling.services.booking_request_sla import desk_deadline
+from scheduling.services.booking_request_trail import request_audit, request_tell
 
-OBJECT_TYPE = "scheduling.bookingrequest"
 MAX_WINDOWS = 3
 MAX_PROPOSALS = 3
 MAX_COMMENT_LENGTH = 1000
@@ -68,37 +67,6 @@ class Wanted(NamedTuple):
     doctor: Doctor
     service: Service
     start: datetime.datetime
-
-
-# --- Working minutes ----------------------------------------------------------------------
-
-
-def desk_deadline(
-    *, policy: BookingPolicy, tz: Any, start: datetime.datetime, minutes: int
-) -> datetime.datetime:
-    """The instant `minutes` working minutes after `start`: minutes count only on the desk's
-    working days between its opening and closing times, in the clinic's zone `tz` (the same
-    opening and closing time: round the clock). A request left at night is due `minutes`
-    after the desk opens."""
-    days = set(policy.desk_days or range(7))
-    opens, closes = policy.desk_opens, policy.desk_closes
-    # A desk open past midnight closes the next day; the same times mean round the clock.
-    spill = datetime.timedelta(days=0 if closes > opens else 1)
-    until = opens if closes == opens else closes
-    left = datetime.timedelta(minutes=minutes)
-    # From the day before: its window may run past midnight into `start`.
-    day = start.astimezone(tz).date() - datetime.timedelta(days=1)
-    # Every week has a working day, so this ends within a week past the minutes needed.
-    while True:
-        if day.weekday() in days:
-            window_start = datetime.datetime.combine(day, opens, tzinfo=tz)
-            window_end = datetime.datetime.combine(day + spill, until, tzinfo=tz)
-            begin = max(window_start, start)
-            if begin < window_end:
-                if begin + left <= window_end:
-                    return (begin + left).astimezone(datetime.UTC)
-                left -= window_end - begin
-        day += datetime.timedelta(days=1)
 
 
 # --- Leaving a request ----------------------------------------------------------------------
@@ -236,8 +204,8 @@ def booking_request_create(
         created_by=user_or_none(actor),
         created_at=now,
     )
-    _audit(request, actor, AuditAction.CREATE, ["status", "windows", "comment"])
-    _tell(request, "received")
+    request_audit(request, actor, AuditAction.CREATE, ["status", "windows", "comment"])
+    request_tell(request, "received")
     return request
 
 
@@ -302,8 +270,8 @@ def request_mark_confirmed(
     request.save(
         update_fields=["status", "appointment", "confirmed_at", "time_to_confirm", "handled_by"]
     )
-    _audit(request, actor, AuditAction.UPDATE, ["status", "appointment"])
-    _tell(request, "confirmed", appointment=appointment)
+    request_audit(request, actor, AuditAction.UPDATE, ["status", "appointment"])
+    request_tell(request, "confirmed", appointment=appointment)
     return request
 
 
@@ -356,8 +324,8 @@ def booking_request_propose(
     locked.proposed_at = timezone.now()
     locked.handled_by = user_or_none(actor)
     locked.save(update_fields=["status", "proposed_at", "handled_by"])
-    _audit(locked, actor, AuditAction.UPDATE, ["status", "proposals"])
-    _tell(locked, "proposed")
+    request_audit(locked, actor, AuditAction.UPDATE, ["status", "proposals"])
+    request_tell(locked, "proposed")
     return locked
 
 
@@ -393,8 +361,8 @@ def booking_request_decline(
     locked.declined_at = timezone.now()
     locked.handled_by = user_or_none(actor)
     locked.save(update_fields=["status", "decline_reason", "declined_at", "handled_by"])
-    _audit(locked, actor, AuditAction.UPDATE, ["status", "decline_reason"])
-    _tell(locked, "declined", reason=reason)
+    request_audit(locked, actor, AuditAction.UPDATE, ["status", "decline_reason"])
+    request_tell(locked, "declined", reason=reason)
     return locked
 
 
@@ -406,121 +374,5 @@ def booking_request_cancel(*, request: BookingRequest, actor: Actor) -> BookingR
     locked.status = R.CANCELLED
     locked.cancelled_at = timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
-    _audit(locked, actor, AuditAction.UPDATE, ["status"])
+    request_audit(locked, actor, AuditAction.UPDATE, ["status"])
     return locked
-
-
-# --- Periodic -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def booking_requests_escalate(*, now: datetime.datetime | None = None) -> int:
-    """Flag open requests past their answer time, once each, and tell the clinic (its e-mail
-    address, when it has one); the desk shows them first and in red. Returns how many."""
-    now = now or timezone.now()
-    overdue = list(
-        BookingRequest.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("clinic", "patient")
-        .filter(status=R.OPEN, escalated=False, sla_due_at__lte=now)
-    )
-    for request in overdue:
-        request.escalated = True
-        request.escalated_at = now
-        request.save(update_fields=["escalated", "escalated_at"])
-        _audit(request, None, AuditAction.UPDATE, ["escalated"])
-        if request.clinic.email:
-            # Staff read no patient data in it: the desk shows who it is.
-            outbox_enqueue(
-                event="booking_request.overdue",
-                channel="email",
-                to=request.clinic.email,
-                context={
-                    "clinic": request.clinic.name,
-                    "request_id": str(request.public_id),
-                    "created": request.created_at.astimezone(request.clinic.tz).isoformat(),
-                },
-                idempotency_key=f"booking_request.overdue:{request.public_id}",
-                clinic=request.clinic_id,
-            )
-    return len(overdue)
-
-
-@transaction.atomic
-def booking_requests_expire(*, now: datetime.datetime | None = None) -> int:
-    """Close proposed requests whose every proposed time has begun without an answer, and
-    tell the patient. Returns how many."""
-    now = now or timezone.now()
-    stale = (
-        BookingRequest.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("clinic", "patient")
-        .filter(status=R.PROPOSED)
-        .exclude(proposals__starts_at__gt=now)
-    )
-    count = 0
-    for request in stale:
-        request.status = R.EXPIRED
-        request.expired_at = now
-        request.save(update_fields=["status", "expired_at"])
-        _audit(request, None, AuditAction.UPDATE, ["status"])
-        _tell(request, "expired")
-        count += 1
-    return count
-
-
-# --- The trail ------------------------------------------------------------------------------
-
-
-def _audit(request: BookingRequest, actor: Actor, action: str, fields: list[str]) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=OBJECT_TYPE,
-        object_id=str(request.public_id),
-        patient_ids=[request.patient.public_id],
-        changed_fields=fields,
-        clinic=request.clinic_id,
-    )
-
-
-def _tell(request: BookingRequest, kind: str, **extra: Any) -> None:
-    """Tell the patient on the channel they chose (a phone call is followed by an SMS); on
-    the other one when they have no address for it; not at all when they have none."""
-    clinic = request.clinic
-    patient = request.patient
-    what = request.service.name if request.service else request.specialty.name  # type: ignore[union-attr]
-    context: dict[str, Any] = {
-        "request_id": str(request.public_id),
-        "clinic": clinic.name,
-        "clinic_phone": clinic.phone,
-        "clinic_city": clinic.city,
-        "what": what,
-    }
-    appointment: Appointment | None = extra.pop("appointment", None)
-    if appointment is not None:
-        context.update(
-            doctor=appointment.doctor.full_name,
-            service=appointment.service.name,
-            clinic_address=clinic.address,
-            start=appointment.starts_at.astimezone(clinic.tz).isoformat(),
-        )
-    if kind == "proposed":
-        with translation.override(patient.preferred_language or None):
-            context["times"] = [
-                f"{formats.date_format(p.starts_at.astimezone(clinic.tz), 'DATETIME_FORMAT')}, "
-                f"{p.doctor.full_name}"
-                for p in request.proposals.select_related("doctor")
-            ]
-    context.update(extra)
-    first = "email" if request.contact_channel == ContactChannel.EMAIL else "sms"
-    for channel in (first, "sms" if first == "email" else "email"):
-        try:
-            outbox_enqueue(
-                event=f"booking_request.{kind}",
-                channel=channel,
-                patient=patient,
-                context=context,
-                clinic=request.clinic_id,
-            )
-        except NoAddress:
-            continue
-        return

@@ -49,21 +49,40 @@ def _move(request: HttpRequest, appointment: Appointment) -> None:
     )
 
 
-def _value(appointment: Appointment, slot) -> str:
-    return "|".join((str(appointment.doctor.public_id), slot.start.isoformat(), slot.external_id))
+def _post_move(
+    request: HttpRequest, appointment: Appointment, *, here: str, done: str, moved: str
+) -> HttpResponse:
+    """Move to the posted time: the refusal shown back at `here`, else `moved` said on the
+    page named `done`."""
+    try:
+        _move(request, appointment)
+    except BookingError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(here)
+    messages.success(request, moved)
+    return redirect(done, appointment.public_id)
+
+
+def _choices(appointment: Appointment, slots, tz) -> list[tuple[datetime.datetime, str]]:
+    """The slots as (local start, posted value) for the page's radio buttons."""
+    doctor = str(appointment.doctor.public_id)
+    return [
+        (slot.start.astimezone(tz), "|".join((doctor, slot.start.isoformat(), slot.external_id)))
+        for slot in slots
+    ]
 
 
 def patient_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     """GET: a week of the external system's free times of the visit's doctor; POST: move."""
     here = reverse("scheduling:reschedule", args=[appointment.public_id])
     if request.method == "POST":
-        try:
-            _move(request, appointment)
-        except BookingError as exc:
-            messages.error(request, str(exc.message))
-            return redirect(here)
-        messages.success(request, _("The visit is moved. We have sent the new time."))
-        return redirect("scheduling:visit", appointment.public_id)
+        return _post_move(
+            request,
+            appointment,
+            here=here,
+            done="scheduling:visit",
+            moved=_("The visit is moved. We have sent the new time."),
+        )
     view = visit_view(appointment)
     if not view.can_reschedule:
         messages.error(request, view.reschedule_note or _("This visit can no longer be moved."))
@@ -74,13 +93,7 @@ def patient_move(request: HttpRequest, appointment: Appointment) -> HttpResponse
     week = connector_week(
         clinic=clinic, service=appointment.service, doctor=appointment.doctor, first=first
     )
-    days = [
-        (
-            item.day,
-            [(slot.start.astimezone(clinic.tz), _value(appointment, slot)) for slot in item.slots],
-        )
-        for item in week.days
-    ]
+    days = [(item.day, _choices(appointment, item.slots, clinic.tz)) for item in week.days]
     step = datetime.timedelta(days=7)
     return render(
         request,
@@ -102,13 +115,13 @@ def desk_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
     """GET: one day of the external system's free times of the visit's doctor; POST: move."""
     here = reverse("scheduling:desk_reschedule", args=[appointment.public_id])
     if request.method == "POST":
-        try:
-            _move(request, appointment)
-        except BookingError as exc:
-            messages.error(request, str(exc.message))
-            return redirect(here)
-        messages.success(request, _("The visit is moved; the patient is told the new time."))
-        return redirect("scheduling:desk_appointment", appointment.public_id)
+        return _post_move(
+            request,
+            appointment,
+            here=here,
+            done="scheduling:desk_appointment",
+            moved=_("The visit is moved; the patient is told the new time."),
+        )
     clinic = appointment.clinic
     day = _date(request.GET.get("date")) or timezone.now().astimezone(clinic.tz).date()
     start = datetime.datetime.combine(day, datetime.time(0), tzinfo=clinic.tz)
@@ -129,10 +142,7 @@ def desk_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
             "day": day,
             "prev_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
-            "times": [
-                (slot.start.astimezone(clinic.tz), _value(appointment, slot))
-                for slot in found.slots
-            ],
+            "times": _choices(appointment, found.slots, clinic.tz),
             "unavailable": found.unavailable,
             "max_reason": MAX_REASON_LENGTH,
         },

@@ -52,10 +52,12 @@ from scheduling.selectors.schedule_admin import (
     schedule_clinics,
     schedule_grid,
 )
-from scheduling.services.schedule_rules import (
-    booking_policy_update,
+from scheduling.services.booking_policy import booking_policy_update
+from scheduling.services.schedule_exceptions import (
     schedule_exception_create,
     schedule_exception_delete,
+)
+from scheduling.services.schedule_rules import (
     schedule_rule_create,
     schedule_rule_delete,
     schedule_rule_update,

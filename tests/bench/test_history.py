@@ -6,12 +6,13 @@ COPY is PostgreSQL's: on SQLite these tests are skipped.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bench import history
+from bench import history, history_staff
 from scheduling.choices import OCCUPYING_STATUSES
 from scheduling.models import Appointment, Occupancy
 from tests.factories import ClinicFactory, PatientFactory
@@ -25,7 +26,7 @@ pytestmark = [
 def test_a_history_grows_in_steps_without_overlaps():
     clinics = [ClinicFactory(timezone="Asia/Irkutsk"), ClinicFactory(timezone="Europe/Moscow")]
     patients = [PatientFactory().pk for _ in range(30)]
-    roster = history.staff(clinics, doctors_per_clinic=2)
+    roster = history_staff.staff(clinics, doctors_per_clinic=2)
     until = timezone.localdate() - datetime.timedelta(days=1)
     common = {"seats": roster.seats, "patient_ids": patients, "until": until, "days": 60}
 
@@ -49,16 +50,14 @@ def test_a_history_grows_in_steps_without_overlaps():
     assert Occupancy.objects.count() == 2 * ahead
     # Every visit lies on its doctor's grid inside the shift, in the clinic's local time.
     for visit in Appointment.objects.select_related("clinic")[:200]:
-        local = timezone.localtime(
-            visit.starts_at, history.zoneinfo.ZoneInfo(visit.clinic.timezone)
-        )
-        assert history.SHIFT[0] <= local.time() < history.SHIFT[1]
-        assert local.minute % history.STEP_MINUTES == 0
+        local = timezone.localtime(visit.starts_at, zoneinfo.ZoneInfo(visit.clinic.timezone))
+        assert history_staff.SHIFT[0] <= local.time() < history_staff.SHIFT[1]
+        assert local.minute % history_staff.STEP_MINUTES == 0
 
 
 def test_cancellation_reasons_are_stored_encrypted():
     clinic = ClinicFactory()
-    roster = history.staff([clinic], doctors_per_clinic=2)
+    roster = history_staff.staff([clinic], doctors_per_clinic=2)
     history.load(
         count=300,
         seats=roster.seats,
@@ -81,7 +80,7 @@ def test_visits_ahead_were_booked_and_confirmed_before_the_load():
     would take such rows for changes on every run."""
     clinic = ClinicFactory()
     patients = [PatientFactory().pk for _ in range(10)]
-    roster = history.staff([clinic], doctors_per_clinic=2)
+    roster = history_staff.staff([clinic], doctors_per_clinic=2)
     before = timezone.now()
     history.load(
         count=300,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.notifications.fake_server import FakeServer
 
 API_KEY = "sk-test-assistant-key"
 
@@ -39,28 +41,21 @@ def calls(*pairs: tuple[str, Any]) -> dict:
     }
 
 
-class FakeModel:
+class FakeModel(FakeServer):
     def __init__(self) -> None:
+        super().__init__()
         self.script: list[Any] = []
-        self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def start(self):
-        self.thread.start()
-        return self
+        return f"{super().url}/v1"
 
     def stop(self) -> None:
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
-    def answer(self, path: str, headers: Any, body: dict) -> tuple[int, bytes]:
+    def respond(self, path: str, headers: Any, body: dict) -> tuple[int, bytes]:
         if path != "/v1/chat/completions":
             return 404, b'{"error": {"message": "not found"}}'
         if headers.get("Authorization") != f"Bearer {API_KEY}":
@@ -91,7 +86,7 @@ class FakeModel:
                 except ValueError:
                     body = {}
                 fake.requests.append(body)
-                status, data = fake.answer(self.path, self.headers, body)
+                status, data = fake.respond(self.path, self.headers, body)
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -20,8 +20,10 @@ from scheduling.errors import (
 )
 from scheduling.models import BookingPolicy, BookingRequest, QuotaCounter
 from scheduling.selectors.availability import free_slots
+from scheduling.services import booking_request_sla as sla
 from scheduling.services import booking_requests as svc
 from scheduling.services.booking import appointment_book
+from scheduling.services.booking_request_trail import OBJECT_TYPE
 from scheduling.services.booking_requests import Wanted
 from tests.factories import ClinicFactory, DoctorFactory, ServiceFactory, SpecialtyFactory
 from tests.scheduling.conftest import local
@@ -79,7 +81,7 @@ def outbox(event):
 )
 def test_the_answer_time_counts_working_minutes_only(clinic_a, start, expected):
     policy = BookingPolicy(clinic=clinic_a, desk_days=[0, 1, 2, 3, 4])
-    due = svc.desk_deadline(
+    due = sla.desk_deadline(
         policy=policy, tz=clinic_a.tz, start=local(clinic_a, 2027, 3, *start), minutes=15
     )
     assert due == local(clinic_a, 2027, 3, *expected)
@@ -90,16 +92,16 @@ def test_a_desk_open_round_the_clock_or_past_midnight(clinic_a):
         clinic=clinic_a, desk_opens=datetime.time(8), desk_closes=datetime.time(8)
     )
     start = local(clinic_a, 2027, 3, 1, 3)
-    assert svc.desk_deadline(policy=always, tz=clinic_a.tz, start=start, minutes=15) == local(
+    assert sla.desk_deadline(policy=always, tz=clinic_a.tz, start=start, minutes=15) == local(
         clinic_a, 2027, 3, 1, 3, 15
     )
     night = BookingPolicy(
         clinic=clinic_a, desk_opens=datetime.time(20), desk_closes=datetime.time(2)
     )
-    assert svc.desk_deadline(
+    assert sla.desk_deadline(
         policy=night, tz=clinic_a.tz, start=local(clinic_a, 2027, 3, 2, 1), minutes=15
     ) == local(clinic_a, 2027, 3, 2, 1, 15)
-    assert svc.desk_deadline(
+    assert sla.desk_deadline(
         policy=night, tz=clinic_a.tz, start=local(clinic_a, 2027, 3, 2, 3), minutes=15
     ) == local(clinic_a, 2027, 3, 2, 20, 15)
 
@@ -143,7 +145,7 @@ def test_the_whole_life_cycle(clock, policy, clinic_a, doctor, service, patient,
     # One message in the request's words, not a second "booked" one from the engine.
     assert outbox("booking_request.confirmed").filter(patient=patient).count() == 1
     assert not outbox("appointment.booked").exists()
-    kinds = AuditEvent.objects.filter(object_type=svc.OBJECT_TYPE).count()
+    kinds = AuditEvent.objects.filter(object_type=OBJECT_TYPE).count()
     assert kinds == 4  # created, proposed twice, confirmed
 
 
@@ -384,10 +386,10 @@ def test_overdue_requests_are_escalated_once(clock, policy, clinic_a, service, p
     clinic_a.email = "desk@clinic.test"
     clinic_a.save()
     request = leave(patient, clinic_a, service)
-    assert svc.booking_requests_escalate() == 0
+    assert sla.booking_requests_escalate() == 0
     clock.advance(minutes=16)
-    assert svc.booking_requests_escalate() == 1
-    assert svc.booking_requests_escalate() == 0
+    assert sla.booking_requests_escalate() == 1
+    assert sla.booking_requests_escalate() == 0
     request.refresh_from_db()
     assert request.escalated and request.escalated_at == clock.now
     alert = outbox("booking_request.overdue").get()
@@ -402,7 +404,7 @@ def test_a_clinic_without_email_sees_the_escalation_on_the_desk_only(
     clinic_a.save()
     leave(patient, clinic_a, service)
     clock.advance(hours=2)
-    assert svc.booking_requests_escalate() == 1
+    assert sla.booking_requests_escalate() == 1
     assert not outbox("booking_request.overdue").exists()
 
 
@@ -414,9 +416,9 @@ def test_unanswered_proposals_expire(
     svc.booking_request_propose(
         request=request, slots=[Wanted(doctor, service, chosen.start)], actor=registrar_a
     )
-    assert svc.booking_requests_expire() == 0
+    assert sla.booking_requests_expire() == 0
     clock.now = chosen.start.astimezone(datetime.UTC)
-    assert svc.booking_requests_expire() == 1
+    assert sla.booking_requests_expire() == 1
     request.refresh_from_db()
     assert request.status == R.EXPIRED
     assert outbox("booking_request.expired").count() == 1

@@ -13,11 +13,13 @@ from scheduling.models import BookingPolicy, RebookTask, ScheduleException, Sche
 from scheduling.selectors.availability import free_slots
 from scheduling.selectors.schedule_admin import absence_hits
 from scheduling.services.booking import appointment_book
-from scheduling.services.schedule_rules import (
+from scheduling.services.booking_policy import booking_policy_update
+from scheduling.services.schedule_exceptions import (
     MAX_NOTE_LENGTH,
-    booking_policy_update,
     schedule_exception_create,
     schedule_exception_delete,
+)
+from scheduling.services.schedule_rules import (
     schedule_rule_create,
     schedule_rule_delete,
     schedule_rule_update,
