@@ -47,16 +47,16 @@ RULE_NAMES = (
 )
 
 
+def advertising_consents() -> QuerySet[Consent]:
+    """Active consents to advertising messages: what the `marketing_consent` rule asks for,
+    live here and kept on the activity facts (`crm.services.activity`)."""
+    return Consent.objects.filter(purpose=ConsentPurpose.ADVERTISING, withdrawn_at__isnull=True)
+
+
 def _advertising_consent(patient: str) -> Exists:
     """An active consent to advertising of the patient whose id the outer query's `patient`
     column holds."""
-    return Exists(
-        Consent.objects.filter(
-            patient_id=OuterRef(patient),
-            purpose=ConsentPurpose.ADVERTISING,
-            withdrawn_at__isnull=True,
-        )
-    )
+    return Exists(advertising_consents().filter(patient_id=OuterRef(patient)))
 
 
 def birth_years(rules: dict[str, Any], *, today: datetime.date) -> tuple[int | None, int | None]:
@@ -170,7 +170,7 @@ def _facts(rules: dict[str, Any], clinic: Clinic | None) -> QuerySet[PatientActi
     if youngest is not None:
         rows = rows.filter(birth_year__lte=youngest)
     if rules.get("marketing_consent"):
-        rows = rows.filter(_advertising_consent("patient_id"))
+        rows = rows.filter(marketing_consent=True)
     return rows
 
 
