@@ -147,13 +147,18 @@ def segment_count_live(
 
 def _facts(rules: dict[str, Any], clinic: Clinic | None) -> QuerySet[PatientActivity]:
     """The activity rows `rules` select: one per patient (of the clinic, or network-wide)."""
-    rows = PatientActivity.objects.filter(
-        patient__anonymised_at__isnull=True, patient__merged_into__isnull=True
+    # An anti-join on the few anonymised or merged profiles (their partial index), not a join
+    # with every profile: the count then reads only indexes.
+    gone = Patient.objects.filter(
+        Q(anonymised_at__isnull=False) | Q(merged_into__isnull=False), pk=OuterRef("patient_id")
     )
+    rows = PatientActivity.objects.filter(~Exists(gone))
     rows = rows.filter(clinic=clinic) if clinic is not None else rows.filter(clinic__isnull=True)
     if rules.get("inactive_days"):
         cutoff = timezone.now() - datetime.timedelta(days=int(rules["inactive_days"]))
-        rows = rows.filter(attended__gt=0, last_attended_at__lt=cutoff)
+        # A row has a last attended visit exactly when it has attended ones, so the range on
+        # `last_attended_at` alone selects them: the count then reads only the index.
+        rows = rows.filter(last_attended_at__lt=cutoff)
     if rules.get("specialty_id"):
         seen = PatientSpecialty.objects.filter(
             patient_id=OuterRef("patient_id"), specialty_id=int(rules["specialty_id"])
