@@ -14,3 +14,10 @@ from django.dispatch import Signal
 #   tracking_number: the number they dialled (E.164), or ""
 #   occurred_at: an aware datetime
 enquiry_received = Signal()
+
+# A patient's consents changed: a consent signed, replaced or withdrawn. Sent INSIDE the
+# writer's transaction (`portal.services.consents`), so what a listener writes commits or rolls
+# back with the consent itself. Keyword arguments:
+#   patient_id: the portal.Patient whose consents changed
+#   purpose: the portal.choices.ConsentPurpose value
+consent_changed = Signal()

@@ -2,9 +2,10 @@
 
 Derived data: `crm.services.activity` deletes and rewrites a patient's rows whenever their
 visits or profile change (a Celery beat refresh by watermark), so a segment's count is one
-indexed query here instead of probing every patient's appointments. A count stays exact
-between refreshes: patients changed since the watermark are counted live instead
-(`crm.selectors.segments`).
+indexed query here instead of probing every patient's appointments and consents. A count stays
+exact between refreshes: patients whose visits changed since the watermark are counted live
+instead (`crm.selectors.segments`), and the consent to advertising is set on the rows in the
+transaction that signs or withdraws it (`portal.signals.consent_changed`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class PatientActivity(models.Model):
     # Only the year of birth, for age-band rules: the date itself stays encrypted on the
     # profile. A year beside a row number identifies nobody, and it is all an age band needs.
     birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    # Kept in step with `portal.Consent` in the same transaction as every signature and
+    # withdrawal (`crm.services.activity.activity_consent_follow`); senders still check the
+    # consent itself at send time.
+    marketing_consent = models.BooleanField(_("consent to advertising messages"), default=False)
 
     class Meta:
         verbose_name = _("patient activity")
@@ -60,7 +65,17 @@ class PatientActivity(models.Model):
                 name="patient_activity_once_network",
             ),
         ]
-        indexes = [models.Index(fields=["clinic", "last_attended_at"])]
+        indexes = [
+            models.Index(fields=["clinic", "last_attended_at"]),
+            # Segments of consenting patients ("no visit for N days, agrees to advertising"):
+            # a range of this index answers the count without reading the rows.
+            models.Index(
+                fields=["clinic", "last_attended_at"],
+                include=["patient"],
+                condition=Q(marketing_consent=True),
+                name="patient_activity_consented",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.patient_id}@{self.clinic_id or '*'}"

@@ -47,16 +47,16 @@ RULE_NAMES = (
 )
 
 
+def advertising_consents() -> QuerySet[Consent]:
+    """Active consents to advertising messages: what the `marketing_consent` rule asks for,
+    live here and kept on the activity facts (`crm.services.activity`)."""
+    return Consent.objects.filter(purpose=ConsentPurpose.ADVERTISING, withdrawn_at__isnull=True)
+
+
 def _advertising_consent(patient: str) -> Exists:
     """An active consent to advertising of the patient whose id the outer query's `patient`
     column holds."""
-    return Exists(
-        Consent.objects.filter(
-            patient_id=OuterRef(patient),
-            purpose=ConsentPurpose.ADVERTISING,
-            withdrawn_at__isnull=True,
-        )
-    )
+    return Exists(advertising_consents().filter(patient_id=OuterRef(patient)))
 
 
 def birth_years(rules: dict[str, Any], *, today: datetime.date) -> tuple[int | None, int | None]:
@@ -147,13 +147,18 @@ def segment_count_live(
 
 def _facts(rules: dict[str, Any], clinic: Clinic | None) -> QuerySet[PatientActivity]:
     """The activity rows `rules` select: one per patient (of the clinic, or network-wide)."""
-    rows = PatientActivity.objects.filter(
-        patient__anonymised_at__isnull=True, patient__merged_into__isnull=True
+    # An anti-join on the few anonymised or merged profiles (their partial index), not a join
+    # with every profile: the count then reads only indexes.
+    gone = Patient.objects.filter(
+        Q(anonymised_at__isnull=False) | Q(merged_into__isnull=False), pk=OuterRef("patient_id")
     )
+    rows = PatientActivity.objects.filter(~Exists(gone))
     rows = rows.filter(clinic=clinic) if clinic is not None else rows.filter(clinic__isnull=True)
     if rules.get("inactive_days"):
         cutoff = timezone.now() - datetime.timedelta(days=int(rules["inactive_days"]))
-        rows = rows.filter(attended__gt=0, last_attended_at__lt=cutoff)
+        # A row has a last attended visit exactly when it has attended ones, so the range on
+        # `last_attended_at` alone selects them: the count then reads only the index.
+        rows = rows.filter(last_attended_at__lt=cutoff)
     if rules.get("specialty_id"):
         seen = PatientSpecialty.objects.filter(
             patient_id=OuterRef("patient_id"), specialty_id=int(rules["specialty_id"])
@@ -170,7 +175,7 @@ def _facts(rules: dict[str, Any], clinic: Clinic | None) -> QuerySet[PatientActi
     if youngest is not None:
         rows = rows.filter(birth_year__lte=youngest)
     if rules.get("marketing_consent"):
-        rows = rows.filter(_advertising_consent("patient_id"))
+        rows = rows.filter(marketing_consent=True)
     return rows
 
 

@@ -1,11 +1,16 @@
 """Keeping the activity facts (`crm.models.activity`) and the leads' outcomes in step.
 
 `activity_refresh` (Celery beat, every minute) reads what changed since its watermark —
-appointments by `updated_at`, patient profiles by `updated_at` — and rewrites the facts of the
+appointments, patient profiles and consents by `updated_at` — and rewrites the facts of the
 patients touched and the outcomes of the leads whose booked visit changed. A patient's rows are
-deleted and rewritten in one transaction from their appointments, so a refresh is idempotent
-and running it twice changes nothing. The first run (no state yet) rebuilds everything; until
-then readers compute live.
+deleted and rewritten in one transaction from their appointments and consents, so a refresh is
+idempotent and running it twice changes nothing. The first run (no state yet) rebuilds
+everything; until then readers compute live.
+
+The consent to advertising does not wait for a refresh: `activity_consent_follow` sets it on
+the patient's rows in the transaction that signs or withdraws a consent. Both it and a rewrite
+lock the patient's profile row first, so a rewrite that read the consents before a signature
+committed cannot overwrite what the signature set.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from django.utils import timezone
 
 from crm.models import ActivityState, Lead, PatientActivity, PatientSpecialty
 from crm.selectors.activity import STATE, activity_state, changed_since
-from portal.models import Patient
+from crm.selectors.segments import advertising_consents
+from portal.models import Consent, Patient
 from scheduling.choices import AppointmentStatus
 from scheduling.models import Appointment
 
@@ -64,6 +70,11 @@ def activity_refresh(*, now: datetime.datetime | None = None) -> RefreshResult:
         Appointment.objects.filter(updated_at__gt=since).values_list("patient_id", flat=True)
     )
     patient_ids |= set(Patient.objects.filter(updated_at__gt=since).values_list("pk", flat=True))
+    # Consents are kept in step as they are signed; this catches writes made around the
+    # consents service (the admin site, a data fix).
+    patient_ids |= set(
+        Consent.objects.filter(updated_at__gt=since).values_list("patient_id", flat=True)
+    )
     patients = activity_recompute(patient_ids)
     leads = lead_outcomes_refresh(Lead.objects.filter(booked_appointment__updated_at__gt=since))
     ActivityState.objects.filter(pk=state.pk).update(watermark=now, refreshed_at=timezone.now())
@@ -101,13 +112,35 @@ def activity_recompute(patient_ids: Iterable[int]) -> int:
     return len(ids)
 
 
+def activity_consent_follow(*, patient_id: int) -> int:
+    """Set the consent to advertising on the patient's rows from their consents, in the
+    caller's transaction (a signature or withdrawal); how many rows were written."""
+    with transaction.atomic():
+        # The profile row first, as a rewrite takes it (see the module's docstring).
+        list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk"))
+        updated: int = PatientActivity.objects.filter(patient_id=patient_id).update(
+            marketing_consent=Exists(
+                advertising_consents().filter(patient_id=OuterRef("patient_id"))
+            )
+        )
+    return updated
+
+
 @transaction.atomic
 def _recompute_batch(ids: list[int]) -> None:
+    # Profiles locked in id order (as a merge locks its pair): a signature waits for this
+    # rewrite, or this rewrite reads the signature (`activity_consent_follow`).
+    people = list(
+        Patient.objects.select_for_update()
+        .filter(pk__in=ids, anonymised_at__isnull=True, merged_into__isnull=True)
+        .only("pk", "birth_date", "home_clinic_id")
+        .order_by("pk")
+    )
     PatientActivity.objects.filter(patient_id__in=ids).delete()
     PatientSpecialty.objects.filter(patient_id__in=ids).delete()
-    people = Patient.objects.filter(
-        pk__in=ids, anonymised_at__isnull=True, merged_into__isnull=True
-    ).only("pk", "birth_date", "home_clinic_id")
+    consenting = set(
+        advertising_consents().filter(patient_id__in=ids).values_list("patient_id", flat=True)
+    )
     done = Q(status=AppointmentStatus.COMPLETED)
     per_clinic = (
         Appointment.objects.filter(patient_id__in=ids)
@@ -135,8 +168,11 @@ def _recompute_batch(ids: list[int]) -> None:
     seen: list[PatientSpecialty] = []
     for person in people:
         year = person.birth_date.year if person.birth_date else None
+        agrees = person.pk in consenting
         rows = visits.get(person.pk, [])
-        network = PatientActivity(patient_id=person.pk, clinic_id=None, birth_year=year)
+        network = PatientActivity(
+            patient_id=person.pk, clinic_id=None, birth_year=year, marketing_consent=agrees
+        )
         for row in rows:
             facts.append(
                 PatientActivity(
@@ -147,6 +183,7 @@ def _recompute_batch(ids: list[int]) -> None:
                     no_shows=row["no_shows"],
                     spend=row["spend"] or ZERO,
                     birth_year=year,
+                    marketing_consent=agrees,
                 )
             )
             network.attended += row["attended"]
@@ -161,7 +198,10 @@ def _recompute_batch(ids: list[int]) -> None:
         if person.home_clinic_id is not None and person.home_clinic_id not in clinics:
             facts.append(
                 PatientActivity(
-                    patient_id=person.pk, clinic_id=person.home_clinic_id, birth_year=year
+                    patient_id=person.pk,
+                    clinic_id=person.home_clinic_id,
+                    birth_year=year,
+                    marketing_consent=agrees,
                 )
             )
         named = specialties.get(person.pk, set())

@@ -185,6 +185,15 @@ class Patient(TimeStampedModel):
     class Meta:
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
+        indexes = [
+            # The few profiles that no longer count as people (anonymised or merged): counts
+            # over many patients leave these out without reading every profile.
+            models.Index(
+                fields=["id"],
+                condition=Q(anonymised_at__isnull=False) | Q(merged_into__isnull=False),
+                name="patient_gone",
+            )
+        ]
 
     def __str__(self):
         return self.short_name

@@ -5,7 +5,9 @@ Invariants kept here:
 - every consent records the exact text signed (version and SHA-256), who signed (the patient or
   a legal representative with a valid family link), how, and from which IP and user agent;
 - an SMS-code signature is recorded only after its code was checked;
-- every signature and withdrawal writes an audit event.
+- every signature and withdrawal writes an audit event;
+- every signature and withdrawal sends `portal.signals.consent_changed` inside its transaction
+  (the CRM's activity facts keep the consent to advertising in step).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from portal.services.code_limits import (
     code_target,
     person_of,
 )
+from portal.signals import consent_changed
 from portal.types import Actor
 
 OBJECT_TYPE = "portal.consent"
@@ -381,6 +384,7 @@ def consent_sign(
         patient_ids=patient_ids,
         changed_fields=["purpose", "document_version", "signer_kind", "signature_method"],
     )
+    consent_changed.send(sender=Consent, patient_id=patient.pk, purpose=purpose)
     return consent
 
 
@@ -411,4 +415,5 @@ def consent_withdraw(*, actor: Actor, patient: Patient, purpose: str, channel: s
         patient_ids=[patient.public_id],
         changed_fields=["withdrawn_at", "withdrawal_channel"],
     )
+    consent_changed.send(sender=Consent, patient_id=patient.pk, purpose=purpose)
     return consent

@@ -1,11 +1,12 @@
 """The activity facts behind segment counts and the funnel: they give the live definition's
-figures on a fixed dataset, follow a visit made a minute ago without waiting for a refresh,
-and catch up on the next refresh."""
+figures on a fixed dataset, follow a visit made a minute ago and a consent signed or withdrawn
+a moment ago without waiting for a refresh, and catch up on the next refresh."""
 
 import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from crm.models import ActivityState, PatientActivity, PatientSpecialty
@@ -13,6 +14,10 @@ from crm.selectors.funnel import funnel_report
 from crm.selectors.segments import segment_count, segment_count_live
 from crm.services.activity import activity_rebuild, activity_refresh
 from crm.services.merge import patient_merge
+from portal.choices import ConsentChannel, ConsentPurpose, SignatureMethod, SignerKind
+from portal.consent_texts import ensure_consent_documents
+from portal.models import Consent
+from portal.services.consents import consent_sign, consent_withdraw
 from scheduling.models import Appointment
 from tests.crm.test_funnel import PERIOD, dataset, rows_of  # noqa: F401 - a fixture
 from tests.crm.test_segments import people, visit  # noqa: F401 - a fixture
@@ -89,6 +94,99 @@ def test_counts_read_the_facts_until_a_change_shows(people, clinic_a):  # noqa: 
     # ...and a rebuild puts it right.
     activity_rebuild(now=timezone.now() + LATER)
     assert segment_count(rules={"min_no_shows": 1}) == 0
+
+
+def sign_advertising(patient, registrar):
+    return consent_sign(
+        actor=registrar,
+        patient=patient,
+        purpose=ConsentPurpose.ADVERTISING,
+        signer_kind=SignerKind.PATIENT,
+        channel=ConsentChannel.DESK,
+        signature_method=SignatureMethod.HANDWRITTEN,
+        language="ru",
+    )
+
+
+def agrees(patient):
+    """The consent to advertising on each of the patient's fact rows."""
+    return set(
+        PatientActivity.objects.filter(patient=patient).values_list("marketing_consent", flat=True)
+    )
+
+
+def test_a_consent_signed_or_withdrawn_counts_at_once(people, clinic_a, clinic_b, registrar_a):  # noqa: F811
+    ensure_consent_documents()
+    activity_rebuild(now=timezone.now())
+    consenting = {"marketing_consent": True}
+    lapsed = {"inactive_days": 90, "marketing_consent": True}
+    assert segment_count(rules=consenting) == 1
+    assert agrees(people["recent"]) == {False}
+    # Signed at the desk a moment ago: on the facts in the same transaction, no refresh.
+    sign_advertising(people["recent"], registrar_a)
+    assert agrees(people["recent"]) == {True}
+    assert segment_count(rules=consenting) == 2
+    assert segment_count(rules=consenting, clinic=clinic_b) == 1
+    assert_facts_match_live(people, [clinic_a, clinic_b])
+    # Withdrawn in one click: out of the segment at once.
+    assert segment_count(rules=lapsed) == 1
+    consent_withdraw(
+        actor=None,
+        patient=people["lapsed"],
+        purpose=ConsentPurpose.ADVERTISING,
+        channel=ConsentChannel.WEB,
+    )
+    assert agrees(people["lapsed"]) == {False}
+    assert segment_count(rules=lapsed) == 0
+    assert segment_count(rules=consenting) == 1
+    assert_facts_match_live(people, [clinic_a, clinic_b])
+    # Another purpose leaves the advertising consent alone.
+    consent_withdraw(
+        actor=None,
+        patient=people["recent"],
+        purpose=ConsentPurpose.ADVERTISING,
+        channel=ConsentChannel.WEB,
+    )
+    sign_advertising(people["recent"], registrar_a)
+    consent_sign(
+        actor=registrar_a,
+        patient=people["recent"],
+        purpose=ConsentPurpose.PERSONAL_DATA,
+        signer_kind=SignerKind.PATIENT,
+        channel=ConsentChannel.DESK,
+        signature_method=SignatureMethod.HANDWRITTEN,
+        language="ru",
+    )
+    assert agrees(people["recent"]) == {True}
+    # A refresh reads the same from the consents.
+    activity_refresh(now=timezone.now() + LATER)
+    assert agrees(people["recent"]) == {True} and agrees(people["lapsed"]) == {False}
+    assert_facts_match_live(people, [clinic_a, clinic_b])
+
+
+def test_a_signature_rolled_back_leaves_the_facts(people, registrar_a):  # noqa: F811
+    ensure_consent_documents()
+    activity_rebuild(now=timezone.now())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sign_advertising(people["recent"], registrar_a)
+        assert agrees(people["recent"]) == {True}
+        raise RuntimeError
+    assert agrees(people["recent"]) == {False}
+    assert segment_count(rules={"marketing_consent": True}) == 1
+
+
+def test_a_refresh_catches_consents_changed_around_the_service(people, clinic_a, clinic_b):  # noqa: F811
+    activity_rebuild(now=timezone.now())
+    # A data fix that bypasses the consents service: the facts still say yes...
+    Consent.objects.filter(patient=people["lapsed"]).update(
+        withdrawn_at=timezone.now(), updated_at=timezone.now()
+    )
+    assert segment_count(rules={"marketing_consent": True}) == 1
+    assert segment_count_live(rules={"marketing_consent": True}) == 0
+    # ...until the next refresh, which reads consents changed since its watermark.
+    activity_refresh(now=timezone.now() + LATER)
+    assert agrees(people["lapsed"]) == {False}
+    assert_facts_match_live(people, [clinic_a, clinic_b])
 
 
 def test_age_band_by_year_of_birth(clinic_a):

@@ -11,6 +11,8 @@ from django.utils import timezone
 from crm.errors import LeadInvalid
 from crm.models import Campaign, CampaignRecipient
 from crm.selectors.campaigns import campaign_results
+from crm.selectors.segments import segment_count
+from crm.services.activity import activity_rebuild
 from crm.services.campaigns import campaign_create, campaign_send, campaign_start
 from crm.services.segments import segment_create
 from notifications.inbound import inbound_receive
@@ -76,6 +78,22 @@ def test_only_consenting_patients_who_did_not_stop_get_it(campaign, people, mark
     assert campaign_send(campaign_id=campaign.pk) is None
     with pytest.raises(LeadInvalid):
         campaign_start(campaign=campaign, actor=marketer)
+
+
+def test_a_campaign_checks_the_consent_itself_when_it_sends(people, marketer):
+    segment = segment_create(name="Согласны", rules={"marketing_consent": True}, actor=marketer)
+    campaign = campaign_create(
+        name="Весна", segment=segment, channel="sms", text="Скидка 5%", actor=marketer
+    )
+    activity_rebuild(now=timezone.now() + datetime.timedelta(minutes=10))
+    # Withdrawn around the consents service: the facts behind the count still say yes...
+    Consent.objects.filter(patient=people["agreed"]).update(withdrawn_at=timezone.now())
+    assert segment_count(rules=segment.rules) == 2
+    # ...but the send reads the consents themselves: nobody left to write to.
+    campaign_start(campaign=campaign, actor=marketer)
+    sent = campaign_send(campaign_id=campaign.pk)
+    assert sent.recipients == 0 and sent.skipped == 1
+    assert not CampaignRecipient.objects.filter(campaign=campaign).exists()
 
 
 def test_a_clinic_campaign_waits_for_contact_hours(people, marketer, clinic_a):
