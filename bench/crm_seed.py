@@ -392,12 +392,14 @@ def rebuild_activity() -> float:
 
     from crm.models import Lead, PatientActivity, PatientSpecialty
     from crm.services.activity import activity_rebuild
+    from portal.models import Consent, Patient
 
     started = time.perf_counter()
     activity_rebuild()
     with connection.cursor() as cursor:
-        # As autovacuum would after a load this size (the rebuild rewrote the booked leads).
-        for model in (PatientActivity, PatientSpecialty, Lead):
+        # As autovacuum would after a load this size (the rebuild rewrote the booked leads; the
+        # patients and their consents were loaded by the seed, and a count plans on their sizes).
+        for model in (PatientActivity, PatientSpecialty, Lead, Patient, Consent):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return round(time.perf_counter() - started, 1)
 
