@@ -76,12 +76,10 @@ class Network:
 
 def seed(*, today: datetime.date) -> Network:
     """The upstream (native) clinic with `DOCTORS` scheduled doctors, the connector clinic with
-    a card of each, and the connector signed in with an API token of an upstream registrar."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    from portal.choices import Role
-    from portal.models import Clinic, LegalEntity, StaffMembership, User
-    from portal.services.api_tokens import api_token_issue
+    a card of each, and the connector signed in with an integration token of the upstream clinic."""
+    from portal.choices import IntegrationScope
+    from portal.models import Clinic, LegalEntity
+    from portal.services.integration_tokens import integration_token_issue
     from scheduling.choices import BookingMode, ConnectorKind
     from scheduling.fhir.ids import schedule_id
     from scheduling.models import (
@@ -156,12 +154,12 @@ def seed(*, today: datetime.date) -> Network:
         )
         network.pairs.append((theirs, ours))
     ScheduleRule.objects.bulk_create(rules)
-    user = User.objects.create_user(email="bench-integration@bench.example.test", password=None)
-    StaffMembership.objects.create(user=user, role=Role.REGISTRAR, clinic=upstream)
-    # Staff use the API only with a second factor set up (and passed when the token was made).
-    TOTP.activate(user, generate_totp_secret())
-    _, token = api_token_issue(
-        user=user, user_agent="Medfront connector (bench)", mfa_verified=True
+    _, token = integration_token_issue(
+        name="Bench connector",
+        scopes=[IntegrationScope.FHIR_READ, IntegrationScope.FHIR_WRITE],
+        clinic=upstream,
+        expires_at=None,
+        actor=None,
     )
     ClinicConnector.objects.create(
         clinic=connected,
@@ -171,7 +169,7 @@ def seed(*, today: datetime.date) -> Network:
         # The cold first answers of a just-started server on a busy machine can take seconds;
         # the phase measures the warm cache, not the connector's timeout.
         timeout_seconds=30,
-        settings={"schedules": schedules},
+        settings={"auth_scheme": "Bearer", "schedules": schedules},
     )
     log(
         f"connector clinic: {DOCTORS} doctors served by a FHIR server {int(DELAY_S * 1000)} ms away"
