@@ -2,7 +2,8 @@
 answers in 150 ms, against a native clinic, in the same run.
 
 The external system is a Medfront's own `/fhir/R4` (the bench network's upstream clinic, whose
-doctors have schedules here) behind `bench.fhir_proxy`, a loopback proxy that waits
+doctors have schedules here), served by a second gunicorn of `UPSTREAM_WORKERS` workers
+(`bench.run.connector_phase`), behind `bench.fhir_proxy`, a loopback proxy that waits
 `DELAY_S` before forwarding each request and counts them. The connector clinic's doctor cards
 map to the upstream doctors' FHIR schedules, as the demo's connector clinic does.
 
@@ -38,6 +39,9 @@ from bench import loadgen, report
 from bench.console import log
 
 DELAY_S = 0.15
+# The external FHIR server's workers: the proxy forwards one call at a time during the warm-up
+# and the cache's rare refreshes afterwards.
+UPSTREAM_WORKERS = 2
 DOCTORS = 4
 WEEKS = 2
 SHIFT = (datetime.time(8, 0), datetime.time(20, 0))
@@ -72,12 +76,10 @@ class Network:
 
 def seed(*, today: datetime.date) -> Network:
     """The upstream (native) clinic with `DOCTORS` scheduled doctors, the connector clinic with
-    a card of each, and the connector signed in with an API token of an upstream registrar."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    from portal.choices import Role
-    from portal.models import Clinic, LegalEntity, StaffMembership, User
-    from portal.services.api_tokens import api_token_issue
+    a card of each, and the connector signed in with an integration token of the upstream clinic."""
+    from portal.choices import IntegrationScope
+    from portal.models import Clinic, LegalEntity
+    from portal.services.integration_tokens import integration_token_issue
     from scheduling.choices import BookingMode, ConnectorKind
     from scheduling.fhir.ids import schedule_id
     from scheduling.models import (
@@ -152,12 +154,12 @@ def seed(*, today: datetime.date) -> Network:
         )
         network.pairs.append((theirs, ours))
     ScheduleRule.objects.bulk_create(rules)
-    user = User.objects.create_user(email="bench-integration@bench.example.test", password=None)
-    StaffMembership.objects.create(user=user, role=Role.REGISTRAR, clinic=upstream)
-    # Staff use the API only with a second factor set up (and passed when the token was made).
-    TOTP.activate(user, generate_totp_secret())
-    _, token = api_token_issue(
-        user=user, user_agent="Medfront connector (bench)", mfa_verified=True
+    _, token = integration_token_issue(
+        name="Bench connector",
+        scopes=[IntegrationScope.FHIR_READ, IntegrationScope.FHIR_WRITE],
+        clinic=upstream,
+        expires_at=None,
+        actor=None,
     )
     ClinicConnector.objects.create(
         clinic=connected,
@@ -167,7 +169,7 @@ def seed(*, today: datetime.date) -> Network:
         # The cold first answers of a just-started server on a busy machine can take seconds;
         # the phase measures the warm cache, not the connector's timeout.
         timeout_seconds=30,
-        settings={"schedules": schedules},
+        settings={"auth_scheme": "Bearer", "schedules": schedules},
     )
     log(
         f"connector clinic: {DOCTORS} doctors served by a FHIR server {int(DELAY_S * 1000)} ms away"
@@ -227,9 +229,20 @@ class Proxy:
             self.process.wait(timeout=10)
 
 
-def drive(cfg, port: int, results: dict, network: Network, *, alternate, phase, cpu_meter=None):
-    """Warm the cache, then the native clinic's doctor pages against the connector clinic's."""
-    proxy = Proxy(port=network.proxy_port, upstream_port=port)
+def drive(
+    cfg,
+    port: int,
+    results: dict,
+    network: Network,
+    *,
+    upstream_port: int,
+    alternate,
+    phase,
+    cpu_meter=None,
+):
+    """Warm the cache, then the native clinic's doctor pages against the connector clinic's;
+    `upstream_port` is the external FHIR server's, which the proxy forwards to."""
+    proxy = Proxy(port=network.proxy_port, upstream_port=upstream_port)
     try:
         cold = proxy.count()
         native, connected = network.paths(0), network.paths(1)
@@ -251,13 +264,15 @@ def drive(cfg, port: int, results: dict, network: Network, *, alternate, phase, 
     for name in ("native_slots", "connector_slots"):
         phase(results, name, measured[name], rounds=cfg.rounds)
     requests = warm_up + results["phases"]["connector_slots"]["requests"]
-    results["connector"] = {
-        "external_delay_ms": int(DELAY_S * 1000),
-        "doctors": DOCTORS,
-        "weeks": WEEKS,
-        "external_calls": calls,
-        "connector_page_requests": requests,
-    }
+    results.setdefault("connector", {}).update(
+        {
+            "external_delay_ms": int(DELAY_S * 1000),
+            "doctors": DOCTORS,
+            "weeks": WEEKS,
+            "external_calls": calls,
+            "connector_page_requests": requests,
+        }
+    )
     results["connector_calls_per_100"] = round(100 * calls / requests, 2) if requests else None
 
 

@@ -19,9 +19,10 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
    around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
    one changed day (`bench.dashboard`; `BENCH_ONLY=dashboard` runs it without the leads).
-   The connector phase (`bench.connector`) runs only alone (`BENCH_ONLY=connector`):
-   a connector clinic whose external FHIR server answers in 150 ms against a native clinic,
-   on a gunicorn of its own with the shared Redis cache (`BENCH_REDIS_URL`).
+   Before it, the connector phase (`bench.connector`; `BENCH_ONLY=connector` runs it alone):
+   a connector clinic whose external FHIR server (a second gunicorn behind a proxy that waits
+   150 ms) answers against a native clinic, on a gunicorn of its own with the shared Redis
+   cache (`BENCH_REDIS_URL`).
 7. Write `bench/results/<UTC stamp>.json` and `latest.json`, print a table, stop gunicorn and
    drop the database (set `BENCH_KEEP_DB=1` to keep it). Exit 1 when an invariant fails
    (overlapping bookings, a 5xx in the race, a reminder lost or sent twice, query counts that
@@ -164,7 +165,9 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own process group, so stopping it stops every worker it forked."""
 
-    def __init__(self, cfg: Config, env: dict[str, str], log_path: Path):
+    def __init__(
+        self, cfg: Config, env: dict[str, str], log_path: Path, *, workers: int | None = None
+    ):
         self.port = free_port()
         self.log_path = log_path
         self.command = [
@@ -173,7 +176,7 @@ class Server:
             "gunicorn",
             "config.wsgi:application",
             f"--bind=127.0.0.1:{self.port}",
-            f"--workers={cfg.workers}",
+            f"--workers={workers or cfg.workers}",
             # gthread keeps HTTP/1.1 connections alive (the sync worker closes each one); one
             # thread per worker keeps the sync worker's one-request-at-a-time model.
             "--worker-class=gthread",
@@ -433,25 +436,45 @@ def assistant_phase(cfg: Config, server: Server, results: dict) -> None:
 
 
 def connector_phase(cfg: Config, env: dict[str, str], results: dict) -> None:
-    """The connector clinic against the native one, on a gunicorn of its own (shared cache)."""
+    """The connector clinic against the native one, on a gunicorn of its own (shared cache).
+
+    The external FHIR server is a second gunicorn (same code and database, its own port and
+    workers) behind the slow proxy, as an external system is. Served by the measured gunicorn
+    itself, a page's upstream call could be accepted by the very worker waiting for it: a
+    gthread worker keeps accepting connections while its one thread is busy and queues them
+    behind the request in hand, so the call waited out the connector's timeout.
+    """
     from django.utils import timezone
 
     network = connector.seed(today=timezone.localdate())
-    server = start_server(cfg, connector.server_environment(env), results)
+    handle, log_name = tempfile.mkstemp(prefix="medfront-bench-fhir-", suffix=".log")
+    os.close(handle)
+    upstream = Server(cfg, env, Path(log_name), workers=connector.UPSTREAM_WORKERS)
+    server = None
     try:
+        upstream.wait_ready()
+        log(f"external FHIR server up on 127.0.0.1:{upstream.port}")
+        server = start_server(cfg, connector.server_environment(env), results)
         pgid = os.getpgid(server.process.pid)
         connector.drive(
             cfg,
             server.port,
             results,
             network,
+            upstream_port=upstream.port,
             alternate=scenario.alternate,
             phase=scenario.record_phase,
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
     finally:
-        server.stop()
-        server.log_path.unlink(missing_ok=True)
+        for name, running in (("upstream", upstream), ("server", server)):
+            if running is None:
+                continue
+            running.stop()
+            tail = running.log_path.read_text()[-2000:] if running.log_path.exists() else ""
+            if tail.strip():
+                results.setdefault("connector", {})[f"{name}_error_log_tail"] = tail
+            running.log_path.unlink(missing_ok=True)
     connector.ratios(results)
 
 
@@ -497,8 +520,7 @@ def main() -> int:
             assistant_phase(cfg, server, results)
         if cfg.only == "assistant":
             raise _PhaseDone
-        # Not yet in the full run: under gunicorn its cold upstream calls timed out (see README).
-        if cfg.only == "connector":
+        if cfg.only in ("", "connector"):
             connector_phase(cfg, env, results)
         if cfg.only == "connector":
             raise _PhaseDone

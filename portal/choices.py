@@ -112,3 +112,10 @@ class MessageKind(models.TextChoices):
 
     CARE = "care", _("Visits: confirmations and reminders")
     MARKETING = "marketing", _("News and offers")
+
+
+class IntegrationScope(models.TextChoices):
+    """What an integration token may do (`portal.models.IntegrationToken`)."""
+
+    FHIR_READ = "fhir.read", _("FHIR: read schedules, free slots and visits")
+    FHIR_WRITE = "fhir.write", _("FHIR: book and cancel visits")

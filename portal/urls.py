@@ -1,6 +1,13 @@
 from django.urls import path
 
-from portal.views import account_pages, accounts, contact_pages, pages, staff_patients
+from portal.views import (
+    account_pages,
+    accounts,
+    contact_pages,
+    integrations,
+    pages,
+    staff_patients,
+)
 
 app_name = "portal"
 
@@ -49,6 +56,13 @@ urlpatterns = [
     path("me/notifications/", contact_pages.notification_settings, name="notification_settings"),
     path("me/telegram/", contact_pages.telegram_link, name="telegram_link"),
     path("me/telegram/unlink/", contact_pages.telegram_unlink, name="telegram_unlink"),
+    # The network admin's integration tokens (connectors and other systems on the FHIR API).
+    path("network/integrations/", integrations.integration_tokens, name="integration_tokens"),
+    path(
+        "network/integrations/<uuid:public_id>/revoke/",
+        integrations.integration_token_revoke_page,
+        name="integration_token_revoke",
+    ),
     # Staff workplace: the shared patient profile and the audit log.
     path("staff/patients/", staff_patients.patient_search_page, name="patient_search"),
     path("staff/patients/new/", staff_patients.patient_create_page, name="patient_create"),

@@ -3,7 +3,7 @@ an "external" FHIR R4 system, played by this same Medfront's `/fhir/R4/` (clinic
 schedule of two doctors), so `make run` needs no second process.
 
 Its own doctor cards have no schedule here: their times come through the connector, which
-signs in with an API token of an integration account of the Arbat clinic.
+signs in with an integration token limited to the Arbat clinic (FHIR read and write).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import datetime
 
 from django.conf import settings
 
-from portal.choices import Role
+from portal.choices import IntegrationScope
 from portal.demo import DemoContext
-from portal.models import Clinic, StaffMembership, User
-from portal.services.api_tokens import api_token_issue
+from portal.models import Clinic
+from portal.services.integration_tokens import integration_token_issue
 from scheduling.choices import BookingMode, ConnectorKind
 from scheduling.fhir.ids import schedule_id
 from scheduling.models import (
@@ -29,7 +29,7 @@ from scheduling.models import (
 
 CONNECTOR_CLINIC = "moscow-zamoskvorechye"
 UPSTREAM_CLINIC = "moscow-arbat"
-INTEGRATION_EMAIL = "integration@medfront.example"
+TOKEN_NAME = "Коннектор Медфронт Замоскворечье"  # noqa: S105 - a label, not a secret
 # (last, first, middle name, specialty, service codes)
 PEOPLE = (
     ("Воронцова", "Елена", "Павловна", "therapist", ("therapist-first", "therapist-repeat")),
@@ -83,16 +83,20 @@ def seed_connector_clinic(ctx: DemoContext) -> Clinic | None:
         schedules[str(ours.public_id)] = schedule_id(
             doctor_public_id=theirs.public_id, clinic_public_id=upstream.public_id
         )
-    user = User.objects.create_user(email=INTEGRATION_EMAIL, password=None, is_demo=True)
-    StaffMembership.objects.create(user=user, role=Role.REGISTRAR, clinic=upstream)
-    _, token = api_token_issue(user=user, user_agent="Medfront connector (demo)", mfa_verified=True)
+    _, token = integration_token_issue(
+        name=TOKEN_NAME,
+        scopes=[IntegrationScope.FHIR_READ, IntegrationScope.FHIR_WRITE],
+        clinic=upstream,
+        expires_at=None,
+        actor=None,
+    )
     ClinicConnector.objects.create(
         clinic=clinic,
         kind=ConnectorKind.FHIR_R4,
         base_url=f"{settings.SITE_URL.rstrip('/')}/fhir/R4",
         secret=token,
         timeout_seconds=3,
-        settings={"schedules": schedules},
+        settings={"auth_scheme": "Bearer", "schedules": schedules},
     )
     ctx.log(f"scheduling: connector clinic {clinic.name} served by {upstream.name}'s FHIR R4")
     return clinic

@@ -4,6 +4,7 @@ from .clinics import Clinic, LegalEntity, StaffMembership
 from .consents import Consent, ConsentDocument
 from .contact import ContactPreference, MessengerLink, MessengerLinkCode
 from .idempotency import IdempotencyRecord
+from .integration_tokens import IntegrationToken
 from .patients import FamilyLink, Patient
 from .users import User
 
@@ -17,6 +18,7 @@ __all__ = [
     "ContactPreference",
     "FamilyLink",
     "IdempotencyRecord",
+    "IntegrationToken",
     "LegalEntity",
     "MaintenanceCheckpoint",
     "MessengerLink",

@@ -3,9 +3,10 @@ with `POST Appointment`, cancelling with `PUT Appointment/<id>` (status `cancell
 
 Settings (`options`): `schedules` maps our doctors' public ids to the server's Schedule ids;
 a service is asked for by its code as the `service-type` token. The secret is sent as
-`Authorization: Token <secret>` (a Medfront server's API token; other servers take
-`"auth_scheme": "Bearer"`). The patient is referenced by their network-wide public id, as
-servers of the same network know them.
+`Authorization: Token <secret>` (a Medfront server's API token of a person) or, with
+`"auth_scheme": "Bearer"`, as a bearer token (a Medfront integration token, other servers).
+The patient is referenced by their network-wide public id, as servers of the same network
+know them.
 
 Answers are checked, not trusted: a Bundle that is not one, a Slot without a start, or a
 status code outside the protocol raise `BadPayload`. A 409 (or 404/410 for a slot) means the

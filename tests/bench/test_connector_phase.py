@@ -1,6 +1,7 @@
 """The connector bench phase at a tiny size against a live server: the slow FHIR proxy in
-front of this Medfront's `/fhir/R4`, the seeded connector clinic showing upstream times, the
-external calls counted, and the figures in the table (no timing is asserted)."""
+front of this Medfront's `/fhir/R4` (signed in with an integration token), the seeded
+connector clinic showing upstream times, the external calls counted, and the figures in the
+table (no timing is asserted)."""
 
 from types import SimpleNamespace
 
@@ -61,6 +62,9 @@ def test_the_connector_phase_seeds_and_measures_through_the_slow_proxy(live_serv
         port,
         results,
         network,
+        # The live server is threaded (one thread per request), so it may serve the upstream
+        # FHIR too; the bench's gthread workers may not (see `run.connector_phase`).
+        upstream_port=port,
         alternate=scenario.alternate,
         phase=scenario.record_phase,
     )

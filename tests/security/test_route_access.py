@@ -223,6 +223,11 @@ ROUTES: dict[str, Access] = {
     "network/connectors/<uuid:public_id>/check/": Access(
         frozenset({"network_admin"}), "network.manage network-wide"
     ),
+    # Integration tokens (shown once at creation, revocable) for other systems on the FHIR API.
+    "network/integrations/": Access(frozenset({"network_admin"}), "network.manage network-wide"),
+    "network/integrations/<uuid:public_id>/revoke/": Access(
+        frozenset({"network_admin"}), "network.manage network-wide"
+    ),
     # Booking requests where a clinic books on request (a login without a patient profile is
     # sent home from the form), and the desk's queue of them.
     "requests/new/": Access(SIGNED_IN, "patients request; others are sent home"),

@@ -13,7 +13,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.authentication import (
+    MfaEnforcingSessionAuthentication,
+    MfaEnforcingTokenAuthentication,
+)
 from portal.api.exceptions import Problem, problem_exception_handler
+from portal.api.integration_auth import IntegrationTokenAuthentication, require_scope
 from portal.api.parsers import LimitedJSONParser
 from portal.throttling import FhirReadThrottle
 from scheduling.fhir import resources as r
@@ -79,11 +84,21 @@ def fhir_not_found(request, *args, **kwargs) -> JsonResponse:
 @extend_schema(exclude=True)
 class FhirView(APIView):
     """Base: FHIR JSON in and out, OperationOutcome errors; signed-in callers only unless the
-    view is marked `portal.api.access.public`."""
+    view is marked `portal.api.access.public`; an integration token only within its scopes."""
 
     renderer_classes = [FhirJSONRenderer]
     parser_classes = [FhirJSONParser, LimitedJSONParser]
     throttle_classes = [FhirReadThrottle]
+    # Integration tokens (Bearer) first; then the REST API's sign-ins (knox tokens, sessions).
+    authentication_classes = [
+        IntegrationTokenAuthentication,
+        MfaEnforcingTokenAuthentication,
+        MfaEnforcingSessionAuthentication,
+    ]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        require_scope(request)
 
     def get_exception_handler(self):
         return fhir_exception_handler
