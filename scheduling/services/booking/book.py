@@ -17,8 +17,8 @@ from scheduling.choices import (
     AppointmentStatus,
 )
 from scheduling.errors import HoldInvalid, InvalidInput, OtherClinic, PolicyViolation
-from scheduling.models import Appointment, BookingPolicy, Doctor, Hold, Service
-from scheduling.selectors.availability import resolve_slot_for_booking
+from scheduling.models import Appointment, BookingPolicy, Doctor, Hold, Room, Service
+from scheduling.selectors.availability import Slot, resolve_slot_for_booking
 from scheduling.selectors.availability.free import checked_channels
 from scheduling.selectors.payments import prepayment_due_at
 from scheduling.selectors.policy import policy_for
@@ -130,7 +130,7 @@ def appointment_book(
         doctor=doctor,
         clinic=slot_clinic,
         service=service,
-        room_id=slot.room_id,
+        room=_room_of(slot),
         starts_at=slot.start_utc,
         ends_at=slot.end_utc,
         buffer_minutes=slot.buffer_minutes,
@@ -205,3 +205,13 @@ def _check_active_limit(patient: Patient, policy: BookingPolicy, *, now: datetim
     ).count()
     if active >= policy.max_active_per_patient:
         raise PolicyViolation(code="too_many_active", limit=policy.max_active_per_patient)
+
+
+def _room_of(slot: Slot) -> Room | None:
+    """The slot's room as a model instance holding only its id and public id, which the
+    booking's answer shows (`Model.from_db`: the other fields are deferred and load on first
+    access), so the answer costs no query for the room. The engine reads the public id of
+    every room it may place a visit in, so a slot with a room always carries it."""
+    if slot.room_id is None:
+        return None
+    return Room.from_db(None, ["id", "public_id"], [slot.room_id, slot.room_public_id])

@@ -49,7 +49,7 @@ from tests.scheduling.conftest import local
 # Statements of one booking for oneself (SAVEPOINT and RELEASE in a test's transaction),
 # including one look at the patient's message settings for both messages (SMS and e-mail) and one
 # for a linked Telegram chat.
-BOOKING_QUERIES = 23
+BOOKING_QUERIES = 22
 
 S = AppointmentStatus
 ONLINE = AppointmentChannel.ONLINE
@@ -216,11 +216,14 @@ def test_a_referral_quota_can_be_named_explicitly(
 
 def test_it_limits_active_bookings_per_patient(clock, clinic_a, doctor, service, patient, tue9):
     BookingPolicy.objects.create(clinic=clinic_a, max_active_per_patient=2)
-    book(patient, doctor, service, tue9)
+    first = book(patient, doctor, service, tue9)
     book(patient, doctor, service, tue9 + datetime.timedelta(hours=1))
     with pytest.raises(PolicyViolation) as err:
         book(patient, doctor, service, tue9 + datetime.timedelta(hours=2))
     assert err.value.code == "too_many_active"
+    # A cancelled visit no longer counts.
+    appointment_cancel(appointment=first, actor=patient.user)
+    book(patient, doctor, service, tue9 + datetime.timedelta(hours=2))
 
 
 def test_it_books_room_and_equipment_and_keeps_them_exclusive(
@@ -383,6 +386,21 @@ def test_a_rule_room_of_another_clinic_is_kept_and_the_visit_stays_in_the_rules_
     assert (appointment.clinic, appointment.room) == (clinic_a, elsewhere)
 
 
+def test_the_booked_visit_carries_its_rooms_public_id_without_a_query(
+    clock, clinic_a, service, patient, tue9, django_assert_num_queries
+):
+    doc = DoctorFactory(services=[service])
+    room = RoomFactory(clinic=clinic_a)
+    make_weekly_schedule(doc, clinic_a, room=room)
+    appointment = book(patient, doc, service, tue9)
+    with django_assert_num_queries(0):
+        assert appointment.room.public_id == room.public_id
+    # The room's other fields load when first read.
+    assert appointment.room.name == room.name
+    appointment.refresh_from_db()
+    assert appointment.room == room
+
+
 def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     clock, clinic_a, doctor, service, patient, tue9, django_assert_num_queries
 ):
@@ -390,9 +408,9 @@ def test_booking_for_oneself_takes_a_fixed_handful_of_queries(
     user = patient.user
     acts_as_patient(user)  # the request has loaded the caller's roles and profile already
     # The engine's reads (doctor, stand-ins, rules, exceptions, clinics, equipment types, then
-    # occupancy and quotas), the patient's lock and count, the price of the day with the best
-    # automatic promotions (two plain queries), whether the clinic takes the service prepaid, the
-    # patient's message settings (one read for both channels), the writes (appointment,
+    # occupancy and quotas), the patient's lock and count, the price of the day with the live
+    # automatic promotions (one plain statement), whether the clinic takes the service prepaid,
+    # the patient's message settings (one read for both channels), the writes (appointment,
     # occupancy, event, audit row, two messages) and the savepoint or transaction around them.
     with django_assert_num_queries(BOOKING_QUERIES):
         appointment = book(patient, doctor, service, tue9, actor=user)
