@@ -437,5 +437,15 @@ def test_the_patient_is_told_on_another_channel_or_not_at_all(
     dependant.phone = ""
     dependant.email = ""
     dependant.save()
+    # A dependant without an address of their own is told at their guardian's.
+    first = leave(dependant, clinic_a, service, actor=patient.user)
+    told = outbox("booking_request.received").order_by("pk")
+    assert told.count() == 2
+    assert told.last().patient_id == dependant.pk
+    assert told.last().to_address == patient.phone
+    # Nobody to reach: the request stands, no message.
+    svc.booking_request_cancel(request=first, actor=patient.user)
+    patient.phone = ""
+    patient.save()
     leave(dependant, clinic_a, service, actor=patient.user)
-    assert outbox("booking_request.received").count() == 1
+    assert outbox("booking_request.received").count() == 2
