@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
@@ -15,6 +15,7 @@ from notifications.models import OutboxMessage
 from portal import permissions
 from portal.choices import ConsentPurpose
 from portal.models import Clinic, Consent
+from portal.selectors.contact import patients_out_of_reach
 from scheduling.choices import (
     UPCOMING_STATUSES,
     FreedSlotStatus,
@@ -90,6 +91,8 @@ class Candidate:
     score: Score
     current_start: datetime.datetime | None
     sort_key: tuple[Any, ...] = field(compare=False)
+    # False for a patient no offer can reach (`patients_out_of_reach`): staff see them marked.
+    reachable: bool = True
 
 
 def _refused(purpose: str) -> Q:
@@ -144,6 +147,12 @@ def _ranked(entries: Any, *, now: datetime.datetime) -> list[Candidate]:
     return best
 
 
+def _marked(candidates: list[Candidate]) -> list[Candidate]:
+    """`candidates` with those no offer can reach marked unreachable."""
+    out = patients_out_of_reach([c.entry.patient for c in candidates])
+    return [replace(c, reachable=False) if c.entry.patient_id in out else c for c in candidates]
+
+
 def _entries_fitting(slot: FreedSlot) -> QuerySet[WaitlistEntry]:
     """Active entries of patients still on file that the slot fits: its service, the doctor and
     the clinic where the entry names them, its local day in the entry's dates; never the
@@ -167,7 +176,9 @@ def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidat
     """Active entries that fit `slot` and have not been offered it, best first: the service;
     the doctor and the clinic where the entry names them; the slot's local day in the entry's
     dates; not the patient who freed it, nor one with a live offer of another slot (a YES
-    must be unambiguous), nor one who refused notifications."""
+    must be unambiguous), nor one who refused notifications, nor one no message can reach
+    (no address of their own or their guardian's on a channel that takes visit messages):
+    their offer would only use up a batch's minutes."""
     entries = (
         _entries_fitting(slot)
         .exclude(offers__slot=slot)
@@ -180,7 +191,8 @@ def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidat
     )
     for purpose in STOPPING_CONSENTS:
         entries = entries.exclude(_refused(purpose))
-    return _ranked(_with_current_visit(entries, now=now), now=now)
+    ranked = _marked(_ranked(_with_current_visit(entries, now=now), now=now))
+    return [candidate for candidate in ranked if candidate.reachable]
 
 
 # --- The staff page ---------------------------------------------------------------------------
@@ -225,9 +237,11 @@ def get_slot_for_staff(user: Any, public_id: Any) -> FreedSlot:
 
 
 def leaderboard(*, clinic: Clinic, now: datetime.datetime) -> list[Candidate]:
-    """The clinic's waiting patients by score (their current visit counted from now)."""
+    """The clinic's waiting patients by score (their current visit counted from now), those
+    no offer can reach marked."""
     entries = clinic_entries(clinic).select_related("patient", "service", "doctor")
-    return _ranked(_with_current_visit(entries, now=now), now=now)[:LEADERBOARD_SIZE]
+    ranked = _ranked(_with_current_visit(entries, now=now), now=now)[:LEADERBOARD_SIZE]
+    return _marked(ranked)
 
 
 @dataclass(frozen=True)
@@ -315,9 +329,10 @@ def _offer_messages(offers: list[WaitlistOffer]) -> dict[int, list[OutboxMessage
 
 
 def _assignable(slot: FreedSlot, *, now: datetime.datetime) -> list[Candidate]:
-    """Waiting patients staff may give the slot to: those who fit it, offered or not."""
+    """Waiting patients staff may give the slot to: those who fit it, offered or not, and
+    those no offer can reach (marked; staff may call them or tell them at the desk)."""
     entries = _entries_fitting(slot).select_related("patient")
-    return _ranked(_with_current_visit(entries, now=now), now=now)
+    return _marked(_ranked(_with_current_visit(entries, now=now), now=now))
 
 
 def get_offer_by_token(token: str) -> WaitlistOffer:

@@ -484,6 +484,29 @@ def test_a_patient_without_a_phone_gets_the_offer_by_email_only(
     ) == ["email"]
 
 
+def test_patients_no_message_can_reach_are_skipped_and_the_batch_goes_to_the_next(
+    clock, doctor, service, registrar, tue9, five
+):
+    """The best two have no address (one is a child whose guardian has none either): the
+    three offers go to the next three, and staff still see the two, marked."""
+    from scheduling.selectors.waitlist_offers import leaderboard
+    from tests.factories import FamilyLinkFactory
+
+    silent = PatientFactory(phone="", email="")
+    wait(silent, service, days_ago=300)
+    child = PatientFactory(phone="", email="")
+    FamilyLinkFactory(guardian=PatientFactory(phone="", email=""), dependant=child)
+    wait(child, service, days_ago=290)
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    assert [o.patient for o in offers_of(slot)] == five[:3]
+    board = leaderboard(clinic=slot.clinic, now=clock.now)
+    assert [(c.entry.patient, c.reachable) for c in board[:3]] == [
+        (silent, False),
+        (child, False),
+        (five[0], True),
+    ]
+
+
 def test_a_slot_another_worker_moved_is_skipped(clock, offered):
     from scheduling.services.waitlist_offers import _advance
 
