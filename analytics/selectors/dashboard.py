@@ -279,7 +279,7 @@ def _waitlist_fills(scope: Scope, zones: Mapping[int, ZoneInfo]) -> dict[str, An
             "freed_at", "closed_at", "manual", "boosted"
         )
     )
-    minutes = [(closed - freed).total_seconds() / 60 for freed, closed, _m, _b in rows]
+    minutes = [(closed - freed).total_seconds() / 60 for freed, closed, _m, _b in rows if closed]
     helped = sum(1 for _f, _c, manual, boosted in rows if manual or boosted)
     return {
         "waitlist_minutes": statistics.median(minutes) if minutes else None,
