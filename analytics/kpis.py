@@ -157,6 +157,29 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             source=_("Waiting-list offers."),
         ),
         KpiDefinition(
+            "waitlist_time_to_fill",
+            _("Waitlist time to fill"),
+            _(
+                "Median minutes from a slot being freed to its booking through the waiting "
+                "list, over the slots freed in the period that were filled."
+            ),
+            "minutes",
+            higher_is_better=False,
+            source=_("Waiting-list offers."),
+        ),
+        KpiDefinition(
+            "waitlist_manual",
+            _("Waitlist fills needing staff"),
+            _(
+                "Freed slots filled after staff stepped in — given to a patient by hand, or "
+                "won by a patient whose rank staff raised with a manual boost — ÷ all freed "
+                "slots filled, of the slots freed in the period."
+            ),
+            "percent",
+            higher_is_better=False,
+            source=_("Waiting-list offers."),
+        ),
+        KpiDefinition(
             K.DELIVERY_RATE,
             K.DELIVERY_RATE.label,
             _(

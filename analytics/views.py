@@ -52,6 +52,8 @@ TILES = (
     "request_confirmation",
     "call_answer",
     "waitlist_fill",
+    "waitlist_time_to_fill",
+    "waitlist_manual",
     "delivery_rate",
     "revenue",
     "assistant_resolved",

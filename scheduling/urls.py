@@ -204,6 +204,11 @@ urlpatterns = [
     path("desk/waitlist/", waitlist_offers.staff_page, name="desk_waitlist"),
     path("desk/waitlist/live/", waitlist_offers.staff_live, name="desk_waitlist_live"),
     path(
+        "desk/waitlist/join/<uuid:public_id>/",
+        waitlist_offers.desk_join,
+        name="desk_waitlist_join",
+    ),
+    path(
         "desk/waitlist/entries/<uuid:public_id>/priority/",
         waitlist_offers.entry_priority,
         name="desk_waitlist_priority",

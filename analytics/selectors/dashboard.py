@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Model, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
@@ -29,8 +29,8 @@ from analytics.selectors.localdays import local_period
 from analytics.selectors.scope import Scope, in_scope
 from notifications.choices import DeliveryStatus, LogState, MessageStatus
 from notifications.models import MessageDailyCount, OutboxMessage
-from scheduling.choices import SELF_SERVICE_CHANNELS, FreedSlotStatus
-from scheduling.models import BookingRequest, FreedSlot
+from scheduling.choices import SELF_SERVICE_CHANNELS, FreedSlotStatus, WaitlistOfferStatus
+from scheduling.models import BookingRequest, FreedSlot, WaitlistOffer
 
 M = TypeVar("M", bound=Model)
 FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED)
@@ -54,6 +54,10 @@ class Figures:
     request_minutes: float | None
     waitlist: tuple[int, int]
     delivery: tuple[int, int]
+    # Of the slots freed in the period and filled: the median minutes to fill, and
+    # (filled with staff's help, filled).
+    waitlist_minutes: float | None = None
+    waitlist_manual: tuple[int, int] = (0, 0)
     totals: Counts = field(default_factory=Counts)
     scheduled_minutes: int = 0
 
@@ -139,6 +143,7 @@ def figures(
         request_minutes=_request_minutes(scope, zones),
         waitlist=_waitlist(scope, now, zones),
         delivery=_delivery(scope, zones),
+        **_waitlist_fills(scope, zones),
     )
 
 
@@ -254,6 +259,34 @@ def _waitlist(
     return filled, qs.count()
 
 
+def _waitlist_fills(scope: Scope, zones: Mapping[int, ZoneInfo]) -> dict[str, Any]:
+    """Of the slots freed in the period that were filled: the median minutes from freed to
+    booked, and how many needed staff — assigned by hand, or won by a patient whose rank staff
+    raised with a manual boost."""
+    qs = in_scope(
+        FreedSlot.objects.filter(
+            local_period(scope, "freed_at", zones=zones),
+            status=FreedSlotStatus.FILLED,
+            closed_at__isnull=False,
+        ),
+        scope,
+    )
+    boosted = WaitlistOffer.objects.filter(
+        slot=OuterRef("pk"), status=WaitlistOfferStatus.ACCEPTED, entry__boost__gt=0
+    )
+    rows = list(
+        qs.annotate(boosted=Exists(boosted)).values_list(
+            "freed_at", "closed_at", "manual", "boosted"
+        )
+    )
+    minutes = [(closed - freed).total_seconds() / 60 for freed, closed, _m, _b in rows if closed]
+    helped = sum(1 for _f, _c, manual, boosted in rows if manual or boosted)
+    return {
+        "waitlist_minutes": statistics.median(minutes) if minutes else None,
+        "waitlist_manual": (helped, len(rows)),
+    }
+
+
 def _delivery(scope: Scope, zones: Mapping[int, ZoneInfo]) -> tuple[int, int]:
     """(delivered, with a final delivery report) of the messages recorded in the period: by
     the clinic's local day (messages without a clinic: the network's, by the display zone's
@@ -317,5 +350,7 @@ def kpi_values(fig: Figures) -> dict[str, float | Decimal | int | None]:
     # Telephony is wired in by the root URLs only; no app may read it (import contracts).
     values["call_answer"] = None
     values["waitlist_fill"] = ratio(*fig.waitlist)
+    values["waitlist_time_to_fill"] = fig.waitlist_minutes
+    values["waitlist_manual"] = ratio(*fig.waitlist_manual)
     values["delivery_rate"] = ratio(*fig.delivery)
     return values

@@ -124,6 +124,55 @@ def contact_address(patient: Patient, channel: str) -> str:
     return _own_address(guardian, channel) if guardian is not None else ""
 
 
+def patients_out_of_reach(patients: Collection[Patient]) -> set[int]:
+    """The pks of `patients` no visit message (care) can reach: on no channel is there an
+    address of their own or their guardian's (`contact_address`) whose channel they keep care
+    messages on (`channels_allowing`); an SMS to a known landline never counts. The waitlist
+    skips them: an offer nobody reads would waste a batch. Three queries however many
+    patients, none for none."""
+    by_pk = {patient.pk: patient for patient in patients}
+    if not by_pk:
+        return set()
+    guardians: dict[int, Patient] = {}
+    links = (
+        FamilyLink.objects.filter(dependant__in=list(by_pk), guardian__anonymised_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate()))
+        .select_related("guardian")
+        .order_by("created_at", "pk")
+    )
+    for link in links:
+        guardians.setdefault(link.dependant_id, link.guardian)
+    with_chat = set(
+        MessengerLink.objects.filter(
+            patient__in=[*by_pk, *(g.pk for g in guardians.values())]
+        ).values_list("patient_id", flat=True)
+    )
+    refused = {
+        (patient_id, channel)
+        for patient_id, channel, stopped_at, wanted in ContactPreference.objects.filter(
+            patient__in=list(by_pk)
+        ).values_list("patient_id", "channel", "stopped_at", MessageKind.CARE)
+        if stopped_at is not None or not wanted
+    }
+
+    def reaches(patient: Patient, channel: str) -> bool:
+        if (patient.pk, channel) in refused:
+            return False
+        guardian = guardians.get(patient.pk)
+        if channel == ContactChannel.MESSENGER:
+            return patient.pk in with_chat or (guardian is not None and guardian.pk in with_chat)
+        address = _own_address(patient, channel) or (
+            _own_address(guardian, channel) if guardian is not None else ""
+        )
+        return bool(address) and not (channel == ContactChannel.SMS and phone_is_landline(address))
+
+    return {
+        pk
+        for pk, patient in by_pk.items()
+        if not any(reaches(patient, channel) for channel in ContactChannel)
+    }
+
+
 def dependants_reached_through(patients: Collection[Patient], channel: str) -> list[Patient]:
     """The dependants (links still valid) of `patients` who have no phone (SMS) or chat
     (messenger) of their own: their messages go to the guardian's, so a STOP, START or YES

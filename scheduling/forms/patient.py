@@ -19,13 +19,25 @@ class WaitlistForm(forms.Form):
     """Whom to wait for and between which dates (the clinic's local dates)."""
 
     patient = forms.ChoiceField(label=_("Who is waiting?"), widget=forms.RadioSelect)
+    # "service": this service only; "specialty": any service of its specialty.
+    breadth = forms.ChoiceField(
+        label=_("What fits?"), widget=forms.RadioSelect, required=False, initial="service"
+    )
+    city = forms.ChoiceField(label=_("Where?"), required=False)
     date_from = forms.DateField(label=pgettext_lazy("period", "From"), widget=date_input())
     date_to = forms.DateField(label=pgettext_lazy("period", "To"), widget=date_input())
 
-    def __init__(self, *args, people, **kwargs):
+    def __init__(self, *args, people, service, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["patient"].choices = [
             (str(person.public_id), f"{person.first_name} {person.last_name}") for person in people
+        ]
+        self.fields["breadth"].choices = [
+            ("service", _("Only %(service)s") % {"service": service.name}),
+            ("specialty", _("Any service: %(specialty)s") % {"specialty": service.specialty.name}),
+        ]
+        self.fields["city"].choices = [("", _("Any clinic of the network"))] + [
+            (city, _("Any clinic in %(city)s") % {"city": city}) for city in cities
         ]
 
     def clean(self):

@@ -14,22 +14,37 @@ from portal.models import Clinic, Patient
 from scheduling.choices import FreedSlotStatus, WaitlistOfferStatus, WaitlistStatus
 
 from .appointments import Appointment, Hold
-from .catalogue import Doctor, Service
+from .catalogue import Doctor, Service, Specialty
 
 MAX_BOOST = 40
 
 
 class WaitlistEntry(models.Model):
-    """A patient waiting for a free time of a service, optionally with one doctor or in one
-    clinic, between two local dates. Offers of freed slots are made to active entries
-    (the notifications issue fills it); the patient leaves the list at any time."""
+    """A patient waiting for a free time of a service (or of any service of a specialty),
+    optionally with one doctor, in one clinic or any clinic of one city (neither: the whole
+    network), between two local dates. Offers of freed slots are made to active entries; the
+    patient leaves the list at any time."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="waitlist", verbose_name=_("patient")
     )
+    # Exactly one of the two: one service, or any service of the specialty.
     service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+        Service,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    specialty = models.ForeignKey(
+        Specialty,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialty"),
     )
     doctor = models.ForeignKey(
         Doctor,
@@ -47,6 +62,8 @@ class WaitlistEntry(models.Model):
         related_name="+",
         verbose_name=_("clinic"),
     )
+    # Any clinic of this city, for an entry without a clinic; "" (and no clinic): anywhere.
+    city = models.CharField(_("city"), max_length=100, blank=True)
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
     status = models.CharField(
@@ -79,10 +96,23 @@ class WaitlistEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(boost__lte=MAX_BOOST), name="waitlist_boost_at_most_40"
             ),
+            models.CheckConstraint(
+                condition=Q(service__isnull=False, specialty__isnull=True)
+                | Q(service__isnull=True, specialty__isnull=False),
+                name="waitlist_service_or_specialty",
+            ),
         ]
 
     def __str__(self):
         return f"waitlist {self.public_id} ({self.status})"
+
+    @property
+    def wanted(self) -> str:
+        """What the patient waits for, as staff and the patient read it."""
+        if self.service is not None:
+            return self.service.name
+        name = self.specialty.name if self.specialty is not None else ""
+        return str(_("any service: %(specialty)s")) % {"specialty": name}
 
 
 class FreedSlot(models.Model):

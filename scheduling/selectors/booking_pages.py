@@ -320,3 +320,9 @@ def service_by_public_id(public_id: uuid.UUID | str | None) -> Service | None:
         )
     except (Service.DoesNotExist, ValueError, TypeError):
         return None
+
+
+def network_cities() -> list[str]:
+    """The cities the network's clinics are in, to wait for a time anywhere in one."""
+    clinics = Clinic.objects.filter(is_active=True).order_by("city")
+    return list(clinics.values_list("city", flat=True).distinct())

@@ -145,7 +145,7 @@ def patient_waitlist(user: Any) -> QuerySet[WaitlistEntry]:
         WaitlistEntry.objects.filter(
             patient__in=permissions.patients_managed_by(user), status=WaitlistStatus.ACTIVE
         )
-        .select_related("patient", "service", "doctor", "clinic")
+        .select_related("patient", "service", "specialty", "doctor", "clinic")
         .order_by("date_from", "id")
     )
 

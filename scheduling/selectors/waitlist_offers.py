@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
@@ -15,13 +15,22 @@ from notifications.models import OutboxMessage
 from portal import permissions
 from portal.choices import ConsentPurpose
 from portal.models import Clinic, Consent
+from portal.selectors.contact import patients_out_of_reach
 from scheduling.choices import (
     UPCOMING_STATUSES,
     FreedSlotStatus,
     WaitlistOfferStatus,
     WaitlistStatus,
 )
-from scheduling.models import Appointment, FreedSlot, WaitlistEntry, WaitlistOffer
+from scheduling.models import (
+    Appointment,
+    Doctor,
+    FreedSlot,
+    Service,
+    Specialty,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from scheduling.selectors.catalogue import get_by_public_id
 
 # Staff of a clinic run its waitlist: those who cancel and move its visits.
@@ -90,6 +99,8 @@ class Candidate:
     score: Score
     current_start: datetime.datetime | None
     sort_key: tuple[Any, ...] = field(compare=False)
+    # False for a patient no offer can reach (`patients_out_of_reach`): staff see them marked.
+    reachable: bool = True
 
 
 def _refused(purpose: str) -> Q:
@@ -100,11 +111,12 @@ def _refused(purpose: str) -> Q:
 
 
 def _with_current_visit(entries: QuerySet[WaitlistEntry], *, now: datetime.datetime) -> Any:
-    """`entries` annotated with the start of the patient's next visit of the entry's service."""
+    """`entries` annotated with the start of the patient's next visit of the entry's service
+    (for an entry of a specialty, of any service of it)."""
     visits = (
         Appointment.objects.filter(
+            Q(service=OuterRef("service_id")) | Q(service__specialty=OuterRef("specialty_id")),
             patient=OuterRef("patient_id"),
-            service=OuterRef("service_id"),
             status__in=UPCOMING_STATUSES,
             starts_at__gt=now,
         )
@@ -144,30 +156,44 @@ def _ranked(entries: Any, *, now: datetime.datetime) -> list[Candidate]:
     return best
 
 
+def _marked(candidates: list[Candidate]) -> list[Candidate]:
+    """`candidates` with those no offer can reach marked unreachable."""
+    out = patients_out_of_reach([c.entry.patient for c in candidates])
+    return [replace(c, reachable=False) if c.entry.patient_id in out else c for c in candidates]
+
+
 def _entries_fitting(slot: FreedSlot) -> QuerySet[WaitlistEntry]:
-    """Active entries of patients still on file that the slot fits: its service, the doctor and
-    the clinic where the entry names them, its local day in the entry's dates; never the
-    patient who freed it."""
+    """Active entries of patients still on file that the slot fits: its service (or its
+    service's specialty), the doctor where the entry names one, its clinic or its clinic's city
+    where the entry names one, its local day in the entry's dates; never the patient who
+    freed it."""
     day = slot.starts_at.astimezone(slot.clinic.tz).date()
     return (
         WaitlistEntry.objects.filter(
             status=WaitlistStatus.ACTIVE,
-            service_id=slot.service_id,
             date_from__lte=day,
             date_to__gte=day,
             patient__anonymised_at__isnull=True,
         )
+        .filter(Q(service_id=slot.service_id) | Q(specialty_id=slot.service.specialty_id))
         .filter(Q(doctor__isnull=True) | Q(doctor_id=slot.doctor_id))
-        .filter(Q(clinic__isnull=True) | Q(clinic_id=slot.clinic_id))
+        .filter(_where_fits(slot.clinic))
         .exclude(patient_id=slot.source.patient_id)
     )
+
+
+def _where_fits(clinic: Clinic) -> Q:
+    """Entries whose place the clinic is: itself, any clinic of its city, or anywhere."""
+    return Q(clinic=clinic) | Q(clinic__isnull=True, city__in=["", clinic.city])
 
 
 def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidate]:
     """Active entries that fit `slot` and have not been offered it, best first: the service;
     the doctor and the clinic where the entry names them; the slot's local day in the entry's
     dates; not the patient who freed it, nor one with a live offer of another slot (a YES
-    must be unambiguous), nor one who refused notifications."""
+    must be unambiguous), nor one who refused notifications, nor one no message can reach
+    (no address of their own or their guardian's on a channel that takes visit messages):
+    their offer would only use up a batch's minutes."""
     entries = (
         _entries_fitting(slot)
         .exclude(offers__slot=slot)
@@ -180,7 +206,8 @@ def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidat
     )
     for purpose in STOPPING_CONSENTS:
         entries = entries.exclude(_refused(purpose))
-    return _ranked(_with_current_visit(entries, now=now), now=now)
+    ranked = _marked(_ranked(_with_current_visit(entries, now=now), now=now))
+    return [candidate for candidate in ranked if candidate.reachable]
 
 
 # --- The staff page ---------------------------------------------------------------------------
@@ -202,9 +229,28 @@ def pick_waitlist_clinic(user: Any, public_id: str | None) -> tuple[Clinic | Non
 
 
 def clinic_entries(clinic: Clinic) -> QuerySet[WaitlistEntry]:
-    """Active entries the clinic's staff see: for this clinic, or for any clinic."""
-    return WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE).filter(
-        Q(clinic__isnull=True) | Q(clinic=clinic)
+    """Active entries the clinic's staff see: for this clinic, any clinic of its city, or any
+    clinic."""
+    return WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE).filter(_where_fits(clinic))
+
+
+def joinable_services() -> QuerySet[Service]:
+    """The services a registrar may put a patient on the waiting list for."""
+    return Service.objects.filter(is_active=True).order_by("name")
+
+
+def joinable_specialties() -> QuerySet[Specialty]:
+    """The specialties a patient may wait for any service of."""
+    return Specialty.objects.filter(services__is_active=True).distinct().order_by("name")
+
+
+def joinable_doctors(clinics: list[Clinic]) -> QuerySet[Doctor]:
+    """The active doctors of `clinics`, to wait for one of them."""
+    return (
+        Doctor.objects.filter(is_active=True, clinics__in=clinics)
+        .distinct()
+        .prefetch_related("clinics")
+        .order_by("last_name", "first_name")
     )
 
 
@@ -225,9 +271,11 @@ def get_slot_for_staff(user: Any, public_id: Any) -> FreedSlot:
 
 
 def leaderboard(*, clinic: Clinic, now: datetime.datetime) -> list[Candidate]:
-    """The clinic's waiting patients by score (their current visit counted from now)."""
-    entries = clinic_entries(clinic).select_related("patient", "service", "doctor")
-    return _ranked(_with_current_visit(entries, now=now), now=now)[:LEADERBOARD_SIZE]
+    """The clinic's waiting patients by score (their current visit counted from now), those
+    no offer can reach marked."""
+    entries = clinic_entries(clinic).select_related("patient", "service", "specialty", "doctor")
+    ranked = _ranked(_with_current_visit(entries, now=now), now=now)[:LEADERBOARD_SIZE]
+    return _marked(ranked)
 
 
 @dataclass(frozen=True)
@@ -315,9 +363,10 @@ def _offer_messages(offers: list[WaitlistOffer]) -> dict[int, list[OutboxMessage
 
 
 def _assignable(slot: FreedSlot, *, now: datetime.datetime) -> list[Candidate]:
-    """Waiting patients staff may give the slot to: those who fit it, offered or not."""
+    """Waiting patients staff may give the slot to: those who fit it, offered or not, and
+    those no offer can reach (marked; staff may call them or tell them at the desk)."""
     entries = _entries_fitting(slot).select_related("patient")
-    return _ranked(_with_current_visit(entries, now=now), now=now)
+    return _marked(_ranked(_with_current_visit(entries, now=now), now=now))
 
 
 def get_offer_by_token(token: str) -> WaitlistOffer:

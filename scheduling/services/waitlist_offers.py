@@ -219,7 +219,7 @@ def freed_slot_assign(*, slot: FreedSlot, entry: WaitlistEntry, actor: Any) -> A
     if slot.status not in (F.OFFERING, F.UNFILLED) or slot.starts_at <= now:
         raise InvalidTransition(code="slot_closed")
     entry = WaitlistEntry.objects.select_related("patient").get(pk=entry.pk)
-    if entry.status != WaitlistStatus.ACTIVE or entry.service_id != slot.service_id:
+    if entry.status != WaitlistStatus.ACTIVE or not _wants_service(entry, slot):
         raise InvalidInput(code="entry_does_not_fit")
     appointment = appointment_book(
         patient=entry.patient,
@@ -259,6 +259,13 @@ def waitlist_entry_prioritise(
         clinic=locked.clinic_id,
     )
     return locked
+
+
+def _wants_service(entry: WaitlistEntry, slot: FreedSlot) -> bool:
+    """The entry waits for the slot's service, or for any service of its specialty."""
+    if entry.service_id is not None:
+        return entry.service_id == slot.service_id
+    return entry.specialty_id == slot.service.specialty_id
 
 
 # --- Steps --------------------------------------------------------------------------------------

@@ -43,7 +43,13 @@ def staff_visits_panel(request: HttpRequest, *, patient: Patient) -> dict[str, A
     book_clinics = [
         clinic for clinic in desk_clinics(user) if booking is None or clinic.pk in booking
     ]
-    return {"patient": patient, "upcoming": upcoming, "past": past, "book_clinics": book_clinics}
+    return {
+        "patient": patient,
+        "upcoming": upcoming,
+        "past": past,
+        "book_clinics": book_clinics,
+        "waitlist": permissions.has_capability(user, "appointment.manage"),
+    }
 
 
 def desk_requests_panel(request: HttpRequest, *, clinic: Clinic) -> dict[str, Any] | None:

@@ -51,6 +51,18 @@ def _join_initial(request: HttpRequest, *, people: list, me: Any) -> dict[str, A
     return {"patient": str(chosen.public_id), "date_from": today, "date_to": date_to}
 
 
+def desk_join_initial(clinics: list) -> dict[str, Any]:
+    """The registrar's form starts at the only clinic, if one, and the next two weeks."""
+    today = timezone.localdate()
+    initial: dict[str, Any] = {
+        "date_from": today,
+        "date_to": today + datetime.timedelta(days=DEFAULT_DAYS - 1),
+    }
+    if len(clinics) == 1:
+        initial["clinic"] = str(clinics[0].public_id)
+    return initial
+
+
 @login_required
 def join(request: HttpRequest) -> HttpResponse:
     """'Tell me if something frees up': a service, optionally one doctor, and dates."""
@@ -70,14 +82,19 @@ def join(request: HttpRequest) -> HttpResponse:
     form = WaitlistForm(
         request.POST or None,
         people=people,
+        service=service,
+        cities=pages.network_cities(),
         initial=_join_initial(request, people=people, me=me),
     )
     if request.method == "POST" and form.is_valid():
         chosen = next(p for p in people if str(p.public_id) == form.cleaned_data["patient"])
+        wide = form.cleaned_data["breadth"] == "specialty"
         try:
             waitlist_join(
                 patient=chosen,
-                service=service,
+                service=None if wide else service,
+                specialty=service.specialty if wide else None,
+                city=form.cleaned_data["city"],
                 doctor=doctor,
                 date_from=form.cleaned_data["date_from"],
                 date_to=form.cleaned_data["date_to"],

@@ -23,16 +23,22 @@ from portal import permissions
 from portal.models import Clinic
 from scheduling.choices import WaitlistOfferStatus
 from scheduling.errors import BookingError
-from scheduling.forms.waitlist_desk import WaitlistAssignForm, WaitlistPriorityForm
+from scheduling.forms.waitlist_desk import (
+    DeskWaitlistJoinForm,
+    WaitlistAssignForm,
+    WaitlistPriorityForm,
+)
 from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors import waitlist_offers as selectors
 from scheduling.selectors.catalogue import get_by_public_id
+from scheduling.services.waitlist import waitlist_join
 from scheduling.services.waitlist_offers import (
     freed_slot_assign,
     waitlist_entry_prioritise,
     waitlist_offer_answer,
 )
 from scheduling.views.pick import clinic_choice_page
+from scheduling.views.waitlist import desk_join_initial
 
 POLL_SECONDS = 5
 OS = WaitlistOfferStatus
@@ -208,3 +214,34 @@ def slot_assign(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             request, _("The time is booked for %(name)s.") % {"name": entry.patient.short_name}
         )
     return _back(slot.clinic)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_join(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The registrar puts the patient (from their card) on the waiting list of one of the
+    clinics whose waitlist they run."""
+    _require_staff(request)
+    patient = permissions.get_patient_for_staff(request.user, public_id)
+    clinics = list(selectors.waitlist_clinics(request.user))
+    form = DeskWaitlistJoinForm(
+        request.POST or None,
+        clinics=clinics,
+        services=selectors.joinable_services(),
+        specialties=selectors.joinable_specialties(),
+        doctors=selectors.joinable_doctors(clinics),
+        initial=desk_join_initial(clinics),
+    )
+    if request.method == "POST" and form.is_valid():
+        values = form.entry_values()
+        try:
+            waitlist_join(patient=patient, actor=request.user, **values)
+        except BookingError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("%(name)s is on the waiting list.") % {"name": patient.short_name},
+            )
+            return _back(values["clinic"] or clinics[0])
+    return render(request, "scheduling/desk/waitlist_join.html", {"form": form, "patient": patient})

@@ -43,7 +43,14 @@ def test_the_rollups_give_the_hand_computed_kpis(net):
     assert fig.totals.completed - fig.totals.new_patients == 1
     # P1 came back on the 29th, P2 never did.
     assert kpis["retention_90"] == pytest.approx(0.5)
-    for no_data in ("request_confirmation", "call_answer", "waitlist_fill", "delivery_rate"):
+    for no_data in (
+        "request_confirmation",
+        "call_answer",
+        "waitlist_fill",
+        "waitlist_time_to_fill",
+        "waitlist_manual",
+        "delivery_rate",
+    ):
         assert kpis[no_data] is None
 
 

@@ -58,6 +58,57 @@ def test_waitlist_fill_counts_slots_booked_within_two_hours(net):
     assert kpi_values(figures(scope=scope(net), now=LATER))["waitlist_fill"] == 0.5
 
 
+def test_waitlist_time_to_fill_and_share_needing_staff(net):
+    from scheduling.models import WaitlistEntry, WaitlistOffer
+
+    freed = at(BERLIN, 29, 8)
+    slots = []
+    for status, closed_after, manual in (
+        (FreedSlotStatus.FILLED, 30, False),
+        (FreedSlotStatus.FILLED, 90, True),
+        (FreedSlotStatus.FILLED, 200, False),
+        (FreedSlotStatus.FILLED, 20, False),
+        (FreedSlotStatus.UNFILLED, 60, False),
+    ):
+        slots.append(
+            FreedSlot.objects.create(
+                source=net.visit(starts=freed, created=freed, status="cancelled"),
+                clinic=net.berlin,
+                doctor=net.doctor,
+                service=net.service,
+                starts_at=freed + datetime.timedelta(hours=5),
+                status=status,
+                freed_at=freed,
+                closed_at=freed + datetime.timedelta(minutes=closed_after),
+                manual=manual,
+            )
+        )
+    # The third was won by a patient staff had boosted; the fourth's winner was not boosted.
+    for slot, boost in ((slots[2], 15), (slots[3], 0)):
+        entry = WaitlistEntry.objects.create(
+            patient=net.p1,
+            service=net.service,
+            date_from=FIRST,
+            date_to=LAST,
+            created_at=freed,
+            boost=boost,
+        )
+        WaitlistOffer.objects.create(
+            token=f"t{slot.pk}",
+            slot=slot,
+            entry=entry,
+            patient=net.p1,
+            batch=1,
+            score=boost,
+            status="accepted",
+            sent_at=freed,
+            expires_at=freed + datetime.timedelta(minutes=7),
+        )
+    kpis = kpi_values(figures(scope=scope(net), now=LATER))
+    assert kpis["waitlist_time_to_fill"] == 60  # median of 20, 30, 90, 200
+    assert kpis["waitlist_manual"] == 0.5
+
+
 def test_delivery_rate_adds_the_purged_messages_daily_counts(net):
     for delivery in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SENT):
         message = OutboxMessage.objects.create(

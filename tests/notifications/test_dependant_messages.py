@@ -16,6 +16,7 @@ from portal.selectors.contact import (
     dependants_reached_through,
     message_guardian,
     messenger_chat_for,
+    patients_out_of_reach,
 )
 from scheduling.services.reminders import reminder_channel
 from tests.factories import FamilyLinkFactory, PatientFactory, PatientWithLoginFactory
@@ -120,3 +121,34 @@ def test_the_overview_names_the_guardian_whose_address_it_is(parent, child):
     assert lines["messenger"].via == parent and lines["email"].via == parent
     own = {line.channel: line for line in contact_overview(patient=parent).lines}
     assert own["sms"].via is None and own["sms"].address == PARENT_PHONE
+
+
+def test_out_of_reach_are_those_without_an_address_that_takes_visit_messages(parent, child):
+    nobody = PatientFactory(phone="", email="")
+    landline = PatientFactory(phone="+74952000000", email="")
+    chat_only = PatientFactory(phone="", email="")
+    link_chat(chat_only, "8001")
+    email_off = PatientFactory(phone="")
+    ContactPreference.objects.create(patient=email_off, channel="email", care=False)
+    stopped = PatientFactory(email="")
+    ContactPreference.objects.create(patient=stopped, channel="sms", stopped_at=timezone.now())
+    reachable = PatientFactory()
+    people = [nobody, landline, chat_only, email_off, stopped, reachable, child]
+    assert patients_out_of_reach(people) == {nobody.pk, landline.pk, email_off.pk, stopped.pk}
+    assert patients_out_of_reach([]) == set()
+
+
+def test_a_dependant_is_reached_at_the_guardians_chat_not_through_a_lapsed_link(parent):
+    child = PatientFactory(phone="", email="")
+    FamilyLinkFactory(guardian=PatientFactory(phone="", email=""), dependant=child)
+    assert patients_out_of_reach([child]) == {child.pk}
+    other = PatientFactory(phone="", email="")
+    chatty = PatientFactory(phone="", email="")
+    link_chat(chatty, "8002")
+    FamilyLinkFactory(guardian=chatty, dependant=other)
+    assert patients_out_of_reach([other]) == set()
+    lapsed = PatientFactory(phone="", email="")
+    FamilyLinkFactory(
+        guardian=parent, dependant=lapsed, valid_until=timezone.localdate() - datetime.timedelta(1)
+    )
+    assert patients_out_of_reach([lapsed]) == {lapsed.pk}

@@ -310,6 +310,7 @@ ROUTES: dict[str, Access] = {
     # The clinic's waitlist: freed times, live offers, ranking, boost and assign.
     "desk/waitlist/": capability("appointment.manage"),
     "desk/waitlist/live/": capability("appointment.manage"),
+    "desk/waitlist/join/<uuid:public_id>/": capability("appointment.manage"),
     "desk/waitlist/entries/<uuid:public_id>/priority/": capability("appointment.manage"),
     "desk/waitlist/slots/<uuid:public_id>/assign/": capability("appointment.manage"),
     "i18n/setlang/": PUBLIC,

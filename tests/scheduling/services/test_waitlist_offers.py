@@ -206,6 +206,57 @@ def test_only_entries_that_fit_are_offered(
     assert late.offers.count() == 0
 
 
+def wait_wide(patient, *, specialty=None, city="", service=None, **kw):
+    return WaitlistEntry.objects.create(
+        patient=patient,
+        service=service,
+        specialty=specialty,
+        city=city,
+        date_from=DAY - datetime.timedelta(days=1),
+        date_to=DAY + datetime.timedelta(days=5),
+        created_at=T0,
+        **kw,
+    )
+
+
+def test_entries_of_the_services_specialty_and_of_the_clinics_city_fit(
+    clock, clinic_a, clinic_b, doctor, service, registrar, tue9
+):
+    by_specialty, in_city, both = PatientFactory(), PatientFactory(), PatientFactory()
+    wait_wide(by_specialty, specialty=service.specialty)
+    wait_wide(in_city, service=service, city=clinic_a.city)
+    wait_wide(both, specialty=service.specialty, city=clinic_a.city, urgent=True)
+    other_specialty = PatientFactory()
+    wait_wide(other_specialty, specialty=ServiceFactory().specialty)
+    wait_wide(PatientFactory(), service=service, city=clinic_b.city)
+    wait_wide(PatientFactory(), specialty=service.specialty, city=clinic_b.city)
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    assert {o.patient for o in offers_of(slot)} == {by_specialty, in_city, both}
+    assert offers_of(slot)[0].patient == both
+    from scheduling.selectors.waitlist_offers import leaderboard
+
+    # The clinic's staff see every entry of their clinic, its city or anywhere, not the
+    # other city's.
+    assert {c.entry.patient for c in leaderboard(clinic=clinic_a, now=clock.now)} == {
+        by_specialty,
+        in_city,
+        both,
+        other_specialty,
+    }
+
+
+def test_staff_assign_to_a_specialty_entry_but_not_to_another_specialtys(
+    clock, doctor, service, registrar, tue9
+):
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    other = wait_wide(PatientFactory(), specialty=ServiceFactory().specialty)
+    with pytest.raises(InvalidInput):
+        freed_slot_assign(slot=slot, entry=other, actor=registrar)
+    entry = wait_wide(PatientFactory(), specialty=service.specialty)
+    visit = freed_slot_assign(slot=slot, entry=entry, actor=registrar)
+    assert visit.patient == entry.patient and visit.service == service
+
+
 def test_a_patient_with_an_open_offer_is_not_offered_a_second_slot(
     clock, doctor, service, registrar, tue9, five, settings
 ):
@@ -482,6 +533,29 @@ def test_a_patient_without_a_phone_gets_the_offer_by_email_only(
     assert list(
         OutboxMessage.objects.filter(event="waitlist.offer").values_list("channel", flat=True)
     ) == ["email"]
+
+
+def test_patients_no_message_can_reach_are_skipped_and_the_batch_goes_to_the_next(
+    clock, doctor, service, registrar, tue9, five
+):
+    """The best two have no address (one is a child whose guardian has none either): the
+    three offers go to the next three, and staff still see the two, marked."""
+    from scheduling.selectors.waitlist_offers import leaderboard
+    from tests.factories import FamilyLinkFactory
+
+    silent = PatientFactory(phone="", email="")
+    wait(silent, service, days_ago=300)
+    child = PatientFactory(phone="", email="")
+    FamilyLinkFactory(guardian=PatientFactory(phone="", email=""), dependant=child)
+    wait(child, service, days_ago=290)
+    slot = waitlist_slot_freed(appointment_id=free(doctor, service, tue9, registrar).pk)
+    assert [o.patient for o in offers_of(slot)] == five[:3]
+    board = leaderboard(clinic=slot.clinic, now=clock.now)
+    assert [(c.entry.patient, c.reachable) for c in board[:3]] == [
+        (silent, False),
+        (child, False),
+        (five[0], True),
+    ]
 
 
 def test_a_slot_another_worker_moved_is_skipped(clock, offered):

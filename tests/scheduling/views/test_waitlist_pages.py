@@ -37,6 +37,21 @@ def test_a_patient_joins_for_a_dependant_and_sees_the_entry(
     assert service.name in client.get(reverse("scheduling:visits")).content.decode()
 
 
+def test_a_patient_waits_for_any_service_of_the_specialty_in_a_city(
+    clock, as_user, patient, service, clinic_a
+):
+    client = as_user(patient.user)
+    shown = client.get(join_url(service)).content.decode()
+    assert service.specialty.name in shown and clinic_a.city in shown
+    data = form(patient) | {"breadth": "specialty", "city": clinic_a.city}
+    assert client.post(join_url(service), data).status_code == 302
+    entry = WaitlistEntry.objects.get()
+    assert (entry.service, entry.specialty, entry.city) == (None, service.specialty, clinic_a.city)
+    assert service.specialty.name in client.get(reverse("scheduling:visits")).content.decode()
+    refused = client.post(join_url(service), form(patient) | {"city": "Atlantis"})
+    assert refused.status_code == 200 and WaitlistEntry.objects.count() == 1
+
+
 def test_the_form_offers_the_next_two_weeks_in_the_date_fields_browsers_read(
     clock, as_user, patient, doctor, service
 ):
@@ -100,6 +115,10 @@ def test_joining_again_widens_the_entry_instead_of_duplicating_it(clock, patient
         actor=patient.user,
     )
     assert again.pk == first.pk and again.date_to == MON + datetime.timedelta(days=3)
+    from portal.models import AuditEvent
+
+    trail = AuditEvent.objects.filter(object_id=str(first.public_id)).order_by("pk")
+    assert list(trail.values_list("action", flat=True)) == ["create", "update"]
 
 
 def test_a_patient_waits_for_a_limited_number_of_services(clock, patient):
@@ -185,3 +204,36 @@ def test_the_link_from_a_visit_picks_its_patient_and_waits_until_the_day_before(
         body = client.get(base + query).content.decode()
         assert re.search(rf'value="{patient.public_id}"[^>]*checked', body)
         assert 'name="date_to" value="2027-03-14"' in body
+
+
+def test_joining_by_specialty_or_city_and_refusing_what_does_not_make_sense(
+    clock, patient, service, clinic_a
+):
+    wide = waitlist_join(
+        patient=patient,
+        specialty=service.specialty,
+        city=f" {clinic_a.city} ",
+        date_from=MON,
+        date_to=MON,
+        actor=patient.user,
+    )
+    assert (wide.service, wide.specialty, wide.city) == (None, service.specialty, clinic_a.city)
+    assert service.specialty.name in wide.wanted
+    # A clinic named makes the city moot.
+    there = waitlist_join(
+        patient=patient,
+        service=service,
+        clinic=clinic_a,
+        city="Nowhere",
+        date_from=MON,
+        date_to=MON,
+        actor=patient.user,
+    )
+    assert there.city == "" and there.wanted == service.name
+    for bad in (
+        {"service": service, "specialty": service.specialty},
+        {},
+        {"service": service, "city": "Nowhere"},
+    ):
+        with pytest.raises(InvalidInput):
+            waitlist_join(patient=patient, date_from=MON, date_to=MON, actor=patient.user, **bad)
