@@ -340,6 +340,11 @@ def format_table(results: dict) -> str:
         ("queries_per_slot_picker", results.get("queries_per_slot_picker"), "fixed"),
         ("queries_per_earliest_slots", results.get("queries_per_earliest_slots"), "fixed"),
         ("queries_per_day_board", results.get("queries_per_day_board"), "fixed"),
+        (
+            "  board from the kept grid, queries",
+            results.get("queries_per_day_board_kept_grid"),
+            "",
+        ),
         ("assistant_reply_queries", results.get("assistant_reply_queries"), ""),
     ]
     lines = ["| figure | value | target | verdict |", "|---|---|---|---|"]

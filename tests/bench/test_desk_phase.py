@@ -29,6 +29,7 @@ def test_the_desk_phase_seeds_a_full_day_counts_fixed_queries_and_measures(
     assert results["queries_per_day_board_fixed"] is True
     assert set(results["desk"]["queries_by_doctors"]) == {"1", "3"}
     assert results["queries_per_day_board"] > 10, results["desk"]
+    assert results["queries_per_day_board_kept_grid"] < results["queries_per_day_board"]
 
     port = int(live_server.url.rsplit(":", 1)[1])
     cfg = SimpleNamespace(seconds=0.4, rounds=2, latency_clients=1)
