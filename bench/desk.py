@@ -271,6 +271,8 @@ def drive(
 def changed_boards(desk: Desk, board: loadgen.Request, client: int, clients: int):
     """The board request, each time after confirming another booked visit of the day (client
     `client` of `clients` takes every `clients`-th one); ends when none is left to confirm."""
+    from django.db import connection
+
     from scheduling.choices import AppointmentStatus
     from scheduling.models import Appointment
     from scheduling.services.booking import appointment_confirm
@@ -282,6 +284,9 @@ def changed_boards(desk: Desk, board: loadgen.Request, client: int, clients: int
     )
     for pk in booked[client::clients]:
         appointment_confirm(appointment=Appointment.objects.get(pk=pk), actor=desk.registrar)
+        # Each round's client threads are new: hand the connection back to the pool before
+        # the request (a thread that ends holding it would keep it from the next rounds).
+        connection.close()
         yield board
 
 
