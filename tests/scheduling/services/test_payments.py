@@ -143,6 +143,14 @@ def test_the_signed_webhook_confirms_the_visit_and_tells_the_patient(waiting, pa
     assert not OutboxMessage.objects.filter(event="appointment.confirmed").exists()
 
 
+def test_a_payer_without_an_email_is_told_by_sms_only(waiting, patient):
+    patient.email = ""
+    patient.save()
+    paid_visit(waiting, patient)
+    received = OutboxMessage.objects.filter(event="payment.received", patient=patient)
+    assert list(received.values_list("channel", flat=True)) == ["sms"]
+
+
 def test_a_replayed_webhook_changes_nothing(waiting, patient):
     payment = paid_visit(waiting, patient)
     events = AppointmentEvent.objects.count()
