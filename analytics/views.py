@@ -281,8 +281,9 @@ def export_table(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase
 @require_GET
 def export_accounting(request: HttpRequest) -> HttpResponseBase:
     scope, _form = _scope_from(request)
-    # A layout fixed for import into accounting software (README): `;`, no BOM, dot decimals,
-    # column ids rather than translated headings, whatever the reader's language.
+    # A layout fixed for import into accounting software (README): `;`, dot decimals, column
+    # ids rather than translated headings, whatever the reader's language; no BOM, which a
+    # plain UTF-8 reader would take as part of the first column id.
     writer = csv.writer(_Echo(), delimiter=";")
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in accounting_rows(scope=scope)),

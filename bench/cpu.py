@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import run, scenario
+from bench import config, database, scenario
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench_cpu"
 
@@ -99,9 +99,9 @@ def measure_all(state, bookings: int) -> dict:
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("BENCH_DATABASE_URL", DEFAULT_URL)
-    cfg = run.Config(env)
+    cfg = config.Config(env)
     bookings = max(20, min(int(os.environ.get("BENCH_CPU_REQUESTS", "150")), 400))
-    with run.seeded_network(cfg) as state:
+    with database.seeded_network(cfg) as state:
         measure_all(state, bookings)
     return 0
 

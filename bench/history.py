@@ -337,17 +337,17 @@ def overlaps() -> int:
 
 def main() -> int:
     """Load a history into a fresh bench database and report how long it took."""
-    from bench import run
+    from bench import config, database
 
-    cfg = run.Config(dict(os.environ))
+    cfg = config.Config(dict(os.environ))
     count = int(os.environ.get("BENCH_HISTORY_APPOINTMENTS", str(DEFAULT_COUNT)))
-    os.environ.update(run.bench_environment(cfg))
+    os.environ.update(config.bench_environment(cfg))
     for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
         os.environ.pop(key, None)
-    run.recreate_database(cfg)
+    database.recreate_database(cfg)
     try:
-        run.setup_django()
-        run.migrate()
+        database.setup_django()
+        database.migrate()
         from bench import crm_seed
 
         clinics = crm_seed.demo_clinics()
@@ -373,7 +373,7 @@ def main() -> int:
 
         connections.close_all()
         if not cfg.keep_db:
-            run.drop_database(cfg)
+            database.drop_database(cfg)
     return 0
 
 

@@ -323,27 +323,27 @@ def run(base_env: dict[str, str], results: dict) -> None:
 
 def main() -> int:
     """`python -m bench.messaging`: this phase alone, on a bench database of its own."""
-    from bench import run as bench_run
+    from bench import config, database
 
     # A database of its own: running this alone never drops the one `make bench` uses.
     os.environ.setdefault("BENCH_DATABASE_URL", STANDALONE_DATABASE_URL)
-    cfg = bench_run.Config(dict(os.environ))
-    env = bench_run.bench_environment(cfg)
+    cfg = config.Config(dict(os.environ))
+    env = config.bench_environment(cfg)
     os.environ.update(env)
     for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
         os.environ.pop(key, None)
     results: dict = {}
-    bench_run.recreate_database(cfg)
+    database.recreate_database(cfg)
     try:
-        bench_run.setup_django()
-        bench_run.migrate()
+        database.setup_django()
+        database.migrate()
         run(env, results)
     finally:
         from django.db import connections
 
         connections.close_all()
         if not cfg.keep_db:
-            bench_run.drop_database(cfg)
+            database.drop_database(cfg)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 1 if results.get("reminders_lost") or results.get("reminders_duplicated") else 0
 

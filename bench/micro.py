@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 
-from bench import run, scenario
+from bench import config, database, scenario
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench_micro"
 
@@ -114,9 +114,9 @@ def measure(state, repeat: int) -> dict:
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("BENCH_DATABASE_URL", DEFAULT_URL)
-    cfg = run.Config(env)
+    cfg = config.Config(env)
     repeat = max(3, min(int(os.environ.get("BENCH_MICRO_REPEAT", "30")), 200))
-    with run.seeded_network(cfg) as state:
+    with database.seeded_network(cfg) as state:
         out = measure(state, repeat)
     print(f"== bench.micro, best / median of {repeat}")
     print(f"   slots in answer            {out['slots']}")

@@ -29,7 +29,7 @@ import pstats
 import sys
 import time
 
-from bench import desk, run, scenario
+from bench import config, database, desk, scenario
 
 PARTS = ("slots", "booking", "picker", "desk")
 
@@ -42,7 +42,7 @@ def _stats(profile: cProfile.Profile, sort: str, limit: int = 30) -> str:
 
 
 def main() -> int:
-    cfg = run.Config(dict(os.environ))
+    cfg = config.Config(dict(os.environ))
     repeat = max(1, min(int(os.environ.get("BENCH_PROFILE_REPEAT", "20")), 500))
     if sys.argv[1:] == ["crm"]:
         return _profile_crm(cfg, repeat)
@@ -52,7 +52,7 @@ def main() -> int:
     parts = {part.strip() for part in asked.split(",") if part.strip()}
     if not parts or parts - set(PARTS):
         raise SystemExit(f"BENCH_PROFILE_PARTS: a comma-separated choice of {', '.join(PARTS)}")
-    with run.seeded_network(cfg) as state:
+    with database.seeded_network(cfg) as state:
         _profile(state, repeat, parts)
     return 0
 
@@ -60,14 +60,14 @@ def main() -> int:
 def _profile_crm(cfg, repeat: int) -> int:
     from bench import crm
 
-    os.environ.update(run.bench_environment(cfg))
+    os.environ.update(config.bench_environment(cfg))
     for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
         os.environ.pop(key, None)
     reuse = os.environ.get("BENCH_REUSE_DB") == "1"
     if not reuse:
-        run.recreate_database(cfg)
+        database.recreate_database(cfg)
     try:
-        run.setup_django()
+        database.setup_django()
         if reuse:
             from django.utils import timezone
 
@@ -76,7 +76,7 @@ def _profile_crm(cfg, repeat: int) -> int:
             state = crm.Crm(today=timezone.localdate())
             state.marketer = User.objects.get(email="bench-marketer@bench.example.test")
         else:
-            run.migrate()
+            database.migrate()
             state = crm.seed({})
         _profile_pages(state, repeat)
     finally:
@@ -84,15 +84,15 @@ def _profile_crm(cfg, repeat: int) -> int:
 
         connections.close_all()
         if not reuse and not cfg.keep_db:
-            run.drop_database(cfg)
+            database.drop_database(cfg)
     return 0
 
 
 def _profile_dashboard(cfg, repeat: int) -> int:
-    os.environ.update(run.bench_environment(cfg))
+    os.environ.update(config.bench_environment(cfg))
     for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
         os.environ.pop(key, None)
-    run.setup_django()
+    database.setup_django()
     try:
         from django.test import Client
         from django.urls import reverse
@@ -247,7 +247,7 @@ def _desk(state, repeat: int) -> None:
     from scheduling.views.desk import _board_context
 
     day = state.today + datetime.timedelta(days=1)
-    board = desk.seed_and_count({}, patients=run.desk_patients(), day=day)
+    board = desk.seed_and_count({}, patients=database.desk_patients(), day=day)
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = board.cookie.split("=", 1)[1]
     path = board.board_path()

@@ -35,21 +35,14 @@ Environment: `BENCH_SECONDS` (per phase, default 12), `BENCH_DATABASE_URL`,
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
-import re
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from bench import (
     assistant,
@@ -58,289 +51,29 @@ from bench import (
     crm,
     dashboard,
     desk,
+    engine_seed,
     loadgen,
     messaging,
     report,
     scenario,
 )
+from bench.config import ROOT, Config, bench_environment
 from bench.console import log
+from bench.database import (
+    desk_patients,
+    drop_database,
+    migrate,
+    overlap_counts,
+    recreate_database,
+    setup_django,
+)
+from bench.pgbench import PGBENCH_CLIENTS, run_pgbench
+from bench.server import Server, start_server
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
-# pgbench runs with as many clients as the booking phase.
-PGBENCH_CLIENTS = scenario.BOOKING_CLIENTS
-# The phases `BENCH_ONLY` may run alone.
-PHASES_ALONE = ("engine", "crm", "dashboard", "assistant", "connector")
-
-
-# --- configuration and environment -------------------------------------------------------------
-
-
-class Config:
-    def __init__(self, env: dict[str, str]):
-        self.seconds = float(env.get("BENCH_SECONDS", "12"))
-        if not 1 <= self.seconds <= 600:
-            raise SystemExit("BENCH_SECONDS must lie between 1 and 600.")
-        self.database_url = env.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-        parts = urlsplit(self.database_url)
-        self.database_name = parts.path.lstrip("/")
-        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit("BENCH_DATABASE_URL must point at a local PostgreSQL (127.0.0.1).")
-        if "bench" not in self.database_name or not re.fullmatch(r"\w+", self.database_name):
-            # The runner drops this database: refuse anything that is not obviously ours.
-            raise SystemExit("BENCH_DATABASE_URL must name a database containing 'bench'.")
-        self.maintenance_url = urlunsplit(parts._replace(path="/postgres"))
-        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        self.workers = int(env.get("BENCH_WORKERS", str(2 * self.cores)))
-        self.latency_clients = int(env.get("BENCH_LATENCY_CLIENTS", "1"))
-        # Baseline and target take turns in this many slices of each phase.
-        self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
-        self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
-        # One phase alone, for development ("engine": the booking engine's, the desk's and
-        # the caller ID's phases with pgbench and the race; "crm": the CRM and the director's
-        # dashboard; "dashboard": the dashboard without leads; "assistant"; "connector"); its
-        # results never replace latest.json.
-        self.only = env.get("BENCH_ONLY", "")
-        if self.only not in ("", *PHASES_ALONE):
-            raise SystemExit(f"BENCH_ONLY may only be one of {', '.join(PHASES_ALONE)}.")
-
-
-def bench_environment(cfg: Config) -> dict[str, str]:
-    """The environment of this process and of gunicorn: one throw-away secret set per run."""
-    from cryptography.fernet import Fernet
-
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "DEBUG")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        BENCH_DATABASE_URL=cfg.database_url,
-        SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        BLIND_INDEX_KEY=secrets.token_hex(32),
-        AUDIT_SEAL_KEY=secrets.token_hex(32),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-# --- database ----------------------------------------------------------------------------------
-
-
-def recreate_database(cfg: Config) -> None:
-    import psycopg
-
-    for maintenance in (cfg.maintenance_url, cfg.maintenance_url.rsplit("/", 1)[0] + "/test"):
-        try:
-            conn = psycopg.connect(maintenance, autocommit=True, connect_timeout=10)
-            break
-        except psycopg.OperationalError:
-            conn = None
-    if conn is None:
-        raise RuntimeError("cannot reach PostgreSQL's maintenance database")
-    with conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg.database_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{cfg.database_name}"')
-
-
-def drop_database(cfg: Config) -> None:
-    import psycopg
-
-    with psycopg.connect(cfg.maintenance_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg.database_name}" WITH (FORCE)')
-
-
-# --- gunicorn ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn in its own process group, so stopping it stops every worker it forked."""
-
-    def __init__(
-        self, cfg: Config, env: dict[str, str], log_path: Path, *, workers: int | None = None
-    ):
-        self.port = free_port()
-        self.log_path = log_path
-        self.command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            f"--bind=127.0.0.1:{self.port}",
-            f"--workers={workers or cfg.workers}",
-            # gthread keeps HTTP/1.1 connections alive (the sync worker closes each one); one
-            # thread per worker keeps the sync worker's one-request-at-a-time model.
-            "--worker-class=gthread",
-            "--threads=1",
-            "--keep-alive=30",
-            "--backlog=512",
-            "--timeout=60",
-            "--graceful-timeout=5",
-            "--log-level=warning",
-            f"--error-logfile={log_path}",
-        ]
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited ({self.process.returncode}); see {self.log_path}"
-                )
-            sample = loadgen.Connection(self.port, timeout=5).send(
-                loadgen.Request("GET", "/bench/trivial")
-            )
-            if sample.status == 200:
-                return
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within a minute")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        pgid = os.getpgid(self.process.pid)
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-# --- in-process parts (Django set up against the bench database) -------------------------------
-
-
-@contextlib.contextmanager
-def seeded_network(cfg: Config):
-    """For the in-process tools (`bench.micro`, `bench.profile`, `bench.cpu`): this process
-    set up as the served one, the bench database recreated, migrated and seeded as `make bench`
-    seeds it; the seeded state is yielded, and the database dropped afterwards unless
-    `BENCH_KEEP_DB=1`."""
-    os.environ.update(bench_environment(cfg))
-    for key in ("DATABASE_URL", "REDIS_URL", "DEBUG"):
-        os.environ.pop(key, None)
-    recreate_database(cfg)
-    try:
-        setup_django()
-        migrate()
-        yield scenario.seed_and_count(cfg, {})
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not cfg.keep_db:
-            drop_database(cfg)
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def desk_patients() -> list:
-    """Patients the desk's bookings are made for (the bench network's, in a fixed order)."""
-    from portal.models import Patient
-
-    return list(Patient.objects.order_by("id")[:200])
-
-
-def overlap_counts() -> dict[str, int]:
-    """Overlapping active occupancy, counted by the database over everything booked."""
-    from django.db import connection
-
-    from scheduling.choices import OCCUPYING_STATUSES
-    from scheduling.models import Appointment, Occupancy
-
-    occupancy = Occupancy._meta.db_table
-    appointment = Appointment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT count(*) FROM {occupancy} a JOIN {occupancy} b
-              ON a.resource_kind = b.resource_kind AND a.resource_id = b.resource_id
-             AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-            """  # noqa: S608 - table names come from model metadata
-        )
-        occupancy_overlaps = cursor.fetchone()[0]
-        cursor.execute(
-            f"""
-            SELECT count(*) FROM {appointment} a JOIN {appointment} b
-              ON a.doctor_id = b.doctor_id AND a.id < b.id
-             AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-             WHERE a.status = ANY(%s) AND b.status = ANY(%s)
-            """,  # noqa: S608 - table names come from model metadata
-            [list(OCCUPYING_STATUSES), list(OCCUPYING_STATUSES)],
-        )
-        appointment_overlaps = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM {appointment}")  # noqa: S608
-        appointments = cursor.fetchone()[0]
-    return {
-        "occupancy_overlaps": occupancy_overlaps,
-        "appointment_overlaps": appointment_overlaps,
-        "appointments_total": appointments,
-    }
 
 
 # --- phases ------------------------------------------------------------------------------------
-
-
-def run_pgbench(cfg: Config, seconds: float) -> dict:
-    init = subprocess.run(
-        ["pgbench", "-i", "-s", "1", "-q", cfg.database_url],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if init.returncode != 0:
-        raise RuntimeError(f"pgbench -i failed: {init.stderr[-500:]}")
-    command = [
-        "pgbench",
-        "-N",
-        f"-c{PGBENCH_CLIENTS}",
-        f"-j{max(1, cfg.cores)}",
-        f"-T{int(seconds)}",
-        cfg.database_url,
-    ]
-    run = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 120, check=False
-    )
-    if run.returncode != 0:
-        raise RuntimeError(f"pgbench failed: {run.stderr[-500:]}")
-    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", run.stdout)
-    if not match:
-        raise RuntimeError(f"no TPS in pgbench output: {run.stdout[-500:]}")
-    return {
-        "tps": round(float(match.group(1)), 1),
-        "clients": PGBENCH_CLIENTS,
-        "duration_s": int(seconds),
-        "command": f"pgbench -N -c{PGBENCH_CLIENTS} -j{max(1, cfg.cores)} -T{int(seconds)}",
-    }
 
 
 def git_commit() -> str:
@@ -360,23 +93,11 @@ def git_commit() -> str:
     return f"{commit}{'+dirty' if dirty else ''}"
 
 
-def start_server(cfg: Config, env: dict[str, str], results: dict) -> Server:
-    handle, log_name = tempfile.mkstemp(prefix="medfront-bench-gunicorn-", suffix=".log")
-    os.close(handle)
-    server = Server(cfg, env, Path(log_name))
-    server.wait_ready()
-    results["server"]["command"] = " ".join(
-        part for part in server.command[2:] if not part.startswith("--error-logfile")
-    )
-    log(f"gunicorn up on 127.0.0.1:{server.port} with {cfg.workers} workers")
-    return server
-
-
 def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
     """The booking engine's, the desk's and the caller ID's phases, pgbench and the race; the
     server they started is returned (running) for the phases after them."""
     log("seeding the bench network and counting queries")
-    state = scenario.seed_and_count(cfg, results)
+    state = engine_seed.seed_and_count(cfg, results)
     log("seeding the desk's clinic (a full day booked) and counting the board's queries")
     desk_state = desk.seed_and_count(
         results, patients=desk_patients(), day=state.today + datetime.timedelta(days=1)

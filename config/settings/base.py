@@ -10,25 +10,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
-import environ
 from celery.schedules import crontab
 from csp import constants as csp_keywords
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import secrets as secret_store
+from config.settings.environment import BASE_DIR, DEBUG, TESTING, env
 
 # Lets Django's generic classes be subscripted at run time, as django-stubs types them
 # (`models.TextField[str, str]` in portal.fields).
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
-
-DEBUG = env.bool("DEBUG", default=False)
-TESTING = env.bool("MEDFRONT_TESTING", default=False)
 
 # --- Secrets -----------------------------------------------------------------------------------
 _given = {name: secret_store.read_secret(name) for name in secret_store.SECRET_NAMES}
@@ -320,18 +313,6 @@ WAITLIST_BATCH_SIZE = env.int("WAITLIST_BATCH_SIZE", default=3)
 if WAITLIST_OFFER_MINUTES < 1 or WAITLIST_BATCH_SIZE < 1:
     raise ImproperlyConfigured("WAITLIST_OFFER_MINUTES and WAITLIST_BATCH_SIZE must be at least 1.")
 
-# --- Payments (online prepayment of visits) ---------------------------------------------------
-# `test`: the built-in test provider (its own pay/fail page); `yookassa`; `none`: no online
-# prepayment (services marked prepaid in a booking policy are booked as usual).
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test" if DEBUG or TESTING else "none")
-if PAYMENT_PROVIDER not in ("test", "yookassa", "none"):
-    raise ImproperlyConfigured("PAYMENT_PROVIDER must be one of: test, yookassa, none.")
-if PAYMENT_PROVIDER == "test" and not (DEBUG or TESTING):
-    # Its page marks any payment paid: never in production.
-    raise ImproperlyConfigured("PAYMENT_PROVIDER=test is allowed only with DEBUG on.")
-# How long an unpaid prepaid booking keeps its time.
-PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=15)
-
 # --- Connectors (clinics whose schedule lives in an external system) --------------------------
 # Free slots of a connector clinic are cached this long, so peaks do not hammer its system.
 CONNECTOR_SLOTS_CACHE_SECONDS = env.int("CONNECTOR_SLOTS_CACHE_SECONDS", default=60)
@@ -340,29 +321,9 @@ CONNECTOR_BREAKER_FAIL_MAX = env.int("CONNECTOR_BREAKER_FAIL_MAX", default=5)
 CONNECTOR_BREAKER_RESET_SECONDS = env.float("CONNECTOR_BREAKER_RESET_SECONDS", default=30.0)
 # Calls kept in the log per connector (older ones are purged by the sync job).
 CONNECTOR_CALL_LOG_DAYS = env.int("CONNECTOR_CALL_LOG_DAYS", default=14)
-if PAYMENT_HOLD_MINUTES < 1:
-    raise ImproperlyConfigured("PAYMENT_HOLD_MINUTES must be at least 1.")
-YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
-YOOKASSA_SECRET_KEY = secret_store.read_secret("YOOKASSA_SECRET_KEY") or ""
-YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
-# The addresses YooKassa sends notifications from (its documentation lists them).
-YOOKASSA_WEBHOOK_NETWORKS = env.list(
-    "YOOKASSA_WEBHOOK_NETWORKS",
-    default=[
-        "185.71.76.0/27",
-        "185.71.77.0/27",
-        "77.75.153.0/25",
-        "77.75.156.11/32",
-        "77.75.156.35/32",
-        "77.75.154.128/25",
-        "2a02:5180::/32",
-    ],
-)
-if PAYMENT_PROVIDER == "yookassa" and not (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY):
-    raise ImproperlyConfigured(
-        "PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY "
-        "(or YOOKASSA_SECRET_KEY_FILE)."
-    )
+
+# --- Payments: the online prepayment provider (config/settings/payments.py) --------------------
+from config.settings.payments import *  # noqa: E402, F403
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -697,41 +658,5 @@ if not 1 <= TELEPHONY_POLL_SECONDS <= 60 or TELEPHONY_WEBHOOK_TOLERANCE_SECONDS 
 # Tests only: the development sender answers this much later (a worker killed mid-send).
 DEV_SENDER_DELAY_SECONDS = env.float("DEV_SENDER_DELAY_SECONDS", default=0.0)
 
-# --- SMS providers (README "Messaging providers") --------------------------------------------
-# Name one for the SMS channel in NOTIFICATION_SENDERS, e.g.
-# NOTIFICATION_SENDERS="sms=notifications.senders.smsru.SmsRuSender".
-SMS_PROVIDER_TIMEOUT_SECONDS = env.float("SMS_PROVIDER_TIMEOUT_SECONDS", default=10.0)
-SMSRU_API_URL = env.str("SMSRU_API_URL", default="https://sms.ru")
-SMSRU_API_ID = secret_store.read_secret("SMSRU_API_ID") or ""
-SMSRU_SENDER_NAME = env.str("SMSRU_SENDER_NAME", default="")
-# test=1: SMS.ru checks the request and answers as usual but sends nothing and charges nothing.
-SMSRU_TEST = env.bool("SMSRU_TEST", default=False)
-# The secret part of the status callback address /notifications/sms/smsru/<token>/status/
-# (SMS.ru signs nothing); empty turns the callback off.
-SMSRU_CALLBACK_TOKEN = secret_store.read_secret("SMSRU_CALLBACK_TOKEN") or ""
-TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = secret_store.read_secret("TWILIO_AUTH_TOKEN") or ""
-TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
-TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
-# The public address of /notifications/sms/twilio/status/ exactly as Twilio calls it: Twilio
-# signs this URL, so it is given here rather than rebuilt behind proxies. Empty: no callbacks.
-TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
-# The public address of /notifications/sms/twilio/inbound/ as Twilio calls it (the number's
-# "A message comes in" webhook); Twilio signs it. Empty: inbound SMS from Twilio are refused.
-TWILIO_INBOUND_URL = env.str("TWILIO_INBOUND_URL", default="")
-
-# --- Telegram bot and inbound replies (README "Telegram bot" and "Replies: STOP, HELP...") --
-# Name it for the messenger channel:
-# NOTIFICATION_SENDERS="messenger=notifications.senders.telegram.TelegramSender".
-TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
-TELEGRAM_BOT_TOKEN = secret_store.read_secret("TELEGRAM_BOT_TOKEN") or ""
-# The bot's @username without the @, for the t.me/<bot>?start=<code> link in the portal.
-TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
-# Given to setWebhook as secret_token; Telegram sends it back in
-# X-Telegram-Bot-Api-Secret-Token. Empty: the webhook answers 404.
-TELEGRAM_WEBHOOK_SECRET = secret_store.read_secret("TELEGRAM_WEBHOOK_SECRET") or ""
-# How long a code shown in the portal may be used to link a chat.
-MESSENGER_LINK_CODE_TTL_MINUTES = env.int("MESSENGER_LINK_CODE_TTL_MINUTES", default=15)
-# The answer to HELP (ПОМОЩЬ): how to reach the clinic. Empty: a default naming the network.
-INBOUND_HELP_TEXT = env.str("INBOUND_HELP_TEXT", default="")
+# --- SMS providers and the Telegram bot (config/settings/messaging.py) -------------------------
+from config.settings.messaging import *  # noqa: E402, F403

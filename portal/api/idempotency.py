@@ -26,6 +26,7 @@ import json
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -36,6 +37,14 @@ from portal.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL = datetime.timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# The header as the OpenAPI schema of each idempotent operation lists it.
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    name=HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Repeat the POST safely: the first answer is replayed for 24 hours.",
+)
 
 
 def request_fingerprint(data) -> str:

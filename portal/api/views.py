@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ from portal.api import serializers as s
 from portal.api.access import public
 from portal.api.auth import api_token_obtain
 from portal.api.exceptions import Problem, problem_responses
-from portal.api.idempotency import idempotent
+from portal.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from portal.models import ApiToken, Clinic, FamilyLink, User
 from portal.request_context import client_ip
 from portal.selectors.api_tokens import api_tokens_of
@@ -36,14 +36,6 @@ from portal.services.api_tokens import api_token_revoke
 from portal.services.patients import clean_patient_fields, patient_create
 from portal.throttling import PatientSearchThrottle, TokenEndpointThrottle
 from portal.types import RequestUser
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    type=str,
-    description="Repeat the POST safely: the first answer is replayed for 24 hours.",
-)
 
 
 @public

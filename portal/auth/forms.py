@@ -10,8 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal.choices import Sex
-from portal.input_limits import validate_date_in_range
+from portal.forms.account import PersonFields
 from portal.models import Clinic
 from portal.normalize import canonical_login, normalize_phone
 
@@ -46,15 +45,6 @@ class PhoneField(forms.CharField):
         return normalize_phone(value)
 
 
-class IsoDateInput(forms.DateInput):
-    """The browser's date picker; it posts ISO dates whatever the locale shows."""
-
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 class ClinicChoiceField(forms.ModelChoiceField):
     """Clinics named with their city first: the list reads like the network's map."""
 
@@ -62,31 +52,10 @@ class ClinicChoiceField(forms.ModelChoiceField):
         return f"{obj.city} — {obj.name}"
 
 
-class OnboardingForm(forms.Form):
-    """Who the new patient is. The e-mail comes from the verified login, not from here."""
+class OnboardingForm(PersonFields):
+    """Who the new patient is (a date of birth required). The e-mail comes from the verified
+    login, not from here."""
 
-    last_name = forms.CharField(
-        label=_("Last name"),
-        max_length=100,
-        widget=forms.TextInput({"autocomplete": "family-name"}),
-    )
-    first_name = forms.CharField(
-        label=_("First name"),
-        max_length=100,
-        widget=forms.TextInput({"autocomplete": "given-name"}),
-    )
-    middle_name = forms.CharField(
-        label=_("Middle name"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput({"autocomplete": "additional-name"}),
-    )
-    birth_date = forms.DateField(
-        label=_("Date of birth"),
-        widget=IsoDateInput({"autocomplete": "bday"}),
-        validators=[validate_date_in_range],
-    )
-    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
     phone = PhoneField(
         required=False,
         help_text=_("For reminders and sign-in codes."),
@@ -104,6 +73,7 @@ class OnboardingForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["birth_date"].required = True
         clinics = Clinic.objects.filter(is_active=True).order_by("city", "name")
         field = cast(ClinicChoiceField, self.fields["home_clinic"])
         field.queryset = clinics

@@ -9,17 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import FamilyRelation, LegalBasis, Sex
+from portal.forms.widgets import IsoDateInput
 from portal.input_limits import validate_date_in_range
 from portal.models import Clinic
-
-
-class DateInput(forms.DateInput):
-    """The browser's date picker; it posts ISO dates whatever the locale shows."""
-
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _blank(choices):
@@ -48,7 +40,7 @@ class PersonFields(forms.Form):
     birth_date = forms.DateField(
         label=_("Date of birth"),
         required=False,
-        widget=DateInput({"autocomplete": "bday"}),
+        widget=IsoDateInput({"autocomplete": "bday"}),
         validators=[validate_date_in_range],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=_blank(Sex.choices), required=False)
@@ -109,7 +101,7 @@ class DependantForm(PersonFields):
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=DateInput(),
+        widget=IsoDateInput(),
         help_text=_("Leave empty for a parent of a minor: it ends at 18."),
         validators=[validate_date_in_range],
     )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.choices import IntegrationScope
-from portal.forms.account import DateInput
+from portal.forms.widgets import IsoDateInput
 from portal.models import Clinic
 
 # A token that outlives this is better issued again (and the old one revoked).
@@ -41,7 +41,7 @@ class IntegrationTokenForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=DateInput,
+        widget=IsoDateInput,
         help_text=_("Empty: until revoked."),
     )
 

@@ -14,18 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.choices import AuditAction, IdDocumentType, Sex
+from portal.forms.widgets import IsoDateInput
 from portal.input_limits import validate_date_in_range
 from portal.models import Clinic
 from portal.services.patients import clean_patient_fields
-
-
-class IsoDateInput(forms.DateInput):
-    """The browser's date picker; it posts ISO dates whatever the locale shows."""
-
-    input_type = "date"
-
-    def format_value(self, value):
-        return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _blank(choices):

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from portal import permissions
 from portal.api.exceptions import problem_responses
-from portal.api.idempotency import idempotent
+from portal.api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from scheduling.api import serializers as s
 from scheduling.errors import HoldInvalid
 from scheduling.models import Doctor, Hold
@@ -36,14 +36,6 @@ from scheduling.selectors import appointments as selectors
 from scheduling.selectors.catalogue import active_service_and_doctor, get_by_public_id
 from scheduling.services import booking
 from scheduling.services.holds import hold_create
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    type=str,
-    description="Repeat the POST safely: the first answer is replayed for 24 hours.",
-)
 
 
 def _doctor(public_id) -> Doctor:

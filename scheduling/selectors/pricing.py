@@ -77,16 +77,10 @@ def age_on(birth_date: datetime.date | None, day: datetime.date) -> int | None:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def _price_rows(*, clinic_id: int, service_id: int, day: datetime.date) -> QuerySet[ServicePrice]:
-    return ServicePrice.objects.filter(
-        clinic_id=clinic_id, service_id=service_id, valid_from__lte=day
-    ).order_by("-valid_from")
-
-
 def price_on(*, clinic: Clinic, service: Service, day: datetime.date) -> Decimal:
-    """The price of `service` in `clinic` on `day` (one query)."""
-    row = _price_rows(clinic_id=clinic.pk, service_id=service.pk, day=day).first()
-    return row.price if row is not None else service.price
+    """The price of `service` in `clinic` on `day` (one query, the booking's own definition)."""
+    row = fetch(PriceOfDay, PRICE_OF_DAY_ONLY_SQL, [clinic.pk, service.pk, day])[0]
+    return service.price if row.list_price is None else _money(row.list_price)
 
 
 def prices_in_force(
@@ -166,10 +160,7 @@ def price_quote(
             promotion.value,
             promotion.usage_limit,
         )
-    offers = fetch(
-        AutomaticOffer,
-        *_offers_sql(clinic_id=clinic.pk, service_id=service.pk, day=day),
-    )
+    offers = offers_on(clinic_id=clinic.pk, service_id=service.pk, day=day)
     row_price = offers[0].list_price
     list_price = _money(service.price if row_price is None else row_price)
     visits: list[bool] = []
@@ -194,8 +185,14 @@ def price_quote(
     return _quote(list_price, best.id, best.name, best.kind, best.value, best.usage_limit)
 
 
+class PriceOfDay(NamedTuple):
+    """The clinic's price row in force on a day (None: the network price applies)."""
+
+    list_price: Any
+
+
 class AutomaticOffer(NamedTuple):
-    """A row of `_offers_sql`: the price row of the day (None: the network price applies)
+    """A row of `offers_on`: the price row of the day (None: the network price applies)
     and one live automatic promotion, or no promotion (its columns all None)."""
 
     list_price: Any
@@ -209,23 +206,39 @@ class AutomaticOffer(NamedTuple):
     max_age: int | None
 
 
-def _offers_sql(*, clinic_id: int, service_id: int, day: datetime.date) -> tuple[str, list[Any]]:
+# The one definition of the price in force on a day: the clinic's latest price row of the
+# service not after the day, as a scalar subquery of (clinic id, service id, day); NULL when
+# the clinic sets none, and the service's network price applies.
+PRICE_OF_DAY_SQL = (
+    "(SELECT sp.price FROM scheduling_serviceprice sp"
+    " WHERE sp.clinic_id = %s AND sp.service_id = %s AND sp.valid_from <= %s"
+    " ORDER BY sp.valid_from DESC LIMIT 1)"
+)
+# The price of the day with each automatic promotion live on the day: active, its period
+# holding the day, with uses left, for every service or this one. A promo code's promotion is
+# judged by the same rules in `promotion_for_code`, which also says which one failed.
+OFFERS_SQL = (
+    "SELECT " + PRICE_OF_DAY_SQL + " AS list_price,"  # noqa: S608 - constant text only
+    " p.id, p.name, p.kind, p.value, p.usage_limit, p.segment, p.min_age, p.max_age"
+    " FROM (SELECT 1 AS one) o LEFT JOIN scheduling_promotion p"
+    " ON p.clinic_id = %s AND p.code = %s AND p.is_active = %s"
+    " AND p.starts_on <= %s AND p.ends_on >= %s"
+    " AND (p.usage_limit IS NULL OR p.times_used < p.usage_limit)"
+    " AND (p.service_id IS NULL OR p.service_id = %s)"
+    " ORDER BY p.id"
+)
+PRICE_OF_DAY_ONLY_SQL = "SELECT " + PRICE_OF_DAY_SQL + " AS list_price"  # noqa: S608 - constant
+
+
+def offers_on(*, clinic_id: int, service_id: int, day: datetime.date) -> list[AutomaticOffer]:
     """The price of the day and the live automatic promotions of the clinic and service, in
     one plain statement (every booking asks; built through the ORM, the two reads cost several
     times what the database spends on them). At least one row: the promotion's columns are
     NULL when none is live. Parameters are ids, strings, booleans and dates only, which
     PostgreSQL and SQLite take as they are (`scheduling.selectors.availability.queries`)."""
-    return (
-        "SELECT (SELECT sp.price FROM scheduling_serviceprice sp"
-        " WHERE sp.clinic_id = %s AND sp.service_id = %s AND sp.valid_from <= %s"
-        " ORDER BY sp.valid_from DESC LIMIT 1) AS list_price,"
-        " p.id, p.name, p.kind, p.value, p.usage_limit, p.segment, p.min_age, p.max_age"
-        " FROM (SELECT 1 AS one) o LEFT JOIN scheduling_promotion p"
-        " ON p.clinic_id = %s AND p.code = %s AND p.is_active = %s"
-        " AND p.starts_on <= %s AND p.ends_on >= %s"
-        " AND (p.usage_limit IS NULL OR p.times_used < p.usage_limit)"
-        " AND (p.service_id IS NULL OR p.service_id = %s)"
-        " ORDER BY p.id",
+    return fetch(
+        AutomaticOffer,
+        OFFERS_SQL,
         [clinic_id, service_id, day, clinic_id, "", True, day, day, service_id],
     )
 

@@ -227,6 +227,7 @@ def test_the_accounting_export_lists_completed_paid_visits(built, director):
     rows = list(
         csv.reader(io.StringIO(b"".join(response.streaming_content).decode()), delimiter=";")
     )
+    # No BOM: an importer decoding plain UTF-8 reads the first column id as it is.
     assert rows[0][:3] == ["legal_entity_inn", "legal_entity_kpp", "legal_entity"]
     # A, C and I in Berlin, one visit in Moscow; no patient data in any column.
     assert len(rows) == 5

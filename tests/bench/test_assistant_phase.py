@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import assistant, report, run, scenario
+from bench import assistant, config, report, scenario
 from portal.throttling import AssistantAnonymousThrottle
 from scheduling.models import Service
 from tests.crm.assistant.dialogues import DIALOGUES
@@ -69,9 +69,9 @@ def test_the_ratio_is_left_out_when_a_phase_is_missing():
 
 
 def test_the_phase_runs_alone_and_is_judged_by_its_targets():
-    assert run.Config({"BENCH_ONLY": "assistant"}).only == "assistant"
+    assert config.Config({"BENCH_ONLY": "assistant"}).only == "assistant"
     with pytest.raises(SystemExit):
-        run.Config({"BENCH_ONLY": "nothing"})
+        config.Config({"BENCH_ONLY": "nothing"})
     assert report.invariant_failures({}, only="assistant") == []
     verdicts = report.target_verdicts(
         {"assistant_reply_p95_ratio": 51.0, "assistant_intent_accuracy": 0.95}

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from bench import connector, report, run, scenario
+from bench import config, connector, report, scenario
 
 
 def test_the_phase_runs_alone_and_is_judged_by_its_targets():
-    assert run.Config({"BENCH_ONLY": "connector"}).only == "connector"
+    assert config.Config({"BENCH_ONLY": "connector"}).only == "connector"
     assert report.invariant_failures({}, only="connector") == []
     assert (
         report.target_verdicts({"connector_slots_p95_ratio": 1.4})["connector_slots_p95_ratio"]

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Collection
 from typing import Any
 
+from django.db import router
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
@@ -214,4 +215,6 @@ def _room_of(slot: Slot) -> Room | None:
     every room it may place a visit in, so a slot with a room always carries it."""
     if slot.room_id is None:
         return None
-    return Room.from_db(None, ["id", "public_id"], [slot.room_id, slot.room_public_id])
+    return Room.from_db(
+        router.db_for_read(Room), ["id", "public_id"], [slot.room_id, slot.room_public_id]
+    )
