@@ -3,8 +3,9 @@
 Every function here runs a fixed number of queries whatever the length of the history: the
 rollups are read grouped by a bounded set of keys (clinic × doctor × service × channel, the
 period's days, weekday × hour) and kept in the cache until the rollups next change
-(`selectors.cached`); the live days are grouped and counted by the database
-(`selectors.live`), so their cost follows the clinics' keys, not their visits.
+(`selectors.cached`), summed the ways the page reads them (`selectors.cube`); the live days
+(today, and yesterday until a refresh has rolled it up for good) are grouped and counted by
+the database (`selectors.live`), so their cost follows the clinics' keys, not their visits.
 """
 
 from __future__ import annotations
