@@ -23,7 +23,7 @@ from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
-from analytics.selectors.cached import rollup_marks, through_cache
+from analytics.selectors.cached import RollupMarks, rollup_marks, through_cache
 from analytics.selectors.cube import CubeTotals, sum_of
 from analytics.selectors.facts import COUNTERS, Counts, CubeKey, clinic_zones
 from analytics.selectors.live import live_figures
@@ -63,6 +63,8 @@ class Figures:
     # (filled with staff's help, filled).
     waitlist_minutes: float | None = None
     waitlist_manual: tuple[int, int] = (0, 0)
+    # Where the rollups stood when these figures were read (the comparisons reuse it).
+    marks: RollupMarks | None = None
     scheduled_minutes: int = 0
 
     def __post_init__(self) -> None:
@@ -155,6 +157,7 @@ def figures(
         heatmap[weekday][hour] += visits
     return Figures(
         sums=past.sums.plus(current.sums),
+        marks=marks,
         capacity=past.capacity,
         series=series,
         series_online=series_online,
@@ -209,10 +212,12 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
     )
 
 
-def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
+def history_kpis(
+    *, scope: Scope, marks: RollupMarks | None = None
+) -> dict[str, float | Decimal | int | None]:
     """The fact-based KPIs of a past period, from the rollups alone (the comparisons), cached
     while the rollups stay as they are."""
-    return through_cache("history_kpis", scope.key(), lambda: _history_kpis(scope))
+    return through_cache("history_kpis", scope.key(), lambda: _history_kpis(scope), marks=marks)
 
 
 def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
