@@ -8,7 +8,7 @@ read, so a page adds two small values instead of regrouping every key of the per
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -33,13 +33,6 @@ class CubeTotals:
     online_doctors: dict[DoctorKey, int] = field(default_factory=dict)
     total: Counts = field(default_factory=Counts)
     online: int = 0
-
-    @classmethod
-    def of(cls, cube: Iterable[tuple[CubeKey, Counts | Mapping[str, Any]]]) -> CubeTotals:
-        sums = cls()
-        for key, counts in cube:
-            sums.add(key, counts)
-        return sums.finish()
 
     def add(self, key: CubeKey, counts: Counts | Mapping[str, Any]) -> None:
         clinic_id, doctor_id, service_id, channel = key

@@ -25,7 +25,7 @@ from django.utils import timezone
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
 from analytics.selectors.cached import RollupMarks, rollup_marks, through_cache
 from analytics.selectors.cube import CubeTotals, sum_of
-from analytics.selectors.facts import COUNTERS, Counts, CubeKey, clinic_zones
+from analytics.selectors.facts import COUNTERS, Counts, clinic_zones
 from analytics.selectors.live import live_figures
 from analytics.selectors.localdays import local_period
 from analytics.selectors.scope import Scope, in_scope
@@ -174,10 +174,11 @@ def figures(
 def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -> RolledUp:
     """The rollups' figures of the period's days that are not live."""
     facts = _history(in_scope(DailyFact.objects.all(), scope), scope, live)
-    cube: dict[CubeKey, Counts] = defaultdict(Counts)
+    # A row per cube key, summed straight into the shape the page reads.
+    cube = CubeTotals()
     sums = {name: Sum(name) for name in COUNTERS}
     for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
-        cube[(row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"])].add(row)
+        cube.add((row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"]), row)
     series: dict[datetime.date, Counts] = defaultdict(Counts)
     series_online: dict[datetime.date, int] = defaultdict(int)
     for row in facts.values("date", "channel").annotate(**sums):
@@ -202,7 +203,7 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
 
     size, returned = _retention(scope, now)
     return RolledUp(
-        sums=CubeTotals.of(cube.items()),
+        sums=cube.finish(),
         capacity=capacity,
         series=dict(series),
         series_online=dict(series_online),
