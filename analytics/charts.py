@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -179,7 +179,9 @@ def bars(items: Sequence[tuple[str, float]], *, title: str, unit: str = "") -> S
     body: list[str] = []
     for i, (label, value) in enumerate(items):
         length = (width - left - 90) * value / peak
-        shown = f"{value:,.0f}".replace(",", "\u202f") + (f" {unit}" if unit else "")
+        # The active language's grouping: "1,234,567 ₽" in English, "1 234 567 ₽" in Russian.
+        shown = number_format(round(value), 0, force_grouping=True)
+        shown = f"{shown}\u00a0{unit}" if unit else shown
         body.append(
             str(
                 format_html(

@@ -122,8 +122,8 @@ def _tiles(
     scope: Scope, fig: Figures, sources: SourceKpis, zones: Mapping[int, ZoneInfo]
 ) -> list[dict[str, Any]]:
     values = kpi_values(fig) | sources.values
-    previous = comparison_kpis(scope=scope.previous(), zones=zones)
-    last_year = comparison_kpis(scope=scope.last_year(), zones=zones)
+    previous = comparison_kpis(scope=scope.previous(), zones=zones, marks=fig.marks)
+    last_year = comparison_kpis(scope=scope.last_year(), zones=zones, marks=fig.marks)
     notes = _notes(sources)
     targets = _targets(scope)
     tiles = []

@@ -8,8 +8,10 @@ rollups themselves. Figures read live (today's visits, requests, messages) are n
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -21,18 +23,39 @@ T = TypeVar("T")
 TIMEOUT_S = 60 * 60
 
 
-def rollups_version() -> str | None:
-    """Where every rollup stands (None: never built, so nothing is worth keeping)."""
-    states = RollupState.objects.order_by("name").values_list("name", "watermark", "refreshed_at")
+@dataclass(frozen=True)
+class RollupMarks:
+    """Where the rollups stand, read once per page: `version` keys the cache (None: never
+    built, so nothing is worth keeping); `read_up_to` is the oldest watermark, the instant
+    before which every source change has been rolled up."""
+
+    version: str | None
+    read_up_to: datetime.datetime | None
+
+
+def rollup_marks() -> RollupMarks:
+    states = list(
+        RollupState.objects.order_by("name").values_list("name", "watermark", "refreshed_at")
+    )
     marks = [
         f"{name}@{watermark.isoformat()}/{done.isoformat()}" for name, watermark, done in states
     ]
-    return ";".join(marks) or None
+    return RollupMarks(
+        version=";".join(marks) or None,
+        read_up_to=min((watermark for _name, watermark, _done in states), default=None),
+    )
 
 
-def through_cache(name: str, parts: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """`compute()`'s value for `parts` at the rollups' current version, cached."""
-    version = rollups_version()
+def through_cache(
+    name: str,
+    parts: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    *,
+    marks: RollupMarks | None = None,
+) -> T:
+    """`compute()`'s value for `parts` at the rollups' current version, cached. `marks`: the
+    rollups' marks when the caller has read them (else one query)."""
+    version = (marks or rollup_marks()).version
     if version is None:
         return compute()
     digest = hashlib.sha256(repr((name, version, parts)).encode()).hexdigest()

@@ -3,8 +3,9 @@
 Every function here runs a fixed number of queries whatever the length of the history: the
 rollups are read grouped by a bounded set of keys (clinic × doctor × service × channel, the
 period's days, weekday × hour) and kept in the cache until the rollups next change
-(`selectors.cached`); the live days are grouped and counted by the database
-(`selectors.live`), so their cost follows the clinics' keys, not their visits.
+(`selectors.cached`), summed the ways the page reads them (`selectors.cube`); the live days
+(today, and yesterday until a refresh has rolled it up for good) are grouped and counted by
+the database (`selectors.live`), so their cost follows the clinics' keys, not their visits.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,8 +23,9 @@ from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact, DemandCell, DoctorDayCapacity, PatientCohort
-from analytics.selectors.cached import through_cache
-from analytics.selectors.facts import COUNTERS, Counts, CubeKey, clinic_zones
+from analytics.selectors.cached import RollupMarks, rollup_marks, through_cache
+from analytics.selectors.cube import CubeTotals, sum_of
+from analytics.selectors.facts import COUNTERS, Counts, clinic_zones
 from analytics.selectors.live import live_figures
 from analytics.selectors.localdays import local_period
 from analytics.selectors.scope import Scope, in_scope
@@ -37,13 +39,16 @@ FINAL_DELIVERY = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatu
 FINAL_LOG_STATES = (LogState.DELIVERED, LogState.FAILED, LogState.EXPIRED)
 WAITLIST_WINDOW = datetime.timedelta(hours=2)
 RETENTION_DAYS = 90
+# A transaction may commit a little after a refresh began with changes stamped before it (the
+# refresh re-reads as much, `services.rollups.OVERLAP`).
+SETTLE_MARGIN = datetime.timedelta(minutes=5)
 
 
 @dataclass
 class Figures:
     """What the dashboard shows for one scope."""
 
-    cube: dict[CubeKey, Counts]
+    sums: CubeTotals
     capacity: dict[tuple[int, int], int]
     series: dict[datetime.date, Counts]
     # Bookings made online per day (the daily chart's darker part).
@@ -58,21 +63,40 @@ class Figures:
     # (filled with staff's help, filled).
     waitlist_minutes: float | None = None
     waitlist_manual: tuple[int, int] = (0, 0)
-    totals: Counts = field(default_factory=Counts)
+    # Where the rollups stood when these figures were read (the comparisons reuse it).
+    marks: RollupMarks | None = None
     scheduled_minutes: int = 0
 
     def __post_init__(self) -> None:
-        for counts in self.cube.values():
-            self.totals.add(counts)
         self.scheduled_minutes = sum(self.capacity.values())
 
+    @property
+    def totals(self) -> Counts:
+        return self.sums.total
 
-def live_days(scope: Scope, now: datetime.datetime) -> set[datetime.date]:
+
+def live_days(
+    scope: Scope,
+    now: datetime.datetime,
+    *,
+    read_up_to: datetime.datetime | None = None,
+    zones: Mapping[int, ZoneInfo] | None = None,
+) -> set[datetime.date]:
     """The period's days read live: from yesterday to tomorrow in UTC, which covers "today"
-    in every clinic's zone (the rollups of those days may lag by a refresh)."""
+    in every clinic's zone (the rollups of those days may lag by a refresh). Yesterday is
+    left to the rollups once a refresh has read the sources (`read_up_to`, less a margin for
+    transactions still committing) past its end in every clinic's zone (`zones`): that
+    refresh rolled the whole day up afresh, so a late edit of it shows with the next refresh,
+    as for every older day, and the page no longer counts its visits one by one."""
     today = now.astimezone(datetime.UTC).date()
     lo = max(scope.first, today - datetime.timedelta(days=1))
     hi = min(scope.last, today + datetime.timedelta(days=1))
+    if read_up_to is not None and zones:
+        yesterday_ends = max(
+            datetime.datetime.combine(today, datetime.time.min, tzinfo=tz) for tz in zones.values()
+        )
+        if read_up_to - SETTLE_MARGIN >= yesterday_ends:
+            lo = max(lo, today)
     return {lo + datetime.timedelta(days=n) for n in range((hi - lo).days + 1)}
 
 
@@ -91,7 +115,7 @@ def _history(qs: QuerySet[M], scope: Scope, live: set[datetime.date]) -> QuerySe
 class RolledUp:
     """The figures the rollups give for a scope, its live days left out."""
 
-    cube: dict[CubeKey, Counts]
+    sums: CubeTotals
     capacity: dict[tuple[int, int], int]
     series: dict[datetime.date, Counts]
     series_online: dict[datetime.date, int]
@@ -113,30 +137,30 @@ def figures(
     now = now or timezone.now()
     if zones is None:
         zones = clinic_zones(scope.clinic_ids)
-    live = live_days(scope, now)
+    marks = rollup_marks()
+    live = live_days(scope, now, read_up_to=marks.read_up_to, zones=zones)
     past = through_cache(
         "figures",
         (*scope.key(), tuple(sorted(live)), now.date()),
         lambda: _rolled_up(scope, live, now),
+        marks=marks,
     )
-    current = live_figures(scope=scope, days=live)
-    cube = defaultdict(Counts, past.cube)
-    for key, counts in current.cube.items():
-        cube[key].add(counts)
-    series = defaultdict(Counts, past.series)
+    current = live_figures(scope=scope, days=live, zones=zones)
+    series = dict(past.series)
     for day, counts in current.series.items():
-        series[day].add(counts)
-    series_online = defaultdict(int, past.series_online)
+        series[day] = sum_of(series[day], counts) if day in series else counts
+    series_online = dict(past.series_online)
     for day, n in current.series_online.items():
-        series_online[day] += n
-    heatmap = past.heatmap
+        series_online[day] = series_online.get(day, 0) + n
+    heatmap = [list(row) for row in past.heatmap]
     for (weekday, hour), visits in current.heat.items():
         heatmap[weekday][hour] += visits
     return Figures(
-        cube=dict(cube),
+        sums=past.sums.plus(current.sums),
+        marks=marks,
         capacity=past.capacity,
-        series=dict(series),
-        series_online=dict(series_online),
+        series=series,
+        series_online=series_online,
         heatmap=heatmap,
         cohort_size=past.cohort_size,
         cohort_returned=past.cohort_returned,
@@ -150,10 +174,11 @@ def figures(
 def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -> RolledUp:
     """The rollups' figures of the period's days that are not live."""
     facts = _history(in_scope(DailyFact.objects.all(), scope), scope, live)
-    cube: dict[CubeKey, Counts] = defaultdict(Counts)
+    # A row per cube key, summed straight into the shape the page reads.
+    cube = CubeTotals()
     sums = {name: Sum(name) for name in COUNTERS}
     for row in facts.values("clinic_id", "doctor_id", "service_id", "channel").annotate(**sums):
-        cube[(row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"])].add(row)
+        cube.add((row["clinic_id"], row["doctor_id"], row["service_id"], row["channel"]), row)
     series: dict[datetime.date, Counts] = defaultdict(Counts)
     series_online: dict[datetime.date, int] = defaultdict(int)
     for row in facts.values("date", "channel").annotate(**sums):
@@ -178,7 +203,7 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
 
     size, returned = _retention(scope, now)
     return RolledUp(
-        cube=dict(cube),
+        sums=cube.finish(),
         capacity=capacity,
         series=dict(series),
         series_online=dict(series_online),
@@ -188,10 +213,12 @@ def _rolled_up(scope: Scope, live: set[datetime.date], now: datetime.datetime) -
     )
 
 
-def history_kpis(*, scope: Scope) -> dict[str, float | Decimal | int | None]:
+def history_kpis(
+    *, scope: Scope, marks: RollupMarks | None = None
+) -> dict[str, float | Decimal | int | None]:
     """The fact-based KPIs of a past period, from the rollups alone (the comparisons), cached
     while the rollups stay as they are."""
-    return through_cache("history_kpis", scope.key(), lambda: _history_kpis(scope))
+    return through_cache("history_kpis", scope.key(), lambda: _history_kpis(scope), marks=marks)
 
 
 def _history_kpis(scope: Scope) -> dict[str, float | Decimal | int | None]:
@@ -337,14 +364,10 @@ def kpis_of(counts: Counts, scheduled_minutes: int) -> dict[str, Any]:
     }
 
 
-def online_bookings(cube: dict[CubeKey, Counts]) -> int:
-    return sum(c.bookings for key, c in cube.items() if key[3] in SELF_SERVICE_CHANNELS)
-
-
 def kpi_values(fig: Figures) -> dict[str, float | Decimal | int | None]:
     """Every KPI of the registry for the figures of one scope; None: no data yet."""
     values = kpis_of(fig.totals, fig.scheduled_minutes)
-    values["online_share"] = ratio(online_bookings(fig.cube), fig.totals.bookings)
+    values["online_share"] = ratio(fig.sums.online, fig.totals.bookings)
     values["retention_90"] = ratio(fig.cohort_returned, fig.cohort_size)
     values["request_confirmation"] = fig.request_minutes
     # Telephony is wired in by the root URLs only; no app may read it (import contracts).

@@ -53,10 +53,11 @@ class Counts:
     new_patients: int = 0
 
     def add(self, other: Counts | Mapping[str, Any]) -> None:
-        # The dashboard adds thousands of these per page: the names are looked up once.
+        # Added by the thousand when the rollups are read: both sides as plain dicts.
         values = other if isinstance(other, Mapping) else vars(other)
+        mine = vars(self)
         for name in COUNTERS:
-            setattr(self, name, getattr(self, name) + (values[name] or 0))
+            mine[name] += values[name] or 0
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

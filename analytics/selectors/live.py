@@ -13,9 +13,10 @@ the two in agreement):
 - a completed visit is a first visit when the patient has no earlier completed visit
   (`facts.earlier_completed`, as the rollups ask it).
 
-Eight queries, whatever the number of visits: the clinics' zones; the bookings, visits, first
-visits and rollbacks by clinic × doctor × service × channel (the last two by day too); the
-series' visits and bookings by day; the heatmap.
+Eight queries, whatever the number of visits: the clinics' zones (none when the caller has
+them); the bookings, visits, first visits and rollbacks by clinic × doctor × service × channel
+(the last two by day too); the series' visits and bookings by day (none when only one day is
+live: the series' day is then the cube's sum); the heatmap.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractHour, TruncDate
 
+from analytics.selectors.cube import CubeTotals
 from analytics.selectors.facts import (
     ATTENDED,
     BOOKED_TIME,
@@ -66,18 +68,26 @@ ZoneGroups = list[tuple[ZoneInfo, list[int]]]
 class LiveFigures:
     """The live days' share of the dashboard's figures."""
 
-    cube: dict[CubeKey, Counts] = field(default_factory=dict)
+    sums: CubeTotals = field(default_factory=CubeTotals)
     series: dict[datetime.date, Counts] = field(default_factory=dict)
     series_online: dict[datetime.date, int] = field(default_factory=dict)
     # Visits per (local weekday, local hour).
     heat: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
-def live_figures(*, scope: Scope, days: Collection[datetime.date]) -> LiveFigures:
-    """Counters of the local `days` (consecutive) of the clinics in `scope`."""
+def live_figures(
+    *,
+    scope: Scope,
+    days: Collection[datetime.date],
+    zones: Mapping[int, ZoneInfo] | None = None,
+) -> LiveFigures:
+    """Counters of the local `days` (consecutive) of the clinics in `scope`; `zones`: their
+    time zones, when the caller has read them."""
     if not days:
         return LiveFigures()
-    groups = _zone_groups(clinic_zones(scope.clinic_ids))
+    if zones is None:
+        zones = clinic_zones(scope.clinic_ids)
+    groups = _zone_groups(zones)
     if not groups:
         return LiveFigures()
     first, last = min(days), max(days)
@@ -88,21 +98,23 @@ def live_figures(*, scope: Scope, days: Collection[datetime.date]) -> LiveFigure
     rollbacks = in_scope(RollbackRecord.objects.filter(occurred), scope, via="appointment__")
 
     live = LiveFigures()
-    cube: dict[CubeKey, Counts] = defaultdict(Counts)
+    sums = live.sums
     series: dict[datetime.date, Counts] = defaultdict(Counts)
     online: dict[datetime.date, int] = defaultdict(int)
     keys = ("clinic_id", "doctor_id", "service_id", "channel")
     # Bookings, visits and first visits are counted apart: one query with conditional
     # counters over the union of the windows and a probe per row cost the planner's estimate
     # enough to have PostgreSQL compile it (JIT) on every request.
-    for row in _grouped(visits.filter(made), keys, {"bookings": Count("pk")}):
-        cube[_cube_key(row)].bookings += row["bookings"]
-    for row in _grouped(visits.filter(due), keys, _visit_counters()):
-        cube[_cube_key(row)].add(row)
+    made_rows = _grouped(visits.filter(made), keys, {"bookings": Count("pk")})
+    for row in made_rows:
+        sums.add_bookings(_cube_key(row), row["bookings"])
+    due_rows = _grouped(visits.filter(due), keys, _visit_counters())
+    for row in due_rows:
+        sums.add(_cube_key(row), row)
     by_due = visits.filter(due).annotate(day=_local("starts_at", groups, TruncDate, DateField()))
     first_visits = by_due.filter(status=S.COMPLETED).exclude(Exists(earlier_completed()))
     for row in _grouped(first_visits, (*keys, "day"), {"new_patients": Count("pk")}):
-        cube[_cube_key(row)].new_patients += row["new_patients"]
+        sums.add(_cube_key(row), row)
         series[row["day"]].new_patients += row["new_patients"]
     by_occurred = rollbacks.annotate(
         doctor_id=F("appointment__doctor_id"),
@@ -111,17 +123,30 @@ def live_figures(*, scope: Scope, days: Collection[datetime.date]) -> LiveFigure
         day=_local("occurred_at", groups, TruncDate, DateField()),
     )
     for row in _grouped(by_occurred, (*keys, "day"), {"rollbacks": Count("pk")}):
-        cube[_cube_key(row)].rollbacks += row["rollbacks"]
+        sums.add(_cube_key(row), row)
         series[row["day"]].rollbacks += row["rollbacks"]
-    live.cube = dict(cube)
+    sums.finish()
 
-    for row in _grouped(by_due, ("day",), _visit_counters()):
-        series[row["day"]].add(row)
-    by_made = visits.filter(made).annotate(day=_local("created_at", groups, TruncDate, DateField()))
-    for row in _grouped(by_made, ("day", "channel"), {"bookings": Count("pk")}):
-        series[row["day"]].bookings += row["bookings"]
-        if row["channel"] in SELF_SERVICE_CHANNELS:
-            online[row["day"]] += row["bookings"]
+    if len(days) == 1:
+        # One live day (yesterday rolled up for good): every row above falls on it, so the
+        # series' day is the cube's sum and the database need not group the rows again.
+        (day,) = days
+        for row in due_rows:
+            series[day].add(row)
+        for row in made_rows:
+            series[day].bookings += row["bookings"]
+            if row["channel"] in SELF_SERVICE_CHANNELS:
+                online[day] += row["bookings"]
+    else:
+        for row in _grouped(by_due, ("day",), _visit_counters()):
+            series[row["day"]].add(row)
+        by_made = visits.filter(made).annotate(
+            day=_local("created_at", groups, TruncDate, DateField())
+        )
+        for row in _grouped(by_made, ("day", "channel"), {"bookings": Count("pk")}):
+            series[row["day"]].bookings += row["bookings"]
+            if row["channel"] in SELF_SERVICE_CHANNELS:
+                online[row["day"]] += row["bookings"]
     live.series, live.series_online = dict(series), dict(online)
 
     hours = by_due.annotate(hour=_local("starts_at", groups, ExtractHour, IntegerField()))

@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from analytics.models import DailyFact
-from analytics.selectors.cached import through_cache
+from analytics.selectors.cached import RollupMarks, through_cache
 from analytics.selectors.conversations import conversation_figures
 from analytics.selectors.dashboard import Figures, history_kpis, ratio, settled
 from analytics.selectors.facts import CubeKey, clinic_zones
@@ -97,16 +97,18 @@ def comparison_kpis(
     scope: Scope,
     zones: Mapping[int, ZoneInfo] | None = None,
     now: datetime.datetime | None = None,
+    marks: RollupMarks | None = None,
 ) -> dict[str, Any]:
     """Every KPI of a comparison period (the previous period, the same dates last year): the
     rollups' with this module's laid over them. A period over before the live days is kept
     in the cache until the rollups next change, as the rolled-up history is: a late edit of
     its conversations, calls or refusals shows with the next refresh, like a late edit of a
-    visit. A period that reaches the live days is read afresh."""
+    visit. A period that reaches the live days is read afresh. `marks`: where the rollups
+    stand, when the caller has read it (`Figures.marks`)."""
 
     def compute() -> dict[str, Any]:
-        return history_kpis(scope=scope) | source_kpis(scope=scope, zones=zones).values
+        return history_kpis(scope=scope, marks=marks) | source_kpis(scope=scope, zones=zones).values
 
     if not settled(scope, now or timezone.now()):
         return compute()
-    return through_cache("comparison_kpis", scope.key(), compute)
+    return through_cache("comparison_kpis", scope.key(), compute, marks=marks)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.selectors.dashboard import Figures, ratio
 from analytics.selectors.facts import Counts, CubeKey
 from portal.models import Clinic
-from scheduling.choices import SELF_SERVICE_CHANNELS, AppointmentChannel
+from scheduling.choices import AppointmentChannel
 from scheduling.models import Doctor, Service
 
 
@@ -80,16 +80,6 @@ def _quality(counts: Counts, online: int, minutes: int | None, refused: int = 0)
     }
 
 
-def _group(fig: Figures, key: Callable[[CubeKey], Any]) -> tuple[dict[Any, Counts], dict[Any, int]]:
-    counts: dict[Any, Counts] = defaultdict(Counts)
-    online: dict[Any, int] = defaultdict(int)
-    for cube_key, c in fig.cube.items():
-        counts[key(cube_key)].add(c)
-        if cube_key[3] in SELF_SERVICE_CHANNELS:
-            online[key(cube_key)] += c.bookings
-    return counts, online
-
-
 def doctor_name(last: str, first: str, middle: str) -> str:
     initials = "".join(f"{part[0]}." for part in (first, middle) if part)
     return f"{last} {initials}".strip()
@@ -108,9 +98,10 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
     refused = refused or {}
     refused_clinic = _group_refused(refused, lambda k: k[0])
     refused_doctor = _group_refused(refused, lambda k: (k[0], k[1]))
-    clinic_ids = {k[0] for k in fig.cube} | {k[0] for k in fig.capacity}
-    doctor_ids = {k[1] for k in fig.cube} | {k[1] for k in fig.capacity}
-    service_ids = {k[2] for k in fig.cube}
+    sums = fig.sums
+    clinic_ids = set(sums.clinics) | {k[0] for k in fig.capacity}
+    doctor_ids = {k[1] for k in sums.doctors} | {k[1] for k in fig.capacity}
+    service_ids = set(sums.services)
     clinic_rows_db = Clinic.objects.filter(pk__in=clinic_ids).values_list("pk", "name", "public_id")
     clinics = {pk: name for pk, name, _uuid in clinic_rows_db}
     clinic_uuids = {pk: public_id for pk, _name, public_id in clinic_rows_db}
@@ -122,7 +113,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
     }
     services = dict(Service.objects.filter(pk__in=service_ids).values_list("pk", "name"))
 
-    by_clinic, online_clinic = _group(fig, lambda k: k[0])
+    by_clinic, online_clinic = sums.clinics, sums.online_clinics
     minutes_clinic: dict[int, int] = defaultdict(int)
     for (clinic_id, _doctor), m in fig.capacity.items():
         minutes_clinic[clinic_id] += m
@@ -133,7 +124,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
             "clinic_public_id": clinic_uuids.get(cid),
             **_quality(
                 by_clinic.get(cid, Counts()),
-                online_clinic[cid],
+                online_clinic.get(cid, 0),
                 minutes_clinic[cid],
                 refused_clinic[cid],
             ),
@@ -141,7 +132,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
         for cid in sorted(clinic_ids, key=lambda c: clinics.get(c, ""))
     ]
 
-    by_doctor, online_doctor = _group(fig, lambda k: (k[0], k[1]))
+    by_doctor, online_doctor = sums.doctors, sums.online_doctors
     doctor_keys = set(by_doctor) | set(fig.capacity)
     doctor_rows = [
         {
@@ -152,7 +143,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
             "doctor_public_id": doctors.get(d, ("", None))[1],
             **_quality(
                 by_doctor.get((c, d), Counts()),
-                online_doctor[(c, d)],
+                online_doctor.get((c, d), 0),
                 fig.capacity.get((c, d)),
                 refused_doctor[(c, d)],
             ),
@@ -160,7 +151,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
         for c, d in sorted(doctor_keys, key=lambda k: (doctors.get(k[1], ("",))[0], k[0]))
     ]
 
-    by_service, _online = _group(fig, lambda k: k[2])
+    by_service = sums.services
     total_revenue = sum((c.revenue for c in by_service.values()), Decimal(0))
     service_rows = [
         {
@@ -173,7 +164,7 @@ def build_tables(fig: Figures, *, refused: Mapping[CubeKey, int] | None = None) 
         for sid, c in sorted(by_service.items(), key=lambda item: -item[1].revenue)
     ]
 
-    by_channel, _online = _group(fig, lambda k: k[3])
+    by_channel = sums.channels
     total_bookings = sum(c.bookings for c in by_channel.values())
     channel_rows = [
         {

@@ -13,7 +13,7 @@ from analytics.services.rollups import rollups_rebuild, rollups_refresh
 from scheduling.choices import AppointmentStatus as S
 from scheduling.models import Appointment, ScheduleRule
 
-from .conftest import BERLIN, FIRST, LAST, LATER, at
+from .conftest import BERLIN, FIRST, LAST, LATER, MOSCOW, at
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,8 @@ def test_the_network_adds_the_other_clinic(net):
 
 def test_today_is_live_before_any_refresh(net):
     now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
-    rollups_rebuild(now=now)
+    # Built before the 29th ended: the 29th is not yet rolled up for good, so it reads live.
+    rollups_rebuild(now=at(BERLIN, 29, 12).astimezone(datetime.UTC))
     net.visit(starts=at(BERLIN, 31, 9), created=now - datetime.timedelta(minutes=1))
     kpis = kpi_values(figures(scope=berlin_scope(net), now=now))
     assert kpis["bookings"] == 7
@@ -145,7 +146,8 @@ def test_a_schedule_change_recomputes_the_days_it_reaches(net):
 @pytest.mark.parametrize("narrowed", ["network", "berlin", "doctor"])
 def test_the_live_days_count_exactly_what_the_rollups_count(net, narrowed):
     now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
-    rollups_rebuild(now=now)
+    # Built before the 29th ended: the 29th is not yet rolled up for good, so it reads live.
+    rollups_rebuild(now=at(BERLIN, 29, 12).astimezone(datetime.UTC))
     scope = {
         "network": Scope(clinic_ids=None, first=FIRST, last=LAST),
         "berlin": berlin_scope(net),
@@ -155,7 +157,7 @@ def test_the_live_days_count_exactly_what_the_rollups_count(net, narrowed):
     live = figures(scope=scope, now=now)
     # ...and every day from the rollups.
     rolled = figures(scope=scope, now=LATER)
-    assert live.cube == rolled.cube
+    assert live.sums == rolled.sums
     assert live.series == rolled.series
     assert live.series_online == rolled.series_online
     assert live.heatmap == rolled.heatmap
@@ -185,3 +187,71 @@ def test_a_refresh_shows_through_the_cached_history(net):
     # G completed too: the refresh moved the rollups' state, so nothing cached is served.
     assert kpi_values(figures(scope=scope, now=LATER))["revenue"] == 4300
     assert history_kpis(scope=scope)["revenue"] == 4300
+
+
+def test_yesterday_reads_live_until_a_refresh_began_after_it_ended_in_every_zone(net):
+    from analytics.selectors.dashboard import live_days
+
+    scope = Scope(clinic_ids=None, first=FIRST, last=LAST)
+    now = datetime.datetime(2026, 3, 31, 9, tzinfo=datetime.UTC)
+    # The 30th ends at 21:00 UTC in Moscow and at 22:00 UTC in Berlin (summer time).
+    between = datetime.datetime(2026, 3, 30, 21, 30, tzinfo=datetime.UTC)
+    both = {net.berlin.pk: BERLIN, net.moscow.pk: MOSCOW}
+    assert live_days(scope, now) == {LAST}
+    assert live_days(scope, now, read_up_to=between, zones=both) == {LAST}
+    assert live_days(scope, now, read_up_to=between, zones={net.moscow.pk: MOSCOW}) == set()
+    # Within the margin after Berlin's midnight a transaction may still be committing.
+    assert live_days(
+        scope,
+        now,
+        read_up_to=datetime.datetime(2026, 3, 30, 22, 3, tzinfo=datetime.UTC),
+        zones=both,
+    ) == {LAST}
+    assert live_days(scope, now, read_up_to=now, zones=both) == set()
+    # Today stays live whatever the rollups say.
+    assert live_days(
+        Scope(clinic_ids=None, first=FIRST, last=now.date()), now, read_up_to=now, zones=both
+    ) == {now.date()}
+
+
+def test_a_settled_yesterday_changes_with_the_next_refresh(net):
+    built = at(BERLIN, 31, 9).astimezone(datetime.UTC)
+    ScheduleRule.objects.update(updated_at=built - datetime.timedelta(days=30))
+    rollups_rebuild(now=built)
+    scope = berlin_scope(net)
+    now = built + datetime.timedelta(hours=1)
+    # The 30th was rolled up after it ended: the page reads it from the rollups, as LATER does.
+    settled = figures(scope=scope, now=now)
+    assert settled.sums == figures(scope=scope, now=LATER).sums
+    assert settled.series == figures(scope=scope, now=LATER).series
+    visit = Appointment.objects.filter(
+        clinic=net.berlin,
+        starts_at__gte=at(BERLIN, 30, 0),
+        starts_at__lt=at(BERLIN, 31, 0),
+        status__in=(S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.COMPLETED, S.NO_SHOW),
+    ).first()
+    assert visit is not None
+    Appointment.objects.filter(pk=visit.pk).update(status=S.CANCELLED, updated_at=now)
+    # A late edit of a settled day shows with the next refresh, not before (the cached
+    # figures stand for the rollups as they are)...
+    assert figures(scope=scope, now=now).totals.cancelled == settled.totals.cancelled
+    rollups_refresh(now=now + datetime.timedelta(minutes=1))
+    # ...which moves the rollups' state, so the cached figures are not served again.
+    after = figures(scope=scope, now=now + datetime.timedelta(minutes=2))
+    assert after.totals.cancelled == settled.totals.cancelled + 1
+    assert after.series[LAST].cancelled == settled.series[LAST].cancelled + 1
+
+
+def test_the_live_days_add_to_the_cached_history_without_changing_it(net):
+    # Built before the 30th ended: the 30th reads live and is added to the cached sums on
+    # every page; the cached value must not take the live counts in.
+    built = at(BERLIN, 30, 10).astimezone(datetime.UTC)
+    rollups_rebuild(now=built)
+    scope = berlin_scope(net)
+    now = at(BERLIN, 30, 14).astimezone(datetime.UTC)
+    first = figures(scope=scope, now=now)
+    again = figures(scope=scope, now=now)
+    assert again.sums == first.sums
+    assert again.series == first.series
+    assert again.heatmap == first.heatmap
+    assert first.sums == figures(scope=scope, now=LATER).sums
