@@ -439,3 +439,20 @@ def test_the_task_offers_what_its_watch_says(waiting, clinic_a, new_doctor, serv
     }
     [slot] = waitlist_schedule_opened(watch)
     assert slot.starts_at == local(clinic_a, 2027, 3, 2, 9)
+
+
+def test_the_winners_boost_is_recorded_as_it_was_at_the_fill(
+    clock, clinic_a, doctor, service, clinic_admin_a
+):
+    patient = PatientFactory()
+    entry = wait(patient, service)
+    entry.boost = 25
+    entry.save(update_fields=["boost"])
+    slot = waitlist_slot_opened(
+        clinic=clinic_a, doctor=doctor, service=service, starts_at=local(clinic_a, 2027, 3, 2, 9)
+    )
+    offer = WaitlistOffer.objects.get(slot=slot)
+    waitlist_offer_answer(offer=offer, accept=True, actor=None, channel="sms")
+    WaitlistEntry.objects.filter(pk=entry.pk).update(boost=0)  # staff take it back later
+    slot.refresh_from_db()
+    assert slot.status == FreedSlotStatus.FILLED and slot.won_with_boost
