@@ -151,7 +151,8 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             _(
                 "Slots freed by a cancellation and offered to the waiting list that were "
                 "booked within 2 hours ÷ all such slots freed in the period (still being "
-                "offered: not counted yet)."
+                "offered: not counted yet). Times a schedule change opened are not "
+                "cancellations: they have their own figure."
             ),
             "percent",
             source=_("Waiting-list offers."),
@@ -160,8 +161,8 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             "waitlist_time_to_fill",
             _("Waitlist time to fill"),
             _(
-                "Median minutes from a slot being freed to its booking through the waiting "
-                "list, over the slots freed in the period that were filled."
+                "Median minutes from a slot being freed by a cancellation to its booking "
+                "through the waiting list, over the slots freed in the period that were filled."
             ),
             "minutes",
             higher_is_better=False,
@@ -171,12 +172,25 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             "waitlist_manual",
             _("Waitlist fills needing staff"),
             _(
-                "Freed slots filled after staff stepped in — given to a patient by hand, or "
-                "won by a patient whose rank staff raised with a manual boost — ÷ all freed "
-                "slots filled, of the slots freed in the period."
+                "Slots freed by a cancellation and filled after staff stepped in — given to a "
+                "patient by hand, or won by a patient whose rank a staff boost had raised when "
+                "the slot was filled — ÷ all such slots filled, of the slots freed in the "
+                "period."
             ),
             "percent",
             higher_is_better=False,
+            source=_("Waiting-list offers."),
+        ),
+        KpiDefinition(
+            "waitlist_opened_fill",
+            _("Schedule-change times filled within 2 hours"),
+            _(
+                "Times a schedule change opened (a weekly rule added or widened, extra hours, "
+                "an absence removed, a closure lifted) and offered to the waiting list that "
+                "were booked within 2 hours ÷ all such times opened in the period (still being "
+                "offered: not counted yet). Kept apart from the cancellations' fill rate."
+            ),
+            "percent",
             source=_("Waiting-list offers."),
         ),
         KpiDefinition(

@@ -54,6 +54,7 @@ TILES = (
     "waitlist_fill",
     "waitlist_time_to_fill",
     "waitlist_manual",
+    "waitlist_opened_fill",
     "delivery_rate",
     "revenue",
     "assistant_resolved",

@@ -138,12 +138,20 @@ class WaitlistStatus(models.TextChoices):
 
 
 class FreedSlotStatus(models.TextChoices):
-    """A slot freed by a cancellation as the waitlist works it."""
+    """A slot freed by a cancellation (or opened by a schedule change) as the waitlist works
+    it."""
 
     OFFERING = "offering", _("Being offered")
     FILLED = "filled", _("Filled")
     UNFILLED = "unfilled", _("Nobody took it")
     GONE = "gone", _("No longer free")
+
+
+class FreedSlotOrigin(models.TextChoices):
+    """How a time came to be offered to the waiting list."""
+
+    CANCELLATION = "cancellation", _("Cancellation")
+    SCHEDULE = "schedule", _("Schedule change")
 
 
 class WaitlistOfferStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -17,6 +18,7 @@ from scheduling.services.payments import payments_refresh_pending, prepayments_r
 from scheduling.services.refunds import refund_send, refunds_retry_pending
 from scheduling.services.reminders import reminders_enqueue_due
 from scheduling.services.waitlist_offers import waitlist_offers_advance, waitlist_slot_freed
+from scheduling.services.waitlist_schedule import waitlist_schedule_opened
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,12 @@ def escalate_booking_requests() -> int:
 def offer_freed_slot(appointment_id: int) -> bool:
     """Offer the time of a cancelled or rolled-back visit to the waitlist (once)."""
     return waitlist_slot_freed(appointment_id=appointment_id) is not None
+
+
+@shared_task(ignore_result=True)
+def offer_opened_slots(watch: dict[str, Any]) -> int:
+    """Offer the times a committed schedule change opened to the waitlist; how many."""
+    return len(waitlist_schedule_opened(watch))
 
 
 @shared_task(ignore_result=True)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from analytics.models import DailyFact
 from analytics.selectors.cached import RollupMarks, through_cache
 from analytics.selectors.conversations import conversation_figures
-from analytics.selectors.dashboard import Figures, history_kpis, ratio, settled
+from analytics.selectors.dashboard import Figures, history_kpis, ratio, settled, waitlist_kpis
 from analytics.selectors.facts import CubeKey, clinic_zones
 from analytics.selectors.scope import Scope, in_scope
 from portal.metrics import CallAnswerFigures, call_answer_figures
@@ -106,9 +106,15 @@ def comparison_kpis(
     visit. A period that reaches the live days is read afresh. `marks`: where the rollups
     stand, when the caller has read it (`Figures.marks`)."""
 
-    def compute() -> dict[str, Any]:
-        return history_kpis(scope=scope, marks=marks) | source_kpis(scope=scope, zones=zones).values
+    now = now or timezone.now()
 
-    if not settled(scope, now or timezone.now()):
+    def compute() -> dict[str, Any]:
+        return (
+            history_kpis(scope=scope, marks=marks)
+            | source_kpis(scope=scope, zones=zones).values
+            | waitlist_kpis(scope=scope, now=now, zones=zones)
+        )
+
+    if not settled(scope, now):
         return compute()
     return through_cache("comparison_kpis", scope.key(), compute, marks=marks)

@@ -312,6 +312,11 @@ WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=7)
 WAITLIST_BATCH_SIZE = env.int("WAITLIST_BATCH_SIZE", default=3)
 if WAITLIST_OFFER_MINUTES < 1 or WAITLIST_BATCH_SIZE < 1:
     raise ImproperlyConfigured("WAITLIST_OFFER_MINUTES and WAITLIST_BATCH_SIZE must be at least 1.")
+# How many days ahead a schedule change is searched for times it opened (1-62): a new weekly
+# rule opens its hours for months, but only the near future is offered to waiting patients.
+WAITLIST_SCHEDULE_DAYS = env.int("WAITLIST_SCHEDULE_DAYS", default=14)
+if not 1 <= WAITLIST_SCHEDULE_DAYS <= 62:
+    raise ImproperlyConfigured("WAITLIST_SCHEDULE_DAYS must be from 1 to 62.")
 
 # --- Connectors (clinics whose schedule lives in an external system) --------------------------
 # Free slots of a connector clinic are cached this long, so peaks do not hammer its system.

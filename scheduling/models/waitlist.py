@@ -11,7 +11,12 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Clinic, Patient
-from scheduling.choices import FreedSlotStatus, WaitlistOfferStatus, WaitlistStatus
+from scheduling.choices import (
+    FreedSlotOrigin,
+    FreedSlotStatus,
+    WaitlistOfferStatus,
+    WaitlistStatus,
+)
 
 from .appointments import Appointment, Hold
 from .catalogue import Doctor, Service, Specialty
@@ -116,15 +121,24 @@ class WaitlistEntry(models.Model):
 
 
 class FreedSlot(models.Model):
-    """A slot a cancellation (or rollback, or an unpaid booking's release) gave back, as the
-    waitlist offers it: batch after batch of offers until someone takes it or nobody is left.
-    Kept afterwards for analytics: whether and how fast it was filled, and whether staff had
-    to step in."""
+    """A slot a cancellation (or rollback, or an unpaid booking's release) gave back, or a
+    schedule change opened (`origin`; such a slot has no source visit), as the waitlist offers
+    it: batch after batch of offers until someone takes it or nobody is left. Kept afterwards
+    for analytics: whether and how fast it was filled, and whether staff had to step in."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    origin = models.CharField(
+        _("origin"),
+        max_length=12,
+        choices=FreedSlotOrigin.choices,
+        default=FreedSlotOrigin.CANCELLATION,
+    )
+    # The cancelled visit; none for a time a schedule change opened.
     source = models.OneToOneField(
         Appointment,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="freed_slot",
         verbose_name=_("freed by"),
     )
@@ -167,6 +181,9 @@ class FreedSlot(models.Model):
         verbose_name=_("filled by"),
     )
     manual = models.BooleanField(_("assigned by staff"), default=False)
+    # Won by a patient whose rank staff had raised (a manual boost), as it stood at the fill:
+    # with `manual`, the fills that needed staff.
+    won_with_boost = models.BooleanField(_("won with a staff boost"), default=False)
 
     class Meta:
         ordering = ["-freed_at"]
@@ -175,6 +192,19 @@ class FreedSlot(models.Model):
         indexes = [
             models.Index(fields=["status", "next_step_at"]),
             models.Index(fields=["clinic", "freed_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(origin=FreedSlotOrigin.CANCELLATION, source__isnull=False)
+                | Q(origin=FreedSlotOrigin.SCHEDULE, source__isnull=True),
+                name="freed_slot_origin_matches_source",
+            ),
+            # A time a schedule change opened is offered once, whatever the service.
+            models.UniqueConstraint(
+                fields=["doctor", "starts_at"],
+                condition=Q(source__isnull=True),
+                name="one_opened_slot_per_doctor_and_time",
+            ),
         ]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from portal.models import Clinic, Consent
 from portal.selectors.contact import patients_out_of_reach
 from scheduling.choices import (
     UPCOMING_STATUSES,
+    FreedSlotOrigin,
     FreedSlotStatus,
     WaitlistOfferStatus,
     WaitlistStatus,
@@ -166,9 +167,9 @@ def _entries_fitting(slot: FreedSlot) -> QuerySet[WaitlistEntry]:
     """Active entries of patients still on file that the slot fits: its service (or its
     service's specialty), the doctor where the entry names one, its clinic or its clinic's city
     where the entry names one, its local day in the entry's dates; never the patient who
-    freed it."""
+    freed it (a time a schedule change opened has none)."""
     day = slot.starts_at.astimezone(slot.clinic.tz).date()
-    return (
+    entries = (
         WaitlistEntry.objects.filter(
             status=WaitlistStatus.ACTIVE,
             date_from__lte=day,
@@ -178,8 +179,11 @@ def _entries_fitting(slot: FreedSlot) -> QuerySet[WaitlistEntry]:
         .filter(Q(service_id=slot.service_id) | Q(specialty_id=slot.service.specialty_id))
         .filter(Q(doctor__isnull=True) | Q(doctor_id=slot.doctor_id))
         .filter(_where_fits(slot.clinic))
-        .exclude(patient_id=slot.source.patient_id)
     )
+    source = slot.source
+    if source is not None:
+        entries = entries.exclude(patient_id=source.patient_id)
+    return entries
 
 
 def _where_fits(clinic: Clinic) -> Q:
@@ -193,17 +197,16 @@ def slot_candidates(*, slot: FreedSlot, now: datetime.datetime) -> list[Candidat
     dates; not the patient who freed it, nor one with a live offer of another slot (a YES
     must be unambiguous), nor one who refused notifications, nor one no message can reach
     (no address of their own or their guardian's on a channel that takes visit messages):
-    their offer would only use up a batch's minutes."""
-    entries = (
-        _entries_fitting(slot)
-        .exclude(offers__slot=slot)
-        .exclude(
-            patient__in=WaitlistOffer.objects.filter(
-                status=WaitlistOfferStatus.OFFERED, expires_at__gt=now
-            ).values("patient")
-        )
-        .select_related("patient")
-    )
+    their offer would only use up a batch's minutes. A slot not saved yet (a time a schedule
+    change opened, before it is offered) has been offered to nobody."""
+    entries = _entries_fitting(slot)
+    if slot.pk is not None:
+        entries = entries.exclude(offers__slot=slot)
+    entries = entries.exclude(
+        patient__in=WaitlistOffer.objects.filter(
+            status=WaitlistOfferStatus.OFFERED, expires_at__gt=now
+        ).values("patient")
+    ).select_related("patient")
     for purpose in STOPPING_CONSENTS:
         entries = entries.exclude(_refused(purpose))
     ranked = _marked(_ranked(_with_current_visit(entries, now=now), now=now))
@@ -228,20 +231,35 @@ def pick_waitlist_clinic(user: Any, public_id: str | None) -> tuple[Clinic | Non
     return (clinics[0] if len(clinics) == 1 else None), clinics
 
 
+def _services_of(clinics: list[Clinic]) -> QuerySet[Service]:
+    """The active services an active doctor of `clinics` does."""
+    return Service.objects.filter(
+        is_active=True, doctors__is_active=True, doctors__clinics__in=clinics
+    ).distinct()
+
+
 def clinic_entries(clinic: Clinic) -> QuerySet[WaitlistEntry]:
     """Active entries the clinic's staff see: for this clinic, any clinic of its city, or any
-    clinic."""
-    return WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE).filter(_where_fits(clinic))
+    clinic; of a service (or a specialty) the clinic's doctors do, and of no doctor or one who
+    works there. A network-wide entry for what the clinic does not do is not theirs."""
+    offered = _services_of([clinic])
+    return (
+        WaitlistEntry.objects.filter(status=WaitlistStatus.ACTIVE)
+        .filter(_where_fits(clinic))
+        .filter(Q(service__in=offered) | Q(specialty__in=offered.values("specialty_id")))
+        .filter(Q(doctor__isnull=True) | Q(doctor__in=clinic.doctors.all()))
+    )
 
 
-def joinable_services() -> QuerySet[Service]:
-    """The services a registrar may put a patient on the waiting list for."""
-    return Service.objects.filter(is_active=True).order_by("name")
+def joinable_services(clinics: list[Clinic]) -> QuerySet[Service]:
+    """The services a registrar may put a patient on the waiting list for: those done in the
+    clinics whose waitlist they run."""
+    return _services_of(clinics).order_by("name")
 
 
-def joinable_specialties() -> QuerySet[Specialty]:
-    """The specialties a patient may wait for any service of."""
-    return Specialty.objects.filter(services__is_active=True).distinct().order_by("name")
+def joinable_specialties(clinics: list[Clinic]) -> QuerySet[Specialty]:
+    """The specialties a patient may wait for any service of, in `clinics`."""
+    return Specialty.objects.filter(services__in=_services_of(clinics)).distinct().order_by("name")
 
 
 def joinable_doctors(clinics: list[Clinic]) -> QuerySet[Doctor]:
@@ -273,7 +291,9 @@ def get_slot_for_staff(user: Any, public_id: Any) -> FreedSlot:
 def leaderboard(*, clinic: Clinic, now: datetime.datetime) -> list[Candidate]:
     """The clinic's waiting patients by score (their current visit counted from now), those
     no offer can reach marked."""
-    entries = clinic_entries(clinic).select_related("patient", "service", "specialty", "doctor")
+    entries = clinic_entries(clinic).select_related(
+        "patient", "service", "specialty", "doctor", "clinic"
+    )
     ranked = _ranked(_with_current_visit(entries, now=now), now=now)[:LEADERBOARD_SIZE]
     return _marked(ranked)
 
@@ -395,13 +415,17 @@ def offer_for_visitor(user: Any, token: str) -> WaitlistOffer:
 
 
 def slot_stats(*, clinic: Clinic, now: datetime.datetime) -> dict[str, Any]:
-    """Last 30 days of the clinic's freed slots: how many, filled within two hours, the
-    median time to fill in minutes, and how many staff assigned."""
-    slots = list(
+    """Last 30 days of the clinic's slots freed by cancellations: how many, filled within two
+    hours, the median time to fill in minutes, and how many staff assigned; beside them, the
+    times schedule changes opened and how many of those were filled (kept apart: they are no
+    cancellations)."""
+    settled = list(
         FreedSlot.objects.filter(
             clinic=clinic, freed_at__gte=now - datetime.timedelta(days=30)
         ).exclude(status=FreedSlotStatus.OFFERING)
     )
+    slots = [s for s in settled if s.origin == FreedSlotOrigin.CANCELLATION]
+    opened = [s for s in settled if s.origin == FreedSlotOrigin.SCHEDULE]
     filled = [s for s in slots if s.time_to_fill is not None]
     minutes = sorted(int(s.time_to_fill.total_seconds() // 60) for s in filled)
     fast = [s for s in filled if s.time_to_fill <= datetime.timedelta(hours=2)]
@@ -411,4 +435,6 @@ def slot_stats(*, clinic: Clinic, now: datetime.datetime) -> dict[str, Any]:
         "within_two_hours": len(fast),
         "median_minutes": minutes[len(minutes) // 2] if minutes else None,
         "manual": sum(1 for s in filled if s.manual),
+        "opened": len(opened),
+        "opened_filled": sum(1 for s in opened if s.status == FreedSlotStatus.FILLED),
     }

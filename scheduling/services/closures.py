@@ -24,6 +24,7 @@ from scheduling.models import Equipment, RebookTask, ResourceClosure, Room
 from scheduling.selectors.closures import closure_affected
 from scheduling.services.booking.guards import user_or_none
 from scheduling.services.rebooking import MAX_DETAIL_LENGTH, rebook_tasks_open
+from scheduling.services.waitlist_schedule import waitlist_watch_schedule
 
 MAX_REASON_LENGTH = 200
 # Longer than this is not a temporary closure: deactivate the room or device instead.
@@ -140,13 +141,23 @@ def resource_closure_hand_over(*, closure: ResourceClosure, actor: Actor) -> lis
 def resource_closure_lift(*, closure: ResourceClosure, actor: Actor) -> ResourceClosure:
     """End a closure now: its room or device is bookable again at once. Lifting a lifted
     closure changes nothing; one already over cannot be lifted (`InvalidInput`). Rebooking
-    tasks already opened stay with the desk, which closes them."""
+    tasks already opened stay with the desk, which closes them; the times it kept closed go
+    to the waiting list (`waitlist_schedule`)."""
     now = timezone.now()
     closure = ResourceClosure.objects.select_for_update().get(pk=closure.pk)
     if closure.lifted_at is not None:
         return closure
     if closure.ends_at <= now:
         raise InvalidInput(_("This closure is already over."), code="over")
+    # The times it kept closed are offered to the waiting list once this commits.
+    clinic = closure.clinic
+    waitlist_watch_schedule(
+        clinics=[clinic],
+        doctor=None,
+        first=now.astimezone(clinic.tz).date(),
+        last=closure.ends_at.astimezone(clinic.tz).date(),
+        now=now,
+    )
     closure.lifted_at = now
     closure.lifted_by = user_or_none(actor)
     closure.save(update_fields=["lifted_at", "lifted_by"])

@@ -25,6 +25,7 @@ from scheduling.models import Doctor, RebookTask, ScheduleException
 from scheduling.selectors.schedule_admin import absence_hits
 from scheduling.services.rebooking import rebook_tasks_open
 from scheduling.services.schedule_checks import check_slot_step, lock_doctor_of, require_capability
+from scheduling.services.waitlist_schedule import waitlist_watch_schedule
 
 # An exception longer than a year is a typing mistake rather than a plan.
 MAX_EXCEPTION_DAYS = 366
@@ -114,6 +115,9 @@ def schedule_exception_create(
         note=note,
         today=today,
     )
+    if kind not in ABSENCE_KINDS:
+        # Extra hours open times the waiting list is offered once this commits.
+        waitlist_watch_schedule(clinics=[clinic], doctor=doctor, first=date_from, last=date_to)
     exception = ScheduleException.objects.create(
         clinic=clinic,
         doctor=doctor,
@@ -152,10 +156,10 @@ def schedule_exception_create(
     return exception, tasks
 
 
-def _exception_clinics(exception: ScheduleException) -> list[Clinic | int]:
+def _exception_clinics(exception: ScheduleException) -> list[Clinic]:
     """The clinics an exception concerns: its own, or every clinic of the doctor."""
-    if exception.clinic_id is not None:
-        return [exception.clinic_id]
+    if exception.clinic is not None:
+        return [exception.clinic]
     return list(exception.doctor.clinics.all())
 
 
@@ -164,12 +168,21 @@ def schedule_exception_delete(*, exception: ScheduleException, actor: RequestUse
     """Remove an exception: the doctor's weekly hours apply again on its days. An absence in
     every clinic (no clinic set) may be removed only by someone who manages the schedule of
     each clinic the doctor works in."""
-    for clinic in _exception_clinics(exception):
+    clinics = _exception_clinics(exception)
+    for clinic in clinics:
         if not permissions.has_capability(actor, "schedule.manage", clinic):
             raise NotAllowed(
                 _("This absence concerns clinics whose schedule you do not manage."),
                 code="not_allowed",
             )
+    if exception.kind in ABSENCE_KINDS:
+        # The doctor's hours come back (a leave lifted): offered to the waiting list.
+        waitlist_watch_schedule(
+            clinics=clinics,
+            doctor=exception.doctor,
+            first=exception.date_from,
+            last=exception.date_to,
+        )
     pk, clinic_id = exception.pk, exception.clinic_id
     exception.delete()
     audit_record(

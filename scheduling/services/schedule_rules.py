@@ -8,7 +8,8 @@ raises `InvalidInput` with a translated message) and writes one audit event.
 
 The free-slot engine reads rules, exceptions and policies from the database on every request
 (`scheduling.selectors.availability` keeps no cache), so a saved change shows in free slots
-at once; there is nothing to invalidate.
+at once; there is nothing to invalidate. A rule added or changed may open times: they are
+offered to the waiting list once the change commits (`waitlist_schedule`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from scheduling.choices import Weekday
 from scheduling.errors import InvalidInput
 from scheduling.models import Doctor, Room, ScheduleRule
 from scheduling.services.schedule_checks import check_slot_step, lock_doctor_of, require_capability
+from scheduling.services.waitlist_schedule import waitlist_watch_schedule
 
 MAX_BUFFER_MINUTES = 120
 RULE_FIELDS = [
@@ -195,6 +197,7 @@ def schedule_rule_create(
         valid_until=valid_until,
         exclude_pk=None,
     )
+    waitlist_watch_schedule(clinics=[clinic], doctor=doctor, first=valid_from, last=valid_until)
     rule = ScheduleRule.objects.create(
         clinic=clinic,
         doctor=doctor,
@@ -268,6 +271,13 @@ def schedule_rule_update(
     changed = [name for name, value in new.items() if getattr(rule, name) != value]
     if not changed:
         return rule
+    # Hours widened (or moved) may open times; either validity period may hold them.
+    waitlist_watch_schedule(
+        clinics=[clinic],
+        doctor=rule.doctor,
+        first=min(rule.valid_from, valid_from),
+        last=max(rule.valid_until or datetime.date.max, valid_until or datetime.date.max),
+    )
     for name in changed:
         setattr(rule, name, new[name])
     rule.save(update_fields=[*changed, "updated_at"])

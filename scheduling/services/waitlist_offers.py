@@ -1,7 +1,9 @@
 """Offering freed slots to the cancellation waitlist (seed 003): the first YES wins.
 
 When a visit is cancelled, rolled back or released unpaid, the change's trail asks (once it
-commits) for `waitlist_slot_freed`. The best waiting patients who fit (`slot_candidates`, seed
+commits) for `waitlist_slot_freed`; when a schedule change opens a time some waiting patient
+fits, `waitlist_schedule` asks for `waitlist_slot_opened` (a slot of origin "schedule change",
+without a source visit). The best waiting patients who fit (`slot_candidates`, seed
 003's score) get an offer each, in batches of WAITLIST_BATCH_SIZE; the slot is held for them
 through the engine's holds for WAITLIST_OFFER_MINUTES. The first to accept books it; the others
 of the batch are told it is taken. A batch whose time ran out (or that everybody declined) makes
@@ -38,17 +40,26 @@ from notifications.services import (
     prefer_messenger,
 )
 from portal.choices import AuditAction
-from portal.models import Patient
+from portal.models import Clinic, Patient
 from portal.services.audit import audit_record
 from scheduling.choices import (
     AppointmentChannel,
     AppointmentStatus,
+    FreedSlotOrigin,
     FreedSlotStatus,
     WaitlistOfferStatus,
     WaitlistStatus,
 )
 from scheduling.errors import BookingError, InvalidInput, InvalidTransition
-from scheduling.models import Appointment, FreedSlot, Hold, WaitlistEntry, WaitlistOffer
+from scheduling.models import (
+    Appointment,
+    Doctor,
+    FreedSlot,
+    Hold,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from scheduling.models.catalogue import Service
 from scheduling.models.waitlist import MAX_BOOST
 from scheduling.selectors.policy import policy_for
 from scheduling.selectors.waitlist_offers import Candidate, offer_message_key, slot_candidates
@@ -102,16 +113,53 @@ def waitlist_slot_freed(
     )
     if not created:
         return slot
+    _start_offers(slot, now=now)
+    return slot
+
+
+@transaction.atomic
+def waitlist_slot_opened(
+    *,
+    clinic: Clinic,
+    doctor: Doctor,
+    service: Service,
+    starts_at: datetime.datetime,
+    now: datetime.datetime | None = None,
+) -> FreedSlot | None:
+    """Start offering a time a schedule change opened (`waitlist_schedule`, once the change
+    commits), as a cancelled visit's time is offered. None, and nothing recorded, when the
+    doctor's time was offered before (by a cancellation or another change, whatever came of
+    it) or no waiting patient fits it now; so a repeated call offers nothing twice. The
+    doctor's row is locked first: calls for the same doctor take turns."""
+    now = now or timezone.now()
+    list(Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk", flat=True))
+    if FreedSlot.objects.filter(doctor=doctor, starts_at=starts_at).exists():
+        return None
+    slot = FreedSlot(
+        origin=FreedSlotOrigin.SCHEDULE,
+        clinic=clinic,
+        doctor=doctor,
+        service=service,
+        starts_at=starts_at,
+        freed_at=now,
+    )
+    if not slot_candidates(slot=slot, now=now):
+        return None
+    slot.save(force_insert=True)
+    _start_offers(slot, now=now)
+    return slot
+
+
+def _start_offers(slot: FreedSlot, *, now: datetime.datetime) -> None:
     audit_record(
         actor=None,
         action=AuditAction.CREATE,
         object_type=SLOT_TYPE,
         object_id=str(slot.public_id),
-        changed_fields=["status"],
+        changed_fields=["status", "origin"],
         clinic=slot.clinic_id,
     )
     _next_batch(slot, now=now)
-    return slot
 
 
 def waitlist_offers_advance(*, now: datetime.datetime | None = None) -> int:
@@ -422,11 +470,13 @@ def _fill(
     actor: Any,
     manual: bool,
 ) -> None:
-    """The slot is booked: close it, tell the open offers it is taken, close the entry."""
+    """The slot is booked: close it, tell the open offers it is taken, close the entry. Whether
+    the winner's rank had a staff boost is kept as it stands now (staff may change it later)."""
     slot.hold = None  # consumed by the booking
     slot.filled_by = appointment
     slot.manual = manual
-    slot.save(update_fields=["hold", "filled_by", "manual"])
+    slot.won_with_boost = entry.boost > 0
+    slot.save(update_fields=["hold", "filled_by", "manual", "won_with_boost"])
     _close_slot(slot, status=F.FILLED, now=now, actor=actor)
     for other in slot.offers.filter(status=OS.OFFERED).select_related("patient"):
         other.slot = slot

@@ -227,8 +227,8 @@ def desk_join(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     form = DeskWaitlistJoinForm(
         request.POST or None,
         clinics=clinics,
-        services=selectors.joinable_services(),
-        specialties=selectors.joinable_specialties(),
+        services=selectors.joinable_services(clinics),
+        specialties=selectors.joinable_specialties(clinics),
         doctors=selectors.joinable_doctors(clinics),
         initial=desk_join_initial(clinics),
     )

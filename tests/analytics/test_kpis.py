@@ -49,6 +49,7 @@ def test_the_rollups_give_the_hand_computed_kpis(net):
         "waitlist_fill",
         "waitlist_time_to_fill",
         "waitlist_manual",
+        "waitlist_opened_fill",
         "delivery_rate",
     ):
         assert kpis[no_data] is None

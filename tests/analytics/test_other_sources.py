@@ -8,9 +8,10 @@ import pytest
 
 from analytics.selectors.dashboard import figures, kpi_values
 from analytics.selectors.scope import Scope
+from analytics.selectors.sources import comparison_kpis
 from notifications.choices import Channel, DeliveryStatus, LogState, MessageStatus
 from notifications.models import MessageDailyCount, OutboxMessage
-from scheduling.choices import FreedSlotStatus
+from scheduling.choices import FreedSlotOrigin, FreedSlotStatus
 from scheduling.models import BookingRequest, FreedSlot
 
 from .conftest import BERLIN, FIRST, LAST, LATER, at
@@ -83,8 +84,10 @@ def test_waitlist_time_to_fill_and_share_needing_staff(net):
                 manual=manual,
             )
         )
-    # The third was won by a patient staff had boosted; the fourth's winner was not boosted.
-    for slot, boost in ((slots[2], 15), (slots[3], 0)):
+    # The third was won by a patient staff had boosted (the boost since taken back: what
+    # counts is the boost at the fill); the fourth's winner was boosted only afterwards.
+    FreedSlot.objects.filter(pk=slots[2].pk).update(won_with_boost=True)
+    for slot, boost in ((slots[2], 0), (slots[3], 15)):
         entry = WaitlistEntry.objects.create(
             patient=net.p1,
             service=net.service,
@@ -107,6 +110,60 @@ def test_waitlist_time_to_fill_and_share_needing_staff(net):
     kpis = kpi_values(figures(scope=scope(net), now=LATER))
     assert kpis["waitlist_time_to_fill"] == 60  # median of 20, 30, 90, 200
     assert kpis["waitlist_manual"] == 0.5
+
+
+def test_times_a_schedule_change_opened_are_reported_apart_from_cancellations(net):
+    freed = at(BERLIN, 29, 8)
+    FreedSlot.objects.create(
+        source=net.visit(starts=freed, created=freed, status="cancelled"),
+        clinic=net.berlin,
+        doctor=net.doctor,
+        service=net.service,
+        starts_at=freed + datetime.timedelta(hours=5),
+        status=FreedSlotStatus.UNFILLED,
+        freed_at=freed,
+        closed_at=freed + datetime.timedelta(minutes=60),
+    )
+    for hours, status, closed_after in (
+        (6, FreedSlotStatus.FILLED, 30),
+        (7, FreedSlotStatus.FILLED, 300),
+        (8, FreedSlotStatus.OFFERING, None),
+    ):
+        FreedSlot.objects.create(
+            origin=FreedSlotOrigin.SCHEDULE,
+            clinic=net.berlin,
+            doctor=net.doctor,
+            service=net.service,
+            starts_at=freed + datetime.timedelta(hours=hours),
+            status=status,
+            freed_at=freed,
+            closed_at=None
+            if closed_after is None
+            else freed + datetime.timedelta(minutes=closed_after),
+        )
+    kpis = kpi_values(figures(scope=scope(net), now=LATER))
+    assert kpis["waitlist_fill"] == 0  # the one cancellation was not filled
+    assert kpis["waitlist_time_to_fill"] is None
+    assert kpis["waitlist_manual"] is None
+    # 1 of 3 opened times within 2 hours (the one still offered is past its 2 hours).
+    assert kpis["waitlist_opened_fill"] == pytest.approx(1 / 3)
+
+
+def test_the_waitlist_tiles_compare_with_the_previous_period(net):
+    freed = at(BERLIN, 29, 8)
+    FreedSlot.objects.create(
+        source=net.visit(starts=freed, created=freed, status="cancelled"),
+        clinic=net.berlin,
+        doctor=net.doctor,
+        service=net.service,
+        starts_at=freed + datetime.timedelta(hours=5),
+        status=FreedSlotStatus.FILLED,
+        freed_at=freed,
+        closed_at=freed + datetime.timedelta(minutes=30),
+    )
+    current = scope(net)
+    assert comparison_kpis(scope=current, now=LATER)["waitlist_fill"] == 1
+    assert comparison_kpis(scope=current.previous(), now=LATER)["waitlist_fill"] is None
 
 
 def test_delivery_rate_adds_the_purged_messages_daily_counts(net):

@@ -236,12 +236,14 @@ def test_entries_of_the_services_specialty_and_of_the_clinics_city_fit(
     from scheduling.selectors.waitlist_offers import leaderboard
 
     # The clinic's staff see every entry of their clinic, its city or anywhere, not the
-    # other city's.
+    # other city's, nor one for a specialty none of their doctors does.
     assert {c.entry.patient for c in leaderboard(clinic=clinic_a, now=clock.now)} == {
         by_specialty,
         in_city,
         both,
-        other_specialty,
+    }
+    assert other_specialty not in {
+        c.entry.patient for c in leaderboard(clinic=clinic_a, now=clock.now)
     }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from scheduling.models import WaitlistEntry
-from tests.factories import DoctorFactory
+from tests.factories import DoctorFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_a_doctor_of_another_clinic_and_bad_dates_change_nothing(
 
 
 def test_staff_put_a_patient_on_the_list_of_a_specialty_in_their_city(
-    as_user, clock, registrar_a, patient, clinic_a, service
+    as_user, clock, registrar_a, patient, clinic_a, doctor, service
 ):
     client = as_user(registrar_a)
     data = form(clinic_a, service) | {
@@ -112,3 +112,16 @@ def test_staff_put_a_patient_on_the_list_of_a_specialty_in_their_city(
     assert client.post(page(patient), both).status_code == 200
     assert client.post(page(patient), data | {"clinic": "city:Москва"}).status_code == 200
     assert WaitlistEntry.objects.count() == 1
+
+
+def test_the_form_lists_only_what_the_registrars_clinics_do(
+    as_user, clock, registrar_a, patient, clinic_a, clinic_b, doctor, service
+):
+    elsewhere = ServiceFactory(name="Только в Москве")
+    DoctorFactory(services=[elsewhere], clinics=[clinic_b])
+    body = as_user(registrar_a).get(page(patient)).content.decode()
+    assert service.name in body and str(service.specialty.public_id) in body
+    assert elsewhere.name not in body and str(elsewhere.specialty.public_id) not in body
+    refused = as_user(registrar_a).post(page(patient), form(clinic_a, elsewhere))
+    assert refused.status_code == 200
+    assert not WaitlistEntry.objects.exists()

@@ -12,8 +12,8 @@ from portal.choices import Role
 from scheduling.choices import FreedSlotStatus, WaitlistOfferStatus
 from scheduling.models import Appointment, WaitlistEntry, WaitlistOffer
 from scheduling.services.booking import appointment_book, appointment_cancel
-from scheduling.services.waitlist_offers import waitlist_slot_freed
-from tests.factories import PatientFactory, make_staff
+from scheduling.services.waitlist_offers import waitlist_slot_freed, waitlist_slot_opened
+from tests.factories import DoctorFactory, PatientFactory, ServiceFactory, make_staff
 from tests.scheduling.conftest import T0, local
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +250,46 @@ def test_the_offer_messages_are_read_in_one_query(slot, clinic_a, django_assert_
     [live] = live_slots(clinic=clinic_a, now=slot.freed_at)
     assert all(len(messages) == 2 for _offer, messages in live.rows)
     assert live_slots(clinic=clinic_a, now=slot.freed_at + datetime.timedelta(days=2)) == []
+
+
+def test_the_leaderboard_shows_only_the_clinics_entries_with_where_they_wait(
+    as_user, clock, registrar_a, slot, patient, dependant, clinic_a, clinic_b, service
+):
+    patient.waitlist.update(city=clinic_a.city)
+    dependant.waitlist.update(clinic=clinic_a)
+    # Network-wide, but for what only clinic B does, or with clinic B's doctor: not clinic A's.
+    elsewhere = ServiceFactory(name="Только в Москве")
+    doctor_b = DoctorFactory(services=[elsewhere, service], clinics=[clinic_b])
+    stranger, other = PatientFactory(), PatientFactory()
+    wait(stranger, elsewhere)
+    wait(other, service, doctor=doctor_b)
+    client = as_user(registrar_a)
+    body = client.get(LIVE, {"clinic": str(clinic_a.public_id)}).content.decode()
+    assert patient.short_name in body and dependant.short_name in body
+    assert stranger.short_name not in body and other.short_name not in body
+    assert f"{clinic_a.city}" in body and clinic_a.name in body
+    # Nor may its staff boost them (the wrong clinic's entry).
+    entry = stranger.waitlist.get()
+    priority = reverse("scheduling:desk_waitlist_priority", args=[entry.public_id])
+    answer = client.post(priority, {"clinic": str(clinic_a.public_id), "boost": "40"})
+    assert answer.status_code == 404
+    # Clinic B's staff see the entry that is theirs.
+    body_b = as_user(make_staff(Role.REGISTRAR, clinic_b)).get(
+        LIVE, {"clinic": str(clinic_b.public_id)}
+    )
+    assert stranger.short_name in body_b.content.decode()
+
+
+def test_a_time_a_schedule_change_opened_shows_its_origin_not_a_cancelled_visit(
+    as_user, clock, registrar_a, clinic_a, doctor, service
+):
+    waiting = PatientFactory()
+    wait(waiting, service)
+    opened = waitlist_slot_opened(
+        clinic=clinic_a, doctor=doctor, service=service, starts_at=local(clinic_a, 2027, 3, 2, 10)
+    )
+    assert opened is not None
+    body = as_user(registrar_a).get(LIVE, {"clinic": str(clinic_a.public_id)}).content.decode()
+    assert "изменение расписания" in body
+    assert "отменённый визит" not in body
+    assert waiting.short_name in body
