@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,6 +102,24 @@ def messenger_chat_for(patient: Patient) -> str:
         )
     )
     return chats.get(patient.pk) or next(iter(chats.values()), "")
+
+
+def has_messenger_chat(patient: Patient) -> bool:
+    """Whether a message to `patient` has a Telegram chat to go to (`messenger_chat_for` is not
+    ""): their own or their guardian's. One plain statement that decrypts nothing: every
+    booking and reminder asks, and most patients have no chat."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM portal_messengerlink m WHERE m.patient_id = %s"
+            " OR m.patient_id = (SELECT fl.guardian_id FROM portal_familylink fl"
+            " JOIN portal_patient g ON g.id = fl.guardian_id"
+            " WHERE fl.dependant_id = %s AND g.anonymised_at IS NULL"
+            " AND (fl.valid_until IS NULL OR fl.valid_until >= %s)"
+            " ORDER BY fl.created_at, fl.id LIMIT 1)"
+            " LIMIT 1",
+            [patient.pk, patient.pk, timezone.localdate()],
+        )
+        return cursor.fetchone() is not None
 
 
 def _own_address(patient: Patient, channel: str) -> str:
