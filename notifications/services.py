@@ -25,7 +25,7 @@ from portal.selectors.contact import (
     channel_allows,
     channels_allowing,
     contact_address,
-    messenger_chat_for,
+    has_messenger_chat,
     phone_is_landline,
 )
 
@@ -93,7 +93,7 @@ def prefer_messenger(*, patient: Patient, channels: Sequence[str]) -> tuple[str,
     those with a chat."""
     if (
         Channel.SMS in channels
-        and messenger_chat_for(patient)
+        and has_messenger_chat(patient)
         and channel_allows(patient=patient, channel=Channel.MESSENGER, kind=MessageKind.CARE)
     ):
         return tuple(Channel.MESSENGER if c == Channel.SMS else c for c in channels)

@@ -26,7 +26,7 @@ from notifications.models import OutboxMessage
 from notifications.services import next_contact_time, outbox_enqueue
 from portal.choices import ConsentPurpose, MessageKind
 from portal.models import Consent, Patient
-from portal.selectors.contact import channels_allowing, contact_address, messenger_chat_for
+from portal.selectors.contact import channels_allowing, contact_address, has_messenger_chat
 from scheduling.choices import AppointmentEventKind, AppointmentStatus
 from scheduling.models import Appointment, BookingPolicy
 from scheduling.models.rules import MAX_REMINDER_OFFSET_MINUTES, default_reminder_offsets
@@ -189,7 +189,7 @@ def reminder_channel(patient: Patient) -> str | None:
     not turned off in the portal); None when none does. Landlines get no SMS (ECOSYSTEM.md).
     A dependant without an address of their own is reached at their guardian's."""
     candidates = []
-    if messenger_chat_for(patient):
+    if has_messenger_chat(patient):
         candidates.append(Channel.MESSENGER)
     phone = contact_address(patient, Channel.SMS)
     if phone and _is_mobile(phone):

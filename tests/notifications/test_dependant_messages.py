@@ -14,6 +14,7 @@ from portal.selectors.contact import (
     contact_address,
     contact_overview,
     dependants_reached_through,
+    has_messenger_chat,
     message_guardian,
     messenger_chat_for,
     patients_out_of_reach,
@@ -62,6 +63,7 @@ def test_someone_who_is_nobodys_dependant_has_only_their_own():
     alone = PatientFactory(phone="", email="")
     assert message_guardian(alone) is None
     assert contact_address(alone, "sms") == "" and messenger_chat_for(alone) == ""
+    assert not has_messenger_chat(alone)
     with pytest.raises(NoAddress):
         outbox_enqueue(event="appointment.booked", channel="sms", patient=alone, context={})
 
@@ -78,8 +80,10 @@ def test_the_oldest_valid_link_names_the_guardian(parent, child):
 
 
 def test_the_guardians_chat_carries_the_childs_visit_messages(parent, child):
+    assert not has_messenger_chat(child)
     link_chat(parent, "5151")
     assert messenger_chat_for(child) == "5151"
+    assert has_messenger_chat(child) and has_messenger_chat(parent)
     assert prefer_messenger(patient=child, channels=("sms", "email")) == ("messenger", "email")
     assert reminder_channel(child) == "messenger"
     link_chat(child, "6161")
@@ -152,3 +156,21 @@ def test_a_dependant_is_reached_at_the_guardians_chat_not_through_a_lapsed_link(
         guardian=parent, dependant=lapsed, valid_until=timezone.localdate() - datetime.timedelta(1)
     )
     assert patients_out_of_reach([lapsed]) == {lapsed.pk}
+
+
+def test_only_the_chat_of_a_guardian_whose_link_holds_counts(parent, child):
+    """`has_messenger_chat` answers as `messenger_chat_for` does: an own chat, else that of
+    the guardian of the oldest link still valid (not anonymised)."""
+    other = PatientWithLoginFactory()
+    FamilyLinkFactory(guardian=other, dependant=child)
+    link_chat(other, "7171")
+    # The oldest valid link names `parent`, who has no chat.
+    assert messenger_chat_for(child) == "" and not has_messenger_chat(child)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    child.guardian_links.filter(guardian=parent).update(valid_until=yesterday)
+    assert messenger_chat_for(child) == "7171" and has_messenger_chat(child)
+    other.anonymised_at = timezone.now()
+    other.save(update_fields=["anonymised_at"])
+    assert messenger_chat_for(child) == "" and not has_messenger_chat(child)
+    link_chat(child, "8181")
+    assert messenger_chat_for(child) == "8181" and has_messenger_chat(child)

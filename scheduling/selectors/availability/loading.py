@@ -3,8 +3,9 @@
 First who works when (`load_schedule`: doctors, stand-ins, weekly rules, exceptions, clinics
 with their booking policies, the service's equipment types), then what is taken in a time
 window (`load_taken`: rooms, equipment, occupancy, quotas and their counters), which needs the
-ids the first answered. The schedule's reads are plain SQL (`queries.py`); occupancy, the one
-read of instants, goes through the ORM. Rows come back as named tuples, by column name.
+ids the first answered. The reads are plain SQL (`queries.py`); the busy read's instants go
+through their model field both ways (`INSTANT`). Rows come back as named tuples, by column
+name; quotas as models (`Quota.objects.raw`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,14 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    CharField,
-    DateTimeField,
-    F,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import DateTimeField
 
 from scheduling.choices import BookingMode, ResourceKind
-from scheduling.db import UtcInstant, as_utc
-from scheduling.models import BookingPolicy, Occupancy, Quota, ResourceClosure, Service
+from scheduling.db import as_utc
+from scheduling.models import BookingPolicy, Quota, Service
 
 from . import queries
 from .busy import BusyIndex, BusySpan, ExpiredHold
@@ -40,6 +31,8 @@ from .queries import as_json, as_optional_uuid, as_uuid, fetch
 from .schedule import Rule, ScheduleChange, StandIn
 
 DEFAULT_POLICY = BookingPolicy()
+# Prepares the busy read's instants for the database and reads them back (`queries.busy_sql`).
+INSTANT: DateTimeField[datetime.datetime, datetime.datetime] = DateTimeField()
 
 
 class ClinicRow(NamedTuple):
@@ -282,8 +275,8 @@ def load_taken(
     service = asked.service
     taken = Taken()
     clinic_ids = list(schedule.clinics)
-    resources = Q(resource_kind=ResourceKind.DOCTOR, resource_id__in=list(schedule.doctors))
-    closed = Q(pk__in=[])
+    resources: list[tuple[str, list[int]]] = [(ResourceKind.DOCTOR, list(schedule.doctors))]
+    item_ids: list[int] = []
     if service.room_kind:
         rooms = fetch(_Room, *queries.rooms_sql(kind=service.room_kind, clinic_ids=clinic_ids))
         pools: dict[int, list[int]] = defaultdict(list)
@@ -296,8 +289,7 @@ def load_taken(
         # Only the rules' own rooms are checked.
         room_ids = list(schedule.room_public_ids())
     if room_ids:
-        resources |= Q(resource_kind=ResourceKind.ROOM, resource_id__in=room_ids)
-        closed |= Q(room_id__in=room_ids)
+        resources.append((ResourceKind.ROOM, room_ids))
     if schedule.equipment_types:
         items = fetch(
             _Item,
@@ -308,100 +300,52 @@ def load_taken(
             equipment[(item.clinic_id, item.type_id)].append(item.id)
         taken.equipment = dict(equipment)
         item_ids = [i.id for i in items]
-        resources |= Q(resource_kind=ResourceKind.EQUIPMENT, resource_id__in=item_ids)
-        closed |= Q(equipment_id__in=item_ids)
+        resources.append((ResourceKind.EQUIPMENT, item_ids))
     _load_busy(
         taken,
-        Occupancy.objects.filter(resources, starts_at__lt=until, ends_at__gt=since),
-        closures=ResourceClosure.objects.filter(
-            closed, starts_at__lt=until, ends_at__gt=since, lifted_at__isnull=True
+        queries.busy_sql(
+            resources=resources,
+            closed_rooms=room_ids,
+            closed_items=item_ids,
+            since=INSTANT.get_db_prep_value(since, connection),
+            until=INSTANT.get_db_prep_value(until, connection),
+            ignore_hold_id=ignore_hold_id,
+            ignore_appointment_id=ignore_appointment_id,
         ),
         now=now,
-        ignore_hold_id=ignore_hold_id,
-        ignore_appointment_id=ignore_appointment_id,
     )
     if quota_channel:
         _load_quotas(taken, asked, schedule, channel=quota_channel)
     return taken
 
 
-# Aliases no model field of occupancy or closures carries (annotations may not shadow them).
-BUSY_COLUMNS = ("busy_kind", "busy_resource", "busy_hold", "busy_start", "busy_end", "busy_expires")
+class _Busy(NamedTuple):
+    kind: str
+    resource_id: int
+    hold_id: int | None
+    start: datetime.datetime
+    end_at: datetime.datetime
+    expires_at: datetime.datetime | None
 
 
-def _busy_columns(
-    kind: Any, resource: Any, hold: Any, *, start: str, end: str, expires: Any
-) -> dict[str, Any]:
-    """The `BUSY_COLUMNS` of a busy row, in the order both sides of `_load_busy`'s UNION
-    select them; instants through `UtcInstant` (thousands are read per request)."""
-    values = (kind, resource, hold, UtcInstant(start), UtcInstant(end), expires)
-    return dict(zip(BUSY_COLUMNS, values, strict=True))
-
-
-def occupancy_as_busy(occupancy: QuerySet[Occupancy]) -> QuerySet[Occupancy, Any]:
-    """Occupancy rows as tuples of `BUSY_COLUMNS`."""
-    return (
-        occupancy.order_by()
-        .annotate(
-            **_busy_columns(
-                F("resource_kind"),
-                F("resource_id"),
-                F("hold_id"),
-                start="starts_at",
-                end="ends_at",
-                expires=UtcInstant("expires_at"),
-            )
-        )
-        .values_list(*BUSY_COLUMNS)
-    )
-
-
-def closures_as_busy(closures: QuerySet[ResourceClosure]) -> QuerySet[ResourceClosure, Any]:
-    """Closures in the shape of occupancy rows (`occupancy_as_busy`): live busy time of their
-    room or equipment, owned by no hold."""
-    return (
-        closures.order_by()
-        .annotate(
-            **_busy_columns(
-                Case(
-                    When(room__isnull=False, then=Value(ResourceKind.ROOM.value)),
-                    default=Value(ResourceKind.EQUIPMENT.value),
-                    output_field=CharField(),
-                ),
-                Coalesce(F("room_id"), F("equipment_id"), output_field=BigIntegerField()),
-                Value(None, output_field=BigIntegerField()),
-                start="starts_at",
-                end="ends_at",
-                expires=Value(None, output_field=DateTimeField()),
-            )
-        )
-        .values_list(*BUSY_COLUMNS)
-    )
-
-
-def _load_busy(
-    taken: Taken,
-    occupancy: QuerySet[Occupancy],
-    *,
-    closures: QuerySet[ResourceClosure],
-    now: datetime.datetime,
-    ignore_hold_id: int | None,
-    ignore_appointment_id: int | None,
-) -> None:
-    """Occupancy and closures in one query (a UNION ALL), so that closures cost the booking
-    path no query of their own."""
-    if ignore_hold_id is not None:
-        occupancy = occupancy.exclude(hold_id=ignore_hold_id)
-    if ignore_appointment_id is not None:
-        occupancy = occupancy.exclude(appointment_id=ignore_appointment_id)
+def _load_busy(taken: Taken, statement: queries.Statement, *, now: datetime.datetime) -> None:
+    """Occupancy and closures in one statement (`queries.busy_sql`), so that closures cost the
+    booking path no query of their own; expired holds told apart."""
     live = []
-    rows = occupancy_as_busy(occupancy).union(closures_as_busy(closures), all=True)
-    for kind, resource, hold, start, end, expires in rows:
-        start, end = as_utc(start), as_utc(end)
-        if expires is not None and as_utc(expires) <= now:
-            taken.expired_holds.append(ExpiredHold(kind, resource, start, end, hold_id=hold))
+    for row in fetch(_Busy, *statement):
+        start, end = as_utc(INSTANT.to_python(row.start)), as_utc(INSTANT.to_python(row.end_at))
+        expires = row.expires_at
+        # Only holds expire: appointments and closures carry no expiry.
+        if (
+            expires is not None
+            and row.hold_id is not None
+            and as_utc(INSTANT.to_python(expires)) <= now
+        ):
+            taken.expired_holds.append(
+                ExpiredHold(row.kind, row.resource_id, start, end, hold_id=row.hold_id)
+            )
         else:
-            live.append(BusySpan(kind, resource, start, end))
+            live.append(BusySpan(row.kind, row.resource_id, start, end))
     taken.busy = BusyIndex(live)
 
 

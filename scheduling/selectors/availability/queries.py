@@ -3,8 +3,8 @@
 These few reads run on every slot request and every booking, always in the same shape; built
 through the ORM they cost several times what the database spends on them (`make bench`), so
 they are written out here. Each row becomes the caller's named tuple by column name (`fetch`),
-never by position. Parameters are only ids, booleans, strings and dates, which both databases
-take as they are; what is busy at which instant is read through the ORM (`loading.py`).
+never by position. Parameters are ids, booleans, strings and dates, which both databases take
+as they are, and the instants of the busy read, prepared by their model field (`busy_sql`).
 
 Every statement is portable between PostgreSQL and SQLite; the text is made of constants and
 `%s` placeholders only, and every value is a parameter.
@@ -20,6 +20,8 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection
+
+from scheduling.choices import ResourceKind
 
 T = TypeVar("T")
 Statement = tuple[str, list[Any]]
@@ -212,3 +214,65 @@ def counters_sql(
         f" WHERE {quotas} AND qc.date >= %s AND qc.date <= %s",
         [*ids, first, last],
     )
+
+
+# A `timestamptz` read as its UTC wall time on PostgreSQL: a plain `timestamp`, which psycopg's
+# C loader reads as a naive datetime (its Python loader for `timestamptz` costs a few
+# microseconds a value, thousands per slot request; `scheduling.db.UtcInstant`). SQLite keeps
+# UTC wall times already. The caller makes each value aware (`scheduling.db.as_utc`).
+_UTC_WALL_TIME = {"postgresql": "({} AT TIME ZONE 'UTC')"}
+
+
+def utc_wall_time(column: str) -> str:
+    return _UTC_WALL_TIME.get(connection.vendor, "{}").format(column)
+
+
+def busy_sql(
+    *,
+    resources: Sequence[tuple[str, Collection[int]]],
+    closed_rooms: Collection[int],
+    closed_items: Collection[int],
+    since: Any,
+    until: Any,
+    ignore_hold_id: int | None,
+    ignore_appointment_id: int | None,
+) -> Statement:
+    """Occupancy rows of the resources (kind, ids) over `[since, until)`, and the closures in
+    force of the rooms and equipment items in the same shape (their kind and id, no hold, no
+    expiry), in one statement. Rows of the hold or appointment named by `ignore_*` are left
+    out. `since` and `until` come prepared for the database (`DateTimeField.get_db_prep_value`):
+    instants are the one kind of parameter the two databases store differently."""
+    kinds = []
+    params: list[Any] = []
+    for kind, ids in resources:
+        ids_in, ids_params = in_list("o.resource_id", ids)
+        kinds.append(f"(o.resource_kind = %s AND {ids_in})")
+        params += [kind, *ids_params]
+    sql = (
+        "SELECT o.resource_kind AS kind, o.resource_id AS resource_id, o.hold_id,"
+        f" {utc_wall_time('o.starts_at')} AS start, {utc_wall_time('o.ends_at')} AS end_at,"
+        f" {utc_wall_time('o.expires_at')} AS expires_at"
+        f" FROM scheduling_occupancy o WHERE ({' OR '.join(kinds)})"
+        " AND o.starts_at < %s AND o.ends_at > %s"
+    )
+    params += [until, since]
+    if ignore_hold_id is not None:
+        sql += " AND (o.hold_id IS NULL OR o.hold_id <> %s)"
+        params.append(ignore_hold_id)
+    if ignore_appointment_id is not None:
+        sql += " AND (o.appointment_id IS NULL OR o.appointment_id <> %s)"
+        params.append(ignore_appointment_id)
+    if not closed_rooms and not closed_items:
+        return sql, params
+    rooms, room_params = in_list("c.room_id", closed_rooms)
+    items, item_params = in_list("c.equipment_id", closed_items)
+    sql += (
+        " UNION ALL SELECT CASE WHEN c.room_id IS NOT NULL THEN %s ELSE %s END,"
+        " COALESCE(c.room_id, c.equipment_id), NULL,"
+        f" {utc_wall_time('c.starts_at')}, {utc_wall_time('c.ends_at')}, NULL"
+        f" FROM scheduling_resourceclosure c WHERE ({rooms} OR {items})"
+        " AND c.starts_at < %s AND c.ends_at > %s AND c.lifted_at IS NULL"
+    )
+    params += [ResourceKind.ROOM.value, ResourceKind.EQUIPMENT.value]
+    params += [*room_params, *item_params, until, since]
+    return sql, params
