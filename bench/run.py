@@ -14,7 +14,8 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 4. Run `pgbench -N` against the same server with the same clients and duration.
 5. The assistant (`bench.assistant`): an anonymous first message against the trivial view,
    and the intent accuracy of the scripted dialogues (`BENCH_ONLY=assistant` runs it alone).
-   `BENCH_ONLY=engine` runs steps 1 to 4 alone (the engine, the desk and the caller ID).
+   `BENCH_ONLY=engine` runs steps 1 to 4 alone (the engine, the desk and the caller ID);
+   `BENCH_ONLY=desk` only the registrar's day board against the trivial view (`bench.desk`).
 6. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
    around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
@@ -71,7 +72,7 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
 # pgbench runs with as many clients as the booking phase.
 PGBENCH_CLIENTS = scenario.BOOKING_CLIENTS
 # The phases `BENCH_ONLY` may run alone.
-PHASES_ALONE = ("engine", "crm", "dashboard", "assistant", "connector")
+PHASES_ALONE = ("engine", "desk", "crm", "dashboard", "assistant", "connector")
 
 
 # --- configuration and environment -------------------------------------------------------------
@@ -98,9 +99,9 @@ class Config:
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
         # One phase alone, for development ("engine": the booking engine's, the desk's and
-        # the caller ID's phases with pgbench and the race; "crm": the CRM and the director's
-        # dashboard; "dashboard": the dashboard without leads; "assistant"; "connector"); its
-        # results never replace latest.json.
+        # the caller ID's phases with pgbench and the race; "desk": the day board alone;
+        # "crm": the CRM and the director's dashboard; "dashboard": the dashboard without
+        # leads; "assistant"; "connector"); its results never replace latest.json.
         self.only = env.get("BENCH_ONLY", "")
         if self.only not in ("", *PHASES_ALONE):
             raise SystemExit(f"BENCH_ONLY may only be one of {', '.join(PHASES_ALONE)}.")
@@ -418,6 +419,38 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
     return server
 
 
+def desk_phase(cfg: Config, env: dict[str, str], results: dict) -> Server:
+    """The day board alone (`BENCH_ONLY=desk`): the desk's clinic booked for the patients of
+    a small seeded set, counted and driven exactly as in `engine_phases`."""
+    import random
+
+    from django.utils import timezone
+
+    from bench import seed
+
+    log("seeding patients and the desk's clinic (a full day booked)")
+    seed.seed_patients(seed.Network(), count=200, prefix="bench-desk-patient", rng=random.Random(7))
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    desk_state = desk.seed_and_count(results, patients=desk_patients(), day=day)
+    server = start_server(cfg, env, results)
+    try:
+        pgid = os.getpgid(server.process.pid)
+        desk.drive(
+            cfg,
+            server.port,
+            results,
+            desk_state,
+            alternate=scenario.alternate,
+            phase=scenario.record_phase,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
+        desk.ratios(results)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 class _PhaseDone(Exception):
     """The phase run alone (`BENCH_ONLY`) is done before the CRM phase."""
 
@@ -514,6 +547,9 @@ def main() -> int:
         if cfg.only in ("", "engine"):
             server = engine_phases(cfg, env, results)
         if cfg.only == "engine":
+            raise _PhaseDone
+        if cfg.only == "desk":
+            server = desk_phase(cfg, env, results)
             raise _PhaseDone
         if cfg.only in ("", "assistant"):
             server = server or start_server(cfg, env, results)
