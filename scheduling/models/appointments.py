@@ -371,6 +371,12 @@ class Occupancy(models.Model):
         indexes = [
             models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),
+            # The day board's change check reads a clinic's holds of one day (`day_board_version`).
+            models.Index(
+                fields=["clinic", "starts_at"],
+                condition=Q(hold__isnull=False),
+                name="occupancy_hold_clinic_idx",
+            ),
             models.Index(
                 fields=["hold"], condition=Q(hold__isnull=False), name="occupancy_hold_idx"
             ),

@@ -4,12 +4,13 @@ the board and must show on the second)."""
 
 import datetime
 import re
+import zlib
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from portal.crypto import decrypt_text
+from portal.crypto import decrypt_bytes, encrypt_bytes
 from scheduling.models import Appointment, Quota, ScheduleException, Substitution
 from scheduling.selectors.day_board import day_board_version
 from scheduling.selectors.day_board_cache import (
@@ -25,7 +26,7 @@ from scheduling.services.booking import (
     appointment_check_in,
     appointment_reschedule,
 )
-from scheduling.services.holds import hold_create
+from scheduling.services.holds import hold_create, hold_release
 from scheduling.services.schedule_rules import schedule_rule_delete
 from tests.factories import ClinicFactory, DoctorFactory, PatientFactory, make_weekly_schedule
 
@@ -137,13 +138,35 @@ def test_the_kept_grid_is_encrypted_and_holds_no_csrf_token(clinic_a):
     )
     keep_board(key, CachedBoard(summary=summary, grid="<a>10:00 Соколова</a>"))
     raw = cache.get(key.cache_key())
-    assert "Соколова" not in raw and "Соколова" in decrypt_text(raw)
+    name = "Соколова".encode()
+    assert name not in raw and name in zlib.decompress(decrypt_bytes(raw))
     kept = cached_board(key)
     assert kept.grid == "<a>10:00 Соколова</a>" and kept.summary == summary
     # Another version, capability or language is another entry.
     assert cached_board(BoardKey(**{**key.__dict__, "version": "v2"})) is None
     assert cached_board(BoardKey(**{**key.__dict__, "can_open": False})) is None
     assert cached_board(BoardKey(**{**key.__dict__, "language": "en"})) is None
+
+
+def test_the_kept_grid_is_compressed_before_it_is_encrypted(clinic_a):
+    key = BoardKey(clinic_a.pk, MON, None, None, None, False, "ru", True, True, "v1")
+    summary = BoardSummary("Asia/Irkutsk", "UTC+8", [], [], None, {}, False)
+    # A board's rows repeat their markup: the entry is a fraction of the grid it keeps.
+    grid = "".join(
+        f'<td class="dk-cell"><a class="chip">{n:02d}:00 Соколова</a></td>' for n in range(2000)
+    )
+    keep_board(key, CachedBoard(summary=summary, grid=grid))
+    assert len(cache.get(key.cache_key())) < len(grid.encode()) / 4
+    assert cached_board(key).grid == grid
+
+
+def test_an_entry_not_in_the_kept_format_is_read_anew(clinic_a):
+    key = BoardKey(clinic_a.pk, MON, None, None, None, False, "ru", True, True, "v1")
+    # A text token (as entries were once kept) or anything else in its place: rendered anew.
+    cache.set(key.cache_key(), "not bytes")
+    assert cached_board(key) is None
+    cache.set(key.cache_key(), encrypt_bytes(b"not compressed"))
+    assert cached_board(key) is None
 
 
 def test_a_grid_kept_under_a_retired_key_is_read_anew(clinic_a, settings):
@@ -234,6 +257,32 @@ def test_a_hold_shows_as_taken(clock, desk, changed, clinic_a, doctor, service, 
             actor=registrar_a,
         )
     assert "11:30" not in free_times(desk())
+
+
+def test_holds_of_the_day_move_the_version_and_those_of_other_days_do_not(
+    clock, clinic_a, doctor, service, registrar_a, django_assert_num_queries
+):
+    def version(day=MON):
+        return day_board_version(clinic=clinic_a, day=day, now=clock.now)
+
+    tuesday = MON + datetime.timedelta(days=1)
+    before, tuesday_before = version(), version(tuesday)
+    held = hold_create(
+        doctor=doctor, service=service, start=at(clinic_a, 11), channel="phone", actor=registrar_a
+    )
+    taken = version()
+    assert taken != before and version(tuesday) == tuesday_before
+    second = hold_create(
+        doctor=doctor, service=service, start=at(clinic_a, 12), channel="phone", actor=registrar_a
+    )
+    assert version() not in (before, taken)
+    hold_release(hold=held, actor=registrar_a)
+    # The newest hold is the same as before the release: the count tells it apart.
+    assert version() not in (before, taken)
+    hold_release(hold=second, actor=registrar_a)
+    assert version() == before and version(tuesday) == tuesday_before
+    with django_assert_num_queries(1):
+        version()
 
 
 def test_a_visit_of_the_doctor_in_another_clinic_takes_the_time_here(
