@@ -371,11 +371,11 @@ class Occupancy(models.Model):
         indexes = [
             models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),
-            # The day board's change check reads a clinic's holds of one day (`day_board_version`).
+            # The day board's change check reads the holds of one day (`day_board_version`).
             models.Index(
-                fields=["clinic", "starts_at"],
+                fields=["starts_at"],
                 condition=Q(hold__isnull=False),
-                name="occupancy_hold_clinic_idx",
+                name="occupancy_hold_day_idx",
             ),
             models.Index(
                 fields=["hold"], condition=Q(hold__isnull=False), name="occupancy_hold_idx"

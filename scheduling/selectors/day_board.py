@@ -470,17 +470,24 @@ SELECT
     JOIN scheduling_doctor_clinics dc ON dc.doctor_id = a.doctor_id
     WHERE dc.clinic_id = %(clinic)s AND a.starts_at >= %(since)s AND a.starts_at < %(until)s),
   -- Holds only: a visit's own rows come and go with the visit, whose updated_at is read
-  -- above. Hold rows are few (released, or cleared by the next booking), and the partial
-  -- index occupancy_hold_clinic_idx keeps this off the clinic's booked history. The newest
-  -- and the count: a hold taken moves the first, one released the second.
-  h.newest, h.held,
+  -- above. The newest and the count: a hold taken moves the first, one released the second,
+  -- one expiring (its time free again) the count of live ones.
+  h.newest, h.held, h.live,
   (SELECT max(r.updated_at) FROM scheduling_schedulerule r WHERE r.clinic_id = %(clinic)s),
   (SELECT max(e.updated_at) FROM scheduling_scheduleexception e
-    WHERE e.clinic_id = %(clinic)s OR e.clinic_id IS NULL)
+    WHERE e.clinic_id = %(clinic)s OR e.clinic_id IS NULL),
+  -- A quota that gives way some hours before a slot frees times as the clock moves.
+  EXISTS (SELECT 1 FROM scheduling_quota q
+    WHERE q.clinic_id = %(clinic)s AND q.release_before_hours IS NOT NULL)
 FROM (
-  SELECT max(o.id) AS newest, count(*) AS held FROM scheduling_occupancy o
-  WHERE o.clinic_id = %(clinic)s AND o.hold_id IS NOT NULL
-    AND o.starts_at < %(until)s AND o.ends_at > %(since)s
+  -- The day's holds here or on one of the clinic's doctors elsewhere. Hold rows are few
+  -- (released, expired and purged): the partial index occupancy_hold_day_idx reads only them.
+  SELECT max(o.id) AS newest, count(*) AS held,
+    count(*) FILTER (WHERE o.expires_at IS NULL OR o.expires_at > %(now)s) AS live
+  FROM scheduling_occupancy o
+  WHERE o.hold_id IS NOT NULL AND o.starts_at < %(until)s AND o.ends_at > %(since)s
+    AND (o.clinic_id = %(clinic)s OR (o.resource_kind = 'd' AND o.resource_id IN (
+      SELECT dc.doctor_id FROM scheduling_doctor_clinics dc WHERE dc.clinic_id = %(clinic)s)))
 ) h
 """
 
@@ -500,16 +507,32 @@ def bump_board_generation() -> None:
 def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datetime) -> str:
     """A short token that changes whenever the board of `clinic` on `day` may look different:
     an appointment booked or changed (here, or a visit of one of its doctors in another
-    clinic), a hold taken or released, a rule or exception edited, or a minute passed (past times
-    stop being free, the hour shown as now moves).
+    clinic), a hold taken, released or expired, a rule or exception edited, or time passing
+    where it shows (`board_clock`).
 
     The rest moves `board_generation` (`scheduling.signals`), which the token includes. One
     statement (`VERSION_SQL`) and one cache read.
     """
     since, until = local_day_bounds(clinic, day)
     with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL, {"clinic": clinic.pk, "since": since, "until": until})
+        cursor.execute(
+            VERSION_SQL, {"clinic": clinic.pk, "since": since, "until": until, "now": now}
+        )
         row = cursor.fetchone()
-    minute = now.replace(second=0, microsecond=0).isoformat()
-    digest = hashlib.sha256(f"{row}|{minute}|{board_generation()}".encode()).hexdigest()
+    clock = board_clock(clinic=clinic, day=day, now=now, quota_releases=bool(row[-1]))
+    digest = hashlib.sha256(f"{row}|{clock}|{board_generation()}".encode()).hexdigest()
     return digest[:16]
+
+
+def board_clock(
+    *, clinic: Clinic, day: datetime.date, now: datetime.datetime, quota_releases: bool
+) -> str:
+    """What of the clock the board of `day` shows. Today's: the minute (past times stop being
+    free, the hour shown as now moves). Another day's only changes with the clinic's date (the
+    "today" mark, the booking horizon) — its times are all past or all ahead, and an expiring
+    hold moves the version by itself — unless a quota of the clinic gives way some hours before
+    its slots, which frees times any minute: then the minute too."""
+    today = now.astimezone(clinic.tz).date()
+    if day == today or quota_releases:
+        return now.replace(second=0, microsecond=0).isoformat()
+    return today.isoformat()

@@ -4,7 +4,8 @@ A full board (forty doctors, a thousand visits and free times) costs tens of mil
 read and write out, and the desk asks for it on every visit of the page and every poll that
 found a change. The grid is kept per clinic, day, filters, language and what the viewer may do
 (book, open patients' cards), under the board's version (`day_board_version`), so a booking,
-a move or a minute passing makes the next request read and render again.
+a move or time passing where it shows (a minute on today's board) makes the next request read
+and render again.
 
 The grid carries patients' surnames: it is stored compressed, then encrypted (`portal.crypto`,
 the field keys), and under a keyed name (the cache's `KEY_FUNCTION`). The full board's HTML
@@ -33,8 +34,9 @@ from django.utils.safestring import SafeString, mark_safe
 from portal.crypto import DecryptionError, decrypt_bytes, encrypt_bytes
 from scheduling.selectors.day_board import DayBoard, ServiceChoice
 
-# A version holds the minute, so an entry is useless after it; the timeout only frees memory.
-GRID_SECONDS = 120
+# Today's version holds the minute, so today's entry is useless after it; another day's holds
+# the date only and stays good until the board changes. The timeout frees memory.
+GRID_SECONDS = 600
 # The fastest level: the HTML's repetition is what compresses, higher levels gain a few percent
 # for several times the cost on the render that keeps it.
 COMPRESSION_LEVEL = 1

@@ -307,6 +307,88 @@ def test_a_visit_of_the_doctor_in_another_clinic_takes_the_time_here(
     assert "12:30" not in free_times(desk())
 
 
+def test_a_hold_of_the_doctor_in_another_clinic_takes_the_time_here(
+    clock, desk, changed, clinic_a, doctor, service, registrar_a
+):
+    elsewhere = ClinicFactory(timezone=clinic_a.timezone)
+    doctor.clinics.add(elsewhere)
+    make_weekly_schedule(doctor, elsewhere, start=datetime.time(12), end=datetime.time(15))
+    assert "12:30" in free_times(desk())
+    with changed():
+        hold_create(
+            doctor=doctor,
+            service=service,
+            start=at(clinic_a, 12, 30),
+            channel="phone",
+            actor=registrar_a,
+            clinic=elsewhere,
+        )
+    assert "12:30" not in free_times(desk())
+
+
+# --- Time passing ------------------------------------------------------------------------------
+
+TUE = MON + datetime.timedelta(days=1)
+
+
+def test_another_days_board_is_kept_while_minutes_pass_and_drawn_anew_when_the_date_turns(
+    clock, desk, clinic_a, doctor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = desk(date=TUE.isoformat())
+    version = day_board_version(clinic=clinic_a, day=TUE, now=clock.now)
+    assert "badge-ok" not in grid(first) and "11:00" in free_times(first)
+    clock.advance(hours=3, minutes=17)  # 11:17 local on Monday
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) == version
+    with CaptureQueriesContext(connection) as kept:
+        assert grid(desk(date=TUE.isoformat())) == grid(first)
+    assert not any("scheduling_substitution" in q["sql"] for q in kept.captured_queries)
+    clock.advance(hours=12, minutes=43)  # Tuesday 00:00 local: the board is today's
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) != version
+    assert "badge-ok" in grid(desk(date=TUE.isoformat()))
+    # Today's board moves with the minute: its times pass.
+    today = day_board_version(clinic=clinic_a, day=TUE, now=clock.now)
+    clock.advance(minutes=1)
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) != today
+
+
+def test_a_hold_expiring_frees_its_time_on_another_days_board(
+    clock, desk, clinic_a, doctor, service, registrar_a
+):
+    hold_create(
+        doctor=doctor,
+        service=service,
+        start=at(clinic_a, 11, day=TUE),
+        channel="phone",
+        actor=registrar_a,
+        ttl=datetime.timedelta(minutes=10),
+    )
+    assert "11:00" not in free_times(desk(date=TUE.isoformat()))
+    clock.advance(minutes=9)
+    assert "11:00" not in free_times(desk(date=TUE.isoformat()))
+    clock.advance(minutes=2)  # the hold has expired (its row is still there)
+    assert "11:00" in free_times(desk(date=TUE.isoformat()))
+
+
+def test_a_quota_giving_way_before_its_slots_keeps_the_minute_on_other_days(
+    clock, changed, clinic_a, doctor
+):
+    def version(at):
+        return day_board_version(clinic=clinic_a, day=TUE, now=at)
+
+    later = clock.now + datetime.timedelta(minutes=1)
+    with changed():
+        Quota.objects.create(clinic=clinic_a, doctor=doctor, channel="phone", limit=1)
+    assert version(later) == version(clock.now)
+    with changed():
+        Quota.objects.create(
+            clinic=clinic_a, doctor=doctor, channel="phone", limit=1, release_before_hours=24
+        )
+    assert version(later) != version(clock.now)
+
+
 def test_a_renamed_patient_and_doctor_show_their_new_names(
     clock, desk, changed, caller, doctor, visit
 ):
