@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/medfront_bench"
 # The phases `BENCH_ONLY` may run alone.
-PHASES_ALONE = ("engine", "crm", "dashboard", "assistant", "connector")
+PHASES_ALONE = ("engine", "desk", "crm", "dashboard", "assistant", "connector")
 
 
 class Config:
@@ -35,9 +35,9 @@ class Config:
         self.rounds = max(1, int(env.get("BENCH_ROUNDS", "4")))
         self.keep_db = env.get("BENCH_KEEP_DB", "") == "1"
         # One phase alone, for development ("engine": the booking engine's, the desk's and
-        # the caller ID's phases with pgbench and the race; "crm": the CRM and the director's
-        # dashboard; "dashboard": the dashboard without leads; "assistant"; "connector"); its
-        # results never replace latest.json.
+        # the caller ID's phases with pgbench and the race; "desk": the day board alone;
+        # "crm": the CRM and the director's dashboard; "dashboard": the dashboard without
+        # leads; "assistant"; "connector"); its results never replace latest.json.
         self.only = env.get("BENCH_ONLY", "")
         if self.only not in ("", *PHASES_ALONE):
             raise SystemExit(f"BENCH_ONLY may only be one of {', '.join(PHASES_ALONE)}.")

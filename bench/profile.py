@@ -283,7 +283,9 @@ def _desk(state, repeat: int) -> None:
     context_ms = _best(lambda: _board_context(request, board.clinic), repeat)
     print(f"   board context (view, cached) {context_ms:8.2f} ms")
     print(f"   board partial render         {_best(render, repeat):8.2f} ms, {len(render())} chars")
-    _sql("one day board", send)
+    _sql("one day board, grid cached", send)
+    _sql("one day board, changed", changed)
+    _profiled("day board, grid cached", send, repeat)
     _profiled("day board, changed before each request", changed, repeat)
 
 

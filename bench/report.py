@@ -45,6 +45,7 @@ HARD_INVARIANTS = (
 # The invariants a phase run alone (`BENCH_ONLY`) can check.
 PHASE_INVARIANTS = {
     "engine": ("race_overlaps", "race_5xx", "reminders_lost", "reminders_duplicated"),
+    "desk": (),
     "crm": ("history_overlaps",),
     "dashboard": ("history_overlaps",),
     "assistant": (),

@@ -14,7 +14,8 @@ Steps (every one bounded in count and time; only 127.0.0.1 is contacted):
 4. Run `pgbench -N` against the same server with the same clients and duration.
 5. The assistant (`bench.assistant`): an anonymous first message against the trivial view,
    and the intent accuracy of the scripted dialogues (`BENCH_ONLY=assistant` runs it alone).
-   `BENCH_ONLY=engine` runs steps 1 to 4 alone (the engine, the desk and the caller ID).
+   `BENCH_ONLY=engine` runs steps 1 to 4 alone (the engine, the desk and the caller ID);
+   `BENCH_ONLY=desk` only the registrar's day board against the trivial view (`bench.desk`).
 6. Last, the CRM phase (`bench.crm`): 100,000 patients, a year of visits, 200,000 leads; the
    funnel and a segment's count against the trivial view (`BENCH_ONLY=crm` runs it alone);
    around it the director's dashboard on 10,000 and on a million visits, and the roll-up of
@@ -139,6 +140,38 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
     return server
 
 
+def desk_phase(cfg: Config, env: dict[str, str], results: dict) -> Server:
+    """The day board alone (`BENCH_ONLY=desk`): the desk's clinic booked for the patients of
+    a small seeded set, counted and driven exactly as in `engine_phases`."""
+    import random
+
+    from django.utils import timezone
+
+    from bench import seed
+
+    log("seeding patients and the desk's clinic (a full day booked)")
+    seed.seed_patients(seed.Network(), count=200, prefix="bench-desk-patient", rng=random.Random(7))
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    desk_state = desk.seed_and_count(results, patients=desk_patients(), day=day)
+    server = start_server(cfg, env, results)
+    try:
+        pgid = os.getpgid(server.process.pid)
+        desk.drive(
+            cfg,
+            server.port,
+            results,
+            desk_state,
+            alternate=scenario.alternate,
+            phase=scenario.record_phase,
+            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+        )
+        desk.ratios(results)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 class _PhaseDone(Exception):
     """The phase run alone (`BENCH_ONLY`) is done before the CRM phase."""
 
@@ -235,6 +268,9 @@ def main() -> int:
         if cfg.only in ("", "engine"):
             server = engine_phases(cfg, env, results)
         if cfg.only == "engine":
+            raise _PhaseDone
+        if cfg.only == "desk":
+            server = desk_phase(cfg, env, results)
             raise _PhaseDone
         if cfg.only in ("", "assistant"):
             server = server or start_server(cfg, env, results)

@@ -49,6 +49,18 @@ def decrypt_text(token: str) -> str:
         raise DecryptionError("no configured key decrypts this value") from exc
 
 
+def encrypt_bytes(value: bytes) -> bytes:
+    """`value` encrypted as a Fernet token (bytes in, ASCII bytes out: no text round trip)."""
+    return get_fernet().encrypt(value)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return get_fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise DecryptionError("no configured key decrypts this value") from exc
+
+
 def rotate_token(token: str) -> str:
     """Re-encrypt `token` under the newest key (idempotent for tokens already under it)."""
     return get_fernet().rotate(token.encode("ascii")).decode("ascii")

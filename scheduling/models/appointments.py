@@ -371,6 +371,12 @@ class Occupancy(models.Model):
         indexes = [
             models.Index(fields=["resource_kind", "resource_id", "starts_at"]),
             models.Index(fields=["clinic", "starts_at"]),
+            # The day board's change check reads the holds of one day (`day_board_version`).
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(hold__isnull=False),
+                name="occupancy_hold_day_idx",
+            ),
             models.Index(
                 fields=["hold"], condition=Q(hold__isnull=False), name="occupancy_hold_idx"
             ),

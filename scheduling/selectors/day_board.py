@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from portal.models import Clinic, Patient
@@ -33,9 +33,6 @@ from scheduling.db import UtcInstant, as_utc
 from scheduling.models import (
     Appointment,
     Doctor,
-    Occupancy,
-    ScheduleException,
-    ScheduleRule,
     Service,
 )
 from scheduling.selectors.availability import Slot, free_slots_in
@@ -460,6 +457,40 @@ def _place(
 
 GENERATION_KEY = "scheduling:day-board:generation"
 
+# `day_board_version`'s statement: what its query can see of the board in one row. Plain SQL:
+# built by the ORM it cost more to compile than to run. Each part reads one index range.
+VERSION_SQL = """
+SELECT
+  -- The day's visits here (index clinic, starts_at).
+  (SELECT max(a.updated_at) FROM scheduling_appointment a
+    WHERE a.clinic_id = %(clinic)s AND a.starts_at >= %(since)s AND a.starts_at < %(until)s),
+  -- A doctor busy elsewhere is not free here: the day's visits of the clinic's doctors in any
+  -- clinic (one range of the index doctor, starts_at per doctor).
+  (SELECT max(a.updated_at) FROM scheduling_appointment a
+    JOIN scheduling_doctor_clinics dc ON dc.doctor_id = a.doctor_id
+    WHERE dc.clinic_id = %(clinic)s AND a.starts_at >= %(since)s AND a.starts_at < %(until)s),
+  -- Holds only: a visit's own rows come and go with the visit, whose updated_at is read
+  -- above. The newest and the count: a hold taken moves the first, one released the second,
+  -- one expiring (its time free again) the count of live ones.
+  h.newest, h.held, h.live,
+  (SELECT max(r.updated_at) FROM scheduling_schedulerule r WHERE r.clinic_id = %(clinic)s),
+  (SELECT max(e.updated_at) FROM scheduling_scheduleexception e
+    WHERE e.clinic_id = %(clinic)s OR e.clinic_id IS NULL),
+  -- A quota that gives way some hours before a slot frees times as the clock moves.
+  EXISTS (SELECT 1 FROM scheduling_quota q
+    WHERE q.clinic_id = %(clinic)s AND q.release_before_hours IS NOT NULL)
+FROM (
+  -- The day's holds here or on one of the clinic's doctors elsewhere. Hold rows are few
+  -- (released, expired and purged): the partial index occupancy_hold_day_idx reads only them.
+  SELECT max(o.id) AS newest, count(*) AS held,
+    count(*) FILTER (WHERE o.expires_at IS NULL OR o.expires_at > %(now)s) AS live
+  FROM scheduling_occupancy o
+  WHERE o.hold_id IS NOT NULL AND o.starts_at < %(until)s AND o.ends_at > %(since)s
+    AND (o.clinic_id = %(clinic)s OR (o.resource_kind = 'd' AND o.resource_id IN (
+      SELECT dc.doctor_id FROM scheduling_doctor_clinics dc WHERE dc.clinic_id = %(clinic)s)))
+) h
+"""
+
 
 def board_generation() -> str:
     """The token standing for what `day_board_version`'s query does not read (made on first
@@ -476,53 +507,32 @@ def bump_board_generation() -> None:
 def day_board_version(*, clinic: Clinic, day: datetime.date, now: datetime.datetime) -> str:
     """A short token that changes whenever the board of `clinic` on `day` may look different:
     an appointment booked or changed (here, or a visit of one of its doctors in another
-    clinic), a hold taken or released, a rule or exception edited, or a minute passed (past times
-    stop being free, the hour shown as now moves).
+    clinic), a hold taken, released or expired, a rule or exception edited, or time passing
+    where it shows (`board_clock`).
 
     The rest moves `board_generation` (`scheduling.signals`), which the token includes. One
-    query and one cache read.
+    statement (`VERSION_SQL`) and one cache read.
     """
     since, until = local_day_bounds(clinic, day)
-    appointments = Appointment.objects.filter(
-        clinic=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
-    )
-    # A doctor busy elsewhere is not free here: the day's visits of the clinic's doctors in
-    # any clinic (one index range per doctor: doctor, starts_at).
-    doctors_visits = Appointment.objects.filter(
-        doctor__clinics=OuterRef("pk"), starts_at__gte=since, starts_at__lt=until
-    )
-    occupancy = Occupancy.objects.filter(
-        clinic=OuterRef("pk"), starts_at__lt=until, ends_at__gt=since
-    )
-    rules = ScheduleRule.objects.filter(clinic=OuterRef("pk"))
-    exceptions = ScheduleException.objects.filter(Q(clinic=OuterRef("pk")) | Q(clinic__isnull=True))
-
-    def newest(qs: QuerySet[Any], column: str) -> Subquery:
-        return Subquery(qs.order_by(f"-{column}").values(column)[:1])
-
-    def count(qs: QuerySet[Any]) -> Subquery:
-        return Subquery(qs.order_by().values("clinic").annotate(n=Count("id")).values("n")[:1])
-
-    row = (
-        Clinic.objects.filter(pk=clinic.pk)
-        .annotate(
-            appointment_changed=newest(appointments, "updated_at"),
-            doctors_visit_changed=newest(doctors_visits, "updated_at"),
-            occupancy_newest=newest(occupancy, "id"),
-            occupancy_count=Coalesce(count(occupancy), 0),
-            rule_changed=newest(rules, "updated_at"),
-            exception_changed=newest(exceptions, "updated_at"),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            VERSION_SQL, {"clinic": clinic.pk, "since": since, "until": until, "now": now}
         )
-        .values_list(
-            "appointment_changed",
-            "doctors_visit_changed",
-            "occupancy_newest",
-            "occupancy_count",
-            "rule_changed",
-            "exception_changed",
-        )
-        .first()
-    )
-    minute = now.replace(second=0, microsecond=0).isoformat()
-    digest = hashlib.sha256(f"{row}|{minute}|{board_generation()}".encode()).hexdigest()
+        row = cursor.fetchone()
+    clock = board_clock(clinic=clinic, day=day, now=now, quota_releases=bool(row[-1]))
+    digest = hashlib.sha256(f"{row}|{clock}|{board_generation()}".encode()).hexdigest()
     return digest[:16]
+
+
+def board_clock(
+    *, clinic: Clinic, day: datetime.date, now: datetime.datetime, quota_releases: bool
+) -> str:
+    """What of the clock the board of `day` shows. Today's: the minute (past times stop being
+    free, the hour shown as now moves). Another day's only changes with the clinic's date (the
+    "today" mark, the booking horizon) — its times are all past or all ahead, and an expiring
+    hold moves the version by itself — unless a quota of the clinic gives way some hours before
+    its slots, which frees times any minute: then the minute too."""
+    today = now.astimezone(clinic.tz).date()
+    if day == today or quota_releases:
+        return now.replace(second=0, microsecond=0).isoformat()
+    return today.isoformat()

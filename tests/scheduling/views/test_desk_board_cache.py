@@ -4,12 +4,13 @@ the board and must show on the second)."""
 
 import datetime
 import re
+import zlib
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from portal.crypto import decrypt_text
+from portal.crypto import decrypt_bytes, encrypt_bytes
 from scheduling.models import Appointment, Quota, ScheduleException, Substitution
 from scheduling.selectors.day_board import day_board_version
 from scheduling.selectors.day_board_cache import (
@@ -25,7 +26,7 @@ from scheduling.services.booking import (
     appointment_check_in,
     appointment_reschedule,
 )
-from scheduling.services.holds import hold_create
+from scheduling.services.holds import hold_create, hold_release
 from scheduling.services.schedule_rules import schedule_rule_delete
 from tests.factories import ClinicFactory, DoctorFactory, PatientFactory, make_weekly_schedule
 
@@ -137,13 +138,35 @@ def test_the_kept_grid_is_encrypted_and_holds_no_csrf_token(clinic_a):
     )
     keep_board(key, CachedBoard(summary=summary, grid="<a>10:00 Соколова</a>"))
     raw = cache.get(key.cache_key())
-    assert "Соколова" not in raw and "Соколова" in decrypt_text(raw)
+    name = "Соколова".encode()
+    assert name not in raw and name in zlib.decompress(decrypt_bytes(raw))
     kept = cached_board(key)
     assert kept.grid == "<a>10:00 Соколова</a>" and kept.summary == summary
     # Another version, capability or language is another entry.
     assert cached_board(BoardKey(**{**key.__dict__, "version": "v2"})) is None
     assert cached_board(BoardKey(**{**key.__dict__, "can_open": False})) is None
     assert cached_board(BoardKey(**{**key.__dict__, "language": "en"})) is None
+
+
+def test_the_kept_grid_is_compressed_before_it_is_encrypted(clinic_a):
+    key = BoardKey(clinic_a.pk, MON, None, None, None, False, "ru", True, True, "v1")
+    summary = BoardSummary("Asia/Irkutsk", "UTC+8", [], [], None, {}, False)
+    # A board's rows repeat their markup: the entry is a fraction of the grid it keeps.
+    grid = "".join(
+        f'<td class="dk-cell"><a class="chip">{n:02d}:00 Соколова</a></td>' for n in range(2000)
+    )
+    keep_board(key, CachedBoard(summary=summary, grid=grid))
+    assert len(cache.get(key.cache_key())) < len(grid.encode()) / 4
+    assert cached_board(key).grid == grid
+
+
+def test_an_entry_not_in_the_kept_format_is_read_anew(clinic_a):
+    key = BoardKey(clinic_a.pk, MON, None, None, None, False, "ru", True, True, "v1")
+    # A text token (as entries were once kept) or anything else in its place: rendered anew.
+    cache.set(key.cache_key(), "not bytes")
+    assert cached_board(key) is None
+    cache.set(key.cache_key(), encrypt_bytes(b"not compressed"))
+    assert cached_board(key) is None
 
 
 def test_a_grid_kept_under_a_retired_key_is_read_anew(clinic_a, settings):
@@ -236,6 +259,32 @@ def test_a_hold_shows_as_taken(clock, desk, changed, clinic_a, doctor, service, 
     assert "11:30" not in free_times(desk())
 
 
+def test_holds_of_the_day_move_the_version_and_those_of_other_days_do_not(
+    clock, clinic_a, doctor, service, registrar_a, django_assert_num_queries
+):
+    def version(day=MON):
+        return day_board_version(clinic=clinic_a, day=day, now=clock.now)
+
+    tuesday = MON + datetime.timedelta(days=1)
+    before, tuesday_before = version(), version(tuesday)
+    held = hold_create(
+        doctor=doctor, service=service, start=at(clinic_a, 11), channel="phone", actor=registrar_a
+    )
+    taken = version()
+    assert taken != before and version(tuesday) == tuesday_before
+    second = hold_create(
+        doctor=doctor, service=service, start=at(clinic_a, 12), channel="phone", actor=registrar_a
+    )
+    assert version() not in (before, taken)
+    hold_release(hold=held, actor=registrar_a)
+    # The newest hold is the same as before the release: the count tells it apart.
+    assert version() not in (before, taken)
+    hold_release(hold=second, actor=registrar_a)
+    assert version() == before and version(tuesday) == tuesday_before
+    with django_assert_num_queries(1):
+        version()
+
+
 def test_a_visit_of_the_doctor_in_another_clinic_takes_the_time_here(
     clock, desk, changed, clinic_a, doctor, service, registrar_a
 ):
@@ -256,6 +305,88 @@ def test_a_visit_of_the_doctor_in_another_clinic_takes_the_time_here(
         )
     assert Appointment.objects.get(clinic=elsewhere)
     assert "12:30" not in free_times(desk())
+
+
+def test_a_hold_of_the_doctor_in_another_clinic_takes_the_time_here(
+    clock, desk, changed, clinic_a, doctor, service, registrar_a
+):
+    elsewhere = ClinicFactory(timezone=clinic_a.timezone)
+    doctor.clinics.add(elsewhere)
+    make_weekly_schedule(doctor, elsewhere, start=datetime.time(12), end=datetime.time(15))
+    assert "12:30" in free_times(desk())
+    with changed():
+        hold_create(
+            doctor=doctor,
+            service=service,
+            start=at(clinic_a, 12, 30),
+            channel="phone",
+            actor=registrar_a,
+            clinic=elsewhere,
+        )
+    assert "12:30" not in free_times(desk())
+
+
+# --- Time passing ------------------------------------------------------------------------------
+
+TUE = MON + datetime.timedelta(days=1)
+
+
+def test_another_days_board_is_kept_while_minutes_pass_and_drawn_anew_when_the_date_turns(
+    clock, desk, clinic_a, doctor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = desk(date=TUE.isoformat())
+    version = day_board_version(clinic=clinic_a, day=TUE, now=clock.now)
+    assert "badge-ok" not in grid(first) and "11:00" in free_times(first)
+    clock.advance(hours=3, minutes=17)  # 11:17 local on Monday
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) == version
+    with CaptureQueriesContext(connection) as kept:
+        assert grid(desk(date=TUE.isoformat())) == grid(first)
+    assert not any("scheduling_substitution" in q["sql"] for q in kept.captured_queries)
+    clock.advance(hours=12, minutes=43)  # Tuesday 00:00 local: the board is today's
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) != version
+    assert "badge-ok" in grid(desk(date=TUE.isoformat()))
+    # Today's board moves with the minute: its times pass.
+    today = day_board_version(clinic=clinic_a, day=TUE, now=clock.now)
+    clock.advance(minutes=1)
+    assert day_board_version(clinic=clinic_a, day=TUE, now=clock.now) != today
+
+
+def test_a_hold_expiring_frees_its_time_on_another_days_board(
+    clock, desk, clinic_a, doctor, service, registrar_a
+):
+    hold_create(
+        doctor=doctor,
+        service=service,
+        start=at(clinic_a, 11, day=TUE),
+        channel="phone",
+        actor=registrar_a,
+        ttl=datetime.timedelta(minutes=10),
+    )
+    assert "11:00" not in free_times(desk(date=TUE.isoformat()))
+    clock.advance(minutes=9)
+    assert "11:00" not in free_times(desk(date=TUE.isoformat()))
+    clock.advance(minutes=2)  # the hold has expired (its row is still there)
+    assert "11:00" in free_times(desk(date=TUE.isoformat()))
+
+
+def test_a_quota_giving_way_before_its_slots_keeps_the_minute_on_other_days(
+    clock, changed, clinic_a, doctor
+):
+    def version(at):
+        return day_board_version(clinic=clinic_a, day=TUE, now=at)
+
+    later = clock.now + datetime.timedelta(minutes=1)
+    with changed():
+        Quota.objects.create(clinic=clinic_a, doctor=doctor, channel="phone", limit=1)
+    assert version(later) == version(clock.now)
+    with changed():
+        Quota.objects.create(
+            clinic=clinic_a, doctor=doctor, channel="phone", limit=1, release_before_hours=24
+        )
+    assert version(later) != version(clock.now)
 
 
 def test_a_renamed_patient_and_doctor_show_their_new_names(
