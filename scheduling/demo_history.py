@@ -48,7 +48,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
         doctor = seeded.doctor
         if seeded.specialty not in pools:
             pools[seeded.specialty] = [
-                p for p in patients if _fits(p, seeded.specialty, ctx.today)
+                p for p in patients if fits(p, seeded.specialty, ctx.today)
             ] or patients
             stayers[seeded.specialty] = [
                 p for p in pools[seeded.specialty] if p.pk not in left
@@ -242,7 +242,7 @@ def _lapsed(patients: list[Any], rng: Any) -> dict[int, int]:
     return {p.pk: -rng.randint(200, 340) for p in early[LAPSED_EVERY - 1 :: LAPSED_EVERY]}
 
 
-def _fits(patient: Any, specialty: str, today: datetime.date) -> bool:
+def fits(patient: Any, specialty: str, today: datetime.date) -> bool:
     """Whether the demo would send `patient` to a `specialty` (no boy at a gynaecologist)."""
     age = age_on(patient.birth_date, today)
     if specialty == "pediatrician":
