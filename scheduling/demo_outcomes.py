@@ -11,11 +11,13 @@ hours; a few fills still need staff.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from portal.choices import PATIENT_ROLE, AuditAction, Role
@@ -187,7 +189,16 @@ def seed_waitlist(ctx: DemoContext, specialty_of: dict[int, str]) -> int:
     patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
     if not patients or FreedSlot.objects.exists():
         return 0
-    pools: dict[str, list[Any]] = {}
+    # Each specialty's patients in the order they first came, with their first and last
+    # visits: a freed slot goes to someone who was coming to the network then, so new patients
+    # keep arriving through the year and lapsed ones stay away, as the history has them.
+    seen = {
+        patient_id: (first, last)
+        for patient_id, first, last in Appointment.objects.values("patient_id")
+        .annotate(first=Min("starts_at"), last=Max("starts_at"))
+        .values_list("patient_id", "first", "last")
+    }
+    pools: dict[str, tuple[list[Any], list[datetime.datetime]]] = {}
     cancelled = (
         Appointment.objects.filter(
             status=S.CANCELLED,
@@ -222,8 +233,10 @@ def seed_waitlist(ctx: DemoContext, specialty_of: dict[int, str]) -> int:
             continue  # nobody was waiting for this doctor or service
         specialty = specialty_of.get(source.doctor_id, "")
         if specialty not in pools:
-            pools[specialty] = [p for p in patients if fits(p, specialty, ctx.today)] or patients
-        pool = pools[specialty]
+            fitting = [p for p in patients if fits(p, specialty, ctx.today)] or patients
+            known = sorted((p for p in fitting if p.pk in seen), key=lambda p: seen[p.pk])
+            pools[specialty] = (known or fitting, [seen[p.pk][0] for p in known])
+        pool, firsts = pools[specialty]
         freed = freed_at[source.pk]
         tz = source.clinic.tz
         latest = source.starts_at - datetime.timedelta(minutes=15)
@@ -259,7 +272,8 @@ def seed_waitlist(ctx: DemoContext, specialty_of: dict[int, str]) -> int:
         )
         index = len(slots)
         slots.append(slot)
-        taker = rng.choice(pool)
+        came = pool[: bisect.bisect_left(firsts, freed)]
+        taker = rng.choice([p for p in came if seen[p.pk][1] >= freed] or came or pool)
         filler_of.append(None)
         if minutes is not None:
             filler_of[index] = len(fillers)
