@@ -23,6 +23,7 @@ UTC = datetime.UTC
 # The share of patients who came from the history's first month, and which of them lapsed.
 EARLY_SHARE = 0.4
 LAPSED_EVERY = 4
+ONCE_EVERY = 4
 
 
 def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
@@ -32,6 +33,12 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     now = timezone.now()
     patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
     left = _lapsed(patients, rng)
+    # One in four of the patients who joined through the year came once and not again, so
+    # the 90-day retention has someone to miss.
+    late = patients[int(len(patients) * EARLY_SHARE) :]
+    once = {p.pk for p in late[ONCE_EVERY - 1 :: ONCE_EVERY]}
+    # Per visit: who may take it over from a patient who came once (the doctor's stayers).
+    takers: list[list[Any]] = []
     registrar = ctx.users.get("registrar")
     clinics_by_id = {c.pk: (slug, c) for slug, c in ctx.clinics.items()}
     # The demo patient gets a few past visits in two clinics.
@@ -56,7 +63,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                 p for p in patients if fits(p, seeded.specialty, ctx.today)
             ] or patients
             stayers[seeded.specialty] = [
-                p for p in pools[seeded.specialty] if p.pk not in left
+                p for p in pools[seeded.specialty] if p.pk not in left and p.pk not in once
             ] or pools[seeded.specialty]
             early = pools[seeded.specialty][: int(len(pools[seeded.specialty]) * EARLY_SHARE)]
             regulars[seeded.specialty] = early[::-1]
@@ -149,6 +156,8 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     appointments.append(a)
                     eq_ids = [equipment[(slug, t)].pk for t in equipment_types[service.pk]]
                     extras.append((len(appointments) - 1, rule.room_id, eq_ids, kind))
+                    takers.append(stay[: max(1, int(len(stay) * joined))])
+    _came_once(appointments, takers, once, rng)
     Appointment.objects.bulk_create(appointments, batch_size=2000)
     occupancy: list[Occupancy] = []
     events: list[AppointmentEvent] = []
@@ -230,6 +239,22 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     )
     audit_record_many(audit)
     return len(appointments)
+
+
+def _came_once(
+    appointments: list[Appointment], takers: list[list[Any]], once: set[int], rng: Any
+) -> None:
+    """Give the visits of a patient who came `once` after their first completed one to
+    someone who stayed."""
+    came: set[int] = set()
+    for index in sorted(range(len(appointments)), key=lambda i: appointments[i].starts_at):
+        a = appointments[index]
+        if a.patient.pk not in once:
+            continue
+        if a.patient.pk in came:
+            a.patient = rng.choice(takers[index])
+        elif a.status == S.COMPLETED:
+            came.add(a.patient.pk)
 
 
 def _outcome(rng, *, past: bool) -> tuple[str, str]:
