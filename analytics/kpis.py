@@ -115,8 +115,10 @@ DEFINITIONS: dict[str, KpiDefinition] = {
             K.RETENTION_90,
             K.RETENTION_90.label,
             _(
-                "Of the patients whose first completed visit fell in the period (and at least "
-                "90 days ago), the share who completed another visit within 90 days."
+                "Of the patients whose first completed visit fell in the period, the share who "
+                "completed another visit within 90 days of it. A patient counts only once those "
+                "90 days have passed, so a period within the last 90 days has no figure yet: "
+                "choose one that starts earlier (the last 12 months, say)."
             ),
             "percent",
             source=_("Patient cohorts (rollups)."),

@@ -1,6 +1,8 @@
 """The medical side of the demo network: specialties, services with rouble prices, rooms,
 equipment, 24 doctors with schedules (`demo_network`), a year of past visits and the weeks ahead
-(`demo_history`), the head nurse's board and the desk's booking requests.
+(`demo_history`) with what happened around them (booking requests and the waiting list in
+`demo_outcomes`, the messages sent in `demo_messages`), the head nurse's board and the desk's
+booking requests.
 
 History is written through a bulk path (appointments, their occupancy rows, events and audit
 rows in a few INSERTs) so the database constraints still hold and the trail exists; the demo
@@ -27,6 +29,7 @@ from scheduling.choices import (
 )
 from scheduling.demo_connector import seed_connector_clinic
 from scheduling.demo_history import seed_history
+from scheduling.demo_messages import seed_messages
 from scheduling.demo_network import (
     DemoDoctor,
     seed_catalogue,
@@ -34,6 +37,7 @@ from scheduling.demo_network import (
     seed_prices_and_promotions,
     seed_rooms_and_equipment,
 )
+from scheduling.demo_outcomes import seed_requests, seed_waitlist
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, BookingPolicy, Doctor, QuotaCounter, Room, Service
 from scheduling.selectors.availability import free_slots
@@ -71,6 +75,9 @@ def seed(ctx: DemoContext) -> None:
                 policy.save(update_fields=["mode"])
         seed_prices_and_promotions(clinics, services)
         count = seed_history(ctx, doctors, equipment)
+        requests = seed_requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
+        freed = seed_waitlist(ctx, {d.doctor.pk: d.specialty for d in doctors})
+        messages = seed_messages(ctx)
         _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
     handed = _nurse_board(ctx, clinics, doctors)
@@ -79,6 +86,10 @@ def seed(ctx: DemoContext) -> None:
     ctx.log(
         f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
         f"{upcoming} upcoming for the demo patient, {handed} visits of a closed room to rebook"
+    )
+    ctx.log(
+        f"scheduling: {requests} past booking requests, {freed} slots freed to the waiting "
+        f"list, {messages} messages of the past year"
     )
 
 

@@ -23,6 +23,7 @@ UTC = datetime.UTC
 # The share of patients who came from the history's first month, and which of them lapsed.
 EARLY_SHARE = 0.4
 LAPSED_EVERY = 4
+ONCE_EVERY = 4
 
 
 def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
@@ -32,6 +33,12 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     now = timezone.now()
     patients = [p for p in ctx.patients if p != ctx.demo_patient] or list(ctx.patients)
     left = _lapsed(patients, rng)
+    # One in four of the patients who joined through the year came once and not again, so
+    # the 90-day retention has someone to miss.
+    late = patients[int(len(patients) * EARLY_SHARE) :]
+    once = {p.pk for p in late[ONCE_EVERY - 1 :: ONCE_EVERY]}
+    # Per visit: who may take it over from a patient who came once (the doctor's stayers).
+    takers: list[list[Any]] = []
     registrar = ctx.users.get("registrar")
     clinics_by_id = {c.pk: (slug, c) for slug, c in ctx.clinics.items()}
     # The demo patient gets a few past visits in two clinics.
@@ -44,16 +51,24 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     extras: list[tuple] = []  # (appointment index, room id, equipment ids, final kind)
     pools: dict[str, list[Any]] = {}
     stayers: dict[str, list[Any]] = {}
+    # The patients of before the history, not yet seen in it: they fill its first days, so
+    # they do not show as new patients a year ago (the comparison of "new patients" with
+    # last year would read as a collapse).
+    regulars: dict[str, list[Any]] = {}
+    met: set[int] = set()
     for seeded in doctors:
         doctor = seeded.doctor
         if seeded.specialty not in pools:
             pools[seeded.specialty] = [
-                p for p in patients if _fits(p, seeded.specialty, ctx.today)
+                p for p in patients if fits(p, seeded.specialty, ctx.today)
             ] or patients
             stayers[seeded.specialty] = [
-                p for p in pools[seeded.specialty] if p.pk not in left
+                p for p in pools[seeded.specialty] if p.pk not in left and p.pk not in once
             ] or pools[seeded.specialty]
+            early = pools[seeded.specialty][: int(len(pools[seeded.specialty]) * EARLY_SHARE)]
+            regulars[seeded.specialty] = early[::-1]
         pool = pools[seeded.specialty]
+        queue = regulars[seeded.specialty]
         stay = stayers[seeded.specialty]
         # Only the one specialist per clinic uses the shared ultrasound room and scanner in
         # the bulk history, so shared rooms and equipment never overlap by construction.
@@ -67,7 +82,11 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                 day = ctx.today + datetime.timedelta(days=offset)
                 if day.weekday() != rule.weekday or offset == 0:
                     continue
-                density = 0.3 if offset < 0 else 0.25 * (1 - offset / (AHEAD_DAYS + 10))
+                # The weeks ahead are as full as the past was, less the visits nobody has
+                # booked yet (their booking time, drawn below, would still be to come).
+                density = 0.3
+                # How far along the year this day is: 0 a year ago (or earlier), 1 now.
+                progress = min(1.0, max(0.0, (offset + YEAR_DAYS) / YEAR_DAYS))
                 minute = rule.start_time.hour * 60
                 end = rule.end_time.hour * 60
                 while minute + 30 <= end:
@@ -81,6 +100,13 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     if in_break or rng.random() > density:
                         continue
                     starts = start_local.astimezone(UTC)
+                    channel = _channel(rng, progress, ahead=offset > 0)
+                    if channel == AppointmentChannel.WALK_IN:
+                        created = starts - datetime.timedelta(minutes=rng.randint(5, 40))
+                    else:
+                        created = starts - datetime.timedelta(hours=_lead_hours(rng))
+                    if created >= now:
+                        continue  # not booked yet: the slot is still free
                     service = rng.choice(services)
                     # The network grows: 40 % of the patients came in the first month of the
                     # history, the rest join through the year (new patients, retention).
@@ -88,6 +114,11 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         1.0, (offset + PAST_DAYS) / PAST_DAYS
                     )
                     patient = rng.choice(pool[: max(1, int(len(pool) * joined))])
+                    if offset < BEFORE_COMPARED:
+                        while queue and queue[-1].pk in met:
+                            queue.pop()
+                        if queue:
+                            patient = queue.pop()
                     if offset > left.get(patient.pk, offset):
                         # A lapsed patient no longer comes: one who stayed takes the time.
                         patient = rng.choice(stay[: max(1, int(len(stay) * joined))])
@@ -100,16 +131,11 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                         patient = ctx.demo_patient
                         demo_visits[slug] += 1
                     status, kind = _outcome(rng, past=offset < 0)
-                    channel = rng.choice(CHANNELS)
-                    if channel == AppointmentChannel.WALK_IN and offset > 0:
-                        channel = AppointmentChannel.PHONE  # nobody walks in ahead of time
-                    created = starts - datetime.timedelta(days=rng.randint(1, 20))
-                    if channel == AppointmentChannel.WALK_IN:
-                        created = starts - datetime.timedelta(minutes=rng.randint(5, 40))
-                    elif created >= now:
-                        # Booked over the last weeks, not all at the moment the seed runs.
-                        hours = max(14, 20 - offset) * 24
-                        created = now - datetime.timedelta(hours=rng.randint(1, hours))
+                    if offset < BEFORE_COMPARED and patient != ctx.demo_patient:
+                        if status == S.COMPLETED:
+                            met.add(patient.pk)
+                        elif patient.pk not in met:
+                            queue.insert(0, patient)  # seen in the history once they came
                     a = Appointment(
                         patient=patient,
                         doctor=doctor,
@@ -130,6 +156,8 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     appointments.append(a)
                     eq_ids = [equipment[(slug, t)].pk for t in equipment_types[service.pk]]
                     extras.append((len(appointments) - 1, rule.room_id, eq_ids, kind))
+                    takers.append(stay[: max(1, int(len(stay) * joined))])
+    _came_once(appointments, takers, once, rng)
     Appointment.objects.bulk_create(appointments, batch_size=2000)
     occupancy: list[Occupancy] = []
     events: list[AppointmentEvent] = []
@@ -213,6 +241,22 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
     return len(appointments)
 
 
+def _came_once(
+    appointments: list[Appointment], takers: list[list[Any]], once: set[int], rng: Any
+) -> None:
+    """Give the visits of a patient who came `once` after their first completed one to
+    someone who stayed."""
+    came: set[int] = set()
+    for index in sorted(range(len(appointments)), key=lambda i: appointments[i].starts_at):
+        a = appointments[index]
+        if a.patient.pk not in once:
+            continue
+        if a.patient.pk in came:
+            a.patient = rng.choice(takers[index])
+        elif a.status == S.COMPLETED:
+            came.add(a.patient.pk)
+
+
 def _outcome(rng, *, past: bool) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.004:
@@ -227,9 +271,32 @@ def _outcome(rng, *, past: bool) -> tuple[str, str]:
     return S.COMPLETED, "completed"
 
 
-CHANNELS = (
-    [AppointmentChannel.ONLINE] * 5 + [AppointmentChannel.PHONE] * 4 + [AppointmentChannel.WALK_IN]
-)
+YEAR_DAYS = 365
+# The history's days before the ones a comparison with last year reads (a 30-day period).
+BEFORE_COMPARED = -YEAR_DAYS - 30
+# The share of visits booked online a year ago and now (the portal's story: 38 % -> 62 %, with
+# the waiting list's fills on top); one in five of the rest walked in, the others phoned.
+ONLINE_THEN = 0.35
+ONLINE_NOW = 0.61
+WALK_IN_SHARE = 0.2
+
+
+def _channel(rng: Any, progress: float, *, ahead: bool) -> str:
+    """The channel of a visit `progress` of the way through the year (0 a year ago, 1 now)."""
+    if rng.random() < ONLINE_THEN + (ONLINE_NOW - ONLINE_THEN) * progress:
+        return AppointmentChannel.ONLINE
+    if rng.random() < WALK_IN_SHARE and not ahead:  # nobody walks in ahead of time
+        return AppointmentChannel.WALK_IN
+    return AppointmentChannel.PHONE
+
+
+def _lead_hours(rng: Any) -> int:
+    """How long before the visit it was booked: from the day before to a few weeks ahead
+    (median about a week, one in ten over three weeks), the same for the past and the weeks
+    ahead, so a month's bookings match a month's visits."""
+    return min(60 * 24, max(18, round(rng.lognormvariate(0, 0.8) * 7 * 24)))
+
+
 # Children see these specialists too; the rest of the demo's specialists see adults.
 CHILDREN_ALSO = frozenset({"ent", "ophthalmologist", "dermatologist", "ultrasound"})
 
@@ -242,7 +309,7 @@ def _lapsed(patients: list[Any], rng: Any) -> dict[int, int]:
     return {p.pk: -rng.randint(200, 340) for p in early[LAPSED_EVERY - 1 :: LAPSED_EVERY]}
 
 
-def _fits(patient: Any, specialty: str, today: datetime.date) -> bool:
+def fits(patient: Any, specialty: str, today: datetime.date) -> bool:
     """Whether the demo would send `patient` to a `specialty` (no boy at a gynaecologist)."""
     age = age_on(patient.birth_date, today)
     if specialty == "pediatrician":

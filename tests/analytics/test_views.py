@@ -82,6 +82,18 @@ def test_missing_sources_read_no_data_yet(built, director):
     assert "нет данных" in body
 
 
+RETENTION_HINT = "Учитываются пациенты, впервые пришедшие не менее 90 дней назад"
+
+
+def test_the_retention_tile_says_why_a_recent_period_has_no_figure(built, director):
+    # The last 30 days (the default): no patient first seen in them has had 90 days yet.
+    body = client_for(director).get(URL).content.decode()
+    assert RETENTION_HINT in body
+    # A period long enough ago has its cohort: no such hint, whatever its figure.
+    body = client_for(director).get(URL, PERIOD).content.decode()
+    assert RETENTION_HINT not in body
+
+
 def test_the_page_costs_the_same_queries_however_long_the_history(built, director):
     client = client_for(director)
     client.get(URL, PERIOD)  # warm the session and memberships
