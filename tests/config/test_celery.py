@@ -31,4 +31,3 @@ def test_tasks_take_ids_never_personal_data():
             if (name, parameter.name) in NOT_PERSONAL:
                 continue
             assert parameter.name.endswith(("_id", "_ids")), f"{name}({parameter.name})"
-
