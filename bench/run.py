@@ -114,15 +114,7 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
             state,
             cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
         )
-        desk.drive(
-            cfg,
-            server.port,
-            results,
-            desk_state,
-            alternate=scenario.alternate,
-            phase=scenario.record_phase,
-            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
-        )
+        drive_desk(cfg, server, results, desk_state)
         log(f"caller ID: webhook → card in the panel, {caller_id.SAMPLES} calls")
         caller_id.run(server.port, telephony, results)
         messaging.run(env, results)
@@ -140,6 +132,20 @@ def engine_phases(cfg: Config, env: dict[str, str], results: dict) -> Server:
     return server
 
 
+def drive_desk(cfg: Config, server: Server, results: dict, desk_state) -> None:
+    """The day board's arms against the trivial view, with the server's CPU counted."""
+    pgid = os.getpgid(server.process.pid)
+    desk.drive(
+        cfg,
+        server.port,
+        results,
+        desk_state,
+        alternate=scenario.alternate,
+        phase=scenario.record_phase,
+        cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
+    )
+
+
 def desk_phase(cfg: Config, env: dict[str, str], results: dict) -> Server:
     """The day board alone (`BENCH_ONLY=desk`): the desk's clinic booked for the patients of
     a small seeded set, counted and driven exactly as in `engine_phases`."""
@@ -155,16 +161,7 @@ def desk_phase(cfg: Config, env: dict[str, str], results: dict) -> Server:
     desk_state = desk.seed_and_count(results, patients=desk_patients(), day=day)
     server = start_server(cfg, env, results)
     try:
-        pgid = os.getpgid(server.process.pid)
-        desk.drive(
-            cfg,
-            server.port,
-            results,
-            desk_state,
-            alternate=scenario.alternate,
-            phase=scenario.record_phase,
-            cpu_meter=lambda: loadgen.cpu_seconds_by_group(pgid),
-        )
+        drive_desk(cfg, server, results, desk_state)
         desk.ratios(results)
     except BaseException:
         server.stop()

@@ -207,21 +207,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
                     reason=a.cancel_reason,
                 )
             )
-        audit.append(
-            AuditEvent(
-                occurred_at=a.created_at,
-                actor_id=a.booked_by.pk if a.booked_by else None,
-                actor_public_id=str(a.booked_by.public_id) if a.booked_by else "",
-                # An online visit: the patient booked it (the demo's patients have no login).
-                role=Role.REGISTRAR if a.booked_by else PATIENT_ROLE,
-                clinic_id=a.clinic_id,
-                action=AuditAction.CREATE,
-                object_type="scheduling.appointment",
-                object_id=str(a.public_id),
-                patient_ids=[str(a.patient.public_id)],
-                changed_fields=["clinic", "doctor", "service", "starts_at", "status"],
-            )
-        )
+        audit.append(booking_audit(a))
     through.objects.bulk_create(links, batch_size=2000)
     Occupancy.objects.bulk_create(occupancy, batch_size=2000)
     AppointmentEvent.objects.bulk_create(events, batch_size=2000)
@@ -307,6 +293,23 @@ def _lapsed(patients: list[Any], rng: Any) -> dict[int, int]:
     month), so a "no visit for half a year" segment has people in it to invite back."""
     early = patients[: int(len(patients) * EARLY_SHARE)]
     return {p.pk: -rng.randint(200, 340) for p in early[LAPSED_EVERY - 1 :: LAPSED_EVERY]}
+
+
+def booking_audit(visit: Appointment) -> AuditEvent:
+    """The audit row of a demo visit's booking, as the booking service would have written it."""
+    return AuditEvent(
+        occurred_at=visit.created_at,
+        actor_id=visit.booked_by.pk if visit.booked_by else None,
+        actor_public_id=str(visit.booked_by.public_id) if visit.booked_by else "",
+        # An online visit: the patient booked it (the demo's patients have no login).
+        role=Role.REGISTRAR if visit.booked_by else PATIENT_ROLE,
+        clinic_id=visit.clinic_id,
+        action=AuditAction.CREATE,
+        object_type="scheduling.appointment",
+        object_id=str(visit.public_id),
+        patient_ids=[str(visit.patient.public_id)],
+        changed_fields=["clinic", "doctor", "service", "starts_at", "status"],
+    )
 
 
 def fits(patient: Any, specialty: str, today: datetime.date) -> bool:

@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from portal.choices import PATIENT_ROLE, AuditAction, Role
 from portal.demo import DemoContext
 from portal.models import AuditEvent
 from portal.services.audit import audit_record_many
@@ -36,7 +35,7 @@ from scheduling.choices import (
     WaitlistOfferStatus,
     WaitlistStatus,
 )
-from scheduling.demo_history import fits
+from scheduling.demo_history import booking_audit, fits
 from scheduling.models import (
     Appointment,
     AppointmentEvent,
@@ -417,20 +416,7 @@ def _write_visits(
                 occurred_at=visit.ends_at,
             )
         )
-        audit.append(
-            AuditEvent(
-                occurred_at=visit.created_at,
-                actor_id=visit.booked_by.pk if visit.booked_by else None,
-                actor_public_id=str(visit.booked_by.public_id) if visit.booked_by else "",
-                role=Role.REGISTRAR if visit.booked_by else PATIENT_ROLE,
-                clinic_id=visit.clinic_id,
-                action=AuditAction.CREATE,
-                object_type="scheduling.appointment",
-                object_id=str(visit.public_id),
-                patient_ids=[str(visit.patient.public_id)],
-                changed_fields=["clinic", "doctor", "service", "starts_at", "status"],
-            )
-        )
+        audit.append(booking_audit(visit))
     through.objects.bulk_create(links, batch_size=2000)
     Occupancy.objects.bulk_create(occupancy, batch_size=2000)
     AppointmentEvent.objects.bulk_create(events, batch_size=2000)
