@@ -260,7 +260,7 @@ def _retention(scope: Scope, now: datetime.datetime) -> tuple[int, int]:
 # each clinic's own midnights, like the rollups' local days.
 
 
-def _request_minutes(scope: Scope, zones: Mapping[int, ZoneInfo]) -> float | None:
+def _request_minutes(scope: Scope, zones: Mapping[int, ZoneInfo] | None) -> float | None:
     qs = BookingRequest.objects.filter(
         local_period(scope, "created_at", zones=zones), confirmed_at__isnull=False
     )
@@ -323,7 +323,18 @@ def waitlist_kpis(
     }
 
 
-def _delivery(scope: Scope, zones: Mapping[int, ZoneInfo]) -> tuple[int, int]:
+def request_and_delivery_kpis(
+    *, scope: Scope, zones: Mapping[int, ZoneInfo] | None = None
+) -> dict[str, float | None]:
+    """The request → confirmation wait and the delivery rate of a period (for the comparisons;
+    the page's own period reads them into `Figures`)."""
+    return {
+        "request_confirmation": _request_minutes(scope, zones),
+        "delivery_rate": ratio(*_delivery(scope, zones)),
+    }
+
+
+def _delivery(scope: Scope, zones: Mapping[int, ZoneInfo] | None) -> tuple[int, int]:
     """(delivered, with a final delivery report) of the messages recorded in the period: by
     the clinic's local day (messages without a clinic: the network's, by the display zone's
     day); the daily counts kept after the purge know only the UTC day."""

@@ -22,7 +22,14 @@ from django.utils import timezone
 from analytics.models import DailyFact
 from analytics.selectors.cached import RollupMarks, through_cache
 from analytics.selectors.conversations import conversation_figures
-from analytics.selectors.dashboard import Figures, history_kpis, ratio, settled, waitlist_kpis
+from analytics.selectors.dashboard import (
+    Figures,
+    history_kpis,
+    ratio,
+    request_and_delivery_kpis,
+    settled,
+    waitlist_kpis,
+)
 from analytics.selectors.facts import CubeKey, clinic_zones
 from analytics.selectors.scope import Scope, in_scope
 from portal.metrics import CallAnswerFigures, call_answer_figures
@@ -113,6 +120,7 @@ def comparison_kpis(
             history_kpis(scope=scope, marks=marks)
             | source_kpis(scope=scope, zones=zones).values
             | waitlist_kpis(scope=scope, now=now, zones=zones)
+            | request_and_delivery_kpis(scope=scope, zones=zones)
         )
 
     if not settled(scope, now):

@@ -187,3 +187,32 @@ def test_delivery_rate_adds_the_purged_messages_daily_counts(net):
     )
     # 7 delivered of 8 with a final report (the one only passed to the operator waits).
     assert kpi_values(figures(scope=scope(net), now=LATER))["delivery_rate"] == 7 / 8
+
+
+def test_the_comparisons_carry_the_request_wait_and_the_delivery_rate(net):
+    created = at(BERLIN, 28, 9)
+    BookingRequest.objects.create(
+        patient=net.p1,
+        clinic=net.berlin,
+        specialty=net.service.specialty,
+        status="confirmed",
+        sla_due_at=created + datetime.timedelta(hours=1),
+        created_at=created,
+        confirmed_at=created + datetime.timedelta(minutes=20),
+    )
+    for delivery in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+        message = OutboxMessage.objects.create(
+            event="appointment_booked",
+            channel=Channel.SMS,
+            clinic=net.berlin,
+            status=MessageStatus.SENT,
+            delivery_status=delivery,
+            due_at=at(BERLIN, 29, 9),
+        )
+        OutboxMessage.objects.filter(pk=message.pk).update(created_at=at(BERLIN, 29, 9))
+    current = comparison_kpis(scope=scope(net), now=LATER)
+    assert current["request_confirmation"] == 20
+    assert current["delivery_rate"] == 1 / 2
+    earlier = comparison_kpis(scope=scope(net).previous(), now=LATER)
+    assert earlier["request_confirmation"] is None
+    assert earlier["delivery_rate"] is None
