@@ -12,6 +12,7 @@ patient's upcoming visits go through the real booking service.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from faker import Faker
@@ -39,12 +40,22 @@ from scheduling.demo_network import (
 )
 from scheduling.demo_outcomes import seed_requests, seed_waitlist
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, BookingPolicy, Doctor, QuotaCounter, Room, Service
+from scheduling.models import (
+    Appointment,
+    BookingPolicy,
+    Doctor,
+    QuotaCounter,
+    Room,
+    Service,
+    Specialty,
+)
 from scheduling.selectors.availability import free_slots
 from scheduling.services.booking import appointment_book
 from scheduling.services.booking_requests import booking_request_create
 from scheduling.services.closures import resource_closure_create
 from scheduling.services.quota_editor import quota_create, quota_day_set
+from scheduling.services.waitlist import waitlist_join
+from scheduling.services.waitlist_offers import waitlist_entry_prioritise
 
 S = AppointmentStatus
 
@@ -80,12 +91,14 @@ def seed(ctx: DemoContext) -> None:
         messages = seed_messages(ctx)
         _requests(ctx, clinics.get(REQUEST_MODE_CLINIC))
     upcoming = _demo_patient_upcoming(ctx, doctors)
+    waiting = _live_waitlist(ctx, clinics)
     handed = _nurse_board(ctx, clinics, doctors)
     # A clinic per booking mode: native, request (Левобережный) and connector.
     seed_connector_clinic(ctx)
     ctx.log(
         f"scheduling: {len(services)} services, {len(doctors)} doctors, {count} visits in bulk, "
-        f"{upcoming} upcoming for the demo patient, {handed} visits of a closed room to rebook"
+        f"{upcoming} upcoming for the demo patient, {handed} visits of a closed room to rebook, "
+        f"{waiting} patients waiting for an earlier time"
     )
     ctx.log(
         f"scheduling: {requests} past booking requests, {freed} slots freed to the waiting "
@@ -99,8 +112,9 @@ NURSE_CLINIC = "irkutsk-centre"
 def _nurse_board(ctx: DemoContext, clinics, doctors: list[DemoDoctor]) -> int:
     """Something for the head nurse's board in the first clinic: an online quota of one
     doctor (with Saturday's limit halved), a phone quota of the clinic, their counts of the
-    two weeks ahead, and the procedure room closed for a morning the day after tomorrow (its
-    visits go to the desk). The number of visits handed to the desk."""
+    two weeks ahead, and the procedure room closed for a morning from the day after tomorrow
+    on, one with ECGs booked (its visits go to the desk). The number of visits handed to the
+    desk."""
     clinic = clinics.get(NURSE_CLINIC)
     if clinic is None:
         return 0
@@ -133,7 +147,7 @@ def _nurse_board(ctx: DemoContext, clinics, doctors: list[DemoDoctor]) -> int:
     saturday = first + datetime.timedelta(days=(5 - first.weekday()) % 7)
     quota_day_set(quota=online, day=saturday, limit=4, actor=None)
     room = Room.objects.get(clinic=clinic, kind=RoomKind.PROCEDURE)
-    day = first + datetime.timedelta(days=2)
+    day = _book_procedures(ctx, clinic, first + datetime.timedelta(days=2))
     _closure, tasks = resource_closure_create(
         clinic=clinic,
         room=room,
@@ -143,6 +157,42 @@ def _nurse_board(ctx: DemoContext, clinics, doctors: list[DemoDoctor]) -> int:
         actor=None,
     )
     return len(tasks)
+
+
+def _book_procedures(ctx: DemoContext, clinic, first: datetime.date) -> datetime.date:
+    """ECGs in the procedure room on the first morning from `first` that has them, booked by
+    phone through the booking service, so the room's closure that morning has visits to hand
+    to the desk. The day (`first` when no morning within a week has an ECG)."""
+    service = Service.objects.filter(code="ecg").first()
+    registrar = ctx.users.get("registrar")
+    if service is None or registrar is None:
+        return first
+    slots = free_slots(
+        service=service,
+        clinic=clinic,
+        start_date=first,
+        end_date=first + datetime.timedelta(days=6),
+    )
+    mornings = [slot for slot in slots if slot.start.astimezone(clinic.tz).hour < 12]
+    if not mornings:
+        return first
+    day = mornings[0].start.astimezone(clinic.tz).date()
+    that_morning = [slot for slot in mornings if slot.start.astimezone(clinic.tz).date() == day]
+    patients = Patient.objects.filter(home_clinic=clinic).order_by("pk")[2:5]
+    for patient, slot in zip(patients, that_morning[::2], strict=False):
+        try:
+            appointment_book(
+                patient=patient,
+                doctor=Doctor.objects.get(pk=slot.doctor_id),
+                service=service,
+                start=slot.start,
+                channel=AppointmentChannel.PHONE,
+                actor=registrar,
+                clinic=clinic,
+            )
+        except BookingError as exc:
+            ctx.log(f"scheduling: demo booking skipped ({exc.code})")
+    return day
 
 
 def _requests(ctx: DemoContext, clinic) -> None:
@@ -163,6 +213,42 @@ def _requests(ctx: DemoContext, clinic) -> None:
             windows=[{"from": day, "to": day + datetime.timedelta(days=2), "part": part}],
             actor=None,
         )
+
+
+# Who waits today in each clinic (the staff's leaderboard on `make run`): a service or a
+# specialty, an urgent one, one raised by staff, the rest as they joined.
+LIVE_WAITLIST = (
+    ("therapist-first", None, False, 0),
+    ("neurologist-first", None, True, 0),
+    (None, "cardiologist", False, 15),
+    ("ent-first", None, False, 0),
+    (None, "therapist", False, 0),
+)
+
+
+def _live_waitlist(ctx: DemoContext, clinics: dict[str, Any]) -> int:
+    """A few patients on each clinic's waiting list now, joined by its registrar through the
+    waitlist's services (audited as a desk would have it)."""
+    registrar = ctx.users.get("registrar")
+    if registrar is None:
+        return 0
+    joined = 0
+    for clinic in clinics.values():
+        patients = Patient.objects.filter(home_clinic=clinic).order_by("-pk")[: len(LIVE_WAITLIST)]
+        for patient, (code, specialty, urgent, boost) in zip(patients, LIVE_WAITLIST, strict=False):
+            entry = waitlist_join(
+                patient=patient,
+                service=Service.objects.get(code=code) if code else None,
+                specialty=Specialty.objects.get(slug=specialty) if specialty else None,
+                clinic=clinic,
+                date_from=ctx.today,
+                date_to=ctx.today + datetime.timedelta(days=ctx.rng.choice((7, 14, 21))),
+                actor=registrar,
+            )
+            if urgent or boost:
+                waitlist_entry_prioritise(entry=entry, urgent=urgent, boost=boost, actor=registrar)
+            joined += 1
+    return joined
 
 
 def _demo_patient_upcoming(ctx: DemoContext, doctors: list[DemoDoctor]) -> int:
