@@ -180,19 +180,26 @@ def _book_procedures(ctx: DemoContext, clinic, first: datetime.date) -> datetime
     that_morning = [slot for slot in mornings if slot.start.astimezone(clinic.tz).date() == day]
     patients = Patient.objects.filter(home_clinic=clinic).order_by("pk")[2:5]
     for patient, slot in zip(patients, that_morning[::2], strict=False):
-        try:
-            appointment_book(
-                patient=patient,
-                doctor=Doctor.objects.get(pk=slot.doctor_id),
-                service=service,
-                start=slot.start,
-                channel=AppointmentChannel.PHONE,
-                actor=registrar,
-                clinic=clinic,
-            )
-        except BookingError as exc:
-            ctx.log(f"scheduling: demo booking skipped ({exc.code})")
+        _book(ctx, patient, slot, service, clinic, AppointmentChannel.PHONE, actor=registrar)
     return day
+
+
+def _book(ctx: DemoContext, patient, slot, service, clinic, channel: str, *, actor) -> bool:
+    """Book a free `slot` through the booking service; False (logged) when it refuses."""
+    try:
+        appointment_book(
+            patient=patient,
+            doctor=Doctor.objects.get(pk=slot.doctor_id),
+            service=service,
+            start=slot.start,
+            channel=channel,
+            actor=actor,
+            clinic=clinic,
+        )
+    except BookingError as exc:
+        ctx.log(f"scheduling: demo booking skipped ({exc.code})")
+        return False
+    return True
 
 
 def _requests(ctx: DemoContext, clinic) -> None:
@@ -274,18 +281,9 @@ def _demo_patient_upcoming(ctx: DemoContext, doctors: list[DemoDoctor]) -> int:
             if not slots:
                 continue
             slot = slots[len(slots) // 3]
-            try:
-                appointment_book(
-                    patient=patient,
-                    doctor=Doctor.objects.get(pk=slot.doctor_id),
-                    service=service,
-                    start=slot.start,
-                    channel=AppointmentChannel.ONLINE,
-                    actor=patient.user,
-                    clinic=clinic,
-                )
-            except BookingError as exc:
-                ctx.log(f"scheduling: demo booking skipped ({exc.code})")
+            if not _book(
+                ctx, patient, slot, service, clinic, AppointmentChannel.ONLINE, actor=patient.user
+            ):
                 continue
             booked += 1
             break

@@ -170,19 +170,7 @@ def seed_history(ctx: DemoContext, doctors: list[DemoDoctor], equipment) -> int:
         a = appointments[index]
         links.extend(through(appointment_id=a.pk, equipment_id=e) for e in eq_ids)
         if a.status not in (S.CANCELLED, S.ROLLED_BACK):
-            spans = [(ResourceKind.DOCTOR, a.doctor_id), (ResourceKind.ROOM, room_id)]
-            spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
-            occupancy.extend(
-                Occupancy(
-                    resource_kind=k,
-                    resource_id=r,
-                    clinic_id=a.clinic_id,
-                    starts_at=a.starts_at,
-                    ends_at=a.ends_at,
-                    appointment_id=a.pk,
-                )
-                for k, r in spans
-            )
+            occupancy.extend(visit_occupancy(a, room_id, eq_ids))
         if a.status == S.ROLLED_BACK and a.rolled_back_at is not None:
             undone.append((a, len(events), a.rolled_back_at))
         events.append(
@@ -293,6 +281,25 @@ def _lapsed(patients: list[Any], rng: Any) -> dict[int, int]:
     month), so a "no visit for half a year" segment has people in it to invite back."""
     early = patients[: int(len(patients) * EARLY_SHARE)]
     return {p.pk: -rng.randint(200, 340) for p in early[LAPSED_EVERY - 1 :: LAPSED_EVERY]}
+
+
+def visit_occupancy(visit: Appointment, room_id: int | None, eq_ids: list[int]) -> list[Occupancy]:
+    """The occupancy rows of a demo visit: its doctor, its room (if any) and its devices."""
+    spans = [(ResourceKind.DOCTOR, visit.doctor_id)]
+    if room_id:
+        spans.append((ResourceKind.ROOM, room_id))
+    spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
+    return [
+        Occupancy(
+            resource_kind=kind,
+            resource_id=resource,
+            clinic_id=visit.clinic_id,
+            starts_at=visit.starts_at,
+            ends_at=visit.ends_at,
+            appointment_id=visit.pk,
+        )
+        for kind, resource in spans
+    ]
 
 
 def booking_audit(visit: Appointment) -> AuditEvent:

@@ -31,11 +31,10 @@ from scheduling.choices import (
     ContactChannel,
     DayPart,
     FreedSlotStatus,
-    ResourceKind,
     WaitlistOfferStatus,
     WaitlistStatus,
 )
-from scheduling.demo_history import booking_audit, fits
+from scheduling.demo_history import booking_audit, fits, visit_occupancy
 from scheduling.models import (
     Appointment,
     AppointmentEvent,
@@ -381,21 +380,7 @@ def _write_visits(
     for visit, source in zip(visits, sources, strict=True):
         eq_ids = equipment.get(source.pk, [])
         links.extend(through(appointment_id=visit.pk, equipment_id=e) for e in eq_ids)
-        spans = [(ResourceKind.DOCTOR, visit.doctor_id)]
-        if visit.room_id:
-            spans.append((ResourceKind.ROOM, visit.room_id))
-        spans += [(ResourceKind.EQUIPMENT, e) for e in eq_ids]
-        occupancy.extend(
-            Occupancy(
-                resource_kind=kind,
-                resource_id=resource,
-                clinic_id=visit.clinic_id,
-                starts_at=visit.starts_at,
-                ends_at=visit.ends_at,
-                appointment_id=visit.pk,
-            )
-            for kind, resource in spans
-        )
+        occupancy.extend(visit_occupancy(visit, visit.room_id, eq_ids))
         events.append(
             AppointmentEvent(
                 appointment_id=visit.pk,
